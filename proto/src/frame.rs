@@ -1,0 +1,144 @@
+//! Length-prefixed JSON frames; trusts nothing about the peer's length prefix.
+
+use serde::{Serialize, de::DeserializeOwned};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+
+/// Largest frame the helper accepts from a front (a request).
+pub const MAX_REQUEST_FRAME: u32 = 256 * 1024;
+/// Largest frame the front accepts from the helper (a response).
+pub const MAX_RESPONSE_FRAME: u32 = 16 * 1024 * 1024;
+
+/// Why a frame could not be read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum FrameError {
+    /// The peer closed the connection cleanly between frames.
+    #[error("connection closed")]
+    Closed,
+    /// The length prefix announced more than the receiver accepts.
+    #[error("frame of {len} bytes exceeds the limit of {max} bytes")]
+    TooLarge { len: u32, max: u32 },
+    /// A frame with a zero length prefix.
+    #[error("empty frame")]
+    Empty,
+    /// The body is not a valid message of the expected type.
+    #[error("malformed frame: {0}")]
+    Malformed(String),
+    /// The connection failed or closed in the middle of a frame.
+    #[error("i/o error: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Reads one frame and decodes it as `T`, refusing anything longer than `max` bytes.
+pub async fn read_frame<T, R>(reader: &mut R, max: u32) -> Result<T, FrameError>
+where
+    T: DeserializeOwned,
+    R: AsyncRead + Unpin,
+{
+    let mut prefix = [0u8; 4];
+    match reader.read_exact(&mut prefix).await {
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+            return Err(FrameError::Closed);
+        }
+        Err(e) => return Err(FrameError::Io(e)),
+    }
+    let len = u32::from_be_bytes(prefix);
+    if len == 0 {
+        return Err(FrameError::Empty);
+    }
+    if len > max {
+        return Err(FrameError::TooLarge { len, max });
+    }
+    let mut body = vec![0u8; len as usize];
+    reader.read_exact(&mut body).await?;
+    serde_json::from_slice(&body).map_err(|e| FrameError::Malformed(e.to_string()))
+}
+
+/// Encodes `value` and writes it as one frame, refusing to send more than `max` bytes.
+pub async fn write_frame<T, W>(writer: &mut W, value: &T, max: u32) -> Result<(), FrameError>
+where
+    T: Serialize,
+    W: AsyncWrite + Unpin,
+{
+    let mut buf = vec![0u8; 4];
+    serde_json::to_writer(&mut buf, value).map_err(|e| FrameError::Malformed(e.to_string()))?;
+    let len = u32::try_from(buf.len() - 4).unwrap_or(u32::MAX);
+    if len > max {
+        return Err(FrameError::TooLarge { len, max });
+    }
+    buf[..4].copy_from_slice(&len.to_be_bytes());
+    writer.write_all(&buf).await?;
+    writer.flush().await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::Value;
+
+    #[tokio::test]
+    async fn round_trip() {
+        let mut buf = Vec::new();
+        write_frame(&mut buf, &serde_json::json!({"a": 1}), 100)
+            .await
+            .unwrap();
+        assert_eq!(&buf[..4], &7u32.to_be_bytes());
+        let v: Value = read_frame(&mut buf.as_slice(), 100).await.unwrap();
+        assert_eq!(v["a"], 1);
+    }
+
+    #[tokio::test]
+    async fn refuses_oversized_prefix_without_reading_body() {
+        let buf = u32::MAX.to_be_bytes();
+        let err = read_frame::<Value, _>(&mut buf.as_slice(), 1024)
+            .await
+            .unwrap_err();
+        assert!(matches!(
+            err,
+            FrameError::TooLarge {
+                len: u32::MAX,
+                max: 1024
+            }
+        ));
+    }
+
+    #[tokio::test]
+    async fn truncated_body_and_clean_close_differ() {
+        let err = read_frame::<Value, _>(&mut &[][..], 1024)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, FrameError::Closed));
+        let mut buf = 10u32.to_be_bytes().to_vec();
+        buf.extend_from_slice(b"{\"a\"");
+        let err = read_frame::<Value, _>(&mut buf.as_slice(), 1024)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, FrameError::Io(_)));
+    }
+
+    #[tokio::test]
+    async fn empty_and_malformed_frames_are_errors() {
+        let buf = 0u32.to_be_bytes();
+        let err = read_frame::<Value, _>(&mut buf.as_slice(), 1024)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, FrameError::Empty));
+        let mut buf = 3u32.to_be_bytes().to_vec();
+        buf.extend_from_slice(b"{x}");
+        let err = read_frame::<Value, _>(&mut buf.as_slice(), 1024)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, FrameError::Malformed(_)));
+    }
+
+    #[tokio::test]
+    async fn writer_refuses_oversized_frame() {
+        let mut buf = Vec::new();
+        let err = write_frame(&mut buf, &"x".repeat(100), 10)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, FrameError::TooLarge { .. }));
+        assert!(buf.is_empty());
+    }
+}

@@ -1,0 +1,530 @@
+//! Frames, requests and responses: one closed enum variant per operation.
+
+use crate::types::*;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Protocol version; a different major version is refused by both sides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProtoVersion {
+    pub major: u16,
+    pub minor: u16,
+}
+
+pub const PROTO_VERSION: ProtoVersion = ProtoVersion { major: 1, minor: 0 };
+
+impl fmt::Display for ProtoVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.major, self.minor)
+    }
+}
+
+/// Correlates a reply with its call; chosen by the front.
+pub type CallId = u64;
+
+/// Frames sent by the front.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum FrontFrame {
+    Hello { proto_version: ProtoVersion },
+    Call { id: CallId, request: Request },
+}
+
+/// Frames sent by the helper.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum HelperFrame {
+    Welcome {
+        proto_version: ProtoVersion,
+        helper_version: String,
+    },
+    Reply {
+        id: CallId,
+        response: Response,
+    },
+    /// The helper closes the connection after this frame.
+    Fatal {
+        error: ErrorBody,
+    },
+}
+
+/// One operation the front may ask for. Closed: the policy must cover every variant.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(
+    tag = "op",
+    content = "args",
+    rename_all = "snake_case",
+    deny_unknown_fields
+)]
+pub enum Request {
+    ListGuests(ListGuests),
+    GuestStatus(GuestRef),
+    GuestAction(GuestActionRequest),
+    NodeStatus(NodeQuery),
+    TaskStatus(TaskRef),
+    Api(ApiCall),
+    RunCommand(RunCommand),
+}
+
+impl Request {
+    /// Short name of the operation, for logs and errors.
+    pub fn op(&self) -> &'static str {
+        match self {
+            Self::ListGuests(_) => "list_guests",
+            Self::GuestStatus(_) => "guest_status",
+            Self::GuestAction(_) => "guest_action",
+            Self::NodeStatus(_) => "node_status",
+            Self::TaskStatus(_) => "task_status",
+            Self::Api(_) => "api",
+            Self::RunCommand(_) => "run_command",
+        }
+    }
+}
+
+/// A page of the guests in scope, filtered.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ListGuests {
+    pub node: Option<NodeName>,
+    pub status: Option<GuestState>,
+    #[serde(rename = "type")]
+    pub guest_type: Option<GuestType>,
+    pub tag: Option<Tag>,
+    pub name: Option<NameFilter>,
+    pub limit: PageLimit,
+    pub offset: u32,
+}
+
+/// Case-insensitive substring of a guest name: 1..=128 printable characters.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct NameFilter(String);
+
+impl NameFilter {
+    pub fn parse(s: &str) -> Result<Self, InvalidValue> {
+        if s.is_empty() || s.chars().count() > 128 || s.chars().any(char::is_control) {
+            return Err(InvalidValue(
+                "name filter must be 1 to 128 printable characters".into(),
+            ));
+        }
+        Ok(Self(s.to_lowercase()))
+    }
+
+    pub fn matches(&self, name: &str) -> bool {
+        name.to_lowercase().contains(&self.0)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for NameFilter {
+    type Error = InvalidValue;
+    fn try_from(s: String) -> Result<Self, InvalidValue> {
+        Self::parse(&s)
+    }
+}
+
+impl From<NameFilter> for String {
+    fn from(n: NameFilter) -> String {
+        n.0
+    }
+}
+
+/// Page size: 1..=1000, default 100.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "u64", into = "u32")]
+pub struct PageLimit(u32);
+
+impl PageLimit {
+    pub const MAX: u32 = 1000;
+    pub const DEFAULT: u32 = 100;
+
+    pub fn new(n: u64) -> Result<Self, InvalidValue> {
+        match u32::try_from(n) {
+            Ok(n) if (1..=Self::MAX).contains(&n) => Ok(Self(n)),
+            _ => Err(InvalidValue(format!(
+                "limit {n} is out of range: must be 1 to {}",
+                Self::MAX
+            ))),
+        }
+    }
+
+    pub fn get(self) -> u32 {
+        self.0
+    }
+}
+
+impl Default for PageLimit {
+    fn default() -> Self {
+        Self(Self::DEFAULT)
+    }
+}
+
+impl TryFrom<u64> for PageLimit {
+    type Error = InvalidValue;
+    fn try_from(n: u64) -> Result<Self, InvalidValue> {
+        Self::new(n)
+    }
+}
+
+impl From<PageLimit> for u32 {
+    fn from(l: PageLimit) -> u32 {
+        l.0
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GuestRef {
+    pub vmid: VmId,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GuestActionRequest {
+    pub vmid: VmId,
+    pub action: GuestAction,
+}
+
+/// Status of one node, or of every node when `node` is absent.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NodeQuery {
+    pub node: Option<NodeName>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TaskRef {
+    pub upid: Upid,
+}
+
+/// A raw Proxmox API call, matched against the policy's `[api]` patterns.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiCall {
+    pub method: ApiMethod,
+    pub path: ApiPath,
+    #[serde(default)]
+    pub params: ApiParams,
+}
+
+/// An allow-listed command, run by execve without a shell.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunCommand {
+    pub argv: Argv,
+}
+
+/// The outcome of one call.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(
+    tag = "result",
+    content = "value",
+    rename_all = "snake_case",
+    deny_unknown_fields
+)]
+pub enum Response {
+    Ok(Payload),
+    Err(ErrorBody),
+}
+
+/// What a successful call returns, one variant per kind of answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(
+    tag = "kind",
+    content = "data",
+    rename_all = "snake_case",
+    deny_unknown_fields
+)]
+pub enum Payload {
+    Guests(GuestPage),
+    Guest(GuestDetail),
+    Task(TaskInfo),
+    Nodes(Vec<NodeInfo>),
+    Api(ApiResult),
+    Command(CommandOutput),
+}
+
+/// The coarse class of an error; the only error detail that crosses the socket
+/// besides the message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    /// The policy refused the request; `rule` names the deciding rule.
+    Denied,
+    /// The request is malformed or violates a field's rule.
+    Invalid,
+    /// The object does not exist, or is outside the policy's scope.
+    NotFound,
+    /// Proxmox answered with an error; `upstream_status` holds its HTTP status.
+    Upstream,
+    /// Proxmox or a command did not answer in time.
+    Timeout,
+    /// The helper cannot serve now (Proxmox unreachable, TLS failure, overload).
+    Unavailable,
+    /// The client exceeded a rate or concurrency limit.
+    RateLimited,
+}
+
+impl ErrorKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Denied => "denied",
+            Self::Invalid => "invalid",
+            Self::NotFound => "not found",
+            Self::Upstream => "upstream error",
+            Self::Timeout => "timeout",
+            Self::Unavailable => "unavailable",
+            Self::RateLimited => "rate limited",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ErrorBody {
+    pub kind: ErrorKind,
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upstream_status: Option<u16>,
+}
+
+impl ErrorBody {
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Self {
+            kind,
+            message: message.into(),
+            rule: None,
+            upstream_status: None,
+        }
+    }
+}
+
+impl fmt::Display for ErrorBody {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.kind.as_str(), self.message)
+    }
+}
+
+/// One guest as listed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GuestSummary {
+    pub vmid: VmId,
+    pub name: String,
+    #[serde(rename = "type")]
+    pub guest_type: GuestType,
+    pub node: NodeName,
+    pub status: GuestState,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pool: Option<String>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    #[serde(default)]
+    pub template: bool,
+    /// CPU usage, 0.0 ..= maxcpu (fraction of one core times cores).
+    pub cpu: f64,
+    pub maxcpu: f64,
+    pub mem: u64,
+    pub maxmem: u64,
+    pub uptime: u64,
+}
+
+/// A page of guests, with counts over every guest that matched the filter.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GuestPage {
+    /// Guests in scope that match the filter, before paging.
+    pub total: u32,
+    pub offset: u32,
+    pub limit: u32,
+    pub counts: GuestCounts,
+    pub guests: Vec<GuestSummary>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GuestCounts {
+    pub running: u32,
+    pub stopped: u32,
+    pub other: u32,
+    pub qemu: u32,
+    pub lxc: u32,
+}
+
+/// Current status of one guest.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GuestDetail {
+    pub guest: GuestSummary,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub qmpstatus: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lock: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ha_state: Option<String>,
+    pub disk: u64,
+    pub maxdisk: u64,
+    pub netin: u64,
+    pub netout: u64,
+    pub diskread: u64,
+    pub diskwrite: u64,
+}
+
+/// Run state of a Proxmox task.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TaskState {
+    Running,
+    Stopped,
+}
+
+/// A Proxmox task: started by an action, or looked up by UPID.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TaskInfo {
+    pub upid: Upid,
+    pub node: NodeName,
+    pub task_type: String,
+    pub status: TaskState,
+    /// `OK`, `WARNINGS: n`, or the error message, once stopped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exitstatus: Option<String>,
+    pub starttime: u64,
+    /// The last lines of the task log, when it failed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub log_tail: Vec<String>,
+}
+
+impl TaskInfo {
+    /// Whether the task stopped with `OK` (or only warnings).
+    pub fn succeeded(&self) -> bool {
+        self.status == TaskState::Stopped
+            && self
+                .exitstatus
+                .as_deref()
+                .is_some_and(|s| s == "OK" || s.starts_with("WARNINGS"))
+    }
+}
+
+/// One node; the detail fields are filled when a single node was asked for.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeInfo {
+    pub node: NodeName,
+    /// `online`, `offline` or `unknown`.
+    pub status: String,
+    pub cpu: f64,
+    pub maxcpu: u32,
+    pub mem: u64,
+    pub maxmem: u64,
+    pub disk: u64,
+    pub maxdisk: u64,
+    pub uptime: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub loadavg: Option<[f64; 3]>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kversion: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pveversion: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_model: Option<String>,
+}
+
+/// The `data` member of a raw API answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiResult {
+    pub data: serde_json::Value,
+}
+
+/// What an allow-listed command did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CommandOutput {
+    /// Exit code, absent when a signal ended the command.
+    pub exit_code: Option<i32>,
+    pub signal: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+    /// Output beyond the policy's cap was dropped.
+    pub truncated: bool,
+    pub duration_ms: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn call(v: serde_json::Value) -> Result<FrontFrame, serde_json::Error> {
+        serde_json::from_value(v)
+    }
+
+    #[test]
+    fn request_wire_shape() {
+        let f = call(json!({"type": "call", "id": 7,
+            "request": {"op": "guest_action", "args": {"vmid": 101, "action": "start"}}}))
+        .unwrap();
+        let FrontFrame::Call {
+            id: 7,
+            request: Request::GuestAction(a),
+        } = f
+        else {
+            panic!("wrong frame {f:?}")
+        };
+        assert_eq!(a.action, GuestAction::Start);
+        let f =
+            call(json!({"type": "call", "id": 1, "request": {"op": "list_guests", "args": {}}}))
+                .unwrap();
+        let FrontFrame::Call {
+            request: Request::ListGuests(l),
+            ..
+        } = f
+        else {
+            panic!()
+        };
+        assert_eq!(l.limit.get(), 100);
+    }
+
+    #[test]
+    fn unknown_fields_and_variants_are_refused() {
+        for bad in [
+            json!({"type": "call", "id": 1, "request": {"op": "guest_status", "args": {"vmid": 101, "x": 1}}}),
+            json!({"type": "call", "id": 1, "request": {"op": "format_disk", "args": {}}}),
+            json!({"type": "call", "id": 1, "extra": true, "request": {"op": "list_guests", "args": {}}}),
+            json!({"type": "call", "id": 1, "request": {"op": "list_guests", "args": {}, "more": 1}}),
+            json!({"type": "call", "id": 1, "request": {"op": "guest_status", "args": {"vmid": 5}}}),
+            json!({"type": "call", "id": 1, "request": {"op": "guest_action", "args": {"vmid": 101, "action": "destroy"}}}),
+            json!({"type": "call", "id": 1, "request": {"op": "api", "args": {"method": "get", "path": "/version"}}}),
+            json!({"type": "call", "id": 1, "request": {"op": "api", "args": {"method": "PATCH", "path": "/version"}}}),
+            json!({"type": "call", "id": 1, "request": {"op": "api", "args": {"method": "GET", "path": "/a/../b"}}}),
+            json!({"type": "call", "id": 1, "request": {"op": "list_guests", "args": {"limit": 0}}}),
+            json!({"type": "call", "id": -1, "request": {"op": "list_guests", "args": {}}}),
+            json!({"type": "hello", "proto_version": {"major": 1, "minor": 0, "patch": 0}}),
+        ] {
+            assert!(call(bad.clone()).is_err(), "accepted {bad}");
+        }
+    }
+
+    #[test]
+    fn response_round_trip() {
+        let r = HelperFrame::Reply {
+            id: 3,
+            response: Response::Err(ErrorBody {
+                kind: ErrorKind::Denied,
+                message: "no".into(),
+                rule: Some("guests.actions".into()),
+                upstream_status: None,
+            }),
+        };
+        let s = serde_json::to_string(&r).unwrap();
+        assert_eq!(serde_json::from_str::<HelperFrame>(&s).unwrap(), r);
+    }
+}
