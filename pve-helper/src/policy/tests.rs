@@ -1,0 +1,276 @@
+//! Unit tests of parsing and deciding, on small inline policies.
+
+use super::*;
+use pve_mcp_proto::*;
+use std::path::Path;
+
+const POLICY: &str = r#"
+[clients]
+users = ["claude-user", 1000]
+
+[guests]
+allow = ["100-199", "pool:lab", "tag:mcp"]
+deny = ["150"]
+actions = ["start", "shutdown", "reboot"]
+
+[api]
+allow = ["GET /version", "GET /cluster/resources", "GET /nodes/*/status", "GET /nodes/*/qemu/*/config"]
+
+[commands]
+allow = [["uptime"], ["df", "-h"], ["df", "-h", "*"]]
+timeout_secs = 5
+max_output_bytes = 1000
+"#;
+
+fn policy() -> Policy {
+    Policy::parse(POLICY, Path::new("policy.toml")).unwrap().0
+}
+
+fn guest(vmid: u32, node: &str, pool: Option<&str>, tags: &[&str]) -> GuestFacts {
+    GuestFacts {
+        vmid: VmId::new(vmid.into()).unwrap(),
+        node: NodeName::parse(node).unwrap(),
+        guest_type: GuestType::Qemu,
+        pool: pool.map(str::to_owned),
+        tags: tags.iter().map(|t| t.to_string()).collect(),
+    }
+}
+
+fn facts() -> Facts {
+    let mut f = Facts::default();
+    for g in [
+        guest(101, "pve1", None, &[]),
+        guest(150, "pve1", Some("lab"), &["mcp"]),
+        guest(250, "pve2", Some("lab"), &[]),
+        guest(300, "pve2", None, &["MCP"]),
+        guest(400, "pve2", Some("prod"), &["db"]),
+    ] {
+        f.guests.insert(g.vmid, g);
+    }
+    f
+}
+
+fn vmid(n: u32) -> VmId {
+    VmId::new(n.into()).unwrap()
+}
+
+fn action(n: u32, a: GuestAction) -> Request {
+    Request::GuestAction(GuestActionRequest {
+        vmid: vmid(n),
+        action: a,
+    })
+}
+
+fn api(method: ApiMethod, path: &str) -> Request {
+    Request::Api(ApiCall {
+        method,
+        path: ApiPath::parse(path).unwrap(),
+        params: ApiParams::default(),
+    })
+}
+
+fn cmd(argv: &[&str]) -> Request {
+    Request::RunCommand(RunCommand {
+        argv: Argv::new(argv.iter().map(|s| s.to_string()).collect()).unwrap(),
+    })
+}
+
+fn allowed(r: &Request) -> bool {
+    matches!(decide(&policy(), r, &facts()), Decision::Allow { .. })
+}
+
+#[test]
+fn scope_selectors_and_deny_wins() {
+    let status = |n| Request::GuestStatus(GuestRef { vmid: vmid(n) });
+    assert!(allowed(&status(101)), "range");
+    assert!(allowed(&status(250)), "pool");
+    assert!(allowed(&status(300)), "tag, case-insensitive");
+    assert!(
+        matches!(
+            decide(&policy(), &status(150), &facts()),
+            Decision::NotFound { .. }
+        ),
+        "deny beats allow"
+    );
+    assert!(
+        matches!(
+            decide(&policy(), &status(400), &facts()),
+            Decision::NotFound { .. }
+        ),
+        "out of scope"
+    );
+    assert!(
+        matches!(
+            decide(&policy(), &status(199), &facts()),
+            Decision::NotFound { .. }
+        ),
+        "nonexistent"
+    );
+}
+
+#[test]
+fn actions_need_a_grant_and_say_which_rule() {
+    assert!(allowed(&action(101, GuestAction::Start)));
+    let d = decide(&policy(), &action(101, GuestAction::Stop), &facts());
+    let Decision::Deny { rule, reason } = d else {
+        panic!("{d:?}")
+    };
+    assert_eq!(rule, "guests.actions");
+    assert!(
+        reason.contains("add \"stop\" to [guests] actions in policy.toml"),
+        "{reason}"
+    );
+    // Out of scope is not found, whatever the action.
+    assert!(matches!(
+        decide(&policy(), &action(400, GuestAction::Start), &facts()),
+        Decision::NotFound { .. }
+    ));
+}
+
+#[test]
+fn api_patterns_floor_and_path_vmids() {
+    assert!(allowed(&api(ApiMethod::Get, "/version")));
+    assert!(allowed(&api(ApiMethod::Get, "/nodes/pve1/status")));
+    assert!(!allowed(&api(ApiMethod::Post, "/version")));
+    assert!(!allowed(&api(ApiMethod::Get, "/nodes")));
+    assert!(allowed(&api(ApiMethod::Get, "/nodes/pve1/qemu/101/config")));
+    assert!(matches!(
+        decide(
+            &policy(),
+            &api(ApiMethod::Get, "/nodes/pve2/qemu/400/config"),
+            &facts()
+        ),
+        Decision::NotFound { .. }
+    ));
+    let d = decide(
+        &policy(),
+        &api(ApiMethod::Post, "/nodes/pve1/termproxy"),
+        &facts(),
+    );
+    assert!(
+        matches!(&d, Decision::Deny { rule, .. } if rule == "fixed floor"),
+        "{d:?}"
+    );
+    let upid = "/nodes/pve2/tasks/UPID:pve2:0000000A:0000000B:6000:qmstop:400:root@pam:/status";
+    assert!(matches!(
+        decide(&policy(), &api(ApiMethod::Get, upid), &facts()),
+        Decision::NotFound { .. }
+    ));
+}
+
+#[test]
+fn node_and_task_status() {
+    let node = |n: Option<&str>| {
+        Request::NodeStatus(NodeQuery {
+            node: n.map(|n| NodeName::parse(n).unwrap()),
+        })
+    };
+    assert!(allowed(&node(Some("pve1"))));
+    assert!(!allowed(&node(None)), "GET /nodes is not granted");
+    let task = |u: &str| {
+        Request::TaskStatus(TaskRef {
+            upid: Upid::parse(u).unwrap(),
+        })
+    };
+    assert!(allowed(&task(
+        "UPID:pve1:0000000A:0000000B:6000:qmstart:101:mcp@pve!mcp:"
+    )));
+    assert!(!allowed(&task(
+        "UPID:pve2:0000000A:0000000B:6000:qmstart:400:mcp@pve!mcp:"
+    )));
+    assert!(!allowed(&task(
+        "UPID:pve2:0000000A:0000000B:6000:vzdump::mcp@pve!mcp:"
+    )));
+}
+
+#[test]
+fn commands_match_argument_for_argument() {
+    assert!(allowed(&cmd(&["uptime"])));
+    assert!(allowed(&cmd(&["/usr/bin/uptime"])));
+    assert!(allowed(&cmd(&["df", "-h"])));
+    assert!(allowed(&cmd(&["df", "-h", "tmpfs"])));
+    for hostile in [
+        &["uptime", "-p"][..],
+        &["uptime;", "id"],
+        &["df", "-h", "/"],
+        &["df", "-h", "--output"],
+        &["df", "-h", "a", "b"],
+        &["sh", "-c", "uptime"],
+        &["uptime && id"],
+        &["df", "-h", "$(id)"],
+    ] {
+        assert!(!allowed(&cmd(hostile)), "{hostile:?}");
+    }
+}
+
+#[test]
+fn listing_is_allowed_and_filtered_by_scope() {
+    let p = policy();
+    assert!(allowed(&Request::ListGuests(ListGuests::default())));
+    let visible: Vec<u32> = facts()
+        .guests
+        .values()
+        .filter(|g| p.guest_scope(g).is_some())
+        .map(|g| g.vmid.get())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    assert_eq!(visible, vec![101, 250, 300]);
+}
+
+fn errors(text: &str) -> Vec<String> {
+    match Policy::parse(text, Path::new("p.toml")) {
+        Ok(_) => Vec::new(),
+        Err(PolicyError::Invalid(d)) => d
+            .into_iter()
+            .filter(|d| d.severity == Severity::Error)
+            .map(|d| d.to_string())
+            .collect(),
+        Err(e) => vec![e.to_string()],
+    }
+}
+
+#[test]
+fn check_reports_every_error_with_position() {
+    assert_eq!(
+        errors("[guests]\nalow = [\"1\"]\n")[0].split(": ").next(),
+        Some("p.toml:2:1")
+    );
+    let e = errors(
+        "[clients]\nusers = [\"a\"]\n[guests]\nallow = [\"199-100\", \"pool:\", \"x:y\", \"5\"]\nactions = [\"start\", \"destroy\", \"start\"]\n[api]\nallow = [\"GET nodes\", \"PATCH /x\", \"POST /nodes/*/termproxy\", \"GET /version\", \"GET /version\"]\n[commands]\nallow = [[\"no-such-program-xyz\"], []]\ntimeout_secs = 0\n",
+    );
+    let want = [
+        "p.toml:4:10:",
+        "p.toml:4:21:",
+        "p.toml:4:30:",
+        "p.toml:4:37:",
+        "p.toml:5:21:",
+        "p.toml:5:32:",
+        "p.toml:7:10:",
+        "p.toml:7:23:",
+        "p.toml:7:35:",
+        "p.toml:7:78:",
+        "p.toml:9:10:",
+        "p.toml:9:35:",
+        "p.toml:10:16:",
+    ];
+    for w in want {
+        assert!(e.iter().any(|l| l.starts_with(w)), "missing {w} in {e:#?}");
+    }
+    assert_eq!(e.len(), want.len(), "{e:#?}");
+    assert!(e.iter().any(|l| l.contains("fixed floor")));
+}
+
+#[test]
+fn shipped_policies_are_valid() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../policy");
+    let mut files = vec![root.join("policy.toml")];
+    for e in std::fs::read_dir(root.join("examples")).unwrap() {
+        files.push(e.unwrap().path());
+    }
+    for f in files {
+        if let Err(e) = Policy::load(&f) {
+            panic!("{}: {e}", f.display());
+        }
+    }
+}
