@@ -23,6 +23,9 @@ pub enum FrameError {
     /// The body is not a valid message of the expected type.
     #[error("malformed frame: {0}")]
     Malformed(String),
+    /// The body of a frame did not arrive in time after its length prefix.
+    #[error("frame body not received within {0} s")]
+    SlowBody(u64),
     /// The connection failed or closed in the middle of a frame.
     #[error("i/o error: {0}")]
     Io(#[from] std::io::Error),
@@ -30,6 +33,21 @@ pub enum FrameError {
 
 /// Reads one frame and decodes it as `T`, refusing anything longer than `max` bytes.
 pub async fn read_frame<T, R>(reader: &mut R, max: u32) -> Result<T, FrameError>
+where
+    T: DeserializeOwned,
+    R: AsyncRead + Unpin,
+{
+    read_frame_timed(reader, max, None).await
+}
+
+/// Like [`read_frame`], but once the length prefix has arrived the body must follow
+/// within `body_timeout`: a sender that trickles bytes cannot hold the reader forever.
+/// Waiting for the prefix itself is not bounded (an idle peer is fine).
+pub async fn read_frame_timed<T, R>(
+    reader: &mut R,
+    max: u32,
+    body_timeout: Option<std::time::Duration>,
+) -> Result<T, FrameError>
 where
     T: DeserializeOwned,
     R: AsyncRead + Unpin,
@@ -50,7 +68,17 @@ where
         return Err(FrameError::TooLarge { len, max });
     }
     let mut body = vec![0u8; len as usize];
-    reader.read_exact(&mut body).await?;
+    match body_timeout {
+        None => {
+            reader.read_exact(&mut body).await?;
+        }
+        Some(t) => match tokio::time::timeout(t, reader.read_exact(&mut body)).await {
+            Ok(r) => {
+                r?;
+            }
+            Err(_) => return Err(FrameError::SlowBody(t.as_secs())),
+        },
+    }
     serde_json::from_slice(&body).map_err(|e| FrameError::Malformed(e.to_string()))
 }
 

@@ -23,6 +23,8 @@ mod frame;
 mod message;
 mod types;
 
-pub use frame::{FrameError, MAX_REQUEST_FRAME, MAX_RESPONSE_FRAME, read_frame, write_frame};
+pub use frame::{
+    FrameError, MAX_REQUEST_FRAME, MAX_RESPONSE_FRAME, read_frame, read_frame_timed, write_frame,
+};
 pub use message::*;
 pub use types::*;

@@ -32,6 +32,8 @@ pub enum FrontFrame {
 }
 
 /// Frames sent by the helper.
+// Frames live for one send or receive; boxing the large variant would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum HelperFrame {
@@ -220,6 +222,7 @@ pub struct RunCommand {
 }
 
 /// The outcome of one call.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(
     tag = "result",

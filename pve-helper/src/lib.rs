@@ -2,6 +2,20 @@
 //! judges every request from a connected front against the policy, audits the
 //! decision, and only then calls Proxmox or runs an allow-listed command.
 #![forbid(unsafe_code)]
-#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
 
+pub mod audit;
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod paths;
 pub mod policy;
+pub mod privileges;
+pub mod pve;
+pub mod secret;
+pub mod server;
+pub mod service;
+pub mod socket;

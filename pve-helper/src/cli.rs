@@ -1,0 +1,155 @@
+//! Command-line entry points: `serve` (the daemon) and `check` (validate a policy).
+
+use crate::{
+    config::Config,
+    paths,
+    policy::{Policy, PolicyError, Severity},
+    privileges,
+    pve::PveClient,
+    secret::ApiToken,
+    server::{self, Limits},
+    service::Service,
+};
+use clap::{Parser, Subcommand};
+use std::{
+    path::{Path, PathBuf},
+    process::ExitCode,
+    sync::Arc,
+};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "pve-helper",
+    version,
+    about = "Privileged helper of pve-mcp: policy, audit, Proxmox API access"
+)]
+pub struct Cli {
+    /// Helper configuration file.
+    #[arg(long, global = true, default_value = paths::CONFIG_FILE)]
+    pub config: PathBuf,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the daemon (the default).
+    Serve {
+        /// Allow running as root (for tests; never in production).
+        #[arg(long)]
+        allow_root: bool,
+    },
+    /// Validate a policy file and print a summary; exit 1 with FILE:LINE:COL errors.
+    Check {
+        /// The policy file (default: the one named in the configuration).
+        file: Option<PathBuf>,
+    },
+}
+
+pub fn main(cli: Cli) -> ExitCode {
+    match cli.command.unwrap_or(Command::Serve { allow_root: false }) {
+        Command::Check { file } => check(file, &cli.config),
+        Command::Serve { allow_root } => match serve(&cli.config, allow_root) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                tracing::error!("{e}");
+                eprintln!("pve-helper: {e}");
+                ExitCode::FAILURE
+            }
+        },
+    }
+}
+
+fn check(file: Option<PathBuf>, config: &Path) -> ExitCode {
+    let file = file.unwrap_or_else(|| {
+        Config::load(config)
+            .map(|c| c.policy)
+            .unwrap_or_else(|_| PathBuf::from(paths::POLICY_FILE))
+    });
+    match Policy::load(&file) {
+        Ok((policy, warnings)) => {
+            for w in warnings {
+                eprintln!("{w}");
+            }
+            print!("{}: OK\n{}", file.display(), policy.summary());
+            ExitCode::SUCCESS
+        }
+        Err(PolicyError::Invalid(diags)) => {
+            let errors = diags
+                .iter()
+                .filter(|d| d.severity == Severity::Error)
+                .count();
+            for d in diags {
+                eprintln!("{d}");
+            }
+            eprintln!("{}: {errors} error(s)", file.display());
+            ExitCode::FAILURE
+        }
+        Err(e) => {
+            eprintln!("{e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+enum ServeError {
+    #[error(transparent)]
+    Privileges(#[from] privileges::PrivilegeError),
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    #[error(transparent)]
+    Token(#[from] crate::secret::TokenError),
+    #[error("invalid policy:\n{0}")]
+    Policy(#[from] PolicyError),
+    #[error(transparent)]
+    Client(#[from] crate::pve::ClientError),
+    #[error("socket {path}: {source}")]
+    Socket {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot start the runtime: {0}")]
+    Runtime(std::io::Error),
+}
+
+fn serve(config_path: &Path, allow_root: bool) -> Result<(), ServeError> {
+    if let Some(note) = privileges::harden(allow_root)? {
+        tracing::warn!("{note}");
+    }
+    let config = Config::load(config_path)?;
+    let token = ApiToken::load(&config.token_path())?;
+    let (policy, warnings) = Policy::load(&config.policy)?;
+    for w in warnings {
+        tracing::warn!("{w}");
+    }
+    if config.pve.insecure {
+        tracing::warn!(
+            "TLS certificate verification of {} is OFF ([pve] insecure = true)",
+            config.pve.url
+        );
+    }
+    let pve = PveClient::new(&config.pve, &token)?;
+    tracing::info!(token = token.id(), url = pve.url(), "loaded configuration");
+    drop(token);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(ServeError::Runtime)?;
+    runtime.block_on(async {
+        let listener = crate::socket::bind(&config.socket, config.socket_group.as_deref())
+            .map_err(|source| ServeError::Socket {
+                path: config.socket.clone(),
+                source,
+            })?;
+        let service = Arc::new(Service::new(policy, config.policy.clone(), pve));
+        tracing::info!(socket = %config.socket.display(), "serving");
+        tokio::select! {
+            () = server::serve(listener, service.clone(), Limits::default()) => {}
+            () = crate::socket::signals(service) => {}
+        }
+        let _ = std::fs::remove_file(&config.socket);
+        Ok(())
+    })
+}

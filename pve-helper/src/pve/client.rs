@@ -1,0 +1,258 @@
+//! The one HTTPS client to the Proxmox API: pooled keep-alive connections, timeouts,
+//! bounded retries for idempotent GETs. The only code that sees the token.
+
+use super::tls::{self, Trust};
+use crate::{config::PveConfig, secret::ApiToken};
+use pve_mcp_proto::{ApiMethod, ApiParams};
+use reqwest::header::{AUTHORIZATION, HeaderValue};
+use serde::de::DeserializeOwned;
+use std::time::Duration;
+
+/// An error talking to Proxmox. Messages carry PVE's own words, never the token or
+/// a raw response body.
+#[derive(Debug, thiserror::Error)]
+pub enum PveError {
+    /// Proxmox answered with an HTTP error status.
+    #[error("Proxmox answered {status}: {message}")]
+    Http { status: u16, message: String },
+    /// The connection could not be made or broke (including TLS verification).
+    #[error("cannot reach Proxmox at {url}: {message}")]
+    Transport { url: String, message: String },
+    #[error("Proxmox did not answer within {0} s")]
+    Timeout(u64),
+    /// The answer was not the JSON we expect.
+    #[error("Proxmox sent an answer that cannot be read: {0}")]
+    Decode(String),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error(transparent)]
+    Tls(#[from] tls::TlsError),
+    #[error("cannot build the HTTP client: {0}")]
+    Build(String),
+    #[error("cannot read the fingerprint: {0}")]
+    Fingerprint(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct PveClient {
+    http: reqwest::Client,
+    /// `https://host:port/api2/json`
+    base: String,
+    auth: HeaderValue,
+    timeout_secs: u64,
+}
+
+#[derive(serde::Deserialize)]
+struct Envelope<T> {
+    data: T,
+}
+
+/// Retries for idempotent requests that failed to connect.
+const GET_RETRIES: u32 = 2;
+
+impl PveClient {
+    pub fn new(cfg: &PveConfig, token: &ApiToken) -> Result<Self, ClientError> {
+        let trust = match (&cfg.fingerprint, &cfg.ca_file, cfg.insecure) {
+            (Some(fp), _, _) => Trust::Fingerprint(tls::parse_fingerprint(fp)?),
+            (None, Some(ca), _) => Trust::CaFile(ca.clone()),
+            _ => Trust::Insecure,
+        };
+        let http = reqwest::Client::builder()
+            .tls_backend_preconfigured(tls::client_config(&trust)?)
+            .http1_only()
+            .no_proxy()
+            .connect_timeout(Duration::from_secs(5))
+            .timeout(Duration::from_secs(cfg.timeout_secs))
+            .pool_idle_timeout(Duration::from_secs(50))
+            .pool_max_idle_per_host(32)
+            .tcp_keepalive(Duration::from_secs(30))
+            .build()
+            .map_err(|e| ClientError::Build(e.to_string()))?;
+        let mut auth = HeaderValue::from_str(&token.header_value()).map_err(|_| {
+            ClientError::Build("the token holds characters not allowed in a header".into())
+        })?;
+        auth.set_sensitive(true);
+        Ok(Self {
+            http,
+            base: format!("{}/api2/json", cfg.url.trim_end_matches('/')),
+            auth,
+            timeout_secs: cfg.timeout_secs,
+        })
+    }
+
+    /// The base URL, for messages.
+    pub fn url(&self) -> &str {
+        self.base.trim_end_matches("/api2/json")
+    }
+
+    /// `GET path`, decoding the `data` member as `T`.
+    pub async fn get<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, &str)],
+    ) -> Result<T, PveError> {
+        let body = self.send(ApiMethod::Get, path, query, None).await?;
+        decode(&body)
+    }
+
+    /// Any method, with form parameters; returns the `data` member as JSON.
+    pub async fn call(
+        &self,
+        method: ApiMethod,
+        path: &str,
+        params: &ApiParams,
+    ) -> Result<serde_json::Value, PveError> {
+        let form: Vec<(String, String)> = params
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_form()))
+            .collect();
+        let body = if method == ApiMethod::Get {
+            let query: Vec<(&str, &str)> =
+                form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            self.send(method, path, &query, None).await?
+        } else {
+            self.send(method, path, &[], Some(&form)).await?
+        };
+        decode(&body)
+    }
+
+    async fn send(
+        &self,
+        method: ApiMethod,
+        path: &str,
+        query: &[(&str, &str)],
+        form: Option<&[(String, String)]>,
+    ) -> Result<bytes::Bytes, PveError> {
+        let url = format!("{}{}", self.base, path);
+        let mut attempt = 0;
+        loop {
+            let m = match method {
+                ApiMethod::Get => reqwest::Method::GET,
+                ApiMethod::Post => reqwest::Method::POST,
+                ApiMethod::Put => reqwest::Method::PUT,
+                ApiMethod::Delete => reqwest::Method::DELETE,
+            };
+            let mut req = self
+                .http
+                .request(m, &url)
+                .header(AUTHORIZATION, self.auth.clone());
+            if !query.is_empty() {
+                req = req.query(query);
+            }
+            if let Some(form) = form {
+                req = req.form(form);
+            }
+            match req.send().await {
+                Ok(resp) => return self.read(resp).await,
+                Err(e) if method == ApiMethod::Get && e.is_connect() && attempt < GET_RETRIES => {
+                    attempt += 1;
+                    tokio::time::sleep(Duration::from_millis(100 * u64::from(attempt))).await;
+                }
+                Err(e) => return Err(self.transport(&e)),
+            }
+        }
+    }
+
+    async fn read(&self, resp: reqwest::Response) -> Result<bytes::Bytes, PveError> {
+        let status = resp.status();
+        let reason = resp
+            .extensions()
+            .get::<hyper::ext::ReasonPhrase>()
+            .map(|r| String::from_utf8_lossy(r.as_bytes()).into_owned())
+            .or_else(|| status.canonical_reason().map(str::to_owned))
+            .unwrap_or_default();
+        let body = resp.bytes().await.map_err(|e| self.transport(&e))?;
+        if status.is_success() {
+            return Ok(body);
+        }
+        Err(PveError::Http {
+            status: status.as_u16(),
+            message: error_message(&reason, &body),
+        })
+    }
+
+    fn transport(&self, e: &reqwest::Error) -> PveError {
+        if e.is_timeout() {
+            return PveError::Timeout(self.timeout_secs);
+        }
+        PveError::Transport {
+            url: self.url().to_owned(),
+            message: describe(e),
+        }
+    }
+}
+
+fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, PveError> {
+    serde_json::from_slice::<Envelope<T>>(body)
+        .map(|e| e.data)
+        .map_err(|e| PveError::Decode(e.to_string()))
+}
+
+/// PVE's error text: the reason phrase or `message`, plus per-parameter `errors`.
+fn error_message(reason: &str, body: &[u8]) -> String {
+    #[derive(serde::Deserialize)]
+    struct ErrBody {
+        #[serde(default)]
+        message: Option<String>,
+        #[serde(default)]
+        errors: Option<std::collections::BTreeMap<String, serde_json::Value>>,
+    }
+    let parsed: Option<ErrBody> = serde_json::from_slice(body).ok();
+    let mut msg = parsed
+        .as_ref()
+        .and_then(|b| b.message.clone())
+        .filter(|m| !m.trim().is_empty())
+        .unwrap_or_else(|| reason.to_owned());
+    if let Some(errors) = parsed.and_then(|b| b.errors) {
+        for (k, v) in errors {
+            let v = v
+                .as_str()
+                .map(str::to_owned)
+                .unwrap_or_else(|| v.to_string());
+            msg.push_str(&format!("; {k}: {}", v.trim()));
+        }
+    }
+    sanitize(&msg)
+}
+
+/// One line of at most 500 printable characters.
+pub fn sanitize(s: &str) -> String {
+    let one_line: String = s
+        .trim()
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(500)
+        .collect();
+    one_line
+}
+
+/// A transport error's cause chain, naming a TLS verification failure plainly.
+fn describe(e: &reqwest::Error) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = cur {
+        let tls = err.downcast_ref::<rustls::Error>().or_else(|| {
+            err.downcast_ref::<std::io::Error>()
+                .and_then(|io| io.get_ref())
+                .and_then(|i| i.downcast_ref::<rustls::Error>())
+        });
+        if let Some(t) = tls {
+            return format!("TLS verification failed: {}", describe_tls(t));
+        }
+        let s = err.to_string();
+        if !parts.iter().any(|p| p.contains(&s)) {
+            parts.push(s);
+        }
+        cur = err.source();
+    }
+    sanitize(&parts.join(": "))
+}
+
+fn describe_tls(e: &rustls::Error) -> String {
+    match e {
+        rustls::Error::InvalidCertificate(rustls::CertificateError::Other(o)) => o.to_string(),
+        other => other.to_string(),
+    }
+}

@@ -1,0 +1,215 @@
+//! `/cluster/resources`: one call that tells where every guest lives (node, type, pool,
+//! tags) and how it runs. Parsed leniently (PVE mixes numbers, strings and 0/1 flags),
+//! validated into proto types, and cached for at most [`TTL`].
+
+use super::{PveClient, PveError};
+use crate::policy::GuestFacts;
+use pve_mcp_proto::{GuestState, GuestSummary, GuestType, NodeName, VmId};
+use serde::Deserialize;
+use std::{
+    collections::HashMap,
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+/// How long a fetched listing is reused.
+pub const TTL: Duration = Duration::from_millis(1500);
+
+/// A number that PVE may send as a JSON number or a numeric string.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Num(pub f64);
+
+impl<'de> Deserialize<'de> for Num {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            N(f64),
+            S(String),
+            B(bool),
+        }
+        Ok(match Raw::deserialize(d)? {
+            Raw::N(n) => Num(n),
+            Raw::S(s) => Num(s.trim().parse().unwrap_or(0.0)),
+            Raw::B(b) => Num(if b { 1.0 } else { 0.0 }),
+        })
+    }
+}
+
+impl Num {
+    pub fn u64(self) -> u64 {
+        if self.0.is_finite() && self.0 > 0.0 {
+            self.0 as u64
+        } else {
+            0
+        }
+    }
+}
+
+/// One entry of `/cluster/resources` (fields we use; others are ignored).
+#[derive(Debug, Deserialize)]
+pub struct RawResource {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub vmid: Option<Num>,
+    pub name: Option<String>,
+    pub node: Option<String>,
+    pub status: Option<String>,
+    pub pool: Option<String>,
+    pub tags: Option<String>,
+    pub template: Option<Num>,
+    pub hastate: Option<String>,
+    #[serde(default)]
+    pub cpu: Num,
+    #[serde(default)]
+    pub maxcpu: Num,
+    #[serde(default)]
+    pub mem: Num,
+    #[serde(default)]
+    pub maxmem: Num,
+    #[serde(default)]
+    pub uptime: Num,
+}
+
+/// A guest as the cache holds it.
+#[derive(Debug, Clone)]
+pub struct Guest {
+    pub facts: GuestFacts,
+    pub summary: GuestSummary,
+    pub hastate: Option<String>,
+}
+
+/// Splits PVE's tag list (`a;b`, older releases also `,` or space).
+pub fn split_tags(tags: Option<&str>) -> Vec<String> {
+    tags.unwrap_or("")
+        .split([';', ',', ' '])
+        .filter(|t| !t.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+impl Guest {
+    /// Validates one resource entry; `None` for non-guests and entries that fail
+    /// validation (logged by the caller's count, never trusted).
+    pub fn from_raw(r: RawResource) -> Option<Self> {
+        let guest_type = match r.kind.as_str() {
+            "qemu" => GuestType::Qemu,
+            "lxc" => GuestType::Lxc,
+            _ => return None,
+        };
+        let vmid = VmId::new(r.vmid?.u64()).ok()?;
+        let node = NodeName::parse(r.node.as_deref()?).ok()?;
+        let tags = split_tags(r.tags.as_deref());
+        let pool = r.pool.filter(|p| !p.is_empty());
+        let summary = GuestSummary {
+            vmid,
+            name: r.name.unwrap_or_default(),
+            guest_type,
+            node: node.clone(),
+            status: GuestState::from_pve(r.status.as_deref().unwrap_or(""), None),
+            pool: pool.clone(),
+            tags: tags.clone(),
+            template: r.template.is_some_and(|t| t.0 != 0.0),
+            cpu: r.cpu.0,
+            maxcpu: r.maxcpu.0,
+            mem: r.mem.u64(),
+            maxmem: r.maxmem.u64(),
+            uptime: r.uptime.u64(),
+        };
+        let facts = GuestFacts {
+            vmid,
+            node,
+            guest_type,
+            pool,
+            tags,
+        };
+        Some(Self {
+            facts,
+            summary,
+            hastate: r.hastate,
+        })
+    }
+}
+
+/// All guests of the cluster at one moment, sorted by vmid.
+#[derive(Debug)]
+pub struct Snapshot {
+    pub guests: Vec<Guest>,
+    index: HashMap<VmId, usize>,
+    fetched: Instant,
+}
+
+impl Snapshot {
+    pub fn new(mut guests: Vec<Guest>) -> Self {
+        guests.sort_by_key(|g| g.facts.vmid);
+        guests.dedup_by_key(|g| g.facts.vmid);
+        let index = guests
+            .iter()
+            .enumerate()
+            .map(|(i, g)| (g.facts.vmid, i))
+            .collect();
+        Self {
+            guests,
+            index,
+            fetched: Instant::now(),
+        }
+    }
+
+    pub fn get(&self, vmid: VmId) -> Option<&Guest> {
+        self.index.get(&vmid).map(|i| &self.guests[*i])
+    }
+}
+
+/// Single-flight cache of the guest listing.
+#[derive(Debug, Default)]
+pub struct ResourceCache {
+    state: tokio::sync::Mutex<Option<Arc<Snapshot>>>,
+}
+
+impl ResourceCache {
+    /// A listing at most [`TTL`] old; concurrent callers share one fetch.
+    pub async fn get(&self, pve: &PveClient) -> Result<Arc<Snapshot>, PveError> {
+        let mut state = self.state.lock().await;
+        if let Some(s) = state.as_ref().filter(|s| s.fetched.elapsed() < TTL) {
+            return Ok(s.clone());
+        }
+        let raw: Vec<RawResource> = pve.get("/cluster/resources", &[("type", "vm")]).await?;
+        let snap = Arc::new(Snapshot::new(
+            raw.into_iter().filter_map(Guest::from_raw).collect(),
+        ));
+        *state = Some(snap.clone());
+        Ok(snap)
+    }
+
+    /// Forgets the listing, after an action changed a guest.
+    pub async fn invalidate(&self) {
+        *self.state.lock().await = None;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_pve_shapes_and_drops_invalid() {
+        let raw: Vec<RawResource> = serde_json::from_str(r#"[
+            {"id":"qemu/101","type":"qemu","vmid":101,"name":"web","node":"pve1","status":"running",
+             "tags":"mcp;web","pool":"lab","template":0,"cpu":0.25,"maxcpu":2,"mem":1073741824,
+             "maxmem":2147483648,"uptime":3600},
+            {"id":"lxc/200","type":"lxc","vmid":"200","node":"pve2","status":"stopped","template":1},
+            {"id":"node/pve1","type":"node","node":"pve1","status":"online"},
+            {"id":"qemu/5","type":"qemu","vmid":5,"node":"pve1"},
+            {"id":"qemu/102","type":"qemu","vmid":102,"node":"pve/1"}
+        ]"#).unwrap();
+        let guests: Vec<Guest> = raw.into_iter().filter_map(Guest::from_raw).collect();
+        assert_eq!(guests.len(), 2);
+        assert_eq!(guests[0].facts.tags, vec!["mcp", "web"]);
+        assert_eq!(guests[0].summary.status, GuestState::Running);
+        assert_eq!(guests[0].summary.mem, 1 << 30);
+        assert_eq!(guests[1].facts.vmid.get(), 200);
+        assert!(guests[1].summary.template);
+        let snap = Snapshot::new(guests);
+        assert!(snap.get(VmId::new(200).unwrap()).is_some());
+    }
+}

@@ -1,0 +1,241 @@
+//! The Unix socket server. Every byte from a peer is hostile: the peer's uid is
+//! checked (SO_PEERCRED) before anything is read, frames are capped in size and time,
+//! and work is bounded per connection and overall.
+
+use crate::{audit, policy::ClientSpec, service::Service};
+use pve_mcp_proto::*;
+use std::{sync::Arc, time::Duration};
+use tokio::{
+    net::{UnixListener, UnixStream},
+    sync::{Semaphore, mpsc},
+    task::JoinSet,
+};
+
+/// The process on the other end of a connection, as the kernel reports it.
+#[derive(Debug, Clone, Copy)]
+pub struct Peer {
+    pub uid: u32,
+    pub gid: u32,
+    pub pid: i32,
+}
+
+/// Bounds on connections and work.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub max_connections: usize,
+    pub max_in_flight_per_connection: usize,
+    pub max_in_flight: usize,
+    pub handshake_timeout: Duration,
+    pub body_timeout: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_connections: 64,
+            max_in_flight_per_connection: 16,
+            max_in_flight: 64,
+            handshake_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Accepts connections until the task is dropped.
+pub async fn serve(listener: UnixListener, service: Arc<Service>, limits: Limits) {
+    let connections = Arc::new(Semaphore::new(limits.max_connections));
+    let work = Arc::new(Semaphore::new(limits.max_in_flight));
+    loop {
+        let stream = match listener.accept().await {
+            Ok((s, _)) => s,
+            Err(e) => {
+                tracing::warn!("accept failed: {e}");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let service = service.clone();
+        let work = work.clone();
+        match connections.clone().try_acquire_owned() {
+            Ok(permit) => {
+                tokio::spawn(async move {
+                    connection(stream, service, work, limits).await;
+                    drop(permit);
+                });
+            }
+            Err(_) => {
+                tokio::spawn(refuse(
+                    stream,
+                    ErrorKind::Unavailable,
+                    "the helper has too many connections; try again later".into(),
+                ));
+            }
+        }
+    }
+}
+
+async fn refuse(mut stream: UnixStream, kind: ErrorKind, message: String) {
+    let frame = HelperFrame::Fatal {
+        error: ErrorBody::new(kind, message),
+    };
+    let _ = tokio::time::timeout(
+        Duration::from_secs(2),
+        write_frame(&mut stream, &frame, MAX_RESPONSE_FRAME),
+    )
+    .await;
+}
+
+fn peer_of(stream: &UnixStream) -> Option<Peer> {
+    let cred = stream.peer_cred().ok()?;
+    Some(Peer {
+        uid: cred.uid(),
+        gid: cred.gid(),
+        pid: cred.pid().unwrap_or(0),
+    })
+}
+
+/// Whether `uid` is one of the policy's clients, by uid or by user name.
+fn is_client(clients: &[ClientSpec], uid: u32) -> bool {
+    let name = || {
+        nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(uid))
+            .ok()
+            .flatten()
+            .map(|u| u.name)
+    };
+    clients.iter().any(|c| match c {
+        ClientSpec::Uid(u) => *u == uid,
+        ClientSpec::Name(n) => name().as_deref() == Some(n.as_str()),
+    })
+}
+
+async fn connection(
+    stream: UnixStream,
+    service: Arc<Service>,
+    work: Arc<Semaphore>,
+    limits: Limits,
+) {
+    let Some(peer) = peer_of(&stream) else {
+        tracing::warn!("connection without peer credentials refused");
+        return;
+    };
+    let policy = service.policy();
+    if !is_client(&policy.clients, peer.uid) {
+        let msg = format!(
+            "uid {} is not allowed to use the helper; the admin can add the user to [clients] users in {}",
+            peer.uid,
+            policy.source.display()
+        );
+        audit::connection_event(&peer, "peer refused", &msg);
+        return refuse(stream, ErrorKind::Denied, msg).await;
+    }
+    drop(policy);
+    let (mut reader, mut writer) = stream.into_split();
+    let hello = tokio::time::timeout(
+        limits.handshake_timeout,
+        read_frame_timed::<FrontFrame, _>(
+            &mut reader,
+            MAX_REQUEST_FRAME,
+            Some(limits.body_timeout),
+        ),
+    )
+    .await;
+    let fatal = |kind, message: String| HelperFrame::Fatal {
+        error: ErrorBody::new(kind, message),
+    };
+    let welcome = match hello {
+        Ok(Ok(FrontFrame::Hello { proto_version }))
+            if proto_version.major == PROTO_VERSION.major =>
+        {
+            HelperFrame::Welcome {
+                proto_version: PROTO_VERSION,
+                helper_version: env!("CARGO_PKG_VERSION").into(),
+            }
+        }
+        Ok(Ok(FrontFrame::Hello { proto_version })) => fatal(
+            ErrorKind::Invalid,
+            format!(
+                "protocol version {proto_version} is not supported; this helper speaks {PROTO_VERSION}"
+            ),
+        ),
+        Ok(Ok(FrontFrame::Call { .. })) => fatal(ErrorKind::Invalid, "expected hello first".into()),
+        Ok(Err(e)) => fatal(ErrorKind::Invalid, format!("bad handshake: {e}")),
+        Err(_) => fatal(ErrorKind::Invalid, "no handshake in time".into()),
+    };
+    let ok = matches!(welcome, HelperFrame::Welcome { .. });
+    if !ok {
+        audit::connection_event(&peer, "bad handshake", &format!("{welcome:?}"));
+    }
+    if write_frame(&mut writer, &welcome, MAX_RESPONSE_FRAME)
+        .await
+        .is_err()
+        || !ok
+    {
+        return;
+    }
+
+    let (tx, mut rx) = mpsc::channel::<HelperFrame>(limits.max_in_flight_per_connection);
+    let writer_task = tokio::spawn(async move {
+        while let Some(frame) = rx.recv().await {
+            let last = matches!(frame, HelperFrame::Fatal { .. });
+            if let Err(e) = write_frame(&mut writer, &frame, MAX_RESPONSE_FRAME).await {
+                tracing::debug!("write to peer failed: {e}");
+                break;
+            }
+            if last {
+                break;
+            }
+        }
+    });
+    let per_conn = Arc::new(Semaphore::new(limits.max_in_flight_per_connection));
+    // Dropping the set aborts calls still running when the peer goes away.
+    let mut calls = JoinSet::new();
+    loop {
+        let frame = read_frame_timed::<FrontFrame, _>(
+            &mut reader,
+            MAX_REQUEST_FRAME,
+            Some(limits.body_timeout),
+        )
+        .await;
+        let (id, request) = match frame {
+            Ok(FrontFrame::Call { id, request }) => (id, request),
+            Ok(FrontFrame::Hello { .. }) => {
+                let _ = tx
+                    .send(fatal(ErrorKind::Invalid, "unexpected second hello".into()))
+                    .await;
+                audit::connection_event(&peer, "protocol error", "second hello");
+                break;
+            }
+            Err(FrameError::Closed) => break,
+            Err(FrameError::Io(e)) => {
+                tracing::debug!("peer connection failed: {e}");
+                break;
+            }
+            Err(e) => {
+                audit::connection_event(&peer, "bad frame", &e.to_string());
+                let _ = tx.send(fatal(ErrorKind::Invalid, e.to_string())).await;
+                break;
+            }
+        };
+        // Back-pressure: stop reading while this connection has too much in flight.
+        let Ok(slot) = per_conn.clone().acquire_owned().await else {
+            break;
+        };
+        let (service, work, tx) = (service.clone(), work.clone(), tx.clone());
+        calls.spawn(async move {
+            let response = match work.try_acquire_owned() {
+                Ok(_global) => service.handle(&peer, request).await,
+                Err(_) => Response::Err(ErrorBody::new(
+                    ErrorKind::RateLimited,
+                    "the helper is at its limit of concurrent requests; retry in 1 s",
+                )),
+            };
+            drop(slot);
+            let _ = tx.send(HelperFrame::Reply { id, response }).await;
+        });
+        while calls.try_join_next().is_some() {}
+    }
+    drop(tx);
+    // Give replies already computed a moment to be written, then stop everything.
+    let _ = tokio::time::timeout(Duration::from_secs(2), writer_task).await;
+    calls.abort_all();
+}
