@@ -45,7 +45,7 @@ fn start(clients: &str, commands: &str) -> Helper {
         ),
     )
     .unwrap();
-    let child = Command::new(env!("CARGO_BIN_EXE_pve-helper"))
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pve-helper"))
         .args([
             "--config",
             p("helper.toml").to_str().unwrap(),
@@ -66,6 +66,8 @@ fn start(clients: &str, commands: &str) -> Helper {
         }
         std::thread::sleep(Duration::from_millis(10));
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!(
         "helper did not create its socket: {}",
         std::fs::read_to_string(p("helper.log")).unwrap_or_default()
