@@ -1,1 +1,45 @@
-fn main() {}
+//! `mcp-front`: parse arguments, log to stderr, serve MCP on stdio (see the library).
+#![forbid(unsafe_code)]
+#![deny(clippy::print_stdout, clippy::dbg_macro)]
+
+use clap::Parser;
+use mcp_front::{Config, DEFAULT_SOCKET};
+use std::{path::PathBuf, process::ExitCode, time::Duration};
+use tracing_subscriber::EnvFilter;
+
+/// MCP server on stdio for a Proxmox VE cluster; forwards every tool call to pve-helper.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+struct Cli {
+    /// Unix socket of pve-helper.
+    #[arg(long, env = "PVE_MCP_SOCKET", default_value = DEFAULT_SOCKET)]
+    socket: PathBuf,
+    /// Seconds one call to the helper may take.
+    #[arg(long, env = "PVE_MCP_CALL_TIMEOUT", default_value_t = 60,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    call_timeout: u64,
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    // stdout carries the MCP protocol: logs go to stderr only.
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_env("PVE_MCP_LOG").unwrap_or_else(|_| EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .init();
+    let config = Config {
+        socket: cli.socket,
+        call_timeout: Duration::from_secs(cli.call_timeout),
+    };
+    match mcp_front::serve(config).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{e}");
+            ExitCode::FAILURE
+        }
+    }
+}

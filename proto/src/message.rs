@@ -331,7 +331,7 @@ pub struct GuestSummary {
     pub tags: Vec<String>,
     #[serde(default)]
     pub template: bool,
-    /// CPU usage, 0.0 ..= maxcpu (fraction of one core times cores).
+    /// CPU usage as a fraction of the guest's vCPUs, 0.0 ..= 1.0 (as PVE reports it).
     pub cpu: f64,
     pub maxcpu: f64,
     pub mem: u64,
@@ -423,6 +423,7 @@ pub struct NodeInfo {
     pub node: NodeName,
     /// `online`, `offline` or `unknown`.
     pub status: String,
+    /// CPU load as a fraction of all the node's cores, 0.0 ..= 1.0 (as PVE reports it).
     pub cpu: f64,
     pub maxcpu: u32,
     pub mem: u64,

@@ -1,0 +1,303 @@
+//! A small fake pve-helper: speaks the proto frames on a Unix socket with canned answers.
+//!
+//! Special inputs make it misbehave: a `list_vms` name filter "restart" is answered and
+//! then the connection is closed; `node_status` for node "dropme" (first time only) and
+//! any action on guest 113 close the connection without an answer.
+
+use pve_mcp_proto::*;
+use serde_json::json;
+use std::{
+    collections::HashMap,
+    path::{Path, PathBuf},
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicUsize, Ordering},
+    },
+    time::Duration,
+};
+use tokio::{
+    io::AsyncWriteExt,
+    net::{UnixListener, UnixStream, unix::OwnedWriteHalf},
+    sync::{Mutex as AsyncMutex, Notify},
+};
+
+pub const UPID_101: &str = "UPID:pve1:0000A1B2:0123ABCD:65F0A1B2:qmstart:101:mcp@pve!mcp:";
+pub const UPID_104: &str = "UPID:pve1:0000A1B3:0123ABCD:65F0A1B3:qmstart:104:mcp@pve!mcp:";
+
+#[derive(Debug, Default)]
+pub struct Seen {
+    pub connections: AtomicUsize,
+    pub requests: Mutex<Vec<Request>>,
+    polls: Mutex<HashMap<String, usize>>,
+    dropped_once: Mutex<bool>,
+}
+
+impl Seen {
+    pub fn count(&self, f: impl Fn(&Request) -> bool) -> usize {
+        self.requests
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|r| f(r))
+            .count()
+    }
+}
+
+#[derive(Debug)]
+pub struct FakeHelper {
+    pub dir: PathBuf,
+    pub socket: PathBuf,
+    pub seen: Arc<Seen>,
+}
+
+impl Drop for FakeHelper {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+impl FakeHelper {
+    /// Listens in a fresh temporary directory; `major` is the version it welcomes with.
+    pub fn start(name: &str, major: u16) -> Self {
+        let dir = std::env::temp_dir().join(format!("mcp-front-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let socket = dir.join("helper.sock");
+        let listener = UnixListener::bind(&socket).unwrap();
+        let seen = Arc::new(Seen::default());
+        let s = seen.clone();
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                s.connections.fetch_add(1, Ordering::SeqCst);
+                tokio::spawn(serve_connection(stream, s.clone(), major));
+            }
+        });
+        Self { dir, socket, seen }
+    }
+
+    pub fn missing_socket(&self) -> PathBuf {
+        Path::new(&self.dir).join("nothing-here.sock")
+    }
+}
+
+/// What to do with one call.
+enum Act {
+    Reply(Response),
+    ReplyThenClose(Response),
+    Close,
+    ReplyAfter(Duration, Response),
+}
+
+async fn serve_connection(stream: UnixStream, seen: Arc<Seen>, major: u16) {
+    let (mut read, write) = stream.into_split();
+    let write = Arc::new(AsyncMutex::new(write));
+    let Ok(FrontFrame::Hello { .. }) = read_frame(&mut read, MAX_REQUEST_FRAME).await else {
+        return;
+    };
+    let welcome = HelperFrame::Welcome {
+        proto_version: ProtoVersion { major, minor: 0 },
+        helper_version: "fake".into(),
+    };
+    send(&write, &welcome).await;
+    let closed = Arc::new(Notify::new());
+    loop {
+        let frame = tokio::select! {
+            _ = closed.notified() => return,
+            frame = read_frame::<FrontFrame, _>(&mut read, MAX_REQUEST_FRAME) => frame,
+        };
+        let Ok(FrontFrame::Call { id, request }) = frame else {
+            return;
+        };
+        seen.requests.lock().unwrap().push(request.clone());
+        let act = answer(&seen, &request);
+        let (write, closed) = (write.clone(), closed.clone());
+        tokio::spawn(async move {
+            let reply = |response| HelperFrame::Reply { id, response };
+            match act {
+                Act::Reply(r) => send(&write, &reply(r)).await,
+                Act::ReplyAfter(delay, r) => {
+                    tokio::time::sleep(delay).await;
+                    send(&write, &reply(r)).await;
+                }
+                Act::ReplyThenClose(r) => {
+                    send(&write, &reply(r)).await;
+                    close(&write, &closed).await;
+                }
+                Act::Close => close(&write, &closed).await,
+            }
+        });
+    }
+}
+
+async fn send(write: &AsyncMutex<OwnedWriteHalf>, frame: &HelperFrame) {
+    let _ = write_frame(&mut *write.lock().await, frame, MAX_RESPONSE_FRAME).await;
+}
+
+async fn close(write: &AsyncMutex<OwnedWriteHalf>, closed: &Notify) {
+    let _ = write.lock().await.shutdown().await;
+    closed.notify_one();
+}
+
+fn ok(p: Payload) -> Response {
+    Response::Ok(p)
+}
+
+fn answer(seen: &Seen, request: &Request) -> Act {
+    match request {
+        Request::ListGuests(q) => {
+            let page = ok(Payload::Guests(guest_page()));
+            match &q.name {
+                Some(n) if n.as_str() == "restart" => Act::ReplyThenClose(page),
+                _ => Act::Reply(page),
+            }
+        }
+        Request::GuestStatus(g) => match g.vmid.get() {
+            101 => Act::ReplyAfter(
+                Duration::from_millis(500),
+                ok(Payload::Guest(guest_detail())),
+            ),
+            id => Act::Reply(Response::Err(ErrorBody::new(
+                ErrorKind::NotFound,
+                format!("guest {id} does not exist or is outside the policy's scope"),
+            ))),
+        },
+        Request::GuestAction(a) => match (a.vmid.get(), a.action) {
+            (113, _) => Act::Close,
+            (_, GuestAction::Stop) => Act::Reply(Response::Err(ErrorBody {
+                kind: ErrorKind::Denied,
+                message: format!("action \"stop\" on VM {} is not allowed", a.vmid),
+                rule: Some("guests.actions".into()),
+                upstream_status: None,
+            })),
+            (104, _) => Act::Reply(ok(Payload::Task(task(UPID_104, false)))),
+            _ => Act::Reply(ok(Payload::Task(task(UPID_101, false)))),
+        },
+        Request::TaskStatus(t) => {
+            let mut polls = seen.polls.lock().unwrap();
+            let n = polls.entry(t.upid.to_string()).or_default();
+            *n += 1;
+            let done = t.upid.as_str() == UPID_101 && *n >= 3;
+            Act::Reply(ok(Payload::Task(task(t.upid.as_str(), done))))
+        }
+        Request::NodeStatus(q) => {
+            let name = q.node.as_ref().map(|n| n.as_str().to_owned());
+            let mut dropped = seen.dropped_once.lock().unwrap();
+            if name.as_deref() == Some("dropme") && !*dropped {
+                *dropped = true;
+                return Act::Close;
+            }
+            Act::Reply(ok(Payload::Nodes(nodes(name.as_deref()))))
+        }
+        Request::Api(call) => Act::Reply(ok(Payload::Api(ApiResult {
+            data: json!({"method": call.method.as_str(), "path": call.path.as_str(),
+                         "params": call.params.len(), "version": "8.2.4"}),
+        }))),
+        Request::RunCommand(c) => Act::Reply(ok(Payload::Command(CommandOutput {
+            exit_code: Some(0),
+            signal: None,
+            stdout: format!("{:?}\n", c.argv.args()),
+            stderr: String::new(),
+            truncated: false,
+            duration_ms: 3,
+        }))),
+    }
+}
+
+fn guest(vmid: u64, name: &str, running: bool) -> GuestSummary {
+    GuestSummary {
+        vmid: VmId::new(vmid).unwrap(),
+        name: name.into(),
+        guest_type: if vmid < 200 {
+            GuestType::Qemu
+        } else {
+            GuestType::Lxc
+        },
+        node: NodeName::parse("pve1").unwrap(),
+        status: if running {
+            GuestState::Running
+        } else {
+            GuestState::Stopped
+        },
+        pool: None,
+        tags: vec!["lab".into()],
+        template: false,
+        cpu: if running { 0.25 } else { 0.0 },
+        maxcpu: 2.0,
+        mem: if running { 512 << 20 } else { 0 },
+        maxmem: 2 << 30,
+        uptime: if running { 7200 } else { 0 },
+    }
+}
+
+fn guest_page() -> GuestPage {
+    GuestPage {
+        total: 3,
+        offset: 0,
+        limit: 100,
+        counts: GuestCounts {
+            running: 2,
+            stopped: 1,
+            other: 0,
+            qemu: 2,
+            lxc: 1,
+        },
+        guests: vec![
+            guest(101, "web-01", true),
+            guest(102, "db-01", false),
+            guest(201, "cache", true),
+        ],
+    }
+}
+
+fn guest_detail() -> GuestDetail {
+    GuestDetail {
+        guest: guest(101, "web-01", true),
+        qmpstatus: Some("running".into()),
+        lock: None,
+        ha_state: None,
+        disk: 0,
+        maxdisk: 32 << 30,
+        netin: 1 << 20,
+        netout: 2 << 20,
+        diskread: 3 << 20,
+        diskwrite: 4 << 20,
+    }
+}
+
+fn task(upid: &str, done: bool) -> TaskInfo {
+    TaskInfo {
+        upid: Upid::parse(upid).unwrap(),
+        node: NodeName::parse("pve1").unwrap(),
+        task_type: "qmstart".into(),
+        status: if done {
+            TaskState::Stopped
+        } else {
+            TaskState::Running
+        },
+        exitstatus: done.then(|| "OK".into()),
+        starttime: 0x65F0A1B2,
+        log_tail: vec![],
+    }
+}
+
+fn nodes(name: Option<&str>) -> Vec<NodeInfo> {
+    let node = |n: &str| NodeInfo {
+        node: NodeName::parse(n).unwrap(),
+        status: "online".into(),
+        cpu: 0.1,
+        maxcpu: 8,
+        mem: 4 << 30,
+        maxmem: 32 << 30,
+        disk: 10 << 30,
+        maxdisk: 100 << 30,
+        uptime: 86_400,
+        loadavg: name.map(|_| [0.1, 0.2, 0.3]),
+        kversion: None,
+        pveversion: name.map(|_| "pve-manager/8.2.4".into()),
+        cpu_model: None,
+    };
+    match name {
+        Some(n) => vec![node(n)],
+        None => vec![node("pve1"), node("pve2")],
+    }
+}
