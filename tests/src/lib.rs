@@ -1,1 +1,5 @@
-//! Simulated cluster
+//! Test support for pve-mcp: the simulated Proxmox VE cluster ([`sim`]) that end-to-end
+//! tests, benchmarks, fault tests and the README's no-Proxmox demo run against.
+#![forbid(unsafe_code)]
+
+pub mod sim;

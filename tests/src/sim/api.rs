@@ -1,0 +1,340 @@
+//! The `/api2/json` dispatcher. Paths and parameters are untrusted; each request goes
+//! through the steps of `PVE::HTTPServer::rest_handler` in PVE's order: find a handler
+//! (501), check permissions (403), resolve the node to proxy to (500), verify parameters
+//! (400), then run the handler (its own 500s).
+
+use std::collections::BTreeMap;
+use std::sync::{RwLock, RwLockReadGuard};
+use std::time::Instant;
+
+use serde_json::{Value, json};
+
+use super::actions::{Action, ActionOptions};
+use super::auth::split_tokenid;
+use super::cluster::Cluster;
+use super::dataset::GuestKind;
+use super::errors::{ApiError, schema};
+use super::params::{Params, Ty, check_vmid, validate};
+use super::render_cluster::{self as rc, ResourceType};
+use super::render_guests as rg;
+use super::reply::Reply;
+use super::stats::Stats;
+use super::tasks::{TaskState, Upid, page_log};
+
+/// A matched API endpoint, with its raw path parameters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Route<'a> {
+    Index,
+    Version,
+    Resources,
+    ClusterStatus,
+    Nodes,
+    NodeStatus(&'a str),
+    GuestList(&'a str, GuestKind),
+    GuestStatus(&'a str, GuestKind, &'a str),
+    GuestConfig(&'a str, GuestKind, &'a str),
+    GuestAction(&'a str, GuestKind, &'a str, Action),
+    TaskStatus(&'a str, &'a str),
+    TaskLog(&'a str, &'a str),
+}
+
+fn kind_of(s: &str) -> Option<GuestKind> {
+    match s {
+        "qemu" => Some(GuestKind::Qemu),
+        "lxc" => Some(GuestKind::Lxc),
+        _ => None,
+    }
+}
+
+fn route<'a>(method: &str, s: &[&'a str]) -> Option<Route<'a>> {
+    let r = match (method, s) {
+        ("GET", []) => Route::Index,
+        ("GET", ["version"]) => Route::Version,
+        ("GET", ["cluster", "resources"]) => Route::Resources,
+        ("GET", ["cluster", "status"]) => Route::ClusterStatus,
+        ("GET", ["nodes"]) => Route::Nodes,
+        ("GET", ["nodes", node, "status"]) => Route::NodeStatus(node),
+        ("GET", ["nodes", node, k]) => Route::GuestList(node, kind_of(k)?),
+        ("GET", ["nodes", node, k, vmid, "status", "current"]) => {
+            Route::GuestStatus(node, kind_of(k)?, vmid)
+        }
+        ("GET", ["nodes", node, k, vmid, "config"]) => Route::GuestConfig(node, kind_of(k)?, vmid),
+        ("POST", ["nodes", node, k, vmid, "status", action]) => {
+            let kind = kind_of(k)?;
+            Route::GuestAction(node, kind, vmid, Action::parse(kind, action)?)
+        }
+        ("GET", ["nodes", node, "tasks", upid, "status"]) => Route::TaskStatus(node, upid),
+        ("GET", ["nodes", node, "tasks", upid, "log"]) => Route::TaskLog(node, upid),
+        _ => return None,
+    };
+    Some(r)
+}
+
+fn node_of<'a>(r: &Route<'a>) -> Option<&'a str> {
+    match r {
+        Route::NodeStatus(n)
+        | Route::GuestList(n, _)
+        | Route::GuestStatus(n, _, _)
+        | Route::GuestConfig(n, _, _)
+        | Route::GuestAction(n, _, _, _)
+        | Route::TaskStatus(n, _)
+        | Route::TaskLog(n, _) => Some(n),
+        _ => None,
+    }
+}
+
+fn action_param_type(name: &str) -> Ty {
+    match name {
+        "timeout" => Ty::Int { min: 0 },
+        "skiplock" | "forceStop" | "keepActive" | "todisk" | "nocheck" | "overrule-shutdown"
+        | "debug" => Ty::Bool,
+        "migration_type" => Ty::Enum(&["secure", "insecure"]),
+        _ => Ty::Str,
+    }
+}
+
+/// Parameters only `root@pam` may pass (never true for an API token).
+const ROOT_ONLY: [&str; 5] = [
+    "skiplock",
+    "keepActive",
+    "nocheck",
+    "migratedfrom",
+    "stateuri",
+];
+
+/// Verifies the parameters of a route; the vmid from the path is checked like a parameter.
+fn verify(r: &Route<'_>, params: &Params) -> Result<Option<u32>, ApiError> {
+    let mut errors = BTreeMap::new();
+    let mut vmid = None;
+    let schema: Vec<(&str, Ty)> = match r {
+        Route::Resources => vec![("type", Ty::Enum(&ResourceType::NAMES))],
+        Route::GuestList(_, GuestKind::Qemu) => vec![("full", Ty::Bool)],
+        Route::GuestConfig(..) => vec![("current", Ty::Bool), ("snapshot", Ty::Str)],
+        Route::GuestAction(_, kind, _, action) => action
+            .params(*kind)
+            .iter()
+            .map(|n| (*n, action_param_type(n)))
+            .collect(),
+        Route::TaskLog(..) => vec![
+            ("start", Ty::Int { min: 0 }),
+            ("limit", Ty::Int { min: 0 }),
+            ("download", Ty::Bool),
+        ],
+        _ => Vec::new(),
+    };
+    if let Route::GuestStatus(_, _, raw)
+    | Route::GuestConfig(_, _, raw)
+    | Route::GuestAction(_, _, raw, _) = r
+    {
+        match check_vmid(raw) {
+            Ok(v) => vmid = Some(v),
+            Err(e) => {
+                errors.insert("vmid".to_owned(), e);
+            }
+        }
+    }
+    validate(params, &schema, &mut errors);
+    if !errors.is_empty() {
+        return Err(ApiError::Param(errors));
+    }
+    if matches!(r, Route::GuestAction(..)) {
+        let root_only = ROOT_ONLY
+            .iter()
+            .filter(|n| params.get(n).is_some_and(|v| !v.is_empty() && v != "0"))
+            .map(|n| ((*n).to_owned(), schema::ROOT_ONLY.to_owned()));
+        let errors: BTreeMap<String, String> = root_only.collect();
+        if !errors.is_empty() {
+            return Err(ApiError::Param(errors));
+        }
+    }
+    Ok(vmid)
+}
+
+/// Read access to the cluster, after finishing every task that is due.
+fn read(cluster: &RwLock<Cluster>, now: Instant) -> RwLockReadGuard<'_, Cluster> {
+    {
+        let c = cluster.read().unwrap_or_else(|e| e.into_inner());
+        if !c.needs_settle(now) {
+            return c;
+        }
+    }
+    cluster
+        .write()
+        .unwrap_or_else(|e| e.into_inner())
+        .settle(now);
+    cluster.read().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Handles one authenticated API request. `rel` is the decoded path after `/api2/json`.
+pub fn handle(
+    cluster: &RwLock<Cluster>,
+    stats: &Stats,
+    method: &str,
+    rel: &str,
+    params: &Params,
+    user: &str,
+) -> Result<Reply, ApiError> {
+    let segments: Vec<&str> = rel.split('/').filter(|s| !s.is_empty()).collect();
+    let r = route(method, &segments).ok_or_else(|| ApiError::no_handler(method, rel))?;
+    let now = Instant::now();
+    if let Route::GuestAction(_, _, raw, _) = &r {
+        let c = read(cluster, now);
+        let locked = check_vmid(raw)
+            .ok()
+            .and_then(|v| c.guest(v))
+            .is_some_and(|g| g.seed.locked);
+        if locked {
+            return Err(ApiError::permission(&format!("/vms/{raw}"), "VM.PowerMgmt"));
+        }
+    }
+    let node = match node_of(&r) {
+        Some(name) => {
+            let c = read(cluster, now);
+            let node = c.node(name).ok_or_else(|| ApiError::unknown_node(name))?;
+            Some(node.name.clone())
+        }
+        None => None,
+    };
+    let node = node.as_deref().unwrap_or("");
+    let vmid = verify(&r, params)?;
+    let vmid = vmid.unwrap_or(0);
+    match r {
+        Route::GuestAction(_, kind, _, action) => {
+            let opts = ActionOptions {
+                force_stop: params.flag("forceStop"),
+                todisk: params.flag("todisk"),
+            };
+            let mut c = cluster.write().unwrap_or_else(|e| e.into_inner());
+            let upid = c.request_action(node, kind, vmid, action, opts, user)?;
+            stats.task_started();
+            Ok(Reply::data(&upid))
+        }
+        r => {
+            let c = read(cluster, now);
+            answer(&c, &r, node, vmid, params, now)
+        }
+    }
+}
+
+fn answer(
+    c: &Cluster,
+    r: &Route<'_>,
+    node: &str,
+    vmid: u32,
+    params: &Params,
+    now: Instant,
+) -> Result<Reply, ApiError> {
+    let guest = |kind: GuestKind| {
+        c.guest_on(node, kind, vmid)
+            .ok_or_else(|| ApiError::no_config(node, kind.config_dir(), vmid))
+    };
+    let reply = match r {
+        Route::Index => Reply::data(&rc::root_index()),
+        Route::Version => Reply::data(&rc::version()),
+        Route::Resources => {
+            let filter = params.get("type").and_then(ResourceType::parse);
+            Reply::json(rc::cluster_resources(c, filter, now))
+        }
+        Route::ClusterStatus => Reply::data(&rc::cluster_status(c)),
+        Route::Nodes => Reply::data(&rc::nodes(c, now)),
+        Route::NodeStatus(_) => match c.node(node) {
+            Some(n) => Reply::data(&rc::node_status(c, n, now)),
+            None => return Err(ApiError::unknown_node(node)),
+        },
+        Route::GuestList(_, kind) => {
+            let full = params.flag("full");
+            let list: Vec<Value> = c
+                .guests
+                .iter()
+                .filter(|g| g.seed.node == node && g.seed.kind == *kind)
+                .map(|g| Value::Object(rg::vmstatus(g, now, full)))
+                .collect();
+            Reply::data(&list)
+        }
+        Route::GuestStatus(_, kind, _) => Reply::data(&rg::status_current(guest(*kind)?, now)),
+        Route::GuestConfig(_, kind, _) => Reply::data(&rg::config(guest(*kind)?)),
+        Route::TaskStatus(_, upid) => task_status(c, node, upid)?,
+        Route::TaskLog(_, upid) => task_log(c, node, upid, params)?,
+        Route::GuestAction(..) => return Err(ApiError::Internal("internal error".into())),
+    };
+    Ok(reply)
+}
+
+fn parse_upid(raw: &str) -> Result<Upid, ApiError> {
+    Upid::parse(raw).ok_or_else(|| ApiError::param("upid", "unable to parse worker upid"))
+}
+
+fn task_status(c: &Cluster, node: &str, raw: &str) -> Result<Reply, ApiError> {
+    let upid = parse_upid(raw)?;
+    let task = c
+        .tasks
+        .get(raw)
+        .filter(|t| t.upid.node == node)
+        .ok_or_else(|| ApiError::param("upid", "no such task"))?;
+    let mut m = json!({
+        "upid": raw, "node": upid.node, "pid": upid.pid, "pstart": upid.pstart,
+        "starttime": upid.starttime, "type": upid.kind, "id": upid.id, "user": upid.user,
+    });
+    if let Some((user, tokenid)) = split_tokenid(&upid.user) {
+        m["user"] = json!(user);
+        m["tokenid"] = json!(tokenid);
+    }
+    match &task.state {
+        TaskState::Running => m["status"] = json!("running"),
+        TaskState::Stopped(exit) => {
+            m["status"] = json!("stopped");
+            m["exitstatus"] = json!(exit);
+        }
+    }
+    Ok(Reply::data(&m))
+}
+
+fn task_log(c: &Cluster, node: &str, raw: &str, params: &Params) -> Result<Reply, ApiError> {
+    parse_upid(raw)?;
+    let Some(task) = c.tasks.get(raw).filter(|t| t.upid.node == node) else {
+        let line = json!([{"n": 1, "t": "unable to open file - No such file or directory"}]);
+        return Ok(Reply::data_total(&line, 1));
+    };
+    let number = |name: &str, default: u64| {
+        params
+            .get(name)
+            .and_then(|v| v.trim_start_matches('+').parse::<u64>().ok())
+            .unwrap_or(default)
+    };
+    let lines = task.full_log();
+    let (total, page) = page_log(&lines, number("start", 0), number("limit", 50));
+    let data: Vec<Value> = page.iter().map(|(n, t)| json!({"n": n, "t": t})).collect();
+    Ok(Reply::data_total(&data, total))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes() {
+        assert_eq!(
+            route("GET", &["cluster", "resources"]),
+            Some(Route::Resources)
+        );
+        assert_eq!(
+            route("POST", &["nodes", "pve1", "qemu", "101", "status", "reset"]),
+            Some(Route::GuestAction(
+                "pve1",
+                GuestKind::Qemu,
+                "101",
+                Action::Reset
+            ))
+        );
+        assert_eq!(
+            route("POST", &["nodes", "pve1", "lxc", "101", "status", "reset"]),
+            None
+        );
+        assert_eq!(
+            route("GET", &["nodes", "pve1", "qemu", "101", "status", "start"]),
+            None
+        );
+        assert_eq!(route("DELETE", &["nodes"]), None);
+        assert_eq!(route("GET", &["nodes", "pve1", "storage"]), None);
+    }
+}

@@ -1,0 +1,266 @@
+//! The simulated cluster's mutable state: nodes, guests (indexed by vmid), tasks, and
+//! the deterministic usage figures PVE would read from /proc and the RRD cache.
+//! Everything here is in memory and O(1) per guest; only listings walk all guests.
+
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use super::dataset::{self, FIRST_VMID, GuestKind, GuestSeed, PowerState};
+use super::tasks::{TaskState, TaskStore};
+
+/// Node hardware, identical on every simulated node.
+pub const NODE_CPUS: u32 = 32;
+pub const NODE_MEM: u64 = 128 * 1024 * 1024 * 1024;
+pub const NODE_ROOTFS: u64 = 98_559_897_600;
+
+/// One node's runtime state.
+#[derive(Debug)]
+pub struct Node {
+    pub name: String,
+    pub index: usize,
+    /// Uptime at simulator start, seconds.
+    pub uptime_base: u64,
+    /// Start time of the fake worker processes, in clock ticks since boot (UPID `pstart`).
+    pub pstart: u64,
+}
+
+impl Node {
+    pub fn uptime(&self, since: Instant, now: Instant) -> u64 {
+        self.uptime_base + now.saturating_duration_since(since).as_secs()
+    }
+}
+
+/// One guest's runtime state.
+#[derive(Debug)]
+pub struct Guest {
+    pub seed: GuestSeed,
+    /// `qemu/101`, prebuilt for listings.
+    pub resource_id: String,
+    pub tags: Option<String>,
+    pub power: PowerState,
+    /// When the current run started counting (only meaningful while not stopped).
+    pub since: Instant,
+    /// Uptime already accumulated at `since`.
+    pub uptime_base: u64,
+    /// Config lock (`suspended` after a QEMU suspend-to-disk).
+    pub lock: Option<&'static str>,
+    /// LXC container checkpointed by `vzsuspend` (so `vzresume` can restore it).
+    pub checkpointed: bool,
+    /// The deadline of the last task queued for this guest (tasks on a guest run in order).
+    pub busy_until: Option<Instant>,
+    pub pid: u32,
+}
+
+impl Guest {
+    fn new(seed: GuestSeed, now: Instant) -> Guest {
+        let i = seed.index as u64;
+        Guest {
+            resource_id: format!("{}/{}", seed.kind.as_str(), seed.vmid),
+            tags: seed.tags_string(),
+            power: seed.initial,
+            since: now,
+            uptime_base: 600 + (i * 7919) % 2_000_000,
+            lock: None,
+            checkpointed: false,
+            busy_until: None,
+            pid: 1000 + (seed.vmid % 4_000_000),
+            seed,
+        }
+    }
+
+    /// Running or paused: a process exists.
+    pub fn is_running(&self) -> bool {
+        self.power != PowerState::Stopped
+    }
+
+    pub fn uptime(&self, now: Instant) -> u64 {
+        if self.is_running() {
+            self.uptime_base + now.saturating_duration_since(self.since).as_secs()
+        } else {
+            0
+        }
+    }
+
+    /// Starts (or restarts) the guest: uptime counts from zero.
+    pub fn boot(&mut self, now: Instant) {
+        self.power = PowerState::Running;
+        self.since = now;
+        self.uptime_base = 0;
+        self.lock = None;
+        self.checkpointed = false;
+    }
+
+    pub fn halt(&mut self) {
+        self.power = PowerState::Stopped;
+    }
+
+    /// `vmstatus` `cpus`: QEMU sockets*cores capped at the host's CPUs.
+    pub fn qemu_cpus(&self) -> u32 {
+        (self.seed.sockets * self.seed.cores.unwrap_or(1)).min(NODE_CPUS)
+    }
+
+    /// CPU usage fraction while running.
+    pub fn cpu(&self) -> f64 {
+        let i = self.seed.index as u64;
+        0.001 + ((i * 37) % 100) as f64 / 1000.0 + ((i * 13) % 97) as f64 / 1_000_000.0
+    }
+
+    /// Memory in use while running, bytes.
+    pub fn mem(&self) -> u64 {
+        self.seed.maxmem() / 100 * (30 + self.seed.index as u64 % 50)
+    }
+
+    /// Root disk usage while running (LXC only; QEMU reports 0 like PVE).
+    pub fn disk(&self) -> u64 {
+        match self.seed.kind {
+            GuestKind::Qemu => 0,
+            GuestKind::Lxc => self.seed.maxdisk() / 100 * (20 + self.seed.index as u64 % 60),
+        }
+    }
+
+    /// (netin, netout, diskread, diskwrite) while running.
+    pub fn io(&self, now: Instant) -> (u64, u64, u64, u64) {
+        let up = self.uptime(now);
+        let i = self.seed.index as u64 + 1;
+        (
+            up * (1_000 + i % 5_000),
+            up * (700 + i % 3_000),
+            10_000_000 + up * (4_096 + i % 1_000),
+            5_000_000 + up * (2_048 + i % 700),
+        )
+    }
+
+    /// `hastate` for HA-managed guests.
+    pub fn hastate(&self) -> Option<&'static str> {
+        self.seed.ha.then(|| {
+            if self.is_running() {
+                "started"
+            } else {
+                "stopped"
+            }
+        })
+    }
+}
+
+/// The whole simulated cluster.
+#[derive(Debug)]
+pub struct Cluster {
+    pub nodes: Vec<Node>,
+    pub guests: Vec<Guest>,
+    /// Guest indexes in the order `/cluster/resources` lists them (Perl's string sort of vmids).
+    pub resource_order: Vec<usize>,
+    pub tasks: TaskStore,
+    pub task_duration: Duration,
+    pub started: Instant,
+    pub fingerprint: String,
+}
+
+impl Cluster {
+    pub fn new(nodes: usize, guests: usize, task_duration: Duration, fingerprint: String) -> Self {
+        let now = Instant::now();
+        let nodes = nodes.max(1);
+        let node_list = (0..nodes)
+            .map(|i| Node {
+                name: dataset::node_name(i),
+                index: i,
+                uptime_base: 1_234_567 + i as u64 * 86_400,
+                pstart: 1_000_000 + i as u64 * 977,
+            })
+            .collect();
+        let guests: Vec<Guest> = dataset::dataset(nodes, guests)
+            .into_iter()
+            .map(|s| Guest::new(s, now))
+            .collect();
+        let mut resource_order: Vec<usize> = (0..guests.len()).collect();
+        resource_order.sort_by_cached_key(|&i| guests[i].seed.vmid.to_string());
+        Cluster {
+            nodes: node_list,
+            guests,
+            resource_order,
+            tasks: TaskStore::default(),
+            task_duration,
+            started: now,
+            fingerprint,
+        }
+    }
+
+    /// Maps a node name from a URL to a cluster node; `localhost` is the node we "are".
+    pub fn node(&self, name: &str) -> Option<&Node> {
+        if name == "localhost" {
+            return self.nodes.first();
+        }
+        let index: usize = name.strip_prefix("pve")?.parse().ok()?;
+        let node = self.nodes.get(index.checked_sub(1)?)?;
+        (node.name == name).then_some(node)
+    }
+
+    pub fn guest(&self, vmid: u32) -> Option<&Guest> {
+        let index = usize::try_from(vmid.checked_sub(FIRST_VMID)?).ok()?;
+        self.guests.get(index)
+    }
+
+    pub fn guest_mut(&mut self, vmid: u32) -> Option<&mut Guest> {
+        let index = usize::try_from(vmid.checked_sub(FIRST_VMID)?).ok()?;
+        self.guests.get_mut(index)
+    }
+
+    /// The guest if its config is on `node` and of `kind` (what PVE's `load_config` finds).
+    pub fn guest_on(&self, node: &str, kind: GuestKind, vmid: u32) -> Option<&Guest> {
+        self.guest(vmid)
+            .filter(|g| g.seed.node == node && g.seed.kind == kind)
+    }
+
+    /// Whether some task is due and [`Cluster::settle`] has work to do.
+    pub fn needs_settle(&self, now: Instant) -> bool {
+        self.tasks.next_deadline().is_some_and(|at| at <= now)
+    }
+
+    /// Finishes every task whose deadline has passed, applying its effect.
+    pub fn settle(&mut self, now: Instant) {
+        while let Some(upid) = self.tasks.pop_due(now) {
+            let Some(effect) = self.tasks.get(&upid).map(|t| t.effect.clone()) else {
+                continue;
+            };
+            let at = self.tasks.get(&upid).map_or(now, |t| t.deadline);
+            let result = self.apply_effect(&effect, at);
+            if let Some(task) = self.tasks.get_mut(&upid) {
+                task.state = TaskState::Stopped(match result {
+                    Ok(()) => "OK".to_owned(),
+                    Err(msg) => msg,
+                });
+            }
+        }
+    }
+
+    /// Seconds since the Unix epoch.
+    pub fn epoch_now() -> u64 {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resource_order_is_perls_string_sort() {
+        let c = Cluster::new(2, 1000, Duration::ZERO, String::new());
+        let first: Vec<u32> = c.resource_order[..3]
+            .iter()
+            .map(|&i| c.guests[i].seed.vmid)
+            .collect();
+        assert_eq!(first, vec![100, 1000, 1001]);
+        assert_eq!(c.guests[c.resource_order[11]].seed.vmid, 101);
+    }
+
+    #[test]
+    fn node_lookup() {
+        let c = Cluster::new(3, 0, Duration::ZERO, String::new());
+        assert_eq!(c.node("pve3").map(|n| n.index), Some(2));
+        assert_eq!(c.node("localhost").map(|n| n.index), Some(0));
+        assert!(c.node("pve4").is_none());
+        assert!(c.node("pve01").is_none());
+        assert!(c.node("pve0").is_none());
+    }
+}

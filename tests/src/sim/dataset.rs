@@ -1,0 +1,277 @@
+//! The simulated cluster's deterministic dataset: which nodes, storages, pools and guests
+//! exist, and how each guest starts out. Pure functions of `(nodes, guests)`, so tests can
+//! compute every expectation without talking to the simulator.
+//!
+//! # Layout (guest index `i` in `0..guests`, `N` nodes)
+//!
+//! | property  | rule |
+//! |-----------|------|
+//! | vmid      | `100 + i` (so guests are contiguous from 100; at most 999 999 900 guests) |
+//! | node      | `pve{(i % N) + 1}`: guests are dealt round-robin, one *round* of `N` at a time |
+//! | kind      | LXC container when the round `i / N` satisfies `round % 3 == 2`, else QEMU VM (every third round, so every node holds both kinds) |
+//! | role      | `["web", "db", "cache", "app", "ci", "dev"][i % 6]` |
+//! | name      | `{role}-{i:03}`, e.g. `web-012`; the LXC `hostname` is the same string |
+//! | pool      | by `i % 5`: 0,1 → `prod`, 2 → `lab`, 3 → `ci`, 4 → no pool |
+//! | locked    | `i % 50 == 5` (vmid 105, 155, 205, ...): tagged `pve-locked`; PVE itself denies power actions with 403 `Permission check failed (/vms/{vmid}, VM.PowerMgmt)` |
+//! | tags      | none when `i % 7 == 6` and not locked; otherwise the role, plus `mcp` when `i` is even, plus `pve-locked` when locked; sorted, joined by `;` |
+//! | template  | `i % 1000 == 9` (vmid 109, 1109, ...); always stopped |
+//! | HA        | `i % 50 == 20` (vmid 120, 170, ...): HA-managed, so start/stop/shutdown run as `hastart`/`hastop` tasks and the entry carries `hastate` |
+//! | state     | stopped when template or `i % 4 == 3`; otherwise running (no guest starts paused) |
+//! | cores     | `[1, 2, 4][i % 3]`; QEMU sockets 2 when `i % 10 == 0`, else 1 |
+//! | cpulimit  | LXC with `i % 4 == 1` has `cpulimit: 1.5` and no `cores`, so PVE reports its `cpus` as the *string* `"1.5"` |
+//! | memory    | `[1024, 2048, 4096, 512, 8192][(i / 2) % 5]` MiB |
+//! | disk      | `[8, 16, 32, 64][(i / 3) % 4]` GiB (QEMU `scsi0`, LXC `rootfs`) |
+//!
+//! Storages, on every node: `local` (dir, `backup,iso,vztmpl`), `local-lvm` (lvmthin,
+//! `images,rootdir`) and the shared `nas` (nfs, `backup,iso`). Pools: `ci`, `lab`, `prod`.
+
+use serde::Serialize;
+
+/// The first vmid handed out.
+pub const FIRST_VMID: u32 = 100;
+/// PVE's largest vmid.
+pub const MAX_VMID: u32 = 999_999_999;
+/// The largest number of guests the dataset can hold.
+pub const MAX_GUESTS: usize = (MAX_VMID - FIRST_VMID + 1) as usize;
+/// Guest roles, indexed by `i % 6`; also the first part of each name.
+pub const ROLES: [&str; 6] = ["web", "db", "cache", "app", "ci", "dev"];
+/// Pools of the dataset, in PVE's (sorted) order.
+pub const POOLS: [&str; 3] = ["ci", "lab", "prod"];
+/// The tag that makes the simulated PVE deny power actions on a guest.
+pub const LOCKED_TAG: &str = "pve-locked";
+
+/// QEMU virtual machine or LXC container.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum GuestKind {
+    Qemu,
+    Lxc,
+}
+
+impl GuestKind {
+    /// The path segment and `type` value PVE uses: `qemu` or `lxc`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GuestKind::Qemu => "qemu",
+            GuestKind::Lxc => "lxc",
+        }
+    }
+
+    /// The directory of the guest's config under `/etc/pve/nodes/{node}/`.
+    pub fn config_dir(self) -> &'static str {
+        match self {
+            GuestKind::Qemu => "qemu-server",
+            GuestKind::Lxc => "lxc",
+        }
+    }
+}
+
+/// A guest's power state. `Paused` only happens to QEMU guests (`qmpstatus` "paused").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PowerState {
+    Running,
+    Stopped,
+    Paused,
+}
+
+/// One guest as the dataset creates it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GuestSeed {
+    pub index: usize,
+    pub vmid: u32,
+    pub kind: GuestKind,
+    pub node: String,
+    pub name: String,
+    pub role: &'static str,
+    pub pool: Option<&'static str>,
+    /// Sorted tags; empty means the guest has no `tags` property.
+    pub tags: Vec<&'static str>,
+    pub locked: bool,
+    pub template: bool,
+    pub ha: bool,
+    pub initial: PowerState,
+    /// `cores` in the config; `None` for containers limited by `cpulimit` instead.
+    pub cores: Option<u32>,
+    /// QEMU `sockets` (1 for containers).
+    pub sockets: u32,
+    /// LXC `cpulimit`, as PVE keeps it: a string.
+    pub cpulimit: Option<&'static str>,
+    pub memory_mib: u64,
+    pub disk_gib: u64,
+}
+
+impl GuestSeed {
+    /// The `tags` property as PVE stores it (`a;b`), if any.
+    pub fn tags_string(&self) -> Option<String> {
+        (!self.tags.is_empty()).then(|| self.tags.join(";"))
+    }
+
+    /// `maxmem` in bytes.
+    pub fn maxmem(&self) -> u64 {
+        self.memory_mib * 1024 * 1024
+    }
+
+    /// `maxdisk` in bytes.
+    pub fn maxdisk(&self) -> u64 {
+        self.disk_gib * 1024 * 1024 * 1024
+    }
+}
+
+/// Node name for a 0-based node index: `pve1`, `pve2`, ...
+pub fn node_name(index: usize) -> String {
+    format!("pve{}", index + 1)
+}
+
+/// All node names of a cluster of `nodes` nodes.
+pub fn node_names(nodes: usize) -> Vec<String> {
+    (0..nodes).map(node_name).collect()
+}
+
+/// The guest with index `i` in a cluster of `nodes` nodes (`nodes >= 1`).
+pub fn guest(i: usize, nodes: usize) -> GuestSeed {
+    let nodes = nodes.max(1);
+    let round = i / nodes;
+    let kind = if round % 3 == 2 {
+        GuestKind::Lxc
+    } else {
+        GuestKind::Qemu
+    };
+    let role = ROLES[i % ROLES.len()];
+    let locked = i % 50 == 5;
+    let template = i % 1000 == 9;
+    let mut tags = Vec::new();
+    if locked || i % 7 != 6 {
+        tags.push(role);
+        if i.is_multiple_of(2) {
+            tags.push("mcp");
+        }
+        if locked {
+            tags.push(LOCKED_TAG);
+        }
+        tags.sort_unstable();
+    }
+    let pool = match i % 5 {
+        0 | 1 => Some("prod"),
+        2 => Some("lab"),
+        3 => Some("ci"),
+        _ => None,
+    };
+    let cpulimit_only = kind == GuestKind::Lxc && i % 4 == 1;
+    let initial = if template || i % 4 == 3 {
+        PowerState::Stopped
+    } else {
+        PowerState::Running
+    };
+    GuestSeed {
+        index: i,
+        vmid: FIRST_VMID + u32::try_from(i).unwrap_or(MAX_VMID - FIRST_VMID),
+        kind,
+        node: node_name(i % nodes),
+        name: format!("{role}-{i:03}"),
+        role,
+        pool,
+        tags,
+        locked,
+        template,
+        ha: i % 50 == 20,
+        initial,
+        cores: (!cpulimit_only).then_some([1, 2, 4][i % 3]),
+        sockets: if kind == GuestKind::Qemu && i.is_multiple_of(10) {
+            2
+        } else {
+            1
+        },
+        cpulimit: cpulimit_only.then_some("1.5"),
+        memory_mib: [1024, 2048, 4096, 512, 8192][(i / 2) % 5],
+        disk_gib: [8, 16, 32, 64][(i / 3) % 4],
+    }
+}
+
+/// Every guest of a cluster with `nodes` nodes and `guests` guests, in vmid order.
+/// `guests` is capped at [`MAX_GUESTS`].
+pub fn dataset(nodes: usize, guests: usize) -> Vec<GuestSeed> {
+    (0..guests.min(MAX_GUESTS))
+        .map(|i| guest(i, nodes))
+        .collect()
+}
+
+/// One storage as configured in the simulated `storage.cfg`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct StorageSeed {
+    pub id: &'static str,
+    pub plugintype: &'static str,
+    pub content: &'static str,
+    pub shared: bool,
+    pub total_gib: u64,
+}
+
+/// The storages, present on every node.
+pub const STORAGES: [StorageSeed; 3] = [
+    StorageSeed {
+        id: "local",
+        plugintype: "dir",
+        content: "backup,iso,vztmpl",
+        shared: false,
+        total_gib: 94,
+    },
+    StorageSeed {
+        id: "local-lvm",
+        plugintype: "lvmthin",
+        content: "images,rootdir",
+        shared: false,
+        total_gib: 832,
+    },
+    StorageSeed {
+        id: "nas",
+        plugintype: "nfs",
+        content: "backup,iso",
+        shared: true,
+        total_gib: 3726,
+    },
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layout_follows_the_documented_rules() {
+        let d = dataset(3, 300);
+        assert_eq!(d.len(), 300);
+        assert_eq!(d[0].vmid, 100);
+        assert_eq!(d[299].vmid, 399);
+        assert_eq!(d[4].node, "pve2");
+        assert_eq!(d[6].kind, GuestKind::Lxc);
+        assert_eq!(d[5].kind, GuestKind::Qemu);
+        assert_eq!(d[12].name, "web-012");
+        assert!(d[5].locked && d[5].tags.contains(&LOCKED_TAG));
+        assert!(d[9].template && d[9].initial == PowerState::Stopped);
+        assert!(d[20].ha);
+        assert_eq!(d[6].tags_string(), None);
+        assert_eq!(d[0].tags_string().as_deref(), Some("mcp;web"));
+        assert_eq!(d.iter().filter(|g| g.template).count(), 1);
+    }
+
+    #[test]
+    fn both_kinds_on_every_node() {
+        let d = dataset(3, 30);
+        for node in node_names(3) {
+            assert!(d.iter().any(|g| g.node == node && g.kind == GuestKind::Lxc));
+            assert!(
+                d.iter()
+                    .any(|g| g.node == node && g.kind == GuestKind::Qemu)
+            );
+        }
+    }
+
+    #[test]
+    fn cpulimit_containers_have_no_cores() {
+        let g = dataset(1, 20)
+            .into_iter()
+            .find(|g| g.cpulimit.is_some())
+            .expect("a cpulimit container");
+        assert_eq!(g.kind, GuestKind::Lxc);
+        assert_eq!(g.cores, None);
+    }
+}

@@ -1,0 +1,276 @@
+//! Starting a simulator and holding on to it: [`spawn`] (own thread and 2-worker tokio
+//! runtime, for sync tests), [`start`] (on the caller's runtime), and [`SimHandle`], which
+//! exposes the URL, certificate, token, counters, faults and guest states, and shuts the
+//! server down when dropped.
+
+use std::io;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio_rustls::TlsAcceptor;
+
+use super::auth::TokenAuth;
+use super::cluster::Cluster;
+use super::faults::Faults;
+use super::server::{self, Shared};
+use super::stats::{SimStats, Stats};
+use super::tls::{self, TlsIdentity};
+use super::{DEFAULT_TOKEN_ID, GuestState, SimConfig};
+
+/// Everything built before listening.
+struct Prepared {
+    shared: Arc<Shared>,
+    shutdown: watch::Sender<bool>,
+    identity: TlsIdentity,
+    cfg: SimConfig,
+}
+
+fn invalid(msg: impl Into<String>) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidInput, msg.into())
+}
+
+fn prepare(cfg: SimConfig) -> io::Result<Prepared> {
+    if cfg.nodes == 0 {
+        return Err(invalid("a cluster needs at least one node"));
+    }
+    if cfg.guests > super::dataset::MAX_GUESTS {
+        return Err(invalid("too many guests: vmids would exceed 999999999"));
+    }
+    let auth = if cfg.token.is_empty() {
+        TokenAuth::random(DEFAULT_TOKEN_ID)
+    } else {
+        TokenAuth::parse(&cfg.token)
+    }
+    .map_err(invalid)?;
+    let identity = tls::generate()?;
+    let cluster = Cluster::new(
+        cfg.nodes,
+        cfg.guests,
+        cfg.task_duration,
+        identity.fingerprint.clone(),
+    );
+    let (shutdown, shutdown_rx) = watch::channel(false);
+    let faults = Faults {
+        latency: cfg.latency,
+        ..Faults::default()
+    };
+    let shared = Arc::new(Shared {
+        cluster: RwLock::new(cluster),
+        auth,
+        faults: Mutex::new(faults),
+        stats: Stats::default(),
+        auth_failure_delay: cfg.auth_failure_delay,
+        shutdown: shutdown_rx,
+    });
+    Ok(Prepared {
+        shared,
+        shutdown,
+        identity,
+        cfg,
+    })
+}
+
+async fn bind(port: u16) -> io::Result<(TcpListener, SocketAddr)> {
+    let listener = TcpListener::bind(("127.0.0.1", port)).await?;
+    let addr = listener.local_addr()?;
+    Ok((listener, addr))
+}
+
+#[derive(Debug)]
+enum Runner {
+    Thread(std::thread::JoinHandle<()>),
+    Task(tokio::task::JoinHandle<()>),
+}
+
+/// A running simulator. Dropping it stops the server (and joins its thread for [`spawn`]).
+#[derive(Debug)]
+pub struct SimHandle {
+    shared: Arc<Shared>,
+    shutdown: watch::Sender<bool>,
+    runner: Option<Runner>,
+    addr: SocketAddr,
+    identity: TlsIdentity,
+    cfg: SimConfig,
+}
+
+/// Starts a simulator on its own thread with its own 2-worker tokio runtime.
+pub fn spawn(cfg: SimConfig) -> io::Result<SimHandle> {
+    let p = prepare(cfg)?;
+    let (tx, rx) = std::sync::mpsc::channel();
+    let shared = p.shared.clone();
+    let acceptor = TlsAcceptor::from(p.identity.server_config.clone());
+    let port = p.cfg.port;
+    let thread = std::thread::Builder::new()
+        .name("pve-sim".into())
+        .spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .thread_name("pve-sim-worker")
+                .enable_all()
+                .build();
+            let rt = match rt {
+                Ok(rt) => rt,
+                Err(e) => {
+                    let _ = tx.send(Err(e));
+                    return;
+                }
+            };
+            rt.block_on(async move {
+                match bind(port).await {
+                    Ok((listener, addr)) => {
+                        let _ = tx.send(Ok(addr));
+                        server::serve(listener, acceptor, shared).await;
+                    }
+                    Err(e) => {
+                        let _ = tx.send(Err(e));
+                    }
+                }
+            });
+            rt.shutdown_timeout(Duration::from_secs(2));
+        })?;
+    let addr = rx
+        .recv()
+        .map_err(|_| io::Error::other("simulator thread died"))??;
+    Ok(SimHandle::new(p, addr, Runner::Thread(thread)))
+}
+
+/// Starts a simulator on the current tokio runtime.
+pub async fn start(cfg: SimConfig) -> io::Result<SimHandle> {
+    let p = prepare(cfg)?;
+    let (listener, addr) = bind(p.cfg.port).await?;
+    let acceptor = TlsAcceptor::from(p.identity.server_config.clone());
+    let task = tokio::spawn(server::serve(listener, acceptor, p.shared.clone()));
+    Ok(SimHandle::new(p, addr, Runner::Task(task)))
+}
+
+impl SimHandle {
+    fn new(p: Prepared, addr: SocketAddr, runner: Runner) -> SimHandle {
+        tracing::info!(
+            "simulated PVE cluster on https://{addr}: {} nodes, {} guests, token {}",
+            p.cfg.nodes,
+            p.cfg.guests,
+            p.shared.auth.tokenid()
+        );
+        SimHandle {
+            shared: p.shared,
+            shutdown: p.shutdown,
+            runner: Some(runner),
+            addr,
+            identity: p.identity,
+            cfg: p.cfg,
+        }
+    }
+
+    /// `https://127.0.0.1:PORT` (no trailing slash; the API is under `/api2/json`).
+    pub fn url(&self) -> String {
+        format!("https://{}", self.addr)
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
+    /// SHA-256 fingerprint of the certificate, `AB:CD:...` (32 pairs).
+    pub fn fingerprint(&self) -> &str {
+        &self.identity.fingerprint
+    }
+
+    /// The certificate, PEM.
+    pub fn cert_pem(&self) -> &str {
+        &self.identity.cert_pem
+    }
+
+    /// The certificate, DER.
+    pub fn cert_der(&self) -> &[u8] {
+        &self.identity.cert_der
+    }
+
+    /// The full token, `USER@REALM!TOKENID=SECRET`.
+    pub fn token(&self) -> String {
+        self.shared.auth.full()
+    }
+
+    /// The token ID, `USER@REALM!TOKENID`.
+    pub fn token_id(&self) -> &str {
+        self.shared.auth.tokenid()
+    }
+
+    /// The configuration the simulator runs with.
+    pub fn config(&self) -> &SimConfig {
+        &self.cfg
+    }
+
+    pub fn stats(&self) -> SimStats {
+        self.shared.stats.snapshot()
+    }
+
+    pub fn reset_stats(&self) {
+        self.shared.stats.reset();
+    }
+
+    /// Replaces the injected faults.
+    pub fn set_faults(&self, faults: Faults) {
+        *self.shared.faults.lock().unwrap_or_else(|e| e.into_inner()) = faults;
+    }
+
+    pub fn faults(&self) -> Faults {
+        self.shared
+            .faults
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// The current state of guest `vmid` (finishing due tasks first).
+    pub fn guest_state(&self, vmid: u32) -> Option<GuestState> {
+        super::guest_state(&self.shared.cluster, vmid)
+    }
+
+    /// Number of tasks still running.
+    pub fn running_tasks(&self) -> usize {
+        let mut c = self
+            .shared
+            .cluster
+            .write()
+            .unwrap_or_else(|e| e.into_inner());
+        c.settle(std::time::Instant::now());
+        c.tasks.running()
+    }
+
+    /// Stops the server and, for [`spawn`], waits for its thread.
+    pub fn shutdown(mut self) {
+        self.stop();
+    }
+
+    /// Stops the server and waits for it (for [`start`]ed simulators).
+    pub async fn shutdown_async(mut self) {
+        let _ = self.shutdown.send(true);
+        if let Some(Runner::Task(task)) = self.runner.take() {
+            let _ = task.await;
+        }
+        self.stop();
+    }
+
+    fn stop(&mut self) {
+        let _ = self.shutdown.send(true);
+        match self.runner.take() {
+            Some(Runner::Thread(t)) => {
+                let _ = t.join();
+            }
+            Some(Runner::Task(_)) | None => {}
+        }
+    }
+}
+
+impl Drop for SimHandle {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
