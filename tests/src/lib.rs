@@ -3,3 +3,5 @@
 #![forbid(unsafe_code)]
 
 pub mod sim;
+pub mod client;
+pub mod stack;

@@ -1,0 +1,61 @@
+//! A real MCP client (rmcp's) over the stdio of a spawned `mcp-front`, with helpers
+//! that return results as JSON so tests can assert on exactly what a model would see.
+
+use rmcp::{
+    RoleClient, ServiceExt,
+    model::{CallToolRequestParams, Tool},
+    service::RunningService,
+    transport::TokioChildProcess,
+};
+use serde_json::Value;
+use std::{path::Path, process::Stdio};
+
+#[derive(Debug)]
+pub struct Client {
+    service: RunningService<RoleClient, ()>,
+}
+
+impl Client {
+    /// Spawns `cmd` (stderr appended to `stderr_log`) and runs the MCP handshake.
+    pub async fn spawn(cmd: tokio::process::Command, stderr_log: &Path) -> anyhow::Result<Self> {
+        let log = std::fs::OpenOptions::new().create(true).append(true).open(stderr_log)?;
+        let (transport, _) = TokioChildProcess::builder(cmd).stderr(Stdio::from(log)).spawn()?;
+        let service = ().serve(transport).await?;
+        Ok(Self { service })
+    }
+
+    /// The negotiated server info (name, version, instructions).
+    pub fn server_info(&self) -> Value {
+        serde_json::to_value(self.service.peer_info()).unwrap_or(Value::Null)
+    }
+
+    pub async fn tools(&self) -> anyhow::Result<Vec<Tool>> {
+        Ok(self.service.list_all_tools().await?)
+    }
+
+    /// Calls a tool; returns the whole result (`content`, `structuredContent`, `isError`).
+    pub async fn call(&self, tool: &str, args: Value) -> anyhow::Result<Value> {
+        let Value::Object(args) = args else { anyhow::bail!("arguments must be an object") };
+        let params = CallToolRequestParams::new(tool.to_owned()).with_arguments(args);
+        let result = self.service.call_tool(params).await?;
+        Ok(serde_json::to_value(result)?)
+    }
+
+    pub async fn close(self) -> anyhow::Result<()> {
+        self.service.cancel().await?;
+        Ok(())
+    }
+}
+
+/// The text content of a tool result, joined.
+pub fn text(result: &Value) -> String {
+    result["content"]
+        .as_array()
+        .map(|c| c.iter().filter_map(|b| b["text"].as_str()).collect::<Vec<_>>().join("\n"))
+        .unwrap_or_default()
+}
+
+/// Whether a tool result is an error.
+pub fn is_error(result: &Value) -> bool {
+    result["isError"].as_bool().unwrap_or(false)
+}

@@ -1,0 +1,191 @@
+//! A running pve-mcp stack for end-to-end tests, the demo and benchmarks: the
+//! simulator, the real `pve-helper` binary on a real Unix socket in a temporary
+//! directory, and the real `mcp-front` binary driven by an MCP client (rmcp's).
+
+use crate::sim::{self, SimConfig, SimHandle};
+use std::{
+    os::unix::fs::PermissionsExt,
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+
+/// The directory holding this build's binaries (`target/debug` or `target/release`).
+pub fn bin_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("PVE_MCP_BIN_DIR") {
+        return PathBuf::from(dir);
+    }
+    let exe = std::env::current_exe().unwrap_or_default();
+    let mut dir = exe.parent().map(Path::to_path_buf).unwrap_or_default();
+    if dir.ends_with("deps") {
+        dir.pop();
+    }
+    dir
+}
+
+/// Path of a workspace binary, building the front and the helper first if this build
+/// does not have them yet (e.g. `cargo test -p pve-mcp-tests` alone).
+pub fn workspace_bin(name: &str) -> PathBuf {
+    let dir = bin_dir();
+    let path = dir.join(name);
+    if !path.exists() {
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let mut cmd = Command::new(cargo);
+        cmd.args(["build", "--bin", "mcp-front", "--bin", "pve-helper"]);
+        if dir.ends_with("release") {
+            cmd.arg("--release");
+        }
+        cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
+        let ok = cmd.status().is_ok_and(|s| s.success());
+        assert!(ok && path.exists(), "cannot build {name} into {}", dir.display());
+    }
+    path
+}
+
+/// How to start the helper.
+#[derive(Debug, Clone)]
+pub struct StackOptions {
+    pub sim: SimConfig,
+    /// Policy text; `{uid}` is replaced by the uid running the stack.
+    pub policy: String,
+    /// Overrides the pinned fingerprint (to test a wrong one).
+    pub fingerprint: Option<String>,
+    /// Overrides the token the helper sends (to test a rejected one).
+    pub helper_token: Option<String>,
+}
+
+impl StackOptions {
+    pub fn new(policy: &str) -> Self {
+        Self { sim: SimConfig::default(), policy: policy.to_owned(), fingerprint: None, helper_token: None }
+    }
+}
+
+/// The simulator plus a running helper. Everything stops when it is dropped.
+#[derive(Debug)]
+pub struct Stack {
+    pub sim: SimHandle,
+    helper: Option<Child>,
+    dir: tempfile::TempDir,
+    pub socket: PathBuf,
+}
+
+impl Stack {
+    pub fn start(opts: StackOptions) -> std::io::Result<Self> {
+        let sim = sim::spawn(opts.sim.clone())?;
+        Self::with_sim(sim, opts)
+    }
+
+    /// Starts a helper against an already running simulator.
+    pub fn with_sim(sim: SimHandle, opts: StackOptions) -> std::io::Result<Self> {
+        let dir = tempfile::Builder::new().prefix("pve-mcp-").tempdir()?;
+        let socket = dir.path().join("helper.sock");
+        let token_file = dir.path().join("token");
+        let token = opts.helper_token.clone().unwrap_or_else(|| sim.token());
+        std::fs::write(&token_file, format!("{token}\n"))?;
+        std::fs::set_permissions(&token_file, std::fs::Permissions::from_mode(0o600))?;
+        let uid = own_uid();
+        std::fs::write(dir.path().join("policy.toml"), opts.policy.replace("{uid}", &uid.to_string()))?;
+        let fingerprint = opts.fingerprint.clone().unwrap_or_else(|| sim.fingerprint().to_owned());
+        std::fs::write(
+            dir.path().join("helper.toml"),
+            format!(
+                "socket = {socket:?}\npolicy = {:?}\n\n[pve]\nurl = {:?}\ntoken_file = {token_file:?}\nfingerprint = {fingerprint:?}\ntimeout_secs = 5\n",
+                dir.path().join("policy.toml"),
+                sim.url(),
+            ),
+        )?;
+        let mut stack = Self { sim, helper: None, dir, socket };
+        stack.spawn_helper()?;
+        Ok(stack)
+    }
+
+    /// Starts (or restarts) the helper and waits for its socket.
+    pub fn spawn_helper(&mut self) -> std::io::Result<()> {
+        self.stop_helper();
+        let log = std::fs::OpenOptions::new().create(true).append(true).open(self.helper_log_path())?;
+        let mut child = Command::new(workspace_bin("pve-helper"))
+            .arg("--config")
+            .arg(self.dir.path().join("helper.toml"))
+            .args(["serve", "--allow-root"])
+            .env("PVE_MCP_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()?;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if std::os::unix::net::UnixStream::connect(&self.socket).is_ok() {
+                self.helper = Some(child);
+                return Ok(());
+            }
+            if let Some(status) = child.try_wait()? {
+                return Err(std::io::Error::other(format!(
+                    "pve-helper exited with {status}:\n{}",
+                    self.helper_log()
+                )));
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        Err(std::io::Error::other(format!("pve-helper did not listen in time:\n{}", self.helper_log())))
+    }
+
+    /// Stops the helper (SIGKILL), leaving the simulator running.
+    pub fn stop_helper(&mut self) {
+        if let Some(mut c) = self.helper.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// Process id of the running helper.
+    pub fn helper_pid(&self) -> Option<u32> {
+        self.helper.as_ref().map(Child::id)
+    }
+
+    /// Rewrites the policy file (`{uid}` replaced) and sends SIGHUP to the helper.
+    pub fn reload_policy(&self, policy: &str) -> std::io::Result<()> {
+        std::fs::write(self.dir.path().join("policy.toml"), policy.replace("{uid}", &own_uid().to_string()))?;
+        let pid = self.helper_pid().ok_or_else(|| std::io::Error::other("helper not running"))?;
+        let ok = Command::new("kill").args(["-HUP", &pid.to_string()]).status()?.success();
+        if ok { Ok(()) } else { Err(std::io::Error::other("kill -HUP failed")) }
+    }
+
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn helper_log_path(&self) -> PathBuf {
+        self.dir.path().join("helper.log")
+    }
+
+    /// Everything the helper logged so far.
+    pub fn helper_log(&self) -> String {
+        std::fs::read_to_string(self.helper_log_path()).unwrap_or_default()
+    }
+
+    /// A command that runs `mcp-front` against this helper.
+    pub fn front_command(&self) -> tokio::process::Command {
+        let mut cmd = tokio::process::Command::new(workspace_bin("mcp-front"));
+        cmd.arg("--socket").arg(&self.socket).env("PVE_MCP_LOG", "warn");
+        cmd
+    }
+
+    /// Starts `mcp-front` and connects an MCP client to it over stdio.
+    pub async fn client(&self) -> anyhow::Result<crate::client::Client> {
+        crate::client::Client::spawn(self.front_command(), &self.dir.path().join("front.log")).await
+    }
+}
+
+impl Drop for Stack {
+    fn drop(&mut self) {
+        self.stop_helper();
+    }
+}
+
+/// The uid this process runs as (the owner of `/proc/self`).
+fn own_uid() -> u32 {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata("/proc/self").map_or(u32::MAX, |m| m.uid())
+}
