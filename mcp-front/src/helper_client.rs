@@ -279,10 +279,15 @@ impl Connection {
         let hello = FrontFrame::Hello {
             proto_version: PROTO_VERSION,
         };
-        write_frame(&mut stream, &hello, MAX_REQUEST_FRAME)
-            .await
-            .map_err(|e| unreachable(path, format!("sending the handshake failed: {e}")))?;
-        match read_frame::<HelperFrame, _>(&mut stream, MAX_RESPONSE_FRAME).await {
+        // A helper that refuses this peer says why and closes without reading: its
+        // Fatal frame is still readable when our hello can no longer be written.
+        let sent = write_frame(&mut stream, &hello, MAX_REQUEST_FRAME).await;
+        let answer = read_frame::<HelperFrame, _>(&mut stream, MAX_RESPONSE_FRAME).await;
+        if let Ok(HelperFrame::Fatal { error }) = answer {
+            return Err(HelperError::Fatal(error));
+        }
+        sent.map_err(|e| unreachable(path, format!("sending the handshake failed: {e}")))?;
+        match answer {
             Ok(HelperFrame::Welcome {
                 proto_version,
                 helper_version,

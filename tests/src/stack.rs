@@ -23,22 +23,44 @@ pub fn bin_dir() -> PathBuf {
     dir
 }
 
-/// Path of a workspace binary, building the front and the helper first if this build
-/// does not have them yet (e.g. `cargo test -p pve-mcp-tests` alone).
+/// Path of a workspace binary. Under `cargo test`/`cargo run` (which set `CARGO`) the
+/// front and the helper are built first, once per process, so that a test of this crate
+/// alone never runs stale binaries; otherwise (scripts, `PVE_MCP_BIN_DIR`) they must exist.
 pub fn workspace_bin(name: &str) -> PathBuf {
+    static BUILT: std::sync::OnceLock<Result<(), String>> = std::sync::OnceLock::new();
     let dir = bin_dir();
-    let path = dir.join(name);
-    if !path.exists() {
-        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        let mut cmd = Command::new(cargo);
-        cmd.args(["build", "--bin", "mcp-front", "--bin", "pve-helper"]);
-        if dir.ends_with("release") {
-            cmd.arg("--release");
+    let cargo = std::env::var_os("CARGO").filter(|_| std::env::var_os("PVE_MCP_BIN_DIR").is_none());
+    if let Some(cargo) = cargo {
+        let built = BUILT.get_or_init(|| {
+            let mut cmd = Command::new(cargo);
+            cmd.args([
+                "build",
+                "--quiet",
+                "-p",
+                "mcp-front",
+                "-p",
+                "pve-helper",
+                "--bins",
+            ]);
+            if dir.ends_with("release") {
+                cmd.arg("--release");
+            }
+            match cmd.current_dir(env!("CARGO_MANIFEST_DIR")).status() {
+                Ok(s) if s.success() => Ok(()),
+                Ok(s) => Err(format!("cargo build exited with {s}")),
+                Err(e) => Err(format!("cannot run cargo: {e}")),
+            }
+        });
+        if let Err(e) = built {
+            panic!("building the front and the helper failed: {e}");
         }
-        cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
-        let ok = cmd.status().is_ok_and(|s| s.success());
-        assert!(ok && path.exists(), "cannot build {name} into {}", dir.display());
     }
+    let path = dir.join(name);
+    assert!(
+        path.exists(),
+        "{} is missing: build the workspace first (cargo build)",
+        path.display()
+    );
     path
 }
 
@@ -56,7 +78,12 @@ pub struct StackOptions {
 
 impl StackOptions {
     pub fn new(policy: &str) -> Self {
-        Self { sim: SimConfig::default(), policy: policy.to_owned(), fingerprint: None, helper_token: None }
+        Self {
+            sim: SimConfig::default(),
+            policy: policy.to_owned(),
+            fingerprint: None,
+            helper_token: None,
+        }
     }
 }
 
@@ -84,8 +111,14 @@ impl Stack {
         std::fs::write(&token_file, format!("{token}\n"))?;
         std::fs::set_permissions(&token_file, std::fs::Permissions::from_mode(0o600))?;
         let uid = own_uid();
-        std::fs::write(dir.path().join("policy.toml"), opts.policy.replace("{uid}", &uid.to_string()))?;
-        let fingerprint = opts.fingerprint.clone().unwrap_or_else(|| sim.fingerprint().to_owned());
+        std::fs::write(
+            dir.path().join("policy.toml"),
+            opts.policy.replace("{uid}", &uid.to_string()),
+        )?;
+        let fingerprint = opts
+            .fingerprint
+            .clone()
+            .unwrap_or_else(|| sim.fingerprint().to_owned());
         std::fs::write(
             dir.path().join("helper.toml"),
             format!(
@@ -94,7 +127,12 @@ impl Stack {
                 sim.url(),
             ),
         )?;
-        let mut stack = Self { sim, helper: None, dir, socket };
+        let mut stack = Self {
+            sim,
+            helper: None,
+            dir,
+            socket,
+        };
         stack.spawn_helper()?;
         Ok(stack)
     }
@@ -102,7 +140,10 @@ impl Stack {
     /// Starts (or restarts) the helper and waits for its socket.
     pub fn spawn_helper(&mut self) -> std::io::Result<()> {
         self.stop_helper();
-        let log = std::fs::OpenOptions::new().create(true).append(true).open(self.helper_log_path())?;
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.helper_log_path())?;
         let mut child = Command::new(workspace_bin("pve-helper"))
             .arg("--config")
             .arg(self.dir.path().join("helper.toml"))
@@ -128,7 +169,10 @@ impl Stack {
         }
         let _ = child.kill();
         let _ = child.wait();
-        Err(std::io::Error::other(format!("pve-helper did not listen in time:\n{}", self.helper_log())))
+        Err(std::io::Error::other(format!(
+            "pve-helper did not listen in time:\n{}",
+            self.helper_log()
+        )))
     }
 
     /// Stops the helper (SIGKILL), leaving the simulator running.
@@ -146,10 +190,22 @@ impl Stack {
 
     /// Rewrites the policy file (`{uid}` replaced) and sends SIGHUP to the helper.
     pub fn reload_policy(&self, policy: &str) -> std::io::Result<()> {
-        std::fs::write(self.dir.path().join("policy.toml"), policy.replace("{uid}", &own_uid().to_string()))?;
-        let pid = self.helper_pid().ok_or_else(|| std::io::Error::other("helper not running"))?;
-        let ok = Command::new("kill").args(["-HUP", &pid.to_string()]).status()?.success();
-        if ok { Ok(()) } else { Err(std::io::Error::other("kill -HUP failed")) }
+        std::fs::write(
+            self.dir.path().join("policy.toml"),
+            policy.replace("{uid}", &own_uid().to_string()),
+        )?;
+        let pid = self
+            .helper_pid()
+            .ok_or_else(|| std::io::Error::other("helper not running"))?;
+        let ok = Command::new("kill")
+            .args(["-HUP", &pid.to_string()])
+            .status()?
+            .success();
+        if ok {
+            Ok(())
+        } else {
+            Err(std::io::Error::other("kill -HUP failed"))
+        }
     }
 
     pub fn dir(&self) -> &Path {
@@ -168,7 +224,9 @@ impl Stack {
     /// A command that runs `mcp-front` against this helper.
     pub fn front_command(&self) -> tokio::process::Command {
         let mut cmd = tokio::process::Command::new(workspace_bin("mcp-front"));
-        cmd.arg("--socket").arg(&self.socket).env("PVE_MCP_LOG", "warn");
+        cmd.arg("--socket")
+            .arg(&self.socket)
+            .env("PVE_MCP_LOG", "warn");
         cmd
     }
 

@@ -233,12 +233,7 @@ fn describe(e: &reqwest::Error) -> String {
     let mut parts: Vec<String> = Vec::new();
     let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
     while let Some(err) = cur {
-        let tls = err.downcast_ref::<rustls::Error>().or_else(|| {
-            err.downcast_ref::<std::io::Error>()
-                .and_then(|io| io.get_ref())
-                .and_then(|i| i.downcast_ref::<rustls::Error>())
-        });
-        if let Some(t) = tls {
+        if let Some(t) = find_rustls(err) {
             return format!("TLS verification failed: {}", describe_tls(t));
         }
         let s = err.to_string();
@@ -248,6 +243,16 @@ fn describe(e: &reqwest::Error) -> String {
         cur = err.source();
     }
     sanitize(&parts.join(": "))
+}
+
+/// The TLS error inside `err`, looking through nested `io::Error` wrappers (hyper and
+/// tokio-rustls each wrap it once).
+fn find_rustls<'a>(err: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
+    if let Some(t) = err.downcast_ref::<rustls::Error>() {
+        return Some(t);
+    }
+    let inner = err.downcast_ref::<std::io::Error>()?.get_ref()?;
+    find_rustls(inner)
 }
 
 fn describe_tls(e: &rustls::Error) -> String {
