@@ -146,7 +146,12 @@ impl PveClient {
             }
             match req.send().await {
                 Ok(resp) => return self.read(resp).await,
-                Err(e) if method == ApiMethod::Get && e.is_connect() && attempt < GET_RETRIES => {
+                Err(e)
+                    if method == ApiMethod::Get
+                        && e.is_connect()
+                        && tls_cause(&e).is_none()
+                        && attempt < GET_RETRIES =>
+                {
                     attempt += 1;
                     tokio::time::sleep(Duration::from_millis(100 * u64::from(attempt))).await;
                 }
@@ -230,12 +235,12 @@ pub fn sanitize(s: &str) -> String {
 
 /// A transport error's cause chain, naming a TLS verification failure plainly.
 fn describe(e: &reqwest::Error) -> String {
+    if let Some(t) = tls_cause(e) {
+        return sanitize(&format!("TLS verification failed: {}", describe_tls(t)));
+    }
     let mut parts: Vec<String> = Vec::new();
     let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
     while let Some(err) = cur {
-        if let Some(t) = find_rustls(err) {
-            return format!("TLS verification failed: {}", describe_tls(t));
-        }
         let s = err.to_string();
         if !parts.iter().any(|p| p.contains(&s)) {
             parts.push(s);
@@ -243,6 +248,18 @@ fn describe(e: &reqwest::Error) -> String {
         cur = err.source();
     }
     sanitize(&parts.join(": "))
+}
+
+/// The TLS error somewhere in `e`'s cause chain.
+fn tls_cause(e: &reqwest::Error) -> Option<&rustls::Error> {
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = cur {
+        if let Some(t) = find_rustls(err) {
+            return Some(t);
+        }
+        cur = err.source();
+    }
+    None
 }
 
 /// The TLS error inside `err`, looking through nested `io::Error` wrappers (hyper and
