@@ -18,8 +18,13 @@ pub struct Client {
 impl Client {
     /// Spawns `cmd` (stderr appended to `stderr_log`) and runs the MCP handshake.
     pub async fn spawn(cmd: tokio::process::Command, stderr_log: &Path) -> anyhow::Result<Self> {
-        let log = std::fs::OpenOptions::new().create(true).append(true).open(stderr_log)?;
-        let (transport, _) = TokioChildProcess::builder(cmd).stderr(Stdio::from(log)).spawn()?;
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(stderr_log)?;
+        let (transport, _) = TokioChildProcess::builder(cmd)
+            .stderr(Stdio::from(log))
+            .spawn()?;
         let service = ().serve(transport).await?;
         Ok(Self { service })
     }
@@ -35,7 +40,9 @@ impl Client {
 
     /// Calls a tool; returns the whole result (`content`, `structuredContent`, `isError`).
     pub async fn call(&self, tool: &str, args: Value) -> anyhow::Result<Value> {
-        let Value::Object(args) = args else { anyhow::bail!("arguments must be an object") };
+        let Value::Object(args) = args else {
+            anyhow::bail!("arguments must be an object")
+        };
         let params = CallToolRequestParams::new(tool.to_owned()).with_arguments(args);
         let result = self.service.call_tool(params).await?;
         Ok(serde_json::to_value(result)?)
@@ -51,7 +58,12 @@ impl Client {
 pub fn text(result: &Value) -> String {
     result["content"]
         .as_array()
-        .map(|c| c.iter().filter_map(|b| b["text"].as_str()).collect::<Vec<_>>().join("\n"))
+        .map(|c| {
+            c.iter()
+                .filter_map(|b| b["text"].as_str())
+                .collect::<Vec<_>>()
+                .join("\n")
+        })
         .unwrap_or_default()
 }
 

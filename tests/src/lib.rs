@@ -2,6 +2,8 @@
 //! tests, benchmarks, fault tests and the README's no-Proxmox demo run against.
 #![forbid(unsafe_code)]
 
-pub mod sim;
+pub mod bench;
 pub mod client;
+pub mod demo;
+pub mod sim;
 pub mod stack;

@@ -70,7 +70,7 @@ pub fn floor_reason(method: ApiMethod, path: &ApiPath, params: &ApiParams) -> Op
         }
         _ => return None,
     };
-    Some(format!("{why} can never be allowed (fixed floor)"))
+    Some(format!("{why} can never be allowed"))
 }
 
 #[cfg(test)]

@@ -1,0 +1,228 @@
+//! The benchmark behind `pve-bench` (and `scripts/bench.sh`): the real `mcp-front` and
+//! `pve-helper` binaries against the in-process simulator, for each cluster size. It
+//! trusts its own options and the binaries it starts; any failed call aborts the run.
+//!
+//! # How each figure is measured
+//! - **Binary sizes**: file sizes of `mcp-front` and `pve-helper` in [`bin_dir`].
+//! - **Cold start**: wall time from spawning `mcp-front --socket S` to having read the
+//!   whole answer line to `initialize` (protocol `2025-06-18`) from its stdout; 3 runs
+//!   discarded, then `--cold-starts` runs. The front does not touch the helper for this.
+//!   Its `VmHWM` right then is the front's idle peak RSS (largest over the runs).
+//! - **Per-tool latency**: one session of a minimal client ([`mcp`]: newline-delimited
+//!   JSON-RPC, request serialized before the clock starts, clock stopped when the answer
+//!   line is read, parsed after). 20 warm-up calls, then `--rounds` calls (or 4 s, the
+//!   first reached). The simulator's counters are reset before the timed calls; `up/call`
+//!   is the upstream HTTP requests it saw divided by the calls.
+//! - **Floor**: a keep-alive reqwest GET ([`floor`]) of the upstream path the tool uses,
+//!   timed from send to the last body byte (no parsing); 20 warm-up GETs, then `--rounds`
+//!   (or 4 s). `overhead` = tool p50 - floor p50.
+//! - **The listing cache**: the helper keeps `/cluster/resources` for 1.5 s, so warm
+//!   `list_vms` calls are mostly cache hits (`up/call` near 0) and warm `vm_status` calls
+//!   one GET. The `(cold cache)` rows wait 1.6 s before each call, so each call fetches
+//!   `/cluster/resources` again (`up/call` 1 for `list_vms`, 2 for `vm_status`). Their
+//!   floor is a direct GET of `/cluster/resources` also made after 1.6 s idle (plus, for
+//!   `vm_status`, the warm guest status floor: percentiles added), `--cold-cache` times.
+//! - **Concurrency**: the helper is restarted, the counters reset, then `--sessions`
+//!   fronts (one thread each) call a mix of `node_status`, `vm_status`, `list_vms {}` and
+//!   `list_vms {limit: 1000}` back to back for `--duration-secs`. Upstream connections
+//!   and TLS handshakes come from the simulator; peak RSS is `VmHWM` from
+//!   `/proc/PID/status`, for the helper after the run and for each front before it exits.
+//!
+//! The helper logs at `info` (one audit line per call) to a file, as the test stack
+//! starts it. Everything shares the machine's cores: client, fronts, helper, simulator.
+
+pub mod floor;
+pub mod mcp;
+pub mod measure;
+pub mod report;
+
+use crate::{
+    sim::{self, SimConfig},
+    stack::{Stack, StackOptions, bin_dir, workspace_bin},
+};
+use floor::Floor;
+use measure::Case;
+use report::{Report, SizeReport};
+use serde_json::json;
+use std::time::{Duration, Instant};
+
+/// The policy the benchmark's helper runs with: every guest, every action, the reads.
+pub const POLICY: &str = r#"
+[clients]
+users = [{uid}]
+
+[guests]
+allow = ["*"]
+actions = ["start", "stop", "shutdown", "reboot", "reset", "suspend", "resume"]
+
+[api]
+allow = ["GET /nodes", "GET /nodes/*/status", "GET /version"]
+
+[commands]
+allow = []
+"#;
+
+/// What to run.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Cluster sizes (number of guests), one report each.
+    pub guests: Vec<usize>,
+    pub nodes: usize,
+    /// Timed calls per tool (and GETs per floor path).
+    pub rounds: usize,
+    /// Concurrent sessions in the concurrency run.
+    pub sessions: usize,
+    /// Length of the concurrency run.
+    pub duration: Duration,
+    /// Fronts spawned for the cold start figure.
+    pub cold_starts: usize,
+    /// Cold-cache calls per case (each 1.6 s apart); 0 skips them.
+    pub cold_cache: usize,
+}
+
+/// The cases of the per-tool table, for a cluster of `nodes` nodes and `guests` guests.
+fn cases(nodes: usize, guests: usize) -> Vec<Case> {
+    let g = sim::dataset::guest(1.min(guests.saturating_sub(1)), nodes);
+    let listing = "/cluster/resources?type=vm".to_owned();
+    vec![
+        Case {
+            label: "node_status {node}".into(),
+            tool: "node_status",
+            args: json!({"node": "pve1"}),
+            floor_path: "/nodes/pve1/status".into(),
+        },
+        Case {
+            label: format!("vm_status {{vmid: {}}}", g.vmid),
+            tool: "vm_status",
+            args: json!({"vmid": g.vmid}),
+            floor_path: format!(
+                "/nodes/{}/{}/{}/status/current",
+                g.node,
+                g.kind.as_str(),
+                g.vmid
+            ),
+        },
+        Case {
+            label: "list_vms {} (cache hit)".into(),
+            tool: "list_vms",
+            args: json!({}),
+            floor_path: listing.clone(),
+        },
+        Case {
+            label: "list_vms {limit:1000} (cache hit)".into(),
+            tool: "list_vms",
+            args: json!({"limit": 1000}),
+            floor_path: listing,
+        },
+    ]
+}
+
+/// Measures one cluster size.
+fn run_size(opts: &Options, guests: usize) -> anyhow::Result<SizeReport> {
+    let mut stack_opts = StackOptions::new(POLICY);
+    stack_opts.sim = SimConfig {
+        nodes: opts.nodes,
+        guests,
+        ..SimConfig::default()
+    };
+    let mut stack = Stack::start(stack_opts)?;
+    let bin = workspace_bin("mcp-front");
+    let socket = stack.socket.clone();
+    let log = stack.dir().join("front.log");
+    let front = mcp::FrontCmd {
+        bin: &bin,
+        socket: &socket,
+        log: &log,
+    };
+
+    let started = Instant::now();
+    let step = |what: &str| {
+        eprintln!(
+            "[{guests} guests, {:.1} s] {what}",
+            started.elapsed().as_secs_f64()
+        )
+    };
+    step("cold start");
+    let (cold_start, front_idle_rss_bytes) = measure::cold_start(&front, opts.cold_starts)?;
+    step("per-tool latency and floors");
+    let cases = cases(opts.nodes, guests);
+    let floor = Floor::new(&stack.sim)?;
+    let mut tools = measure::tools(&stack, &front, &floor, &cases, opts.rounds)?;
+    if opts.cold_cache > 0 {
+        step("cold cache (1.6 s idle before each call)");
+        let listing = &cases[2].floor_path;
+        let cold = [
+            (
+                Case {
+                    label: "vm_status {vmid} (cold cache)".into(),
+                    floor_path: format!("{listing} (idle) + {}", cases[1].floor_path),
+                    ..cases[1].clone()
+                },
+                Some(tools[1].floor.clone()),
+            ),
+            (
+                Case {
+                    label: "list_vms {} (cold cache)".into(),
+                    floor_path: format!("{listing} (idle)"),
+                    ..cases[2].clone()
+                },
+                None,
+            ),
+        ];
+        let rows =
+            measure::cold_cache(&stack.sim, &front, &floor, listing, &cold, opts.cold_cache)?;
+        tools.extend(rows);
+    }
+    step("concurrent sessions");
+    let concurrency = measure::concurrency(&mut stack, &front, opts, guests)?;
+    step("done");
+    Ok(SizeReport {
+        guests,
+        nodes: opts.nodes,
+        cold_start,
+        front_idle_rss_bytes,
+        tools,
+        concurrency,
+    })
+}
+
+/// Runs the whole benchmark.
+pub fn run(opts: &Options) -> anyhow::Result<Report> {
+    anyhow::ensure!(
+        opts.nodes > 0 && opts.rounds > 0 && opts.sessions > 0,
+        "nothing to measure"
+    );
+    let mut sizes = Vec::new();
+    for &guests in &opts.guests {
+        anyhow::ensure!(guests > 0, "a cluster size needs at least one guest");
+        sizes.push(run_size(opts, guests)?);
+    }
+    let size = |name: &str| std::fs::metadata(workspace_bin(name)).map_or(0, |m| m.len());
+    let dir = bin_dir();
+    Ok(Report {
+        profile: if dir.ends_with("release") {
+            "release"
+        } else {
+            "debug"
+        }
+        .into(),
+        mcp_front_bytes: size("mcp-front"),
+        pve_helper_bytes: size("pve-helper"),
+        sizes,
+        notes: notes(),
+    })
+}
+
+fn notes() -> Vec<String> {
+    [
+        "times in ms; p50/p95 are nearest-rank percentiles; n = timed samples",
+        "KiB = size of the tool's JSON-RPC answer line; up/call = upstream HTTP requests seen by the simulator per tool call",
+        "floor = direct keep-alive reqwest GET of the same upstream path (body read, not parsed); overhead = p50 - floor p50",
+        "cache hit rows: the helper serves /cluster/resources from its 1.5 s cache, so their overhead is negative when the listing is large; the (cold cache) rows wait 1.6 s before each call and pay the fetch",
+        "(cold cache) floors: a direct /cluster/resources GET after the same 1.6 s idle (+ the guest status floor for vm_status, percentiles added)",
+        "peak RSS = VmHWM; the helper is restarted before the concurrency run",
+        "the simulator closes a connection after 100 requests, like pveproxy: min = ceil(requests / 100)",
+    ]
+    .map(String::from)
+    .to_vec()
+}

@@ -1,0 +1,242 @@
+//! The measurements themselves, each against an already running stack: cold start, one
+//! session's per-tool latency with its direct floor, the cold-cache listing, and many
+//! concurrent sessions. Timings come from the client side ([`super::mcp`]); upstream
+//! request and connection counts from the simulator's counters.
+
+use super::{
+    Options,
+    floor::Floor,
+    mcp::{FrontCmd, Session, peak_rss},
+    report::{Concurrency, Summary, ToolRow},
+};
+use crate::{sim::SimHandle, stack::Stack};
+use anyhow::Context;
+use serde_json::Value;
+use std::{
+    sync::{Arc, Barrier},
+    time::{Duration, Instant},
+};
+
+/// Longest time one sampling loop may run; it stops earlier after `rounds` samples.
+const LOOP_BUDGET: Duration = Duration::from_secs(4);
+/// Calls (or GETs) made and discarded before each sampling loop.
+const WARMUP: usize = 20;
+/// The helper's `/cluster/resources` cache lifetime (`pve-helper`'s `resources::TTL`)
+/// plus a margin: waiting this long guarantees the next call fetches the listing again.
+pub const CACHE_EXPIRY: Duration = Duration::from_millis(1600);
+
+/// Runs `f` up to `rounds` times (at least once), within [`LOOP_BUDGET`].
+fn sample(
+    rounds: usize,
+    mut f: impl FnMut() -> anyhow::Result<Duration>,
+) -> anyhow::Result<Vec<Duration>> {
+    let start = Instant::now();
+    let mut out = Vec::with_capacity(rounds);
+    while out.is_empty() || (out.len() < rounds && start.elapsed() < LOOP_BUDGET) {
+        out.push(f()?);
+    }
+    Ok(out)
+}
+
+/// Spawn -> `initialize` answer, over `runs` fresh fronts (after 3 discarded runs); also
+/// the largest `VmHWM` of a front right after answering `initialize`.
+pub fn cold_start(front: &FrontCmd<'_>, runs: usize) -> anyhow::Result<(Summary, u64)> {
+    let mut samples = Vec::with_capacity(runs);
+    let mut rss = 0;
+    for i in 0..runs + 3 {
+        let start = Instant::now();
+        let mut s = Session::spawn(front)?;
+        s.initialize()?;
+        let elapsed = start.elapsed();
+        rss = rss.max(peak_rss(s.pid())?);
+        s.close()?;
+        if i >= 3 {
+            samples.push(elapsed);
+        }
+    }
+    Ok((Summary::of(&samples), rss))
+}
+
+/// One tool call to measure and the upstream path its floor GETs.
+#[derive(Debug, Clone)]
+pub struct Case {
+    pub label: String,
+    pub tool: &'static str,
+    pub args: Value,
+    pub floor_path: String,
+}
+
+fn row(case: &Case, latency: &[Duration], upstream: u64, floor: Summary, bytes: usize) -> ToolRow {
+    let latency = Summary::of(latency);
+    ToolRow {
+        call: case.label.clone(),
+        answer_bytes: bytes,
+        upstream_per_call: upstream as f64 / latency.n.max(1) as f64,
+        floor_path: case.floor_path.clone(),
+        overhead_p50_ms: latency.p50_ms - floor.p50_ms,
+        latency,
+        floor,
+    }
+}
+
+/// Warm latency of each case over one session, then its floor with a direct client.
+pub fn tools(
+    stack: &Stack,
+    front: &FrontCmd<'_>,
+    floor: &Floor,
+    cases: &[Case],
+    rounds: usize,
+) -> anyhow::Result<Vec<ToolRow>> {
+    let mut session = Session::start(front)?;
+    let mut floors: Vec<(String, Summary)> = Vec::new();
+    let mut rows = Vec::new();
+    for case in cases {
+        for _ in 0..WARMUP {
+            session.call(case.tool, &case.args)?;
+        }
+        stack.sim.reset_stats();
+        let latency = sample(rounds, || session.call(case.tool, &case.args))?;
+        let upstream = stack.sim.stats().requests;
+        let known = floors
+            .iter()
+            .find(|(p, _)| *p == case.floor_path)
+            .map(|(_, s)| s.clone());
+        let floor_summary = match known {
+            Some(s) => s,
+            None => {
+                for _ in 0..WARMUP.min(rounds) {
+                    floor.get(&case.floor_path)?;
+                }
+                let s = Summary::of(&sample(rounds, || floor.get(&case.floor_path))?);
+                floors.push((case.floor_path.clone(), s.clone()));
+                s
+            }
+        };
+        let bytes = session.last_answer_len();
+        rows.push(row(case, &latency, upstream, floor_summary, bytes));
+    }
+    session.close()?;
+    Ok(rows)
+}
+
+/// Latency of calls that each find the helper's listing cache expired: `runs` rounds,
+/// each a GET of `listing` with the direct client and then one call of each case, all
+/// [`CACHE_EXPIRY`] apart. Each case's floor is that idle-then-GET of the listing, plus
+/// its `extra` floor (the guest status GET for `vm_status`).
+pub fn cold_cache(
+    sim: &SimHandle,
+    front: &FrontCmd<'_>,
+    floor: &Floor,
+    listing: &str,
+    cases: &[(Case, Option<Summary>)],
+    runs: usize,
+) -> anyhow::Result<Vec<ToolRow>> {
+    let mut session = Session::start(front)?;
+    let mut floor_samples = Vec::with_capacity(runs);
+    let mut latency = vec![Vec::with_capacity(runs); cases.len()];
+    let mut upstream = vec![0; cases.len()];
+    let mut bytes = vec![0; cases.len()];
+    for _ in 0..runs {
+        std::thread::sleep(CACHE_EXPIRY);
+        floor_samples.push(floor.get(listing)?);
+        for (i, (case, _)) in cases.iter().enumerate() {
+            std::thread::sleep(CACHE_EXPIRY);
+            sim.reset_stats();
+            latency[i].push(session.call(case.tool, &case.args)?);
+            upstream[i] += sim.stats().requests;
+            bytes[i] = session.last_answer_len();
+        }
+    }
+    session.close()?;
+    let idle_floor = Summary::of(&floor_samples);
+    let rows = cases.iter().enumerate().map(|(i, (case, extra))| {
+        let floor = extra
+            .as_ref()
+            .map_or(idle_floor.clone(), |e| idle_floor.plus(e));
+        row(case, &latency[i], upstream[i], floor, bytes[i])
+    });
+    Ok(rows.collect())
+}
+
+/// The calls of the concurrency mix, chosen by a per-session counter.
+fn mix_call(i: usize, opts: &Options, guests: usize) -> (&'static str, Value) {
+    let vmid = 100 + (i * 7919) % guests.max(1);
+    match i % 4 {
+        0 => (
+            "node_status",
+            serde_json::json!({"node": format!("pve{}", i % opts.nodes + 1)}),
+        ),
+        1 => ("vm_status", serde_json::json!({"vmid": vmid})),
+        2 => ("list_vms", serde_json::json!({})),
+        _ => (
+            "list_vms",
+            serde_json::json!({"limit": 1000, "offset": i % guests.max(1)}),
+        ),
+    }
+}
+
+/// `opts.sessions` fronts, each calling the mix for `opts.duration` after a common start,
+/// against a freshly restarted helper (so its `VmHWM` covers this run only).
+pub fn concurrency(
+    stack: &mut Stack,
+    front: &FrontCmd<'_>,
+    opts: &Options,
+    guests: usize,
+) -> anyhow::Result<Concurrency> {
+    stack.spawn_helper()?;
+    stack.sim.reset_stats();
+    let barrier = Arc::new(Barrier::new(opts.sessions + 1));
+    let run = opts.duration;
+    let results = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..opts.sessions)
+            .map(|n| {
+                let barrier = barrier.clone();
+                scope.spawn(move || -> anyhow::Result<(Vec<Duration>, u64)> {
+                    let session = Session::start(front);
+                    barrier.wait();
+                    let mut session = session?;
+                    let deadline = Instant::now() + run;
+                    let mut latency = Vec::new();
+                    let mut i = n * 13;
+                    while Instant::now() < deadline {
+                        let (tool, args) = mix_call(i, opts, guests);
+                        latency.push(session.call(tool, &args)?);
+                        i += 1;
+                    }
+                    let rss = peak_rss(session.pid())?;
+                    session.close()?;
+                    Ok((latency, rss))
+                })
+            })
+            .collect();
+        barrier.wait();
+        let started = Instant::now();
+        let results: Vec<_> = handles.into_iter().map(|h| h.join()).collect();
+        (started.elapsed(), results)
+    });
+    let (elapsed, results) = results;
+    let helper_pid = stack.helper_pid().context("helper not running")?;
+    let helper_peak_rss_bytes = peak_rss(helper_pid)?;
+    let stats = stack.sim.stats();
+    let mut latency = Vec::new();
+    let mut front_peak_rss_bytes = 0;
+    for r in results {
+        let (l, rss) = r.map_err(|_| anyhow::anyhow!("a session thread panicked"))??;
+        latency.extend(l);
+        front_peak_rss_bytes = front_peak_rss_bytes.max(rss);
+    }
+    let secs = elapsed.as_secs_f64();
+    Ok(Concurrency {
+        sessions: opts.sessions,
+        seconds: secs,
+        calls: latency.len(),
+        calls_per_sec: latency.len() as f64 / secs,
+        latency: Summary::of(&latency),
+        upstream_requests: stats.requests,
+        upstream_connections: stats.connections,
+        min_connections: stats.requests.div_ceil(100),
+        upstream_tls_handshakes: stats.tls_handshakes,
+        helper_peak_rss_bytes,
+        front_peak_rss_bytes,
+    })
+}

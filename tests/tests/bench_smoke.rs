@@ -1,0 +1,86 @@
+//! `pve-bench` runs at a tiny size and prints a well-formed report. No timing is
+//! asserted: the figures come from `scripts/bench.sh` in release mode.
+
+use serde_json::Value;
+use std::process::Command;
+
+#[test]
+fn bench_runs_at_a_tiny_size_and_reports_json() {
+    let out = Command::new(env!("CARGO_BIN_EXE_pve-bench"))
+        .args([
+            "--guests",
+            "12,20",
+            "--nodes",
+            "2",
+            "--rounds",
+            "3",
+            "--sessions",
+            "2",
+        ])
+        .args([
+            "--duration-secs",
+            "0.3",
+            "--cold-starts",
+            "2",
+            "--cold-cache",
+            "1",
+            "--json",
+        ])
+        .output()
+        .expect("pve-bench runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "pve-bench failed:\n{stderr}");
+    let report: Value = serde_json::from_slice(&out.stdout).expect("stdout is JSON");
+    assert!(report["mcp_front_bytes"].as_u64().unwrap() > 0);
+    assert!(report["pve_helper_bytes"].as_u64().unwrap() > 0);
+    let sizes = report["sizes"].as_array().unwrap();
+    assert_eq!(
+        sizes
+            .iter()
+            .map(|s| s["guests"].as_u64().unwrap())
+            .collect::<Vec<_>>(),
+        [12, 20]
+    );
+    for size in sizes {
+        assert_eq!(size["cold_start"]["n"], 2);
+        assert!(size["front_idle_rss_bytes"].as_u64().unwrap() > 0);
+        let tools = size["tools"].as_array().unwrap();
+        assert_eq!(tools.len(), 6, "4 warm rows and 2 cold-cache rows");
+        for row in tools {
+            assert!(row["latency"]["n"].as_u64().unwrap() >= 1, "{row}");
+            assert!(row["floor"]["p50_ms"].as_f64().unwrap() > 0.0, "{row}");
+            assert!(row["upstream_per_call"].as_f64().is_some(), "{row}");
+        }
+        // vm_status and node_status need one upstream GET each; a cold listing one.
+        assert_eq!(tools[0]["upstream_per_call"], 1.0);
+        assert_eq!(tools[5]["upstream_per_call"], 1.0);
+        let c = &size["concurrency"];
+        assert!(c["calls"].as_u64().unwrap() > 0);
+        assert!(c["upstream_tls_handshakes"].as_u64().unwrap() >= 1);
+        assert!(c["helper_peak_rss_bytes"].as_u64().unwrap() > 0);
+        assert!(c["front_peak_rss_bytes"].as_u64().unwrap() > 0);
+    }
+
+    let table = Command::new(env!("CARGO_BIN_EXE_pve-bench"))
+        .args([
+            "--guests",
+            "10",
+            "--rounds",
+            "2",
+            "--sessions",
+            "1",
+            "--duration-secs",
+            "0.2",
+        ])
+        .args(["--cold-starts", "1", "--cold-cache", "0"])
+        .output()
+        .expect("pve-bench runs");
+    assert!(
+        table.status.success(),
+        "{}",
+        String::from_utf8_lossy(&table.stderr)
+    );
+    let text = String::from_utf8(table.stdout).unwrap();
+    assert!(text.contains("== 10 guests on 3 nodes =="), "{text}");
+    assert!(text.contains("list_vms {} (cache hit)"), "{text}");
+}
