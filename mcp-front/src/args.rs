@@ -246,6 +246,7 @@ impl VmActionArgs {
             request: GuestActionRequest {
                 vmid: vmid(self.vmid)?,
                 action,
+                confirmed: false,
             },
             wait: self
                 .wait

@@ -90,7 +90,8 @@ pub fn is_resendable(request: &Request) -> bool {
         Request::ListGuests(_)
         | Request::GuestStatus(_)
         | Request::NodeStatus(_)
-        | Request::TaskStatus(_) => true,
+        | Request::TaskStatus(_)
+        | Request::Describe(_) => true,
         Request::Api(call) => call.method == pve_mcp_proto::ApiMethod::Get,
         Request::GuestAction(_) | Request::RunCommand(_) => false,
     }

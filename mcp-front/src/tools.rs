@@ -105,6 +105,7 @@ pub(crate) fn unexpected_text(op: &str, payload: &Payload) -> String {
         Payload::Nodes(_) => "nodes",
         Payload::Api(_) => "api",
         Payload::Command(_) => "command",
+        Payload::Capabilities(_) => "capabilities",
     };
     format!("Unavailable: protocol error: the helper answered {op} with a {kind} payload")
 }

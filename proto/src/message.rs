@@ -67,6 +67,9 @@ pub enum Request {
     TaskStatus(TaskRef),
     Api(ApiCall),
     RunCommand(RunCommand),
+    /// What this client may do under the policy in force, for tool listings and
+    /// instructions. Never denied to a connected client.
+    Describe(Describe),
 }
 
 impl Request {
@@ -80,6 +83,7 @@ impl Request {
             Self::TaskStatus(_) => "task_status",
             Self::Api(_) => "api",
             Self::RunCommand(_) => "run_command",
+            Self::Describe(_) => "describe",
         }
     }
 }
@@ -189,7 +193,16 @@ pub struct GuestRef {
 pub struct GuestActionRequest {
     pub vmid: VmId,
     pub action: GuestAction,
+    /// The user confirmed this action (asked by the front because the policy marks it
+    /// `confirm`). Without it, such an action is refused with `ConfirmationRequired`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub confirmed: bool,
 }
+
+/// Asks for [`Capabilities`]; takes no arguments.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Describe {}
 
 /// Status of one node, or of every node when `node` is absent.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -250,6 +263,7 @@ pub enum Payload {
     Nodes(Vec<NodeInfo>),
     Api(ApiResult),
     Command(CommandOutput),
+    Capabilities(Capabilities),
 }
 
 /// The coarse class of an error; the only error detail that crosses the socket
@@ -271,6 +285,9 @@ pub enum ErrorKind {
     Unavailable,
     /// The client exceeded a rate or concurrency limit.
     RateLimited,
+    /// The policy marks the action `confirm`: ask the user, then send it again with
+    /// `confirmed: true`.
+    ConfirmationRequired,
 }
 
 impl ErrorKind {
@@ -283,6 +300,7 @@ impl ErrorKind {
             Self::Timeout => "timeout",
             Self::Unavailable => "unavailable",
             Self::RateLimited => "rate limited",
+            Self::ConfirmationRequired => "confirmation required",
         }
     }
 }
@@ -446,6 +464,43 @@ pub struct NodeInfo {
 #[serde(deny_unknown_fields)]
 pub struct ApiResult {
     pub data: serde_json::Value,
+}
+
+/// What the policy in force lets this client do, rendered for a model and for the
+/// front's choice of tools. Informational: the helper still judges every request.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Capabilities {
+    /// The guests in scope as selectors (`100-199`, `pool:lab`, ...); empty: none.
+    pub guests: Vec<String>,
+    /// Selectors removed from the scope.
+    pub guests_except: Vec<String>,
+    /// Operations granted on (part of) the scope, one entry per grant.
+    pub grants: Vec<GrantSummary>,
+    /// Raw API patterns, `METHOD /path`.
+    pub api: Vec<String>,
+    /// Whether `node_status` for all nodes (`GET /nodes`) is allowed.
+    pub node_list: bool,
+    /// Whether `node_status` for one node (`GET /nodes/{node}/status`) is allowed.
+    pub node_detail: bool,
+    /// Allow-listed commands, as argv patterns joined by spaces.
+    pub commands: Vec<String>,
+    /// Request limits, in words (e.g. "120 requests per minute, 8 at a time").
+    pub limits: String,
+}
+
+/// One grant of operations on guests.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GrantSummary {
+    /// `guests` for the `[guests]` section, else the rule's name.
+    pub rule: String,
+    /// The guests it applies to (selectors); empty means the whole scope.
+    pub guests: Vec<String>,
+    /// Granted operations: `start`, `stop`, ..., `snapshot.create`, ...
+    pub operations: Vec<String>,
+    /// Operations among them that need the user's confirmation.
+    pub confirm: Vec<String>,
 }
 
 /// What an allow-listed command did.

@@ -25,7 +25,13 @@ pub fn describe(request: &Request) -> String {
             write!(s, " limit={} offset={}", l.limit.get(), l.offset)
         }
         Request::GuestStatus(g) => write!(s, " vmid={}", g.vmid),
-        Request::GuestAction(a) => write!(s, " vmid={} action={}", a.vmid, a.action),
+        Request::GuestAction(a) => write!(
+            s,
+            " vmid={} action={}{}",
+            a.vmid,
+            a.action,
+            if a.confirmed { " confirmed" } else { "" }
+        ),
         Request::NodeStatus(n) => match &n.node {
             Some(node) => write!(s, " node={node}"),
             None => Ok(()),
@@ -36,6 +42,7 @@ pub fn describe(request: &Request) -> String {
             write!(s, " {} {} params=[{}]", c.method, c.path, names.join(","))
         }
         Request::RunCommand(c) => write!(s, " argv={}", c.argv),
+        Request::Describe(_) => Ok(()),
     };
     s
 }

@@ -40,12 +40,17 @@ pub enum Decision {
     NotFound {
         reason: String,
     },
+    /// Allowed once the user confirms it (the policy marks the action `confirm`).
+    Confirm {
+        rule: String,
+        reason: String,
+    },
 }
 
 impl Decision {
     pub fn rule(&self) -> &str {
         match self {
-            Self::Allow { rule } | Self::Deny { rule, .. } => rule,
+            Self::Allow { rule } | Self::Deny { rule, .. } | Self::Confirm { rule, .. } => rule,
             Self::NotFound { .. } => "guests (out of scope)",
         }
     }
@@ -54,7 +59,10 @@ impl Decision {
 /// The guests a request names, whose facts the caller must gather before [`decide`].
 pub fn referenced_vmids(request: &Request) -> Vec<VmId> {
     match request {
-        Request::ListGuests(_) | Request::NodeStatus(_) | Request::RunCommand(_) => Vec::new(),
+        Request::ListGuests(_)
+        | Request::NodeStatus(_)
+        | Request::RunCommand(_)
+        | Request::Describe(_) => Vec::new(),
         Request::GuestStatus(g) => vec![g.vmid],
         Request::GuestAction(a) => vec![a.vmid],
         Request::TaskStatus(t) => t.upid.vmid().into_iter().collect(),
@@ -82,8 +90,27 @@ pub fn decide(policy: &Policy, request: &Request, facts: &Facts) -> Decision {
         Request::ListGuests(_) => Decision::Allow {
             rule: "guests.allow (listing filtered to scope)".into(),
         },
+        Request::Describe(_) => Decision::Allow {
+            rule: "describe (any client may read its own permissions)".into(),
+        },
         Request::GuestStatus(g) => in_scope(policy, g.vmid, facts),
         Request::GuestAction(a) => match in_scope(policy, a.vmid, facts) {
+            Decision::Allow { .. }
+                if policy.guests.actions.contains(&a.action)
+                    && policy.guests.confirm.contains(&a.action)
+                    && !a.confirmed =>
+            {
+                Decision::Confirm {
+                    rule: "guests.confirm".into(),
+                    reason: format!(
+                        "action {:?} on guest {} needs the user's confirmation (the policy lists it \
+                         in [guests] confirm in {})",
+                        a.action.as_str(),
+                        a.vmid,
+                        policy.source.display()
+                    ),
+                }
+            }
             Decision::Allow { .. } if policy.guests.actions.contains(&a.action) => {
                 Decision::Allow {
                     rule: "guests.actions".into(),

@@ -46,6 +46,8 @@ pub struct GuestRules {
     pub allow: Vec<Selector>,
     pub deny: Vec<Selector>,
     pub actions: BTreeSet<GuestAction>,
+    /// Granted actions that need the user's confirmation.
+    pub confirm: BTreeSet<GuestAction>,
 }
 
 /// One guest selector of `[guests] allow` or `deny`.
@@ -176,5 +178,10 @@ impl Policy {
     /// A short human summary, as `pve-helper check` prints it.
     pub fn summary(&self) -> String {
         summary::render(self)
+    }
+
+    /// What this policy lets a client do, for the front.
+    pub fn capabilities(&self) -> pve_mcp_proto::Capabilities {
+        summary::capabilities(self)
     }
 }

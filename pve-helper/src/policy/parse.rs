@@ -83,6 +83,8 @@ struct RawGuests {
     deny: Vec<Spanned<String>>,
     #[serde(default)]
     actions: Vec<Spanned<String>>,
+    #[serde(default)]
+    confirm: Vec<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -252,10 +254,29 @@ fn guests(cx: &mut Ctx, raw: RawGuests) -> GuestRules {
             Err(e) => cx.error(span, e.to_string()),
         }
     }
+    let mut confirm = std::collections::BTreeSet::new();
+    for c in raw.confirm {
+        let span = c.span();
+        match c.get_ref().parse::<GuestAction>() {
+            Ok(act) if !actions.contains(&act) => cx.error(
+                span,
+                format!(
+                    "{:?} is in confirm but not in actions: confirm only marks granted actions",
+                    act.as_str()
+                ),
+            ),
+            Ok(act) if !confirm.insert(act) => {
+                cx.error(span, format!("duplicate confirm {:?}", act.as_str()))
+            }
+            Ok(_) => {}
+            Err(e) => cx.error(span, e.to_string()),
+        }
+    }
     GuestRules {
         allow,
         deny,
         actions,
+        confirm,
     }
 }
 

@@ -94,11 +94,20 @@ impl Service {
                 upstream_status: None,
             }),
             Decision::NotFound { reason } => Err(ErrorBody::new(ErrorKind::NotFound, reason)),
+            Decision::Confirm { rule, reason } => Err(ErrorBody {
+                kind: ErrorKind::ConfirmationRequired,
+                message: reason,
+                rule: Some(rule),
+                upstream_status: None,
+            }),
         };
         let (verdict, outcome) = match &result {
             Ok(_) => ("allow", "ok".to_owned()),
             Err(e) if e.kind == ErrorKind::Denied => ("deny", "denied".to_owned()),
             Err(e) if e.kind == ErrorKind::NotFound => ("not_found", "not found".to_owned()),
+            Err(e) if e.kind == ErrorKind::ConfirmationRequired => {
+                ("confirm", "confirmation required".to_owned())
+            }
             Err(e) => (
                 "allow",
                 match e.upstream_status {
@@ -145,6 +154,7 @@ impl Service {
             Request::GuestAction(a) => guests::action(self, a.vmid, a.action).await,
             Request::TaskStatus(t) => guests::task(self, &t.upid).await,
             Request::NodeStatus(q) => nodes::status(self, q.node.as_ref()).await,
+            Request::Describe(_) => Ok(Payload::Capabilities(policy.capabilities())),
             Request::Api(call) => api::call(self, policy, &call).await,
             Request::RunCommand(c) => {
                 let Some(rule) = policy.commands.allow.iter().find(|r| r.matches(&c.argv)) else {
