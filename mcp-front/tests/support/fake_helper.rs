@@ -144,6 +144,7 @@ fn ok(p: Payload) -> Response {
 
 fn answer(seen: &Seen, request: &Request) -> Act {
     match request {
+        Request::Describe(_) => Act::Reply(ok(Payload::Capabilities(Capabilities::default()))),
         Request::ListGuests(q) => {
             let page = ok(Payload::Guests(guest_page()));
             match &q.name {

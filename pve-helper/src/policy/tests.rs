@@ -58,6 +58,7 @@ fn action(n: u32, a: GuestAction) -> Request {
     Request::GuestAction(GuestActionRequest {
         vmid: vmid(n),
         action: a,
+        confirmed: false,
     })
 }
 
