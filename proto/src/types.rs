@@ -107,6 +107,11 @@ pub struct NodeName(String);
 string_newtype!(NodeName);
 
 impl NodeName {
+    /// `unknown`: a valid name standing for a node nobody has told us about.
+    pub fn unknown() -> Self {
+        Self("unknown".to_owned())
+    }
+
     pub fn parse(s: &str) -> Result<Self, InvalidValue> {
         let b = s.as_bytes();
         let ok = (1..=63).contains(&b.len())

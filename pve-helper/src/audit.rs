@@ -1,10 +1,18 @@
 //! The audit trail: one structured record per decision, through `tracing` with target
-//! `pve_mcp::audit` (journald when run by systemd). Requests are rendered redacted:
-//! parameter values of raw API calls never appear.
+//! `pve_mcp::audit` (journald when run by systemd) and, when configured, as one JSON
+//! line per record in an append-only file. Requests are rendered redacted: parameter
+//! values of raw API calls never appear, and the token never reaches this module.
 
 use crate::server::Peer;
-use pve_mcp_proto::Request;
-use std::fmt::Write;
+use pve_mcp_proto::{ErrorBody, Payload, Request};
+use serde::Serialize;
+use std::{
+    fmt::Write as _,
+    io::Write as _,
+    path::Path,
+    sync::Mutex,
+    time::{Instant, SystemTime},
+};
 
 /// A one-line rendering of a request that is safe to log.
 pub fn describe(request: &Request) -> String {
@@ -47,29 +55,112 @@ pub fn describe(request: &Request) -> String {
     s
 }
 
-/// Records one decision and its outcome.
-pub fn record(
-    peer: &Peer,
-    request: &str,
-    decision: &str,
-    rule: &str,
-    outcome: &str,
-    duration_ms: u64,
-) {
-    tracing::info!(
-        target: "pve_mcp::audit",
-        peer_uid = peer.uid,
-        peer_pid = peer.pid,
-        request,
-        decision,
-        rule,
-        outcome,
-        duration_ms,
-        "audit"
-    );
+/// One decision and its outcome.
+#[derive(Debug, Serialize)]
+pub struct Record<'a> {
+    pub time: String,
+    pub peer_uid: u32,
+    pub peer_pid: i32,
+    pub request: &'a str,
+    /// `allow`, `deny`, `not_found`, `confirm`, `limited` or `error` (facts unavailable).
+    pub decision: &'a str,
+    pub rule: &'a str,
+    /// `ok`, or the error kind of the answer.
+    pub outcome: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub upstream_status: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub upid: Option<&'a str>,
+    pub duration_ms: u64,
+}
+
+impl<'a> Record<'a> {
+    pub fn new(
+        peer: &Peer,
+        request: &'a str,
+        decision: &'a str,
+        rule: &'a str,
+        result: &'a Result<Payload, ErrorBody>,
+        started: Instant,
+    ) -> Self {
+        let (outcome, upstream_status, upid) = match result {
+            Ok(Payload::Task(t)) => ("ok", None, Some(t.upid.as_str())),
+            Ok(_) => ("ok", None, None),
+            Err(e) => (e.kind.as_str(), e.upstream_status, None),
+        };
+        Self {
+            time: humantime::format_rfc3339_millis(SystemTime::now()).to_string(),
+            peer_uid: peer.uid,
+            peer_pid: peer.pid,
+            request,
+            decision,
+            rule,
+            outcome,
+            upstream_status,
+            upid,
+            duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        }
+    }
+}
+
+/// Where records go: always `tracing`, and a JSON-lines file when configured.
+#[derive(Debug, Default)]
+pub struct Auditor {
+    file: Option<Mutex<std::fs::File>>,
+}
+
+impl Auditor {
+    /// Opens (creating, mode 0640) the JSON-lines file for appending.
+    pub fn open(path: Option<&Path>) -> std::io::Result<Self> {
+        use std::os::unix::fs::OpenOptionsExt;
+        let file = match path {
+            None => None,
+            Some(p) => Some(Mutex::new(
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .mode(0o640)
+                    .open(p)?,
+            )),
+        };
+        Ok(Self { file })
+    }
+
+    pub fn record(&self, r: &Record) {
+        tracing::info!(
+            target: "pve_mcp::audit",
+            peer_uid = r.peer_uid,
+            peer_pid = r.peer_pid,
+            request = r.request,
+            decision = r.decision,
+            rule = r.rule,
+            outcome = r.outcome,
+            upstream_status = r.upstream_status,
+            upid = r.upid,
+            duration_ms = r.duration_ms,
+            "audit"
+        );
+        if let Some(file) = &self.file {
+            let Ok(mut line) = serde_json::to_vec(r) else {
+                return;
+            };
+            line.push(b'\n');
+            let mut f = file.lock().unwrap_or_else(|e| e.into_inner());
+            if let Err(e) = f.write_all(&line) {
+                tracing::error!("cannot write the audit file: {e}");
+            }
+        }
+    }
 }
 
 /// Records a connection-level event (refused peer, malformed frame).
 pub fn connection_event(peer: &Peer, event: &str, detail: &str) {
-    tracing::warn!(target: "pve_mcp::audit", peer_uid = peer.uid, peer_pid = peer.pid, event, detail, "audit");
+    tracing::warn!(
+        target: "pve_mcp::audit",
+        peer_uid = peer.uid,
+        peer_pid = peer.pid,
+        event,
+        detail,
+        "audit"
+    );
 }

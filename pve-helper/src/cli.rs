@@ -39,6 +39,25 @@ pub enum Command {
         #[arg(long)]
         allow_root: bool,
     },
+    /// Show which rule decides a request; calls Proxmox only with --live.
+    /// Exit 0 if allowed, 1 if refused (denied, not found, needs confirmation), 2 on
+    /// bad input.
+    Explain {
+        /// The request, e.g. 'vm_action 101 stop' or '{"op":"guest_status","args":{"vmid":101}}'.
+        request: String,
+        /// The policy file (default: the one named in the configuration).
+        #[arg(long)]
+        policy: Option<PathBuf>,
+        /// Also check this local user (name or uid) against [clients].
+        #[arg(long = "as", value_name = "USER")]
+        as_user: Option<String>,
+        /// A guest's attributes, 'VMID node=N type=qemu|lxc pool=P tags=a,b' (repeatable).
+        #[arg(long, value_name = "SPEC")]
+        guest: Vec<String>,
+        /// Use the cluster's live data (reads the token: run as root or pve-mcp).
+        #[arg(long)]
+        live: bool,
+    },
     /// Validate a policy file and print a summary; exit 1 with FILE:LINE:COL errors.
     Check {
         /// The policy file (default: the one named in the configuration).
@@ -49,6 +68,23 @@ pub enum Command {
 pub fn main(cli: Cli) -> ExitCode {
     match cli.command.unwrap_or(Command::Serve { allow_root: false }) {
         Command::Check { file } => check(file, &cli.config),
+        Command::Explain {
+            request,
+            policy,
+            as_user,
+            guest,
+            live,
+        } => {
+            let policy = policy_file(policy, &cli.config);
+            crate::explain::run(
+                &cli.config,
+                &policy,
+                &request,
+                as_user.as_deref(),
+                &guest,
+                live,
+            )
+        }
         Command::Serve { allow_root } => match serve(&cli.config, allow_root) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
@@ -60,12 +96,17 @@ pub fn main(cli: Cli) -> ExitCode {
     }
 }
 
-fn check(file: Option<PathBuf>, config: &Path) -> ExitCode {
-    let file = file.unwrap_or_else(|| {
+/// The policy file: given, else the configuration's, else the default.
+pub fn policy_file(file: Option<PathBuf>, config: &Path) -> PathBuf {
+    file.unwrap_or_else(|| {
         Config::load(config)
             .map(|c| c.policy)
             .unwrap_or_else(|_| PathBuf::from(paths::POLICY_FILE))
-    });
+    })
+}
+
+fn check(file: Option<PathBuf>, config: &Path) -> ExitCode {
+    let file = policy_file(file, config);
     match Policy::load(&file) {
         Ok((policy, warnings)) => {
             for w in warnings {
@@ -109,6 +150,11 @@ enum ServeError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("audit file {path}: {source}")]
+    Audit {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("cannot start the runtime: {0}")]
     Runtime(std::io::Error),
 }
@@ -143,7 +189,14 @@ fn serve(config_path: &Path, allow_root: bool) -> Result<(), ServeError> {
                 path: config.socket.clone(),
                 source,
             })?;
-        let service = Arc::new(Service::new(policy, config.policy.clone(), pve));
+        let audit =
+            crate::audit::Auditor::open(config.audit_file.as_deref()).map_err(|source| {
+                ServeError::Audit {
+                    path: config.audit_file.clone().unwrap_or_default(),
+                    source,
+                }
+            })?;
+        let service = Arc::new(Service::new(policy, config.policy.clone(), pve, audit));
         tracing::info!(socket = %config.socket.display(), "serving");
         tokio::select! {
             () = server::serve(listener, service.clone(), Limits::default()) => {}

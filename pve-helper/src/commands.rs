@@ -4,10 +4,7 @@
 
 use crate::{paths, policy::CommandRule};
 use pve_mcp_proto::{Argv, CommandOutput};
-use std::{
-    process::Stdio,
-    time::{Duration, Instant},
-};
+use std::{process::Stdio, time::Instant};
 use tokio::io::{AsyncRead, AsyncReadExt};
 
 #[derive(Debug, thiserror::Error)]
@@ -26,13 +23,13 @@ pub enum RunError {
     },
 }
 
-/// Runs `argv` as an instance of `rule`.
+/// Runs `argv` as an instance of `rule`, with `env` added to the fixed PATH and LANG.
 pub async fn run(
     rule: &CommandRule,
     argv: &Argv,
-    timeout: Duration,
-    cap: usize,
+    env: &[(String, String)],
 ) -> Result<CommandOutput, RunError> {
+    let (timeout, cap) = (rule.timeout, rule.max_output_bytes);
     let program = rule.program.display().to_string();
     let started = Instant::now();
     let mut child = tokio::process::Command::new(&rule.program)
@@ -40,6 +37,7 @@ pub async fn run(
         .env_clear()
         .env("PATH", paths::COMMAND_ENV_PATH)
         .env("LANG", "C.UTF-8")
+        .envs(env.iter().map(|(k, v)| (k, v)))
         .current_dir("/")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -115,8 +113,9 @@ async fn capped(mut r: impl AsyncRead + Unpin, cap: usize) -> (String, bool) {
 mod tests {
     use super::*;
     use crate::policy::ArgPattern;
+    use std::time::Duration;
 
-    fn rule(program: &str, args: &[&str]) -> CommandRule {
+    fn rule(program: &str, args: &[&str], timeout: Duration, cap: usize) -> CommandRule {
         CommandRule {
             spelled: program.rsplit('/').next().unwrap_or(program).into(),
             program: program.into(),
@@ -124,6 +123,8 @@ mod tests {
                 .iter()
                 .map(|a| ArgPattern::Exact(a.to_string()))
                 .collect(),
+            timeout,
+            max_output_bytes: cap,
         }
     }
 
@@ -131,13 +132,15 @@ mod tests {
         Argv::new(v.iter().map(|s| s.to_string()).collect()).unwrap()
     }
 
+    const FIVE: Duration = Duration::from_secs(5);
+
     #[tokio::test]
     async fn runs_without_shell_and_with_clean_env() {
+        let env = [("TZ".to_owned(), "UTC".to_owned())];
         let out = run(
-            &rule("/usr/bin/env", &[]),
+            &rule("/usr/bin/env", &[], FIVE, 4096),
             &argv(&["env"]),
-            Duration::from_secs(5),
-            4096,
+            &env,
         )
         .await
         .unwrap();
@@ -145,40 +148,26 @@ mod tests {
         vars.sort();
         assert_eq!(
             vars,
-            vec!["LANG=C.UTF-8", "PATH=/usr/sbin:/usr/bin:/sbin:/bin"]
+            vec![
+                "LANG=C.UTF-8",
+                "PATH=/usr/sbin:/usr/bin:/sbin:/bin",
+                "TZ=UTC"
+            ]
         );
         assert_eq!(out.exit_code, Some(0));
-        let out = run(
-            &rule("/bin/echo", &["$(id)"]),
-            &argv(&["echo", "$(id)"]),
-            Duration::from_secs(5),
-            4096,
-        )
-        .await
-        .unwrap();
+        let echo = rule("/bin/echo", &["$(id)"], FIVE, 4096);
+        let out = run(&echo, &argv(&["echo", "$(id)"]), &[]).await.unwrap();
         assert_eq!(out.stdout, "$(id)\n");
     }
 
     #[tokio::test]
     async fn caps_output_and_times_out() {
-        let out = run(
-            &rule("/usr/bin/seq", &["100000"]),
-            &argv(&["seq", "100000"]),
-            Duration::from_secs(5),
-            100,
-        )
-        .await
-        .unwrap();
+        let seq = rule("/usr/bin/seq", &["100000"], FIVE, 100);
+        let out = run(&seq, &argv(&["seq", "100000"]), &[]).await.unwrap();
         assert!(out.truncated);
         assert_eq!(out.stdout.len(), 100);
-        let e = run(
-            &rule("/bin/sleep", &["30"]),
-            &argv(&["sleep", "30"]),
-            Duration::from_millis(200),
-            100,
-        )
-        .await
-        .unwrap_err();
+        let sleep = rule("/bin/sleep", &["30"], Duration::from_millis(200), 100);
+        let e = run(&sleep, &argv(&["sleep", "30"]), &[]).await.unwrap_err();
         assert!(matches!(e, RunError::Timeout { .. }), "{e}");
     }
 }

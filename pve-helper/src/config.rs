@@ -15,6 +15,9 @@ pub struct Config {
     pub socket_group: Option<String>,
     #[serde(default = "default_policy")]
     pub policy: PathBuf,
+    /// Also append each audit record as a JSON line to this file.
+    #[serde(default)]
+    pub audit_file: Option<PathBuf>,
     pub pve: PveConfig,
 }
 

@@ -11,6 +11,8 @@ pub mod audit;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod explain;
+pub mod limits;
 pub mod paths;
 pub mod policy;
 pub mod privileges;

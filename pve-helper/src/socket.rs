@@ -44,7 +44,25 @@ pub fn bind(path: &Path, group: Option<&str>) -> io::Result<UnixListener> {
     Ok(listener)
 }
 
-/// Waits for SIGTERM or SIGINT, reloading the policy on every SIGHUP meanwhile.
+/// How often the policy file is checked for changes.
+const WATCH_INTERVAL: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// The identity of the policy file's current content, as far as `stat` tells.
+fn file_stamp(path: &Path) -> Option<(std::time::SystemTime, u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    let m = std::fs::metadata(path).ok()?;
+    Some((m.modified().ok()?, m.len(), m.ino()))
+}
+
+fn reload(service: &Service, why: &str) {
+    match service.reload() {
+        Ok(warnings) => tracing::info!(warnings, why, "policy reloaded"),
+        Err(e) => tracing::error!("policy reload ({why}) failed, keeping the old policy:\n{e}"),
+    }
+}
+
+/// Waits for SIGTERM or SIGINT, reloading the policy on every SIGHUP and whenever the
+/// file changes meanwhile. A bad file keeps the old policy in force.
 pub async fn signals(service: Arc<Service>) {
     let (Ok(mut hup), Ok(mut term), Ok(mut int)) = (
         signal(SignalKind::hangup()),
@@ -54,12 +72,22 @@ pub async fn signals(service: Arc<Service>) {
         tracing::error!("cannot install signal handlers");
         return;
     };
+    let mut tick = tokio::time::interval(WATCH_INTERVAL);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut stamp = file_stamp(service.policy_path());
     loop {
         tokio::select! {
-            _ = hup.recv() => match service.reload() {
-                Ok(warnings) => tracing::info!(warnings, "policy reloaded"),
-                Err(e) => tracing::error!("policy reload failed, keeping the old policy:\n{e}"),
-            },
+            _ = hup.recv() => {
+                stamp = file_stamp(service.policy_path());
+                reload(&service, "SIGHUP");
+            }
+            _ = tick.tick() => {
+                let now = file_stamp(service.policy_path());
+                if now.is_some() && now != stamp {
+                    stamp = now;
+                    reload(&service, "file changed");
+                }
+            }
             _ = term.recv() => break,
             _ = int.recv() => break,
         }

@@ -1,10 +1,10 @@
 //! `decide`: the one pure function that judges every request against the policy.
 //! No I/O; the facts it needs (which node, pool and tags a guest has) are gathered by
-//! the caller beforehand.
+//! the caller beforehand, for the guests [`referenced_vmids`] names.
 
-use super::{Policy, floor};
-use pve_mcp_proto::{ApiMethod, ApiPath, Request, Upid, VmId};
-use std::collections::HashMap;
+use super::{Operation, Policy, floor};
+use pve_mcp_proto::{ApiMethod, ApiPath, GuestType, NodeName, Request, Upid, VmId};
+use std::collections::{BTreeSet, HashMap};
 
 /// What the helper learned from Proxmox about the guests a request names.
 #[derive(Debug, Clone, Default)]
@@ -17,8 +17,8 @@ pub struct Facts {
 #[derive(Debug, Clone, PartialEq)]
 pub struct GuestFacts {
     pub vmid: VmId,
-    pub node: pve_mcp_proto::NodeName,
-    pub guest_type: pve_mcp_proto::GuestType,
+    pub node: NodeName,
+    pub guest_type: GuestType,
     pub pool: Option<String>,
     pub tags: Vec<String>,
 }
@@ -54,19 +54,35 @@ impl Decision {
             Self::NotFound { .. } => "guests (out of scope)",
         }
     }
+
+    /// `allow`, `deny`, `not_found` or `confirm`.
+    pub fn verdict(&self) -> &'static str {
+        match self {
+            Self::Allow { .. } => "allow",
+            Self::Deny { .. } => "deny",
+            Self::NotFound { .. } => "not_found",
+            Self::Confirm { .. } => "confirm",
+        }
+    }
 }
 
 /// The guests a request names, whose facts the caller must gather before [`decide`].
-pub fn referenced_vmids(request: &Request) -> Vec<VmId> {
+pub fn referenced_vmids(policy: &Policy, request: &Request) -> Vec<VmId> {
     match request {
-        Request::ListGuests(_)
-        | Request::NodeStatus(_)
-        | Request::RunCommand(_)
-        | Request::Describe(_) => Vec::new(),
+        Request::ListGuests(_) | Request::NodeStatus(_) | Request::Describe(_) => Vec::new(),
         Request::GuestStatus(g) => vec![g.vmid],
         Request::GuestAction(a) => vec![a.vmid],
         Request::TaskStatus(t) => t.upid.vmid().into_iter().collect(),
         Request::Api(call) => path_vmids(&call.path),
+        Request::RunCommand(c) => {
+            let set: BTreeSet<VmId> = policy
+                .commands
+                .allow
+                .iter()
+                .flat_map(|r| r.vmids(&c.argv))
+                .collect();
+            set.into_iter().collect()
+        }
     }
 }
 
@@ -91,67 +107,28 @@ pub fn decide(policy: &Policy, request: &Request, facts: &Facts) -> Decision {
             rule: "guests.allow (listing filtered to scope)".into(),
         },
         Request::Describe(_) => Decision::Allow {
-            rule: "describe (any client may read its own permissions)".into(),
+            rule: "describe (a client may read its own permissions)".into(),
         },
         Request::GuestStatus(g) => in_scope(policy, g.vmid, facts),
-        Request::GuestAction(a) => match in_scope(policy, a.vmid, facts) {
-            Decision::Allow { .. }
-                if policy.guests.actions.contains(&a.action)
-                    && policy.guests.confirm.contains(&a.action)
-                    && !a.confirmed =>
-            {
-                Decision::Confirm {
-                    rule: "guests.confirm".into(),
-                    reason: format!(
-                        "action {:?} on guest {} needs the user's confirmation (the policy lists it \
-                         in [guests] confirm in {})",
-                        a.action.as_str(),
-                        a.vmid,
-                        policy.source.display()
-                    ),
-                }
-            }
-            Decision::Allow { .. } if policy.guests.actions.contains(&a.action) => {
-                Decision::Allow {
-                    rule: "guests.actions".into(),
-                }
-            }
-            Decision::Allow { .. } => Decision::Deny {
-                rule: "guests.actions".into(),
-                reason: format!(
-                    "action {:?} on guest {} is not allowed; to allow it, add {:?} to \
-                     [guests] actions in {}",
-                    a.action.as_str(),
-                    a.vmid,
-                    a.action.as_str(),
-                    policy.source.display()
-                ),
-            },
-            other => other,
-        },
+        Request::GuestAction(a) => operation(
+            policy,
+            a.vmid,
+            Operation::Power(a.action),
+            a.confirmed,
+            facts,
+        ),
         Request::NodeStatus(q) => {
             let path = match &q.node {
                 Some(n) => format!("/nodes/{n}/status"),
                 None => "/nodes".to_owned(),
             };
-            match ApiPath::parse(&path) {
-                Ok(p) => api_rule(policy, ApiMethod::Get, &p, "node status"),
-                Err(e) => Decision::Deny {
-                    rule: "default deny".into(),
-                    reason: e.to_string(),
-                },
-            }
+            api_path_rule(policy, ApiMethod::Get, &path, "node status")
         }
         Request::TaskStatus(t) => match t.upid.vmid() {
             Some(vmid) => in_scope(policy, vmid, facts),
             None => {
-                match ApiPath::parse(&format!("/nodes/{}/tasks/{}/status", t.upid.node(), t.upid)) {
-                    Ok(p) => api_rule(policy, ApiMethod::Get, &p, "task status"),
-                    Err(e) => Decision::Deny {
-                        rule: "default deny".into(),
-                        reason: e.to_string(),
-                    },
-                }
+                let path = format!("/nodes/{}/tasks/{}/status", t.upid.node(), t.upid);
+                api_path_rule(policy, ApiMethod::Get, &path, "task status")
             }
         },
         Request::Api(call) => {
@@ -161,37 +138,44 @@ pub fn decide(policy: &Policy, request: &Request, facts: &Facts) -> Decision {
                     reason: format!("{} {}: {reason}", call.method, call.path),
                 };
             }
-            for vmid in path_vmids(&call.path) {
-                let d = in_scope(policy, vmid, facts);
-                if !matches!(d, Decision::Allow { .. }) {
-                    return d;
-                }
+            if let Some(d) = first_out_of_scope(policy, &path_vmids(&call.path), facts) {
+                return d;
             }
             api_rule(policy, call.method, &call.path, "API call")
         }
-        Request::RunCommand(c) => match policy
-            .commands
-            .allow
-            .iter()
-            .position(|r| r.matches(&c.argv))
-        {
-            Some(i) => Decision::Allow {
-                rule: format!(
-                    "commands.allow[{i}] {:?}",
-                    policy.commands.allow[i].to_string()
-                ),
-            },
-            None => Decision::Deny {
-                rule: "default deny".into(),
-                reason: format!(
-                    "command {} matches no [commands] allow entry in {}; commands run without a \
-                     shell and must match an entry argument for argument",
-                    c.argv,
-                    policy.source.display()
-                ),
-            },
-        },
+        Request::RunCommand(c) => {
+            let Some(i) = policy
+                .commands
+                .allow
+                .iter()
+                .position(|r| r.matches(&c.argv))
+            else {
+                return Decision::Deny {
+                    rule: "default deny".into(),
+                    reason: format!(
+                        "command {} matches no [commands] allow entry in {}; commands run \
+                         without a shell and must match an entry argument for argument",
+                        c.argv,
+                        policy.source.display()
+                    ),
+                };
+            };
+            let rule = &policy.commands.allow[i];
+            if let Some(d) = first_out_of_scope(policy, &rule.vmids(&c.argv), facts) {
+                return d;
+            }
+            Decision::Allow {
+                rule: format!("commands.allow[{i}] {:?}", rule.to_string()),
+            }
+        }
     }
+}
+
+fn first_out_of_scope(policy: &Policy, vmids: &[VmId], facts: &Facts) -> Option<Decision> {
+    vmids
+        .iter()
+        .map(|v| in_scope(policy, *v, facts))
+        .find(|d| !matches!(d, Decision::Allow { .. }))
 }
 
 fn in_scope(policy: &Policy, vmid: VmId, facts: &Facts) -> Decision {
@@ -206,6 +190,77 @@ fn in_scope(policy: &Policy, vmid: VmId, facts: &Facts) -> Decision {
             rule: format!("guests.allow {:?}", sel.to_string()),
         },
         None => not_found(),
+    }
+}
+
+/// An operation on a guest: in scope, granted by some grant covering the guest, and
+/// confirmed if any such grant marks it `confirm`.
+fn operation(
+    policy: &Policy,
+    vmid: VmId,
+    op: Operation,
+    confirmed: bool,
+    facts: &Facts,
+) -> Decision {
+    let scope = in_scope(policy, vmid, facts);
+    let (Decision::Allow { .. }, Some(g)) = (&scope, facts.guests.get(&vmid)) else {
+        return scope;
+    };
+    let granting: Vec<&super::Grant> = policy
+        .grants
+        .iter()
+        .filter(|gr| gr.operations.contains(&op) && gr.covers(g))
+        .collect();
+    let Some(first) = granting.first() else {
+        return Decision::Deny {
+            rule: "guests.actions".into(),
+            reason: format!(
+                "action {:?} on guest {vmid} is not allowed; to allow it, add {:?} to [guests] \
+                 actions, or to a [[rule]] whose guests include {vmid}, in {}",
+                op.as_str(),
+                op.as_str(),
+                policy.source.display()
+            ),
+        };
+    };
+    let rule_name = |gr: &super::Grant| {
+        if gr.name == "guests" {
+            "guests.actions".to_owned()
+        } else {
+            format!("rule {:?}", gr.name)
+        }
+    };
+    if let Some(gr) = granting
+        .iter()
+        .find(|gr| gr.confirm.contains(&op))
+        .filter(|_| !confirmed)
+    {
+        let place = if gr.name == "guests" {
+            "[guests] confirm".to_owned()
+        } else {
+            format!("confirm of rule {:?}", gr.name)
+        };
+        return Decision::Confirm {
+            rule: rule_name(gr),
+            reason: format!(
+                "action {:?} on guest {vmid} needs the user's confirmation (listed in {place} in {})",
+                op.as_str(),
+                policy.source.display()
+            ),
+        };
+    }
+    Decision::Allow {
+        rule: rule_name(first),
+    }
+}
+
+fn api_path_rule(policy: &Policy, method: ApiMethod, path: &str, what: &str) -> Decision {
+    match ApiPath::parse(path) {
+        Ok(p) => api_rule(policy, method, &p, what),
+        Err(e) => Decision::Deny {
+            rule: "default deny".into(),
+            reason: e.to_string(),
+        },
     }
 }
 

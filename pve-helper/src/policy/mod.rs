@@ -1,24 +1,31 @@
 //! The policy: what a connected client may see and do. Parsed from `policy.toml`
 //! (untrusted admin input, every error reported with its position), then judged purely
-//! by [`decide`]; nothing here does I/O except [`Policy::load`] reading the file.
+//! by [`decide`]; nothing here does I/O except [`Policy::load`] reading the file and
+//! resolving command paths.
 
 mod decide;
 mod floor;
 mod parse;
+mod parse_commands;
+mod parse_guests;
 mod pattern;
+mod selector;
 mod summary;
 #[cfg(test)]
 mod tests;
 
 pub use decide::{Decision, Facts, GuestFacts, decide, referenced_vmids};
 pub use floor::floor_reason;
-pub use parse::{Diagnostic, Severity};
-pub use pattern::{ArgPattern, CommandRule, PathPattern};
+pub use parse::{COMMAND_PATH, Diagnostic, Severity};
+pub use pattern::{ArgPattern, CommandRule, PathPattern, is_plain_arg};
+pub use selector::{Selector, Term};
 
-use pve_mcp_proto::{ApiMethod, GuestAction, GuestType, NodeName, VmId};
+use pve_mcp_proto::{ApiMethod, GuestAction, InvalidValue};
 use std::{
     collections::BTreeSet,
+    fmt,
     path::{Path, PathBuf},
+    str::FromStr,
     time::Duration,
 };
 
@@ -28,9 +35,14 @@ pub struct Policy {
     /// Where the policy came from, for error messages that say which file to edit.
     pub source: PathBuf,
     pub clients: Vec<ClientSpec>,
-    pub guests: GuestRules,
+    /// Which guests exist for the client at all.
+    pub guests: Scope,
+    /// What may be done to guests in scope: `[guests] actions` first (named "guests"),
+    /// then each `[[rule]]` in file order.
+    pub grants: Vec<Grant>,
     pub api: Vec<ApiRule>,
     pub commands: CommandRules,
+    pub limits: Limits,
 }
 
 /// A local user allowed to connect, by name or uid.
@@ -40,51 +52,91 @@ pub enum ClientSpec {
     Uid(u32),
 }
 
-/// Which guests are in scope and what may be done to them.
+/// The guests in scope: some `allow` selector matches and no `deny` one.
 #[derive(Debug, Clone, Default)]
-pub struct GuestRules {
+pub struct Scope {
     pub allow: Vec<Selector>,
     pub deny: Vec<Selector>,
-    pub actions: BTreeSet<GuestAction>,
-    /// Granted actions that need the user's confirmation.
-    pub confirm: BTreeSet<GuestAction>,
 }
 
-/// One guest selector of `[guests] allow` or `deny`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Selector {
-    All,
-    Range(VmId, VmId),
-    Pool(String),
-    Tag(String),
-    Node(NodeName),
-    Type(GuestType),
+/// Something that may be done to a guest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Operation {
+    Power(GuestAction),
+    SnapshotList,
+    SnapshotCreate,
+    SnapshotRollback,
+    SnapshotDelete,
 }
 
-impl Selector {
-    pub fn matches(&self, g: &GuestFacts) -> bool {
+impl Operation {
+    pub const SNAPSHOTS: [Operation; 4] = [
+        Self::SnapshotList,
+        Self::SnapshotCreate,
+        Self::SnapshotRollback,
+        Self::SnapshotDelete,
+    ];
+
+    pub fn as_str(self) -> &'static str {
         match self {
-            Self::All => true,
-            Self::Range(lo, hi) => (*lo..=*hi).contains(&g.vmid),
-            Self::Pool(p) => g.pool.as_deref() == Some(p.as_str()),
-            Self::Tag(t) => g.tags.iter().any(|x| x.eq_ignore_ascii_case(t)),
-            Self::Node(n) => &g.node == n,
-            Self::Type(t) => g.guest_type == *t,
+            Self::Power(a) => a.as_str(),
+            Self::SnapshotList => "snapshot.list",
+            Self::SnapshotCreate => "snapshot.create",
+            Self::SnapshotRollback => "snapshot.rollback",
+            Self::SnapshotDelete => "snapshot.delete",
+        }
+    }
+
+    /// Operations that can lose guest data or state.
+    pub fn is_destructive(self) -> bool {
+        match self {
+            Self::Power(a) => a.is_destructive(),
+            Self::SnapshotRollback | Self::SnapshotDelete => true,
+            Self::SnapshotList | Self::SnapshotCreate => false,
         }
     }
 }
 
-impl std::fmt::Display for Selector {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::All => f.write_str("*"),
-            Self::Range(lo, hi) if lo == hi => write!(f, "{lo}"),
-            Self::Range(lo, hi) => write!(f, "{lo}-{hi}"),
-            Self::Pool(p) => write!(f, "pool:{p}"),
-            Self::Tag(t) => write!(f, "tag:{t}"),
-            Self::Node(n) => write!(f, "node:{n}"),
-            Self::Type(t) => write!(f, "type:{t}"),
+impl fmt::Display for Operation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Operation {
+    type Err = InvalidValue;
+    fn from_str(s: &str) -> Result<Self, InvalidValue> {
+        if let Ok(a) = s.parse::<GuestAction>() {
+            return Ok(Self::Power(a));
         }
+        Self::SNAPSHOTS
+            .into_iter()
+            .find(|o| o.as_str() == s)
+            .ok_or_else(|| {
+                InvalidValue(format!(
+                    "unknown action {s:?}: use start, shutdown, reboot, stop, reset, suspend, \
+                 resume, snapshot.list, snapshot.create, snapshot.rollback or snapshot.delete"
+                ))
+            })
+    }
+}
+
+/// A grant of operations on (part of) the scope.
+#[derive(Debug, Clone)]
+pub struct Grant {
+    /// `guests` for the `[guests]` section, else the `[[rule]]`'s name.
+    pub name: String,
+    /// The guests it covers, within the scope; empty means the whole scope.
+    pub guests: Vec<Selector>,
+    pub operations: BTreeSet<Operation>,
+    /// Granted operations that need the user's confirmation.
+    pub confirm: BTreeSet<Operation>,
+}
+
+impl Grant {
+    /// Whether this grant applies to the guest (the caller checked the scope).
+    pub fn covers(&self, g: &GuestFacts) -> bool {
+        self.guests.is_empty() || self.guests.iter().any(|s| s.matches(g))
     }
 }
 
@@ -95,33 +147,39 @@ pub struct ApiRule {
     pub pattern: PathPattern,
 }
 
-impl std::fmt::Display for ApiRule {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Display for ApiRule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} {}", self.method, self.pattern)
     }
 }
 
-/// The `[commands]` section.
-#[derive(Debug, Clone)]
+/// The `[commands]` section and the `[[command]]` entries.
+#[derive(Debug, Clone, Default)]
 pub struct CommandRules {
     pub allow: Vec<CommandRule>,
-    pub timeout: Duration,
-    pub max_output_bytes: usize,
+    /// Variables passed from the helper's environment (besides the fixed PATH and LANG).
+    pub env: Vec<String>,
 }
 
 impl CommandRules {
     pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
-    pub const MAX_TIMEOUT: Duration = Duration::from_secs(600);
+    pub const MAX_TIMEOUT: Duration = Duration::from_secs(3600);
     pub const DEFAULT_MAX_OUTPUT: usize = 64 * 1024;
     pub const MAX_OUTPUT: usize = 4 * 1024 * 1024;
 }
 
-impl Default for CommandRules {
+/// Request limits, per client uid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    pub requests_per_minute: u32,
+    pub concurrent: u32,
+}
+
+impl Default for Limits {
     fn default() -> Self {
         Self {
-            allow: Vec::new(),
-            timeout: Self::DEFAULT_TIMEOUT,
-            max_output_bytes: Self::DEFAULT_MAX_OUTPUT,
+            requests_per_minute: 600,
+            concurrent: 16,
         }
     }
 }
@@ -159,11 +217,7 @@ impl Policy {
     /// Validates policy text; `path` is only used in messages. On success, returns the
     /// warnings too.
     pub fn parse(text: &str, path: &Path) -> Result<(Self, Vec<Diagnostic>), PolicyError> {
-        let diags = parse::parse(text, path);
-        match diags {
-            Ok((policy, warnings)) => Ok((policy, warnings)),
-            Err(errors) => Err(PolicyError::Invalid(errors)),
-        }
+        parse::parse(text, path).map_err(PolicyError::Invalid)
     }
 
     /// Whether a guest is in scope: some `allow` selector matches and no `deny` one.
@@ -173,6 +227,14 @@ impl Policy {
             return None;
         }
         self.guests.allow.iter().find(|s| s.matches(g))
+    }
+
+    /// Every operation some grant allows, on some guest.
+    pub fn granted_operations(&self) -> BTreeSet<Operation> {
+        self.grants
+            .iter()
+            .flat_map(|g| g.operations.iter().copied())
+            .collect()
     }
 
     /// A short human summary, as `pve-helper check` prints it.

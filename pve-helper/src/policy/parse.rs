@@ -1,17 +1,16 @@
 //! Turns `policy.toml` text (admin input, possibly with typos) into a [`Policy`],
-//! collecting every error and warning with its line and column.
+//! collecting every error and warning with its line and column. The sections are
+//! parsed in `parse_guests` and `parse_commands`; this file holds the frame.
 
 use super::{
-    ApiRule, ArgPattern, ClientSpec, CommandRule, CommandRules, GuestRules, PathPattern, Policy,
-    Selector, floor,
+    ApiRule, ClientSpec, Limits, PathPattern, Policy, floor, parse_commands, parse_guests,
 };
-use pve_mcp_proto::{ApiMethod, ApiParams, ApiPath, GuestAction, NodeName, PoolName, Tag, VmId};
+use pve_mcp_proto::{ApiMethod, ApiParams, ApiPath};
 use serde::Deserialize;
 use std::{
     fmt,
     ops::Range,
     path::{Path, PathBuf},
-    time::Duration,
 };
 use toml::Spanned;
 
@@ -55,9 +54,14 @@ impl fmt::Display for Diagnostic {
 #[serde(deny_unknown_fields)]
 struct RawPolicy {
     clients: Option<Spanned<RawClients>>,
-    guests: Option<RawGuests>,
+    guests: Option<Spanned<parse_guests::RawGuests>>,
+    #[serde(default)]
+    rule: Vec<Spanned<parse_guests::RawRule>>,
     api: Option<RawApi>,
-    commands: Option<RawCommands>,
+    commands: Option<parse_commands::RawCommands>,
+    #[serde(default)]
+    command: Vec<Spanned<parse_commands::RawCommand>>,
+    limits: Option<RawLimits>,
 }
 
 #[derive(Deserialize)]
@@ -76,19 +80,6 @@ enum RawUser {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawGuests {
-    #[serde(default)]
-    allow: Vec<Spanned<String>>,
-    #[serde(default)]
-    deny: Vec<Spanned<String>>,
-    #[serde(default)]
-    actions: Vec<Spanned<String>>,
-    #[serde(default)]
-    confirm: Vec<Spanned<String>>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct RawApi {
     #[serde(default)]
     allow: Vec<Spanned<String>>,
@@ -96,15 +87,13 @@ struct RawApi {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawCommands {
-    #[serde(default)]
-    allow: Vec<Spanned<Vec<String>>>,
-    timeout_secs: Option<Spanned<u64>>,
-    max_output_bytes: Option<Spanned<u64>>,
+struct RawLimits {
+    requests_per_minute: Option<Spanned<i64>>,
+    concurrent: Option<Spanned<i64>>,
 }
 
 /// Collects diagnostics while building the policy.
-struct Ctx<'a> {
+pub(super) struct Ctx<'a> {
     text: &'a str,
     file: &'a Path,
     diags: Vec<Diagnostic>,
@@ -127,12 +116,31 @@ impl Ctx<'_> {
         });
     }
 
-    fn error(&mut self, span: Range<usize>, message: impl Into<String>) {
+    pub(super) fn error(&mut self, span: Range<usize>, message: impl Into<String>) {
         self.push(Severity::Error, span, message);
     }
 
-    fn warn(&mut self, span: Range<usize>, message: impl Into<String>) {
+    pub(super) fn warn(&mut self, span: Range<usize>, message: impl Into<String>) {
         self.push(Severity::Warning, span, message);
+    }
+
+    /// An integer setting within `range`, or an error at its position.
+    pub(super) fn bounded(
+        &mut self,
+        v: &Spanned<i64>,
+        key: &str,
+        range: Range<u64>,
+    ) -> Option<u64> {
+        match u64::try_from(*v.get_ref()) {
+            Ok(n) if range.contains(&n) => Some(n),
+            _ => {
+                self.error(
+                    v.span(),
+                    format!("{key} must be {} to {}", range.start, range.end - 1),
+                );
+                None
+            }
+        }
     }
 }
 
@@ -151,12 +159,10 @@ pub fn parse(text: &str, file: &Path) -> Result<(Policy, Vec<Diagnostic>), Vec<D
         }
     };
     let clients = clients(&mut cx, raw.clients);
-    let guests = raw.guests.map(|g| guests(&mut cx, g)).unwrap_or_default();
+    let (guests, grants) = parse_guests::guests_and_rules(&mut cx, raw.guests, raw.rule);
     let api = raw.api.map(|a| api(&mut cx, a)).unwrap_or_default();
-    let commands = raw
-        .commands
-        .map(|c| commands(&mut cx, c))
-        .unwrap_or_default();
+    let commands = parse_commands::commands(&mut cx, raw.commands, raw.command);
+    let limits = raw.limits.map(|l| limits(&mut cx, l)).unwrap_or_default();
     cx.diags.sort_by_key(|d| (d.line, d.col));
     if cx.diags.iter().any(|d| d.severity == Severity::Error) {
         return Err(cx.diags);
@@ -165,8 +171,10 @@ pub fn parse(text: &str, file: &Path) -> Result<(Policy, Vec<Diagnostic>), Vec<D
         source: file.to_owned(),
         clients,
         guests,
+        grants,
         api,
         commands,
+        limits,
     };
     Ok((policy, cx.diags))
 }
@@ -225,112 +233,6 @@ fn parse_user_name(name: &str) -> Option<ClientSpec> {
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b));
     ok.then(|| ClientSpec::Name(name.to_owned()))
-}
-
-fn guests(cx: &mut Ctx, raw: RawGuests) -> GuestRules {
-    let allow = selectors(cx, raw.allow, "allow");
-    let deny = selectors(cx, raw.deny, "deny");
-    if allow.is_empty() {
-        cx.warn(0..0, "[guests] allow is empty: no guest is visible");
-    }
-    let mut actions = std::collections::BTreeSet::new();
-    for a in raw.actions {
-        let span = a.span();
-        match a.get_ref().parse::<GuestAction>() {
-            Ok(act) if !actions.insert(act) => {
-                cx.error(span, format!("duplicate action {:?}", act.as_str()))
-            }
-            Ok(act) => {
-                if act.is_destructive() {
-                    cx.warn(
-                        span,
-                        format!(
-                            "action {:?} can lose guest data (unclean power-off)",
-                            act.as_str()
-                        ),
-                    );
-                }
-            }
-            Err(e) => cx.error(span, e.to_string()),
-        }
-    }
-    let mut confirm = std::collections::BTreeSet::new();
-    for c in raw.confirm {
-        let span = c.span();
-        match c.get_ref().parse::<GuestAction>() {
-            Ok(act) if !actions.contains(&act) => cx.error(
-                span,
-                format!(
-                    "{:?} is in confirm but not in actions: confirm only marks granted actions",
-                    act.as_str()
-                ),
-            ),
-            Ok(act) if !confirm.insert(act) => {
-                cx.error(span, format!("duplicate confirm {:?}", act.as_str()))
-            }
-            Ok(_) => {}
-            Err(e) => cx.error(span, e.to_string()),
-        }
-    }
-    GuestRules {
-        allow,
-        deny,
-        actions,
-        confirm,
-    }
-}
-
-fn selectors(cx: &mut Ctx, raw: Vec<Spanned<String>>, list: &str) -> Vec<Selector> {
-    let mut out: Vec<Selector> = Vec::new();
-    for s in raw {
-        let span = s.span();
-        match parse_selector(s.get_ref()) {
-            Ok(sel) if out.contains(&sel) => {
-                cx.error(span, format!("duplicate selector {sel} in [guests] {list}"))
-            }
-            Ok(sel) => {
-                if sel == Selector::All && list == "allow" {
-                    cx.warn(
-                        span.clone(),
-                        "\"*\" puts every guest of the cluster in scope",
-                    );
-                }
-                out.push(sel);
-            }
-            Err(e) => cx.error(span, e),
-        }
-    }
-    out
-}
-
-/// `*`, `101`, `100-199`, `pool:NAME`, `tag:NAME`, `node:NAME`, `type:qemu|lxc`.
-pub fn parse_selector(s: &str) -> Result<Selector, String> {
-    let err = |e: pve_mcp_proto::InvalidValue| e.to_string();
-    if s == "*" {
-        return Ok(Selector::All);
-    }
-    if let Some((kind, value)) = s.split_once(':') {
-        return match kind {
-            "pool" => PoolName::parse(value)
-                .map(|p| Selector::Pool(p.to_string()))
-                .map_err(err),
-            "tag" => Tag::parse(value)
-                .map(|t| Selector::Tag(t.to_string()))
-                .map_err(err),
-            "node" => NodeName::parse(value).map(Selector::Node).map_err(err),
-            "type" => value.parse().map(Selector::Type).map_err(err),
-            _ => Err(format!(
-                "unknown selector kind {kind:?}: use pool:, tag:, node: or type:"
-            )),
-        };
-    }
-    let (lo, hi) = s.split_once('-').unwrap_or((s, s));
-    let lo: VmId = lo.parse().map_err(err)?;
-    let hi: VmId = hi.parse().map_err(err)?;
-    if lo > hi {
-        return Err(format!("range {s:?} is empty: {lo} is greater than {hi}"));
-    }
-    Ok(Selector::Range(lo, hi))
 }
 
 fn api(cx: &mut Ctx, raw: RawApi) -> Vec<ApiRule> {
@@ -398,110 +300,19 @@ pub fn parse_api_rule(s: &str) -> Result<ApiRule, String> {
     Ok(ApiRule { method, pattern })
 }
 
-fn commands(cx: &mut Ctx, raw: RawCommands) -> CommandRules {
-    let mut rules = CommandRules::default();
-    if let Some(t) = raw.timeout_secs {
-        let secs = *t.get_ref();
-        if secs == 0 || Duration::from_secs(secs) > CommandRules::MAX_TIMEOUT {
-            cx.error(
-                t.span(),
-                format!(
-                    "timeout_secs must be 1 to {}",
-                    CommandRules::MAX_TIMEOUT.as_secs()
-                ),
-            );
-        } else {
-            rules.timeout = Duration::from_secs(secs);
-        }
+fn limits(cx: &mut Ctx, raw: RawLimits) -> Limits {
+    let mut l = Limits::default();
+    if let Some(v) = raw
+        .requests_per_minute
+        .and_then(|v| cx.bounded(&v, "requests_per_minute", 1..100_001))
+    {
+        l.requests_per_minute = u32::try_from(v).unwrap_or(u32::MAX);
     }
-    if let Some(m) = raw.max_output_bytes {
-        let n = *m.get_ref();
-        match usize::try_from(n) {
-            Ok(n) if (1..=CommandRules::MAX_OUTPUT).contains(&n) => rules.max_output_bytes = n,
-            _ => cx.error(
-                m.span(),
-                format!("max_output_bytes must be 1 to {}", CommandRules::MAX_OUTPUT),
-            ),
-        }
+    if let Some(v) = raw
+        .concurrent
+        .and_then(|v| cx.bounded(&v, "concurrent", 1..257))
+    {
+        l.concurrent = u32::try_from(v).unwrap_or(u32::MAX);
     }
-    for entry in raw.allow {
-        let span = entry.span();
-        match command_rule(entry.get_ref()) {
-            Ok(rule) if rules.allow.contains(&rule) => {
-                cx.error(span, format!("duplicate command \"{rule}\""))
-            }
-            Ok(rule) => {
-                if rule.args.contains(&ArgPattern::Plain) {
-                    cx.warn(
-                        span.clone(),
-                        format!(
-                            "\"{rule}\": each * accepts any plain argument (no options, no paths)"
-                        ),
-                    );
-                }
-                rules.allow.push(rule);
-            }
-            Err(e) => cx.error(span, e),
-        }
-    }
-    rules
-}
-
-fn command_rule(argv: &[String]) -> Result<CommandRule, String> {
-    let Some((prog, rest)) = argv.split_first() else {
-        return Err("a command must name a program".into());
-    };
-    if rest.len() >= pve_mcp_proto::Argv::MAX_ARGS {
-        return Err("the command has too many arguments".into());
-    }
-    let program = resolve_program(prog)?;
-    let args = rest
-        .iter()
-        .map(|a| match a.as_str() {
-            "*" => Ok(ArgPattern::Plain),
-            a if a.contains('\0') => Err("an argument contains a NUL byte".to_owned()),
-            a => Ok(ArgPattern::Exact(a.to_owned())),
-        })
-        .collect::<Result<_, _>>()?;
-    Ok(CommandRule {
-        spelled: prog.clone(),
-        program,
-        args,
-    })
-}
-
-/// Resolves a program name to an absolute path to an executable file, at load time.
-fn resolve_program(prog: &str) -> Result<PathBuf, String> {
-    use std::os::unix::fs::PermissionsExt;
-    let executable = |p: &Path| {
-        std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-    };
-    if prog.starts_with('/') {
-        let p = PathBuf::from(prog);
-        if p.components()
-            .any(|c| matches!(c, std::path::Component::ParentDir))
-        {
-            return Err(format!("program {prog:?} must not contain '..'"));
-        }
-        return if executable(&p) {
-            Ok(p)
-        } else {
-            Err(format!("program {prog:?} is not an executable file"))
-        };
-    }
-    if prog.is_empty() || prog.contains('/') || prog == "*" {
-        return Err(format!(
-            "program {prog:?} must be a plain name or an absolute path"
-        ));
-    }
-    COMMAND_PATH
-        .iter()
-        .map(|d| Path::new(d).join(prog))
-        .find(|p| executable(p))
-        .ok_or_else(|| {
-            format!(
-                "program {prog:?} is not found in {}",
-                COMMAND_PATH.join(":")
-            )
-        })
+    l
 }

@@ -1,8 +1,8 @@
 //! Patterns of the policy: API path patterns and command argv patterns. Built from
 //! admin input at load time; matched against already-validated requests.
 
-use pve_mcp_proto::{ApiPath, Argv};
-use std::{fmt, path::PathBuf};
+use pve_mcp_proto::{ApiPath, Argv, NodeName, VmId};
+use std::{fmt, path::PathBuf, time::Duration};
 
 /// One segment of a path pattern.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -114,20 +114,51 @@ pub enum ArgPattern {
     Exact(String),
     /// `*`: one plain argument (see [`is_plain_arg`]).
     Plain,
+    /// `{vmid}`: a guest id, which must also be in scope.
+    Vmid,
+    /// `{node}`: a node name.
+    Node,
 }
 
-/// An allow-listed command: the program as written and as resolved at load, and the
-/// argument patterns that must match one for one.
+impl ArgPattern {
+    pub fn parse(a: &str) -> Result<Self, String> {
+        match a {
+            "*" => Ok(Self::Plain),
+            "{vmid}" => Ok(Self::Vmid),
+            "{node}" => Ok(Self::Node),
+            a if a.contains('\0') => Err("an argument contains a NUL byte".into()),
+            a if a.starts_with('{') && a.ends_with('}') => Err(format!(
+                "unknown placeholder {a:?}: use {{vmid}}, {{node}} or * (a plain argument)"
+            )),
+            a => Ok(Self::Exact(a.to_owned())),
+        }
+    }
+
+    fn matches(&self, a: &str) -> bool {
+        match self {
+            Self::Exact(e) => e == a,
+            Self::Plain => is_plain_arg(a),
+            Self::Vmid => a.parse::<VmId>().is_ok(),
+            Self::Node => NodeName::parse(a).is_ok(),
+        }
+    }
+}
+
+/// An allow-listed command: the program as written and as resolved at load, the
+/// argument patterns that must match one for one, and its limits.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CommandRule {
     pub spelled: String,
     pub program: PathBuf,
     pub args: Vec<ArgPattern>,
+    pub timeout: Duration,
+    pub max_output_bytes: usize,
 }
 
 impl CommandRule {
-    /// Whether `argv` is an instance of this rule. `argv[0]` may be the program as
-    /// written in the policy or its resolved absolute path.
+    /// Whether `argv` has the shape of this rule (placeholders well-formed). Guests
+    /// named by `{vmid}` must still pass the scope: see [`Self::vmids`].
+    /// `argv[0]` may be the program as written in the policy or its resolved path.
     pub fn matches(&self, argv: &Argv) -> bool {
         let args = argv.args();
         let prog = argv.program();
@@ -135,10 +166,25 @@ impl CommandRule {
             return false;
         }
         args.len() == self.args.len() + 1
-            && self.args.iter().zip(&args[1..]).all(|(p, a)| match p {
-                ArgPattern::Exact(e) => e == a,
-                ArgPattern::Plain => is_plain_arg(a),
-            })
+            && self.args.iter().zip(&args[1..]).all(|(p, a)| p.matches(a))
+    }
+
+    /// The guests `argv` names through `{vmid}` placeholders (empty if no match).
+    pub fn vmids(&self, argv: &Argv) -> Vec<VmId> {
+        if !self.matches(argv) {
+            return Vec::new();
+        }
+        self.args
+            .iter()
+            .zip(&argv.args()[1..])
+            .filter(|(p, _)| **p == ArgPattern::Vmid)
+            .filter_map(|(_, a)| a.parse().ok())
+            .collect()
+    }
+
+    /// Whether two rules match exactly the same command lines.
+    pub fn same_shape(&self, other: &Self) -> bool {
+        self.program == other.program && self.args == other.args
     }
 }
 
@@ -149,6 +195,8 @@ impl fmt::Display for CommandRule {
             match a {
                 ArgPattern::Exact(e) => write!(f, " {e}")?,
                 ArgPattern::Plain => f.write_str(" *")?,
+                ArgPattern::Vmid => f.write_str(" {vmid}")?,
+                ArgPattern::Node => f.write_str(" {node}")?,
             }
         }
         Ok(())
@@ -213,6 +261,8 @@ mod tests {
             spelled: "df".into(),
             program: "/usr/bin/df".into(),
             args: vec![ArgPattern::Exact("-h".into()), ArgPattern::Plain],
+            timeout: Duration::from_secs(1),
+            max_output_bytes: 10,
         };
         let argv = |v: &[&str]| Argv::new(v.iter().map(|s| s.to_string()).collect()).unwrap();
         assert!(rule.matches(&argv(&["df", "-h", "sda1"])));
@@ -235,5 +285,36 @@ mod tests {
         ] {
             assert!(!rule.matches(&argv(&["df", "-h", hostile])), "{hostile:?}");
         }
+    }
+
+    #[test]
+    fn typed_placeholders() {
+        let rule = CommandRule {
+            spelled: "qm".into(),
+            program: "/usr/sbin/qm".into(),
+            args: vec![
+                ArgPattern::Exact("status".into()),
+                ArgPattern::Vmid,
+                ArgPattern::Node,
+            ],
+            timeout: Duration::from_secs(1),
+            max_output_bytes: 10,
+        };
+        let argv = |v: &[&str]| Argv::new(v.iter().map(|s| s.to_string()).collect()).unwrap();
+        assert!(rule.matches(&argv(&["qm", "status", "101", "pve1"])));
+        assert_eq!(
+            rule.vmids(&argv(&["qm", "status", "101", "pve1"])),
+            vec![VmId::new(101).unwrap()]
+        );
+        for bad in [
+            ["qm", "status", "99", "pve1"],
+            ["qm", "status", "101", "-pve"],
+            ["qm", "status", "1e3", "pve1"],
+            ["qm", "status", "101", "a/b"],
+        ] {
+            assert!(!rule.matches(&argv(&bad)), "{bad:?}");
+            assert!(rule.vmids(&argv(&bad)).is_empty());
+        }
+        assert!(ArgPattern::parse("{storage}").is_err());
     }
 }

@@ -1,6 +1,8 @@
-//! The human summary `pve-helper check` prints for a valid policy.
+//! What a policy means, in words: the summary `pve-helper check` prints, and the
+//! structured [`Capabilities`] the front turns into its tools and instructions.
 
-use super::{ClientSpec, Policy};
+use super::{ClientSpec, Grant, Policy};
+use pve_mcp_proto::{ApiMethod, ApiPath, Capabilities, GrantSummary};
 use std::fmt::Write;
 
 fn join<T: ToString>(items: impl IntoIterator<Item = T>) -> String {
@@ -10,6 +12,19 @@ fn join<T: ToString>(items: impl IntoIterator<Item = T>) -> String {
     } else {
         v.join(", ")
     }
+}
+
+fn grant_line(g: &Grant) -> String {
+    let on = if g.guests.is_empty() {
+        "every guest in scope".to_owned()
+    } else {
+        join(&g.guests)
+    };
+    let mut line = format!("{} on {on}", join(&g.operations));
+    if !g.confirm.is_empty() {
+        let _ = write!(line, " (confirm: {})", join(&g.confirm));
+    }
+    line
 }
 
 pub fn render(p: &Policy) -> String {
@@ -24,49 +39,73 @@ pub fn render(p: &Policy) -> String {
         let _ = write!(guests, " minus {}", join(&p.guests.deny));
     }
     let _ = writeln!(out, "guests: {guests}");
-    let _ = writeln!(
-        out,
-        "actions: {}",
-        join(p.guests.actions.iter().map(|a| a.as_str()))
-    );
+    if p.grants.is_empty() {
+        let _ = writeln!(out, "actions: none");
+    }
+    for g in &p.grants {
+        let label = if g.name == "guests" {
+            "actions".to_owned()
+        } else {
+            format!("rule {:?}", g.name)
+        };
+        let _ = writeln!(out, "{label}: {}", grant_line(g));
+    }
     let _ = writeln!(out, "api: {}", join(&p.api));
-    let _ = writeln!(
-        out,
-        "commands: {} (timeout {} s, output cap {} bytes)",
-        join(&p.commands.allow),
-        p.commands.timeout.as_secs(),
-        p.commands.max_output_bytes
-    );
+    let commands = join(p.commands.allow.iter().map(|c| {
+        format!(
+            "{c} ({} s, {} bytes)",
+            c.timeout.as_secs(),
+            c.max_output_bytes
+        )
+    }));
+    let _ = writeln!(out, "commands: {commands}");
+    if !p.commands.env.is_empty() {
+        let _ = writeln!(
+            out,
+            "command environment: PATH, LANG, {}",
+            p.commands.env.join(", ")
+        );
+    }
+    let _ = writeln!(out, "limits: {}", limits(p));
     out
 }
 
+fn limits(p: &Policy) -> String {
+    format!(
+        "{} requests per minute, {} at a time, per client",
+        p.limits.requests_per_minute, p.limits.concurrent
+    )
+}
+
+/// Whether some `[api]` GET pattern matches `path`.
+fn get_allowed(p: &Policy, path: &str) -> bool {
+    ApiPath::parse(path).is_ok_and(|path| {
+        p.api
+            .iter()
+            .any(|r| r.method == ApiMethod::Get && r.pattern.matches(&path))
+    })
+}
+
 /// The structured form of the summary, sent to the front.
-pub fn capabilities(p: &Policy) -> pve_mcp_proto::Capabilities {
+pub fn capabilities(p: &Policy) -> Capabilities {
     let strings = |v: &mut dyn Iterator<Item = String>| v.collect::<Vec<_>>();
-    let probe = |path: &str| {
-        pve_mcp_proto::ApiPath::parse(path).is_ok_and(|path| {
-            p.api
-                .iter()
-                .any(|r| r.method == pve_mcp_proto::ApiMethod::Get && r.pattern.matches(&path))
-        })
-    };
-    let mut grants = Vec::new();
-    if !p.guests.actions.is_empty() {
-        grants.push(pve_mcp_proto::GrantSummary {
-            rule: "guests".into(),
-            guests: Vec::new(),
-            operations: strings(&mut p.guests.actions.iter().map(|a| a.as_str().to_owned())),
-            confirm: strings(&mut p.guests.confirm.iter().map(|a| a.as_str().to_owned())),
-        });
-    }
-    pve_mcp_proto::Capabilities {
+    Capabilities {
         guests: strings(&mut p.guests.allow.iter().map(ToString::to_string)),
         guests_except: strings(&mut p.guests.deny.iter().map(ToString::to_string)),
-        grants,
+        grants: p
+            .grants
+            .iter()
+            .map(|g| GrantSummary {
+                rule: g.name.clone(),
+                guests: strings(&mut g.guests.iter().map(ToString::to_string)),
+                operations: strings(&mut g.operations.iter().map(ToString::to_string)),
+                confirm: strings(&mut g.confirm.iter().map(ToString::to_string)),
+            })
+            .collect(),
         api: strings(&mut p.api.iter().map(ToString::to_string)),
-        node_list: probe("/nodes"),
-        node_detail: probe("/nodes/x/status"),
+        node_list: get_allowed(p, "/nodes"),
+        node_detail: get_allowed(p, "/nodes/x/status"),
         commands: strings(&mut p.commands.allow.iter().map(ToString::to_string)),
-        limits: String::new(),
+        limits: limits(p),
     }
 }

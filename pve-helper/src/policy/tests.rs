@@ -118,7 +118,7 @@ fn actions_need_a_grant_and_say_which_rule() {
     };
     assert_eq!(rule, "guests.actions");
     assert!(
-        reason.contains("add \"stop\" to [guests] actions in policy.toml"),
+        reason.contains("add \"stop\" to [guests] actions, or to a [[rule]] whose guests include 101, in policy.toml"),
         "{reason}"
     );
     // Out of scope is not found, whatever the action.
@@ -274,4 +274,200 @@ fn shipped_policies_are_valid() {
             panic!("{}: {e}", f.display());
         }
     }
+}
+
+const RULES: &str = r#"
+[clients]
+users = [1000]
+
+[guests]
+allow = ["100-199", "pool:lab", "tag:mcp&type:lxc"]
+deny = ["150"]
+actions = ["start", "shutdown"]
+
+[[rule]]
+name = "lab power"
+guests = ["pool:lab"]
+actions = ["stop", "reset", "snapshot.rollback"]
+confirm = ["reset", "snapshot.rollback"]
+
+[[rule]]
+name = "web reboots"
+guests = ["tag:web", "node:pve2&type:qemu"]
+actions = ["reboot"]
+confirm = ["reboot"]
+
+[commands]
+timeout_secs = 3
+env = ["TZ"]
+allow = [["uptime"]]
+
+[[command]]
+argv = ["echo", "status", "{vmid}", "{node}"]
+timeout_secs = 30
+max_output_bytes = 100
+
+[limits]
+requests_per_minute = 60
+concurrent = 4
+"#;
+
+fn rules_policy() -> Policy {
+    Policy::parse(RULES, Path::new("p.toml")).unwrap().0
+}
+
+fn rules_facts() -> Facts {
+    let mut f = Facts::default();
+    let mut lxc = guest(300, "pve1", None, &["mcp"]);
+    lxc.guest_type = GuestType::Lxc;
+    for g in [
+        guest(101, "pve1", Some("lab"), &[]),
+        guest(102, "pve2", None, &["web"]),
+        guest(103, "pve1", None, &[]),
+        guest(250, "pve2", Some("lab"), &["web"]),
+        lxc,
+        guest(301, "pve1", None, &["mcp"]),
+        guest(400, "pve2", None, &[]),
+    ] {
+        f.guests.insert(g.vmid, g);
+    }
+    f
+}
+
+fn decide_rules(r: &Request) -> Decision {
+    decide(&rules_policy(), r, &rules_facts())
+}
+
+fn confirmed(n: u32, a: GuestAction) -> Request {
+    Request::GuestAction(GuestActionRequest {
+        vmid: vmid(n),
+        action: a,
+        confirmed: true,
+    })
+}
+
+#[test]
+fn rules_grant_on_part_of_the_scope() {
+    assert!(
+        matches!(decide_rules(&action(101, GuestAction::Stop)), Decision::Allow { ref rule } if rule == "rule \"lab power\"")
+    );
+    assert!(
+        matches!(
+            decide_rules(&action(103, GuestAction::Stop)),
+            Decision::Deny { .. }
+        ),
+        "not in the lab pool"
+    );
+    assert!(
+        matches!(decide_rules(&action(103, GuestAction::Start)), Decision::Allow { ref rule } if rule == "guests.actions")
+    );
+    // Combined selectors: tag:mcp&type:lxc brings 300 into scope, not 301.
+    assert!(matches!(
+        decide_rules(&Request::GuestStatus(GuestRef { vmid: vmid(300) })),
+        Decision::Allow { .. }
+    ));
+    assert!(matches!(
+        decide_rules(&Request::GuestStatus(GuestRef { vmid: vmid(301) })),
+        Decision::NotFound { .. }
+    ));
+    // A rule never widens the scope: 400 is a qemu guest on pve2 ("web reboots"
+    // covers it) but no [guests] allow selector matches it.
+    assert!(matches!(
+        decide_rules(&confirmed(400, GuestAction::Reboot)),
+        Decision::NotFound { .. }
+    ));
+}
+
+#[test]
+fn confirm_is_required_until_confirmed() {
+    let d = decide_rules(&action(101, GuestAction::Reset));
+    let Decision::Confirm { rule, reason } = d else {
+        panic!("{d:?}")
+    };
+    assert_eq!(rule, "rule \"lab power\"");
+    assert!(reason.contains("confirm of rule \"lab power\""), "{reason}");
+    assert!(matches!(
+        decide_rules(&confirmed(101, GuestAction::Reset)),
+        Decision::Allow { .. }
+    ));
+    // reboot: granted by "web reboots" on tag:web (102) and on node:pve2&type:qemu (250).
+    assert!(matches!(
+        decide_rules(&action(102, GuestAction::Reboot)),
+        Decision::Confirm { .. }
+    ));
+    assert!(matches!(
+        decide_rules(&confirmed(250, GuestAction::Reboot)),
+        Decision::Allow { .. }
+    ));
+    assert!(matches!(
+        decide_rules(&confirmed(103, GuestAction::Reboot)),
+        Decision::Deny { .. }
+    ));
+}
+
+#[test]
+fn command_placeholders_check_the_scope() {
+    assert!(matches!(
+        decide_rules(&cmd(&["echo", "status", "101", "pve1"])),
+        Decision::Allow { .. }
+    ));
+    assert!(
+        matches!(
+            decide_rules(&cmd(&["echo", "status", "150", "pve1"])),
+            Decision::NotFound { .. }
+        ),
+        "denied guest"
+    );
+    assert!(
+        matches!(
+            decide_rules(&cmd(&["echo", "status", "999", "pve1"])),
+            Decision::NotFound { .. }
+        ),
+        "no such guest"
+    );
+    assert!(matches!(
+        decide_rules(&cmd(&["echo", "status", "x", "pve1"])),
+        Decision::Deny { .. }
+    ));
+    assert_eq!(
+        referenced_vmids(&rules_policy(), &cmd(&["echo", "status", "101", "pve1"])),
+        vec![vmid(101)]
+    );
+    let p = rules_policy();
+    let echo = p
+        .commands
+        .allow
+        .iter()
+        .find(|r| r.spelled == "echo")
+        .unwrap();
+    assert_eq!((echo.timeout.as_secs(), echo.max_output_bytes), (30, 100));
+    let up = p
+        .commands
+        .allow
+        .iter()
+        .find(|r| r.spelled == "uptime")
+        .unwrap();
+    assert_eq!(up.timeout.as_secs(), 3);
+    assert_eq!(p.commands.env, vec!["TZ"]);
+    assert_eq!((p.limits.requests_per_minute, p.limits.concurrent), (60, 4));
+}
+
+#[test]
+fn summary_and_capabilities_describe_the_policy() {
+    let p = rules_policy();
+    let s = p.summary();
+    for want in [
+        "clients: uid 1000",
+        "guests: 100-199, pool:lab, tag:mcp&type:lxc minus 150",
+        "actions: start, shutdown on every guest in scope",
+        "rule \"lab power\": stop, reset, snapshot.rollback on pool:lab (confirm: reset, snapshot.rollback)",
+        "commands: uptime (3 s, 65536 bytes), echo status {vmid} {node} (30 s, 100 bytes)",
+        "limits: 60 requests per minute, 4 at a time, per client",
+    ] {
+        assert!(s.contains(want), "missing {want:?} in\n{s}");
+    }
+    let c = p.capabilities();
+    assert_eq!(c.grants.len(), 3);
+    assert_eq!(c.grants[1].confirm, vec!["reset", "snapshot.rollback"]);
+    assert!(!c.node_list && !c.node_detail);
 }

@@ -7,7 +7,9 @@ mod guests;
 mod nodes;
 
 use crate::{
-    audit, commands,
+    audit::{self, Auditor, Record},
+    commands,
+    limits::Limiter,
     policy::{Decision, Facts, Policy, PolicyError, decide, referenced_vmids},
     pve::{PveClient, PveError, resources::ResourceCache},
     server::Peer,
@@ -26,19 +28,28 @@ pub struct Service {
     policy_path: PathBuf,
     pve: PveClient,
     cache: ResourceCache,
+    limiter: Limiter,
+    audit: Auditor,
 }
 
 /// An error while executing an allowed request.
 pub type OpResult = Result<Payload, ErrorBody>;
 
 impl Service {
-    pub fn new(policy: Policy, policy_path: PathBuf, pve: PveClient) -> Self {
+    pub fn new(policy: Policy, policy_path: PathBuf, pve: PveClient, audit: Auditor) -> Self {
         Self {
             policy: RwLock::new(Arc::new(policy)),
             policy_path,
             pve,
             cache: ResourceCache::default(),
+            limiter: Limiter::default(),
+            audit,
         }
+    }
+
+    /// The policy file this service reloads.
+    pub fn policy_path(&self) -> &std::path::Path {
+        &self.policy_path
     }
 
     /// The policy in force now; a request keeps the one it started with.
@@ -63,30 +74,42 @@ impl Service {
         Ok(warnings.len())
     }
 
-    /// Judges, audits and executes one request.
+    /// Admits (limits), judges, executes and audits one request.
     pub async fn handle(&self, peer: &Peer, request: Request) -> Response {
         let started = Instant::now();
         let policy = self.policy();
         let described = audit::describe(&request);
-        let facts = match self.facts(&request).await {
-            Ok(f) => f,
-            Err(e) => {
-                let body = upstream_error(e);
-                audit::record(
-                    peer,
-                    &described,
-                    "error",
-                    "facts",
-                    body.kind.as_str(),
-                    elapsed_ms(started),
-                );
-                return Response::Err(body);
-            }
+        let (verdict, rule, result) = match self.limiter.admit(peer.uid, policy.limits, started) {
+            Err(refusal) => (
+                "limited",
+                "limits".to_owned(),
+                Err(ErrorBody::new(ErrorKind::RateLimited, refusal.to_string())),
+            ),
+            Ok(_permit) => self.judge_and_run(&policy, request).await,
         };
-        let decision = decide(&policy, &request, &facts);
-        let rule = decision.rule().to_owned();
+        self.audit.record(&Record::new(
+            peer, &described, verdict, &rule, &result, started,
+        ));
+        match result {
+            Ok(p) => Response::Ok(p),
+            Err(e) => Response::Err(e),
+        }
+    }
+
+    /// Gathers facts, decides, and executes only what the policy allows.
+    async fn judge_and_run(
+        &self,
+        policy: &Policy,
+        request: Request,
+    ) -> (&'static str, String, OpResult) {
+        let facts = match self.facts(policy, &request).await {
+            Ok(f) => f,
+            Err(e) => return ("error", "facts".to_owned(), Err(upstream_error(e))),
+        };
+        let decision = decide(policy, &request, &facts);
+        let (verdict, rule) = (decision.verdict(), decision.rule().to_owned());
         let result = match decision {
-            Decision::Allow { .. } => self.execute(&policy, request).await,
+            Decision::Allow { .. } => self.execute(policy, request).await,
             Decision::Deny { rule, reason } => Err(ErrorBody {
                 kind: ErrorKind::Denied,
                 message: reason,
@@ -101,38 +124,12 @@ impl Service {
                 upstream_status: None,
             }),
         };
-        let (verdict, outcome) = match &result {
-            Ok(_) => ("allow", "ok".to_owned()),
-            Err(e) if e.kind == ErrorKind::Denied => ("deny", "denied".to_owned()),
-            Err(e) if e.kind == ErrorKind::NotFound => ("not_found", "not found".to_owned()),
-            Err(e) if e.kind == ErrorKind::ConfirmationRequired => {
-                ("confirm", "confirmation required".to_owned())
-            }
-            Err(e) => (
-                "allow",
-                match e.upstream_status {
-                    Some(s) => format!("{} {s}", e.kind.as_str()),
-                    None => e.kind.as_str().to_owned(),
-                },
-            ),
-        };
-        audit::record(
-            peer,
-            &described,
-            verdict,
-            &rule,
-            &outcome,
-            elapsed_ms(started),
-        );
-        match result {
-            Ok(p) => Response::Ok(p),
-            Err(e) => Response::Err(e),
-        }
+        (verdict, rule, result)
     }
 
     /// Looks up the guests a request names; no call at all when it names none.
-    async fn facts(&self, request: &Request) -> Result<Facts, PveError> {
-        let vmids = referenced_vmids(request);
+    async fn facts(&self, policy: &Policy, request: &Request) -> Result<Facts, PveError> {
+        let vmids = referenced_vmids(policy, request);
         let mut facts = Facts::default();
         if vmids.is_empty() {
             return Ok(facts);
@@ -160,13 +157,13 @@ impl Service {
                 let Some(rule) = policy.commands.allow.iter().find(|r| r.matches(&c.argv)) else {
                     return Err(ErrorBody::new(ErrorKind::Denied, "no command rule matches"));
                 };
-                let out = commands::run(
-                    rule,
-                    &c.argv,
-                    policy.commands.timeout,
-                    policy.commands.max_output_bytes,
-                )
-                .await;
+                let env: Vec<(String, String)> = policy
+                    .commands
+                    .env
+                    .iter()
+                    .filter_map(|k| std::env::var(k).ok().map(|v| (k.clone(), v)))
+                    .collect();
+                let out = commands::run(rule, &c.argv, &env).await;
                 match out {
                     Ok(o) => Ok(Payload::Command(o)),
                     Err(e @ commands::RunError::Timeout { .. }) => {
@@ -177,10 +174,6 @@ impl Service {
             }
         }
     }
-}
-
-fn elapsed_ms(since: Instant) -> u64 {
-    u64::try_from(since.elapsed().as_millis()).unwrap_or(u64::MAX)
 }
 
 /// Maps a Proxmox error to the coarse error that crosses the socket.

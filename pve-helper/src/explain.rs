@@ -1,0 +1,390 @@
+//! `pve-helper explain`: which rule decides a request, without calling Proxmox unless
+//! asked to. Also the small request language the golden policy tests are written in:
+//!
+//! ```text
+//! list_vms [node=N] [status=S] [type=T] [tag=T] [name=N] [limit=L] [offset=O]
+//! vm_status VMID            vm_action VMID ACTION [confirmed]
+//! node_status [NODE]        task_status UPID
+//! proxmox_api [METHOD] PATH [key=value ...]
+//! execute_command PROGRAM [ARG ...]     describe
+//! ```
+//! or the request as JSON (`{"op": "guest_status", "args": {"vmid": 101}}`).
+//! Words are split on whitespace; use JSON for arguments that contain spaces.
+
+use crate::policy::{ClientSpec, Decision, Facts, GuestFacts, Policy, decide, referenced_vmids};
+use pve_mcp_proto::*;
+use std::collections::BTreeMap;
+
+fn invalid(e: InvalidValue) -> String {
+    e.0
+}
+
+/// Parses one request in the explain language (or JSON).
+pub fn parse_request(text: &str) -> Result<Request, String> {
+    let text = text.trim();
+    if text.starts_with('{') {
+        return serde_json::from_str(text).map_err(|e| format!("invalid JSON request: {e}"));
+    }
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let Some((tool, rest)) = words.split_first() else {
+        return Err("empty request".into());
+    };
+    let vmid = |i: usize| -> Result<VmId, String> {
+        rest.get(i).ok_or("missing vmid")?.parse().map_err(invalid)
+    };
+    let request = match *tool {
+        "list_vms" => Request::ListGuests(list_filters(rest)?),
+        "vm_status" => Request::GuestStatus(GuestRef { vmid: vmid(0)? }),
+        "vm_action" => Request::GuestAction(GuestActionRequest {
+            vmid: vmid(0)?,
+            action: rest
+                .get(1)
+                .ok_or("missing action")?
+                .parse()
+                .map_err(invalid)?,
+            confirmed: match rest.get(2) {
+                None => false,
+                Some(&"confirmed") => true,
+                Some(other) => {
+                    return Err(format!(
+                        "unexpected {other:?}: only \"confirmed\" may follow the action"
+                    ));
+                }
+            },
+        }),
+        "node_status" => Request::NodeStatus(NodeQuery {
+            node: rest
+                .first()
+                .map(|n| NodeName::parse(n))
+                .transpose()
+                .map_err(invalid)?,
+        }),
+        "task_status" => Request::TaskStatus(TaskRef {
+            upid: Upid::parse(rest.first().ok_or("missing UPID")?).map_err(invalid)?,
+        }),
+        "proxmox_api" => Request::Api(api_call(rest)?),
+        "execute_command" => Request::RunCommand(RunCommand {
+            argv: Argv::new(rest.iter().map(|s| s.to_string()).collect()).map_err(invalid)?,
+        }),
+        "describe" => Request::Describe(Describe {}),
+        other => {
+            return Err(format!(
+                "unknown request {other:?}: use list_vms, vm_status, vm_action, node_status, \
+                 task_status, proxmox_api, execute_command, describe, or JSON"
+            ));
+        }
+    };
+    let extra = match &request {
+        Request::GuestStatus(_) | Request::TaskStatus(_) | Request::NodeStatus(_) => rest.len() > 1,
+        Request::GuestAction(_) => rest.len() > 3,
+        Request::Describe(_) => !rest.is_empty(),
+        _ => false,
+    };
+    if extra {
+        return Err(format!("too many words for {tool}"));
+    }
+    Ok(request)
+}
+
+fn list_filters(words: &[&str]) -> Result<ListGuests, String> {
+    let mut q = ListGuests::default();
+    for w in words {
+        let (k, v) = w
+            .split_once('=')
+            .ok_or_else(|| format!("expected key=value, got {w:?}"))?;
+        match k {
+            "node" => q.node = Some(NodeName::parse(v).map_err(invalid)?),
+            "status" => q.status = Some(v.parse().map_err(invalid)?),
+            "type" => q.guest_type = Some(v.parse().map_err(invalid)?),
+            "tag" => q.tag = Some(Tag::parse(v).map_err(invalid)?),
+            "name" => q.name = Some(NameFilter::parse(v).map_err(invalid)?),
+            "limit" => {
+                q.limit = PageLimit::new(v.parse().map_err(|_| "limit must be a number")?)
+                    .map_err(invalid)?
+            }
+            "offset" => q.offset = v.parse().map_err(|_| "offset must be a number")?,
+            _ => return Err(format!("unknown filter {k:?}")),
+        }
+    }
+    Ok(q)
+}
+
+fn api_call(words: &[&str]) -> Result<ApiCall, String> {
+    let (method, rest) = match words.first() {
+        Some(m) if !m.starts_with('/') => (
+            m.to_ascii_uppercase().parse().map_err(invalid)?,
+            &words[1..],
+        ),
+        _ => (ApiMethod::Get, words),
+    };
+    let (path, params) = rest.split_first().ok_or("missing API path")?;
+    let mut map = BTreeMap::new();
+    for p in params {
+        let (k, v) = p
+            .split_once('=')
+            .ok_or_else(|| format!("expected key=value, got {p:?}"))?;
+        map.insert(
+            ParamName::parse(k).map_err(invalid)?,
+            ParamValue::Text(v.to_owned()),
+        );
+    }
+    Ok(ApiCall {
+        method,
+        path: ApiPath::parse(path).map_err(invalid)?,
+        params: ApiParams::new(map).map_err(invalid)?,
+    })
+}
+
+/// Parses `VMID key=value ...` (keys: node, type, pool, tags as `a,b`) into facts.
+pub fn parse_guest(spec: &str) -> Result<GuestFacts, String> {
+    let mut words = spec.split_whitespace();
+    let vmid: VmId = words
+        .next()
+        .ok_or("empty guest")?
+        .parse()
+        .map_err(invalid)?;
+    let mut g = assumed_guest(vmid);
+    for w in words {
+        let (k, v) = w
+            .split_once('=')
+            .ok_or_else(|| format!("expected key=value, got {w:?}"))?;
+        match k {
+            "node" => g.node = NodeName::parse(v).map_err(invalid)?,
+            "type" => g.guest_type = v.parse().map_err(invalid)?,
+            "pool" => g.pool = Some(PoolName::parse(v).map_err(invalid)?.to_string()),
+            "tags" => {
+                g.tags = v
+                    .split(',')
+                    .filter(|t| !t.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            }
+            _ => {
+                return Err(format!(
+                    "unknown guest attribute {k:?}: use node, type, pool, tags"
+                ));
+            }
+        }
+    }
+    Ok(g)
+}
+
+/// A guest about which nothing is known: QEMU, on node `unknown`, no pool, no tags.
+pub fn assumed_guest(vmid: VmId) -> GuestFacts {
+    GuestFacts {
+        vmid,
+        node: NodeName::unknown(),
+        guest_type: GuestType::Qemu,
+        pool: None,
+        tags: Vec::new(),
+    }
+}
+
+/// Builds facts for an offline explanation: stated guests, plus assumptions for the
+/// other vmids the request names. Returns the notes to print about assumptions.
+pub fn offline_facts(
+    policy: &Policy,
+    request: &Request,
+    stated: &[GuestFacts],
+) -> (Facts, Vec<String>) {
+    let mut facts = Facts::default();
+    let mut notes = Vec::new();
+    for g in stated {
+        facts.guests.insert(g.vmid, g.clone());
+    }
+    for vmid in referenced_vmids(policy, request) {
+        if let std::collections::hash_map::Entry::Vacant(slot) = facts.guests.entry(vmid) {
+            slot.insert(assumed_guest(vmid));
+            notes.push(format!(
+                "guest {vmid} is assumed to exist, as QEMU with no pool and no tags \
+                 (state it with --guest '{vmid} pool=.. tags=..', or use --live)"
+            ));
+        }
+    }
+    (facts, notes)
+}
+
+/// Whether `user` (a name or uid) is listed in `[clients]`, by name or uid.
+pub fn client_note(policy: &Policy, user: &str) -> (bool, String) {
+    let by_name = nix::unistd::User::from_name(user).ok().flatten();
+    let uid = user
+        .parse::<u32>()
+        .ok()
+        .or(by_name.as_ref().map(|u| u.uid.as_raw()));
+    let name = by_name.map(|u| u.name).or_else(|| {
+        uid.and_then(|u| {
+            nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(u))
+                .ok()
+                .flatten()
+        })
+        .map(|u| u.name)
+    });
+    let ok = policy.clients.iter().any(|c| match c {
+        ClientSpec::Uid(u) => Some(*u) == uid,
+        ClientSpec::Name(n) => Some(n.as_str()) == name.as_deref() || n == user,
+    });
+    let verdict = if ok {
+        "is a client"
+    } else {
+        "is NOT a client: the helper refuses its connections"
+    };
+    (
+        ok,
+        format!(
+            "{user} {verdict} ([clients] users in {})",
+            policy.source.display()
+        ),
+    )
+}
+
+/// The explanation of one decision, as printed.
+pub fn render(request: &Request, decision: &Decision) -> String {
+    let mut out = format!(
+        "request:  {}\ndecision: {}\nrule:     {}\n",
+        crate::audit::describe(request),
+        decision.verdict(),
+        decision.rule()
+    );
+    match decision {
+        Decision::Deny { reason, .. }
+        | Decision::NotFound { reason }
+        | Decision::Confirm { reason, .. } => {
+            out.push_str(&format!("reason:   {reason}\n"));
+        }
+        Decision::Allow { .. } => {}
+    }
+    out
+}
+
+/// Facts from the cluster itself, through the helper's own configuration and token.
+pub fn live_facts(
+    config: &crate::config::Config,
+    policy: &Policy,
+    request: &Request,
+) -> Result<Facts, String> {
+    let token = crate::secret::ApiToken::load(&config.token_path()).map_err(|e| e.to_string())?;
+    let pve = crate::pve::PveClient::new(&config.pve, &token).map_err(|e| e.to_string())?;
+    drop(token);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    let snap = runtime
+        .block_on(crate::pve::resources::ResourceCache::default().get(&pve))
+        .map_err(|e| e.to_string())?;
+    let mut facts = Facts::default();
+    for vmid in referenced_vmids(policy, request) {
+        if let Some(g) = snap.get(vmid) {
+            facts.guests.insert(vmid, g.facts.clone());
+        }
+    }
+    Ok(facts)
+}
+
+/// Decides offline: facts from `stated` and assumptions.
+pub fn explain_offline(
+    policy: &Policy,
+    request: &Request,
+    stated: &[GuestFacts],
+) -> (Decision, Vec<String>) {
+    let (facts, notes) = offline_facts(policy, request, stated);
+    (decide(policy, request, &facts), notes)
+}
+
+/// `pve-helper explain`: prints the explanation; exit 0 allowed, 1 refused, 2 bad input.
+pub fn run(
+    config: &std::path::Path,
+    policy_file: &std::path::Path,
+    request: &str,
+    as_user: Option<&str>,
+    guests: &[String],
+    live: bool,
+) -> std::process::ExitCode {
+    let explained = || -> Result<bool, String> {
+        let (policy, _) = Policy::load(policy_file).map_err(|e| e.to_string())?;
+        let request = parse_request(request)?;
+        let stated = guests
+            .iter()
+            .map(|g| parse_guest(g))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut out = String::new();
+        let mut client_ok = true;
+        if let Some(user) = as_user {
+            let (ok, note) = client_note(&policy, user);
+            out.push_str(&format!("client:   {note}\n"));
+            client_ok = ok;
+        }
+        let decision = if live {
+            let cfg = crate::config::Config::load(config).map_err(|e| e.to_string())?;
+            decide(&policy, &request, &live_facts(&cfg, &policy, &request)?)
+        } else {
+            let (decision, notes) = explain_offline(&policy, &request, &stated);
+            for n in notes {
+                out.push_str(&format!("assuming: {n}\n"));
+            }
+            decision
+        };
+        out.push_str(&render(&request, &decision));
+        print!("{out}");
+        Ok(client_ok && matches!(decision, Decision::Allow { .. }))
+    };
+    match explained() {
+        Ok(true) => std::process::ExitCode::SUCCESS,
+        Ok(false) => std::process::ExitCode::from(1),
+        Err(e) => {
+            eprintln!("pve-helper explain: {e}");
+            std::process::ExitCode::from(2)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_language() {
+        let r = parse_request("vm_action 101 stop confirmed").unwrap();
+        assert!(matches!(
+            r,
+            Request::GuestAction(GuestActionRequest {
+                confirmed: true,
+                ..
+            })
+        ));
+        let r = parse_request("proxmox_api post /nodes/pve1/qemu/101/config cores=2").unwrap();
+        let Request::Api(call) = r else { panic!() };
+        assert_eq!(
+            (call.method, call.path.as_str(), call.params.len()),
+            (ApiMethod::Post, "/nodes/pve1/qemu/101/config", 1)
+        );
+        assert!(
+            matches!(parse_request("list_vms status=running limit=5").unwrap(), Request::ListGuests(ListGuests { limit, .. }) if limit.get() == 5)
+        );
+        assert!(matches!(
+            parse_request(r#"{"op":"guest_status","args":{"vmid":101}}"#).unwrap(),
+            Request::GuestStatus(_)
+        ));
+        for bad in [
+            "",
+            "vm_action 101",
+            "vm_action 5 stop",
+            "vm_status 101 102",
+            "fly_away",
+            "proxmox_api GET /a/../b",
+            "vm_action 101 stop now",
+        ] {
+            assert!(parse_request(bad).is_err(), "{bad:?}");
+        }
+        let g = parse_guest("101 node=pve2 type=lxc pool=lab tags=a,b").unwrap();
+        assert_eq!(
+            (
+                g.node.as_str(),
+                g.guest_type,
+                g.pool.as_deref(),
+                g.tags.len()
+            ),
+            ("pve2", GuestType::Lxc, Some("lab"), 2)
+        );
+    }
+}
