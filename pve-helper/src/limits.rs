@@ -30,12 +30,12 @@ impl std::fmt::Display for Refusal {
                 retry_in,
             } => write!(
                 f,
-                "rate limited: at most {per_minute} requests per minute; retry in {} s",
+                "at most {per_minute} requests per minute; retry in {} s",
                 retry_in.as_secs().max(1)
             ),
             Self::Concurrency { max } => write!(
                 f,
-                "rate limited: at most {max} requests at a time; retry in 1 s, when one has finished"
+                "at most {max} requests at a time; retry in 1 s, when one has finished"
             ),
         }
     }
@@ -123,7 +123,7 @@ mod tests {
         );
         assert_eq!(
             e.to_string(),
-            "rate limited: at most 6 requests per minute; retry in 10 s"
+            "at most 6 requests per minute; retry in 10 s"
         );
         // Another client has its own bucket.
         assert!(l.admit(1001, limits, t0).is_ok());

@@ -74,6 +74,8 @@ pub struct StackOptions {
     pub fingerprint: Option<String>,
     /// Overrides the token the helper sends (to test a rejected one).
     pub helper_token: Option<String>,
+    /// Also write the audit trail as JSON lines to `audit.jsonl` in the stack's directory.
+    pub audit_file: bool,
 }
 
 impl StackOptions {
@@ -83,6 +85,7 @@ impl StackOptions {
             policy: policy.to_owned(),
             fingerprint: None,
             helper_token: None,
+            audit_file: false,
         }
     }
 }
@@ -119,10 +122,14 @@ impl Stack {
             .fingerprint
             .clone()
             .unwrap_or_else(|| sim.fingerprint().to_owned());
+        let audit = match opts.audit_file {
+            true => format!("audit_file = {:?}\n", dir.path().join("audit.jsonl")),
+            false => String::new(),
+        };
         std::fs::write(
             dir.path().join("helper.toml"),
             format!(
-                "socket = {socket:?}\npolicy = {:?}\n\n[pve]\nurl = {:?}\ntoken_file = {token_file:?}\nfingerprint = {fingerprint:?}\ntimeout_secs = 5\n",
+                "socket = {socket:?}\npolicy = {:?}\n{audit}\n[pve]\nurl = {:?}\ntoken_file = {token_file:?}\nfingerprint = {fingerprint:?}\ntimeout_secs = 5\n",
                 dir.path().join("policy.toml"),
                 sim.url(),
             ),

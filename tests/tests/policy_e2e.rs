@@ -1,0 +1,293 @@
+//! The policy through the real binaries: reload under load (no lost request, never a
+//! half-loaded policy), a bad file keeping the old policy, reload on file change,
+//! rate limits, and the JSON-lines audit trail.
+
+use pve_mcp_proto::*;
+use pve_mcp_tests::{
+    client::{is_error, text},
+    sim::SimConfig,
+    stack::{Stack, StackOptions},
+};
+use serde_json::{Value, json};
+use std::{collections::HashMap, time::Duration};
+use tokio::net::UnixStream;
+
+/// Policy A: 101 in scope and the raw API path granted. Policy B: neither. A request
+/// for `GET /nodes/pve2/qemu/101/status/current` is allowed under A and "not found"
+/// under B; a mix of the two (A's scope with B's [api]) would deny it.
+fn policy(a: bool) -> String {
+    let (scope, api) = if a {
+        ("\"100-199\"", "\"GET /nodes/*/qemu/**\"")
+    } else {
+        ("\"200-299\"", "\"GET /version\"")
+    };
+    format!(
+        "[clients]\nusers = [{{uid}}]\n[guests]\nallow = [{scope}]\n[api]\nallow = [{api}]\n\
+         [limits]\nrequests_per_minute = 100000\nconcurrent = 256\n"
+    )
+}
+
+fn options(policy: &str) -> StackOptions {
+    let mut o = StackOptions::new(policy);
+    o.sim = SimConfig {
+        nodes: 3,
+        guests: 30,
+        ..SimConfig::default()
+    };
+    o
+}
+
+async fn connect(stack: &Stack) -> UnixStream {
+    let mut s = UnixStream::connect(&stack.socket).await.unwrap();
+    let hello = FrontFrame::Hello {
+        proto_version: PROTO_VERSION,
+    };
+    write_frame(&mut s, &hello, MAX_REQUEST_FRAME)
+        .await
+        .unwrap();
+    let w: HelperFrame = read_frame(&mut s, MAX_RESPONSE_FRAME).await.unwrap();
+    assert!(matches!(w, HelperFrame::Welcome { .. }), "{w:?}");
+    s
+}
+
+fn probe() -> Request {
+    Request::Api(ApiCall {
+        method: ApiMethod::Get,
+        path: ApiPath::parse("/nodes/pve2/qemu/101/status/current").unwrap(),
+        params: ApiParams::default(),
+    })
+}
+
+/// Sends `n` pipelined probes on one connection; returns each answer's kind by id.
+async fn burst(stack: &Stack, first_id: u64, n: u64) -> HashMap<u64, &'static str> {
+    let s = connect(stack).await;
+    let (mut r, mut w) = s.into_split();
+    let writer = tokio::spawn(async move {
+        for id in first_id..first_id + n {
+            let call = FrontFrame::Call {
+                id,
+                request: probe(),
+            };
+            write_frame(&mut w, &call, MAX_REQUEST_FRAME).await.unwrap();
+            if id % 8 == 0 {
+                tokio::time::sleep(Duration::from_millis(2)).await;
+            }
+        }
+        w
+    });
+    let mut seen = HashMap::new();
+    while (seen.len() as u64) < n {
+        let f: HelperFrame = read_frame(&mut r, MAX_RESPONSE_FRAME).await.unwrap();
+        let HelperFrame::Reply { id, response } = f else {
+            panic!("{f:?}")
+        };
+        let kind = match response {
+            Response::Ok(_) => "allow",
+            Response::Err(e) if e.kind == ErrorKind::NotFound => "not_found",
+            Response::Err(e) if e.kind == ErrorKind::Denied => "deny",
+            Response::Err(e) => panic!("unexpected error {e:?}"),
+        };
+        assert!(seen.insert(id, kind).is_none(), "reply {id} twice");
+    }
+    drop(writer.await.unwrap());
+    seen
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reload_under_load_loses_nothing_and_is_atomic() {
+    let stack = Stack::start(options(&policy(true))).unwrap();
+    let flipping = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let flip = {
+        let flipping = flipping.clone();
+        let dir = stack.dir().to_owned();
+        let pid = stack.helper_pid().unwrap();
+        std::thread::spawn(move || {
+            let mut rounds = 0;
+            let uid = std::fs::metadata("/proc/self")
+                .map(|m| std::os::unix::fs::MetadataExt::uid(&m))
+                .unwrap();
+            while flipping.load(std::sync::atomic::Ordering::Relaxed) {
+                for text in [policy(false), "[guests\nbroken = ".to_owned(), policy(true)] {
+                    std::fs::write(
+                        dir.join("policy.toml"),
+                        text.replace("{uid}", &uid.to_string()),
+                    )
+                    .unwrap();
+                    std::process::Command::new("kill")
+                        .args(["-HUP", &pid.to_string()])
+                        .status()
+                        .unwrap();
+                    std::thread::sleep(Duration::from_millis(15));
+                }
+                rounds += 1;
+            }
+            rounds
+        })
+    };
+    let (a, b, c, d) = tokio::join!(
+        burst(&stack, 0, 250),
+        burst(&stack, 1000, 250),
+        burst(&stack, 2000, 250),
+        burst(&stack, 3000, 250)
+    );
+    let results = [a, b, c, d];
+    flipping.store(false, std::sync::atomic::Ordering::Relaxed);
+    let rounds = flip.join().unwrap();
+    let mut counts: HashMap<&str, usize> = HashMap::new();
+    for r in &results {
+        assert_eq!(r.len(), 250, "every request got exactly one reply");
+        for kind in r.values() {
+            *counts.entry(kind).or_default() += 1;
+        }
+    }
+    assert!(
+        rounds >= 2,
+        "the policy was reloaded under load ({rounds} rounds)"
+    );
+    assert_eq!(
+        counts.get("deny"),
+        None,
+        "a half-loaded policy answered: {counts:?}"
+    );
+    assert_eq!(counts.values().sum::<usize>(), 1000);
+    let log = stack.helper_log();
+    assert!(
+        log.contains("policy reload (SIGHUP) failed, keeping the old policy"),
+        "{log}"
+    );
+    assert!(log.contains("policy reloaded"), "{log}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bad_policy_keeps_the_old_one_and_a_changed_file_is_reloaded() {
+    let stack = Stack::start(options(&policy(true))).unwrap();
+    let client = stack.client().await.unwrap();
+    let call = || client.call("vm_status", json!({"vmid": 101}));
+    assert!(!is_error(&call().await.unwrap()));
+    stack
+        .reload_policy("[guests]\nallow = [\"100-199\"\n")
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        !is_error(&call().await.unwrap()),
+        "the old policy is still in force"
+    );
+    assert!(stack.helper_log().contains("keeping the old policy"));
+    // No signal this time: the helper notices the file changed.
+    let uid = std::fs::metadata("/proc/self")
+        .map(|m| std::os::unix::fs::MetadataExt::uid(&m))
+        .unwrap();
+    std::fs::write(
+        stack.dir().join("policy.toml"),
+        policy(false).replace("{uid}", &uid.to_string()),
+    )
+    .unwrap();
+    let mut hidden = false;
+    for _ in 0..50 {
+        let r = call().await.unwrap();
+        if is_error(&r) && text(&r).contains("does not exist or is not visible") {
+            hidden = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(
+        hidden,
+        "the changed policy file was not picked up:\n{}",
+        stack.helper_log()
+    );
+    assert!(
+        stack.helper_log().contains("why=\"file changed\""),
+        "{}",
+        stack.helper_log()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rate_limits_answer_with_when_to_retry() {
+    let p = "[clients]\nusers = [{uid}]\n[guests]\nallow = [\"*\"]\n[limits]\nrequests_per_minute = 5\n";
+    let stack = Stack::start(options(p)).unwrap();
+    let client = stack.client().await.unwrap();
+    // The front may spend a request of its own (describe); at most 5 calls pass.
+    let mut passed = 0;
+    let r = loop {
+        let r = client
+            .call("vm_status", json!({"vmid": 101}))
+            .await
+            .unwrap();
+        if is_error(&r) {
+            break r;
+        }
+        passed += 1;
+        assert!(passed <= 5, "the limit was not enforced");
+    };
+    assert!(passed >= 4, "{passed} calls passed before the limit");
+    let t = text(&r);
+    assert!(
+        t.starts_with("Rate limited: at most 5 requests per minute; retry in 1"),
+        "{t}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_decision_is_audited_as_a_json_line() {
+    let p = "[clients]\nusers = [{uid}]\n[guests]\nallow = [\"100-109\"]\nactions = [\"start\"]\n";
+    let mut o = options(p);
+    o.audit_file = true;
+    let stack = Stack::start(o).unwrap();
+    let client = stack.client().await.unwrap();
+    let calls = [
+        ("vm_status", json!({"vmid": 101})),
+        ("vm_status", json!({"vmid": 120})),
+        ("vm_action", json!({"vmid": 101, "action": "stop"})),
+        ("vm_action", json!({"vmid": 103, "action": "start"})),
+        (
+            "proxmox_api",
+            json!({"endpoint": "/access/users", "method": "POST", "data": {"password": "hunter2-secret"}}),
+        ),
+    ];
+    for (tool, args) in calls {
+        client.call(tool, args).await.unwrap();
+    }
+    let text = std::fs::read_to_string(stack.dir().join("audit.jsonl")).unwrap();
+    let records: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let find = |request: &str| {
+        records
+            .iter()
+            .find(|r| {
+                r["request"]
+                    .as_str()
+                    .is_some_and(|q| q.starts_with(request))
+            })
+            .unwrap_or_else(|| panic!("no record for {request} in {text}"))
+    };
+    let r = find("guest_status vmid=101");
+    assert_eq!(
+        (r["decision"].as_str(), r["outcome"].as_str()),
+        (Some("allow"), Some("ok"))
+    );
+    assert!(
+        r["time"].as_str().unwrap().ends_with('Z')
+            && r["peer_uid"].is_u64()
+            && r["duration_ms"].is_u64()
+    );
+    assert_eq!(find("guest_status vmid=120")["decision"], "not_found");
+    let r = find("guest_action vmid=101 action=stop");
+    assert_eq!(
+        (r["decision"].as_str(), r["rule"].as_str()),
+        (Some("deny"), Some("guests.actions"))
+    );
+    let r = find("guest_action vmid=103 action=start");
+    assert!(r["upid"].as_str().unwrap().starts_with("UPID:"), "{r}");
+    let r = find("api POST /access/users params=[password]");
+    assert_eq!(r["rule"], "fixed floor");
+    assert!(
+        !text.contains("hunter2"),
+        "parameter values must not be audited"
+    );
+    let secret = stack.sim.token().rsplit('=').next().unwrap().to_owned();
+    assert!(!text.contains(&secret));
+}
