@@ -60,6 +60,11 @@ allow = ["GET /nodes", "GET /nodes/*/status", "GET /version"]
 
 [commands]
 allow = []
+
+# The benchmark measures throughput; the limits must not be what it measures.
+[limits]
+requests_per_minute = 100000
+concurrent = 256
 "#;
 
 /// What to run.

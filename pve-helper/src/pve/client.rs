@@ -97,6 +97,16 @@ impl PveClient {
         decode(&body)
     }
 
+    /// `GET path`, returning the raw body, for callers that decode it with borrowed
+    /// strings through [`decode`].
+    pub async fn get_body(
+        &self,
+        path: &str,
+        query: &[(&str, &str)],
+    ) -> Result<bytes::Bytes, PveError> {
+        self.send(ApiMethod::Get, path, query, None).await
+    }
+
     /// Any method, with form parameters; returns the `data` member as JSON.
     pub async fn call(
         &self,
@@ -189,7 +199,8 @@ impl PveClient {
     }
 }
 
-fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, PveError> {
+/// Decodes the `data` member of a Proxmox answer.
+pub fn decode<'a, T: serde::Deserialize<'a>>(body: &'a [u8]) -> Result<T, PveError> {
     serde_json::from_slice::<Envelope<T>>(body)
         .map(|e| e.data)
         .map_err(|e| PveError::Decode(e.to_string()))

@@ -4,4 +4,4 @@ mod client;
 pub mod resources;
 pub mod tls;
 
-pub use client::{ClientError, PveClient, PveError, sanitize};
+pub use client::{ClientError, PveClient, PveError, decode, sanitize};

@@ -7,6 +7,7 @@ use crate::policy::GuestFacts;
 use pve_mcp_proto::{GuestState, GuestSummary, GuestType, NodeName, VmId};
 use serde::Deserialize;
 use std::{
+    borrow::Cow,
     collections::HashMap,
     sync::Arc,
     time::{Duration, Instant},
@@ -21,18 +22,34 @@ pub struct Num(pub f64);
 
 impl<'de> Deserialize<'de> for Num {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Raw {
-            N(f64),
-            S(String),
-            B(bool),
+        // A visitor, not an untagged enum: untagged enums buffer every value first,
+        // which dominated the cost of decoding large listings.
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = Num;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a number, a numeric string or a boolean")
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<Num, E> {
+                Ok(Num(v))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<Num, E> {
+                Ok(Num(v as f64))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<Num, E> {
+                Ok(Num(v as f64))
+            }
+            fn visit_bool<E>(self, v: bool) -> Result<Num, E> {
+                Ok(Num(if v { 1.0 } else { 0.0 }))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Num, E> {
+                Ok(Num(v.trim().parse().unwrap_or(0.0)))
+            }
+            fn visit_unit<E>(self) -> Result<Num, E> {
+                Ok(Num(0.0))
+            }
         }
-        Ok(match Raw::deserialize(d)? {
-            Raw::N(n) => Num(n),
-            Raw::S(s) => Num(s.trim().parse().unwrap_or(0.0)),
-            Raw::B(b) => Num(if b { 1.0 } else { 0.0 }),
-        })
+        d.deserialize_any(V)
     }
 }
 
@@ -48,17 +65,23 @@ impl Num {
 
 /// One entry of `/cluster/resources` (fields we use; others are ignored).
 #[derive(Debug, Deserialize)]
-pub struct RawResource {
-    #[serde(rename = "type")]
-    pub kind: String,
+pub struct RawResource<'a> {
+    #[serde(rename = "type", borrow)]
+    pub kind: Cow<'a, str>,
     pub vmid: Option<Num>,
-    pub name: Option<String>,
-    pub node: Option<String>,
-    pub status: Option<String>,
-    pub pool: Option<String>,
-    pub tags: Option<String>,
+    #[serde(borrow)]
+    pub name: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    pub node: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    pub status: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    pub pool: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    pub tags: Option<Cow<'a, str>>,
     pub template: Option<Num>,
-    pub hastate: Option<String>,
+    #[serde(borrow)]
+    pub hastate: Option<Cow<'a, str>>,
     #[serde(default)]
     pub cpu: Num,
     #[serde(default)]
@@ -92,7 +115,7 @@ impl Guest {
     /// Validates one resource entry; `None` for non-guests and entries that fail
     /// validation (logged by the caller's count, never trusted).
     pub fn from_raw(r: RawResource) -> Option<Self> {
-        let guest_type = match r.kind.as_str() {
+        let guest_type = match r.kind.as_ref() {
             "qemu" => GuestType::Qemu,
             "lxc" => GuestType::Lxc,
             _ => return None,
@@ -100,10 +123,10 @@ impl Guest {
         let vmid = VmId::new(r.vmid?.u64()).ok()?;
         let node = NodeName::parse(r.node.as_deref()?).ok()?;
         let tags = split_tags(r.tags.as_deref());
-        let pool = r.pool.filter(|p| !p.is_empty());
+        let pool = r.pool.filter(|p| !p.is_empty()).map(Cow::into_owned);
         let summary = GuestSummary {
             vmid,
-            name: r.name.unwrap_or_default(),
+            name: r.name.map(Cow::into_owned).unwrap_or_default(),
             guest_type,
             node: node.clone(),
             status: GuestState::from_pve(r.status.as_deref().unwrap_or(""), None),
@@ -126,7 +149,7 @@ impl Guest {
         Some(Self {
             facts,
             summary,
-            hastate: r.hastate,
+            hastate: r.hastate.map(Cow::into_owned),
         })
     }
 }
@@ -173,7 +196,10 @@ impl ResourceCache {
         if let Some(s) = state.as_ref().filter(|s| s.fetched.elapsed() < TTL) {
             return Ok(s.clone());
         }
-        let raw: Vec<RawResource> = pve.get("/cluster/resources", &[("type", "vm")]).await?;
+        let body = pve
+            .get_body("/cluster/resources", &[("type", "vm")])
+            .await?;
+        let raw: Vec<RawResource> = super::decode(&body)?;
         let snap = Arc::new(Snapshot::new(
             raw.into_iter().filter_map(Guest::from_raw).collect(),
         ));
