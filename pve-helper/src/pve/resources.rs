@@ -239,3 +239,40 @@ mod tests {
         assert!(snap.get(VmId::new(200).unwrap()).is_some());
     }
 }
+
+#[cfg(test)]
+mod timing {
+    use super::*;
+
+    /// Prints how long decoding a 3,000-guest listing takes; run with
+    /// `cargo test --release -p pve-helper --lib decode_timing -- --ignored --nocapture`.
+    #[test]
+    #[ignore = "timing report, not a test"]
+    fn decode_timing() {
+        let entry = |i: usize| {
+            format!(
+                r#"{{"id":"qemu/{v}","type":"qemu","vmid":{v},"name":"web-{i:03}","node":"pve{n}","status":"running","tags":"mcp;web","pool":"lab","template":0,"cpu":0.0123,"maxcpu":4,"mem":1073741824,"maxmem":4294967296,"disk":0,"maxdisk":34359738368,"uptime":86400,"netin":123456,"netout":654321,"diskread":1000,"diskwrite":2000,"hastate":"started"}}"#,
+                v = 100 + i,
+                n = i % 3 + 1
+            )
+        };
+        let body = format!(
+            "{{\"data\":[{}]}}",
+            (0..3000).map(entry).collect::<Vec<_>>().join(",")
+        );
+        let mut times = Vec::new();
+        for _ in 0..50 {
+            let t = Instant::now();
+            let raw: Vec<RawResource> = crate::pve::decode(body.as_bytes()).unwrap();
+            let snap = Snapshot::new(raw.into_iter().filter_map(Guest::from_raw).collect());
+            assert_eq!(snap.guests.len(), 3000);
+            times.push(t.elapsed());
+        }
+        times.sort();
+        println!(
+            "decode + snapshot of 3000 guests ({} KiB): median {:?}",
+            body.len() / 1024,
+            times[25]
+        );
+    }
+}
