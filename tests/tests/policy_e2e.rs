@@ -291,3 +291,37 @@ async fn every_decision_is_audited_as_a_json_line() {
     let secret = stack.sim.token().rsplit('=').next().unwrap().to_owned();
     assert!(!text.contains(&secret));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn explain_live_uses_the_clusters_data() {
+    // Guest 102 is in the lab pool (dataset: i % 5 == 2), 101 is in prod.
+    let p = "[clients]\nusers = [{uid}]\n[guests]\nallow = [\"pool:lab\"]\nactions = [\"start\"]\n";
+    let stack = Stack::start(options(p)).unwrap();
+    let explain = |req: &str, live: bool| {
+        let mut cmd = std::process::Command::new(pve_mcp_tests::stack::workspace_bin("pve-helper"));
+        cmd.arg("--config")
+            .arg(stack.dir().join("helper.toml"))
+            .arg("explain");
+        if live {
+            cmd.arg("--live");
+        }
+        let out = cmd.arg(req).output().unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    let (code, out) = explain("vm_action 102 start", true);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(
+        out.contains("decision: allow") && !out.contains("assuming"),
+        "{out}"
+    );
+    let (code, out) = explain("vm_action 101 start", true);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("decision: not_found"), "{out}");
+    // Offline, nothing is known of 102's pool: the assumption is stated.
+    let (code, out) = explain("vm_action 102 start", false);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("assuming: guest 102"), "{out}");
+}
