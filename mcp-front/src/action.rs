@@ -1,26 +1,42 @@
-//! `vm_action`: start a guest action, then poll its Proxmox task until it stops, the wait
-//! ends or the client cancels, sending MCP progress notifications while waiting.
+//! `vm_action`: start a guest action (asking the user first when the policy wants a
+//! confirmation), then poll its Proxmox task until it stops, the wait ends or the
+//! client cancels, sending MCP progress notifications while waiting.
 //!
-//! The task's UPID is never lost: every outcome, including errors while polling, names it
-//! so the model can check the task later.
+//! The task's UPID is never lost: every outcome after the start, including errors
+//! while polling, names it so the model can check the task later.
 
+use crate::helper_client::describe;
 use crate::{
     args::ActionPlan,
-    helper_client::HelperClient,
+    confirm::{self, Asked},
     output::{ActionOutcome, ActionResult},
     render,
-    tools::{call, forward, structured, tool_error, unexpected, unexpected_text},
+    reply::{call, helper_error_text, structured, tool_error, unexpected, unexpected_text},
+    tools::PveMcp,
 };
-use pve_mcp_proto::{Payload, Request, TaskInfo, TaskRef, TaskState, Upid};
+use pve_mcp_proto::{
+    ErrorKind, GuestActionRequest, Payload, Request, Response, TaskInfo, TaskRef, TaskState, Upid,
+};
 use rmcp::{
     RoleServer,
-    model::{CallToolResult, ProgressNotificationParam, ProgressToken},
+    model::{CallToolResponse, CallToolResult, InputResponses, ProgressNotificationParam},
     service::RequestContext,
 };
 use std::time::{Duration, Instant};
 
-const FIRST_POLL: Duration = Duration::from_millis(200);
-const MAX_POLL: Duration = Duration::from_secs(1);
+/// Pause between two task polls, by time spent waiting: quick at first, so a task of
+/// a second or two is reported within a tenth of a second of its end, then slower.
+fn poll_interval(waited: Duration) -> Duration {
+    match waited.as_secs() {
+        0..2 => Duration::from_millis(100),
+        2..10 => Duration::from_millis(250),
+        10..30 => Duration::from_millis(500),
+        _ => Duration::from_secs(1),
+    }
+}
+
+/// Least time between two progress notifications.
+const PROGRESS_EVERY: Duration = Duration::from_secs(1);
 
 /// How waiting for the task ended.
 enum Waited {
@@ -31,19 +47,67 @@ enum Waited {
     Failed(String),
 }
 
-/// Runs the action of `plan` and, if asked, waits for its task.
+/// Runs the action of `plan` and, if asked, waits for its task. `answered` carries the
+/// request state and input responses of a 2026-07-28 confirmation round trip.
 pub async fn perform(
-    helper: &HelperClient,
+    server: &PveMcp,
     plan: ActionPlan,
+    answered: Option<(String, InputResponses)>,
+    ctx: &RequestContext<RoleServer>,
+) -> CallToolResponse {
+    let started = Instant::now();
+    let ActionPlan { mut request, wait } = plan;
+    if let Some((state, responses)) = answered {
+        match server.confirmations.resume(&state, &responses, &request) {
+            Ok(()) => request.confirmed = true,
+            Err(result) => return result.into(),
+        }
+    }
+    let task = loop {
+        let start = Request::GuestAction(request.clone());
+        let sent = tokio::select! {
+            _ = ctx.ct.cancelled() => return cancelled_before_start(&request).into(),
+            sent = server.helper.call(&start) => sent,
+        };
+        match sent {
+            Ok(Response::Ok(Payload::Task(task))) => break task,
+            Ok(Response::Ok(other)) => return unexpected("guest_action", &other).into(),
+            Ok(Response::Err(e)) if e.kind == ErrorKind::ConfirmationRequired => {
+                if request.confirmed {
+                    return tool_error(describe(&e)).into();
+                }
+                match confirm::ask(server, &request, &e, ctx).await {
+                    Asked::Yes => request.confirmed = true,
+                    Asked::No(result) => return result.into(),
+                    Asked::Later(input) => return input.into(),
+                }
+            }
+            Ok(Response::Err(e)) => return tool_error(describe(&e)).into(),
+            Err(e) => return tool_error(helper_error_text(&e)).into(),
+        }
+    };
+    finish_task(server, &request, task, wait, started, ctx)
+        .await
+        .into()
+}
+
+fn cancelled_before_start(request: &GuestActionRequest) -> CallToolResult {
+    tool_error(format!(
+        "Cancelled: the request to {} guest {} was withdrawn before Proxmox confirmed it; it \
+         may still have been carried out: check the guest with vm_status.",
+        request.action, request.vmid
+    ))
+}
+
+/// Waits for the started `task` (unless `wait` is `None`) and renders the outcome.
+async fn finish_task(
+    server: &PveMcp,
+    request: &GuestActionRequest,
+    task: TaskInfo,
+    wait: Option<Duration>,
+    started: Instant,
     ctx: &RequestContext<RoleServer>,
 ) -> CallToolResult {
-    let started = Instant::now();
-    let ActionPlan { request, wait } = plan;
-    let task = match forward(helper, Request::GuestAction(request.clone())).await {
-        Ok(Payload::Task(task)) => task,
-        Ok(other) => return unexpected("guest_action", &other),
-        Err(result) => return result,
-    };
     let mut result = ActionResult {
         vmid: request.vmid.get(),
         action: request.action.to_string(),
@@ -58,9 +122,9 @@ pub async fn perform(
         None => return finish(result, started),
         Some(_) if task.status == TaskState::Stopped => Waited::Stopped(task),
         Some(limit) => {
-            let progress = Progress::new(ctx, &result, limit);
+            let mut progress = Progress::new(ctx, &result, limit);
             progress.send(started).await;
-            poll(helper, &task.upid, (started, limit), ctx, &progress).await
+            poll(server, &task.upid, (started, limit), ctx, &mut progress).await
         }
     };
     match waited {
@@ -100,30 +164,29 @@ fn finish(mut result: ActionResult, started: Instant) -> CallToolResult {
     out
 }
 
-/// Polls the task with a growing interval until it stops, `deadline` passes or the
-/// request is cancelled.
+/// Polls the task until it stops, the wait ends or the request is cancelled.
 async fn poll(
-    helper: &HelperClient,
+    server: &PveMcp,
     upid: &Upid,
     (started, limit): (Instant, Duration),
     ctx: &RequestContext<RoleServer>,
-    progress: &Progress<'_>,
+    progress: &mut Progress<'_>,
 ) -> Waited {
     let deadline = started + limit;
-    let mut delay = FIRST_POLL;
     loop {
         let now = Instant::now();
         if now >= deadline {
             return Waited::TimedOut;
         }
+        let delay = poll_interval(now - started).min(deadline - now);
         tokio::select! {
             _ = ctx.ct.cancelled() => return Waited::Cancelled,
-            _ = tokio::time::sleep(delay.min(deadline - now)) => {}
+            _ = tokio::time::sleep(delay) => {}
         }
         let request = Request::TaskStatus(TaskRef { upid: upid.clone() });
         let answer = tokio::select! {
             _ = ctx.ct.cancelled() => return Waited::Cancelled,
-            answer = call(helper, request) => answer,
+            answer = call(&server.helper, request) => answer,
         };
         match answer {
             Ok(Payload::Task(task)) if task.status == TaskState::Stopped => {
@@ -134,16 +197,17 @@ async fn poll(
             Err(error) => return Waited::Failed(error),
         }
         progress.send(started).await;
-        delay = (delay * 3 / 2).min(MAX_POLL);
     }
 }
 
-/// Progress notifications for one wait; silent when the client sent no progress token.
+/// Progress notifications for one wait, at most one per [`PROGRESS_EVERY`]; silent
+/// when the client sent no progress token.
 struct Progress<'a> {
     ctx: &'a RequestContext<RoleServer>,
-    token: Option<ProgressToken>,
+    token: Option<rmcp::model::ProgressToken>,
     what: String,
     total: Duration,
+    last: Option<Instant>,
 }
 
 impl<'a> Progress<'a> {
@@ -153,11 +217,19 @@ impl<'a> Progress<'a> {
             token: ctx.meta.get_progress_token(),
             what: format!("\"{}\" on guest {} (task {})", r.action, r.vmid, r.upid),
             total,
+            last: None,
         }
     }
 
-    async fn send(&self, since: Instant) {
+    async fn send(&mut self, since: Instant) {
         let Some(token) = &self.token else { return };
+        if self
+            .last
+            .is_some_and(|last| last.elapsed() < PROGRESS_EVERY)
+        {
+            return;
+        }
+        self.last = Some(Instant::now());
         let secs = since.elapsed().as_secs_f64();
         let param = ProgressNotificationParam::new(token.clone(), secs)
             .with_total(self.total.as_secs_f64())
@@ -165,5 +237,20 @@ impl<'a> Progress<'a> {
         if let Err(e) = self.ctx.peer.notify_progress(param).await {
             tracing::debug!(error = %e, "progress notification not sent");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn polls_quickly_at_first_then_slower() {
+        let ms = |s: f64| poll_interval(Duration::from_secs_f64(s)).as_millis();
+        assert_eq!(ms(0.0), 100);
+        assert_eq!(ms(1.9), 100);
+        assert_eq!(ms(5.0), 250);
+        assert_eq!(ms(20.0), 500);
+        assert_eq!(ms(600.0), 1000);
     }
 }

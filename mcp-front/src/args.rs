@@ -144,20 +144,23 @@ pub struct ProxmoxApiArgs {
     /// No query string: pass parameters in `data`.
     #[schemars(length(min = 1, max = 512))]
     pub endpoint: String,
-    /// HTTP method, GET unless given; case does not matter.
-    #[schemars(extend("enum" = ["GET", "POST", "PUT", "DELETE", "get", "post", "put", "delete"], "default" = "GET"))]
+    /// HTTP method: GET (the default) reads; POST, PUT and DELETE change things.
+    #[schemars(extend("enum" = ["GET", "POST", "PUT", "DELETE"], "default" = "GET"))]
     pub method: Option<String>,
     /// Parameters of the call, as a flat object of strings, numbers and booleans
     /// (e.g. {"cores": 4, "onboot": true}). Sent as the query of a GET or DELETE and
     /// the body of a POST or PUT.
+    #[serde(default)]
     #[schemars(schema_with = "scalar_object_schema")]
     pub data: Option<Map<String, Value>>,
 }
 
 fn scalar_object_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
     schemars::json_schema!({
-        "type": ["object", "null"],
-        "additionalProperties": {"type": ["string", "number", "boolean"]},
+        "type": "object",
+        "additionalProperties": {
+            "anyOf": [{"type": "string"}, {"type": "number"}, {"type": "boolean"}]
+        },
         "maxProperties": ApiParams::MAX_PARAMS,
     })
 }

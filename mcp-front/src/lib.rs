@@ -5,15 +5,30 @@
 //! Trust: tool arguments are untrusted model output, validated here only to give precise
 //! errors early (the helper re-validates everything); helper answers are trusted to be
 //! well-formed proto values, nothing more.
+//!
+//! A line from the client passes, in order: `transport` (stdio, bounded lines) and
+//! `jsonrpc` (JSON-RPC shape and lifecycle order), then rmcp (protocol revisions,
+//! negotiation), `server` (initialize/discover, the `catalog` of tools filtered by the
+//! `permissions` the helper describes) and `tools`, where `args` validates and
+//! `action`/`confirm` run guest actions; `helper_client` carries requests to the helper,
+//! and `output`, `render` and `reply` turn answers into tool results.
 #![forbid(unsafe_code)]
 #![deny(clippy::print_stdout, clippy::dbg_macro)]
 
 mod action;
 pub mod args;
+pub mod catalog;
+mod confirm;
 pub mod helper_client;
+pub mod jsonrpc;
 pub mod output;
+pub mod permissions;
 pub mod render;
+mod reply;
+pub mod schema;
+mod server;
 pub mod tools;
+pub mod transport;
 
 use rmcp::ServiceExt;
 use std::{path::PathBuf, time::Duration};
@@ -28,6 +43,8 @@ pub struct Config {
     pub socket: PathBuf,
     /// How long one call to the helper may take.
     pub call_timeout: Duration,
+    /// How old the helper's description of the policy may get before it is asked again.
+    pub policy_max_age: Duration,
 }
 
 impl Default for Config {
@@ -35,6 +52,7 @@ impl Default for Config {
         Self {
             socket: DEFAULT_SOCKET.into(),
             call_timeout: DEFAULT_CALL_TIMEOUT,
+            policy_max_age: permissions::DEFAULT_MAX_AGE,
         }
     }
 }
@@ -49,13 +67,20 @@ pub enum Error {
 }
 
 /// Serves one MCP session on stdin/stdout until the client disconnects. The helper is
-/// contacted only when the first tool is called, so `initialize` is answered at once.
+/// asked what the policy allows in the background at once, so that the `initialize`
+/// answer can carry instructions drawn from the policy without a round trip of its own.
 pub async fn serve(config: Config) -> Result<(), Error> {
-    let server = PveMcp::new(HelperClient::new(config.socket, config.call_timeout));
-    let running = server
-        .serve(rmcp::transport::stdio_pipes())
-        .await
-        .map_err(|e| Error::Start(e.to_string()))?;
+    let helper = HelperClient::new(config.socket, config.call_timeout);
+    let server = PveMcp::new(helper, config.policy_max_age);
+    server.permissions.prefetch();
+    let running = match server.serve(transport::stdio()).await {
+        Ok(running) => running,
+        Err(rmcp::service::ServerInitializeError::ConnectionClosed(_)) => {
+            tracing::debug!("the client left before starting a session");
+            return Ok(());
+        }
+        Err(e) => return Err(Error::Start(e.to_string())),
+    };
     let reason = running
         .waiting()
         .await

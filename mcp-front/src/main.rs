@@ -18,6 +18,11 @@ struct Cli {
     #[arg(long, env = "PVE_MCP_CALL_TIMEOUT", default_value_t = 60,
           value_parser = clap::value_parser!(u64).range(1..=3600))]
     call_timeout: u64,
+    /// Seconds a description of the policy is reused before the helper is asked again
+    /// (a reloaded policy shows in the tool list within this time).
+    #[arg(long, env = "PVE_MCP_POLICY_REFRESH", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    policy_refresh: u64,
 }
 
 #[tokio::main(flavor = "current_thread")]
@@ -34,6 +39,7 @@ async fn main() -> ExitCode {
     let config = Config {
         socket: cli.socket,
         call_timeout: Duration::from_secs(cli.call_timeout),
+        policy_max_age: Duration::from_secs(cli.policy_refresh),
     };
     match mcp_front::serve(config).await {
         Ok(()) => ExitCode::SUCCESS,

@@ -337,7 +337,8 @@ pub struct ApiAnswer {
     pub method: String,
     /// The normalized path that was called.
     pub path: String,
-    /// The `data` member of Proxmox's answer; null when `truncated`.
+    /// The `data` member of Proxmox's answer, any JSON value as Proxmox returned it;
+    /// null when `truncated`.
     pub data: serde_json::Value,
     /// The answer was too large to return as structured content; the text content holds
     /// its beginning.
@@ -347,8 +348,11 @@ pub struct ApiAnswer {
 /// Result of `execute_command`.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct CommandResult {
-    /// Exit code; null when a signal ended the command.
+    /// Exit code; absent when a signal ended the command.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub exit_code: Option<i32>,
+    /// The signal that ended the command, if one did.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub signal: Option<i32>,
     pub stdout: String,
     pub stderr: String,

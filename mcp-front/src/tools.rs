@@ -1,5 +1,6 @@
-//! The MCP server: six tools, each mapped to one typed request to the helper, answered
-//! with compact text plus structured content.
+//! The six tools, each mapped to one typed request to the helper and answered with
+//! compact text plus structured content. Their descriptions are written for a model:
+//! what the tool does, when to use it, what it returns.
 //!
 //! Arguments come from the model and are validated in `args`; answers come from the
 //! helper and are only rendered. Nothing here decides what is allowed: the helper does.
@@ -7,127 +8,62 @@
 use crate::{
     action,
     args::{
-        ArgError, ExecuteCommandArgs, ListVmsArgs, NodeStatusArgs, ProxmoxApiArgs, VmActionArgs,
-        VmStatusArgs,
+        ExecuteCommandArgs, ListVmsArgs, NodeStatusArgs, ProxmoxApiArgs, VmActionArgs, VmStatusArgs,
     },
-    helper_client::{HelperClient, HelperError, describe},
-    output, render,
+    confirm::Confirmations,
+    helper_client::HelperClient,
+    output,
+    permissions::Permissions,
+    render,
+    reply::{forward, invalid, structured, unexpected},
 };
-use pve_mcp_proto::{Payload, Request, Response};
+use pve_mcp_proto::{Payload, Request};
 use rmcp::{
-    RoleServer, ServerHandler,
-    handler::server::{router::tool::ToolRouter, tool::schema_for_output, wrapper::Parameters},
-    model::{CallToolResult, ContentBlock, Implementation, ServerCapabilities, ServerConfig},
+    RoleServer,
+    handler::server::{
+        router::tool::ToolRouter,
+        tool::{InputResponses, RequestState, schema_for_output},
+        wrapper::Parameters,
+    },
+    model::{CallToolResponse, CallToolResult},
     service::RequestContext,
-    tool, tool_handler, tool_router,
+    tool, tool_router,
 };
-use serde::Serialize;
+
+use std::time::Duration;
 
 /// Largest `data` kept as structured content of `proxmox_api`; the text is cut earlier.
 const MAX_STRUCTURED_API: usize = 1024 * 1024;
 
-const INSTRUCTIONS: &str = "\
-pve-mcp operates a Proxmox VE cluster within a policy set by its admin. \
-list_vms pages through the guests (filter by node, status, type, tag or name); \
-vm_status and node_status show one guest or the nodes; \
-vm_action starts, stops, shuts down, reboots, resets, suspends or resumes a guest and waits \
-for its task; proxmox_api calls the Proxmox REST API for anything else; \
-execute_command runs allow-listed commands on the node without a shell. \
-Every request passes the admin's policy (/etc/pve-mcp/policy.toml): a refusal starts with \
-\"Denied:\" and names the deciding rule, and guests outside the policy's scope are reported \
-as not found. Do not retry a denied request in other forms; tell the user which rule \
-refused it.";
-
 /// The MCP server of one assistant session.
 #[derive(Debug, Clone)]
 pub struct PveMcp {
-    helper: HelperClient,
-    tool_router: ToolRouter<Self>,
-}
-
-/// A tool result with `isError: true` and `text` as its content.
-pub(crate) fn tool_error(text: impl Into<String>) -> CallToolResult {
-    CallToolResult::error(vec![ContentBlock::text(text)])
-}
-
-fn invalid(e: ArgError) -> CallToolResult {
-    tool_error(format!("Invalid arguments: {e}"))
-}
-
-/// A result with `value` as structured content and `text` as its content.
-pub(crate) fn structured<T: Serialize>(value: &T, text: String) -> CallToolResult {
-    match serde_json::to_value(value) {
-        Ok(v) => {
-            let mut result = CallToolResult::structured(v);
-            result.content = vec![ContentBlock::text(text)];
-            result
-        }
-        Err(e) => tool_error(format!("Internal error: cannot encode the result: {e}")),
-    }
-}
-
-/// The text a model reads when the helper could not answer.
-pub(crate) fn helper_error_text(e: &HelperError) -> String {
-    match e {
-        HelperError::Fatal(body) => format!("The helper closed the connection: {}", describe(body)),
-        HelperError::Timeout { .. } => format!("Timeout: {e}"),
-        HelperError::Encode(_) => format!("Invalid arguments: {e}"),
-        HelperError::Unreachable { .. }
-        | HelperError::VersionMismatch { .. }
-        | HelperError::Lost { .. }
-        | HelperError::Protocol(_) => format!("Unavailable: {e}"),
-    }
-}
-
-/// Sends `request`; a refusal or a failure becomes the text a model reads.
-pub(crate) async fn call(helper: &HelperClient, request: Request) -> Result<Payload, String> {
-    match helper.call(&request).await {
-        Ok(Response::Ok(payload)) => Ok(payload),
-        Ok(Response::Err(e)) => Err(describe(&e)),
-        Err(e) => Err(helper_error_text(&e)),
-    }
-}
-
-/// Sends `request`; a refusal or a failure becomes a ready tool error.
-pub(crate) async fn forward(
-    helper: &HelperClient,
-    request: Request,
-) -> Result<Payload, CallToolResult> {
-    call(helper, request).await.map_err(tool_error)
-}
-
-/// The error text for a payload of the wrong kind (a helper bug or version skew).
-pub(crate) fn unexpected_text(op: &str, payload: &Payload) -> String {
-    let kind = match payload {
-        Payload::Guests(_) => "guests",
-        Payload::Guest(_) => "guest",
-        Payload::Task(_) => "task",
-        Payload::Nodes(_) => "nodes",
-        Payload::Api(_) => "api",
-        Payload::Command(_) => "command",
-        Payload::Capabilities(_) => "capabilities",
-    };
-    format!("Unavailable: protocol error: the helper answered {op} with a {kind} payload")
-}
-
-pub(crate) fn unexpected(op: &str, payload: &Payload) -> CallToolResult {
-    tool_error(unexpected_text(op, payload))
+    pub(crate) helper: HelperClient,
+    pub(crate) permissions: Permissions,
+    pub(crate) confirmations: Confirmations,
+    pub(crate) tool_router: ToolRouter<Self>,
 }
 
 #[tool_router]
 impl PveMcp {
-    pub fn new(helper: HelperClient) -> Self {
+    /// A server whose view of the policy is at most `policy_max_age` old.
+    pub fn new(helper: HelperClient, policy_max_age: Duration) -> Self {
         Self {
+            permissions: Permissions::new(helper.clone(), policy_max_age),
             helper,
+            confirmations: Confirmations::default(),
             tool_router: Self::tool_router(),
         }
     }
 
-    /// Run an allow-listed command on the Proxmox node (e.g. `pvesm status`, `qm config 101`)
-    /// and return its exit code, stdout and stderr. The line is split into words like a shell
-    /// would, but no shell runs it: pipes, redirection, `;`, `&&`, variables and globs do not
-    /// work. Only commands matching the admin's policy run, with its timeout and output cap.
+    /// Run one allow-listed command on the Proxmox node and return its exit code, stdout
+    /// and stderr. Use it for node-level facts no other tool gives (e.g. `pvesm status`,
+    /// `qm config 101`). The line is split into words like a shell would (quotes and
+    /// backslashes work), but no shell runs it: pipes, redirection, `;`, `&&`, `$VAR` and
+    /// globs do not work. Only command lines on the admin's allow-list run, with its
+    /// timeout and output cap; any other is refused with the rule that refused it.
     #[tool(
+        title = "Run an allow-listed command",
         annotations(
             read_only_hint = false,
             destructive_hint = true,
@@ -155,11 +91,13 @@ impl PveMcp {
     }
 
     /// List the Proxmox guests (QEMU VMs and LXC containers) you may see, one line each:
-    /// vmid, name, type, node, status, CPU, memory, uptime, tags. The first line counts all
-    /// matching guests by state and type. Paged: 100 guests by default, at most 1000; the
-    /// last line gives the offset of the next page. On a large cluster, filter by node,
-    /// status, type, tag or name instead of paging through everything. Read-only.
+    /// vmid, name, type, node, status, CPU, memory, uptime, tags. Start here to find a
+    /// guest's VMID. The first line counts all matching guests by state and type. Paged:
+    /// 100 guests by default, at most 1000; the last line gives the offset of the next
+    /// page. On a large cluster, filter by node, status, type, tag or name instead of
+    /// paging through everything. Read-only.
     #[tool(
+        title = "List guests",
         annotations(
             read_only_hint = true,
             destructive_hint = false,
@@ -187,6 +125,7 @@ impl PveMcp {
     /// disk I/O counters, lock, HA state, pool and tags. Use list_vms to find a VMID by
     /// name. Read-only.
     #[tool(
+        title = "Guest status",
         annotations(
             read_only_hint = true,
             destructive_hint = false,
@@ -212,11 +151,13 @@ impl PveMcp {
 
     /// Start, stop, shut down, reboot, reset, suspend or resume a guest. Proxmox runs the
     /// action as a task; by default this waits until the task ends (up to timeout_secs,
-    /// sending progress notifications) and reports OK, or the error with the end of the
-    /// task log. A task still running then is reported with its id (UPID), not cancelled.
-    /// `stop` and `reset` cut power at once: prefer `shutdown` or `reboot` unless the guest
-    /// hangs. The admin's policy decides which actions are allowed on which guests.
+    /// with progress notifications) and reports its outcome: `succeeded`, `failed` (with
+    /// the end of the task log), `still_running` (the wait ended first; the task goes on
+    /// and its UPID is given) or, with wait false, `started`. `stop` and `reset` cut
+    /// power at once: prefer `shutdown` or `reboot` unless the guest hangs. Actions the
+    /// policy marks for confirmation first ask the user, when the client can ask.
     #[tool(
+        title = "Guest power action",
         annotations(
             read_only_hint = false,
             destructive_hint = true,
@@ -228,17 +169,22 @@ impl PveMcp {
     async fn vm_action(
         &self,
         Parameters(args): Parameters<VmActionArgs>,
+        RequestState(state): RequestState,
+        InputResponses(responses): InputResponses,
         ctx: RequestContext<RoleServer>,
-    ) -> CallToolResult {
-        match args.into_plan() {
-            Ok(plan) => action::perform(&self.helper, plan, &ctx).await,
-            Err(e) => invalid(e),
-        }
+    ) -> CallToolResponse {
+        let plan = match args.into_plan() {
+            Ok(plan) => plan,
+            Err(e) => return invalid(e).into(),
+        };
+        let answered = state.map(|state| (state, responses.unwrap_or_default()));
+        action::perform(self, plan, answered, &ctx).await
     }
 
     /// Status of the cluster nodes: online state, CPU, memory, root disk and uptime. With
     /// `node`, also its load average, kernel and PVE versions and CPU model. Read-only.
     #[tool(
+        title = "Node status",
         annotations(
             read_only_hint = true,
             destructive_hint = false,
@@ -267,10 +213,11 @@ impl PveMcp {
     /// Call the Proxmox VE REST API directly, for what the other tools do not cover
     /// (configuration, storage, snapshots, tasks, cluster state). `endpoint` is the path
     /// below /api2/json, e.g. /nodes/pve1/qemu/101/config. GET reads; POST, PUT and DELETE
-    /// change things. Only the methods and paths allowed by the admin's policy pass, and
-    /// some endpoints (consoles, /access writes, node shell) are never reachable. Returns
-    /// Proxmox's `data` member as JSON.
+    /// change things. Returns Proxmox's `data` member as JSON. Only the methods and paths
+    /// the admin's policy allows pass, and some endpoints (consoles, /access writes, node
+    /// shell) are never reachable.
     #[tool(
+        title = "Proxmox API call",
         annotations(
             read_only_hint = false,
             destructive_hint = true,
@@ -310,53 +257,9 @@ fn api_result(method: String, path: String, data: serde_json::Value) -> CallTool
     structured(&answer, text)
 }
 
-#[tool_handler(router = self.tool_router)]
-impl ServerHandler for PveMcp {
-    fn get_info(&self) -> ServerConfig {
-        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
-            .with_server_info(Implementation::new("pve-mcp", env!("CARGO_PKG_VERSION")))
-            .with_instructions(INSTRUCTIONS)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::helper_client::DEFAULT_CALL_TIMEOUT;
-
-    #[test]
-    fn six_tools_with_schemas_and_annotations() {
-        let server = PveMcp::new(HelperClient::new("/nonexistent", DEFAULT_CALL_TIMEOUT));
-        let tools = server.tool_router.list_all();
-        let names: Vec<_> = tools.iter().map(|t| t.name.as_ref()).collect();
-        assert_eq!(
-            names,
-            [
-                "execute_command",
-                "list_vms",
-                "node_status",
-                "proxmox_api",
-                "vm_action",
-                "vm_status"
-            ]
-        );
-        for t in &tools {
-            let desc = t.description.as_deref().unwrap_or("");
-            assert!(desc.len() > 80, "{}: short description", t.name);
-            assert_eq!(t.input_schema["additionalProperties"], false, "{}", t.name);
-            let out = t.output_schema.as_ref().expect("output schema");
-            assert_eq!(out["type"], "object", "{}", t.name);
-            let a = t.annotations.as_ref().expect("annotations");
-            assert_eq!(a.open_world_hint, Some(false));
-            let read_only = matches!(t.name.as_ref(), "list_vms" | "vm_status" | "node_status");
-            assert_eq!(a.read_only_hint, Some(read_only), "{}", t.name);
-            assert_eq!(a.destructive_hint, Some(!read_only), "{}", t.name);
-        }
-        let vm_status = &tools[5];
-        let vmid = &vm_status.input_schema["properties"]["vmid"];
-        assert_eq!(vmid["minimum"], 100);
-        assert_eq!(vmid["maximum"], 999_999_999);
-    }
 
     #[test]
     fn api_result_truncates_large_answers() {

@@ -2,7 +2,8 @@
 //!
 //! Special inputs make it misbehave: a `list_vms` name filter "restart" is answered and
 //! then the connection is closed; `node_status` for node "dropme" (first time only) and
-//! any action on guest 113 close the connection without an answer.
+//! any action on guest 113 close the connection without an answer. Its policy grants
+//! everything and wants `reset` confirmed; the task of guest 105 runs for 20 polls.
 
 use pve_mcp_proto::*;
 use serde_json::json;
@@ -23,10 +24,34 @@ use tokio::{
 
 pub const UPID_101: &str = "UPID:pve1:0000A1B2:0123ABCD:65F0A1B2:qmstart:101:mcp@pve!mcp:";
 pub const UPID_104: &str = "UPID:pve1:0000A1B3:0123ABCD:65F0A1B3:qmstart:104:mcp@pve!mcp:";
+pub const UPID_105: &str = "UPID:pve1:0000A1B4:0123ABCD:65F0A1B4:qmstart:105:mcp@pve!mcp:";
+
+/// What the fake policy allows: every tool, `reset` only after confirmation.
+pub fn capabilities() -> Capabilities {
+    Capabilities {
+        guests: vec!["100-299".into()],
+        guests_except: vec![],
+        grants: vec![GrantSummary {
+            rule: "guests".into(),
+            guests: vec![],
+            operations: ["start", "stop", "shutdown", "reboot", "reset"]
+                .map(String::from)
+                .to_vec(),
+            confirm: vec!["reset".into()],
+        }],
+        api: vec!["GET /version".into(), "GET /nodes/**".into()],
+        node_list: true,
+        node_detail: true,
+        commands: vec!["pvesm status *".into()],
+        limits: String::new(),
+    }
+}
 
 #[derive(Debug, Default)]
 pub struct Seen {
     pub connections: AtomicUsize,
+    /// When set, the policy no longer allows commands.
+    pub no_commands: std::sync::atomic::AtomicBool,
     pub requests: Mutex<Vec<Request>>,
     polls: Mutex<HashMap<String, usize>>,
     dropped_once: Mutex<bool>,
@@ -144,7 +169,13 @@ fn ok(p: Payload) -> Response {
 
 fn answer(seen: &Seen, request: &Request) -> Act {
     match request {
-        Request::Describe(_) => Act::Reply(ok(Payload::Capabilities(Capabilities::default()))),
+        Request::Describe(_) => {
+            let mut caps = capabilities();
+            if seen.no_commands.load(Ordering::SeqCst) {
+                caps.commands.clear();
+            }
+            Act::Reply(ok(Payload::Capabilities(caps)))
+        }
         Request::ListGuests(q) => {
             let page = ok(Payload::Guests(guest_page()));
             match &q.name {
@@ -170,14 +201,25 @@ fn answer(seen: &Seen, request: &Request) -> Act {
                 rule: Some("guests.actions".into()),
                 upstream_status: None,
             })),
+            (_, GuestAction::Reset) if !a.confirmed => Act::Reply(Response::Err(ErrorBody {
+                kind: ErrorKind::ConfirmationRequired,
+                message: format!(
+                    "action \"reset\" on guest {} needs the user's confirmation",
+                    a.vmid
+                ),
+                rule: Some("guests.confirm".into()),
+                upstream_status: None,
+            })),
             (104, _) => Act::Reply(ok(Payload::Task(task(UPID_104, false)))),
+            (105, _) => Act::Reply(ok(Payload::Task(task(UPID_105, false)))),
             _ => Act::Reply(ok(Payload::Task(task(UPID_101, false)))),
         },
         Request::TaskStatus(t) => {
             let mut polls = seen.polls.lock().unwrap();
             let n = polls.entry(t.upid.to_string()).or_default();
             *n += 1;
-            let done = t.upid.as_str() == UPID_101 && *n >= 3;
+            let done = (t.upid.as_str() == UPID_101 && *n >= 3)
+                || (t.upid.as_str() == UPID_105 && *n >= 20);
             Act::Reply(ok(Payload::Task(task(t.upid.as_str(), done))))
         }
         Request::NodeStatus(q) => {

@@ -17,14 +17,22 @@ pub struct Mcp {
     next_id: u64,
     /// Notifications received so far, in order.
     pub notifications: Vec<Value>,
+    /// Answers read while waiting for another one.
+    pub stray: Vec<Value>,
 }
 
 impl Mcp {
     /// Starts `mcp-front --socket SOCKET` without initializing.
     pub fn spawn(socket: &Path) -> Self {
+        Self::spawn_with(socket, &[])
+    }
+
+    /// Like [`Mcp::spawn`], with more command line arguments.
+    pub fn spawn_with(socket: &Path, args: &[&str]) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_mcp-front"))
             .arg("--socket")
             .arg(socket)
+            .args(args)
             .env("PVE_MCP_LOG", "warn")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -40,18 +48,24 @@ impl Mcp {
             lines,
             next_id: 1,
             notifications: Vec::new(),
+            stray: Vec::new(),
         }
     }
 
     /// Starts the binary and completes the initialize handshake; returns its result too.
     pub async fn start(socket: &Path) -> (Self, Value) {
+        Self::start_with(socket, "2025-06-18", json!({})).await
+    }
+
+    /// Like [`Mcp::start`], asking for `version` and declaring `capabilities`.
+    pub async fn start_with(socket: &Path, version: &str, capabilities: Value) -> (Self, Value) {
         let mut mcp = Self::spawn(socket);
         let init = mcp
             .request(
                 "initialize",
                 json!({
-                    "protocolVersion": "2025-06-18",
-                    "capabilities": {},
+                    "protocolVersion": version,
+                    "capabilities": capabilities,
                     "clientInfo": {"name": "mcp-front-test", "version": "0"}
                 }),
             )
@@ -81,16 +95,36 @@ impl Mcp {
         id
     }
 
+    /// The next line of stdout, which must be one JSON-RPC 2.0 message.
+    pub async fn next_message(&mut self) -> Value {
+        let line = tokio::time::timeout(READ_TIMEOUT, self.lines.next_line())
+            .await
+            .expect("mcp-front answered in time")
+            .expect("read stdout")
+            .expect("mcp-front closed stdout");
+        let message: Value = serde_json::from_str(&line)
+            .unwrap_or_else(|e| panic!("stdout line is not JSON ({e}): {line}"));
+        assert_eq!(message["jsonrpc"], "2.0", "{line}");
+        message
+    }
+
+    /// Reads until a request from the server (e.g. `elicitation/create`), keeping
+    /// notifications.
+    pub async fn server_request(&mut self) -> Value {
+        loop {
+            let message = self.next_message().await;
+            if message.get("method").is_some() && message.get("id").is_some() {
+                return message;
+            }
+            assert!(message.get("id").is_none(), "unexpected answer {message}");
+            self.notifications.push(message);
+        }
+    }
+
     /// Reads until the response to `id`, keeping notifications; returns the whole message.
     pub async fn response(&mut self, id: u64) -> Value {
         loop {
-            let line = tokio::time::timeout(READ_TIMEOUT, self.lines.next_line())
-                .await
-                .expect("mcp-front answered in time")
-                .expect("read stdout")
-                .expect("mcp-front closed stdout");
-            let message: Value = serde_json::from_str(&line)
-                .unwrap_or_else(|e| panic!("stdout line is not JSON ({e}): {line}"));
+            let message = self.next_message().await;
             if message.get("id").and_then(Value::as_u64) == Some(id)
                 && message.get("method").is_none()
             {
@@ -98,6 +132,8 @@ impl Mcp {
             }
             if message.get("method").is_some() && message.get("id").is_none() {
                 self.notifications.push(message);
+            } else if message.get("method").is_none() {
+                self.stray.push(message);
             }
         }
     }
@@ -116,6 +152,10 @@ impl Mcp {
     pub async fn call(&mut self, name: &str, arguments: Value) -> Value {
         self.request("tools/call", json!({"name": name, "arguments": arguments}))
             .await
+    }
+
+    pub fn stdin_mut(&mut self) -> &mut ChildStdin {
+        &mut self.stdin
     }
 
     pub fn is_running(&mut self) -> bool {

@@ -1,0 +1,289 @@
+//! What the policy in force lets this client do, as the helper describes it
+//! (`Request::Describe`): fetched once at start-up in the background, then again at
+//! `tools/list` time, or after a tool call, when older than its maximum age (a policy
+//! reload shows within that time; a session that has listed the tools is then told
+//! `notifications/tools/list_changed`). It decides which tools are listed and writes
+//! the server instructions and the per-tool policy notes.
+//!
+//! Informational only: the helper judges every call whatever is listed. So when the
+//! helper cannot be asked, every tool is listed (each call then says why it failed)
+//! and nothing is cached, so the next listing asks again: a helper that was down at
+//! start-up never hides tools for the rest of the session.
+
+use crate::helper_client::HelperClient;
+use pve_mcp_proto::{Capabilities, Describe, Payload, Request, Response};
+use std::{
+    sync::{Arc, Mutex, PoisonError},
+    time::{Duration, Instant},
+};
+use tokio::task::JoinHandle;
+
+/// How long a description is reused, unless configured otherwise.
+pub const DEFAULT_MAX_AGE: Duration = Duration::from_secs(10);
+/// How long a `tools/list` waits for a fresh description before listing every tool.
+const DESCRIBE_TIMEOUT: Duration = Duration::from_secs(2);
+/// How many entries of one list the instructions and notes show.
+const SHOWN: usize = 12;
+
+type Described = Option<Arc<Capabilities>>;
+
+/// The cached description, shared by the session's handlers.
+#[derive(Debug, Clone)]
+pub struct Permissions {
+    helper: HelperClient,
+    max_age: Duration,
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    cached: Mutex<Option<(Instant, Arc<Capabilities>)>>,
+    startup: Mutex<Option<JoinHandle<Described>>>,
+    /// The description the last `tools/list` used (`Some(None)`: it listed everything).
+    listed: Mutex<Option<Described>>,
+}
+
+impl Permissions {
+    pub fn new(helper: HelperClient, max_age: Duration) -> Self {
+        Self {
+            helper,
+            max_age,
+            inner: Arc::default(),
+        }
+    }
+
+    /// Starts asking the helper in the background, so that `initialize` (which usually
+    /// arrives at once) can use the answer without waiting for a round trip of its own.
+    pub fn prefetch(&self) {
+        let this = self.clone();
+        let task = tokio::spawn(async move { this.fetch().await });
+        *lock(&self.inner.startup) = Some(task);
+    }
+
+    /// The start-up description if it arrives within `wait`; else whatever is cached.
+    pub async fn at_startup(&self, wait: Duration) -> Described {
+        let task = lock(&self.inner.startup).take();
+        if let Some(mut task) = task {
+            // On timeout the task is detached, and still fills the cache when it ends.
+            if let Ok(Ok(described)) = tokio::time::timeout(wait, &mut task).await {
+                return described;
+            }
+        }
+        self.cached(self.max_age)
+    }
+
+    /// The cached description if younger than `max_age`.
+    pub fn cached(&self, max_age: Duration) -> Described {
+        lock(&self.inner.cached)
+            .as_ref()
+            .filter(|(at, _)| at.elapsed() < max_age)
+            .map(|(_, caps)| caps.clone())
+    }
+
+    /// A description at most the maximum age old, asking the helper if needed; `None`
+    /// when the helper cannot say (then nothing is hidden).
+    pub async fn current(&self) -> Described {
+        match self.cached(self.max_age) {
+            Some(caps) => Some(caps),
+            None => self.fetch().await,
+        }
+    }
+
+    /// The description for `tools/list`, remembered to detect a later change.
+    pub async fn for_listing(&self) -> Described {
+        let caps = self.current().await;
+        *lock(&self.inner.listed) = Some(caps.clone());
+        caps
+    }
+
+    /// Whether the tools listed last would now be listed differently (asking the helper
+    /// if the description is stale). An unreachable helper changes nothing.
+    pub async fn changed_since_listing(&self) -> bool {
+        let Some(listed) = lock(&self.inner.listed).clone() else {
+            return false;
+        };
+        let now = self.current().await;
+        let changed = match (&listed, &now) {
+            (Some(before), Some(now)) => before != now,
+            (None, Some(_)) => true,
+            (_, None) => false,
+        };
+        if changed {
+            *lock(&self.inner.listed) = Some(now);
+        }
+        changed
+    }
+
+    async fn fetch(&self) -> Described {
+        let request = Request::Describe(Describe {});
+        let answer = tokio::time::timeout(DESCRIBE_TIMEOUT, self.helper.call(&request)).await;
+        match answer {
+            Ok(Ok(Response::Ok(Payload::Capabilities(caps)))) => {
+                let caps = Arc::new(caps);
+                *lock(&self.inner.cached) = Some((Instant::now(), caps.clone()));
+                Some(caps)
+            }
+            Ok(Ok(other)) => {
+                tracing::warn!(?other, "the helper answered describe unexpectedly");
+                None
+            }
+            Ok(Err(e)) => {
+                tracing::info!(error = %e, "cannot ask the helper what the policy allows");
+                None
+            }
+            Err(_) => {
+                tracing::info!("the helper did not describe the policy in time");
+                None
+            }
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The lifecycle actions `vm_action` knows.
+const ACTIONS: [&str; 7] = [
+    "start", "stop", "shutdown", "reboot", "reset", "suspend", "resume",
+];
+
+/// Granted lifecycle actions, and those among them that need confirmation.
+fn actions(caps: &Capabilities) -> (Vec<&str>, Vec<&str>) {
+    let mut granted = Vec::new();
+    let mut confirm = Vec::new();
+    for action in ACTIONS {
+        let grants = caps.grants.iter();
+        if grants
+            .clone()
+            .any(|g| g.operations.iter().any(|o| o == action))
+        {
+            granted.push(action);
+        }
+        if grants
+            .clone()
+            .any(|g| g.confirm.iter().any(|o| o == action))
+        {
+            confirm.push(action);
+        }
+    }
+    (granted, confirm)
+}
+
+/// Whether the policy leaves anything for `tool` to do. Unknown tools are listed.
+pub fn allows(tool: &str, caps: &Capabilities) -> bool {
+    let scope = !caps.guests.is_empty();
+    match tool {
+        "list_vms" | "vm_status" => scope,
+        "vm_action" => scope && !actions(caps).0.is_empty(),
+        "node_status" => caps.node_list || caps.node_detail,
+        "proxmox_api" => !caps.api.is_empty(),
+        "execute_command" => !caps.commands.is_empty(),
+        _ => true,
+    }
+}
+
+/// `a, b, c and 4 more`.
+fn some(items: &[impl AsRef<str>]) -> String {
+    let shown: Vec<&str> = items.iter().take(SHOWN).map(AsRef::as_ref).collect();
+    let mut out = shown.join(", ");
+    if items.len() > SHOWN {
+        out.push_str(&format!(" and {} more", items.len() - SHOWN));
+    }
+    out
+}
+
+/// The policy's words for one tool, appended to its description; `None` when the
+/// tool's description needs none.
+pub fn note(tool: &str, caps: &Capabilities) -> Option<String> {
+    match tool {
+        "vm_action" => {
+            let (granted, confirm) = actions(caps);
+            let mut note = format!("Allowed by the current policy: {}.", granted.join(", "));
+            if !confirm.is_empty() {
+                note.push_str(&format!(
+                    " The user is asked to confirm first (the call waits for the answer): {}.",
+                    confirm.join(", ")
+                ));
+            }
+            Some(note)
+        }
+        "proxmox_api" => Some(format!(
+            "Allowed by the current policy: {}.",
+            some(&caps.api)
+        )),
+        "execute_command" => Some(format!(
+            "Allowed by the current policy (\"*\" is one plain argument): {}.",
+            some(&caps.commands)
+        )),
+        _ => None,
+    }
+}
+
+/// The closing lines of every instructions text: how to read a refusal.
+const DENIALS: &str = "Every request passes the admin's policy (/etc/pve-mcp/policy.toml), \
+whatever is asked: a refusal starts with \"Denied:\" and names the deciding rule, and guests \
+outside the scope are reported as not found. Do not retry a refused request in other forms; \
+tell the user which rule refused it and what the admin could change.";
+
+/// Instructions when the policy is not known (the helper did not answer in time).
+pub const GENERIC_INSTRUCTIONS: &str = "pve-mcp operates a Proxmox VE cluster within a policy \
+set by its admin. list_vms pages through the guests (filter by node, status, type, tag or \
+name); vm_status and node_status show one guest or the nodes; vm_action starts, stops, shuts \
+down, reboots, resets, suspends or resumes a guest and waits for its task; proxmox_api calls \
+the Proxmox REST API; execute_command runs allow-listed commands without a shell. The \
+description of each tool in tools/list says what the policy in force allows.\n";
+
+/// The server instructions for the policy described by `caps`: a few lines.
+pub fn instructions(caps: Option<&Capabilities>) -> String {
+    let Some(caps) = caps else {
+        return format!("{GENERIC_INSTRUCTIONS}{DENIALS}");
+    };
+    let mut out = String::from(
+        "pve-mcp operates a Proxmox VE cluster within a policy set by its admin. Here you may:\n",
+    );
+    if caps.guests.is_empty() {
+        out.push_str("- see no guests (the policy puts none in scope)\n");
+    } else {
+        let mut scope = some(&caps.guests);
+        if !caps.guests_except.is_empty() {
+            scope.push_str(&format!(" except {}", some(&caps.guests_except)));
+        }
+        out.push_str(&format!(
+            "- list and inspect the guests in scope ({scope}) with list_vms and vm_status\n"
+        ));
+        let (granted, confirm) = actions(caps);
+        if !granted.is_empty() {
+            out.push_str(&format!("- {} them with vm_action", granted.join(", ")));
+            if !confirm.is_empty() {
+                out.push_str(&format!(
+                    " ({} after the user confirms)",
+                    confirm.join(", ")
+                ));
+            }
+            out.push('\n');
+        }
+    }
+    if caps.node_list || caps.node_detail {
+        out.push_str("- read node status with node_status\n");
+    }
+    if !caps.api.is_empty() {
+        out.push_str(&format!(
+            "- call the Proxmox API with proxmox_api: {}\n",
+            some(&caps.api)
+        ));
+    }
+    if !caps.commands.is_empty() {
+        out.push_str(&format!(
+            "- run commands on the node with execute_command: {}\n",
+            some(&caps.commands)
+        ));
+    }
+    out.push_str("Nothing else is allowed. ");
+    out.push_str(DENIALS);
+    out
+}
+
+#[cfg(test)]
+#[path = "permissions_tests.rs"]
+mod tests;

@@ -1,0 +1,51 @@
+use super::*;
+use pve_mcp_proto::GrantSummary;
+use std::time::Duration;
+
+#[test]
+fn instructions_say_what_the_policy_allows_in_a_few_lines() {
+    let caps = Capabilities {
+        guests: vec!["100-149".into(), "pool:lab".into()],
+        guests_except: vec!["120".into()],
+        grants: vec![GrantSummary {
+            rule: "guests".into(),
+            guests: vec![],
+            operations: vec!["start".into(), "shutdown".into(), "stop".into()],
+            confirm: vec!["stop".into()],
+        }],
+        api: (0..20).map(|i| format!("GET /p{i}")).collect(),
+        node_list: true,
+        node_detail: false,
+        commands: vec!["uptime".into()],
+        limits: String::new(),
+    };
+    let text = instructions(Some(&caps));
+    assert!(text.contains("(100-149, pool:lab except 120)"), "{text}");
+    assert!(
+        text.contains("- start, stop, shutdown them with vm_action (stop after the user confirms)"),
+        "{text}"
+    );
+    assert!(text.contains("GET /p11 and 8 more"), "{text}");
+    assert!(text.contains("execute_command: uptime"), "{text}");
+    assert!(text.contains("\"Denied:\""), "{text}");
+    assert!(text.lines().count() <= 8, "{text}");
+    let none = instructions(Some(&Capabilities::default()));
+    assert!(none.contains("see no guests"), "{none}");
+    let unknown = instructions(None);
+    assert!(unknown.contains("description of each tool"), "{unknown}");
+}
+
+#[tokio::test]
+async fn an_unreachable_helper_hides_nothing_and_caches_nothing() {
+    let helper = HelperClient::new("/nonexistent/helper.sock", Duration::from_secs(1));
+    let p = Permissions::new(helper, DEFAULT_MAX_AGE);
+    p.prefetch();
+    assert!(p.at_startup(Duration::from_secs(1)).await.is_none());
+    assert!(p.current().await.is_none());
+    assert!(p.cached(Duration::MAX).is_none());
+    assert!(p.for_listing().await.is_none());
+    assert!(
+        !p.changed_since_listing().await,
+        "an outage changes nothing"
+    );
+}

@@ -1,0 +1,84 @@
+//! Which tools the real mcp-front lists, as the real helper describes the policy: a tool
+//! the policy leaves nothing to do for is not listed (but still answers with the
+//! helper's refusal if called), and a helper that was down when the session started
+//! hides nothing, for that listing only.
+
+use pve_mcp_tests::{
+    client::{is_error, text},
+    stack::{Stack, StackOptions},
+};
+use serde_json::json;
+
+const READ_ONLY: &str = r#"
+[clients]
+users = [{uid}]
+
+[guests]
+allow = ["100-149"]
+actions = []
+
+[api]
+allow = ["GET /version", "GET /nodes"]
+
+[commands]
+allow = []
+"#;
+
+async fn names(client: &pve_mcp_tests::client::Client) -> Vec<String> {
+    let mut names: Vec<String> = client
+        .tools()
+        .await
+        .expect("tools/list")
+        .into_iter()
+        .map(|t| t.name.into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_read_only_policy_lists_only_what_it_allows() {
+    let stack = Stack::start(StackOptions::new(READ_ONLY)).expect("stack starts");
+    let client = stack.client().await.expect("front starts");
+    assert_eq!(
+        names(&client).await,
+        ["list_vms", "node_status", "proxmox_api", "vm_status"]
+    );
+    let info = client.server_info();
+    let instructions = info["instructions"].as_str().unwrap_or_default();
+    assert!(
+        instructions.contains("(100-149)") && !instructions.contains("vm_action"),
+        "{instructions}"
+    );
+    // Not listed is not a way around the policy, nor a way to hide its reasons.
+    let r = client
+        .call("vm_action", json!({"vmid": 101, "action": "start"}))
+        .await
+        .unwrap();
+    assert!(is_error(&r) && text(&r).starts_with("Denied:"), "{r}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_helper_down_at_start_hides_nothing_and_is_asked_again() {
+    let mut stack = Stack::start(StackOptions::new(READ_ONLY)).expect("stack starts");
+    stack.stop_helper();
+    let client = stack
+        .client()
+        .await
+        .expect("front starts without its helper");
+    let info = client.server_info();
+    let instructions = info["instructions"].as_str().unwrap_or_default();
+    assert!(
+        instructions.contains("description of each tool"),
+        "{instructions}"
+    );
+    assert_eq!(names(&client).await.len(), 6, "nothing hidden on a guess");
+    let r = client.call("list_vms", json!({})).await.unwrap();
+    assert!(is_error(&r) && text(&r).starts_with("Unavailable:"), "{r}");
+    stack.spawn_helper().expect("helper restarts");
+    assert_eq!(
+        names(&client).await.len(),
+        4,
+        "the policy applies once known"
+    );
+}
