@@ -1,4 +1,5 @@
-//! Command-line entry points: `serve` (the daemon) and `check` (validate a policy).
+//! Command-line entry points: `serve` (the daemon), `check` (validate a policy), and
+//! the admin's `setup` and `status` (see [`crate::setup`]).
 
 use crate::{
     config::Config,
@@ -63,11 +64,30 @@ pub enum Command {
         /// The policy file (default: the one named in the configuration).
         file: Option<PathBuf>,
     },
+    /// Set up this Proxmox VE node (as root): Proxmox user, role, ACL and token,
+    /// certificate pin, service. Idempotent; --dry-run shows the steps.
+    Setup(crate::setup::SetupArgs),
+    /// Check the installation: service, socket, token, Proxmox, privileges, policy.
+    Status(crate::setup::StatusArgs),
 }
 
 pub fn main(cli: Cli) -> ExitCode {
     match cli.command.unwrap_or(Command::Serve { allow_root: false }) {
         Command::Check { file } => check(file, &cli.config),
+        Command::Setup(args) => match crate::setup::setup(&cli.config, &args) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("pve-helper setup: {e}");
+                ExitCode::FAILURE
+            }
+        },
+        Command::Status(args) => {
+            if crate::setup::status(&cli.config, &args) {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        }
         Command::Explain {
             request,
             policy,

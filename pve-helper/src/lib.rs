@@ -20,4 +20,5 @@ pub mod pve;
 pub mod secret;
 pub mod server;
 pub mod service;
+pub mod setup;
 pub mod socket;

@@ -12,3 +12,21 @@ pub const TOKEN_CREDENTIAL: &str = "pve-token";
 pub const TOKEN_FILE: &str = "/etc/pve-mcp/token";
 /// The only `PATH` allow-listed commands see.
 pub const COMMAND_ENV_PATH: &str = "/usr/sbin:/usr/bin:/sbin:/bin";
+/// The systemd unit running the helper.
+pub const SERVICE_UNIT: &str = "pve-mcp-helper.service";
+/// The local user sshd confines to mcp-front (the assistant logs in as this user).
+pub const CLIENT_USER: &str = "claude-user";
+/// The group whose members may connect to the socket.
+pub const CLIENT_GROUP: &str = "pve-mcp-clients";
+/// The system user the helper runs as.
+pub const HELPER_USER: &str = "pve-mcp";
+/// pveproxy's custom certificate (uploaded or ACME), used when present.
+pub const PVE_PROXY_CERT: &str = "/etc/pve/local/pveproxy-ssl.pem";
+/// The node certificate signed by the cluster CA, used otherwise.
+pub const PVE_NODE_CERT: &str = "/etc/pve/local/pve-ssl.pem";
+/// The Proxmox user `pve-helper setup` creates for the helper.
+pub const PVE_USER: &str = "mcp@pve";
+/// The Proxmox role holding exactly the privileges the policy needs.
+pub const PVE_ROLE: &str = "PVEMCPHelper";
+/// The name of the privilege-separated API token of [`PVE_USER`].
+pub const PVE_TOKEN_NAME: &str = "mcp";

@@ -79,19 +79,24 @@ impl ApiToken {
         let file = std::fs::File::open(path).map_err(read_err)?;
         let meta = file.metadata().map_err(read_err)?;
         let mode = meta.mode() & 0o7777;
-        if mode & 0o077 != 0 {
-            return Err(TokenError::Mode {
-                path: path.to_owned(),
-                mode,
-            });
-        }
         let uid = nix::unistd::geteuid().as_raw();
-        if meta.uid() != uid {
-            return Err(TokenError::Owner {
-                path: path.to_owned(),
-                owner: meta.uid(),
-                uid,
-            });
+        let credential = std::env::var_os("CREDENTIALS_DIRECTORY")
+            .is_some_and(|dir| path.parent() == Some(Path::new(&dir)));
+        match file_access(mode, meta.uid(), uid, credential) {
+            Access::Private => {}
+            Access::Readable => {
+                return Err(TokenError::Mode {
+                    path: path.to_owned(),
+                    mode,
+                });
+            }
+            Access::Foreign => {
+                return Err(TokenError::Owner {
+                    path: path.to_owned(),
+                    owner: meta.uid(),
+                    uid,
+                });
+            }
         }
         let mut text = String::new();
         file.take(4096)
@@ -101,6 +106,28 @@ impl ApiToken {
         Self::parse(line).ok_or_else(|| TokenError::Format {
             path: path.to_owned(),
         })
+    }
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum Access {
+    Private,
+    Readable,
+    Foreign,
+}
+
+/// Whether a token file of this mode and owner is private to us. A systemd credential
+/// (`LoadCredential=`) lives in a directory only the service may enter; systemd 257
+/// hands it over as root's, mode 0440, readable through an ACL: only "others" bits
+/// and owners other than root or us are refused there.
+fn file_access(mode: u32, owner: u32, uid: u32, credential: bool) -> Access {
+    let exposed = if credential { 0o007 } else { 0o077 };
+    if mode & exposed != 0 {
+        Access::Readable
+    } else if owner != uid && !(credential && owner == 0) {
+        Access::Foreign
+    } else {
+        Access::Private
     }
 }
 
@@ -124,6 +151,17 @@ mod tests {
         ] {
             assert!(ApiToken::parse(bad).is_none(), "{bad}");
         }
+    }
+
+    #[test]
+    fn systemd_credentials_may_be_roots_and_group_readable() {
+        assert_eq!(file_access(0o600, 7, 7, false), Access::Private);
+        assert_eq!(file_access(0o640, 7, 7, false), Access::Readable);
+        assert_eq!(file_access(0o600, 0, 7, false), Access::Foreign);
+        assert_eq!(file_access(0o440, 0, 7, true), Access::Private);
+        assert_eq!(file_access(0o400, 7, 7, true), Access::Private);
+        assert_eq!(file_access(0o444, 0, 7, true), Access::Readable);
+        assert_eq!(file_access(0o400, 8, 7, true), Access::Foreign);
     }
 
     #[test]

@@ -1,0 +1,263 @@
+//! Which Proxmox VE privileges a policy needs: one pure function from the policy's
+//! grants to PVE privilege names, so that `setup` can create a role holding exactly
+//! those and `status` can compare them with what the token really has.
+//!
+//! The mapping is deliberately conservative: it names the least privilege that makes a
+//! grant work, and a raw API rule it cannot map gets a note instead of a guess, so the
+//! admin grants such privileges by hand, knowingly.
+
+use crate::policy::{ApiRule, Operation, Policy};
+use pve_mcp_proto::{ApiMethod, ApiPath};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// What a policy needs from Proxmox.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Requirements {
+    /// Each needed privilege, with the grants that need it.
+    pub privileges: BTreeMap<&'static str, BTreeSet<String>>,
+    /// Raw API rules no privilege is mapped for: the admin decides.
+    pub unmapped: Vec<String>,
+}
+
+impl Requirements {
+    /// The privilege names, sorted.
+    pub fn names(&self) -> Vec<&'static str> {
+        self.privileges.keys().copied().collect()
+    }
+
+    fn need(&mut self, privilege: &'static str, reason: &str) {
+        self.privileges
+            .entry(privilege)
+            .or_default()
+            .insert(reason.to_owned());
+    }
+}
+
+/// Representative API calls and the privileges Proxmox checks for them (from the
+/// `permissions` of each endpoint in pve-manager, qemu-server and pve-container).
+/// A raw API rule needs the union of the privileges of every sample it matches.
+const API_SAMPLES: &[(ApiMethod, &str, &[&str])] = &[
+    (ApiMethod::Get, "/", &[]),
+    (ApiMethod::Get, "/version", &[]),
+    (ApiMethod::Get, "/access/permissions", &[]),
+    (ApiMethod::Get, "/cluster/resources", &["VM.Audit"]),
+    (ApiMethod::Get, "/cluster/status", &["Sys.Audit"]),
+    (ApiMethod::Get, "/cluster/tasks", &["Sys.Audit"]),
+    (ApiMethod::Get, "/cluster/log", &["Sys.Syslog"]),
+    (ApiMethod::Get, "/cluster/ha/status/current", &["Sys.Audit"]),
+    (ApiMethod::Get, "/nodes", &["Sys.Audit"]),
+    (ApiMethod::Get, "/nodes/n/status", &["Sys.Audit"]),
+    (ApiMethod::Get, "/nodes/n/version", &["Sys.Audit"]),
+    (ApiMethod::Get, "/nodes/n/tasks", &["Sys.Audit"]),
+    (ApiMethod::Get, "/nodes/n/syslog", &["Sys.Syslog"]),
+    (ApiMethod::Get, "/nodes/n/network", &["Sys.Audit"]),
+    (ApiMethod::Get, "/nodes/n/qemu", &["VM.Audit"]),
+    (
+        ApiMethod::Get,
+        "/nodes/n/qemu/100/status/current",
+        &["VM.Audit"],
+    ),
+    (ApiMethod::Get, "/nodes/n/qemu/100/config", &["VM.Audit"]),
+    (ApiMethod::Get, "/nodes/n/qemu/100/snapshot", &["VM.Audit"]),
+    (ApiMethod::Get, "/nodes/n/lxc", &["VM.Audit"]),
+    (
+        ApiMethod::Get,
+        "/nodes/n/lxc/100/status/current",
+        &["VM.Audit"],
+    ),
+    (ApiMethod::Get, "/nodes/n/lxc/100/config", &["VM.Audit"]),
+    (ApiMethod::Get, "/nodes/n/lxc/100/snapshot", &["VM.Audit"]),
+    (
+        ApiMethod::Post,
+        "/nodes/n/qemu/100/status/start",
+        &["VM.PowerMgmt"],
+    ),
+    (
+        ApiMethod::Post,
+        "/nodes/n/qemu/100/status/shutdown",
+        &["VM.PowerMgmt"],
+    ),
+    (
+        ApiMethod::Post,
+        "/nodes/n/lxc/100/status/start",
+        &["VM.PowerMgmt"],
+    ),
+    (
+        ApiMethod::Post,
+        "/nodes/n/lxc/100/status/shutdown",
+        &["VM.PowerMgmt"],
+    ),
+    (
+        ApiMethod::Post,
+        "/nodes/n/qemu/100/snapshot",
+        &["VM.Snapshot"],
+    ),
+    (
+        ApiMethod::Delete,
+        "/nodes/n/qemu/100/snapshot/s",
+        &["VM.Snapshot"],
+    ),
+    (
+        ApiMethod::Post,
+        "/nodes/n/lxc/100/snapshot",
+        &["VM.Snapshot"],
+    ),
+    (
+        ApiMethod::Delete,
+        "/nodes/n/lxc/100/snapshot/s",
+        &["VM.Snapshot"],
+    ),
+    (
+        ApiMethod::Post,
+        "/nodes/n/qemu/100/snapshot/s/rollback",
+        &["VM.Snapshot.Rollback"],
+    ),
+    (
+        ApiMethod::Post,
+        "/nodes/n/lxc/100/snapshot/s/rollback",
+        &["VM.Snapshot.Rollback"],
+    ),
+    (ApiMethod::Get, "/storage", &["Datastore.Audit"]),
+    (ApiMethod::Get, "/nodes/n/storage", &["Datastore.Audit"]),
+    (
+        ApiMethod::Get,
+        "/nodes/n/storage/s/status",
+        &["Datastore.Audit"],
+    ),
+    (
+        ApiMethod::Get,
+        "/nodes/n/storage/s/content",
+        &["Datastore.Audit"],
+    ),
+    (ApiMethod::Get, "/pools", &["Pool.Audit"]),
+];
+
+/// The privileges `policy` needs, each with the grants that need it.
+pub fn required_privileges(policy: &Policy) -> Requirements {
+    let mut req = Requirements::default();
+    if !policy.guests.allow.is_empty() {
+        // Listing and status go through /cluster/resources and the guest status calls.
+        req.need("VM.Audit", "[guests] allow: see guests and their status");
+    }
+    for op in policy.granted_operations() {
+        let (privilege, what) = operation_privilege(op);
+        req.need(privilege, &format!("{what} ({op})"));
+    }
+    for rule in &policy.api {
+        api_rule(&mut req, rule);
+    }
+    // [commands] run on this node as the helper's user: no Proxmox privilege.
+    req
+}
+
+/// The privilege Proxmox checks for one guest operation, and what it is for.
+fn operation_privilege(op: Operation) -> (&'static str, &'static str) {
+    match op {
+        Operation::Power(_) => ("VM.PowerMgmt", "power actions"),
+        Operation::SnapshotList => ("VM.Audit", "listing snapshots"),
+        Operation::SnapshotCreate | Operation::SnapshotDelete => ("VM.Snapshot", "snapshots"),
+        Operation::SnapshotRollback => ("VM.Snapshot.Rollback", "snapshot rollback"),
+    }
+}
+
+fn api_rule(req: &mut Requirements, rule: &ApiRule) {
+    let reason = format!("[api] \"{rule}\"");
+    let mut matched = false;
+    for (method, sample, privileges) in API_SAMPLES {
+        let hit = *method == rule.method
+            && ApiPath::parse(sample).is_ok_and(|p| rule.pattern.matches(&p));
+        if hit {
+            matched = true;
+            for p in *privileges {
+                req.need(p, &reason);
+            }
+        }
+    }
+    if !matched {
+        req.unmapped.push(format!(
+            "\"{rule}\": no privilege is mapped for this call; grant what it needs to role by hand"
+        ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn req(text: &str) -> Requirements {
+        let (p, _) = Policy::parse(text, Path::new("p.toml")).unwrap();
+        required_privileges(&p)
+    }
+
+    #[test]
+    fn shipped_policy_needs_audit_only() {
+        let text = include_str!("../../../policy/policy.toml");
+        assert_eq!(req(text).names(), ["Sys.Audit", "VM.Audit"]);
+        assert!(req(text).unmapped.is_empty());
+    }
+
+    #[test]
+    fn actions_and_api_rules_map() {
+        let r = req(concat!(
+            "[clients]\nusers = [\"u\"]\n[guests]\nallow = [\"100-199\"]\nactions = [\"start\"]\n",
+            "[api]\nallow = [\"GET /version\", \"GET /nodes/*/storage/**\", ",
+            "\"POST /nodes/*/qemu/*/snapshot\", \"PUT /nodes/*/qemu/*/config\"]\n"
+        ));
+        assert_eq!(
+            r.names(),
+            ["Datastore.Audit", "VM.Audit", "VM.PowerMgmt", "VM.Snapshot"]
+        );
+        assert_eq!(r.unmapped.len(), 1, "{:?}", r.unmapped);
+        assert!(r.unmapped[0].contains("PUT /nodes/*/qemu/*/config"));
+        let why = &r.privileges["VM.Snapshot"];
+        assert!(
+            why.contains("[api] \"POST /nodes/*/qemu/*/snapshot\""),
+            "{why:?}"
+        );
+    }
+
+    #[test]
+    fn rules_map_snapshot_operations() {
+        let r = req(concat!(
+            "[clients]\nusers = [\"u\"]\n[guests]\nallow = [\"pool:lab\"]\n",
+            "[[rule]]\nname = \"snap\"\nguests = [\"pool:lab&type:lxc\"]\n",
+            "actions = [\"snapshot.list\", \"snapshot.create\", \"snapshot.rollback\"]\n",
+            "confirm = [\"snapshot.rollback\"]\n"
+        ));
+        assert_eq!(
+            r.names(),
+            ["VM.Audit", "VM.Snapshot", "VM.Snapshot.Rollback"]
+        );
+        assert!(
+            r.privileges["VM.Snapshot.Rollback"].contains("snapshot rollback (snapshot.rollback)")
+        );
+    }
+
+    #[test]
+    fn empty_policy_needs_nothing() {
+        assert_eq!(req("[clients]\nusers = [\"u\"]\n"), Requirements::default());
+    }
+
+    #[test]
+    fn a_wide_read_rule_needs_every_audit_privilege() {
+        let r = req("[clients]\nusers = [\"u\"]\n[api]\nallow = [\"GET /**\"]\n");
+        assert_eq!(
+            r.names(),
+            [
+                "Datastore.Audit",
+                "Pool.Audit",
+                "Sys.Audit",
+                "Sys.Syslog",
+                "VM.Audit"
+            ]
+        );
+    }
+
+    #[test]
+    fn every_sample_is_a_valid_path() {
+        for (_, sample, _) in API_SAMPLES {
+            assert!(ApiPath::parse(sample).is_ok(), "{sample}");
+        }
+    }
+}
