@@ -409,14 +409,24 @@ impl ApiPath {
         if !path.starts_with('/') {
             return invalid("API path must start with '/'");
         }
-        if let Some(rest) = path.strip_prefix("/api2/json") {
-            path = if rest.is_empty() { "/" } else { rest };
+        // The prefix must end at a '/': after `/api2/json` a backslash would escape the
+        // segment checks below, and a URL parser turns it into '/' (an unchecked path).
+        match path.strip_prefix("/api2/json") {
+            Some("") => path = "/",
+            Some(rest) if rest.starts_with('/') => path = rest,
+            _ => {}
         }
         if path.len() > 1 {
             path = path.strip_suffix('/').unwrap_or(path);
         }
         if path == "/" {
             return Ok(Self("/".to_owned()));
+        }
+        if path == "/api2" || path.starts_with("/api2/") {
+            // Keeps normalization idempotent: a result never starts with the prefix.
+            return invalid(
+                "API path must be given below /api2/json (e.g. /version), with that prefix at most once",
+            );
         }
         for seg in path[1..].split('/') {
             if seg.is_empty() {
@@ -812,6 +822,13 @@ mod tests {
             "/nodes/pve1#frag",
             "/nodes/pve 1",
             "/nodes/\u{2215}etc",
+            // Regressions: the prefix must end at a '/', or the character after it
+            // escapes validation (a backslash becomes '/' in the URL sent to Proxmox).
+            "/api2/json\\access/users",
+            "/api2/json\\nodes/pve1/termproxy",
+            "/api2/json;x",
+            "/api2/json/api2/json/version",
+            "/api2",
         ] {
             assert!(ApiPath::parse(bad).is_err(), "{bad:?} should be rejected");
         }
