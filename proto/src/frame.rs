@@ -23,8 +23,8 @@ pub enum FrameError {
     /// The body is not a valid message of the expected type.
     #[error("malformed frame: {0}")]
     Malformed(String),
-    /// The body of a frame did not arrive in time after its length prefix.
-    #[error("frame body not received within {0} s")]
+    /// A frame did not arrive whole in time after its first byte.
+    #[error("frame not received whole within {0} s of its first byte")]
     SlowBody(u64),
     /// The connection failed or closed in the middle of a frame.
     #[error("i/o error: {0}")]
@@ -40,9 +40,10 @@ where
     read_frame_timed(reader, max, None).await
 }
 
-/// Like [`read_frame`], but once the length prefix has arrived the body must follow
-/// within `body_timeout`: a sender that trickles bytes cannot hold the reader forever.
-/// Waiting for the prefix itself is not bounded (an idle peer is fine).
+/// Like [`read_frame`], but once the first byte of a frame has arrived the rest of it
+/// (prefix and body) must follow within `body_timeout`: a sender that trickles bytes
+/// cannot hold the reader forever. Waiting for a frame to begin is not bounded (an
+/// idle peer is fine).
 pub async fn read_frame_timed<T, R>(
     reader: &mut R,
     max: u32,
@@ -53,32 +54,32 @@ where
     R: AsyncRead + Unpin,
 {
     let mut prefix = [0u8; 4];
-    match reader.read_exact(&mut prefix).await {
+    match reader.read_exact(&mut prefix[..1]).await {
         Ok(_) => {}
         Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
             return Err(FrameError::Closed);
         }
         Err(e) => return Err(FrameError::Io(e)),
     }
-    let len = u32::from_be_bytes(prefix);
-    if len == 0 {
-        return Err(FrameError::Empty);
-    }
-    if len > max {
-        return Err(FrameError::TooLarge { len, max });
-    }
-    let mut body = vec![0u8; len as usize];
-    match body_timeout {
-        None => {
-            reader.read_exact(&mut body).await?;
+    let rest = async {
+        reader.read_exact(&mut prefix[1..]).await?;
+        let len = u32::from_be_bytes(prefix);
+        if len == 0 {
+            return Err(FrameError::Empty);
         }
-        Some(t) => match tokio::time::timeout(t, reader.read_exact(&mut body)).await {
-            Ok(r) => {
-                r?;
-            }
-            Err(_) => return Err(FrameError::SlowBody(t.as_secs())),
-        },
-    }
+        if len > max {
+            return Err(FrameError::TooLarge { len, max });
+        }
+        let mut body = vec![0u8; len as usize];
+        reader.read_exact(&mut body).await?;
+        Ok(body)
+    };
+    let body = match body_timeout {
+        None => rest.await?,
+        Some(t) => tokio::time::timeout(t, rest)
+            .await
+            .map_err(|_| FrameError::SlowBody(t.as_secs()))??,
+    };
     serde_json::from_slice(&body).map_err(|e| FrameError::Malformed(e.to_string()))
 }
 
@@ -158,6 +159,32 @@ mod tests {
             .await
             .unwrap_err();
         assert!(matches!(err, FrameError::Malformed(_)));
+    }
+
+    #[tokio::test]
+    async fn a_trickled_prefix_or_body_times_out() {
+        let t = Some(std::time::Duration::from_millis(50));
+        // Two bytes of a prefix, then silence: no longer an idle peer.
+        let (mut a, mut b) = tokio::io::duplex(64);
+        b.write_all(&[0, 0]).await.unwrap();
+        let err = read_frame_timed::<Value, _>(&mut a, 1024, t)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, FrameError::SlowBody(_)), "{err}");
+        // A whole prefix, half a body.
+        let (mut a, mut b) = tokio::io::duplex(64);
+        b.write_all(&[0, 0, 0, 8, b'{']).await.unwrap();
+        let err = read_frame_timed::<Value, _>(&mut a, 1024, t)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, FrameError::SlowBody(_)), "{err}");
+        // Silence before a frame begins is fine; the peer closing then is a clean end.
+        let (mut a, b) = tokio::io::duplex(64);
+        drop(b);
+        let err = read_frame_timed::<Value, _>(&mut a, 1024, t)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, FrameError::Closed), "{err}");
     }
 
     #[tokio::test]

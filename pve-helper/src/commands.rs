@@ -50,6 +50,12 @@ pub async fn run(
             source,
         })?;
     let pid = child.id();
+    // Declared after `child`, so dropped first: while the leader is not yet reaped its
+    // pid cannot name another process group.
+    let mut group = GroupKill(
+        pid.and_then(|p| i32::try_from(p).ok())
+            .map(nix::unistd::Pid::from_raw),
+    );
     let (Some(out), Some(err)) = (child.stdout.take(), child.stderr.take()) else {
         return Err(RunError::Spawn {
             program,
@@ -64,6 +70,7 @@ pub async fn run(
     match tokio::time::timeout(timeout, work).await {
         Ok((stdout, stderr, status)) => {
             use std::os::unix::process::ExitStatusExt;
+            group.disarm();
             let status = status.map_err(|source| RunError::Wait { program, source })?;
             Ok(CommandOutput {
                 exit_code: status.code(),
@@ -75,18 +82,36 @@ pub async fn run(
             })
         }
         Err(_) => {
-            if let Some(pid) = pid.and_then(|p| i32::try_from(p).ok()) {
-                let _ = nix::sys::signal::killpg(
-                    nix::unistd::Pid::from_raw(pid),
-                    nix::sys::signal::Signal::SIGKILL,
-                );
-            }
+            group.kill();
             let _ = child.kill().await;
             Err(RunError::Timeout {
                 argv: argv.to_string(),
                 secs: timeout.as_secs(),
             })
         }
+    }
+}
+
+/// The command's process group, killed when this is dropped: a request abandoned
+/// mid-run (its front went away) leaves no process behind, not even one the command
+/// started. Disarmed once the command has been waited for.
+struct GroupKill(Option<nix::unistd::Pid>);
+
+impl GroupKill {
+    fn kill(&mut self) {
+        if let Some(group) = self.0.take() {
+            let _ = nix::sys::signal::killpg(group, nix::sys::signal::Signal::SIGKILL);
+        }
+    }
+
+    fn disarm(&mut self) {
+        self.0 = None;
+    }
+}
+
+impl Drop for GroupKill {
+    fn drop(&mut self) {
+        self.kill();
     }
 }
 
@@ -158,6 +183,41 @@ mod tests {
         let echo = rule("/bin/echo", &["$(id)"], FIVE, 4096);
         let out = run(&echo, &argv(&["echo", "$(id)"]), &[]).await.unwrap();
         assert_eq!(out.stdout, "$(id)\n");
+    }
+
+    #[tokio::test]
+    async fn an_abandoned_command_leaves_no_process_behind() {
+        // `timeout` forks `sleep`; killing only `timeout` would orphan it.
+        let nap = "31.4159";
+        let r = rule("/usr/bin/timeout", &["60", "sleep", nap], FIVE, 100);
+        let a = argv(&["timeout", "60", "sleep", nap]);
+        let sleeping = || {
+            std::fs::read_dir("/proc").unwrap().flatten().any(|e| {
+                std::fs::read(e.path().join("cmdline"))
+                    .is_ok_and(|c| c == format!("sleep\0{nap}\0").as_bytes())
+            })
+        };
+        let mut running = Box::pin(run(&r, &a, &[]));
+        let mut started = false;
+        for _ in 0..200 {
+            tokio::select! {
+                r = &mut running => panic!("the command finished early: {r:?}"),
+                () = tokio::time::sleep(Duration::from_millis(10)) => {}
+            }
+            if sleeping() {
+                started = true;
+                break;
+            }
+        }
+        assert!(started, "sleep {nap} never started");
+        drop(running);
+        for _ in 0..200 {
+            if !sleeping() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("sleep {nap} outlived its abandoned request");
     }
 
     #[tokio::test]

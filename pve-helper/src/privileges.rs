@@ -1,5 +1,6 @@
 //! Start-up hardening: refuse root (unless told), drop every capability, forbid
-//! privilege gain and core dumps (the token lives in this process's memory).
+//! privilege gain and core dumps (the token lives in this process's memory), and close
+//! descriptors inherited from whoever started the helper (commands would inherit them).
 
 use caps::{CapSet, CapsHashSet};
 
@@ -23,6 +24,7 @@ pub fn harden(allow_root: bool) -> Result<Option<String>, PrivilegeError> {
     if nix::unistd::geteuid().is_root() && !allow_root {
         return Err(PrivilegeError::Root);
     }
+    close_inherited_fds();
     nix::sys::prctl::set_dumpable(false).map_err(|e| PrivilegeError::Prctl(e.to_string()))?;
     nix::sys::resource::setrlimit(nix::sys::resource::Resource::RLIMIT_CORE, 0, 0)
         .map_err(|e| PrivilegeError::Prctl(e.to_string()))?;
@@ -66,4 +68,29 @@ pub fn harden(allow_root: bool) -> Result<Option<String>, PrivilegeError> {
         }
     }
     Ok(note)
+}
+
+/// Closes every descriptor above stderr that the helper did not open itself, except
+/// those systemd passes for socket activation (`LISTEN_FDS` from fd 3, when
+/// `LISTEN_PID` is ours). Run at start-up, before any thread or file is opened: a
+/// shell or service manager's stray descriptors must not reach allow-listed commands.
+fn close_inherited_fds() {
+    let activated = std::env::var("LISTEN_PID")
+        .ok()
+        .filter(|p| p.parse() == Ok(std::process::id()))
+        .and_then(|_| std::env::var("LISTEN_FDS").ok()?.parse::<i32>().ok())
+        .unwrap_or(0);
+    let Ok(dir) = std::fs::read_dir("/proc/self/fd") else {
+        return;
+    };
+    // Collected first: the directory's own descriptor is closed once `dir` is done.
+    let fds: Vec<i32> = dir
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse().ok())
+        .filter(|fd| *fd > 2 && !(3..3 + activated).contains(fd))
+        .collect();
+    for fd in fds {
+        // EBADF for the directory's descriptor, already closed.
+        let _ = nix::unistd::close(fd);
+    }
 }

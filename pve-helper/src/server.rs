@@ -64,6 +64,9 @@ pub async fn serve(listener: UnixListener, service: Arc<Service>, limits: Limits
                 });
             }
             Err(_) => {
+                if let Some(peer) = peer_of(&stream) {
+                    audit::connection_event(&peer, "refused", "too many connections");
+                }
                 tokio::spawn(refuse(
                     stream,
                     ErrorKind::Unavailable,
@@ -158,6 +161,8 @@ async fn connection(
             ),
         ),
         Ok(Ok(FrontFrame::Call { .. })) => fatal(ErrorKind::Invalid, "expected hello first".into()),
+        // Connected and left without a word (a liveness probe): nothing to refuse.
+        Ok(Err(FrameError::Closed)) => return,
         Ok(Err(e)) => fatal(ErrorKind::Invalid, format!("bad handshake: {e}")),
         Err(_) => fatal(ErrorKind::Invalid, "no handshake in time".into()),
     };
@@ -229,8 +234,10 @@ async fn connection(
                     "the helper is at its limit of concurrent requests; retry in 1 s",
                 )),
             };
-            drop(slot);
+            // The slot is held until the reply is queued: a peer that does not read its
+            // replies stops being read from, instead of piling up finished calls.
             let _ = tx.send(HelperFrame::Reply { id, response }).await;
+            drop(slot);
         });
         while calls.try_join_next().is_some() {}
     }
