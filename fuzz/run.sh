@@ -10,10 +10,11 @@
 # targets look for panics and broken properties, not memory errors; ASan would
 # double the build and halve the executions for nothing it could find in our code.
 #
-# Each target starts from fuzz/seeds/TARGET and its corpus kept in the cache
-# directory (so coverage grows from run to run on a kept machine). A failure leaves
-# the input in $cache/artifacts/TARGET and fails the run; it then belongs in
-# fuzz/regressions/TARGET (replayed by `cargo test` in fuzz/) and in a unit test.
+# Each target starts from fuzz/seeds/TARGET, fuzz/regressions/TARGET and its corpus
+# kept in the cache directory (so coverage grows from run to run on a kept machine).
+# A failure leaves the input in $cache/artifacts/TARGET and fails the run; it then
+# belongs in fuzz/regressions/TARGET (also replayed by `cargo test` in fuzz/) and in
+# a unit test.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -27,9 +28,6 @@ if [[ "$(cargo-fuzz --version 2>/dev/null)" != "cargo-fuzz $CARGO_FUZZ" ]]; then
   cargo install --locked --quiet --root "$tools" "cargo-fuzz@$CARGO_FUZZ"
 fi
 
-# The seeds and every input that once failed still pass (fast, on stable).
-CARGO_TARGET_DIR=$cache/fuzz-replay-target cargo test --quiet --locked
-
 targets=(frame request api_path argv policy)
 target_dir=$cache/fuzz-target
 RUSTC_BOOTSTRAP=1 cargo fuzz build --sanitizer none --target-dir "$target_dir"
@@ -38,9 +36,13 @@ for t in "${targets[@]}"; do
   corpus=$cache/fuzz-corpus/$t
   artifacts=$cache/artifacts/$t/
   mkdir -p "$corpus" "$artifacts"
+  # libFuzzer runs every input of every directory given before it mutates any, so
+  # the seeds and each input that once failed are replayed first.
+  regressions=()
+  [[ -d regressions/$t ]] && regressions=("regressions/$t")
   log=$(mktemp)
   if RUSTC_BOOTSTRAP=1 cargo fuzz run --sanitizer none --target-dir "$target_dir" "$t" \
-      "$corpus" "seeds/$t" -- \
+      "$corpus" "seeds/$t" "${regressions[@]}" -- \
       -max_total_time="$seconds" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
       -dict="dict/$t.dict" -artifact_prefix="$artifacts" -print_final_stats=1 \
       >"$log" 2>&1; then
