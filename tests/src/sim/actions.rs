@@ -7,7 +7,7 @@ use std::time::Instant;
 use super::cluster::Cluster;
 use super::dataset::{GuestKind, PowerState};
 use super::errors::ApiError;
-use super::tasks::{Task, TaskState, Upid};
+use super::tasks::{Job, Task, TaskState, Upid};
 
 /// A lifecycle action from `.../status/{action}`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -115,6 +115,16 @@ fn task_type(kind: GuestKind, action: Action, ha: bool, todisk: bool) -> &'stati
     }
 }
 
+/// A worker task about to be forked on a guest.
+pub(super) struct Worker<'a> {
+    pub node: String,
+    pub kind: GuestKind,
+    pub vmid: u32,
+    pub task_type: &'static str,
+    pub user: &'a str,
+    pub log: Vec<String>,
+}
+
 fn err(msg: String) -> ApiError {
     ApiError::Internal(msg)
 }
@@ -185,16 +195,6 @@ impl Cluster {
     }
 
     fn fork_worker(&mut self, effect: Effect, user: &str, now: Instant) -> String {
-        let pstart = self.node(&effect.node).map_or(1, |n| n.pstart);
-        let upid = Upid {
-            node: effect.node.clone(),
-            pid: self.tasks.next_pid(),
-            pstart,
-            starttime: Cluster::epoch_now(),
-            kind: task_type(effect.kind, effect.action, effect.ha, effect.todisk).to_owned(),
-            id: effect.vmid.to_string(),
-            user: user.to_owned(),
-        };
         let mut log = Vec::new();
         if effect.ha {
             let what = match effect.kind {
@@ -208,15 +208,39 @@ impl Cluster {
             };
             log.push(format!("Requesting HA {verb} for {what} {}", effect.vmid));
         }
+        let kind = task_type(effect.kind, effect.action, effect.ha, effect.todisk);
+        let worker = Worker {
+            node: effect.node.clone(),
+            kind: effect.kind,
+            vmid: effect.vmid,
+            task_type: kind,
+            user,
+            log,
+        };
+        self.spawn_worker(worker, Job::Power(effect), now)
+    }
+
+    /// Queues a worker task on a guest (after the guest's earlier tasks); returns its UPID.
+    pub(super) fn spawn_worker(&mut self, w: Worker<'_>, job: Job, now: Instant) -> String {
+        let pstart = self.node(&w.node).map_or(1, |n| n.pstart);
+        let upid = Upid {
+            node: w.node.clone(),
+            pid: self.tasks.next_pid(),
+            pstart,
+            starttime: Cluster::epoch_now(),
+            kind: w.task_type.to_owned(),
+            id: w.vmid.to_string(),
+            user: w.user.to_owned(),
+        };
         let queue_after = self
-            .guest_on(&effect.node, effect.kind, effect.vmid)
+            .guest_on(&w.node, w.kind, w.vmid)
             .and_then(|g| g.busy_until)
             .filter(|at| *at > now)
             .unwrap_or(now);
         let deadline = queue_after + self.task_duration;
-        if let Some(g) = self.guest_mut(effect.vmid)
-            && g.seed.node == effect.node
-            && g.seed.kind == effect.kind
+        if let Some(g) = self.guest_mut(w.vmid)
+            && g.seed.node == w.node
+            && g.seed.kind == w.kind
         {
             g.busy_until = Some(deadline);
         }
@@ -226,8 +250,8 @@ impl Cluster {
             upid_text: upid_text.clone(),
             deadline,
             state: TaskState::Running,
-            log,
-            effect,
+            log: w.log,
+            job,
         });
         upid_text
     }

@@ -18,6 +18,7 @@ use super::params::{Params, Ty, check_vmid, validate};
 use super::render_cluster::{self as rc, ResourceType};
 use super::render_guests as rg;
 use super::reply::Reply;
+use super::snapshots::{self, SnapshotOp, SnapshotWork};
 use super::stats::Stats;
 use super::tasks::{TaskState, Upid, page_log};
 
@@ -36,6 +37,16 @@ enum Route<'a> {
     GuestAction(&'a str, GuestKind, &'a str, Action),
     TaskStatus(&'a str, &'a str),
     TaskLog(&'a str, &'a str),
+    SnapshotList(&'a str, GuestKind, &'a str),
+    /// A snapshot write: create (no name in the path), rollback or delete.
+    SnapshotWrite(&'a str, GuestKind, &'a str, SnapshotVerb, &'a str),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SnapshotVerb {
+    Create,
+    Rollback,
+    Delete,
 }
 
 fn kind_of(s: &str) -> Option<GuestKind> {
@@ -63,6 +74,18 @@ fn route<'a>(method: &str, s: &[&'a str]) -> Option<Route<'a>> {
             let kind = kind_of(k)?;
             Route::GuestAction(node, kind, vmid, Action::parse(kind, action)?)
         }
+        ("GET", ["nodes", node, k, vmid, "snapshot"]) => {
+            Route::SnapshotList(node, kind_of(k)?, vmid)
+        }
+        ("POST", ["nodes", node, k, vmid, "snapshot"]) => {
+            Route::SnapshotWrite(node, kind_of(k)?, vmid, SnapshotVerb::Create, "")
+        }
+        ("POST", ["nodes", node, k, vmid, "snapshot", name, "rollback"]) => {
+            Route::SnapshotWrite(node, kind_of(k)?, vmid, SnapshotVerb::Rollback, name)
+        }
+        ("DELETE", ["nodes", node, k, vmid, "snapshot", name]) => {
+            Route::SnapshotWrite(node, kind_of(k)?, vmid, SnapshotVerb::Delete, name)
+        }
         ("GET", ["nodes", node, "tasks", upid, "status"]) => Route::TaskStatus(node, upid),
         ("GET", ["nodes", node, "tasks", upid, "log"]) => Route::TaskLog(node, upid),
         _ => return None,
@@ -78,7 +101,9 @@ fn node_of<'a>(r: &Route<'a>) -> Option<&'a str> {
         | Route::GuestConfig(n, _, _)
         | Route::GuestAction(n, _, _, _)
         | Route::TaskStatus(n, _)
-        | Route::TaskLog(n, _) => Some(n),
+        | Route::TaskLog(n, _)
+        | Route::SnapshotList(n, _, _)
+        | Route::SnapshotWrite(n, _, _, _, _) => Some(n),
         _ => None,
     }
 }
@@ -115,6 +140,18 @@ fn verify(r: &Route<'_>, params: &Params) -> Result<Option<u32>, ApiError> {
             .iter()
             .map(|n| (*n, action_param_type(n)))
             .collect(),
+        Route::SnapshotWrite(_, kind, _, verb, _) => match (verb, kind) {
+            (SnapshotVerb::Create, GuestKind::Qemu) => vec![
+                ("snapname", Ty::Str),
+                ("description", Ty::Str),
+                ("vmstate", Ty::Bool),
+            ],
+            (SnapshotVerb::Create, GuestKind::Lxc) => {
+                vec![("snapname", Ty::Str), ("description", Ty::Str)]
+            }
+            (SnapshotVerb::Rollback, _) => vec![("start", Ty::Bool)],
+            (SnapshotVerb::Delete, _) => vec![("force", Ty::Bool)],
+        },
         Route::TaskLog(..) => vec![
             ("start", Ty::Int { min: 0 }),
             ("limit", Ty::Int { min: 0 }),
@@ -124,7 +161,9 @@ fn verify(r: &Route<'_>, params: &Params) -> Result<Option<u32>, ApiError> {
     };
     if let Route::GuestStatus(_, _, raw)
     | Route::GuestConfig(_, _, raw)
-    | Route::GuestAction(_, _, raw, _) = r
+    | Route::GuestAction(_, _, raw, _)
+    | Route::SnapshotList(_, _, raw)
+    | Route::SnapshotWrite(_, _, raw, _, _) = r
     {
         match check_vmid(raw) {
             Ok(v) => vmid = Some(v),
@@ -134,6 +173,21 @@ fn verify(r: &Route<'_>, params: &Params) -> Result<Option<u32>, ApiError> {
         }
     }
     validate(params, &schema, &mut errors);
+    if let Route::SnapshotWrite(_, _, _, verb, name) = r {
+        let name = match verb {
+            SnapshotVerb::Create => params.get("snapname"),
+            SnapshotVerb::Rollback | SnapshotVerb::Delete => Some(*name),
+        };
+        match name.map(snapshots::check_name) {
+            None => {
+                errors.insert("snapname".into(), schema::MISSING.to_owned());
+            }
+            Some(Err(e)) => {
+                errors.insert("snapname".into(), e);
+            }
+            Some(Ok(())) => {}
+        }
+    }
     if !errors.is_empty() {
         return Err(ApiError::Param(errors));
     }
@@ -177,14 +231,22 @@ pub fn handle(
     let segments: Vec<&str> = rel.split('/').filter(|s| !s.is_empty()).collect();
     let r = route(method, &segments).ok_or_else(|| ApiError::no_handler(method, rel))?;
     let now = Instant::now();
-    if let Route::GuestAction(_, _, raw, _) = &r {
+    let needs = match &r {
+        Route::GuestAction(_, _, raw, _) => Some((raw, "VM.PowerMgmt")),
+        Route::SnapshotWrite(_, _, raw, SnapshotVerb::Rollback, _) => {
+            Some((raw, "VM.Snapshot.Rollback"))
+        }
+        Route::SnapshotWrite(_, _, raw, _, _) => Some((raw, "VM.Snapshot")),
+        _ => None,
+    };
+    if let Some((raw, privilege)) = needs {
         let c = read(cluster, now);
         let locked = check_vmid(raw)
             .ok()
             .and_then(|v| c.guest(v))
             .is_some_and(|g| g.seed.locked);
         if locked {
-            return Err(ApiError::permission(&format!("/vms/{raw}"), "VM.PowerMgmt"));
+            return Err(ApiError::permission(&format!("/vms/{raw}"), privilege));
         }
     }
     let node = match node_of(&r) {
@@ -206,6 +268,33 @@ pub fn handle(
             };
             let mut c = cluster.write().unwrap_or_else(|e| e.into_inner());
             let upid = c.request_action(node, kind, vmid, action, opts, user)?;
+            stats.task_started();
+            Ok(Reply::data(&upid))
+        }
+        Route::SnapshotWrite(_, kind, _, verb, name) => {
+            let op = match verb {
+                SnapshotVerb::Create => SnapshotOp::Create {
+                    description: params.get("description").unwrap_or_default().to_owned(),
+                    vmstate: params.flag("vmstate"),
+                },
+                SnapshotVerb::Rollback => SnapshotOp::Rollback {
+                    start: params.flag("start"),
+                },
+                SnapshotVerb::Delete => SnapshotOp::Delete,
+            };
+            let name = match verb {
+                SnapshotVerb::Create => params.get("snapname").unwrap_or_default(),
+                SnapshotVerb::Rollback | SnapshotVerb::Delete => name,
+            };
+            let work = SnapshotWork {
+                node: node.to_owned(),
+                kind,
+                vmid,
+                name: name.to_owned(),
+                op,
+            };
+            let mut c = cluster.write().unwrap_or_else(|e| e.into_inner());
+            let upid = c.request_snapshot(work, user)?;
             stats.task_started();
             Ok(Reply::data(&upid))
         }
@@ -253,9 +342,12 @@ fn answer(
         }
         Route::GuestStatus(_, kind, _) => Reply::data(&rg::status_current(guest(*kind)?, now)),
         Route::GuestConfig(_, kind, _) => Reply::data(&rg::config(guest(*kind)?)),
+        Route::SnapshotList(_, kind, _) => Reply::data(&snapshots::list(guest(*kind)?)),
         Route::TaskStatus(_, upid) => task_status(c, node, upid)?,
         Route::TaskLog(_, upid) => task_log(c, node, upid, params)?,
-        Route::GuestAction(..) => return Err(ApiError::Internal("internal error".into())),
+        Route::GuestAction(..) | Route::SnapshotWrite(..) => {
+            return Err(ApiError::Internal("internal error".into()));
+        }
     };
     Ok(reply)
 }

@@ -5,7 +5,8 @@
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use super::dataset::{self, FIRST_VMID, GuestKind, GuestSeed, PowerState};
-use super::tasks::{TaskState, TaskStore};
+use super::snapshots::Snapshot;
+use super::tasks::{Job, TaskState, TaskStore};
 
 /// Node hardware, identical on every simulated node.
 pub const NODE_CPUS: u32 = 32;
@@ -48,12 +49,28 @@ pub struct Guest {
     /// The deadline of the last task queued for this guest (tasks on a guest run in order).
     pub busy_until: Option<Instant>,
     pub pid: u32,
+    /// Snapshots in creation order, and the one the current state derives from.
+    pub snapshots: Vec<Snapshot>,
+    pub parent: Option<String>,
 }
 
 impl Guest {
     fn new(seed: GuestSeed, now: Instant) -> Guest {
         let i = seed.index as u64;
+        let snapshots: Vec<Snapshot> = if seed.has_base_snapshot() {
+            vec![Snapshot {
+                name: dataset::BASE_SNAPSHOT.to_owned(),
+                description: "after install".to_owned(),
+                snaptime: 1_700_000_000 + i,
+                vmstate: false,
+                parent: None,
+            }]
+        } else {
+            Vec::new()
+        };
         Guest {
+            parent: snapshots.first().map(|s| s.name.clone()),
+            snapshots,
             resource_id: format!("{}/{}", seed.kind.as_str(), seed.vmid),
             tags: seed.tags_string(),
             power: seed.initial,
@@ -217,11 +234,14 @@ impl Cluster {
     /// Finishes every task whose deadline has passed, applying its effect.
     pub fn settle(&mut self, now: Instant) {
         while let Some(upid) = self.tasks.pop_due(now) {
-            let Some(effect) = self.tasks.get(&upid).map(|t| t.effect.clone()) else {
+            let Some(job) = self.tasks.get(&upid).map(|t| t.job.clone()) else {
                 continue;
             };
             let at = self.tasks.get(&upid).map_or(now, |t| t.deadline);
-            let result = self.apply_effect(&effect, at);
+            let result = match &job {
+                Job::Power(effect) => self.apply_effect(effect, at),
+                Job::Snapshot(work) => self.apply_snapshot(work, at),
+            };
             if let Some(task) = self.tasks.get_mut(&upid) {
                 task.state = TaskState::Stopped(match result {
                     Ok(()) => "OK".to_owned(),

@@ -21,6 +21,7 @@
 //! | cpulimit  | LXC with `i % 4 == 1` has `cpulimit: 1.5` and no `cores`, so PVE reports its `cpus` as the *string* `"1.5"` |
 //! | memory    | `[1024, 2048, 4096, 512, 8192][(i / 2) % 5]` MiB |
 //! | disk      | `[8, 16, 32, 64][(i / 3) % 4]` GiB (QEMU `scsi0`, LXC `rootfs`) |
+//! | snapshots | one snapshot `base` ("after install", `snaptime` `1700000000 + i`, no RAM) when `i % 3 == 0` and not a template; the guest's state derives from it |
 //!
 //! Storages, on every node: `local` (dir, `backup,iso,vztmpl`), `local-lvm` (lvmthin,
 //! `images,rootdir`) and the shared `nas` (nfs, `backup,iso`). Pools: `ci`, `lab`, `prod`.
@@ -37,6 +38,8 @@ pub const MAX_GUESTS: usize = (MAX_VMID - FIRST_VMID + 1) as usize;
 pub const ROLES: [&str; 6] = ["web", "db", "cache", "app", "ci", "dev"];
 /// Pools of the dataset, in PVE's (sorted) order.
 pub const POOLS: [&str; 3] = ["ci", "lab", "prod"];
+/// The snapshot some guests start with (see [`GuestSeed::has_base_snapshot`]).
+pub const BASE_SNAPSHOT: &str = "base";
 /// The tag that makes the simulated PVE deny power actions on a guest.
 pub const LOCKED_TAG: &str = "pve-locked";
 
@@ -105,6 +108,11 @@ impl GuestSeed {
     /// The `tags` property as PVE stores it (`a;b`), if any.
     pub fn tags_string(&self) -> Option<String> {
         (!self.tags.is_empty()).then(|| self.tags.join(";"))
+    }
+
+    /// Whether the guest starts with the snapshot [`BASE_SNAPSHOT`].
+    pub fn has_base_snapshot(&self) -> bool {
+        self.index.is_multiple_of(3) && !self.template
     }
 
     /// `maxmem` in bytes.

@@ -84,6 +84,7 @@ pub mod schema {
         "property is not defined in schema and the schema does not allow additional properties";
     pub const BAD_VMID: &str = "invalid format - value does not look like a valid VM ID\n";
     pub const ROOT_ONLY: &str = "Only root may use this option.";
+    pub const MISSING: &str = "property is missing and it is not optional";
 
     pub fn type_check(ty: &str, got: &str) -> String {
         format!("type check ('{ty}') failed - got '{got}'")

@@ -53,6 +53,7 @@ mod render_cluster;
 mod render_guests;
 mod reply;
 mod server;
+mod snapshots;
 pub mod stats;
 mod tasks;
 pub mod tls;

@@ -7,6 +7,7 @@ use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::time::Instant;
 
 use super::actions::Effect;
+use super::snapshots::SnapshotWork;
 
 /// At most this many tasks are remembered; the oldest finished ones are forgotten first.
 const MAX_TASKS: usize = 100_000;
@@ -87,7 +88,14 @@ pub struct Task {
     pub state: TaskState,
     /// Log lines written so far (without the final `TASK OK` / `TASK ERROR:` line).
     pub log: Vec<String>,
-    pub effect: Effect,
+    pub job: Job,
+}
+
+/// What a task's worker does when it runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Job {
+    Power(Effect),
+    Snapshot(SnapshotWork),
 }
 
 impl Task {
