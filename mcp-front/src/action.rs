@@ -1,6 +1,7 @@
-//! `vm_action`: start a guest action (asking the user first when the policy wants a
-//! confirmation), then poll its Proxmox task until it stops, the wait ends or the
-//! client cancels, sending MCP progress notifications while waiting.
+//! `vm_action` and the snapshot changes: start the operation (asking the user first
+//! when the policy wants a confirmation), then poll its Proxmox task until it stops,
+//! the wait ends or the client cancels, sending MCP progress notifications while
+//! waiting.
 //!
 //! The task's UPID is never lost: every outcome after the start, including errors
 //! while polling, names it so the model can check the task later.
@@ -9,14 +10,13 @@ use crate::helper_client::describe;
 use crate::{
     args::ActionPlan,
     confirm::{self, Asked},
+    operation::GuestOp,
     output::{ActionOutcome, ActionResult},
     render,
     reply::{call, helper_error_text, structured, tool_error, unexpected, unexpected_text},
     tools::PveMcp,
 };
-use pve_mcp_proto::{
-    ErrorKind, GuestActionRequest, Payload, Request, Response, TaskInfo, TaskRef, TaskState, Upid,
-};
+use pve_mcp_proto::{ErrorKind, Payload, Request, Response, TaskInfo, TaskRef, TaskState, Upid};
 use rmcp::{
     RoleServer,
     model::{CallToolResponse, CallToolResult, InputResponses, ProgressNotificationParam},
@@ -47,7 +47,7 @@ enum Waited {
     Failed(String),
 }
 
-/// Runs the action of `plan` and, if asked, waits for its task. `answered` carries the
+/// Runs the operation of `plan` and, if asked, waits for its task. `answered` carries the
 /// request state and input responses of a 2026-07-28 confirmation round trip.
 pub async fn perform(
     server: &PveMcp,
@@ -59,25 +59,25 @@ pub async fn perform(
     let ActionPlan { mut request, wait } = plan;
     if let Some((state, responses)) = answered {
         match server.confirmations.resume(&state, &responses, &request) {
-            Ok(()) => request.confirmed = true,
+            Ok(()) => request.set_confirmed(true),
             Err(result) => return result.into(),
         }
     }
     let task = loop {
-        let start = Request::GuestAction(request.clone());
+        let start = request.request();
         let sent = tokio::select! {
             _ = ctx.ct.cancelled() => return cancelled_before_start(&request).into(),
             sent = server.helper.call(&start) => sent,
         };
         match sent {
             Ok(Response::Ok(Payload::Task(task))) => break task,
-            Ok(Response::Ok(other)) => return unexpected("guest_action", &other).into(),
+            Ok(Response::Ok(other)) => return unexpected(start.op(), &other).into(),
             Ok(Response::Err(e)) if e.kind == ErrorKind::ConfirmationRequired => {
-                if request.confirmed {
+                if request.confirmed() {
                     return tool_error(describe(&e)).into();
                 }
                 match confirm::ask(server, &request, &e, ctx).await {
-                    Asked::Yes => request.confirmed = true,
+                    Asked::Yes => request.set_confirmed(true),
                     Asked::No(result) => return result.into(),
                     Asked::Later(input) => return input.into(),
                 }
@@ -91,26 +91,31 @@ pub async fn perform(
         .into()
 }
 
-fn cancelled_before_start(request: &GuestActionRequest) -> CallToolResult {
+fn cancelled_before_start(request: &GuestOp) -> CallToolResult {
+    let check = match request {
+        GuestOp::Power(_) => "check the guest with vm_status",
+        _ => "check the guest's snapshots with snapshot_list",
+    };
     tool_error(format!(
-        "Cancelled: the request to {} guest {} was withdrawn before Proxmox confirmed it; it \
-         may still have been carried out: check the guest with vm_status.",
-        request.action, request.vmid
+        "Cancelled: the request to {} was withdrawn before Proxmox confirmed it; it may \
+         still have been carried out: {check}.",
+        request.phrase()
     ))
 }
 
 /// Waits for the started `task` (unless `wait` is `None`) and renders the outcome.
 async fn finish_task(
     server: &PveMcp,
-    request: &GuestActionRequest,
+    request: &GuestOp,
     task: TaskInfo,
     wait: Option<Duration>,
     started: Instant,
     ctx: &RequestContext<RoleServer>,
 ) -> CallToolResult {
     let mut result = ActionResult {
-        vmid: request.vmid.get(),
-        action: request.action.to_string(),
+        vmid: request.vmid().get(),
+        action: request.operation().to_owned(),
+        snapshot: request.snapshot().map(ToString::to_string),
         outcome: ActionOutcome::Started,
         upid: task.upid.to_string(),
         node: task.node.to_string(),
@@ -215,7 +220,7 @@ impl<'a> Progress<'a> {
         Self {
             ctx,
             token: ctx.meta.get_progress_token(),
-            what: format!("\"{}\" on guest {} (task {})", r.action, r.vmid, r.upid),
+            what: format!("{} (task {})", render::action_what(r), r.upid),
             total,
             last: None,
         }

@@ -5,10 +5,12 @@
 //! (rmcp turns that into a tool error), and every value is then validated by the proto
 //! newtypes, whose error messages name the rule that was broken.
 
+use crate::operation::GuestOp;
 use pve_mcp_proto::{
     ApiCall, ApiMethod, ApiParams, ApiPath, Argv, GuestAction, GuestActionRequest, GuestRef,
     GuestState, GuestType, ListGuests, NameFilter, NodeName, NodeQuery, PageLimit, ParamName,
-    ParamValue, RunCommand, Tag, VmId,
+    ParamValue, RunCommand, SnapshotCreate, SnapshotDescription, SnapshotName, SnapshotTarget, Tag,
+    VmId,
 };
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -128,6 +130,54 @@ pub struct VmActionArgs {
     pub timeout_secs: Option<u64>,
 }
 
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SnapshotCreateArgs {
+    /// The guest's numeric id (VMID), e.g. 101.
+    #[schemars(range(min = 100, max = 999_999_999))]
+    pub vmid: u64,
+    /// Name of the new snapshot: 2 to 40 letters, digits, `_` or `-`, starting with a
+    /// letter, e.g. `pre-upgrade`. Must not already exist on the guest.
+    #[schemars(
+        length(min = 2, max = 40),
+        regex(pattern = r"^[A-Za-z][A-Za-z0-9_-]+$")
+    )]
+    pub name: String,
+    /// What the snapshot is for, shown in Proxmox (at most 1024 characters).
+    #[schemars(length(max = 1024))]
+    pub description: Option<String>,
+    /// VMs only: also save the running VM's memory, so that a rollback resumes it
+    /// exactly where it was (slower, and takes disk space). Default false.
+    #[schemars(extend("default" = false))]
+    pub include_ram: Option<bool>,
+    /// Wait until the Proxmox task finishes and report its result (default true).
+    #[schemars(extend("default" = true))]
+    pub wait: Option<bool>,
+    /// Longest wait in seconds (1 to 3600, default 120); the task is not cancelled.
+    #[schemars(range(min = 1, max = 3600), extend("default" = 120))]
+    pub timeout_secs: Option<u64>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SnapshotTargetArgs {
+    /// The guest's numeric id (VMID), e.g. 101.
+    #[schemars(range(min = 100, max = 999_999_999))]
+    pub vmid: u64,
+    /// Name of an existing snapshot of the guest (see snapshot_list).
+    #[schemars(
+        length(min = 2, max = 40),
+        regex(pattern = r"^[A-Za-z][A-Za-z0-9_-]+$")
+    )]
+    pub name: String,
+    /// Wait until the Proxmox task finishes and report its result (default true).
+    #[schemars(extend("default" = true))]
+    pub wait: Option<bool>,
+    /// Longest wait in seconds (1 to 3600, default 120); the task is not cancelled.
+    #[schemars(range(min = 1, max = 3600), extend("default" = 120))]
+    pub timeout_secs: Option<u64>,
+}
+
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NodeStatusArgs {
@@ -220,10 +270,10 @@ impl VmStatusArgs {
     }
 }
 
-/// What `vm_action` asks for, and how long it waits for the task.
+/// What `vm_action` or a snapshot change asks for, and how long it waits for the task.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ActionPlan {
-    pub request: GuestActionRequest,
+    pub request: GuestOp,
     /// `None`: return as soon as the task started.
     pub wait: Option<Duration>,
 }
@@ -239,22 +289,63 @@ impl VmActionArgs {
             ActionArg::Suspend => GuestAction::Suspend,
             ActionArg::Resume => GuestAction::Resume,
         };
-        let secs = self.timeout_secs.unwrap_or(DEFAULT_WAIT_SECS);
-        if !(1..=MAX_WAIT_SECS).contains(&secs) {
-            return Err(ArgError(format!(
-                "timeout_secs {secs} is out of range: must be 1 to {MAX_WAIT_SECS}"
-            )));
-        }
         Ok(ActionPlan {
-            request: GuestActionRequest {
+            request: GuestOp::Power(GuestActionRequest {
                 vmid: vmid(self.vmid)?,
                 action,
                 confirmed: false,
+            }),
+            wait: wait_for(self.wait, self.timeout_secs)?,
+        })
+    }
+}
+
+/// How long to wait for a task: `None` when not waiting.
+fn wait_for(wait: Option<bool>, timeout_secs: Option<u64>) -> Result<Option<Duration>, ArgError> {
+    let secs = timeout_secs.unwrap_or(DEFAULT_WAIT_SECS);
+    if !(1..=MAX_WAIT_SECS).contains(&secs) {
+        return Err(ArgError(format!(
+            "timeout_secs {secs} is out of range: must be 1 to {MAX_WAIT_SECS}"
+        )));
+    }
+    Ok(wait.unwrap_or(true).then_some(Duration::from_secs(secs)))
+}
+
+impl SnapshotCreateArgs {
+    pub fn into_plan(self) -> Result<ActionPlan, ArgError> {
+        let description = self
+            .description
+            .filter(|d| !d.is_empty())
+            .map(|d| SnapshotDescription::parse(&d))
+            .transpose()?;
+        Ok(ActionPlan {
+            request: GuestOp::SnapshotCreate(SnapshotCreate {
+                vmid: vmid(self.vmid)?,
+                name: SnapshotName::parse(&self.name)?,
+                description,
+                include_ram: self.include_ram.unwrap_or(false),
+                confirmed: false,
+            }),
+            wait: wait_for(self.wait, self.timeout_secs)?,
+        })
+    }
+}
+
+impl SnapshotTargetArgs {
+    /// The plan for a rollback (`rollback`) or a deletion.
+    pub fn into_plan(self, rollback: bool) -> Result<ActionPlan, ArgError> {
+        let target = SnapshotTarget {
+            vmid: vmid(self.vmid)?,
+            name: SnapshotName::parse(&self.name)?,
+            confirmed: false,
+        };
+        Ok(ActionPlan {
+            request: if rollback {
+                GuestOp::SnapshotRollback(target)
+            } else {
+                GuestOp::SnapshotDelete(target)
             },
-            wait: self
-                .wait
-                .unwrap_or(true)
-                .then_some(Duration::from_secs(secs)),
+            wait: wait_for(self.wait, self.timeout_secs)?,
         })
     }
 }

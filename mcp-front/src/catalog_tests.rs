@@ -18,7 +18,7 @@ fn reflow_joins_wrapped_lines_and_keeps_paragraphs() {
 }
 
 #[test]
-fn unknown_policy_lists_all_six_with_flowing_text() {
+fn unknown_policy_lists_every_tool_with_flowing_text() {
     let tools = tools(all(), None);
     let names: Vec<_> = tools.iter().map(|t| t.name.as_ref()).collect();
     assert_eq!(
@@ -28,6 +28,10 @@ fn unknown_policy_lists_all_six_with_flowing_text() {
             "list_vms",
             "node_status",
             "proxmox_api",
+            "snapshot_create",
+            "snapshot_delete",
+            "snapshot_list",
+            "snapshot_rollback",
             "vm_action",
             "vm_status"
         ]
@@ -43,9 +47,14 @@ fn unknown_policy_lists_all_six_with_flowing_text() {
         assert_eq!(t.input_schema["additionalProperties"], false, "{}", t.name);
         let a = t.annotations.as_ref().unwrap();
         assert_eq!(a.open_world_hint, Some(false));
-        let read_only = matches!(t.name.as_ref(), "list_vms" | "vm_status" | "node_status");
+        let read_only = matches!(
+            t.name.as_ref(),
+            "list_vms" | "vm_status" | "node_status" | "snapshot_list"
+        );
         assert_eq!(a.read_only_hint, Some(read_only), "{}", t.name);
-        assert_eq!(a.destructive_hint, Some(!read_only), "{}", t.name);
+        // Taking a snapshot changes the guest but loses nothing.
+        let destructive = !read_only && t.name != "snapshot_create";
+        assert_eq!(a.destructive_hint, Some(destructive), "{}", t.name);
         assert_eq!(a.idempotent_hint, Some(read_only), "{}", t.name);
         assert_eq!(t.output_schema.as_ref().unwrap()["type"], "object");
     }
@@ -89,4 +98,40 @@ fn tools_the_policy_leaves_nothing_to_do_for_are_hidden() {
         "{text}"
     );
     assert_eq!(names(&Capabilities::default()), Vec::<String>::new());
+
+    let mut snapshots = read_only.clone();
+    snapshots.grants.push(GrantSummary {
+        rule: "lab".into(),
+        guests: vec!["pool:lab".into()],
+        operations: vec!["snapshot.list".into(), "snapshot.rollback".into()],
+        confirm: vec!["snapshot.rollback".into()],
+    });
+    let listed = tools(all(), Some(&snapshots));
+    let listed_names: Vec<&str> = listed.iter().map(|t| t.name.as_ref()).collect();
+    assert!(
+        listed_names.contains(&"snapshot_list")
+            && listed_names.contains(&"snapshot_rollback")
+            && !listed_names.contains(&"snapshot_create")
+            && !listed_names.contains(&"snapshot_delete"),
+        "{listed_names:?}"
+    );
+    let rollback = listed
+        .iter()
+        .find(|t| t.name == "snapshot_rollback")
+        .unwrap();
+    let text = rollback.description.as_deref().unwrap();
+    assert!(
+        text.ends_with(
+            "Allowed by the current policy on guests matching pool:lab. The user is asked to \
+             confirm first (the call waits for the answer)."
+        ),
+        "{text}"
+    );
+    // Without a scope, a grant leaves nothing to snapshot.
+    snapshots.guests.clear();
+    assert!(
+        names(&snapshots)
+            .iter()
+            .all(|n| !n.starts_with("snapshot_"))
+    );
 }

@@ -8,17 +8,15 @@
 //! - 2026-07-28, client with form elicitation: an `InputRequiredResult` carrying the
 //!   elicitation; the client asks and calls again with the answer and our
 //!   `requestState`, an opaque single-use handle to a pending confirmation kept here,
-//!   bound to that guest and action, valid for [`PENDING_TTL`].
+//!   bound to that very operation (guest, action, snapshot), valid for [`PENDING_TTL`].
 //! - Any other client: a tool error saying why and how the admin can change it.
 //!
 //! Trust: the client's answers are believed (the client is the user's agent); the
 //! request state is checked against what is pending, so it cannot confirm another
 //! action or be replayed.
 
-use crate::{reply::tool_error, tools::PveMcp};
-use pve_mcp_proto::{
-    ErrorBody, GuestAction, GuestActionRequest, GuestRef, Payload, Request, Response,
-};
+use crate::{operation::GuestOp, reply::tool_error, tools::PveMcp};
+use pve_mcp_proto::{ErrorBody, GuestRef, Payload, Request, Response};
 use rmcp::{
     RoleServer,
     model::{
@@ -57,8 +55,8 @@ pub enum Asked {
 /// One confirmation asked for over the 2026-07-28 round trip.
 #[derive(Debug, Clone, PartialEq)]
 struct Pending {
-    vmid: u32,
-    action: GuestAction,
+    /// The operation asked about, unconfirmed.
+    op: GuestOp,
     asked: Instant,
 }
 
@@ -74,11 +72,11 @@ impl Confirmations {
     }
 
     /// Records a question about `request` and returns its request state.
-    fn remember(&self, request: &GuestActionRequest) -> String {
+    fn remember(&self, request: &GuestOp) -> String {
         let state = format!(
             "confirm-{:016x}{:016x}",
             RandomState::new().hash_one(Instant::now()),
-            RandomState::new().hash_one(request.vmid.get())
+            RandomState::new().hash_one(request.vmid().get())
         );
         let mut pending = self.lock();
         pending.retain(|_, p| p.asked.elapsed() < PENDING_TTL);
@@ -91,8 +89,7 @@ impl Confirmations {
             pending.remove(&oldest);
         }
         let entry = Pending {
-            vmid: request.vmid.get(),
-            action: request.action,
+            op: request.unconfirmed(),
             asked: Instant::now(),
         };
         pending.insert(state.clone(), entry);
@@ -105,25 +102,25 @@ impl Confirmations {
         &self,
         state: &str,
         responses: &InputResponses,
-        request: &GuestActionRequest,
+        request: &GuestOp,
     ) -> Result<(), rmcp::model::CallToolResult> {
-        let what = format!("{} guest {}", request.action, request.vmid);
+        let (what, tool) = (request.phrase(), request.tool());
         let Some(pending) = self.lock().remove(state) else {
             return Err(tool_error(format!(
                 "Not done: the confirmation to {what} is unknown or was already used; call \
-                 vm_action again to ask the user anew."
+                 {tool} again to ask the user anew."
             )));
         };
-        if pending.vmid != request.vmid.get() || pending.action != request.action {
+        if pending.op != request.unconfirmed() {
             return Err(tool_error(format!(
-                "Not done: the user was asked to confirm {} guest {}, not to {what}; call \
-                 vm_action again to ask for this one.",
-                pending.action, pending.vmid
+                "Not done: the user was asked to confirm {}, not to {what}; call {tool} again \
+                 to ask for this one.",
+                pending.op.phrase()
             )));
         }
         if pending.asked.elapsed() >= PENDING_TTL {
             return Err(tool_error(format!(
-                "Not done: the confirmation to {what} expired; call vm_action again."
+                "Not done: the confirmation to {what} expired; call {tool} again."
             )));
         }
         let answer = responses
@@ -176,7 +173,7 @@ fn has_form_elicitation(caps: Option<&ClientCapabilities>) -> bool {
 /// Asks the user to confirm `request`, which the helper refused with `refusal`.
 pub async fn ask(
     server: &PveMcp,
-    request: &GuestActionRequest,
+    request: &GuestOp,
     refusal: &ErrorBody,
     ctx: &RequestContext<RoleServer>,
 ) -> Asked {
@@ -184,12 +181,12 @@ pub async fn ask(
         .protocol_version()
         .unwrap_or(ProtocolVersion::V_2025_03_26);
     let form = has_form_elicitation(ctx.client_capabilities().as_ref());
-    let what = format!("{} guest {}", request.action, request.vmid);
+    let what = request.phrase();
     if !form || version < ProtocolVersion::V_2025_06_18 {
-        return Asked::No(unsupported(refusal, request.action));
+        return Asked::No(unsupported(refusal, request.operation()));
     }
     let Some(question) = elicitation(question(server, request).await) else {
-        return Asked::No(unsupported(refusal, request.action));
+        return Asked::No(unsupported(refusal, request.operation()));
     };
     if version >= ProtocolVersion::V_2026_07_28 {
         let state = server.confirmations.remember(request);
@@ -225,7 +222,7 @@ pub async fn ask(
         ))),
         Err(e) => Asked::No(tool_error(format!(
             "Not done: asking the user to confirm {what} failed: {e}. {}",
-            admin_hint(request.action)
+            admin_hint(request.operation())
         ))),
     }
 }
@@ -243,8 +240,9 @@ async fn cancel_question(peer: &rmcp::Peer<RoleServer>, id: rmcp::model::Request
 
 /// What the user reads: the action, the guest (by name when the helper tells it) and
 /// the rule that asks.
-async fn question(server: &PveMcp, request: &GuestActionRequest) -> String {
-    let status = Request::GuestStatus(GuestRef { vmid: request.vmid });
+async fn question(server: &PveMcp, request: &GuestOp) -> String {
+    let vmid = request.vmid();
+    let status = Request::GuestStatus(GuestRef { vmid });
     let answer = tokio::time::timeout(NAME_LOOKUP, server.helper.call(&status)).await;
     let guest = match answer {
         Ok(Ok(Response::Ok(Payload::Guest(d)))) => format!(
@@ -254,17 +252,18 @@ async fn question(server: &PveMcp, request: &GuestActionRequest) -> String {
             } else {
                 "VM"
             },
-            request.vmid,
+            vmid,
             d.guest.name,
             d.guest.node,
             d.guest.status.as_str()
         ),
-        _ => format!("guest {}", request.vmid),
+        _ => format!("guest {vmid}"),
     };
     format!(
-        "The assistant wants to {} {guest}. The pve-mcp policy asks you to confirm \
-         \"{}\" actions. Allow it?",
-        request.action, request.action
+        "The assistant wants to {}. The pve-mcp policy asks you to confirm \"{}\" \
+         actions. Allow it?",
+        request.phrase_with(&guest),
+        request.operation()
     )
 }
 
@@ -286,16 +285,17 @@ fn elicitation(message: String) -> Option<ElicitRequest> {
     ))
 }
 
-fn admin_hint(action: GuestAction) -> String {
+fn admin_hint(action: &str) -> String {
     format!(
         "An admin can let \"{action}\" run without confirmation by removing it from `confirm` \
-         in the [guests] section of the policy (/etc/pve-mcp/policy.toml), then reloading the \
+         in the [guests] section or the [[rule]] that grants it in the policy \
+         (/etc/pve-mcp/policy.toml), then reloading the \
          helper (systemctl reload pve-mcp-helper)."
     )
 }
 
 /// The refusal for a client that cannot ask its user.
-fn unsupported(refusal: &ErrorBody, action: GuestAction) -> rmcp::model::CallToolResult {
+fn unsupported(refusal: &ErrorBody, action: &str) -> rmcp::model::CallToolResult {
     let reason = refusal.message.trim_end_matches('.');
     tool_error(format!(
         "Confirmation required: {reason}. This MCP client cannot ask its user to confirm (it \

@@ -1,13 +1,13 @@
 use super::*;
-use pve_mcp_proto::VmId;
+use pve_mcp_proto::{GuestAction, SnapshotName, SnapshotTarget, VmId};
 use serde_json::json;
 
-fn request(vmid: u64, action: GuestAction) -> GuestActionRequest {
-    GuestActionRequest {
+fn request(vmid: u64, action: GuestAction) -> GuestOp {
+    GuestOp::Power(pve_mcp_proto::GuestActionRequest {
         vmid: VmId::new(vmid).unwrap(),
         action,
         confirmed: false,
-    }
+    })
 }
 
 fn answer(v: serde_json::Value) -> InputResponses {
@@ -87,4 +87,25 @@ fn the_form_asks_one_checked_box() {
         &serde_json::from_value(json!({"elicitation": {"url": {}}})).unwrap()
     )));
     assert!(!has_form_elicitation(None));
+}
+
+#[test]
+fn a_confirmation_is_bound_to_its_snapshot() {
+    let c = Confirmations::default();
+    let target = |name: &str| {
+        GuestOp::SnapshotRollback(SnapshotTarget {
+            vmid: VmId::new(101).unwrap(),
+            name: SnapshotName::parse(name).unwrap(),
+            confirmed: false,
+        })
+    };
+    let yes = answer(json!({"action": "accept", "content": {"confirm": true}}));
+    let state = c.remember(&target("s1"));
+    let err = c.resume(&state, &yes, &target("s2")).unwrap_err();
+    assert!(
+        format!("{err:?}").contains("asked to confirm roll back guest 101 to snapshot"),
+        "{err:?}"
+    );
+    let state = c.remember(&target("s1"));
+    assert!(c.resume(&state, &yes, &target("s1")).is_ok());
 }

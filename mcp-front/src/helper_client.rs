@@ -91,9 +91,14 @@ pub fn is_resendable(request: &Request) -> bool {
         | Request::GuestStatus(_)
         | Request::NodeStatus(_)
         | Request::TaskStatus(_)
+        | Request::SnapshotList(_)
         | Request::Describe(_) => true,
         Request::Api(call) => call.method == pve_mcp_proto::ApiMethod::Get,
-        Request::GuestAction(_) | Request::RunCommand(_) => false,
+        Request::GuestAction(_)
+        | Request::RunCommand(_)
+        | Request::SnapshotCreate(_)
+        | Request::SnapshotRollback(_)
+        | Request::SnapshotDelete(_) => false,
     }
 }
 

@@ -10,7 +10,8 @@
 //! `jsonrpc` (JSON-RPC shape and lifecycle order), then rmcp (protocol revisions,
 //! negotiation), `server` (initialize/discover, the `catalog` of tools filtered by the
 //! `permissions` the helper describes) and `tools`, where `args` validates and
-//! `action`/`confirm` run guest actions; `helper_client` carries requests to the helper,
+//! `action`/`confirm` run guest actions and snapshot changes (`operation`,
+//! `snapshots`); `helper_client` carries requests to the helper,
 //! and `output`, `render` and `reply` turn answers into tool results.
 #![forbid(unsafe_code)]
 #![deny(clippy::print_stdout, clippy::dbg_macro)]
@@ -21,12 +22,14 @@ pub mod catalog;
 mod confirm;
 pub mod helper_client;
 pub mod jsonrpc;
+mod operation;
 pub mod output;
 pub mod permissions;
 pub mod render;
 mod reply;
 pub mod schema;
 mod server;
+mod snapshots;
 pub mod tools;
 pub mod transport;
 

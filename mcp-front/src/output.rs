@@ -233,7 +233,7 @@ impl From<proto::GuestDetail> for GuestDetail {
     }
 }
 
-/// How a `vm_action` call ended.
+/// How a `vm_action` or snapshot change ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ActionOutcome {
@@ -247,11 +247,16 @@ pub enum ActionOutcome {
     StillRunning,
 }
 
-/// Result of `vm_action`.
+/// Result of `vm_action` and of the snapshot changes.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct ActionResult {
     pub vmid: u32,
+    /// The operation: `start`, ..., `snapshot.create`, `snapshot.rollback`,
+    /// `snapshot.delete`.
     pub action: String,
+    /// The snapshot, for snapshot changes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub snapshot: Option<String>,
     pub outcome: ActionOutcome,
     /// The Proxmox task id.
     pub upid: String,
@@ -264,6 +269,68 @@ pub struct ActionResult {
     /// Last lines of the task log, when it failed.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub log_tail: Vec<String>,
+}
+
+/// One snapshot of a guest.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Snapshot {
+    pub name: String,
+    pub description: String,
+    /// Creation time, seconds since the Unix epoch.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub snaptime: Option<u64>,
+    /// The snapshot includes the VM's RAM (rolling back resumes the VM running).
+    pub vmstate: bool,
+    /// The snapshot this one was taken from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parent: Option<String>,
+}
+
+/// Result of `snapshot_list`: the snapshots of one guest, oldest first.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct SnapshotList {
+    pub vmid: u32,
+    #[serde(rename = "type")]
+    pub guest_type: GuestType,
+    pub snapshots: Vec<Snapshot>,
+    /// The snapshot the guest's current state derives from (absent: none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub current_parent: Option<String>,
+}
+
+impl From<proto::SnapshotList> for SnapshotList {
+    fn from(l: proto::SnapshotList) -> Self {
+        let proto::SnapshotList {
+            vmid,
+            guest_type,
+            snapshots,
+            current_parent,
+        } = l;
+        Self {
+            vmid: vmid.get(),
+            guest_type: guest_type.into(),
+            snapshots: snapshots
+                .into_iter()
+                .map(|s| {
+                    let proto::SnapshotInfo {
+                        name,
+                        description,
+                        snaptime,
+                        vmstate,
+                        parent,
+                    } = s;
+                    Snapshot {
+                        name,
+                        description,
+                        snaptime,
+                        vmstate,
+                        parent,
+                    }
+                })
+                .collect(),
+            current_parent,
+        }
+    }
 }
 
 /// One cluster node.

@@ -148,6 +148,37 @@ const ACTIONS: [&str; 7] = [
     "start", "stop", "shutdown", "reboot", "reset", "suspend", "resume",
 ];
 
+/// The snapshot operations, by tool.
+const SNAPSHOT_TOOLS: [(&str, &str); 4] = [
+    ("snapshot_list", "snapshot.list"),
+    ("snapshot_create", "snapshot.create"),
+    ("snapshot_rollback", "snapshot.rollback"),
+    ("snapshot_delete", "snapshot.delete"),
+];
+
+/// Whether some grant allows `op`, and whether some grant asks to confirm it.
+fn granted(caps: &Capabilities, op: &str) -> (bool, bool) {
+    let has = |list: &Vec<String>| list.iter().any(|o| o == op);
+    (
+        caps.grants.iter().any(|g| has(&g.operations)),
+        caps.grants.iter().any(|g| has(&g.confirm)),
+    )
+}
+
+/// Which guests the grants of `op` cover: `every guest in scope` or their selectors.
+fn covered(caps: &Capabilities, op: &str) -> String {
+    let grants: Vec<_> = caps
+        .grants
+        .iter()
+        .filter(|g| g.operations.iter().any(|o| o == op))
+        .collect();
+    if grants.iter().any(|g| g.guests.is_empty()) {
+        return "every guest in scope".into();
+    }
+    let selectors: Vec<&String> = grants.iter().flat_map(|g| g.guests.iter()).collect();
+    format!("guests matching {}", some(&selectors))
+}
+
 /// Granted lifecycle actions, and those among them that need confirmation.
 fn actions(caps: &Capabilities) -> (Vec<&str>, Vec<&str>) {
     let mut granted = Vec::new();
@@ -179,7 +210,10 @@ pub fn allows(tool: &str, caps: &Capabilities) -> bool {
         "node_status" => caps.node_list || caps.node_detail,
         "proxmox_api" => !caps.api.is_empty(),
         "execute_command" => !caps.commands.is_empty(),
-        _ => true,
+        tool => match SNAPSHOT_TOOLS.iter().find(|(t, _)| *t == tool) {
+            Some((_, op)) => scope && granted(caps, op).0,
+            None => true,
+        },
     }
 }
 
@@ -216,7 +250,16 @@ pub fn note(tool: &str, caps: &Capabilities) -> Option<String> {
             "Allowed by the current policy (\"*\" is one plain argument): {}.",
             some(&caps.commands)
         )),
-        _ => None,
+        tool => {
+            let (_, op) = SNAPSHOT_TOOLS.iter().find(|(t, _)| *t == tool)?;
+            let mut note = format!("Allowed by the current policy on {}.", covered(caps, op));
+            if granted(caps, op).1 {
+                note.push_str(
+                    " The user is asked to confirm first (the call waits for the answer).",
+                );
+            }
+            Some(note)
+        }
     }
 }
 
@@ -230,9 +273,10 @@ tell the user which rule refused it and what the admin could change.";
 pub const GENERIC_INSTRUCTIONS: &str = "pve-mcp operates a Proxmox VE cluster within a policy \
 set by its admin. list_vms pages through the guests (filter by node, status, type, tag or \
 name); vm_status and node_status show one guest or the nodes; vm_action starts, stops, shuts \
-down, reboots, resets, suspends or resumes a guest and waits for its task; proxmox_api calls \
-the Proxmox REST API; execute_command runs allow-listed commands without a shell. The \
-description of each tool in tools/list says what the policy in force allows.\n";
+down, reboots, resets, suspends or resumes a guest and waits for its task; snapshot_list, \
+snapshot_create, snapshot_rollback and snapshot_delete work with a guest's snapshots; \
+proxmox_api calls the Proxmox REST API; execute_command runs allow-listed commands without a \
+shell. The description of each tool in tools/list says what the policy in force allows.\n";
 
 /// The server instructions for the policy described by `caps`: a few lines.
 pub fn instructions(caps: Option<&Capabilities>) -> String {
@@ -263,6 +307,24 @@ pub fn instructions(caps: Option<&Capabilities>) -> String {
             }
             out.push('\n');
         }
+    }
+    let snapshots: Vec<String> = SNAPSHOT_TOOLS
+        .iter()
+        .filter(|(_, op)| !caps.guests.is_empty() && granted(caps, op).0)
+        .map(|(tool, op)| {
+            let confirm = if granted(caps, op).1 {
+                " (after the user confirms)"
+            } else {
+                ""
+            };
+            format!("{tool} on {}{confirm}", covered(caps, op))
+        })
+        .collect();
+    if !snapshots.is_empty() {
+        out.push_str(&format!(
+            "- work with snapshots: {}\n",
+            snapshots.join("; ")
+        ));
     }
     if caps.node_list || caps.node_detail {
         out.push_str("- read node status with node_status\n");

@@ -65,6 +65,26 @@ fn used_of(used: u64, total: u64) -> String {
     }
 }
 
+/// Seconds since the Unix epoch as a UTC date and time: `2023-11-14 22:13 UTC`.
+pub fn utc(secs: u64) -> String {
+    // Civil date from a day count (H. Hinnant's `civil_from_days`), for days >= 0.
+    let (days, rest) = (secs / 86_400, secs % 86_400);
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let doe = z % 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + u64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02} UTC",
+        rest / 3600,
+        rest / 60 % 60
+    )
+}
+
 /// Cuts `s` to at most `max` bytes on a character boundary.
 pub fn truncate(s: &str, max: usize) -> &str {
     if s.len() <= max {
@@ -272,8 +292,19 @@ fn task_hint(r: &ActionResult) -> String {
 }
 
 /// The `vm_action` answer.
+/// `"stop" on guest 101`, `"snapshot.rollback" to "pre-up" on guest 101`.
+pub fn action_what(r: &ActionResult) -> String {
+    match &r.snapshot {
+        Some(name) => format!(
+            "\"{}\" of snapshot \"{name}\" on guest {}",
+            r.action, r.vmid
+        ),
+        None => format!("\"{}\" on guest {}", r.action, r.vmid),
+    }
+}
+
 pub fn action(r: &ActionResult) -> String {
-    let what = format!("\"{}\" on guest {}", r.action, r.vmid);
+    let what = action_what(r);
     let status = r.exitstatus.as_deref().unwrap_or("unknown");
     let took = elapsed(r.elapsed_ms);
     let mut out = match r.outcome {

@@ -137,6 +137,7 @@ fn action_result(outcome: ActionOutcome) -> ActionResult {
     ActionResult {
         vmid: 101,
         action: "stop".into(),
+        snapshot: None,
         outcome,
         upid: "UPID:pve1:0:0:0:qmstop:101:root@pam:".into(),
         node: "pve1".into(),
@@ -228,4 +229,12 @@ fn api_text_is_cut() {
         "showing {TEXT_LIMIT} of {} bytes",
         TEXT_LIMIT + 10
     )));
+}
+
+#[test]
+fn utc_dates() {
+    assert_eq!(utc(0), "1970-01-01 00:00 UTC");
+    assert_eq!(utc(951_825_600), "2000-02-29 12:00 UTC");
+    assert_eq!(utc(1_700_000_000), "2023-11-14 22:13 UTC");
+    assert_eq!(utc(4_102_444_799), "2099-12-31 23:59 UTC");
 }

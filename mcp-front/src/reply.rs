@@ -72,6 +72,7 @@ pub(crate) fn unexpected_text(op: &str, payload: &Payload) -> String {
         Payload::Api(_) => "api",
         Payload::Command(_) => "command",
         Payload::Capabilities(_) => "capabilities",
+        Payload::Snapshots(_) => "snapshots",
     };
     format!("Unavailable: protocol error: the helper answered {op} with a {kind} payload")
 }

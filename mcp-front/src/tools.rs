@@ -52,7 +52,7 @@ impl PveMcp {
             permissions: Permissions::new(helper.clone(), policy_max_age),
             helper,
             confirmations: Confirmations::default(),
-            tool_router: Self::tool_router(),
+            tool_router: Self::tool_router() + Self::snapshot_router(),
         }
     }
 

@@ -67,6 +67,14 @@ pub enum Request {
     TaskStatus(TaskRef),
     Api(ApiCall),
     RunCommand(RunCommand),
+    /// The snapshots of one guest (policy operation `snapshot.list`).
+    SnapshotList(GuestRef),
+    /// Take a snapshot (`snapshot.create`); answered with the started task.
+    SnapshotCreate(SnapshotCreate),
+    /// Roll a guest back to a snapshot (`snapshot.rollback`); answered with the task.
+    SnapshotRollback(SnapshotTarget),
+    /// Delete a snapshot (`snapshot.delete`); answered with the task.
+    SnapshotDelete(SnapshotTarget),
     /// What this client may do under the policy in force, for tool listings and
     /// instructions. Never denied to a connected client.
     Describe(Describe),
@@ -83,6 +91,10 @@ impl Request {
             Self::TaskStatus(_) => "task_status",
             Self::Api(_) => "api",
             Self::RunCommand(_) => "run_command",
+            Self::SnapshotList(_) => "snapshot_list",
+            Self::SnapshotCreate(_) => "snapshot_create",
+            Self::SnapshotRollback(_) => "snapshot_rollback",
+            Self::SnapshotDelete(_) => "snapshot_delete",
             Self::Describe(_) => "describe",
         }
     }
@@ -199,6 +211,32 @@ pub struct GuestActionRequest {
     pub confirmed: bool,
 }
 
+/// A snapshot to take. `include_ram` saves a running VM's memory too (QEMU only).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SnapshotCreate {
+    pub vmid: VmId,
+    pub name: SnapshotName,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<SnapshotDescription>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub include_ram: bool,
+    /// As in [`GuestActionRequest`]: the user confirmed it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub confirmed: bool,
+}
+
+/// An existing snapshot of a guest, to roll back to or to delete.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SnapshotTarget {
+    pub vmid: VmId,
+    pub name: SnapshotName,
+    /// As in [`GuestActionRequest`]: the user confirmed it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub confirmed: bool,
+}
+
 /// Asks for [`Capabilities`]; takes no arguments.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -264,6 +302,7 @@ pub enum Payload {
     Api(ApiResult),
     Command(CommandOutput),
     Capabilities(Capabilities),
+    Snapshots(SnapshotList),
 }
 
 /// The coarse class of an error; the only error detail that crosses the socket
@@ -501,6 +540,36 @@ pub struct GrantSummary {
     pub operations: Vec<String>,
     /// Operations among them that need the user's confirmation.
     pub confirm: Vec<String>,
+}
+
+/// The snapshots of one guest, oldest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SnapshotList {
+    pub vmid: VmId,
+    #[serde(rename = "type")]
+    pub guest_type: GuestType,
+    pub snapshots: Vec<SnapshotInfo>,
+    /// The snapshot the guest's current state derives from (PVE's `current` entry).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub current_parent: Option<String>,
+}
+
+/// One snapshot as Proxmox lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SnapshotInfo {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    /// Creation time, seconds since the epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snaptime: Option<u64>,
+    /// The snapshot holds the VM's RAM (QEMU).
+    #[serde(default)]
+    pub vmstate: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<String>,
 }
 
 /// What an allow-listed command did.

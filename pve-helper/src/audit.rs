@@ -50,6 +50,22 @@ pub fn describe(request: &Request) -> String {
             write!(s, " {} {} params=[{}]", c.method, c.path, names.join(","))
         }
         Request::RunCommand(c) => write!(s, " argv={}", c.argv),
+        Request::SnapshotList(g) => write!(s, " vmid={}", g.vmid),
+        Request::SnapshotCreate(c) => write!(
+            s,
+            " vmid={} name={}{}{}",
+            c.vmid,
+            c.name,
+            if c.include_ram { " include_ram" } else { "" },
+            if c.confirmed { " confirmed" } else { "" }
+        ),
+        Request::SnapshotRollback(t) | Request::SnapshotDelete(t) => write!(
+            s,
+            " vmid={} name={}{}",
+            t.vmid,
+            t.name,
+            if t.confirmed { " confirmed" } else { "" }
+        ),
         Request::Describe(_) => Ok(()),
     };
     s

@@ -7,6 +7,9 @@
 //! node_status [NODE]        task_status UPID
 //! proxmox_api [METHOD] PATH [key=value ...]
 //! execute_command PROGRAM [ARG ...]     describe
+//! snapshot_list VMID        snapshot_create VMID NAME [ram] [confirmed]
+//! snapshot_rollback VMID NAME [confirmed]
+//! snapshot_delete VMID NAME [confirmed]
 //! ```
 //! or the request as JSON (`{"op": "guest_status", "args": {"vmid": 101}}`).
 //! Words are split on whitespace; use JSON for arguments that contain spaces.
@@ -67,15 +70,43 @@ pub fn parse_request(text: &str) -> Result<Request, String> {
             argv: Argv::new(rest.iter().map(|s| s.to_string()).collect()).map_err(invalid)?,
         }),
         "describe" => Request::Describe(Describe {}),
+        "snapshot_list" => Request::SnapshotList(GuestRef { vmid: vmid(0)? }),
+        "snapshot_create" => {
+            let flags = flags(rest.get(2..).unwrap_or_default(), &["ram", "confirmed"])?;
+            Request::SnapshotCreate(SnapshotCreate {
+                vmid: vmid(0)?,
+                name: snapshot_name(rest.get(1))?,
+                description: None,
+                include_ram: flags.contains(&"ram"),
+                confirmed: flags.contains(&"confirmed"),
+            })
+        }
+        "snapshot_rollback" | "snapshot_delete" => {
+            let flags = flags(rest.get(2..).unwrap_or_default(), &["confirmed"])?;
+            let target = SnapshotTarget {
+                vmid: vmid(0)?,
+                name: snapshot_name(rest.get(1))?,
+                confirmed: flags.contains(&"confirmed"),
+            };
+            if *tool == "snapshot_rollback" {
+                Request::SnapshotRollback(target)
+            } else {
+                Request::SnapshotDelete(target)
+            }
+        }
         other => {
             return Err(format!(
                 "unknown request {other:?}: use list_vms, vm_status, vm_action, node_status, \
-                 task_status, proxmox_api, execute_command, describe, or JSON"
+                 task_status, proxmox_api, execute_command, describe, snapshot_list, \
+                 snapshot_create, snapshot_rollback, snapshot_delete, or JSON"
             ));
         }
     };
     let extra = match &request {
-        Request::GuestStatus(_) | Request::TaskStatus(_) | Request::NodeStatus(_) => rest.len() > 1,
+        Request::GuestStatus(_)
+        | Request::TaskStatus(_)
+        | Request::NodeStatus(_)
+        | Request::SnapshotList(_) => rest.len() > 1,
         Request::GuestAction(_) => rest.len() > 3,
         Request::Describe(_) => !rest.is_empty(),
         _ => false,
@@ -84,6 +115,25 @@ pub fn parse_request(text: &str) -> Result<Request, String> {
         return Err(format!("too many words for {tool}"));
     }
     Ok(request)
+}
+
+fn snapshot_name(word: Option<&&str>) -> Result<SnapshotName, String> {
+    SnapshotName::parse(word.ok_or("missing snapshot name")?).map_err(invalid)
+}
+
+/// Trailing flag words, each one of `allowed`, at most once.
+fn flags<'a>(words: &[&'a str], allowed: &[&str]) -> Result<Vec<&'a str>, String> {
+    let mut seen = Vec::new();
+    for w in words {
+        if !allowed.contains(w) || seen.contains(w) {
+            return Err(format!(
+                "unexpected {w:?}: only {} may follow",
+                allowed.join(" and ")
+            ));
+        }
+        seen.push(*w);
+    }
+    Ok(seen)
 }
 
 fn list_filters(words: &[&str]) -> Result<ListGuests, String> {
@@ -341,6 +391,26 @@ pub fn run(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn snapshot_requests() {
+        let r = parse_request("snapshot_create 101 pre-up ram confirmed").unwrap();
+        let Request::SnapshotCreate(c) = r else {
+            panic!("{r:?}")
+        };
+        assert!(c.include_ram && c.confirmed && c.name.as_str() == "pre-up");
+        let r = parse_request("snapshot_delete 101 old").unwrap();
+        assert!(matches!(r, Request::SnapshotDelete(t) if !t.confirmed));
+        for bad in [
+            "snapshot_create 101",
+            "snapshot_create 101 current",
+            "snapshot_rollback 101 s1 ram",
+            "snapshot_rollback 101 s1 confirmed confirmed",
+            "snapshot_list 101 extra",
+        ] {
+            assert!(parse_request(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn request_language() {

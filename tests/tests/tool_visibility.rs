@@ -72,7 +72,11 @@ async fn a_helper_down_at_start_hides_nothing_and_is_asked_again() {
         instructions.contains("description of each tool"),
         "{instructions}"
     );
-    assert_eq!(names(&client).await.len(), 6, "nothing hidden on a guess");
+    assert_eq!(
+        names(&client).await.len(),
+        10,
+        "nothing hidden on a guess: the six tools and the four snapshot tools"
+    );
     let r = client.call("list_vms", json!({})).await.unwrap();
     assert!(is_error(&r) && text(&r).starts_with("Unavailable:"), "{r}");
     stack.spawn_helper().expect("helper restarts");

@@ -16,8 +16,14 @@ users = [{uid}]
 [guests]
 allow = ["100-149", "pool:lab"]
 deny = ["120"]
-actions = ["start", "shutdown", "reboot", "stop"]
+actions = ["start", "shutdown", "reboot", "stop", "snapshot.list", "snapshot.create"]
 confirm = ["stop"]
+
+[[rule]]
+name = "lab snapshots"
+guests = ["pool:lab"]
+actions = ["snapshot.rollback", "snapshot.delete"]
+confirm = ["snapshot.rollback", "snapshot.delete"]
 
 [api]
 allow = ["GET /version", "GET /nodes", "GET /nodes/*/status", "GET /nodes/*/qemu/*/config"]

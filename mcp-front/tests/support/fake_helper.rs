@@ -235,6 +235,15 @@ fn answer(seen: &Seen, request: &Request) -> Act {
             data: json!({"method": call.method.as_str(), "path": call.path.as_str(),
                          "params": call.params.len(), "version": "8.2.4"}),
         }))),
+        Request::SnapshotList(g) => Act::Reply(ok(Payload::Snapshots(SnapshotList {
+            vmid: g.vmid,
+            guest_type: GuestType::Qemu,
+            snapshots: Vec::new(),
+            current_parent: None,
+        }))),
+        Request::SnapshotCreate(_) | Request::SnapshotRollback(_) | Request::SnapshotDelete(_) => {
+            Act::Reply(ok(Payload::Task(task(UPID_101, false))))
+        }
         Request::RunCommand(c) => Act::Reply(ok(Payload::Command(CommandOutput {
             exit_code: Some(0),
             signal: None,

@@ -70,7 +70,9 @@ impl Decision {
 pub fn referenced_vmids(policy: &Policy, request: &Request) -> Vec<VmId> {
     match request {
         Request::ListGuests(_) | Request::NodeStatus(_) | Request::Describe(_) => Vec::new(),
-        Request::GuestStatus(g) => vec![g.vmid],
+        Request::GuestStatus(g) | Request::SnapshotList(g) => vec![g.vmid],
+        Request::SnapshotCreate(c) => vec![c.vmid],
+        Request::SnapshotRollback(t) | Request::SnapshotDelete(t) => vec![t.vmid],
         Request::GuestAction(a) => vec![a.vmid],
         Request::TaskStatus(t) => t.upid.vmid().into_iter().collect(),
         Request::Api(call) => path_vmids(&call.path),
@@ -115,6 +117,30 @@ pub fn decide(policy: &Policy, request: &Request, facts: &Facts) -> Decision {
             a.vmid,
             Operation::Power(a.action),
             a.confirmed,
+            facts,
+        ),
+        Request::SnapshotList(g) => {
+            operation(policy, g.vmid, Operation::SnapshotList, false, facts)
+        }
+        Request::SnapshotCreate(c) => operation(
+            policy,
+            c.vmid,
+            Operation::SnapshotCreate,
+            c.confirmed,
+            facts,
+        ),
+        Request::SnapshotRollback(t) => operation(
+            policy,
+            t.vmid,
+            Operation::SnapshotRollback,
+            t.confirmed,
+            facts,
+        ),
+        Request::SnapshotDelete(t) => operation(
+            policy,
+            t.vmid,
+            Operation::SnapshotDelete,
+            t.confirmed,
             facts,
         ),
         Request::NodeStatus(q) => {

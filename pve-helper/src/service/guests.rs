@@ -84,11 +84,11 @@ struct RawHa {
     state: Option<String>,
 }
 
-fn guest_path(g: &GuestSummary) -> String {
+pub(super) fn guest_path(g: &GuestSummary) -> String {
     format!("/nodes/{}/{}/{}", g.node, g.guest_type, g.vmid)
 }
 
-async fn lookup(svc: &Service, vmid: VmId) -> Result<GuestSummary, ErrorBody> {
+pub(super) async fn lookup(svc: &Service, vmid: VmId) -> Result<GuestSummary, ErrorBody> {
     let snap = svc.cache.get(&svc.pve).await.map_err(upstream_error)?;
     snap.get(vmid).map(|g| g.summary.clone()).ok_or_else(|| {
         ErrorBody::new(
@@ -146,6 +146,11 @@ pub async fn action(svc: &Service, vmid: VmId, action: GuestAction) -> OpResult 
         .await
         .map_err(upstream_error)?;
     svc.cache.invalidate().await;
+    started_task(&data)
+}
+
+/// The task a Proxmox call that forks a worker answered with (its UPID as `data`).
+pub(super) fn started_task(data: &serde_json::Value) -> OpResult {
     let upid = data
         .as_str()
         .and_then(|s| Upid::parse(s).ok())

@@ -5,6 +5,7 @@
 mod api;
 mod guests;
 mod nodes;
+mod snapshots;
 
 use crate::{
     audit::{self, Auditor, Record},
@@ -152,6 +153,10 @@ impl Service {
             Request::TaskStatus(t) => guests::task(self, &t.upid).await,
             Request::NodeStatus(q) => nodes::status(self, q.node.as_ref()).await,
             Request::Describe(_) => Ok(Payload::Capabilities(policy.capabilities())),
+            Request::SnapshotList(g) => snapshots::list(self, g.vmid).await,
+            Request::SnapshotCreate(c) => snapshots::create(self, &c).await,
+            Request::SnapshotRollback(t) => snapshots::rollback(self, &t).await,
+            Request::SnapshotDelete(t) => snapshots::delete(self, &t).await,
             Request::Api(call) => api::call(self, policy, &call).await,
             Request::RunCommand(c) => {
                 let Some(rule) = policy.commands.allow.iter().find(|r| r.matches(&c.argv)) else {

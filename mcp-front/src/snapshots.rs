@@ -1,0 +1,211 @@
+//! The snapshot tools: list a guest's snapshots, and take, roll back or delete one.
+//! Changes run through `action` like power actions (confirmation when the policy asks
+//! for it, task progress while waiting); the helper resolves the guest's node and type.
+//!
+//! Arguments are untrusted model output, validated in `args`; answers come from the
+//! helper and are only rendered here.
+
+use crate::{
+    action,
+    args::{SnapshotCreateArgs, SnapshotTargetArgs, VmStatusArgs},
+    output::{self, SnapshotList},
+    render,
+    reply::{forward, invalid, structured, unexpected},
+    tools::PveMcp,
+};
+use pve_mcp_proto::{Payload, Request};
+use rmcp::{
+    RoleServer,
+    handler::server::{
+        tool::{InputResponses, RequestState, schema_for_output},
+        wrapper::Parameters,
+    },
+    model::{CallToolResponse, CallToolResult},
+    service::RequestContext,
+    tool, tool_router,
+};
+use std::fmt::Write;
+
+#[tool_router(router = snapshot_router, vis = "pub(crate)")]
+impl PveMcp {
+    /// List the snapshots of one guest (VM or container) by VMID, oldest first: name,
+    /// creation time, whether it holds the VM's RAM, description, and which snapshot
+    /// the current state derives from. Read-only.
+    #[tool(
+        title = "List snapshots",
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        ),
+        output_schema = schema_for_output::<output::SnapshotList>()
+    )]
+    async fn snapshot_list(&self, Parameters(args): Parameters<VmStatusArgs>) -> CallToolResult {
+        let request = match args.into_request() {
+            Ok(r) => Request::SnapshotList(r),
+            Err(e) => return invalid(e),
+        };
+        match forward(&self.helper, request).await {
+            Ok(Payload::Snapshots(list)) => {
+                let list = SnapshotList::from(list);
+                structured(&list, render_list(&list))
+            }
+            Ok(other) => unexpected("snapshot_list", &other),
+            Err(result) => result,
+        }
+    }
+
+    /// Take a snapshot of a guest (VM or container) by VMID, e.g. before an upgrade.
+    /// Runs as a Proxmox task; by default this waits for it and reports `succeeded` or
+    /// `failed` (e.g. the name is already used, or the storage cannot snapshot), like
+    /// vm_action. `include_ram` (VMs only) also saves the running VM's memory.
+    #[tool(
+        title = "Take a snapshot",
+        annotations(
+            read_only_hint = false,
+            destructive_hint = false,
+            idempotent_hint = false,
+            open_world_hint = false
+        ),
+        output_schema = schema_for_output::<output::ActionResult>()
+    )]
+    async fn snapshot_create(
+        &self,
+        Parameters(args): Parameters<SnapshotCreateArgs>,
+        RequestState(state): RequestState,
+        InputResponses(responses): InputResponses,
+        ctx: RequestContext<RoleServer>,
+    ) -> CallToolResponse {
+        let plan = match args.into_plan() {
+            Ok(plan) => plan,
+            Err(e) => return invalid(e).into(),
+        };
+        let answered = state.map(|state| (state, responses.unwrap_or_default()));
+        action::perform(self, plan, answered, &ctx).await
+    }
+
+    /// Roll a guest back to one of its snapshots: every change to its disks (and, for a
+    /// snapshot without RAM, its running state: the guest ends up stopped) since the
+    /// snapshot is lost. Runs as a Proxmox task, waited for like vm_action. Usually
+    /// needs the user's confirmation.
+    #[tool(
+        title = "Roll back to a snapshot",
+        annotations(
+            read_only_hint = false,
+            destructive_hint = true,
+            idempotent_hint = false,
+            open_world_hint = false
+        ),
+        output_schema = schema_for_output::<output::ActionResult>()
+    )]
+    async fn snapshot_rollback(
+        &self,
+        Parameters(args): Parameters<SnapshotTargetArgs>,
+        RequestState(state): RequestState,
+        InputResponses(responses): InputResponses,
+        ctx: RequestContext<RoleServer>,
+    ) -> CallToolResponse {
+        let plan = match args.into_plan(true) {
+            Ok(plan) => plan,
+            Err(e) => return invalid(e).into(),
+        };
+        let answered = state.map(|state| (state, responses.unwrap_or_default()));
+        action::perform(self, plan, answered, &ctx).await
+    }
+
+    /// Delete one snapshot of a guest; the guest's current state is kept, the
+    /// snapshot's data is gone for good. Runs as a Proxmox task, waited for like
+    /// vm_action. Usually needs the user's confirmation.
+    #[tool(
+        title = "Delete a snapshot",
+        annotations(
+            read_only_hint = false,
+            destructive_hint = true,
+            idempotent_hint = false,
+            open_world_hint = false
+        ),
+        output_schema = schema_for_output::<output::ActionResult>()
+    )]
+    async fn snapshot_delete(
+        &self,
+        Parameters(args): Parameters<SnapshotTargetArgs>,
+        RequestState(state): RequestState,
+        InputResponses(responses): InputResponses,
+        ctx: RequestContext<RoleServer>,
+    ) -> CallToolResponse {
+        let plan = match args.into_plan(false) {
+            Ok(plan) => plan,
+            Err(e) => return invalid(e).into(),
+        };
+        let answered = state.map(|state| (state, responses.unwrap_or_default()));
+        action::perform(self, plan, answered, &ctx).await
+    }
+}
+
+/// The `snapshot_list` answer: one line per snapshot, then where the guest stands.
+pub fn render_list(l: &SnapshotList) -> String {
+    let kind = match l.guest_type {
+        output::GuestType::Qemu => "VM",
+        output::GuestType::Lxc => "CT",
+    };
+    if l.snapshots.is_empty() {
+        return format!("{kind} {} has no snapshots.\n", l.vmid);
+    }
+    let mut out = format!("{kind} {} has {} snapshot(s):\n", l.vmid, l.snapshots.len());
+    for s in &l.snapshots {
+        let _ = write!(out, "  {}", s.name);
+        if let Some(t) = s.snaptime {
+            let _ = write!(out, "  {}", render::utc(t));
+        }
+        if s.vmstate {
+            out.push_str("  with RAM");
+        }
+        if let Some(p) = &s.parent {
+            let _ = write!(out, "  (from {p})");
+        }
+        let description = s.description.trim();
+        if !description.is_empty() {
+            let _ = write!(out, "  \"{}\"", render::truncate(description, 200));
+        }
+        out.push('\n');
+    }
+    match &l.current_parent {
+        Some(p) => {
+            let _ = writeln!(out, "The current state derives from snapshot {p}.");
+        }
+        None => out.push_str("The current state derives from no snapshot.\n"),
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use output::Snapshot;
+
+    #[test]
+    fn lists_render_one_line_each() {
+        let mut l = SnapshotList {
+            vmid: 101,
+            guest_type: output::GuestType::Qemu,
+            snapshots: Vec::new(),
+            current_parent: None,
+        };
+        assert_eq!(render_list(&l), "VM 101 has no snapshots.\n");
+        l.snapshots.push(Snapshot {
+            name: "base".into(),
+            description: "after install".into(),
+            snaptime: Some(1_700_000_000),
+            vmstate: true,
+            parent: None,
+        });
+        l.current_parent = Some("base".into());
+        let text = render_list(&l);
+        assert!(
+            text.contains("  base  2023-11-14 22:13 UTC  with RAM  \"after install\"\n"),
+            "{text}"
+        );
+        assert!(text.ends_with("derives from snapshot base.\n"), "{text}");
+    }
+}
