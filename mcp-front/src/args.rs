@@ -178,6 +178,11 @@ pub struct SnapshotTargetArgs {
     pub timeout_secs: Option<u64>,
 }
 
+/// A tool that takes no arguments (and refuses any).
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NoArgs {}
+
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NodeStatusArgs {

@@ -26,6 +26,7 @@ fn unknown_policy_lists_every_tool_with_flowing_text() {
         [
             "execute_command",
             "list_vms",
+            "my_permissions",
             "node_status",
             "proxmox_api",
             "snapshot_create",
@@ -49,7 +50,7 @@ fn unknown_policy_lists_every_tool_with_flowing_text() {
         assert_eq!(a.open_world_hint, Some(false));
         let read_only = matches!(
             t.name.as_ref(),
-            "list_vms" | "vm_status" | "node_status" | "snapshot_list"
+            "list_vms" | "vm_status" | "node_status" | "snapshot_list" | "my_permissions"
         );
         assert_eq!(a.read_only_hint, Some(read_only), "{}", t.name);
         // Taking a snapshot changes the guest but loses nothing.
@@ -76,7 +77,13 @@ fn tools_the_policy_leaves_nothing_to_do_for_are_hidden() {
     };
     assert_eq!(
         names(&read_only),
-        ["list_vms", "node_status", "proxmox_api", "vm_status"]
+        [
+            "list_vms",
+            "my_permissions",
+            "node_status",
+            "proxmox_api",
+            "vm_status"
+        ]
     );
     let mut operator = read_only.clone();
     operator.grants.push(GrantSummary {
@@ -87,7 +94,7 @@ fn tools_the_policy_leaves_nothing_to_do_for_are_hidden() {
     });
     operator.commands = vec!["uptime".into()];
     let listed = tools(all(), Some(&operator));
-    assert_eq!(listed.len(), 6);
+    assert_eq!(listed.len(), 7);
     let action = listed.iter().find(|t| t.name == "vm_action").unwrap();
     let text = action.description.as_deref().unwrap();
     assert!(
@@ -97,7 +104,7 @@ fn tools_the_policy_leaves_nothing_to_do_for_are_hidden() {
         ),
         "{text}"
     );
-    assert_eq!(names(&Capabilities::default()), Vec::<String>::new());
+    assert_eq!(names(&Capabilities::default()), ["my_permissions"]);
 
     let mut snapshots = read_only.clone();
     snapshots.grants.push(GrantSummary {

@@ -22,6 +22,7 @@ pub mod catalog;
 mod confirm;
 pub mod helper_client;
 pub mod jsonrpc;
+mod my_permissions;
 mod operation;
 pub mod output;
 pub mod permissions;

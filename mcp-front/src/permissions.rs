@@ -276,7 +276,8 @@ name); vm_status and node_status show one guest or the nodes; vm_action starts, 
 down, reboots, resets, suspends or resumes a guest and waits for its task; snapshot_list, \
 snapshot_create, snapshot_rollback and snapshot_delete work with a guest's snapshots; \
 proxmox_api calls the Proxmox REST API; execute_command runs allow-listed commands without a \
-shell. The description of each tool in tools/list says what the policy in force allows.\n";
+shell. my_permissions says what the policy in force allows, and so does the description of \
+each tool in tools/list.\n";
 
 /// The server instructions for the policy described by `caps`: a few lines.
 pub fn instructions(caps: Option<&Capabilities>) -> String {
@@ -341,6 +342,7 @@ pub fn instructions(caps: Option<&Capabilities>) -> String {
             some(&caps.commands)
         ));
     }
+    out.push_str("- read all of this in full (grants, patterns, limits) with my_permissions\n");
     out.push_str("Nothing else is allowed. ");
     out.push_str(DENIALS);
     out

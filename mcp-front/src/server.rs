@@ -1,19 +1,21 @@
 //! The MCP handler of one session: lifecycle answers (`initialize`, `server/discover`)
-//! with instructions drawn from the policy, the policy-filtered tool list, and tool
-//! calls routed to `tools` with argument errors worded for a model.
+//! with instructions drawn from the policy, the policy-filtered tool list, tool calls
+//! routed to `tools` with argument errors worded for a model, and the one resource
+//! (the policy's description, see `my_permissions`).
 //!
 //! Requests reach here already checked for JSON-RPC shape and order (`jsonrpc`);
 //! tool arguments are still untrusted and validated by the tools.
 
-use crate::{catalog, permissions, tools::PveMcp};
+use crate::{catalog, my_permissions, permissions, tools::PveMcp};
 use rmcp::{
     ErrorData, Peer, RoleServer, ServerHandler,
     handler::server::tool::ToolCallContext,
     model::{
         CacheScope, CallToolRequestParams, CallToolResponse, ContentBlock, DiscoverResult,
-        Implementation, InitializeRequestParams, InitializeResult, ListToolsResult,
-        PaginatedRequestParams, ProtocolVersion, ResultType, ServerCapabilities, ServerConfig,
-        Tool,
+        Implementation, InitializeRequestParams, InitializeResult, ListResourcesResult,
+        ListToolsResult, PaginatedRequestParams, ProtocolVersion, ReadResourceRequestParams,
+        ReadResourceResponse, ReadResourceResult, ResourceContents, ResultType, ServerCapabilities,
+        ServerConfig, Tool,
     },
     service::RequestContext,
 };
@@ -42,6 +44,7 @@ impl PveMcp {
         let capabilities = ServerCapabilities::builder()
             .enable_tools()
             .enable_tool_list_changed()
+            .enable_resources()
             .build();
         ServerConfig::new(capabilities)
             .with_server_info(
@@ -161,6 +164,46 @@ impl ServerHandler for PveMcp {
             self.notify_if_tools_changed(peer);
         }
         result
+    }
+
+    async fn list_resources(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListResourcesResult, ErrorData> {
+        Ok(ListResourcesResult::with_all_items(
+            my_permissions::resources(),
+        ))
+    }
+
+    async fn read_resource(
+        &self,
+        request: ReadResourceRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ReadResourceResponse, ErrorData> {
+        if request.uri != my_permissions::URI {
+            return Err(ErrorData::resource_not_found(
+                format!(
+                    "Unknown resource {:?}: this server has {}",
+                    request.uri,
+                    my_permissions::URI
+                ),
+                None,
+            ));
+        }
+        let text = match self.describe().await {
+            Ok(p) => my_permissions::render(&p),
+            Err(result) => {
+                let why: Vec<&str> = result
+                    .content
+                    .iter()
+                    .filter_map(|c| c.as_text().map(|t| t.text.as_str()))
+                    .collect();
+                return Err(ErrorData::internal_error(why.join(" "), None));
+            }
+        };
+        let contents = ResourceContents::text(text, my_permissions::URI);
+        Ok(ReadResourceResult::new(vec![contents]).into())
     }
 
     fn get_tool(&self, name: &str) -> Option<Tool> {

@@ -1,4 +1,5 @@
-//! The six tools, each mapped to one typed request to the helper and answered with
+//! The six original tools (the snapshot tools and my_permissions have their own
+//! modules), each mapped to one typed request to the helper and answered with
 //! compact text plus structured content. Their descriptions are written for a model:
 //! what the tool does, when to use it, what it returns.
 //!
@@ -52,7 +53,7 @@ impl PveMcp {
             permissions: Permissions::new(helper.clone(), policy_max_age),
             helper,
             confirmations: Confirmations::default(),
-            tool_router: Self::tool_router() + Self::snapshot_router(),
+            tool_router: Self::tool_router() + Self::snapshot_router() + Self::permissions_router(),
         }
     }
 

@@ -33,6 +33,7 @@ async fn initialize_carries_the_policy_and_tools_list_reuses_it() {
         [
             "execute_command",
             "list_vms",
+            "my_permissions",
             "node_status",
             "proxmox_api",
             "vm_action",
@@ -45,12 +46,15 @@ async fn initialize_carries_the_policy_and_tools_list_reuses_it() {
         assert_eq!(tool["inputSchema"]["additionalProperties"], false, "{name}");
         assert_eq!(tool["outputSchema"]["type"], "object", "{name}");
         let a = &tool["annotations"];
-        let read_only = matches!(name, "list_vms" | "vm_status" | "node_status");
+        let read_only = matches!(
+            name,
+            "list_vms" | "vm_status" | "node_status" | "my_permissions"
+        );
         assert_eq!(a["readOnlyHint"], read_only, "{name}");
         assert_eq!(a["destructiveHint"], !read_only, "{name}");
         assert_eq!(a["openWorldHint"], false, "{name}");
     }
-    let action = &tools[4]["inputSchema"]["properties"];
+    let action = &tools[5]["inputSchema"]["properties"];
     assert_eq!(action["timeout_secs"]["maximum"], 3600);
     assert_eq!(action["vmid"]["minimum"], 100);
     let describes = helper.seen.count(|r| matches!(r, Request::Describe(_)));

@@ -3,7 +3,7 @@
 
 use rmcp::{
     RoleClient, ServiceExt,
-    model::{CallToolRequestParams, Tool},
+    model::{CallToolRequestParams, ReadResourceRequestParams, Tool},
     service::RunningService,
     transport::TokioChildProcess,
 };
@@ -45,6 +45,24 @@ impl Client {
         };
         let params = CallToolRequestParams::new(tool.to_owned()).with_arguments(args);
         let result = self.service.call_tool(params).await?;
+        Ok(serde_json::to_value(result)?)
+    }
+
+    /// The resources the server lists, as JSON.
+    pub async fn resources(&self) -> anyhow::Result<Vec<Value>> {
+        let list = self.service.list_all_resources().await?;
+        Ok(list
+            .into_iter()
+            .map(|r| serde_json::to_value(r).unwrap_or(Value::Null))
+            .collect())
+    }
+
+    /// Reads one resource; returns the whole result (`contents`).
+    pub async fn read_resource(&self, uri: &str) -> anyhow::Result<Value> {
+        let result = self
+            .service
+            .read_resource(ReadResourceRequestParams::new(uri))
+            .await?;
         Ok(serde_json::to_value(result)?)
     }
 

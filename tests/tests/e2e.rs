@@ -70,13 +70,14 @@ fn vmids(result: &Value) -> BTreeSet<u64> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn tools_list_has_the_six_tools_with_schemas_and_annotations() {
+async fn tools_list_has_the_tools_the_policy_allows_with_schemas_and_annotations() {
     let (_stack, client) = stack_and_client(POLICY).await;
     let tools = client.tools().await.unwrap();
     let names: BTreeSet<String> = tools.iter().map(|t| t.name.to_string()).collect();
     let want = [
         "execute_command",
         "list_vms",
+        "my_permissions",
         "node_status",
         "proxmox_api",
         "vm_action",

@@ -104,6 +104,7 @@ fn check(report: &Report, stack: &Stack, confirm: Confirm, progress: bool) {
         [
             "execute_command",
             "list_vms",
+            "my_permissions",
             "node_status",
             "proxmox_api",
             "vm_action",

@@ -42,7 +42,13 @@ async fn a_read_only_policy_lists_only_what_it_allows() {
     let client = stack.client().await.expect("front starts");
     assert_eq!(
         names(&client).await,
-        ["list_vms", "node_status", "proxmox_api", "vm_status"]
+        [
+            "list_vms",
+            "my_permissions",
+            "node_status",
+            "proxmox_api",
+            "vm_status"
+        ]
     );
     let info = client.server_info();
     let instructions = info["instructions"].as_str().unwrap_or_default();
@@ -74,15 +80,15 @@ async fn a_helper_down_at_start_hides_nothing_and_is_asked_again() {
     );
     assert_eq!(
         names(&client).await.len(),
-        10,
-        "nothing hidden on a guess: the six tools and the four snapshot tools"
+        11,
+        "nothing hidden on a guess: the six tools, the four snapshot tools, my_permissions"
     );
     let r = client.call("list_vms", json!({})).await.unwrap();
     assert!(is_error(&r) && text(&r).starts_with("Unavailable:"), "{r}");
     stack.spawn_helper().expect("helper restarts");
     assert_eq!(
         names(&client).await.len(),
-        4,
+        5,
         "the policy applies once known"
     );
 }

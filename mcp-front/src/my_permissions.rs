@@ -1,0 +1,251 @@
+//! `my_permissions`: what the policy in force lets this client do (scope, operations
+//! per grant, raw API patterns, commands, limits, and so which tools work), so a model
+//! plans instead of probing. Also served as the MCP resource [`URI`].
+//!
+//! The description comes from the helper (`Request::Describe`, never denied to a
+//! connected client), fresh at each call; it is informational, the helper still judges
+//! every request.
+
+use crate::{
+    args::NoArgs,
+    catalog,
+    reply::{forward, structured, unexpected},
+    tools::PveMcp,
+};
+use pve_mcp_proto::{Capabilities, Describe, Payload, Request};
+use rmcp::{
+    handler::server::{tool::schema_for_output, wrapper::Parameters},
+    model::{CallToolResult, Resource},
+    tool, tool_router,
+};
+use schemars::JsonSchema;
+use serde::Serialize;
+use std::fmt::Write;
+
+/// The resource holding the same description as the tool.
+pub const URI: &str = "pve-mcp://permissions";
+
+/// One grant of guest operations.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Grant {
+    /// `guests` for the policy's [guests] section, else the rule's name.
+    pub rule: String,
+    /// Selectors of the guests it covers; empty: every guest in scope.
+    pub guests: Vec<String>,
+    /// Operations: `start`, `stop`, ..., `snapshot.list`, `snapshot.create`, ...
+    pub operations: Vec<String>,
+    /// Operations among them that the user must confirm.
+    pub confirm: Vec<String>,
+}
+
+/// Result of `my_permissions`.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct MyPermissions {
+    /// Guests in scope, as selectors (`100-199`, `pool:lab`, `tag:mcp`, `*`); empty:
+    /// none. Guests outside the scope are reported as not found by every tool.
+    pub guests: Vec<String>,
+    /// Selectors removed from the scope.
+    pub guests_except: Vec<String>,
+    pub grants: Vec<Grant>,
+    /// Raw API calls `proxmox_api` may make, as `METHOD /path` patterns (`*` one
+    /// segment, `**` the rest).
+    pub api: Vec<String>,
+    /// Whether `node_status` may list every node.
+    pub node_list: bool,
+    /// Whether `node_status` may show one node in depth.
+    pub node_detail: bool,
+    /// Commands `execute_command` may run, as argument patterns.
+    pub commands: Vec<String>,
+    /// Request limits.
+    pub limits: String,
+    /// The tools this policy leaves something to do for.
+    pub tools: Vec<String>,
+}
+
+impl MyPermissions {
+    fn new(caps: Capabilities, tools: Vec<String>) -> Self {
+        let Capabilities {
+            guests,
+            guests_except,
+            grants,
+            api,
+            node_list,
+            node_detail,
+            commands,
+            limits,
+        } = caps;
+        Self {
+            guests,
+            guests_except,
+            grants: grants
+                .into_iter()
+                .map(|g| Grant {
+                    rule: g.rule,
+                    guests: g.guests,
+                    operations: g.operations,
+                    confirm: g.confirm,
+                })
+                .collect(),
+            api,
+            node_list,
+            node_detail,
+            commands,
+            limits,
+            tools,
+        }
+    }
+}
+
+#[tool_router(router = permissions_router, vis = "pub(crate)")]
+impl PveMcp {
+    /// What the admin's policy lets you do here, in full: which guests are in scope,
+    /// which operations each grant allows on which guests (and which need the user's
+    /// confirmation), the raw API patterns, the allowed commands, the request limits,
+    /// and so which tools work. Call it first when planning work, instead of trying
+    /// calls to find out. Read-only; never refused.
+    #[tool(
+        title = "My permissions",
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        ),
+        output_schema = schema_for_output::<MyPermissions>()
+    )]
+    async fn my_permissions(&self, Parameters(NoArgs {}): Parameters<NoArgs>) -> CallToolResult {
+        match self.describe().await {
+            Ok(p) => structured(&p, render(&p)),
+            Err(result) => result,
+        }
+    }
+}
+
+impl PveMcp {
+    /// Asks the helper for the policy now in force.
+    pub(crate) async fn describe(&self) -> Result<MyPermissions, CallToolResult> {
+        match forward(&self.helper, Request::Describe(Describe {})).await {
+            Ok(Payload::Capabilities(caps)) => {
+                let all = self.tool_router.list_all();
+                let tools = catalog::tools(all, Some(&caps))
+                    .into_iter()
+                    .map(|t| t.name.into_owned())
+                    .collect();
+                Ok(MyPermissions::new(caps, tools))
+            }
+            Ok(other) => Err(unexpected("describe", &other)),
+            Err(result) => Err(result),
+        }
+    }
+}
+
+/// The resources this server lists.
+pub fn resources() -> Vec<Resource> {
+    vec![
+        Resource::new(URI, "permissions")
+            .with_title("What the pve-mcp policy allows")
+            .with_description(
+                "The scope, operations, API patterns, commands and limits of the policy in \
+                 force, as the my_permissions tool reports them.",
+            )
+            .with_mime_type("text/plain"),
+    ]
+}
+
+fn list(items: &[String]) -> String {
+    if items.is_empty() {
+        "none".into()
+    } else {
+        items.join(", ")
+    }
+}
+
+/// The description as a model reads it: a few labelled lines.
+pub fn render(p: &MyPermissions) -> String {
+    let mut out = String::from("What the pve-mcp policy in force allows:\n");
+    if p.guests.is_empty() {
+        out.push_str("Guests: none in scope.\n");
+    } else {
+        let _ = write!(out, "Guests in scope: {}", list(&p.guests));
+        if !p.guests_except.is_empty() {
+            let _ = write!(out, " except {}", list(&p.guests_except));
+        }
+        out.push_str(" (any other guest is reported as not found)\n");
+    }
+    for g in &p.grants {
+        let on = if g.guests.is_empty() {
+            "every guest in scope".to_owned()
+        } else {
+            format!("guests matching {}", list(&g.guests))
+        };
+        let who = if g.rule == "guests" {
+            "[guests] actions".to_owned()
+        } else {
+            format!("rule \"{}\"", g.rule)
+        };
+        let _ = write!(out, "Operations ({who}): {} on {on}", list(&g.operations));
+        if !g.confirm.is_empty() {
+            let _ = write!(out, "; the user confirms {}", list(&g.confirm));
+        }
+        out.push('\n');
+    }
+    if p.grants.is_empty() {
+        out.push_str("Operations on guests: none (read-only).\n");
+    }
+    let nodes = match (p.node_list, p.node_detail) {
+        (true, true) => "all nodes and each node in depth",
+        (true, false) => "all nodes (not one node in depth)",
+        (false, true) => "one node in depth (not the list of nodes)",
+        (false, false) => "no",
+    };
+    let _ = writeln!(out, "Node status: {nodes}.");
+    let _ = writeln!(out, "Raw API (proxmox_api): {}.", list(&p.api));
+    let _ = writeln!(out, "Commands (execute_command): {}.", list(&p.commands));
+    if !p.limits.is_empty() {
+        let _ = writeln!(out, "Limits: {}.", p.limits.trim_end_matches('.'));
+    }
+    let _ = writeln!(out, "Tools that work here: {}.", list(&p.tools));
+    out.push_str(
+        "Anything else is refused with \"Denied:\" and the rule to change; only the admin \
+         can change the policy.\n",
+    );
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_every_part_of_the_policy() {
+        let p = MyPermissions {
+            guests: vec!["100-149".into()],
+            guests_except: vec!["120".into()],
+            grants: vec![Grant {
+                rule: "lab".into(),
+                guests: vec!["pool:lab".into()],
+                operations: vec!["stop".into(), "snapshot.rollback".into()],
+                confirm: vec!["stop".into()],
+            }],
+            api: vec!["GET /version".into()],
+            node_list: true,
+            node_detail: false,
+            commands: vec![],
+            limits: "600 requests per minute".into(),
+            tools: vec!["list_vms".into(), "my_permissions".into()],
+        };
+        let text = render(&p);
+        for want in [
+            "Guests in scope: 100-149 except 120 (any other",
+            "Operations (rule \"lab\"): stop, snapshot.rollback on guests matching pool:lab; \
+             the user confirms stop\n",
+            "Node status: all nodes (not one node in depth).",
+            "Raw API (proxmox_api): GET /version.",
+            "Commands (execute_command): none.",
+            "Limits: 600 requests per minute.",
+            "Tools that work here: list_vms, my_permissions.",
+        ] {
+            assert!(text.contains(want), "{want:?} in\n{text}");
+        }
+    }
+}
