@@ -25,6 +25,7 @@ fn unknown_policy_lists_every_tool_with_flowing_text() {
         names,
         [
             "execute_command",
+            "guest_config",
             "list_vms",
             "my_permissions",
             "node_status",
@@ -50,7 +51,12 @@ fn unknown_policy_lists_every_tool_with_flowing_text() {
         assert_eq!(a.open_world_hint, Some(false));
         let read_only = matches!(
             t.name.as_ref(),
-            "list_vms" | "vm_status" | "node_status" | "snapshot_list" | "my_permissions"
+            "list_vms"
+                | "vm_status"
+                | "node_status"
+                | "snapshot_list"
+                | "my_permissions"
+                | "guest_config"
         );
         assert_eq!(a.read_only_hint, Some(read_only), "{}", t.name);
         // Taking a snapshot changes the guest but loses nothing.

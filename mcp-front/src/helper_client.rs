@@ -92,6 +92,7 @@ pub fn is_resendable(request: &Request) -> bool {
         | Request::NodeStatus(_)
         | Request::TaskStatus(_)
         | Request::SnapshotList(_)
+        | Request::GuestConfig(_)
         | Request::Describe(_) => true,
         Request::Api(call) => call.method == pve_mcp_proto::ApiMethod::Get,
         Request::GuestAction(_)

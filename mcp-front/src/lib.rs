@@ -20,6 +20,7 @@ mod action;
 pub mod args;
 pub mod catalog;
 mod confirm;
+mod guest_config;
 pub mod helper_client;
 pub mod jsonrpc;
 mod my_permissions;

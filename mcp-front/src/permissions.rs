@@ -148,8 +148,9 @@ const ACTIONS: [&str; 7] = [
     "start", "stop", "shutdown", "reboot", "reset", "suspend", "resume",
 ];
 
-/// The snapshot operations, by tool.
-const SNAPSHOT_TOOLS: [(&str, &str); 4] = [
+/// The tools that need a grant of one guest operation, with that operation.
+const GRANT_TOOLS: [(&str, &str); 5] = [
+    ("guest_config", "config.read"),
     ("snapshot_list", "snapshot.list"),
     ("snapshot_create", "snapshot.create"),
     ("snapshot_rollback", "snapshot.rollback"),
@@ -210,7 +211,7 @@ pub fn allows(tool: &str, caps: &Capabilities) -> bool {
         "node_status" => caps.node_list || caps.node_detail,
         "proxmox_api" => !caps.api.is_empty(),
         "execute_command" => !caps.commands.is_empty(),
-        tool => match SNAPSHOT_TOOLS.iter().find(|(t, _)| *t == tool) {
+        tool => match GRANT_TOOLS.iter().find(|(t, _)| *t == tool) {
             Some((_, op)) => scope && granted(caps, op).0,
             None => true,
         },
@@ -251,7 +252,7 @@ pub fn note(tool: &str, caps: &Capabilities) -> Option<String> {
             some(&caps.commands)
         )),
         tool => {
-            let (_, op) = SNAPSHOT_TOOLS.iter().find(|(t, _)| *t == tool)?;
+            let (_, op) = GRANT_TOOLS.iter().find(|(t, _)| *t == tool)?;
             let mut note = format!("Allowed by the current policy on {}.", covered(caps, op));
             if granted(caps, op).1 {
                 note.push_str(
@@ -273,8 +274,9 @@ tell the user which rule refused it and what the admin could change.";
 pub const GENERIC_INSTRUCTIONS: &str = "pve-mcp operates a Proxmox VE cluster within a policy \
 set by its admin. list_vms pages through the guests (filter by node, status, type, tag or \
 name); vm_status and node_status show one guest or the nodes; vm_action starts, stops, shuts \
-down, reboots, resets, suspends or resumes a guest and waits for its task; snapshot_list, \
-snapshot_create, snapshot_rollback and snapshot_delete work with a guest's snapshots; \
+down, reboots, resets, suspends or resumes a guest and waits for its task; guest_config \
+reads a guest's configuration; snapshot_list, snapshot_create, snapshot_rollback and \
+snapshot_delete work with a guest's snapshots; \
 proxmox_api calls the Proxmox REST API; execute_command runs allow-listed commands without a \
 shell. my_permissions says what the policy in force allows, and so does the description of \
 each tool in tools/list.\n";
@@ -309,7 +311,7 @@ pub fn instructions(caps: Option<&Capabilities>) -> String {
             out.push('\n');
         }
     }
-    let snapshots: Vec<String> = SNAPSHOT_TOOLS
+    let per_guest: Vec<String> = GRANT_TOOLS
         .iter()
         .filter(|(_, op)| !caps.guests.is_empty() && granted(caps, op).0)
         .map(|(tool, op)| {
@@ -321,11 +323,8 @@ pub fn instructions(caps: Option<&Capabilities>) -> String {
             format!("{tool} on {}{confirm}", covered(caps, op))
         })
         .collect();
-    if !snapshots.is_empty() {
-        out.push_str(&format!(
-            "- work with snapshots: {}\n",
-            snapshots.join("; ")
-        ));
+    if !per_guest.is_empty() {
+        out.push_str(&format!("- use {}\n", per_guest.join("; ")));
     }
     if caps.node_list || caps.node_detail {
         out.push_str("- read node status with node_status\n");

@@ -73,6 +73,7 @@ pub(crate) fn unexpected_text(op: &str, payload: &Payload) -> String {
         Payload::Command(_) => "command",
         Payload::Capabilities(_) => "capabilities",
         Payload::Snapshots(_) => "snapshots",
+        Payload::Config(_) => "config",
     };
     format!("Unavailable: protocol error: the helper answered {op} with a {kind} payload")
 }

@@ -53,7 +53,10 @@ impl PveMcp {
             permissions: Permissions::new(helper.clone(), policy_max_age),
             helper,
             confirmations: Confirmations::default(),
-            tool_router: Self::tool_router() + Self::snapshot_router() + Self::permissions_router(),
+            tool_router: Self::tool_router()
+                + Self::snapshot_router()
+                + Self::permissions_router()
+                + Self::config_router(),
         }
     }
 

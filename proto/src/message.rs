@@ -67,6 +67,8 @@ pub enum Request {
     TaskStatus(TaskRef),
     Api(ApiCall),
     RunCommand(RunCommand),
+    /// The configuration of one guest, secrets redacted (policy operation `config.read`).
+    GuestConfig(GuestRef),
     /// The snapshots of one guest (policy operation `snapshot.list`).
     SnapshotList(GuestRef),
     /// Take a snapshot (`snapshot.create`); answered with the started task.
@@ -91,6 +93,7 @@ impl Request {
             Self::TaskStatus(_) => "task_status",
             Self::Api(_) => "api",
             Self::RunCommand(_) => "run_command",
+            Self::GuestConfig(_) => "guest_config",
             Self::SnapshotList(_) => "snapshot_list",
             Self::SnapshotCreate(_) => "snapshot_create",
             Self::SnapshotRollback(_) => "snapshot_rollback",
@@ -303,6 +306,7 @@ pub enum Payload {
     Command(CommandOutput),
     Capabilities(Capabilities),
     Snapshots(SnapshotList),
+    Config(GuestConfig),
 }
 
 /// The coarse class of an error; the only error detail that crosses the socket
@@ -540,6 +544,21 @@ pub struct GrantSummary {
     pub operations: Vec<String>,
     /// Operations among them that need the user's confirmation.
     pub confirm: Vec<String>,
+}
+
+/// A guest's configuration as Proxmox stores it (`key: value` lines), with the values
+/// of secret keys replaced by `[redacted]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GuestConfig {
+    pub vmid: VmId,
+    #[serde(rename = "type")]
+    pub guest_type: GuestType,
+    pub node: NodeName,
+    pub config: std::collections::BTreeMap<String, String>,
+    /// Keys whose value (or part of it) was redacted.
+    #[serde(default)]
+    pub redacted: Vec<String>,
 }
 
 /// The snapshots of one guest, oldest first.

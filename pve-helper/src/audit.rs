@@ -50,7 +50,7 @@ pub fn describe(request: &Request) -> String {
             write!(s, " {} {} params=[{}]", c.method, c.path, names.join(","))
         }
         Request::RunCommand(c) => write!(s, " argv={}", c.argv),
-        Request::SnapshotList(g) => write!(s, " vmid={}", g.vmid),
+        Request::SnapshotList(g) | Request::GuestConfig(g) => write!(s, " vmid={}", g.vmid),
         Request::SnapshotCreate(c) => write!(
             s,
             " vmid={} name={}{}{}",

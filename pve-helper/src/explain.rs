@@ -7,6 +7,7 @@
 //! node_status [NODE]        task_status UPID
 //! proxmox_api [METHOD] PATH [key=value ...]
 //! execute_command PROGRAM [ARG ...]     describe
+//! guest_config VMID
 //! snapshot_list VMID        snapshot_create VMID NAME [ram] [confirmed]
 //! snapshot_rollback VMID NAME [confirmed]
 //! snapshot_delete VMID NAME [confirmed]
@@ -71,6 +72,7 @@ pub fn parse_request(text: &str) -> Result<Request, String> {
         }),
         "describe" => Request::Describe(Describe {}),
         "snapshot_list" => Request::SnapshotList(GuestRef { vmid: vmid(0)? }),
+        "guest_config" => Request::GuestConfig(GuestRef { vmid: vmid(0)? }),
         "snapshot_create" => {
             let flags = flags(rest.get(2..).unwrap_or_default(), &["ram", "confirmed"])?;
             Request::SnapshotCreate(SnapshotCreate {
@@ -97,7 +99,7 @@ pub fn parse_request(text: &str) -> Result<Request, String> {
         other => {
             return Err(format!(
                 "unknown request {other:?}: use list_vms, vm_status, vm_action, node_status, \
-                 task_status, proxmox_api, execute_command, describe, snapshot_list, \
+                 task_status, proxmox_api, execute_command, describe, guest_config, snapshot_list, \
                  snapshot_create, snapshot_rollback, snapshot_delete, or JSON"
             ));
         }
@@ -106,7 +108,8 @@ pub fn parse_request(text: &str) -> Result<Request, String> {
         Request::GuestStatus(_)
         | Request::TaskStatus(_)
         | Request::NodeStatus(_)
-        | Request::SnapshotList(_) => rest.len() > 1,
+        | Request::SnapshotList(_)
+        | Request::GuestConfig(_) => rest.len() > 1,
         Request::GuestAction(_) => rest.len() > 3,
         Request::Describe(_) => !rest.is_empty(),
         _ => false,

@@ -80,8 +80,9 @@ async fn a_helper_down_at_start_hides_nothing_and_is_asked_again() {
     );
     assert_eq!(
         names(&client).await.len(),
-        11,
-        "nothing hidden on a guess: the six tools, the four snapshot tools, my_permissions"
+        12,
+        "nothing hidden on a guess: the six tools, the four snapshot tools, guest_config \
+         and my_permissions"
     );
     let r = client.call("list_vms", json!({})).await.unwrap();
     assert!(is_error(&r) && text(&r).starts_with("Unavailable:"), "{r}");

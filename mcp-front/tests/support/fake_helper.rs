@@ -235,6 +235,13 @@ fn answer(seen: &Seen, request: &Request) -> Act {
             data: json!({"method": call.method.as_str(), "path": call.path.as_str(),
                          "params": call.params.len(), "version": "8.2.4"}),
         }))),
+        Request::GuestConfig(g) => Act::Reply(ok(Payload::Config(GuestConfig {
+            vmid: g.vmid,
+            guest_type: GuestType::Qemu,
+            node: NodeName::parse("pve1").unwrap(),
+            config: [("cores".to_owned(), "2".to_owned())].into(),
+            redacted: Vec::new(),
+        }))),
         Request::SnapshotList(g) => Act::Reply(ok(Payload::Snapshots(SnapshotList {
             vmid: g.vmid,
             guest_type: GuestType::Qemu,

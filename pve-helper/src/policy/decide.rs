@@ -70,7 +70,9 @@ impl Decision {
 pub fn referenced_vmids(policy: &Policy, request: &Request) -> Vec<VmId> {
     match request {
         Request::ListGuests(_) | Request::NodeStatus(_) | Request::Describe(_) => Vec::new(),
-        Request::GuestStatus(g) | Request::SnapshotList(g) => vec![g.vmid],
+        Request::GuestStatus(g) | Request::SnapshotList(g) | Request::GuestConfig(g) => {
+            vec![g.vmid]
+        }
         Request::SnapshotCreate(c) => vec![c.vmid],
         Request::SnapshotRollback(t) | Request::SnapshotDelete(t) => vec![t.vmid],
         Request::GuestAction(a) => vec![a.vmid],
@@ -119,6 +121,7 @@ pub fn decide(policy: &Policy, request: &Request, facts: &Facts) -> Decision {
             a.confirmed,
             facts,
         ),
+        Request::GuestConfig(g) => operation(policy, g.vmid, Operation::ConfigRead, false, facts),
         Request::SnapshotList(g) => {
             operation(policy, g.vmid, Operation::SnapshotList, false, facts)
         }

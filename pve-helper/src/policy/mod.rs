@@ -67,14 +67,18 @@ pub enum Operation {
     SnapshotCreate,
     SnapshotRollback,
     SnapshotDelete,
+    /// Read a guest's configuration (secrets redacted).
+    ConfigRead,
 }
 
 impl Operation {
-    pub const SNAPSHOTS: [Operation; 4] = [
+    /// Every operation besides the power actions.
+    pub const OTHERS: [Operation; 5] = [
         Self::SnapshotList,
         Self::SnapshotCreate,
         Self::SnapshotRollback,
         Self::SnapshotDelete,
+        Self::ConfigRead,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -84,6 +88,7 @@ impl Operation {
             Self::SnapshotCreate => "snapshot.create",
             Self::SnapshotRollback => "snapshot.rollback",
             Self::SnapshotDelete => "snapshot.delete",
+            Self::ConfigRead => "config.read",
         }
     }
 
@@ -92,7 +97,7 @@ impl Operation {
         match self {
             Self::Power(a) => a.is_destructive(),
             Self::SnapshotRollback | Self::SnapshotDelete => true,
-            Self::SnapshotList | Self::SnapshotCreate => false,
+            Self::SnapshotList | Self::SnapshotCreate | Self::ConfigRead => false,
         }
     }
 }
@@ -109,13 +114,14 @@ impl FromStr for Operation {
         if let Ok(a) = s.parse::<GuestAction>() {
             return Ok(Self::Power(a));
         }
-        Self::SNAPSHOTS
+        Self::OTHERS
             .into_iter()
             .find(|o| o.as_str() == s)
             .ok_or_else(|| {
                 InvalidValue(format!(
                     "unknown action {s:?}: use start, shutdown, reboot, stop, reset, suspend, \
-                 resume, snapshot.list, snapshot.create, snapshot.rollback or snapshot.delete"
+                 resume, snapshot.list, snapshot.create, snapshot.rollback, snapshot.delete \
+                 or config.read"
                 ))
             })
     }

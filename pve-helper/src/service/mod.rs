@@ -3,6 +3,7 @@
 //! types, and is still judged as hostile.
 
 mod api;
+mod config;
 mod guests;
 mod nodes;
 mod snapshots;
@@ -153,6 +154,7 @@ impl Service {
             Request::TaskStatus(t) => guests::task(self, &t.upid).await,
             Request::NodeStatus(q) => nodes::status(self, q.node.as_ref()).await,
             Request::Describe(_) => Ok(Payload::Capabilities(policy.capabilities())),
+            Request::GuestConfig(g) => config::read(self, g.vmid).await,
             Request::SnapshotList(g) => snapshots::list(self, g.vmid).await,
             Request::SnapshotCreate(c) => snapshots::create(self, &c).await,
             Request::SnapshotRollback(t) => snapshots::rollback(self, &t).await,

@@ -157,6 +157,7 @@ fn operation_privilege(op: Operation) -> (&'static str, &'static str) {
         Operation::SnapshotList => ("VM.Audit", "listing snapshots"),
         Operation::SnapshotCreate | Operation::SnapshotDelete => ("VM.Snapshot", "snapshots"),
         Operation::SnapshotRollback => ("VM.Snapshot.Rollback", "snapshot rollback"),
+        Operation::ConfigRead => ("VM.Audit", "reading guest configuration"),
     }
 }
 

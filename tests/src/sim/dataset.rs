@@ -21,6 +21,7 @@
 //! | cpulimit  | LXC with `i % 4 == 1` has `cpulimit: 1.5` and no `cores`, so PVE reports its `cpus` as the *string* `"1.5"` |
 //! | memory    | `[1024, 2048, 4096, 512, 8192][(i / 2) % 5]` MiB |
 //! | disk      | `[8, 16, 32, 64][(i / 3) % 4]` GiB (QEMU `scsi0`, LXC `rootfs`) |
+//! | cloud-init | QEMU with `i % 4 == 1`: `ciuser admin`, a `cipassword` (shown masked, `**********`, as PVE does), a cloud-init drive on `ide2`, `ipconfig0 ip=dhcp` |
 //! | snapshots | one snapshot `base` ("after install", `snaptime` `1700000000 + i`, no RAM) when `i % 3 == 0` and not a template; the guest's state derives from it |
 //!
 //! Storages, on every node: `local` (dir, `backup,iso,vztmpl`), `local-lvm` (lvmthin,

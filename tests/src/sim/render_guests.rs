@@ -232,9 +232,21 @@ fn config_entries(g: &Guest) -> Vec<(&'static str, Value)> {
                 e.push(("agent", json!("1")));
             }
             e.push(("boot", json!("order=scsi0;ide2;net0")));
+            let cloud_init = s.index % 4 == 1;
+            if cloud_init {
+                // PVE's GET config masks the stored (hashed) cloud-init password.
+                e.push(("cipassword", json!("**********")));
+                e.push(("ciuser", json!("admin")));
+            }
             e.push(("cores", json!(s.cores.unwrap_or(1))));
             e.push(("cpu", json!("x86-64-v2-AES")));
-            e.push(("ide2", json!("none,media=cdrom")));
+            if cloud_init {
+                let drive = format!("local-lvm:vm-{}-cloudinit,media=cdrom", s.vmid);
+                e.push(("ide2", json!(drive)));
+                e.push(("ipconfig0", json!("ip=dhcp")));
+            } else {
+                e.push(("ide2", json!("none,media=cdrom")));
+            }
             e.push(("memory", json!(s.memory_mib.to_string())));
             e.push((
                 "meta",

@@ -1,0 +1,142 @@
+//! A guest's configuration, read from its own node and type (resolved from the vmid),
+//! with secrets redacted before anything leaves the helper: whole values of secret
+//! keys (`cipassword`, anything named like a password, secret or token) and secret
+//! parts of property strings (`...,password=x`). Values from Proxmox are untrusted
+//! text: made one line each (the description keeps its line breaks) and bounded.
+
+use super::guests::{guest_path, lookup};
+use super::{OpResult, Service, upstream_error};
+use crate::pve::sanitize;
+use pve_mcp_proto::*;
+use std::collections::BTreeMap;
+
+/// What a redacted value reads as.
+pub const REDACTED: &str = "[redacted]";
+/// Most keys returned; a PVE config has a few dozen.
+const MAX_KEYS: usize = 500;
+/// Longest description kept, in characters.
+const MAX_DESCRIPTION: usize = 4000;
+
+/// Whether a key (or a property-string sub-key) names a secret.
+fn is_secret(key: &str) -> bool {
+    let k = key.to_ascii_lowercase();
+    [
+        "password",
+        "passwd",
+        "secret",
+        "token",
+        "cipassword",
+        "apikey",
+        "api-key",
+    ]
+    .iter()
+    .any(|w| k.contains(w))
+}
+
+/// The value with secret sub-values of a property string (`a=1,password=x`) redacted;
+/// `None` when nothing was secret.
+fn redact_parts(value: &str) -> Option<String> {
+    let mut changed = false;
+    let parts: Vec<String> = value
+        .split(',')
+        .map(|part| match part.split_once('=') {
+            Some((k, _)) if is_secret(k) => {
+                changed = true;
+                format!("{k}={REDACTED}")
+            }
+            _ => part.to_owned(),
+        })
+        .collect();
+    changed.then(|| parts.join(","))
+}
+
+/// Turns Proxmox's config object into redacted `key -> value` text, and the redacted keys.
+pub fn redact(
+    raw: serde_json::Map<String, serde_json::Value>,
+) -> (BTreeMap<String, String>, Vec<String>) {
+    let mut config = BTreeMap::new();
+    let mut redacted = Vec::new();
+    for (key, value) in raw.into_iter().take(MAX_KEYS) {
+        if key == "digest" {
+            continue;
+        }
+        let text = match value {
+            serde_json::Value::String(s) => s,
+            serde_json::Value::Null => continue,
+            other => other.to_string(),
+        };
+        let key = sanitize(&key);
+        let value = if is_secret(&key) {
+            redacted.push(key.clone());
+            REDACTED.to_owned()
+        } else if key == "description" {
+            text.chars()
+                .filter(|c| *c == '\n' || !c.is_control())
+                .take(MAX_DESCRIPTION)
+                .collect()
+        } else {
+            let one_line = sanitize(&text);
+            match redact_parts(&one_line) {
+                Some(v) => {
+                    redacted.push(key.clone());
+                    v
+                }
+                None => one_line,
+            }
+        };
+        config.insert(key, value);
+    }
+    (config, redacted)
+}
+
+pub async fn read(svc: &Service, vmid: VmId) -> OpResult {
+    let g = lookup(svc, vmid).await?;
+    let raw: serde_json::Map<String, serde_json::Value> = svc
+        .pve
+        .get(&format!("{}/config", guest_path(&g)), &[])
+        .await
+        .map_err(upstream_error)?;
+    let (config, redacted) = redact(raw);
+    Ok(Payload::Config(GuestConfig {
+        vmid,
+        guest_type: g.guest_type,
+        node: g.node,
+        config,
+        redacted,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn secrets_are_redacted_and_the_rest_kept() {
+        let raw = json!({
+            "cipassword": "$5$abc$hash",
+            "ciuser": "admin",
+            "args": "-spice port=1,password=hunter2,addr=0",
+            "memory": "2048",
+            "cores": 2,
+            "description": "line one\nline two\u{7}",
+            "net0": "virtio=BC:24:11:00:00:01,bridge=vmbr0",
+            "digest": "abc",
+            "custom-api-token": "x",
+        });
+        let serde_json::Value::Object(map) = raw else {
+            unreachable!()
+        };
+        let (config, redacted) = redact(map);
+        assert_eq!(config["cipassword"], REDACTED);
+        assert_eq!(config["custom-api-token"], REDACTED);
+        assert_eq!(config["args"], "-spice port=1,password=[redacted],addr=0");
+        assert_eq!(config["ciuser"], "admin");
+        assert_eq!(config["cores"], "2");
+        assert_eq!(config["description"], "line one\nline two");
+        assert!(!config.contains_key("digest"));
+        assert_eq!(redacted, ["args", "cipassword", "custom-api-token"]);
+        let all = format!("{config:?}");
+        assert!(!all.contains("hunter2") && !all.contains("$5$"), "{all}");
+    }
+}
