@@ -250,6 +250,7 @@ impl Cluster {
             upid_text: upid_text.clone(),
             deadline,
             state: TaskState::Running,
+            endtime: None,
             log: w.log,
             job,
         });

@@ -20,6 +20,7 @@ use super::render_guests as rg;
 use super::reply::Reply;
 use super::snapshots::{self, SnapshotOp, SnapshotWork};
 use super::stats::Stats;
+use super::task_list;
 use super::tasks::{TaskState, Upid, page_log};
 
 /// A matched API endpoint, with its raw path parameters.
@@ -37,6 +38,8 @@ enum Route<'a> {
     GuestAction(&'a str, GuestKind, &'a str, Action),
     TaskStatus(&'a str, &'a str),
     TaskLog(&'a str, &'a str),
+    NodeTasks(&'a str),
+    ClusterTasks,
     SnapshotList(&'a str, GuestKind, &'a str),
     /// A snapshot write: create (no name in the path), rollback or delete.
     SnapshotWrite(&'a str, GuestKind, &'a str, SnapshotVerb, &'a str),
@@ -63,6 +66,8 @@ fn route<'a>(method: &str, s: &[&'a str]) -> Option<Route<'a>> {
         ("GET", ["version"]) => Route::Version,
         ("GET", ["cluster", "resources"]) => Route::Resources,
         ("GET", ["cluster", "status"]) => Route::ClusterStatus,
+        ("GET", ["cluster", "tasks"]) => Route::ClusterTasks,
+        ("GET", ["nodes", node, "tasks"]) => Route::NodeTasks(node),
         ("GET", ["nodes"]) => Route::Nodes,
         ("GET", ["nodes", node, "status"]) => Route::NodeStatus(node),
         ("GET", ["nodes", node, k]) => Route::GuestList(node, kind_of(k)?),
@@ -102,6 +107,7 @@ fn node_of<'a>(r: &Route<'a>) -> Option<&'a str> {
         | Route::GuestAction(n, _, _, _)
         | Route::TaskStatus(n, _)
         | Route::TaskLog(n, _)
+        | Route::NodeTasks(n)
         | Route::SnapshotList(n, _, _)
         | Route::SnapshotWrite(n, _, _, _, _) => Some(n),
         _ => None,
@@ -152,6 +158,18 @@ fn verify(r: &Route<'_>, params: &Params) -> Result<Option<u32>, ApiError> {
             (SnapshotVerb::Rollback, _) => vec![("start", Ty::Bool)],
             (SnapshotVerb::Delete, _) => vec![("force", Ty::Bool)],
         },
+        Route::NodeTasks(_) => vec![
+            ("start", Ty::Int { min: 0 }),
+            ("limit", Ty::Int { min: 0 }),
+            ("vmid", Ty::Int { min: 100 }),
+            ("typefilter", Ty::Str),
+            ("statusfilter", Ty::Str),
+            ("userfilter", Ty::Str),
+            ("errors", Ty::Bool),
+            ("since", Ty::Int { min: 0 }),
+            ("until", Ty::Int { min: 0 }),
+            ("source", Ty::Enum(&["archive", "active", "all"])),
+        ],
         Route::TaskLog(..) => vec![
             ("start", Ty::Int { min: 0 }),
             ("limit", Ty::Int { min: 0 }),
@@ -344,6 +362,11 @@ fn answer(
         Route::GuestConfig(_, kind, _) => Reply::data(&rg::config(guest(*kind)?)),
         Route::SnapshotList(_, kind, _) => Reply::data(&snapshots::list(guest(*kind)?)),
         Route::TaskStatus(_, upid) => task_status(c, node, upid)?,
+        Route::NodeTasks(_) => {
+            let (page, total) = task_list::node_tasks(c, node, params);
+            Reply::data_total(&page, total)
+        }
+        Route::ClusterTasks => Reply::data(&task_list::cluster_tasks(c)),
         Route::TaskLog(_, upid) => task_log(c, node, upid, params)?,
         Route::GuestAction(..) | Route::SnapshotWrite(..) => {
             return Err(ApiError::Internal("internal error".into()));

@@ -243,6 +243,7 @@ impl Cluster {
                 Job::Snapshot(work) => self.apply_snapshot(work, at),
             };
             if let Some(task) = self.tasks.get_mut(&upid) {
+                task.endtime = Some(Cluster::epoch_now());
                 task.state = TaskState::Stopped(match result {
                     Ok(()) => "OK".to_owned(),
                     Err(msg) => msg,

@@ -55,6 +55,7 @@ mod reply;
 mod server;
 mod snapshots;
 pub mod stats;
+mod task_list;
 mod tasks;
 pub mod tls;
 

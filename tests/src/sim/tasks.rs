@@ -86,6 +86,8 @@ pub struct Task {
     pub upid_text: String,
     pub deadline: Instant,
     pub state: TaskState,
+    /// When the task stopped, seconds since the epoch.
+    pub endtime: Option<u64>,
     /// Log lines written so far (without the final `TASK OK` / `TASK ERROR:` line).
     pub log: Vec<String>,
     pub job: Job,
@@ -175,6 +177,11 @@ impl TaskStore {
 
     pub fn get_mut(&mut self, upid: &str) -> Option<&mut Task> {
         self.tasks.get_mut(upid)
+    }
+
+    /// Every remembered task, oldest first.
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &Task> {
+        self.order.iter().filter_map(|k| self.tasks.get(k))
     }
 
     /// Number of tasks still running.
