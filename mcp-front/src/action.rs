@@ -39,7 +39,7 @@ fn poll_interval(waited: Duration) -> Duration {
 const PROGRESS_EVERY: Duration = Duration::from_secs(1);
 
 /// How waiting for the task ended.
-enum Waited {
+pub(crate) enum Waited {
     Stopped(TaskInfo),
     TimedOut,
     Cancelled,
@@ -127,7 +127,8 @@ async fn finish_task(
         None => return finish(result, started),
         Some(_) if task.status == TaskState::Stopped => Waited::Stopped(task),
         Some(limit) => {
-            let mut progress = Progress::new(ctx, &result, limit);
+            let what = format!("{} (task {})", render::action_what(&result), result.upid);
+            let mut progress = Progress::new(ctx, what, limit);
             progress.send(started).await;
             poll(server, &task.upid, (started, limit), ctx, &mut progress).await
         }
@@ -170,7 +171,7 @@ fn finish(mut result: ActionResult, started: Instant) -> CallToolResult {
 }
 
 /// Polls the task until it stops, the wait ends or the request is cancelled.
-async fn poll(
+pub(crate) async fn poll(
     server: &PveMcp,
     upid: &Upid,
     (started, limit): (Instant, Duration),
@@ -207,7 +208,7 @@ async fn poll(
 
 /// Progress notifications for one wait, at most one per [`PROGRESS_EVERY`]; silent
 /// when the client sent no progress token.
-struct Progress<'a> {
+pub(crate) struct Progress<'a> {
     ctx: &'a RequestContext<RoleServer>,
     token: Option<rmcp::model::ProgressToken>,
     what: String,
@@ -216,17 +217,18 @@ struct Progress<'a> {
 }
 
 impl<'a> Progress<'a> {
-    fn new(ctx: &'a RequestContext<RoleServer>, r: &ActionResult, total: Duration) -> Self {
+    /// Progress of waiting for `what` (named in each message), at most `total` long.
+    pub(crate) fn new(ctx: &'a RequestContext<RoleServer>, what: String, total: Duration) -> Self {
         Self {
             ctx,
             token: ctx.meta.get_progress_token(),
-            what: format!("{} (task {})", render::action_what(r), r.upid),
+            what,
             total,
             last: None,
         }
     }
 
-    async fn send(&mut self, since: Instant) {
+    pub(crate) async fn send(&mut self, since: Instant) {
         let Some(token) = &self.token else { return };
         if self
             .last

@@ -26,6 +26,7 @@ fn unknown_policy_lists_every_tool_with_flowing_text() {
         [
             "execute_command",
             "guest_config",
+            "list_tasks",
             "list_vms",
             "my_permissions",
             "node_status",
@@ -34,6 +35,8 @@ fn unknown_policy_lists_every_tool_with_flowing_text() {
             "snapshot_delete",
             "snapshot_list",
             "snapshot_rollback",
+            "task_log",
+            "task_status",
             "vm_action",
             "vm_status"
         ]
@@ -57,6 +60,9 @@ fn unknown_policy_lists_every_tool_with_flowing_text() {
                 | "snapshot_list"
                 | "my_permissions"
                 | "guest_config"
+                | "list_tasks"
+                | "task_log"
+                | "task_status"
         );
         assert_eq!(a.read_only_hint, Some(read_only), "{}", t.name);
         // Taking a snapshot changes the guest but loses nothing.
@@ -88,6 +94,8 @@ fn tools_the_policy_leaves_nothing_to_do_for_are_hidden() {
             "my_permissions",
             "node_status",
             "proxmox_api",
+            "task_log",
+            "task_status",
             "vm_status"
         ]
     );
@@ -100,7 +108,7 @@ fn tools_the_policy_leaves_nothing_to_do_for_are_hidden() {
     });
     operator.commands = vec!["uptime".into()];
     let listed = tools(all(), Some(&operator));
-    assert_eq!(listed.len(), 7);
+    assert_eq!(listed.len(), 9);
     let action = listed.iter().find(|t| t.name == "vm_action").unwrap();
     let text = action.description.as_deref().unwrap();
     assert!(

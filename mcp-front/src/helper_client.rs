@@ -93,6 +93,8 @@ pub fn is_resendable(request: &Request) -> bool {
         | Request::TaskStatus(_)
         | Request::SnapshotList(_)
         | Request::GuestConfig(_)
+        | Request::ListTasks(_)
+        | Request::TaskLog(_)
         | Request::Describe(_) => true,
         Request::Api(call) => call.method == pve_mcp_proto::ApiMethod::Get,
         Request::GuestAction(_)

@@ -32,6 +32,7 @@ mod reply;
 pub mod schema;
 mod server;
 mod snapshots;
+mod tasks;
 pub mod tools;
 pub mod transport;
 

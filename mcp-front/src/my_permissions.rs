@@ -54,6 +54,10 @@ pub struct MyPermissions {
     pub node_list: bool,
     /// Whether `node_status` may show one node in depth.
     pub node_detail: bool,
+    /// Whether `list_tasks` may list the whole cluster's tasks.
+    pub task_list: bool,
+    /// Whether `list_tasks` may list one node's tasks.
+    pub node_tasks: bool,
     /// Commands `execute_command` may run, as argument patterns.
     pub commands: Vec<String>,
     /// Request limits.
@@ -71,6 +75,8 @@ impl MyPermissions {
             api,
             node_list,
             node_detail,
+            task_list,
+            node_tasks,
             commands,
             limits,
         } = caps;
@@ -89,6 +95,8 @@ impl MyPermissions {
             api,
             node_list,
             node_detail,
+            task_list,
+            node_tasks,
             commands,
             limits,
             tools,
@@ -199,6 +207,17 @@ pub fn render(p: &MyPermissions) -> String {
         (false, false) => "no",
     };
     let _ = writeln!(out, "Node status: {nodes}.");
+    let tasks = match (p.task_list, p.node_tasks) {
+        (true, true) => "the whole cluster's and each node's",
+        (true, false) => "the whole cluster's (not per node)",
+        (false, true) => "one node's at a time (give node)",
+        (false, false) => "none",
+    };
+    let _ = writeln!(
+        out,
+        "Task listings (list_tasks): {tasks}; tasks of guests in scope can always be \
+         looked up by UPID."
+    );
     let _ = writeln!(out, "Raw API (proxmox_api): {}.", list(&p.api));
     let _ = writeln!(out, "Commands (execute_command): {}.", list(&p.commands));
     if !p.limits.is_empty() {
@@ -230,6 +249,8 @@ mod tests {
             api: vec!["GET /version".into()],
             node_list: true,
             node_detail: false,
+            task_list: false,
+            node_tasks: true,
             commands: vec![],
             limits: "600 requests per minute".into(),
             tools: vec!["list_vms".into(), "my_permissions".into()],

@@ -209,6 +209,8 @@ pub fn allows(tool: &str, caps: &Capabilities) -> bool {
         "list_vms" | "vm_status" => scope,
         "vm_action" => scope && !actions(caps).0.is_empty(),
         "node_status" => caps.node_list || caps.node_detail,
+        "list_tasks" => caps.task_list || caps.node_tasks,
+        "task_log" | "task_status" => scope || !caps.api.is_empty(),
         "proxmox_api" => !caps.api.is_empty(),
         "execute_command" => !caps.commands.is_empty(),
         tool => match GRANT_TOOLS.iter().find(|(t, _)| *t == tool) {
@@ -328,6 +330,9 @@ pub fn instructions(caps: Option<&Capabilities>) -> String {
     }
     if caps.node_list || caps.node_detail {
         out.push_str("- read node status with node_status\n");
+    }
+    if caps.task_list || caps.node_tasks {
+        out.push_str("- list recent tasks with list_tasks (task_log, task_status for one)\n");
     }
     if !caps.api.is_empty() {
         out.push_str(&format!(

@@ -74,6 +74,8 @@ pub(crate) fn unexpected_text(op: &str, payload: &Payload) -> String {
         Payload::Capabilities(_) => "capabilities",
         Payload::Snapshots(_) => "snapshots",
         Payload::Config(_) => "config",
+        Payload::Tasks(_) => "tasks",
+        Payload::TaskLog(_) => "task log",
     };
     format!("Unavailable: protocol error: the helper answered {op} with a {kind} payload")
 }

@@ -56,7 +56,8 @@ impl PveMcp {
             tool_router: Self::tool_router()
                 + Self::snapshot_router()
                 + Self::permissions_router()
-                + Self::config_router(),
+                + Self::config_router()
+                + Self::task_router(),
         }
     }
 

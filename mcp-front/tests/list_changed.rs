@@ -59,7 +59,11 @@ async fn a_reloaded_policy_is_announced_and_listed() {
     assert_eq!(list_changed(&mcp), 1, "{:?}", mcp.notifications);
     let names = tool_names(&mut mcp).await;
     assert!(!names.contains(&"execute_command".to_owned()), "{names:?}");
-    assert_eq!(names.len(), 6, "the five other tools and my_permissions");
+    assert_eq!(
+        names.len(),
+        9,
+        "the five other tools, my_permissions and the three task tools"
+    );
 }
 
 #[tokio::test]

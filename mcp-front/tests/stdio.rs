@@ -32,10 +32,13 @@ async fn initialize_carries_the_policy_and_tools_list_reuses_it() {
         names,
         [
             "execute_command",
+            "list_tasks",
             "list_vms",
             "my_permissions",
             "node_status",
             "proxmox_api",
+            "task_log",
+            "task_status",
             "vm_action",
             "vm_status"
         ]
@@ -48,13 +51,19 @@ async fn initialize_carries_the_policy_and_tools_list_reuses_it() {
         let a = &tool["annotations"];
         let read_only = matches!(
             name,
-            "list_vms" | "vm_status" | "node_status" | "my_permissions"
+            "list_vms"
+                | "vm_status"
+                | "node_status"
+                | "my_permissions"
+                | "list_tasks"
+                | "task_log"
+                | "task_status"
         );
         assert_eq!(a["readOnlyHint"], read_only, "{name}");
         assert_eq!(a["destructiveHint"], !read_only, "{name}");
         assert_eq!(a["openWorldHint"], false, "{name}");
     }
-    let action = &tools[5]["inputSchema"]["properties"];
+    let action = &tools[8]["inputSchema"]["properties"];
     assert_eq!(action["timeout_secs"]["maximum"], 3600);
     assert_eq!(action["vmid"]["minimum"], 100);
     let describes = helper.seen.count(|r| matches!(r, Request::Describe(_)));

@@ -67,6 +67,10 @@ pub enum Request {
     TaskStatus(TaskRef),
     Api(ApiCall),
     RunCommand(RunCommand),
+    /// Recent tasks, filtered, of guests in scope and of the nodes.
+    ListTasks(TaskQuery),
+    /// The last lines of one task's log.
+    TaskLog(TaskLogQuery),
     /// The configuration of one guest, secrets redacted (policy operation `config.read`).
     GuestConfig(GuestRef),
     /// The snapshots of one guest (policy operation `snapshot.list`).
@@ -94,6 +98,8 @@ impl Request {
             Self::Api(_) => "api",
             Self::RunCommand(_) => "run_command",
             Self::GuestConfig(_) => "guest_config",
+            Self::ListTasks(_) => "list_tasks",
+            Self::TaskLog(_) => "task_log",
             Self::SnapshotList(_) => "snapshot_list",
             Self::SnapshotCreate(_) => "snapshot_create",
             Self::SnapshotRollback(_) => "snapshot_rollback",
@@ -258,6 +264,41 @@ pub struct TaskRef {
     pub upid: Upid,
 }
 
+/// Which tasks to list: every filter is optional; newest first, at most `limit`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TaskQuery {
+    /// Only this node's tasks (one `/nodes/{node}/tasks` call); else the whole
+    /// cluster's recent tasks (`/cluster/tasks`).
+    pub node: Option<NodeName>,
+    pub vmid: Option<VmId>,
+    /// Only task types containing this text, e.g. `qmstart`, `vzdump`, `qm`.
+    #[serde(rename = "type")]
+    pub task_type: Option<TaskTypeFilter>,
+    pub status: Option<TaskStatusFilter>,
+    pub limit: PageLimit,
+}
+
+/// How a listed task stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TaskStatusFilter {
+    Running,
+    Ok,
+    Warning,
+    /// Failed: stopped with an error.
+    Error,
+}
+
+/// The tail of a task's log: at most `lines` lines (1 to 1000, default 100).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TaskLogQuery {
+    pub upid: Upid,
+    #[serde(default)]
+    pub lines: PageLimit,
+}
+
 /// A raw Proxmox API call, matched against the policy's `[api]` patterns.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -307,6 +348,8 @@ pub enum Payload {
     Capabilities(Capabilities),
     Snapshots(SnapshotList),
     Config(GuestConfig),
+    Tasks(TaskList),
+    TaskLog(TaskLogTail),
 }
 
 /// The coarse class of an error; the only error detail that crosses the socket
@@ -526,6 +569,12 @@ pub struct Capabilities {
     pub node_list: bool,
     /// Whether `node_status` for one node (`GET /nodes/{node}/status`) is allowed.
     pub node_detail: bool,
+    /// Whether `list_tasks` may list the cluster's tasks (`GET /cluster/tasks`).
+    #[serde(default)]
+    pub task_list: bool,
+    /// Whether `list_tasks` may list one node's tasks (`GET /nodes/{node}/tasks`).
+    #[serde(default)]
+    pub node_tasks: bool,
     /// Allow-listed commands, as argv patterns joined by spaces.
     pub commands: Vec<String>,
     /// Request limits, in words (e.g. "120 requests per minute, 8 at a time").
@@ -559,6 +608,45 @@ pub struct GuestConfig {
     /// Keys whose value (or part of it) was redacted.
     #[serde(default)]
     pub redacted: Vec<String>,
+}
+
+/// Recent tasks, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TaskList {
+    /// Tasks that matched, in scope, before the limit.
+    pub total: u32,
+    pub tasks: Vec<TaskEntry>,
+}
+
+/// One task as listed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TaskEntry {
+    pub upid: Upid,
+    pub node: NodeName,
+    pub task_type: String,
+    /// The object: a vmid for guest tasks, often empty otherwise.
+    pub id: String,
+    pub user: String,
+    pub starttime: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endtime: Option<u64>,
+    /// The exit status (`OK`, `WARNINGS: n`, the error) once stopped; absent while running.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+}
+
+/// The last lines of a task's log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TaskLogTail {
+    pub upid: Upid,
+    /// Lines in the whole log.
+    pub total_lines: u64,
+    /// Number (1-based) of the first line returned.
+    pub first_line: u64,
+    pub lines: Vec<String>,
 }
 
 /// The snapshots of one guest, oldest first.

@@ -674,6 +674,29 @@ impl fmt::Display for Argv {
     }
 }
 
+/// Part of a task type to filter on (`qmstart`, `vzdump`, `qm`): 1 to 32 lowercase
+/// letters, digits, `_` or `-`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct TaskTypeFilter(String);
+string_newtype!(TaskTypeFilter);
+
+impl TaskTypeFilter {
+    pub fn parse(s: &str) -> Result<Self, InvalidValue> {
+        let ok = (1..=32).contains(&s.len())
+            && s.bytes()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'_' || c == b'-');
+        if ok {
+            Ok(Self(s.to_owned()))
+        } else {
+            invalid(format!(
+                "task type {:?} is invalid: use 1 to 32 lowercase letters, digits, _ or -",
+                truncate(s)
+            ))
+        }
+    }
+}
+
 /// A snapshot name as PVE accepts it (`pve-configid`, at most 40): a letter, then
 /// letters, digits, `_` or `-`; at least two characters; not `current` or `pending`
 /// (reserved by PVE).

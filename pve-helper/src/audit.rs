@@ -45,6 +45,20 @@ pub fn describe(request: &Request) -> String {
             None => Ok(()),
         },
         Request::TaskStatus(t) => write!(s, " upid={}", t.upid),
+        Request::TaskLog(t) => write!(s, " upid={} lines={}", t.upid, t.lines.get()),
+        Request::ListTasks(q) => {
+            for (k, v) in [
+                ("node", q.node.as_ref().map(ToString::to_string)),
+                ("vmid", q.vmid.map(|v| v.to_string())),
+                ("type", q.task_type.as_ref().map(ToString::to_string)),
+                ("status", q.status.map(|s| format!("{s:?}").to_lowercase())),
+            ] {
+                if let Some(v) = v {
+                    let _ = write!(s, " {k}={v}");
+                }
+            }
+            write!(s, " limit={}", q.limit.get())
+        }
         Request::Api(c) => {
             let names: Vec<&str> = c.params.iter().map(|(k, _)| k.as_str()).collect();
             write!(s, " {} {} params=[{}]", c.method, c.path, names.join(","))

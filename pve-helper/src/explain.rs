@@ -7,7 +7,8 @@
 //! node_status [NODE]        task_status UPID
 //! proxmox_api [METHOD] PATH [key=value ...]
 //! execute_command PROGRAM [ARG ...]     describe
-//! guest_config VMID
+//! guest_config VMID         task_log UPID
+//! list_tasks [node=N] [vmid=V] [type=T] [status=S] [limit=L]
 //! snapshot_list VMID        snapshot_create VMID NAME [ram] [confirmed]
 //! snapshot_rollback VMID NAME [confirmed]
 //! snapshot_delete VMID NAME [confirmed]
@@ -73,6 +74,11 @@ pub fn parse_request(text: &str) -> Result<Request, String> {
         "describe" => Request::Describe(Describe {}),
         "snapshot_list" => Request::SnapshotList(GuestRef { vmid: vmid(0)? }),
         "guest_config" => Request::GuestConfig(GuestRef { vmid: vmid(0)? }),
+        "task_log" => Request::TaskLog(TaskLogQuery {
+            upid: Upid::parse(rest.first().ok_or("missing UPID")?).map_err(invalid)?,
+            lines: PageLimit::default(),
+        }),
+        "list_tasks" => Request::ListTasks(task_filters(rest)?),
         "snapshot_create" => {
             let flags = flags(rest.get(2..).unwrap_or_default(), &["ram", "confirmed"])?;
             Request::SnapshotCreate(SnapshotCreate {
@@ -99,7 +105,8 @@ pub fn parse_request(text: &str) -> Result<Request, String> {
         other => {
             return Err(format!(
                 "unknown request {other:?}: use list_vms, vm_status, vm_action, node_status, \
-                 task_status, proxmox_api, execute_command, describe, guest_config, snapshot_list, \
+                 task_status, proxmox_api, execute_command, describe, guest_config, list_tasks, task_log, \
+                 snapshot_list, \
                  snapshot_create, snapshot_rollback, snapshot_delete, or JSON"
             ));
         }
@@ -109,7 +116,8 @@ pub fn parse_request(text: &str) -> Result<Request, String> {
         | Request::TaskStatus(_)
         | Request::NodeStatus(_)
         | Request::SnapshotList(_)
-        | Request::GuestConfig(_) => rest.len() > 1,
+        | Request::GuestConfig(_)
+        | Request::TaskLog(_) => rest.len() > 1,
         Request::GuestAction(_) => rest.len() > 3,
         Request::Describe(_) => !rest.is_empty(),
         _ => false,
@@ -118,6 +126,32 @@ pub fn parse_request(text: &str) -> Result<Request, String> {
         return Err(format!("too many words for {tool}"));
     }
     Ok(request)
+}
+
+fn task_filters(words: &[&str]) -> Result<TaskQuery, String> {
+    let mut q = TaskQuery::default();
+    for w in words {
+        let (k, v) = w
+            .split_once('=')
+            .ok_or_else(|| format!("expected key=value, got {w:?}"))?;
+        match k {
+            "node" => q.node = Some(NodeName::parse(v).map_err(invalid)?),
+            "vmid" => q.vmid = Some(v.parse().map_err(invalid)?),
+            "type" => q.task_type = Some(TaskTypeFilter::parse(v).map_err(invalid)?),
+            "status" => {
+                q.status = Some(
+                    serde_json::from_value(serde_json::Value::String(v.to_owned()))
+                        .map_err(|_| "status must be running, ok, warning or error")?,
+                )
+            }
+            "limit" => {
+                q.limit = PageLimit::new(v.parse().map_err(|_| "limit must be a number")?)
+                    .map_err(invalid)?
+            }
+            _ => return Err(format!("unknown filter {k:?}")),
+        }
+    }
+    Ok(q)
 }
 
 fn snapshot_name(word: Option<&&str>) -> Result<SnapshotName, String> {

@@ -80,6 +80,8 @@ async fn tools_list_has_the_tools_the_policy_allows_with_schemas_and_annotations
         "my_permissions",
         "node_status",
         "proxmox_api",
+        "task_log",
+        "task_status",
         "vm_action",
         "vm_status",
     ];

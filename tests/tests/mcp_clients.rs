@@ -107,6 +107,8 @@ fn check(report: &Report, stack: &Stack, confirm: Confirm, progress: bool) {
             "my_permissions",
             "node_status",
             "proxmox_api",
+            "task_log",
+            "task_status",
             "vm_action",
             "vm_status"
         ],

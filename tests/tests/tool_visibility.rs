@@ -47,6 +47,8 @@ async fn a_read_only_policy_lists_only_what_it_allows() {
             "my_permissions",
             "node_status",
             "proxmox_api",
+            "task_log",
+            "task_status",
             "vm_status"
         ]
     );
@@ -80,16 +82,16 @@ async fn a_helper_down_at_start_hides_nothing_and_is_asked_again() {
     );
     assert_eq!(
         names(&client).await.len(),
-        12,
-        "nothing hidden on a guess: the six tools, the four snapshot tools, guest_config \
-         and my_permissions"
+        15,
+        "nothing hidden on a guess: the six tools, the four snapshot tools, guest_config, \
+         the three task tools and my_permissions"
     );
     let r = client.call("list_vms", json!({})).await.unwrap();
     assert!(is_error(&r) && text(&r).starts_with("Unavailable:"), "{r}");
     stack.spawn_helper().expect("helper restarts");
     assert_eq!(
         names(&client).await.len(),
-        5,
+        7,
         "the policy applies once known"
     );
 }

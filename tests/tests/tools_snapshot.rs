@@ -26,7 +26,13 @@ actions = ["snapshot.rollback", "snapshot.delete"]
 confirm = ["snapshot.rollback", "snapshot.delete"]
 
 [api]
-allow = ["GET /version", "GET /nodes", "GET /nodes/*/status", "GET /nodes/*/qemu/*/config"]
+allow = [
+  "GET /version",
+  "GET /nodes",
+  "GET /nodes/*/status",
+  "GET /nodes/*/qemu/*/config",
+  "GET /cluster/tasks",
+]
 
 [commands]
 allow = [["uptime"], ["df", "-h"], ["echo", "*"]]

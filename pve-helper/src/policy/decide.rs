@@ -77,6 +77,8 @@ pub fn referenced_vmids(policy: &Policy, request: &Request) -> Vec<VmId> {
         Request::SnapshotRollback(t) | Request::SnapshotDelete(t) => vec![t.vmid],
         Request::GuestAction(a) => vec![a.vmid],
         Request::TaskStatus(t) => t.upid.vmid().into_iter().collect(),
+        Request::TaskLog(t) => t.upid.vmid().into_iter().collect(),
+        Request::ListTasks(q) => q.vmid.into_iter().collect(),
         Request::Api(call) => path_vmids(&call.path),
         Request::RunCommand(c) => {
             let set: BTreeSet<VmId> = policy
@@ -160,6 +162,23 @@ pub fn decide(policy: &Policy, request: &Request, facts: &Facts) -> Decision {
                 api_path_rule(policy, ApiMethod::Get, &path, "task status")
             }
         },
+        Request::TaskLog(t) => match t.upid.vmid() {
+            Some(vmid) => in_scope(policy, vmid, facts),
+            None => {
+                let path = format!("/nodes/{}/tasks/{}/log", t.upid.node(), t.upid);
+                api_path_rule(policy, ApiMethod::Get, &path, "task log")
+            }
+        },
+        Request::ListTasks(q) => {
+            if let Some(d) = q.vmid.and_then(|v| first_out_of_scope(policy, &[v], facts)) {
+                return d;
+            }
+            let path = match &q.node {
+                Some(n) => format!("/nodes/{n}/tasks"),
+                None => "/cluster/tasks".to_owned(),
+            };
+            api_path_rule(policy, ApiMethod::Get, &path, "task listing")
+        }
         Request::Api(call) => {
             if let Some(reason) = floor::floor_reason(call.method, &call.path, &call.params) {
                 return Decision::Deny {

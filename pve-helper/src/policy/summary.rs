@@ -105,6 +105,8 @@ pub fn capabilities(p: &Policy) -> Capabilities {
         api: strings(&mut p.api.iter().map(ToString::to_string)),
         node_list: get_allowed(p, "/nodes"),
         node_detail: get_allowed(p, "/nodes/x/status"),
+        task_list: get_allowed(p, "/cluster/tasks"),
+        node_tasks: get_allowed(p, "/nodes/x/tasks"),
         commands: strings(&mut p.commands.allow.iter().map(ToString::to_string)),
         limits: limits(p),
     }

@@ -25,7 +25,7 @@ pub async fn call(svc: &Service, policy: &Policy, call: &ApiCall) -> OpResult {
     Ok(Payload::Api(ApiResult { data }))
 }
 
-fn visible(policy: &Policy, snap: &Snapshot, vmid: VmId) -> bool {
+pub(super) fn visible(policy: &Policy, snap: &Snapshot, vmid: VmId) -> bool {
     snap.get(vmid)
         .is_some_and(|g| policy.guest_scope(&g.facts).is_some())
 }
@@ -33,7 +33,7 @@ fn visible(policy: &Policy, snap: &Snapshot, vmid: VmId) -> bool {
 /// Whether a listing entry is about a guest, and which: a `vmid` member, an `id` like
 /// `qemu/101`, or the `id` of a guest task (`type` qm*/vz*). `Some(None)`: it names a
 /// guest by an unreadable id, and is hidden.
-fn entry_guest(entry: &Value) -> Option<Option<VmId>> {
+pub(super) fn entry_guest(entry: &Value) -> Option<Option<VmId>> {
     let obj = entry.as_object()?;
     let parse = |v: &Value| match v {
         Value::Number(n) => n.as_u64().and_then(|n| VmId::new(n).ok()),

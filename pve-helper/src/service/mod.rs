@@ -7,6 +7,7 @@ mod config;
 mod guests;
 mod nodes;
 mod snapshots;
+mod tasks;
 
 use crate::{
     audit::{self, Auditor, Record},
@@ -155,6 +156,8 @@ impl Service {
             Request::NodeStatus(q) => nodes::status(self, q.node.as_ref()).await,
             Request::Describe(_) => Ok(Payload::Capabilities(policy.capabilities())),
             Request::GuestConfig(g) => config::read(self, g.vmid).await,
+            Request::ListTasks(q) => tasks::list(self, policy, &q).await,
+            Request::TaskLog(t) => tasks::log(self, &t).await,
             Request::SnapshotList(g) => snapshots::list(self, g.vmid).await,
             Request::SnapshotCreate(c) => snapshots::create(self, &c).await,
             Request::SnapshotRollback(t) => snapshots::rollback(self, &t).await,

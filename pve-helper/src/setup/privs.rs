@@ -49,6 +49,11 @@ const API_SAMPLES: &[(ApiMethod, &str, &[&str])] = &[
     (ApiMethod::Get, "/nodes/n/status", &["Sys.Audit"]),
     (ApiMethod::Get, "/nodes/n/version", &["Sys.Audit"]),
     (ApiMethod::Get, "/nodes/n/tasks", &["Sys.Audit"]),
+    (
+        ApiMethod::Get,
+        "/nodes/n/tasks/UPID:n:00000001:00000001:00000001:aptupdate::root@pam:/log",
+        &["Sys.Audit"],
+    ),
     (ApiMethod::Get, "/nodes/n/syslog", &["Sys.Syslog"]),
     (ApiMethod::Get, "/nodes/n/network", &["Sys.Audit"]),
     (ApiMethod::Get, "/nodes/n/qemu", &["VM.Audit"]),
