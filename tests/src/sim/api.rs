@@ -40,6 +40,7 @@ enum Route<'a> {
     TaskLog(&'a str, &'a str),
     NodeTasks(&'a str),
     ClusterTasks,
+    AccessPermissions,
     SnapshotList(&'a str, GuestKind, &'a str),
     /// A snapshot write: create (no name in the path), rollback or delete.
     SnapshotWrite(&'a str, GuestKind, &'a str, SnapshotVerb, &'a str),
@@ -67,6 +68,7 @@ fn route<'a>(method: &str, s: &[&'a str]) -> Option<Route<'a>> {
         ("GET", ["cluster", "resources"]) => Route::Resources,
         ("GET", ["cluster", "status"]) => Route::ClusterStatus,
         ("GET", ["cluster", "tasks"]) => Route::ClusterTasks,
+        ("GET", ["access", "permissions"]) => Route::AccessPermissions,
         ("GET", ["nodes", node, "tasks"]) => Route::NodeTasks(node),
         ("GET", ["nodes"]) => Route::Nodes,
         ("GET", ["nodes", node, "status"]) => Route::NodeStatus(node),
@@ -158,6 +160,7 @@ fn verify(r: &Route<'_>, params: &Params) -> Result<Option<u32>, ApiError> {
             (SnapshotVerb::Rollback, _) => vec![("start", Ty::Bool)],
             (SnapshotVerb::Delete, _) => vec![("force", Ty::Bool)],
         },
+        Route::AccessPermissions => vec![("path", Ty::Str), ("userid", Ty::Str)],
         Route::NodeTasks(_) => vec![
             ("start", Ty::Int { min: 0 }),
             ("limit", Ty::Int { min: 0 }),
@@ -367,6 +370,7 @@ fn answer(
             Reply::data_total(&page, total)
         }
         Route::ClusterTasks => Reply::data(&task_list::cluster_tasks(c)),
+        Route::AccessPermissions => Reply::data(&rc::access_permissions(params.get("path"))),
         Route::TaskLog(_, upid) => task_log(c, node, upid, params)?,
         Route::GuestAction(..) | Route::SnapshotWrite(..) => {
             return Err(ApiError::Internal("internal error".into()));

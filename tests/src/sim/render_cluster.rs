@@ -254,6 +254,30 @@ pub fn cluster_status(c: &Cluster) -> Value {
     Value::Array(list)
 }
 
+/// The privileges the simulated API token holds, on `/` with propagation (a role
+/// like the one `pve-helper setup` creates for an operator policy).
+pub const TOKEN_PRIVILEGES: [&str; 7] = [
+    "Datastore.Audit",
+    "Pool.Audit",
+    "Sys.Audit",
+    "VM.Audit",
+    "VM.PowerMgmt",
+    "VM.Snapshot",
+    "VM.Snapshot.Rollback",
+];
+
+/// `GET /access/permissions`: the token's own permissions, `{path: {privilege: 1}}`
+/// (1: propagated); with `path`, what applies on that path.
+pub fn access_permissions(path: Option<&str>) -> Value {
+    let privs: serde_json::Map<String, Value> = TOKEN_PRIVILEGES
+        .iter()
+        .map(|p| ((*p).to_owned(), json!(1)))
+        .collect();
+    let mut out = serde_json::Map::new();
+    out.insert(path.unwrap_or("/").to_owned(), Value::Object(privs));
+    Value::Object(out)
+}
+
 /// `GET /nodes/{node}/status`.
 pub fn node_status(c: &Cluster, n: &Node, now: Instant) -> Value {
     let used = node_mem(n);

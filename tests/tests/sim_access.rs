@@ -1,0 +1,76 @@
+//! The simulator's `/access/permissions`, as `pve-helper status` uses it: the token's
+//! own privileges, compared with what the policy needs (PVE's shape:
+//! `{path: {privilege: 1}}`).
+
+mod common;
+
+use common::Api;
+use pve_mcp_tests::stack::{Stack, StackOptions, workspace_bin};
+
+const OPERATOR: &str = r#"
+[clients]
+users = [{uid}]
+[guests]
+allow = ["100-149"]
+actions = ["start", "shutdown", "snapshot.list", "snapshot.rollback", "config.read"]
+[api]
+allow = ["GET /nodes", "GET /cluster/tasks"]
+"#;
+
+const NEEDS_SYSLOG: &str = r#"
+[clients]
+users = [{uid}]
+[api]
+allow = ["GET /nodes/*/syslog"]
+"#;
+
+fn status(stack: &Stack) -> String {
+    let out = std::process::Command::new(workspace_bin("pve-helper"))
+        .arg("--config")
+        .arg(stack.dir().join("helper.toml"))
+        .args(["status", "--no-service"])
+        .output()
+        .expect("pve-helper runs");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn privileges_line(text: &str) -> &str {
+    text.lines()
+        .find(|l| l.contains("privileges"))
+        .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn access_permissions_has_pves_shape() {
+    let stack = Stack::start(StackOptions::new(OPERATOR)).expect("stack starts");
+    let api = Api::new(&stack.sim);
+    let (code, body) = api.get("/access/permissions").await;
+    assert_eq!(code, 200, "{body}");
+    assert_eq!(body["data"]["/"]["VM.Audit"], 1, "{body}");
+    assert_eq!(body["data"]["/"]["Sys.Audit"], 1, "{body}");
+    let (code, body) = api.get("/access/permissions?path=/vms/101").await;
+    assert_eq!(code, 200, "{body}");
+    assert_eq!(body["data"]["/vms/101"]["VM.PowerMgmt"], 1, "{body}");
+    let (code, body) = api.get("/access/permissions?bogus=1").await;
+    assert_eq!(code, 400, "{body}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_compares_the_tokens_privileges_with_the_policys_needs() {
+    let stack = Stack::start(StackOptions::new(OPERATOR)).expect("stack starts");
+    let text = status(&stack);
+    let line = privileges_line(&text);
+    assert!(
+        line.trim_start().starts_with("ok") || line.trim_start().starts_with("warn"),
+        "{text}"
+    );
+    assert!(!line.contains("skip") && !line.contains("501"), "{text}");
+
+    stack.reload_policy(NEEDS_SYSLOG).expect("policy written");
+    let text = status(&stack);
+    let line = privileges_line(&text);
+    assert!(
+        line.contains("FAIL") && line.contains("Sys.Syslog"),
+        "{text}"
+    );
+}
