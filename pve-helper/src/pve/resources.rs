@@ -5,10 +5,9 @@
 use super::{PveClient, PveError};
 use crate::policy::GuestFacts;
 use pve_mcp_proto::{GuestState, GuestSummary, GuestType, NodeName, VmId};
-use serde::Deserialize;
+use serde::{Deserialize, de};
 use std::{
     borrow::Cow,
-    collections::HashMap,
     sync::Arc,
     time::{Duration, Instant},
 };
@@ -154,32 +153,59 @@ impl Guest {
     }
 }
 
+/// The guests of a `/cluster/resources` answer, validated one entry at a time while
+/// the answer is decoded: no list of raw entries is built first.
+struct Guests(Vec<Guest>);
+
+impl<'de> Deserialize<'de> for Guests {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Entries;
+        impl<'de> de::Visitor<'de> for Entries {
+            type Value = Guests;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a list of cluster resources")
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Guests, A::Error> {
+                let mut guests = Vec::with_capacity(1024);
+                while let Some(raw) = seq.next_element::<RawResource<'de>>()? {
+                    guests.extend(Guest::from_raw(raw));
+                }
+                Ok(Guests(guests))
+            }
+        }
+        d.deserialize_seq(Entries)
+    }
+}
+
 /// All guests of the cluster at one moment, sorted by vmid.
 #[derive(Debug)]
 pub struct Snapshot {
     pub guests: Vec<Guest>,
-    index: HashMap<VmId, usize>,
     fetched: Instant,
 }
 
 impl Snapshot {
     pub fn new(mut guests: Vec<Guest>) -> Self {
+        // PVE lists vmids sorted as strings ("1000" before "200").
         guests.sort_by_key(|g| g.facts.vmid);
         guests.dedup_by_key(|g| g.facts.vmid);
-        let index = guests
-            .iter()
-            .enumerate()
-            .map(|(i, g)| (g.facts.vmid, i))
-            .collect();
         Self {
             guests,
-            index,
             fetched: Instant::now(),
         }
     }
 
+    /// Decodes a `/cluster/resources?type=vm` answer (`{"data": [...]}`).
+    pub fn decode(body: &[u8]) -> Result<Self, PveError> {
+        let Guests(guests) = super::decode(body)?;
+        Ok(Self::new(guests))
+    }
+
     pub fn get(&self, vmid: VmId) -> Option<&Guest> {
-        self.index.get(&vmid).map(|i| &self.guests[*i])
+        self.guests
+            .binary_search_by_key(&vmid, |g| g.facts.vmid)
+            .ok()
+            .map(|i| &self.guests[i])
     }
 }
 
@@ -199,17 +225,25 @@ impl ResourceCache {
         let body = pve
             .get_body("/cluster/resources", &[("type", "vm")])
             .await?;
-        let raw: Vec<RawResource> = super::decode(&body)?;
-        let snap = Arc::new(Snapshot::new(
-            raw.into_iter().filter_map(Guest::from_raw).collect(),
-        ));
-        *state = Some(snap.clone());
+        let snap = Arc::new(Snapshot::decode(&body)?);
+        let old = state.replace(snap.clone());
+        drop(state);
+        drop_later(old);
         Ok(snap)
     }
 
     /// Forgets the listing, after an action changed a guest.
     pub async fn invalidate(&self) {
-        *self.state.lock().await = None;
+        let old = self.state.lock().await.take();
+        drop_later(old);
+    }
+}
+
+/// Frees a replaced listing on a blocking thread: dropping tens of thousands of
+/// strings takes a millisecond or more, which no caller should wait for.
+fn drop_later(old: Option<Arc<Snapshot>>) {
+    if let Some(old) = old {
+        tokio::task::spawn_blocking(move || drop(old));
     }
 }
 
@@ -263,8 +297,7 @@ mod timing {
         let mut times = Vec::new();
         for _ in 0..50 {
             let t = Instant::now();
-            let raw: Vec<RawResource> = crate::pve::decode(body.as_bytes()).unwrap();
-            let snap = Snapshot::new(raw.into_iter().filter_map(Guest::from_raw).collect());
+            let snap = Snapshot::decode(body.as_bytes()).unwrap();
             assert_eq!(snap.guests.len(), 3000);
             times.push(t.elapsed());
         }
