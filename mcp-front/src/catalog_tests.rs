@@ -24,6 +24,7 @@ fn unknown_policy_lists_every_tool_with_flowing_text() {
     assert_eq!(
         names,
         [
+            "cluster_status",
             "execute_command",
             "guest_config",
             "list_tasks",
@@ -60,6 +61,7 @@ fn unknown_policy_lists_every_tool_with_flowing_text() {
                 | "snapshot_list"
                 | "my_permissions"
                 | "guest_config"
+                | "cluster_status"
                 | "list_tasks"
                 | "task_log"
                 | "task_status"

@@ -94,6 +94,7 @@ pub fn is_resendable(request: &Request) -> bool {
         | Request::SnapshotList(_)
         | Request::GuestConfig(_)
         | Request::ListTasks(_)
+        | Request::ClusterStatus(_)
         | Request::TaskLog(_)
         | Request::Describe(_) => true,
         Request::Api(call) => call.method == pve_mcp_proto::ApiMethod::Get,

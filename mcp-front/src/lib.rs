@@ -19,6 +19,7 @@
 mod action;
 pub mod args;
 pub mod catalog;
+mod cluster;
 mod confirm;
 mod guest_config;
 pub mod helper_client;

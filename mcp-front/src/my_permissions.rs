@@ -54,6 +54,9 @@ pub struct MyPermissions {
     pub node_list: bool,
     /// Whether `node_status` may show one node in depth.
     pub node_detail: bool,
+    /// Whether `cluster_status` is allowed, and whether it shows HA.
+    pub cluster_status: bool,
+    pub ha_status: bool,
     /// Whether `list_tasks` may list the whole cluster's tasks.
     pub task_list: bool,
     /// Whether `list_tasks` may list one node's tasks.
@@ -75,6 +78,8 @@ impl MyPermissions {
             api,
             node_list,
             node_detail,
+            cluster_status,
+            ha_status,
             task_list,
             node_tasks,
             commands,
@@ -95,6 +100,8 @@ impl MyPermissions {
             api,
             node_list,
             node_detail,
+            cluster_status,
+            ha_status,
             task_list,
             node_tasks,
             commands,
@@ -207,6 +214,12 @@ pub fn render(p: &MyPermissions) -> String {
         (false, false) => "no",
     };
     let _ = writeln!(out, "Node status: {nodes}.");
+    let cluster = match (p.cluster_status, p.ha_status) {
+        (true, true) => "membership, quorum and HA",
+        (true, false) => "membership and quorum (not HA)",
+        (false, _) => "no",
+    };
+    let _ = writeln!(out, "Cluster status: {cluster}.");
     let tasks = match (p.task_list, p.node_tasks) {
         (true, true) => "the whole cluster's and each node's",
         (true, false) => "the whole cluster's (not per node)",
@@ -249,6 +262,8 @@ mod tests {
             api: vec!["GET /version".into()],
             node_list: true,
             node_detail: false,
+            cluster_status: false,
+            ha_status: false,
             task_list: false,
             node_tasks: true,
             commands: vec![],

@@ -210,6 +210,7 @@ pub fn allows(tool: &str, caps: &Capabilities) -> bool {
         "vm_action" => scope && !actions(caps).0.is_empty(),
         "node_status" => caps.node_list || caps.node_detail,
         "list_tasks" => caps.task_list || caps.node_tasks,
+        "cluster_status" => caps.cluster_status,
         "task_log" | "task_status" => scope || !caps.api.is_empty(),
         "proxmox_api" => !caps.api.is_empty(),
         "execute_command" => !caps.commands.is_empty(),
@@ -330,6 +331,12 @@ pub fn instructions(caps: Option<&Capabilities>) -> String {
     }
     if caps.node_list || caps.node_detail {
         out.push_str("- read node status with node_status\n");
+    }
+    if caps.cluster_status {
+        let ha = if caps.ha_status { " and HA" } else { "" };
+        out.push_str(&format!(
+            "- read cluster membership, quorum{ha} with cluster_status\n"
+        ));
     }
     if caps.task_list || caps.node_tasks {
         out.push_str("- list recent tasks with list_tasks (task_log, task_status for one)\n");

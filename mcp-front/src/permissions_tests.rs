@@ -16,6 +16,8 @@ fn instructions_say_what_the_policy_allows_in_a_few_lines() {
         api: (0..20).map(|i| format!("GET /p{i}")).collect(),
         node_list: true,
         node_detail: false,
+        cluster_status: false,
+        ha_status: false,
         task_list: false,
         node_tasks: false,
         commands: vec!["uptime".into()],

@@ -75,6 +75,7 @@ pub(crate) fn unexpected_text(op: &str, payload: &Payload) -> String {
         Payload::Snapshots(_) => "snapshots",
         Payload::Config(_) => "config",
         Payload::Tasks(_) => "tasks",
+        Payload::Cluster(_) => "cluster",
         Payload::TaskLog(_) => "task log",
     };
     format!("Unavailable: protocol error: the helper answered {op} with a {kind} payload")

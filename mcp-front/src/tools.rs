@@ -57,7 +57,8 @@ impl PveMcp {
                 + Self::snapshot_router()
                 + Self::permissions_router()
                 + Self::config_router()
-                + Self::task_router(),
+                + Self::task_router()
+                + Self::cluster_router(),
         }
     }
 

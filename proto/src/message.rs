@@ -67,6 +67,8 @@ pub enum Request {
     TaskStatus(TaskRef),
     Api(ApiCall),
     RunCommand(RunCommand),
+    /// Cluster membership and quorum, and HA state when the policy allows it.
+    ClusterStatus(ClusterQuery),
     /// Recent tasks, filtered, of guests in scope and of the nodes.
     ListTasks(TaskQuery),
     /// The last lines of one task's log.
@@ -99,6 +101,7 @@ impl Request {
             Self::RunCommand(_) => "run_command",
             Self::GuestConfig(_) => "guest_config",
             Self::ListTasks(_) => "list_tasks",
+            Self::ClusterStatus(_) => "cluster_status",
             Self::TaskLog(_) => "task_log",
             Self::SnapshotList(_) => "snapshot_list",
             Self::SnapshotCreate(_) => "snapshot_create",
@@ -264,6 +267,11 @@ pub struct TaskRef {
     pub upid: Upid,
 }
 
+/// Asks for [`ClusterInfo`]; takes no arguments.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClusterQuery {}
+
 /// Which tasks to list: every filter is optional; newest first, at most `limit`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -350,6 +358,7 @@ pub enum Payload {
     Config(GuestConfig),
     Tasks(TaskList),
     TaskLog(TaskLogTail),
+    Cluster(ClusterInfo),
 }
 
 /// The coarse class of an error; the only error detail that crosses the socket
@@ -569,6 +578,12 @@ pub struct Capabilities {
     pub node_list: bool,
     /// Whether `node_status` for one node (`GET /nodes/{node}/status`) is allowed.
     pub node_detail: bool,
+    /// Whether `cluster_status` is allowed (`GET /cluster/status`).
+    #[serde(default)]
+    pub cluster_status: bool,
+    /// Whether `cluster_status` also shows HA (`GET /cluster/ha/status/current`).
+    #[serde(default)]
+    pub ha_status: bool,
     /// Whether `list_tasks` may list the cluster's tasks (`GET /cluster/tasks`).
     #[serde(default)]
     pub task_list: bool,
@@ -608,6 +623,65 @@ pub struct GuestConfig {
     /// Keys whose value (or part of it) was redacted.
     #[serde(default)]
     pub redacted: Vec<String>,
+}
+
+/// The cluster as `/cluster/status` (and `/cluster/ha/status/current`) show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClusterInfo {
+    /// The cluster's name; absent for a standalone node.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quorate: Option<bool>,
+    /// corosync config version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config_version: Option<u64>,
+    pub nodes: Vec<ClusterNode>,
+    /// HA state, when read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ha: Option<HaStatus>,
+    /// Why the HA state is absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ha_note: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClusterNode {
+    pub name: NodeName,
+    pub online: bool,
+    /// The node the helper talks to.
+    pub local: bool,
+    pub nodeid: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ip: Option<String>,
+}
+
+/// The HA manager's view: quorum, the CRM master, each LRM, and the HA-managed guests
+/// in scope.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HaStatus {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quorum: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub master: Option<String>,
+    pub lrms: Vec<String>,
+    pub services: Vec<HaService>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HaService {
+    pub vmid: VmId,
+    #[serde(rename = "type")]
+    pub guest_type: GuestType,
+    pub node: NodeName,
+    /// `started`, `stopped`, `fence`, `error`, ...
+    pub state: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_state: Option<String>,
 }
 
 /// Recent tasks, newest first.

@@ -80,7 +80,7 @@ pub fn describe(request: &Request) -> String {
             t.name,
             if t.confirmed { " confirmed" } else { "" }
         ),
-        Request::Describe(_) => Ok(()),
+        Request::Describe(_) | Request::ClusterStatus(_) => Ok(()),
     };
     s
 }

@@ -7,7 +7,7 @@
 //! node_status [NODE]        task_status UPID
 //! proxmox_api [METHOD] PATH [key=value ...]
 //! execute_command PROGRAM [ARG ...]     describe
-//! guest_config VMID         task_log UPID
+//! guest_config VMID         task_log UPID         cluster_status
 //! list_tasks [node=N] [vmid=V] [type=T] [status=S] [limit=L]
 //! snapshot_list VMID        snapshot_create VMID NAME [ram] [confirmed]
 //! snapshot_rollback VMID NAME [confirmed]
@@ -79,6 +79,7 @@ pub fn parse_request(text: &str) -> Result<Request, String> {
             lines: PageLimit::default(),
         }),
         "list_tasks" => Request::ListTasks(task_filters(rest)?),
+        "cluster_status" => Request::ClusterStatus(ClusterQuery {}),
         "snapshot_create" => {
             let flags = flags(rest.get(2..).unwrap_or_default(), &["ram", "confirmed"])?;
             Request::SnapshotCreate(SnapshotCreate {
@@ -105,7 +106,7 @@ pub fn parse_request(text: &str) -> Result<Request, String> {
         other => {
             return Err(format!(
                 "unknown request {other:?}: use list_vms, vm_status, vm_action, node_status, \
-                 task_status, proxmox_api, execute_command, describe, guest_config, list_tasks, task_log, \
+                 task_status, proxmox_api, execute_command, describe, guest_config, list_tasks, task_log, cluster_status, \
                  snapshot_list, \
                  snapshot_create, snapshot_rollback, snapshot_delete, or JSON"
             ));
@@ -119,7 +120,7 @@ pub fn parse_request(text: &str) -> Result<Request, String> {
         | Request::GuestConfig(_)
         | Request::TaskLog(_) => rest.len() > 1,
         Request::GuestAction(_) => rest.len() > 3,
-        Request::Describe(_) => !rest.is_empty(),
+        Request::Describe(_) | Request::ClusterStatus(_) => !rest.is_empty(),
         _ => false,
     };
     if extra {

@@ -32,6 +32,7 @@ allow = [
   "GET /nodes/*/status",
   "GET /nodes/*/qemu/*/config",
   "GET /cluster/tasks",
+  "GET /cluster/status",
 ]
 
 [commands]

@@ -42,6 +42,8 @@ pub fn capabilities() -> Capabilities {
         api: vec!["GET /version".into(), "GET /nodes/**".into()],
         node_list: true,
         node_detail: true,
+        cluster_status: false,
+        ha_status: false,
         task_list: true,
         node_tasks: true,
         commands: vec!["pvesm status *".into()],
@@ -236,6 +238,14 @@ fn answer(seen: &Seen, request: &Request) -> Act {
         Request::Api(call) => Act::Reply(ok(Payload::Api(ApiResult {
             data: json!({"method": call.method.as_str(), "path": call.path.as_str(),
                          "params": call.params.len(), "version": "8.2.4"}),
+        }))),
+        Request::ClusterStatus(_) => Act::Reply(ok(Payload::Cluster(ClusterInfo {
+            name: Some("sim".into()),
+            quorate: Some(true),
+            config_version: Some(3),
+            nodes: Vec::new(),
+            ha: None,
+            ha_note: None,
         }))),
         Request::ListTasks(_) => Act::Reply(ok(Payload::Tasks(TaskList {
             total: 0,

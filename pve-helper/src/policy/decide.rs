@@ -69,7 +69,10 @@ impl Decision {
 /// The guests a request names, whose facts the caller must gather before [`decide`].
 pub fn referenced_vmids(policy: &Policy, request: &Request) -> Vec<VmId> {
     match request {
-        Request::ListGuests(_) | Request::NodeStatus(_) | Request::Describe(_) => Vec::new(),
+        Request::ListGuests(_)
+        | Request::NodeStatus(_)
+        | Request::Describe(_)
+        | Request::ClusterStatus(_) => Vec::new(),
         Request::GuestStatus(g) | Request::SnapshotList(g) | Request::GuestConfig(g) => {
             vec![g.vmid]
         }
@@ -169,6 +172,9 @@ pub fn decide(policy: &Policy, request: &Request, facts: &Facts) -> Decision {
                 api_path_rule(policy, ApiMethod::Get, &path, "task log")
             }
         },
+        Request::ClusterStatus(_) => {
+            api_path_rule(policy, ApiMethod::Get, "/cluster/status", "cluster status")
+        }
         Request::ListTasks(q) => {
             if let Some(d) = q.vmid.and_then(|v| first_out_of_scope(policy, &[v], facts)) {
                 return d;

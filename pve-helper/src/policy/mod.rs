@@ -248,6 +248,11 @@ impl Policy {
         summary::render(self)
     }
 
+    /// Whether `[api] allow` lets `GET path` through (the fixed floor aside).
+    pub fn allows_get(&self, path: &str) -> bool {
+        summary::get_allowed(self, path)
+    }
+
     /// What this policy lets a client do, for the front.
     pub fn capabilities(&self) -> pve_mcp_proto::Capabilities {
         summary::capabilities(self)

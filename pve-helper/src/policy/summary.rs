@@ -78,7 +78,7 @@ fn limits(p: &Policy) -> String {
 }
 
 /// Whether some `[api]` GET pattern matches `path`.
-fn get_allowed(p: &Policy, path: &str) -> bool {
+pub(crate) fn get_allowed(p: &Policy, path: &str) -> bool {
     ApiPath::parse(path).is_ok_and(|path| {
         p.api
             .iter()
@@ -105,6 +105,8 @@ pub fn capabilities(p: &Policy) -> Capabilities {
         api: strings(&mut p.api.iter().map(ToString::to_string)),
         node_list: get_allowed(p, "/nodes"),
         node_detail: get_allowed(p, "/nodes/x/status"),
+        cluster_status: get_allowed(p, "/cluster/status"),
+        ha_status: get_allowed(p, "/cluster/ha/status/current"),
         task_list: get_allowed(p, "/cluster/tasks"),
         node_tasks: get_allowed(p, "/nodes/x/tasks"),
         commands: strings(&mut p.commands.allow.iter().map(ToString::to_string)),

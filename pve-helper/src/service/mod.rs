@@ -3,6 +3,7 @@
 //! types, and is still judged as hostile.
 
 mod api;
+mod cluster;
 mod config;
 mod guests;
 mod nodes;
@@ -157,6 +158,7 @@ impl Service {
             Request::Describe(_) => Ok(Payload::Capabilities(policy.capabilities())),
             Request::GuestConfig(g) => config::read(self, g.vmid).await,
             Request::ListTasks(q) => tasks::list(self, policy, &q).await,
+            Request::ClusterStatus(_) => cluster::status(self, policy).await,
             Request::TaskLog(t) => tasks::log(self, &t).await,
             Request::SnapshotList(g) => snapshots::list(self, g.vmid).await,
             Request::SnapshotCreate(c) => snapshots::create(self, &c).await,

@@ -41,6 +41,7 @@ enum Route<'a> {
     NodeTasks(&'a str),
     ClusterTasks,
     AccessPermissions,
+    HaStatus,
     SnapshotList(&'a str, GuestKind, &'a str),
     /// A snapshot write: create (no name in the path), rollback or delete.
     SnapshotWrite(&'a str, GuestKind, &'a str, SnapshotVerb, &'a str),
@@ -69,6 +70,7 @@ fn route<'a>(method: &str, s: &[&'a str]) -> Option<Route<'a>> {
         ("GET", ["cluster", "status"]) => Route::ClusterStatus,
         ("GET", ["cluster", "tasks"]) => Route::ClusterTasks,
         ("GET", ["access", "permissions"]) => Route::AccessPermissions,
+        ("GET", ["cluster", "ha", "status", "current"]) => Route::HaStatus,
         ("GET", ["nodes", node, "tasks"]) => Route::NodeTasks(node),
         ("GET", ["nodes"]) => Route::Nodes,
         ("GET", ["nodes", node, "status"]) => Route::NodeStatus(node),
@@ -370,6 +372,7 @@ fn answer(
             Reply::data_total(&page, total)
         }
         Route::ClusterTasks => Reply::data(&task_list::cluster_tasks(c)),
+        Route::HaStatus => Reply::data(&super::ha::status_current(c)),
         Route::AccessPermissions => Reply::data(&rc::access_permissions(params.get("path"))),
         Route::TaskLog(_, upid) => task_log(c, node, upid, params)?,
         Route::GuestAction(..) | Route::SnapshotWrite(..) => {

@@ -47,6 +47,7 @@ mod control;
 pub mod dataset;
 mod errors;
 pub mod faults;
+mod ha;
 mod handle;
 mod params;
 mod render_cluster;
