@@ -42,6 +42,8 @@ enum Route<'a> {
     ClusterTasks,
     AccessPermissions,
     HaStatus,
+    StorageList(&'a str),
+    StorageContent(&'a str, &'a str),
     SnapshotList(&'a str, GuestKind, &'a str),
     /// A snapshot write: create (no name in the path), rollback or delete.
     SnapshotWrite(&'a str, GuestKind, &'a str, SnapshotVerb, &'a str),
@@ -72,6 +74,10 @@ fn route<'a>(method: &str, s: &[&'a str]) -> Option<Route<'a>> {
         ("GET", ["access", "permissions"]) => Route::AccessPermissions,
         ("GET", ["cluster", "ha", "status", "current"]) => Route::HaStatus,
         ("GET", ["nodes", node, "tasks"]) => Route::NodeTasks(node),
+        ("GET", ["nodes", node, "storage"]) => Route::StorageList(node),
+        ("GET", ["nodes", node, "storage", storage, "content"]) => {
+            Route::StorageContent(node, storage)
+        }
         ("GET", ["nodes"]) => Route::Nodes,
         ("GET", ["nodes", node, "status"]) => Route::NodeStatus(node),
         ("GET", ["nodes", node, k]) => Route::GuestList(node, kind_of(k)?),
@@ -112,6 +118,8 @@ fn node_of<'a>(r: &Route<'a>) -> Option<&'a str> {
         | Route::TaskStatus(n, _)
         | Route::TaskLog(n, _)
         | Route::NodeTasks(n)
+        | Route::StorageList(n)
+        | Route::StorageContent(n, _)
         | Route::SnapshotList(n, _, _)
         | Route::SnapshotWrite(n, _, _, _, _) => Some(n),
         _ => None,
@@ -162,6 +170,14 @@ fn verify(r: &Route<'_>, params: &Params) -> Result<Option<u32>, ApiError> {
             (SnapshotVerb::Rollback, _) => vec![("start", Ty::Bool)],
             (SnapshotVerb::Delete, _) => vec![("force", Ty::Bool)],
         },
+        Route::StorageList(_) => vec![
+            ("content", Ty::Str),
+            ("enabled", Ty::Bool),
+            ("format", Ty::Bool),
+            ("storage", Ty::Str),
+            ("target", Ty::Str),
+        ],
+        Route::StorageContent(..) => vec![("content", Ty::Str), ("vmid", Ty::Int { min: 100 })],
         Route::AccessPermissions => vec![("path", Ty::Str), ("userid", Ty::Str)],
         Route::NodeTasks(_) => vec![
             ("start", Ty::Int { min: 0 }),
@@ -372,6 +388,13 @@ fn answer(
             Reply::data_total(&page, total)
         }
         Route::ClusterTasks => Reply::data(&task_list::cluster_tasks(c)),
+        Route::StorageList(_) => match c.node(node) {
+            Some(n) => Reply::data(&super::storage::list(n, params)),
+            None => return Err(ApiError::unknown_node(node)),
+        },
+        Route::StorageContent(_, storage) => {
+            Reply::data(&super::storage::content(c, node, storage, params)?)
+        }
         Route::HaStatus => Reply::data(&super::ha::status_current(c)),
         Route::AccessPermissions => Reply::data(&rc::access_permissions(params.get("path"))),
         Route::TaskLog(_, upid) => task_log(c, node, upid, params)?,
@@ -457,6 +480,10 @@ mod tests {
             None
         );
         assert_eq!(route("DELETE", &["nodes"]), None);
-        assert_eq!(route("GET", &["nodes", "pve1", "storage"]), None);
+        assert_eq!(
+            route("GET", &["nodes", "pve1", "storage"]),
+            Some(Route::StorageList("pve1"))
+        );
+        assert_eq!(route("GET", &["nodes", "pve1", "network"]), None);
     }
 }

@@ -56,6 +56,7 @@ mod reply;
 mod server;
 mod snapshots;
 pub mod stats;
+mod storage;
 mod task_list;
 mod tasks;
 pub mod tls;
