@@ -7,10 +7,11 @@
 
 use crate::operation::GuestOp;
 use pve_mcp_proto::{
-    ApiCall, ApiMethod, ApiParams, ApiPath, Argv, GuestAction, GuestActionRequest, GuestRef,
-    GuestState, GuestType, ListGuests, NameFilter, NodeName, NodeQuery, PageLimit, ParamName,
-    ParamValue, RunCommand, SnapshotCreate, SnapshotDescription, SnapshotName, SnapshotTarget, Tag,
-    TaskLogQuery, TaskQuery, TaskStatusFilter, TaskTypeFilter, Upid, VmId,
+    ApiCall, ApiMethod, ApiParams, ApiPath, Argv, ContentQuery, ContentType, GuestAction,
+    GuestActionRequest, GuestRef, GuestState, GuestType, ListGuests, NameFilter, NodeName,
+    NodeQuery, PageLimit, ParamName, ParamValue, RunCommand, SnapshotCreate, SnapshotDescription,
+    SnapshotName, SnapshotTarget, StorageId, StorageQuery, Tag, TaskLogQuery, TaskQuery,
+    TaskStatusFilter, TaskTypeFilter, Upid, VmId,
 };
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -269,6 +270,71 @@ impl TaskStatusArgs {
     pub fn into_request(self) -> Result<(Upid, Option<Duration>), ArgError> {
         let wait = wait_for(Some(self.wait.unwrap_or(false)), self.timeout_secs)?;
         Ok((Upid::parse(&self.upid)?, wait))
+    }
+}
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ListStorageArgs {
+    /// Only this node's storages, e.g. `pve1`; omit for every node.
+    #[schemars(length(min = 1, max = 63))]
+    pub node: Option<String>,
+}
+
+/// A kind of storage content.
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ContentArg {
+    Images,
+    Rootdir,
+    Vztmpl,
+    Iso,
+    Backup,
+    Snippets,
+    Import,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StorageContentArgs {
+    /// The node, e.g. `pve1` (for a shared storage, any node that has it).
+    #[schemars(length(min = 1, max = 63))]
+    pub node: String,
+    /// The storage id, e.g. `local` or `nas` (see list_storage).
+    #[schemars(length(min = 2, max = 64))]
+    pub storage: String,
+    /// Only this kind of content: `iso` images, container templates (`vztmpl`),
+    /// `backup`s, guest disks (`images`, `rootdir`), `snippets`, `import`.
+    pub content: Option<ContentArg>,
+    /// Only volumes of this guest.
+    #[schemars(range(min = 100, max = 999_999_999))]
+    pub vmid: Option<u64>,
+}
+
+impl ListStorageArgs {
+    pub fn into_request(self) -> Result<StorageQuery, ArgError> {
+        Ok(StorageQuery {
+            node: self.node.as_deref().map(node).transpose()?,
+        })
+    }
+}
+
+impl StorageContentArgs {
+    pub fn into_request(self) -> Result<ContentQuery, ArgError> {
+        Ok(ContentQuery {
+            node: node(&self.node)?,
+            storage: StorageId::parse(&self.storage)?,
+            content: self.content.map(|c| match c {
+                ContentArg::Images => ContentType::Images,
+                ContentArg::Rootdir => ContentType::Rootdir,
+                ContentArg::Vztmpl => ContentType::Vztmpl,
+                ContentArg::Iso => ContentType::Iso,
+                ContentArg::Backup => ContentType::Backup,
+                ContentArg::Snippets => ContentType::Snippets,
+                ContentArg::Import => ContentType::Import,
+            }),
+            vmid: self.vmid.map(vmid).transpose()?,
+        })
     }
 }
 

@@ -27,6 +27,8 @@ fn unknown_policy_lists_every_tool_with_flowing_text() {
             "cluster_status",
             "execute_command",
             "guest_config",
+            "list_backups",
+            "list_storage",
             "list_tasks",
             "list_vms",
             "my_permissions",
@@ -36,6 +38,7 @@ fn unknown_policy_lists_every_tool_with_flowing_text() {
             "snapshot_delete",
             "snapshot_list",
             "snapshot_rollback",
+            "storage_content",
             "task_log",
             "task_status",
             "vm_action",
@@ -62,6 +65,9 @@ fn unknown_policy_lists_every_tool_with_flowing_text() {
                 | "my_permissions"
                 | "guest_config"
                 | "cluster_status"
+                | "list_storage"
+                | "storage_content"
+                | "list_backups"
                 | "list_tasks"
                 | "task_log"
                 | "task_status"

@@ -95,6 +95,9 @@ pub fn is_resendable(request: &Request) -> bool {
         | Request::GuestConfig(_)
         | Request::ListTasks(_)
         | Request::ClusterStatus(_)
+        | Request::ListStorage(_)
+        | Request::StorageContent(_)
+        | Request::ListBackups(_)
         | Request::TaskLog(_)
         | Request::Describe(_) => true,
         Request::Api(call) => call.method == pve_mcp_proto::ApiMethod::Get,

@@ -33,6 +33,7 @@ mod reply;
 pub mod schema;
 mod server;
 mod snapshots;
+mod storage;
 mod tasks;
 pub mod tools;
 pub mod transport;

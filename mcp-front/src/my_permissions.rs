@@ -54,6 +54,11 @@ pub struct MyPermissions {
     pub node_list: bool,
     /// Whether `node_status` may show one node in depth.
     pub node_detail: bool,
+    /// Whether `list_storage` may list every node's, or one node's storages.
+    pub storage_all: bool,
+    pub storage_node: bool,
+    /// Whether `storage_content` is allowed.
+    pub storage_content: bool,
     /// Whether `cluster_status` is allowed, and whether it shows HA.
     pub cluster_status: bool,
     pub ha_status: bool,
@@ -78,6 +83,9 @@ impl MyPermissions {
             api,
             node_list,
             node_detail,
+            storage_all,
+            storage_node,
+            storage_content,
             cluster_status,
             ha_status,
             task_list,
@@ -100,6 +108,9 @@ impl MyPermissions {
             api,
             node_list,
             node_detail,
+            storage_all,
+            storage_node,
+            storage_content,
             cluster_status,
             ha_status,
             task_list,
@@ -220,6 +231,21 @@ pub fn render(p: &MyPermissions) -> String {
         (false, _) => "no",
     };
     let _ = writeln!(out, "Cluster status: {cluster}.");
+    let storage = match (p.storage_all, p.storage_node) {
+        (true, true) => "every node's and each node's",
+        (true, false) => "every node's at once (not per node)",
+        (false, true) => "one node's at a time (give node)",
+        (false, false) => "none",
+    };
+    let content = if p.storage_content {
+        "allowed"
+    } else {
+        "not allowed"
+    };
+    let _ = writeln!(
+        out,
+        "Storages (list_storage): {storage}; storage contents (storage_content): {content}."
+    );
     let tasks = match (p.task_list, p.node_tasks) {
         (true, true) => "the whole cluster's and each node's",
         (true, false) => "the whole cluster's (not per node)",
@@ -262,6 +288,9 @@ mod tests {
             api: vec!["GET /version".into()],
             node_list: true,
             node_detail: false,
+            storage_all: false,
+            storage_node: false,
+            storage_content: false,
             cluster_status: false,
             ha_status: false,
             task_list: false,

@@ -149,8 +149,9 @@ const ACTIONS: [&str; 7] = [
 ];
 
 /// The tools that need a grant of one guest operation, with that operation.
-const GRANT_TOOLS: [(&str, &str); 5] = [
+const GRANT_TOOLS: [(&str, &str); 6] = [
     ("guest_config", "config.read"),
+    ("list_backups", "backup.list"),
     ("snapshot_list", "snapshot.list"),
     ("snapshot_create", "snapshot.create"),
     ("snapshot_rollback", "snapshot.rollback"),
@@ -211,6 +212,8 @@ pub fn allows(tool: &str, caps: &Capabilities) -> bool {
         "node_status" => caps.node_list || caps.node_detail,
         "list_tasks" => caps.task_list || caps.node_tasks,
         "cluster_status" => caps.cluster_status,
+        "list_storage" => caps.storage_all || caps.storage_node,
+        "storage_content" => caps.storage_content,
         "task_log" | "task_status" => scope || !caps.api.is_empty(),
         "proxmox_api" => !caps.api.is_empty(),
         "execute_command" => !caps.commands.is_empty(),
@@ -337,6 +340,9 @@ pub fn instructions(caps: Option<&Capabilities>) -> String {
         out.push_str(&format!(
             "- read cluster membership, quorum{ha} with cluster_status\n"
         ));
+    }
+    if caps.storage_all || caps.storage_node || caps.storage_content {
+        out.push_str("- read storages and their content with list_storage, storage_content\n");
     }
     if caps.task_list || caps.node_tasks {
         out.push_str("- list recent tasks with list_tasks (task_log, task_status for one)\n");

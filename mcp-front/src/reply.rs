@@ -76,6 +76,8 @@ pub(crate) fn unexpected_text(op: &str, payload: &Payload) -> String {
         Payload::Config(_) => "config",
         Payload::Tasks(_) => "tasks",
         Payload::Cluster(_) => "cluster",
+        Payload::Storages(_) => "storages",
+        Payload::Volumes(_) => "volumes",
         Payload::TaskLog(_) => "task log",
     };
     format!("Unavailable: protocol error: the helper answered {op} with a {kind} payload")

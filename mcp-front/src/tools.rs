@@ -58,7 +58,8 @@ impl PveMcp {
                 + Self::permissions_router()
                 + Self::config_router()
                 + Self::task_router()
-                + Self::cluster_router(),
+                + Self::cluster_router()
+                + Self::storage_router(),
         }
     }
 

@@ -67,6 +67,12 @@ pub enum Request {
     TaskStatus(TaskRef),
     Api(ApiCall),
     RunCommand(RunCommand),
+    /// Storages with their usage: one node's, or every node's.
+    ListStorage(StorageQuery),
+    /// The volumes on one storage of one node, filtered.
+    StorageContent(ContentQuery),
+    /// The backups of one guest, on every backup storage of its node (`backup.list`).
+    ListBackups(GuestRef),
     /// Cluster membership and quorum, and HA state when the policy allows it.
     ClusterStatus(ClusterQuery),
     /// Recent tasks, filtered, of guests in scope and of the nodes.
@@ -102,6 +108,9 @@ impl Request {
             Self::GuestConfig(_) => "guest_config",
             Self::ListTasks(_) => "list_tasks",
             Self::ClusterStatus(_) => "cluster_status",
+            Self::ListStorage(_) => "list_storage",
+            Self::StorageContent(_) => "storage_content",
+            Self::ListBackups(_) => "list_backups",
             Self::TaskLog(_) => "task_log",
             Self::SnapshotList(_) => "snapshot_list",
             Self::SnapshotCreate(_) => "snapshot_create",
@@ -267,6 +276,25 @@ pub struct TaskRef {
     pub upid: Upid,
 }
 
+/// Storages of one node, or of every node.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StorageQuery {
+    pub node: Option<NodeName>,
+}
+
+/// The volumes of one storage on one node.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContentQuery {
+    pub node: NodeName,
+    pub storage: StorageId,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content: Option<ContentType>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vmid: Option<VmId>,
+}
+
 /// Asks for [`ClusterInfo`]; takes no arguments.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -359,6 +387,8 @@ pub enum Payload {
     Tasks(TaskList),
     TaskLog(TaskLogTail),
     Cluster(ClusterInfo),
+    Storages(Vec<StorageInfo>),
+    Volumes(Vec<Volume>),
 }
 
 /// The coarse class of an error; the only error detail that crosses the socket
@@ -578,6 +608,15 @@ pub struct Capabilities {
     pub node_list: bool,
     /// Whether `node_status` for one node (`GET /nodes/{node}/status`) is allowed.
     pub node_detail: bool,
+    /// Whether `list_storage` may list every node's storages (`GET /cluster/resources`).
+    #[serde(default)]
+    pub storage_all: bool,
+    /// Whether `list_storage` may list one node's storages (`GET /nodes/{node}/storage`).
+    #[serde(default)]
+    pub storage_node: bool,
+    /// Whether `storage_content` is allowed (`GET /nodes/{node}/storage/{id}/content`).
+    #[serde(default)]
+    pub storage_content: bool,
     /// Whether `cluster_status` is allowed (`GET /cluster/status`).
     #[serde(default)]
     pub cluster_status: bool,
@@ -682,6 +721,43 @@ pub struct HaService {
     pub state: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request_state: Option<String>,
+}
+
+/// One storage on one node, with its usage.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StorageInfo {
+    pub storage: StorageId,
+    pub node: NodeName,
+    /// `dir`, `lvmthin`, `nfs`, `zfspool`, ...
+    #[serde(rename = "type")]
+    pub storage_type: String,
+    /// What it holds: `images`, `rootdir`, `iso`, `vztmpl`, `backup`, ...
+    pub content: Vec<String>,
+    pub shared: bool,
+    pub active: bool,
+    pub total: u64,
+    pub used: u64,
+}
+
+/// One volume (disk image, backup, ISO image, template).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Volume {
+    pub storage: StorageId,
+    /// `storage:path`, e.g. `nas:backup/vzdump-qemu-101-2024_12_02-03_00_00.vma.zst`.
+    pub volid: String,
+    pub content: String,
+    #[serde(default)]
+    pub format: String,
+    pub size: u64,
+    /// Creation time, seconds since the epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ctime: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vmid: Option<VmId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notes: Option<String>,
 }
 
 /// Recent tasks, newest first.

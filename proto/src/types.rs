@@ -697,6 +697,60 @@ impl TaskTypeFilter {
     }
 }
 
+/// A storage id as PVE accepts it (`pve-storage-id`): a letter, then letters, digits,
+/// `-`, `_` or `.`, ending with a letter or digit; at most 64.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct StorageId(String);
+string_newtype!(StorageId);
+
+impl StorageId {
+    pub fn parse(s: &str) -> Result<Self, InvalidValue> {
+        let b = s.as_bytes();
+        let ok = (2..=64).contains(&b.len())
+            && b[0].is_ascii_alphabetic()
+            && b[b.len() - 1].is_ascii_alphanumeric()
+            && b.iter()
+                .all(|c| c.is_ascii_alphanumeric() || b"-_.".contains(c));
+        if ok {
+            Ok(Self(s.to_owned()))
+        } else {
+            invalid(format!(
+                "storage id {:?} is invalid: use letters, digits, - _ or ., starting with a \
+                 letter",
+                truncate(s)
+            ))
+        }
+    }
+}
+
+/// A kind of storage content.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ContentType {
+    Images,
+    Rootdir,
+    Vztmpl,
+    Iso,
+    Backup,
+    Snippets,
+    Import,
+}
+
+impl ContentType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Images => "images",
+            Self::Rootdir => "rootdir",
+            Self::Vztmpl => "vztmpl",
+            Self::Iso => "iso",
+            Self::Backup => "backup",
+            Self::Snippets => "snippets",
+            Self::Import => "import",
+        }
+    }
+}
+
 /// A snapshot name as PVE accepts it (`pve-configid`, at most 40): a letter, then
 /// letters, digits, `_` or `-`; at least two characters; not `current` or `pending`
 /// (reserved by PVE).

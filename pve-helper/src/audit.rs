@@ -64,7 +64,23 @@ pub fn describe(request: &Request) -> String {
             write!(s, " {} {} params=[{}]", c.method, c.path, names.join(","))
         }
         Request::RunCommand(c) => write!(s, " argv={}", c.argv),
-        Request::SnapshotList(g) | Request::GuestConfig(g) => write!(s, " vmid={}", g.vmid),
+        Request::SnapshotList(g) | Request::GuestConfig(g) | Request::ListBackups(g) => {
+            write!(s, " vmid={}", g.vmid)
+        }
+        Request::ListStorage(q) => match &q.node {
+            Some(node) => write!(s, " node={node}"),
+            None => Ok(()),
+        },
+        Request::StorageContent(q) => write!(
+            s,
+            " node={} storage={}{}{}",
+            q.node,
+            q.storage,
+            q.content
+                .map(|c| format!(" content={}", c.as_str()))
+                .unwrap_or_default(),
+            q.vmid.map(|v| format!(" vmid={v}")).unwrap_or_default()
+        ),
         Request::SnapshotCreate(c) => write!(
             s,
             " vmid={} name={}{}{}",

@@ -8,6 +8,7 @@
 //! proxmox_api [METHOD] PATH [key=value ...]
 //! execute_command PROGRAM [ARG ...]     describe
 //! guest_config VMID         task_log UPID         cluster_status
+//! list_backups VMID         list_storage [NODE]   storage_content NODE STORAGE
 //! list_tasks [node=N] [vmid=V] [type=T] [status=S] [limit=L]
 //! snapshot_list VMID        snapshot_create VMID NAME [ram] [confirmed]
 //! snapshot_rollback VMID NAME [confirmed]
@@ -80,6 +81,20 @@ pub fn parse_request(text: &str) -> Result<Request, String> {
         }),
         "list_tasks" => Request::ListTasks(task_filters(rest)?),
         "cluster_status" => Request::ClusterStatus(ClusterQuery {}),
+        "list_backups" => Request::ListBackups(GuestRef { vmid: vmid(0)? }),
+        "list_storage" => Request::ListStorage(StorageQuery {
+            node: rest
+                .first()
+                .map(|n| NodeName::parse(n))
+                .transpose()
+                .map_err(invalid)?,
+        }),
+        "storage_content" => Request::StorageContent(ContentQuery {
+            node: NodeName::parse(rest.first().ok_or("missing node")?).map_err(invalid)?,
+            storage: StorageId::parse(rest.get(1).ok_or("missing storage")?).map_err(invalid)?,
+            content: None,
+            vmid: None,
+        }),
         "snapshot_create" => {
             let flags = flags(rest.get(2..).unwrap_or_default(), &["ram", "confirmed"])?;
             Request::SnapshotCreate(SnapshotCreate {
@@ -107,6 +122,7 @@ pub fn parse_request(text: &str) -> Result<Request, String> {
             return Err(format!(
                 "unknown request {other:?}: use list_vms, vm_status, vm_action, node_status, \
                  task_status, proxmox_api, execute_command, describe, guest_config, list_tasks, task_log, cluster_status, \
+                 list_backups, list_storage, storage_content, \
                  snapshot_list, \
                  snapshot_create, snapshot_rollback, snapshot_delete, or JSON"
             ));
@@ -118,7 +134,10 @@ pub fn parse_request(text: &str) -> Result<Request, String> {
         | Request::NodeStatus(_)
         | Request::SnapshotList(_)
         | Request::GuestConfig(_)
-        | Request::TaskLog(_) => rest.len() > 1,
+        | Request::TaskLog(_)
+        | Request::ListBackups(_)
+        | Request::ListStorage(_) => rest.len() > 1,
+        Request::StorageContent(_) => rest.len() > 2,
         Request::GuestAction(_) => rest.len() > 3,
         Request::Describe(_) | Request::ClusterStatus(_) => !rest.is_empty(),
         _ => false,

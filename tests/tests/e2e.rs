@@ -76,6 +76,7 @@ async fn tools_list_has_the_tools_the_policy_allows_with_schemas_and_annotations
     let names: BTreeSet<String> = tools.iter().map(|t| t.name.to_string()).collect();
     let want = [
         "execute_command",
+        "list_storage",
         "list_vms",
         "my_permissions",
         "node_status",

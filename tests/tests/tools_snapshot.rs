@@ -16,7 +16,7 @@ users = [{uid}]
 [guests]
 allow = ["100-149", "pool:lab"]
 deny = ["120"]
-actions = ["start", "shutdown", "reboot", "stop", "snapshot.list", "snapshot.create", "config.read"]
+actions = ["start", "shutdown", "reboot", "stop", "snapshot.list", "snapshot.create", "config.read", "backup.list"]
 confirm = ["stop"]
 
 [[rule]]
@@ -33,6 +33,8 @@ allow = [
   "GET /nodes/*/qemu/*/config",
   "GET /cluster/tasks",
   "GET /cluster/status",
+  "GET /nodes/*/storage",
+  "GET /nodes/*/storage/*/content",
 ]
 
 [commands]

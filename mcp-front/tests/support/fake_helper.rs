@@ -42,6 +42,9 @@ pub fn capabilities() -> Capabilities {
         api: vec!["GET /version".into(), "GET /nodes/**".into()],
         node_list: true,
         node_detail: true,
+        storage_all: false,
+        storage_node: false,
+        storage_content: false,
         cluster_status: false,
         ha_status: false,
         task_list: true,
@@ -239,6 +242,10 @@ fn answer(seen: &Seen, request: &Request) -> Act {
             data: json!({"method": call.method.as_str(), "path": call.path.as_str(),
                          "params": call.params.len(), "version": "8.2.4"}),
         }))),
+        Request::ListStorage(_) => Act::Reply(ok(Payload::Storages(Vec::new()))),
+        Request::StorageContent(_) | Request::ListBackups(_) => {
+            Act::Reply(ok(Payload::Volumes(Vec::new())))
+        }
         Request::ClusterStatus(_) => Act::Reply(ok(Payload::Cluster(ClusterInfo {
             name: Some("sim".into()),
             quorate: Some(true),

@@ -73,9 +73,12 @@ pub fn referenced_vmids(policy: &Policy, request: &Request) -> Vec<VmId> {
         | Request::NodeStatus(_)
         | Request::Describe(_)
         | Request::ClusterStatus(_) => Vec::new(),
-        Request::GuestStatus(g) | Request::SnapshotList(g) | Request::GuestConfig(g) => {
-            vec![g.vmid]
-        }
+        Request::GuestStatus(g)
+        | Request::SnapshotList(g)
+        | Request::GuestConfig(g)
+        | Request::ListBackups(g) => vec![g.vmid],
+        Request::StorageContent(q) => q.vmid.into_iter().collect(),
+        Request::ListStorage(_) => Vec::new(),
         Request::SnapshotCreate(c) => vec![c.vmid],
         Request::SnapshotRollback(t) | Request::SnapshotDelete(t) => vec![t.vmid],
         Request::GuestAction(a) => vec![a.vmid],
@@ -172,6 +175,28 @@ pub fn decide(policy: &Policy, request: &Request, facts: &Facts) -> Decision {
                 api_path_rule(policy, ApiMethod::Get, &path, "task log")
             }
         },
+        Request::ListBackups(g) => operation(policy, g.vmid, Operation::BackupList, false, facts),
+        Request::ListStorage(q) => match &q.node {
+            Some(n) => api_path_rule(
+                policy,
+                ApiMethod::Get,
+                &format!("/nodes/{n}/storage"),
+                "storage listing",
+            ),
+            None => api_path_rule(
+                policy,
+                ApiMethod::Get,
+                "/cluster/resources",
+                "storage listing of every node",
+            ),
+        },
+        Request::StorageContent(q) => {
+            if let Some(d) = q.vmid.and_then(|v| first_out_of_scope(policy, &[v], facts)) {
+                return d;
+            }
+            let path = format!("/nodes/{}/storage/{}/content", q.node, q.storage);
+            api_path_rule(policy, ApiMethod::Get, &path, "storage content")
+        }
         Request::ClusterStatus(_) => {
             api_path_rule(policy, ApiMethod::Get, "/cluster/status", "cluster status")
         }

@@ -69,16 +69,19 @@ pub enum Operation {
     SnapshotDelete,
     /// Read a guest's configuration (secrets redacted).
     ConfigRead,
+    /// List a guest's backups.
+    BackupList,
 }
 
 impl Operation {
     /// Every operation besides the power actions.
-    pub const OTHERS: [Operation; 5] = [
+    pub const OTHERS: [Operation; 6] = [
         Self::SnapshotList,
         Self::SnapshotCreate,
         Self::SnapshotRollback,
         Self::SnapshotDelete,
         Self::ConfigRead,
+        Self::BackupList,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -89,6 +92,7 @@ impl Operation {
             Self::SnapshotRollback => "snapshot.rollback",
             Self::SnapshotDelete => "snapshot.delete",
             Self::ConfigRead => "config.read",
+            Self::BackupList => "backup.list",
         }
     }
 
@@ -97,7 +101,9 @@ impl Operation {
         match self {
             Self::Power(a) => a.is_destructive(),
             Self::SnapshotRollback | Self::SnapshotDelete => true,
-            Self::SnapshotList | Self::SnapshotCreate | Self::ConfigRead => false,
+            Self::SnapshotList | Self::SnapshotCreate | Self::ConfigRead | Self::BackupList => {
+                false
+            }
         }
     }
 }
@@ -121,7 +127,7 @@ impl FromStr for Operation {
                 InvalidValue(format!(
                     "unknown action {s:?}: use start, shutdown, reboot, stop, reset, suspend, \
                  resume, snapshot.list, snapshot.create, snapshot.rollback, snapshot.delete \
-                 or config.read"
+                 config.read or backup.list"
                 ))
             })
     }

@@ -8,6 +8,7 @@ mod config;
 mod guests;
 mod nodes;
 mod snapshots;
+mod storage;
 mod tasks;
 
 use crate::{
@@ -159,6 +160,9 @@ impl Service {
             Request::GuestConfig(g) => config::read(self, g.vmid).await,
             Request::ListTasks(q) => tasks::list(self, policy, &q).await,
             Request::ClusterStatus(_) => cluster::status(self, policy).await,
+            Request::ListStorage(q) => storage::list(self, q.node.as_ref()).await,
+            Request::StorageContent(q) => storage::content(self, policy, &q).await,
+            Request::ListBackups(g) => storage::backups(self, policy, g.vmid).await,
             Request::TaskLog(t) => tasks::log(self, &t).await,
             Request::SnapshotList(g) => snapshots::list(self, g.vmid).await,
             Request::SnapshotCreate(c) => snapshots::create(self, &c).await,

@@ -163,6 +163,7 @@ fn operation_privilege(op: Operation) -> (&'static str, &'static str) {
         Operation::SnapshotCreate | Operation::SnapshotDelete => ("VM.Snapshot", "snapshots"),
         Operation::SnapshotRollback => ("VM.Snapshot.Rollback", "snapshot rollback"),
         Operation::ConfigRead => ("VM.Audit", "reading guest configuration"),
+        Operation::BackupList => ("Datastore.Audit", "listing backups"),
     }
 }
 

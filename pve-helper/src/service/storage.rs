@@ -1,0 +1,248 @@
+//! Storages and their contents. Every node's storages come from one
+//! `/cluster/resources?type=storage` call, one node's from `/nodes/{node}/storage`.
+//! Volume listings are filtered before they leave the helper: a volume that belongs to
+//! a guest out of scope (by its `vmid`, or the vmid in a backup's or disk's name) is
+//! dropped, and so is a guest volume whose guest cannot be told. Text from Proxmox is
+//! untrusted: made one line and bounded.
+
+use super::guests::lookup;
+use super::{OpResult, Service, upstream_error};
+use crate::policy::Policy;
+use crate::pve::{resources::Num, sanitize};
+use pve_mcp_proto::*;
+use serde::Deserialize;
+
+/// Most volumes returned by one listing.
+const MAX_VOLUMES: usize = 5000;
+
+#[derive(Deserialize)]
+struct RawStorage {
+    storage: String,
+    node: Option<String>,
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    plugintype: Option<String>,
+    #[serde(default)]
+    content: String,
+    #[serde(default)]
+    shared: Num,
+    #[serde(default)]
+    active: Option<Num>,
+    status: Option<String>,
+    #[serde(default)]
+    total: Option<Num>,
+    #[serde(default)]
+    used: Option<Num>,
+    #[serde(default)]
+    maxdisk: Option<Num>,
+    #[serde(default)]
+    disk: Option<Num>,
+}
+
+fn storage_info(r: RawStorage, node: Option<&NodeName>) -> Option<StorageInfo> {
+    let node = match node {
+        Some(n) => n.clone(),
+        None => NodeName::parse(r.node.as_deref()?).ok()?,
+    };
+    // /cluster/resources says type "storage" and gives the plugin in plugintype.
+    let storage_type = r.plugintype.or(r.kind).unwrap_or_default();
+    Some(StorageInfo {
+        storage: StorageId::parse(&r.storage).ok()?,
+        node,
+        storage_type: sanitize(&storage_type),
+        content: r
+            .content
+            .split(',')
+            .filter(|c| !c.is_empty())
+            .map(sanitize)
+            .collect(),
+        shared: r.shared.0 != 0.0,
+        active: r
+            .active
+            .map_or(r.status.as_deref() == Some("available"), |a| a.0 != 0.0),
+        total: r.total.or(r.maxdisk).map_or(0, Num::u64),
+        used: r.used.or(r.disk).map_or(0, Num::u64),
+    })
+}
+
+pub async fn list(svc: &Service, node: Option<&NodeName>) -> OpResult {
+    let raw: Vec<RawStorage> = match node {
+        Some(n) => svc.pve.get(&format!("/nodes/{n}/storage"), &[]).await,
+        None => {
+            svc.pve
+                .get("/cluster/resources", &[("type", "storage")])
+                .await
+        }
+    }
+    .map_err(upstream_error)?;
+    let mut out: Vec<StorageInfo> = raw
+        .into_iter()
+        .filter_map(|r| storage_info(r, node))
+        .collect();
+    out.sort_by(|a, b| (&a.node, &a.storage).cmp(&(&b.node, &b.storage)));
+    Ok(Payload::Storages(out))
+}
+
+#[derive(Deserialize)]
+struct RawVolume {
+    volid: String,
+    #[serde(default)]
+    content: String,
+    #[serde(default)]
+    format: String,
+    #[serde(default)]
+    size: Num,
+    #[serde(default)]
+    ctime: Option<Num>,
+    #[serde(default)]
+    vmid: Option<Num>,
+    notes: Option<String>,
+}
+
+/// The guest a volume belongs to: `Some(Some(vmid))`, `Some(None)` for a guest volume
+/// whose guest cannot be told, `None` for a volume of no guest (ISO, template).
+fn volume_guest(v: &RawVolume) -> Option<Option<VmId>> {
+    if let Some(n) = v.vmid {
+        return Some(VmId::new(n.u64()).ok());
+    }
+    let name = v.volid.split_once(':').map_or(v.volid.as_str(), |(_, p)| p);
+    let name = name.rsplit('/').next().unwrap_or(name);
+    // vzdump-qemu-101-..., vm-101-disk-0, subvol-101-disk-0, base-101-disk-0
+    let digits = [
+        "vzdump-qemu-",
+        "vzdump-lxc-",
+        "vzdump-openvz-",
+        "vm-",
+        "subvol-",
+        "base-",
+    ]
+    .iter()
+    .find_map(|p| name.strip_prefix(p));
+    match digits {
+        Some(rest) => Some(rest.split(['-', '.']).next().and_then(|d| d.parse().ok())),
+        None if matches!(v.content.as_str(), "backup" | "images" | "rootdir") => Some(None),
+        None => None,
+    }
+}
+
+fn volume(storage: &StorageId, v: RawVolume, vmid: Option<VmId>) -> Volume {
+    Volume {
+        storage: storage.clone(),
+        volid: sanitize(&v.volid),
+        content: sanitize(&v.content),
+        format: sanitize(&v.format),
+        size: v.size.u64(),
+        ctime: v.ctime.map(Num::u64),
+        vmid,
+        notes: v.notes.map(|n| sanitize(&n)).filter(|n| !n.is_empty()),
+    }
+}
+
+/// The volumes of `storage` on `node` that the client may see.
+async fn volumes(
+    svc: &Service,
+    policy: &Policy,
+    (node, storage): (&NodeName, &StorageId),
+    query: &[(&str, &str)],
+) -> Result<Vec<Volume>, ErrorBody> {
+    let path = format!("/nodes/{node}/storage/{storage}/content");
+    let raw: Vec<RawVolume> = svc.pve.get(&path, query).await.map_err(upstream_error)?;
+    let snap = svc.cache.get(&svc.pve).await.map_err(upstream_error)?;
+    let visible = |vmid: VmId| {
+        snap.get(vmid)
+            .is_some_and(|g| policy.guest_scope(&g.facts).is_some())
+    };
+    Ok(raw
+        .into_iter()
+        .filter_map(|v| match volume_guest(&v) {
+            None => Some(volume(storage, v, None)),
+            Some(Some(vmid)) if visible(vmid) => Some(volume(storage, v, Some(vmid))),
+            Some(_) => None,
+        })
+        .take(MAX_VOLUMES)
+        .collect())
+}
+
+pub async fn content(svc: &Service, policy: &Policy, q: &ContentQuery) -> OpResult {
+    let vmid = q.vmid.map(|v| v.to_string());
+    let mut query = Vec::new();
+    if let Some(c) = q.content {
+        query.push(("content", c.as_str()));
+    }
+    if let Some(v) = &vmid {
+        query.push(("vmid", v.as_str()));
+    }
+    let list = volumes(svc, policy, (&q.node, &q.storage), &query).await?;
+    Ok(Payload::Volumes(list))
+}
+
+pub async fn backups(svc: &Service, policy: &Policy, vmid: VmId) -> OpResult {
+    let g = lookup(svc, vmid).await?;
+    let stores: Vec<RawStorage> = svc
+        .pve
+        .get(
+            &format!("/nodes/{}/storage", g.node),
+            &[("content", "backup")],
+        )
+        .await
+        .map_err(upstream_error)?;
+    let id = vmid.to_string();
+    let mut out = Vec::new();
+    for s in stores {
+        let Ok(storage) = StorageId::parse(&s.storage) else {
+            continue;
+        };
+        let query = [("content", "backup"), ("vmid", id.as_str())];
+        let list = volumes(svc, policy, (&g.node, &storage), &query).await?;
+        out.extend(list.into_iter().filter(|v| v.vmid == Some(vmid)));
+    }
+    out.sort_by_key(|v| std::cmp::Reverse(v.ctime));
+    Ok(Payload::Volumes(out))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn raw(volid: &str, content: &str, vmid: Option<f64>) -> RawVolume {
+        RawVolume {
+            volid: volid.into(),
+            content: content.into(),
+            format: String::new(),
+            size: Num(0.0),
+            ctime: None,
+            vmid: vmid.map(Num),
+            notes: None,
+        }
+    }
+
+    #[test]
+    fn volumes_are_tied_to_their_guest() {
+        let v = |n: u64| Some(Some(VmId::new(n).unwrap()));
+        assert_eq!(volume_guest(&raw("nas:iso/debian.iso", "iso", None)), None);
+        assert_eq!(
+            volume_guest(&raw("x:vm-101-disk-0", "images", Some(101.0))),
+            v(101)
+        );
+        assert_eq!(
+            volume_guest(&raw("x:vm-102-disk-0", "images", None)),
+            v(102)
+        );
+        assert_eq!(
+            volume_guest(&raw(
+                "nas:backup/vzdump-lxc-103-2024_12_02-03_00_00.tar.zst",
+                "backup",
+                None
+            )),
+            v(103)
+        );
+        assert_eq!(
+            volume_guest(&raw("nas:backup/weird-name.vma", "backup", None)),
+            Some(None)
+        );
+        assert_eq!(
+            volume_guest(&raw("x:vm-1-disk-0", "images", None)),
+            Some(None)
+        );
+    }
+}
