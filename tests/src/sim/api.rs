@@ -3,8 +3,9 @@
 //! (501), check permissions (403), resolve the node to proxy to (500), verify parameters
 //! (400), then run the handler (its own 500s).
 
+use super::shared_cluster::SharedCluster;
 use std::collections::BTreeMap;
-use std::sync::{RwLock, RwLockReadGuard};
+use std::sync::RwLockReadGuard;
 use std::time::Instant;
 
 use serde_json::{Value, json};
@@ -244,7 +245,7 @@ fn verify(r: &Route<'_>, params: &Params) -> Result<Option<u32>, ApiError> {
 }
 
 /// Read access to the cluster, after finishing every task that is due.
-fn read(cluster: &RwLock<Cluster>, now: Instant) -> RwLockReadGuard<'_, Cluster> {
+fn read(cluster: &SharedCluster, now: Instant) -> RwLockReadGuard<'_, Cluster> {
     {
         let c = cluster.read().unwrap_or_else(|e| e.into_inner());
         if !c.needs_settle(now) {
@@ -260,7 +261,7 @@ fn read(cluster: &RwLock<Cluster>, now: Instant) -> RwLockReadGuard<'_, Cluster>
 
 /// Handles one authenticated API request. `rel` is the decoded path after `/api2/json`.
 pub fn handle(
-    cluster: &RwLock<Cluster>,
+    cluster: &SharedCluster,
     stats: &Stats,
     method: &str,
     rel: &str,
@@ -339,12 +340,13 @@ pub fn handle(
         }
         r => {
             let c = read(cluster, now);
-            answer(&c, &r, node, vmid, params, now)
+            answer(cluster, &c, &r, node, vmid, params, now)
         }
     }
 }
 
 fn answer(
+    shared: &SharedCluster,
     c: &Cluster,
     r: &Route<'_>,
     node: &str,
@@ -361,7 +363,7 @@ fn answer(
         Route::Version => Reply::data(&rc::version()),
         Route::Resources => {
             let filter = params.get("type").and_then(ResourceType::parse);
-            Reply::json(rc::cluster_resources(c, filter, now))
+            Reply::json_bytes(shared.resources(c, filter, now))
         }
         Route::ClusterStatus => Reply::data(&rc::cluster_status(c)),
         Route::Nodes => Reply::data(&rc::nodes(c, now)),

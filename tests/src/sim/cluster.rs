@@ -169,6 +169,8 @@ pub struct Cluster {
     pub task_duration: Duration,
     pub started: Instant,
     pub fingerprint: String,
+    /// Moves on with every write through [`super::shared_cluster::SharedCluster`].
+    pub version: u64,
 }
 
 impl Cluster {
@@ -197,6 +199,7 @@ impl Cluster {
             task_duration,
             started: now,
             fingerprint,
+            version: 0,
         }
     }
 

@@ -5,7 +5,7 @@
 
 use std::io;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::net::TcpListener;
@@ -58,7 +58,7 @@ fn prepare(cfg: SimConfig) -> io::Result<Prepared> {
         ..Faults::default()
     };
     let shared = Arc::new(Shared {
-        cluster: RwLock::new(cluster),
+        cluster: super::shared_cluster::SharedCluster::new(cluster),
         auth,
         faults: Mutex::new(faults),
         stats: Stats::default(),

@@ -54,6 +54,7 @@ mod render_cluster;
 mod render_guests;
 mod reply;
 mod server;
+mod shared_cluster;
 mod snapshots;
 pub mod stats;
 mod storage;
@@ -61,7 +62,6 @@ mod task_list;
 mod tasks;
 pub mod tls;
 
-use std::sync::RwLock;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
@@ -74,8 +74,6 @@ pub use handle::{SimHandle, spawn, start};
 pub use render_cluster::{PVE_RELEASE, PVE_REPOID, PVE_VERSION};
 pub use stats::SimStats;
 pub use tasks::Upid;
-
-use cluster::Cluster;
 
 /// The default API token ID (`USER@REALM!TOKENID`).
 pub const DEFAULT_TOKEN_ID: &str = "mcp@pve!mcp";
@@ -129,7 +127,7 @@ pub struct GuestState {
 }
 
 /// The state of guest `vmid`, after finishing every due task.
-fn guest_state(cluster: &RwLock<Cluster>, vmid: u32) -> Option<GuestState> {
+fn guest_state(cluster: &shared_cluster::SharedCluster, vmid: u32) -> Option<GuestState> {
     let now = Instant::now();
     let mut c = cluster.write().unwrap_or_else(|e| e.into_inner());
     c.settle(now);

@@ -34,10 +34,15 @@ pub struct Reply {
 impl Reply {
     /// 200 with a complete JSON document.
     pub fn json(body: Vec<u8>) -> Reply {
+        Reply::json_bytes(Bytes::from(body))
+    }
+
+    /// Like [`Reply::json`], for a body that is shared (rendered once, sent many times).
+    pub fn json_bytes(body: Bytes) -> Reply {
         Reply {
             status: 200,
             reason: None,
-            body: Bytes::from(body),
+            body,
             json: true,
             close: false,
             truncate: false,

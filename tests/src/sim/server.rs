@@ -5,7 +5,7 @@
 
 use std::convert::Infallible;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -21,7 +21,6 @@ use tokio::task::JoinSet;
 use tokio_rustls::TlsAcceptor;
 
 use super::auth::TokenAuth;
-use super::cluster::Cluster;
 use super::control;
 use super::errors::ApiError;
 use super::faults::{FaultAction, Faults, GARBAGE_BODY};
@@ -39,7 +38,7 @@ const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 /// Everything the request handlers share.
 #[derive(Debug)]
 pub struct Shared {
-    pub cluster: RwLock<Cluster>,
+    pub cluster: super::shared_cluster::SharedCluster,
     pub auth: TokenAuth,
     pub faults: Mutex<Faults>,
     pub stats: Stats,
