@@ -8,10 +8,10 @@
 use crate::operation::GuestOp;
 use pve_mcp_proto::{
     ApiCall, ApiMethod, ApiParams, ApiPath, Argv, ContentQuery, ContentType, GuestAction,
-    GuestActionRequest, GuestRef, GuestState, GuestType, ListGuests, NameFilter, NodeName,
-    NodeQuery, PageLimit, ParamName, ParamValue, RunCommand, SnapshotCreate, SnapshotDescription,
-    SnapshotName, SnapshotTarget, StorageId, StorageQuery, Tag, TaskLogQuery, TaskQuery,
-    TaskStatusFilter, TaskTypeFilter, Upid, VmId,
+    GuestActionRequest, GuestRef, GuestState, GuestType, ListGuests, MetricsQuery, NameFilter,
+    NodeName, NodeQuery, PageLimit, ParamName, ParamValue, RunCommand, SnapshotCreate,
+    SnapshotDescription, SnapshotName, SnapshotTarget, StorageId, StorageQuery, Tag, TaskLogQuery,
+    TaskQuery, TaskStatusFilter, TaskTypeFilter, Timeframe, Upid, VmId,
 };
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -334,6 +334,38 @@ impl StorageContentArgs {
                 ContentArg::Import => ContentType::Import,
             }),
             vmid: self.vmid.map(vmid).transpose()?,
+        })
+    }
+}
+
+/// How far back: `hour` (1-minute points), `day` (30 minutes), `week` (3 hours).
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum TimeframeArg {
+    Hour,
+    Day,
+    Week,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GuestMetricsArgs {
+    /// The guest's numeric id (VMID), e.g. 101.
+    #[schemars(range(min = 100, max = 999_999_999))]
+    pub vmid: u64,
+    /// The last hour (default), day or week.
+    pub timeframe: Option<TimeframeArg>,
+}
+
+impl GuestMetricsArgs {
+    pub fn into_request(self) -> Result<MetricsQuery, ArgError> {
+        Ok(MetricsQuery {
+            vmid: vmid(self.vmid)?,
+            timeframe: match self.timeframe {
+                None | Some(TimeframeArg::Hour) => Timeframe::Hour,
+                Some(TimeframeArg::Day) => Timeframe::Day,
+                Some(TimeframeArg::Week) => Timeframe::Week,
+            },
         })
     }
 }

@@ -27,6 +27,7 @@ fn unknown_policy_lists_every_tool_with_flowing_text() {
             "cluster_status",
             "execute_command",
             "guest_config",
+            "guest_metrics",
             "list_backups",
             "list_storage",
             "list_tasks",
@@ -68,6 +69,7 @@ fn unknown_policy_lists_every_tool_with_flowing_text() {
                 | "list_storage"
                 | "storage_content"
                 | "list_backups"
+                | "guest_metrics"
                 | "list_tasks"
                 | "task_log"
                 | "task_status"

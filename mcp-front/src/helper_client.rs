@@ -98,6 +98,7 @@ pub fn is_resendable(request: &Request) -> bool {
         | Request::ListStorage(_)
         | Request::StorageContent(_)
         | Request::ListBackups(_)
+        | Request::GuestMetrics(_)
         | Request::TaskLog(_)
         | Request::Describe(_) => true,
         Request::Api(call) => call.method == pve_mcp_proto::ApiMethod::Get,

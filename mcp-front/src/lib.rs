@@ -24,6 +24,7 @@ mod confirm;
 mod guest_config;
 pub mod helper_client;
 pub mod jsonrpc;
+mod metrics;
 mod my_permissions;
 mod operation;
 pub mod output;

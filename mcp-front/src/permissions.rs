@@ -149,8 +149,9 @@ const ACTIONS: [&str; 7] = [
 ];
 
 /// The tools that need a grant of one guest operation, with that operation.
-const GRANT_TOOLS: [(&str, &str); 6] = [
+const GRANT_TOOLS: [(&str, &str); 7] = [
     ("guest_config", "config.read"),
+    ("guest_metrics", "metrics.read"),
     ("list_backups", "backup.list"),
     ("snapshot_list", "snapshot.list"),
     ("snapshot_create", "snapshot.create"),

@@ -78,6 +78,7 @@ pub(crate) fn unexpected_text(op: &str, payload: &Payload) -> String {
         Payload::Cluster(_) => "cluster",
         Payload::Storages(_) => "storages",
         Payload::Volumes(_) => "volumes",
+        Payload::Metrics(_) => "metrics",
         Payload::TaskLog(_) => "task log",
     };
     format!("Unavailable: protocol error: the helper answered {op} with a {kind} payload")

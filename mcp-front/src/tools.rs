@@ -59,7 +59,8 @@ impl PveMcp {
                 + Self::config_router()
                 + Self::task_router()
                 + Self::cluster_router()
-                + Self::storage_router(),
+                + Self::storage_router()
+                + Self::metrics_router(),
         }
     }
 

@@ -67,6 +67,8 @@ pub enum Request {
     TaskStatus(TaskRef),
     Api(ApiCall),
     RunCommand(RunCommand),
+    /// A guest's resource usage over a timeframe, summarized (`metrics.read`).
+    GuestMetrics(MetricsQuery),
     /// Storages with their usage: one node's, or every node's.
     ListStorage(StorageQuery),
     /// The volumes on one storage of one node, filtered.
@@ -109,6 +111,7 @@ impl Request {
             Self::ListTasks(_) => "list_tasks",
             Self::ClusterStatus(_) => "cluster_status",
             Self::ListStorage(_) => "list_storage",
+            Self::GuestMetrics(_) => "guest_metrics",
             Self::StorageContent(_) => "storage_content",
             Self::ListBackups(_) => "list_backups",
             Self::TaskLog(_) => "task_log",
@@ -276,6 +279,15 @@ pub struct TaskRef {
     pub upid: Upid,
 }
 
+/// Usage of one guest over `timeframe`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsQuery {
+    pub vmid: VmId,
+    #[serde(default)]
+    pub timeframe: Timeframe,
+}
+
 /// Storages of one node, or of every node.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -389,6 +401,7 @@ pub enum Payload {
     Cluster(ClusterInfo),
     Storages(Vec<StorageInfo>),
     Volumes(Vec<Volume>),
+    Metrics(MetricsSummary),
 }
 
 /// The coarse class of an error; the only error detail that crosses the socket
@@ -721,6 +734,40 @@ pub struct HaService {
     pub state: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request_state: Option<String>,
+}
+
+/// Average, peak and latest value of one metric over the points that had one.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Stat {
+    pub avg: f64,
+    pub max: f64,
+    pub last: f64,
+}
+
+/// A guest's usage over a timeframe, from PVE's RRD (averages per point).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsSummary {
+    pub vmid: VmId,
+    pub timeframe: Timeframe,
+    /// Points with data, and the seconds between two points.
+    pub points: u32,
+    pub step_secs: u64,
+    /// First and last point, seconds since the epoch.
+    pub from: u64,
+    pub to: u64,
+    /// CPU as a fraction of the guest's vCPUs (0 to 1).
+    pub cpu: Stat,
+    pub maxcpu: f64,
+    /// Memory in bytes.
+    pub mem: Stat,
+    pub maxmem: u64,
+    /// Bytes per second.
+    pub netin: Stat,
+    pub netout: Stat,
+    pub diskread: Stat,
+    pub diskwrite: Stat,
 }
 
 /// One storage on one node, with its usage.

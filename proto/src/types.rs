@@ -724,6 +724,27 @@ impl StorageId {
     }
 }
 
+/// How far back resource usage goes: the last hour (1-minute points), day
+/// (30-minute points) or week (3-hour points).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Timeframe {
+    #[default]
+    Hour,
+    Day,
+    Week,
+}
+
+impl Timeframe {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Hour => "hour",
+            Self::Day => "day",
+            Self::Week => "week",
+        }
+    }
+}
+
 /// A kind of storage content.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

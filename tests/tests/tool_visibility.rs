@@ -82,9 +82,10 @@ async fn a_helper_down_at_start_hides_nothing_and_is_asked_again() {
     );
     assert_eq!(
         names(&client).await.len(),
-        19,
+        20,
         "nothing hidden on a guess: the six tools, the four snapshot tools, guest_config, \
-         the three task tools, cluster_status, the three storage tools and my_permissions"
+         guest_metrics, the three task tools, cluster_status, the three storage tools and \
+         my_permissions"
     );
     let r = client.call("list_vms", json!({})).await.unwrap();
     assert!(is_error(&r) && text(&r).starts_with("Unavailable:"), "{r}");

@@ -242,6 +242,22 @@ fn answer(seen: &Seen, request: &Request) -> Act {
             data: json!({"method": call.method.as_str(), "path": call.path.as_str(),
                          "params": call.params.len(), "version": "8.2.4"}),
         }))),
+        Request::GuestMetrics(q) => Act::Reply(ok(Payload::Metrics(MetricsSummary {
+            vmid: q.vmid,
+            timeframe: q.timeframe,
+            points: 0,
+            step_secs: 0,
+            from: 0,
+            to: 0,
+            cpu: Stat::default(),
+            maxcpu: 1.0,
+            mem: Stat::default(),
+            maxmem: 0,
+            netin: Stat::default(),
+            netout: Stat::default(),
+            diskread: Stat::default(),
+            diskwrite: Stat::default(),
+        }))),
         Request::ListStorage(_) => Act::Reply(ok(Payload::Storages(Vec::new()))),
         Request::StorageContent(_) | Request::ListBackups(_) => {
             Act::Reply(ok(Payload::Volumes(Vec::new())))

@@ -71,17 +71,20 @@ pub enum Operation {
     ConfigRead,
     /// List a guest's backups.
     BackupList,
+    /// Read a guest's resource usage over time.
+    MetricsRead,
 }
 
 impl Operation {
     /// Every operation besides the power actions.
-    pub const OTHERS: [Operation; 6] = [
+    pub const OTHERS: [Operation; 7] = [
         Self::SnapshotList,
         Self::SnapshotCreate,
         Self::SnapshotRollback,
         Self::SnapshotDelete,
         Self::ConfigRead,
         Self::BackupList,
+        Self::MetricsRead,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -93,6 +96,7 @@ impl Operation {
             Self::SnapshotDelete => "snapshot.delete",
             Self::ConfigRead => "config.read",
             Self::BackupList => "backup.list",
+            Self::MetricsRead => "metrics.read",
         }
     }
 
@@ -101,9 +105,11 @@ impl Operation {
         match self {
             Self::Power(a) => a.is_destructive(),
             Self::SnapshotRollback | Self::SnapshotDelete => true,
-            Self::SnapshotList | Self::SnapshotCreate | Self::ConfigRead | Self::BackupList => {
-                false
-            }
+            Self::SnapshotList
+            | Self::SnapshotCreate
+            | Self::ConfigRead
+            | Self::BackupList
+            | Self::MetricsRead => false,
         }
     }
 }
@@ -127,7 +133,7 @@ impl FromStr for Operation {
                 InvalidValue(format!(
                     "unknown action {s:?}: use start, shutdown, reboot, stop, reset, suspend, \
                  resume, snapshot.list, snapshot.create, snapshot.rollback, snapshot.delete \
-                 config.read or backup.list"
+                 config.read, backup.list or metrics.read"
                 ))
             })
     }

@@ -6,6 +6,7 @@ mod api;
 mod cluster;
 mod config;
 mod guests;
+mod metrics;
 mod nodes;
 mod snapshots;
 mod storage;
@@ -160,6 +161,7 @@ impl Service {
             Request::GuestConfig(g) => config::read(self, g.vmid).await,
             Request::ListTasks(q) => tasks::list(self, policy, &q).await,
             Request::ClusterStatus(_) => cluster::status(self, policy).await,
+            Request::GuestMetrics(q) => metrics::summary(self, &q).await,
             Request::ListStorage(q) => storage::list(self, q.node.as_ref()).await,
             Request::StorageContent(q) => storage::content(self, policy, &q).await,
             Request::ListBackups(g) => storage::backups(self, policy, g.vmid).await,

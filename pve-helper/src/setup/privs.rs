@@ -164,6 +164,7 @@ fn operation_privilege(op: Operation) -> (&'static str, &'static str) {
         Operation::SnapshotRollback => ("VM.Snapshot.Rollback", "snapshot rollback"),
         Operation::ConfigRead => ("VM.Audit", "reading guest configuration"),
         Operation::BackupList => ("Datastore.Audit", "listing backups"),
+        Operation::MetricsRead => ("VM.Audit", "reading resource usage"),
     }
 }
 

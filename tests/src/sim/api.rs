@@ -46,6 +46,7 @@ enum Route<'a> {
     StorageList(&'a str),
     StorageContent(&'a str, &'a str),
     SnapshotList(&'a str, GuestKind, &'a str),
+    Rrd(&'a str, GuestKind, &'a str),
     /// A snapshot write: create (no name in the path), rollback or delete.
     SnapshotWrite(&'a str, GuestKind, &'a str, SnapshotVerb, &'a str),
 }
@@ -90,6 +91,7 @@ fn route<'a>(method: &str, s: &[&'a str]) -> Option<Route<'a>> {
             let kind = kind_of(k)?;
             Route::GuestAction(node, kind, vmid, Action::parse(kind, action)?)
         }
+        ("GET", ["nodes", node, k, vmid, "rrddata"]) => Route::Rrd(node, kind_of(k)?, vmid),
         ("GET", ["nodes", node, k, vmid, "snapshot"]) => {
             Route::SnapshotList(node, kind_of(k)?, vmid)
         }
@@ -122,6 +124,7 @@ fn node_of<'a>(r: &Route<'a>) -> Option<&'a str> {
         | Route::StorageList(n)
         | Route::StorageContent(n, _)
         | Route::SnapshotList(n, _, _)
+        | Route::Rrd(n, _, _)
         | Route::SnapshotWrite(n, _, _, _, _) => Some(n),
         _ => None,
     }
@@ -171,6 +174,13 @@ fn verify(r: &Route<'_>, params: &Params) -> Result<Option<u32>, ApiError> {
             (SnapshotVerb::Rollback, _) => vec![("start", Ty::Bool)],
             (SnapshotVerb::Delete, _) => vec![("force", Ty::Bool)],
         },
+        Route::Rrd(..) => vec![
+            (
+                "timeframe",
+                Ty::Enum(&["hour", "day", "week", "month", "year"]),
+            ),
+            ("cf", Ty::Enum(&["AVERAGE", "MAX"])),
+        ],
         Route::StorageList(_) => vec![
             ("content", Ty::Str),
             ("enabled", Ty::Bool),
@@ -203,6 +213,7 @@ fn verify(r: &Route<'_>, params: &Params) -> Result<Option<u32>, ApiError> {
     | Route::GuestConfig(_, _, raw)
     | Route::GuestAction(_, _, raw, _)
     | Route::SnapshotList(_, _, raw)
+    | Route::Rrd(_, _, raw)
     | Route::SnapshotWrite(_, _, raw, _, _) = r
     {
         match check_vmid(raw) {
@@ -383,6 +394,13 @@ fn answer(
         }
         Route::GuestStatus(_, kind, _) => Reply::data(&rg::status_current(guest(*kind)?, now)),
         Route::GuestConfig(_, kind, _) => Reply::data(&rg::config(guest(*kind)?)),
+        Route::Rrd(_, kind, _) => {
+            let Some(timeframe) = params.get("timeframe") else {
+                return Err(ApiError::param("timeframe", super::errors::schema::MISSING));
+            };
+            let max = params.get("cf") == Some("MAX");
+            Reply::data(&super::rrd::rrddata(guest(*kind)?, timeframe, max))
+        }
         Route::SnapshotList(_, kind, _) => Reply::data(&snapshots::list(guest(*kind)?)),
         Route::TaskStatus(_, upid) => task_status(c, node, upid)?,
         Route::NodeTasks(_) => {

@@ -53,6 +53,7 @@ mod params;
 mod render_cluster;
 mod render_guests;
 mod reply;
+mod rrd;
 mod server;
 mod shared_cluster;
 mod snapshots;
