@@ -7,11 +7,11 @@
 
 use crate::operation::GuestOp;
 use pve_mcp_proto::{
-    ApiCall, ApiMethod, ApiParams, ApiPath, Argv, ContentQuery, ContentType, GuestAction,
-    GuestActionRequest, GuestRef, GuestState, GuestType, ListGuests, MetricsQuery, NameFilter,
-    NodeName, NodeQuery, PageLimit, ParamName, ParamValue, RunCommand, SnapshotCreate,
-    SnapshotDescription, SnapshotName, SnapshotTarget, StorageId, StorageQuery, Tag, TaskLogQuery,
-    TaskQuery, TaskStatusFilter, TaskTypeFilter, Timeframe, Upid, VmId,
+    AgentCommand, AgentQuery, ApiCall, ApiMethod, ApiParams, ApiPath, Argv, ContentQuery,
+    ContentType, GuestAction, GuestActionRequest, GuestRef, GuestState, GuestType, ListGuests,
+    MetricsQuery, NameFilter, NodeName, NodeQuery, PageLimit, ParamName, ParamValue, RunCommand,
+    SnapshotCreate, SnapshotDescription, SnapshotName, SnapshotTarget, StorageId, StorageQuery,
+    Tag, TaskLogQuery, TaskQuery, TaskStatusFilter, TaskTypeFilter, Timeframe, Upid, VmId,
 };
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -365,6 +365,41 @@ impl GuestMetricsArgs {
                 None | Some(TimeframeArg::Hour) => Timeframe::Hour,
                 Some(TimeframeArg::Day) => Timeframe::Day,
                 Some(TimeframeArg::Week) => Timeframe::Week,
+            },
+        })
+    }
+}
+
+/// A guest agent question.
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum AgentArg {
+    /// Whether the agent answers.
+    Ping,
+    /// OS name, version, kernel.
+    Osinfo,
+    /// Interfaces with MAC and IP addresses.
+    Network,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GuestAgentArgs {
+    /// The VM's numeric id (VMID), e.g. 101.
+    #[schemars(range(min = 100, max = 999_999_999))]
+    pub vmid: u64,
+    /// What to ask the agent.
+    pub command: AgentArg,
+}
+
+impl GuestAgentArgs {
+    pub fn into_request(self) -> Result<AgentQuery, ArgError> {
+        Ok(AgentQuery {
+            vmid: vmid(self.vmid)?,
+            command: match self.command {
+                AgentArg::Ping => AgentCommand::Ping,
+                AgentArg::Osinfo => AgentCommand::OsInfo,
+                AgentArg::Network => AgentCommand::Network,
             },
         })
     }

@@ -26,6 +26,7 @@ fn unknown_policy_lists_every_tool_with_flowing_text() {
         [
             "cluster_status",
             "execute_command",
+            "guest_agent",
             "guest_config",
             "guest_metrics",
             "list_backups",
@@ -70,6 +71,7 @@ fn unknown_policy_lists_every_tool_with_flowing_text() {
                 | "storage_content"
                 | "list_backups"
                 | "guest_metrics"
+                | "guest_agent"
                 | "list_tasks"
                 | "task_log"
                 | "task_status"

@@ -99,6 +99,7 @@ pub fn is_resendable(request: &Request) -> bool {
         | Request::StorageContent(_)
         | Request::ListBackups(_)
         | Request::GuestMetrics(_)
+        | Request::GuestAgent(_)
         | Request::TaskLog(_)
         | Request::Describe(_) => true,
         Request::Api(call) => call.method == pve_mcp_proto::ApiMethod::Get,

@@ -17,6 +17,7 @@
 #![deny(clippy::print_stdout, clippy::dbg_macro)]
 
 mod action;
+mod agent;
 pub mod args;
 pub mod catalog;
 mod cluster;

@@ -149,7 +149,8 @@ const ACTIONS: [&str; 7] = [
 ];
 
 /// The tools that need a grant of one guest operation, with that operation.
-const GRANT_TOOLS: [(&str, &str); 7] = [
+const GRANT_TOOLS: [(&str, &str); 8] = [
+    ("guest_agent", "agent.read"),
     ("guest_config", "config.read"),
     ("guest_metrics", "metrics.read"),
     ("list_backups", "backup.list"),

@@ -79,6 +79,7 @@ pub(crate) fn unexpected_text(op: &str, payload: &Payload) -> String {
         Payload::Storages(_) => "storages",
         Payload::Volumes(_) => "volumes",
         Payload::Metrics(_) => "metrics",
+        Payload::Agent(_) => "agent",
         Payload::TaskLog(_) => "task log",
     };
     format!("Unavailable: protocol error: the helper answered {op} with a {kind} payload")

@@ -60,7 +60,8 @@ impl PveMcp {
                 + Self::task_router()
                 + Self::cluster_router()
                 + Self::storage_router()
-                + Self::metrics_router(),
+                + Self::metrics_router()
+                + Self::agent_router(),
         }
     }
 

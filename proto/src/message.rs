@@ -67,6 +67,8 @@ pub enum Request {
     TaskStatus(TaskRef),
     Api(ApiCall),
     RunCommand(RunCommand),
+    /// A read-only question to a VM's QEMU guest agent (`agent.read`).
+    GuestAgent(AgentQuery),
     /// A guest's resource usage over a timeframe, summarized (`metrics.read`).
     GuestMetrics(MetricsQuery),
     /// Storages with their usage: one node's, or every node's.
@@ -112,6 +114,7 @@ impl Request {
             Self::ClusterStatus(_) => "cluster_status",
             Self::ListStorage(_) => "list_storage",
             Self::GuestMetrics(_) => "guest_metrics",
+            Self::GuestAgent(_) => "guest_agent",
             Self::StorageContent(_) => "storage_content",
             Self::ListBackups(_) => "list_backups",
             Self::TaskLog(_) => "task_log",
@@ -279,6 +282,14 @@ pub struct TaskRef {
     pub upid: Upid,
 }
 
+/// One agent command for one VM.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgentQuery {
+    pub vmid: VmId,
+    pub command: AgentCommand,
+}
+
 /// Usage of one guest over `timeframe`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -402,6 +413,7 @@ pub enum Payload {
     Storages(Vec<StorageInfo>),
     Volumes(Vec<Volume>),
     Metrics(MetricsSummary),
+    Agent(AgentAnswer),
 }
 
 /// The coarse class of an error; the only error detail that crosses the socket
@@ -734,6 +746,38 @@ pub struct HaService {
     pub state: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request_state: Option<String>,
+}
+
+/// What the guest agent answered; only the part the command asked for is filled.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgentAnswer {
+    pub vmid: VmId,
+    pub command: AgentCommand,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub os: Option<GuestOs>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub interfaces: Vec<NetInterface>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GuestOs {
+    pub name: String,
+    pub pretty_name: String,
+    pub version: String,
+    pub kernel_release: String,
+    pub machine: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NetInterface {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mac: Option<String>,
+    /// `address/prefix`.
+    pub addresses: Vec<String>,
 }
 
 /// Average, peak and latest value of one metric over the points that had one.

@@ -745,6 +745,28 @@ impl Timeframe {
     }
 }
 
+/// A read-only QEMU guest agent command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AgentCommand {
+    /// Whether the agent answers.
+    Ping,
+    /// The guest OS (`get-osinfo`).
+    OsInfo,
+    /// Network interfaces and addresses (`network-get-interfaces`).
+    Network,
+}
+
+impl AgentCommand {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Ping => "ping",
+            Self::OsInfo => "osinfo",
+            Self::Network => "network",
+        }
+    }
+}
+
 /// A kind of storage content.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

@@ -67,6 +67,9 @@ pub fn describe(request: &Request) -> String {
         Request::SnapshotList(g) | Request::GuestConfig(g) | Request::ListBackups(g) => {
             write!(s, " vmid={}", g.vmid)
         }
+        Request::GuestAgent(q) => {
+            write!(s, " vmid={} command={}", q.vmid, q.command.as_str())
+        }
         Request::GuestMetrics(q) => {
             write!(s, " vmid={} timeframe={}", q.vmid, q.timeframe.as_str())
         }

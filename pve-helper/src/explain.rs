@@ -9,7 +9,7 @@
 //! execute_command PROGRAM [ARG ...]     describe
 //! guest_config VMID         task_log UPID         cluster_status
 //! list_backups VMID         list_storage [NODE]   storage_content NODE STORAGE
-//! guest_metrics VMID [hour|day|week]
+//! guest_metrics VMID [hour|day|week]    guest_agent VMID ping|osinfo|network
 //! list_tasks [node=N] [vmid=V] [type=T] [status=S] [limit=L]
 //! snapshot_list VMID        snapshot_create VMID NAME [ram] [confirmed]
 //! snapshot_rollback VMID NAME [confirmed]
@@ -83,6 +83,13 @@ pub fn parse_request(text: &str) -> Result<Request, String> {
         "list_tasks" => Request::ListTasks(task_filters(rest)?),
         "cluster_status" => Request::ClusterStatus(ClusterQuery {}),
         "list_backups" => Request::ListBackups(GuestRef { vmid: vmid(0)? }),
+        "guest_agent" => Request::GuestAgent(AgentQuery {
+            vmid: vmid(0)?,
+            command: serde_json::from_value(serde_json::Value::String(
+                (*rest.get(1).ok_or("missing agent command")?).to_owned(),
+            ))
+            .map_err(|_| "agent command must be ping, osinfo or network")?,
+        }),
         "guest_metrics" => Request::GuestMetrics(MetricsQuery {
             vmid: vmid(0)?,
             timeframe: match rest.get(1) {
@@ -132,6 +139,7 @@ pub fn parse_request(text: &str) -> Result<Request, String> {
                 "unknown request {other:?}: use list_vms, vm_status, vm_action, node_status, \
                  task_status, proxmox_api, execute_command, describe, guest_config, list_tasks, task_log, cluster_status, \
                  list_backups, list_storage, storage_content, guest_metrics, \
+                 guest_agent, \
                  snapshot_list, \
                  snapshot_create, snapshot_rollback, snapshot_delete, or JSON"
             ));
@@ -146,7 +154,9 @@ pub fn parse_request(text: &str) -> Result<Request, String> {
         | Request::TaskLog(_)
         | Request::ListBackups(_)
         | Request::ListStorage(_) => rest.len() > 1,
-        Request::StorageContent(_) | Request::GuestMetrics(_) => rest.len() > 2,
+        Request::StorageContent(_) | Request::GuestMetrics(_) | Request::GuestAgent(_) => {
+            rest.len() > 2
+        }
         Request::GuestAction(_) => rest.len() > 3,
         Request::Describe(_) | Request::ClusterStatus(_) => !rest.is_empty(),
         _ => false,

@@ -82,9 +82,9 @@ async fn a_helper_down_at_start_hides_nothing_and_is_asked_again() {
     );
     assert_eq!(
         names(&client).await.len(),
-        20,
+        21,
         "nothing hidden on a guess: the six tools, the four snapshot tools, guest_config, \
-         guest_metrics, the three task tools, cluster_status, the three storage tools and \
+         guest_metrics, guest_agent, the three task tools, cluster_status, the three storage tools and \
          my_permissions"
     );
     let r = client.call("list_vms", json!({})).await.unwrap();

@@ -16,7 +16,7 @@ users = [{uid}]
 [guests]
 allow = ["100-149", "pool:lab"]
 deny = ["120"]
-actions = ["start", "shutdown", "reboot", "stop", "snapshot.list", "snapshot.create", "config.read", "backup.list", "metrics.read"]
+actions = ["start", "shutdown", "reboot", "stop", "snapshot.list", "snapshot.create", "config.read", "backup.list", "metrics.read", "agent.read"]
 confirm = ["stop"]
 
 [[rule]]

@@ -242,6 +242,12 @@ fn answer(seen: &Seen, request: &Request) -> Act {
             data: json!({"method": call.method.as_str(), "path": call.path.as_str(),
                          "params": call.params.len(), "version": "8.2.4"}),
         }))),
+        Request::GuestAgent(q) => Act::Reply(ok(Payload::Agent(AgentAnswer {
+            vmid: q.vmid,
+            command: q.command,
+            os: None,
+            interfaces: Vec::new(),
+        }))),
         Request::GuestMetrics(q) => Act::Reply(ok(Payload::Metrics(MetricsSummary {
             vmid: q.vmid,
             timeframe: q.timeframe,

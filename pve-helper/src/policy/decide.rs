@@ -79,6 +79,7 @@ pub fn referenced_vmids(policy: &Policy, request: &Request) -> Vec<VmId> {
         | Request::ListBackups(g) => vec![g.vmid],
         Request::StorageContent(q) => q.vmid.into_iter().collect(),
         Request::GuestMetrics(q) => vec![q.vmid],
+        Request::GuestAgent(q) => vec![q.vmid],
         Request::ListStorage(_) => Vec::new(),
         Request::SnapshotCreate(c) => vec![c.vmid],
         Request::SnapshotRollback(t) | Request::SnapshotDelete(t) => vec![t.vmid],
@@ -177,6 +178,7 @@ pub fn decide(policy: &Policy, request: &Request, facts: &Facts) -> Decision {
             }
         },
         Request::ListBackups(g) => operation(policy, g.vmid, Operation::BackupList, false, facts),
+        Request::GuestAgent(q) => operation(policy, q.vmid, Operation::AgentRead, false, facts),
         Request::GuestMetrics(q) => operation(policy, q.vmid, Operation::MetricsRead, false, facts),
         Request::ListStorage(q) => match &q.node {
             Some(n) => api_path_rule(

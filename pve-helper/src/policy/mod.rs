@@ -73,11 +73,13 @@ pub enum Operation {
     BackupList,
     /// Read a guest's resource usage over time.
     MetricsRead,
+    /// Ask a VM's QEMU guest agent read-only questions (ping, OS, network).
+    AgentRead,
 }
 
 impl Operation {
     /// Every operation besides the power actions.
-    pub const OTHERS: [Operation; 7] = [
+    pub const OTHERS: [Operation; 8] = [
         Self::SnapshotList,
         Self::SnapshotCreate,
         Self::SnapshotRollback,
@@ -85,6 +87,7 @@ impl Operation {
         Self::ConfigRead,
         Self::BackupList,
         Self::MetricsRead,
+        Self::AgentRead,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -97,6 +100,7 @@ impl Operation {
             Self::ConfigRead => "config.read",
             Self::BackupList => "backup.list",
             Self::MetricsRead => "metrics.read",
+            Self::AgentRead => "agent.read",
         }
     }
 
@@ -109,7 +113,8 @@ impl Operation {
             | Self::SnapshotCreate
             | Self::ConfigRead
             | Self::BackupList
-            | Self::MetricsRead => false,
+            | Self::MetricsRead
+            | Self::AgentRead => false,
         }
     }
 }
@@ -133,7 +138,7 @@ impl FromStr for Operation {
                 InvalidValue(format!(
                     "unknown action {s:?}: use start, shutdown, reboot, stop, reset, suspend, \
                  resume, snapshot.list, snapshot.create, snapshot.rollback, snapshot.delete \
-                 config.read, backup.list or metrics.read"
+                 config.read, backup.list, metrics.read or agent.read"
                 ))
             })
     }

@@ -2,6 +2,7 @@
 //! execute. Every request arrives here already deserialized into validated proto
 //! types, and is still judged as hostile.
 
+mod agent;
 mod api;
 mod cluster;
 mod config;
@@ -161,6 +162,7 @@ impl Service {
             Request::GuestConfig(g) => config::read(self, g.vmid).await,
             Request::ListTasks(q) => tasks::list(self, policy, &q).await,
             Request::ClusterStatus(_) => cluster::status(self, policy).await,
+            Request::GuestAgent(q) => agent::ask(self, &q).await,
             Request::GuestMetrics(q) => metrics::summary(self, &q).await,
             Request::ListStorage(q) => storage::list(self, q.node.as_ref()).await,
             Request::StorageContent(q) => storage::content(self, policy, &q).await,

@@ -165,6 +165,7 @@ fn operation_privilege(op: Operation) -> (&'static str, &'static str) {
         Operation::ConfigRead => ("VM.Audit", "reading guest configuration"),
         Operation::BackupList => ("Datastore.Audit", "listing backups"),
         Operation::MetricsRead => ("VM.Audit", "reading resource usage"),
+        Operation::AgentRead => ("VM.Monitor", "guest agent queries"),
     }
 }
 

@@ -47,6 +47,7 @@ enum Route<'a> {
     StorageContent(&'a str, &'a str),
     SnapshotList(&'a str, GuestKind, &'a str),
     Rrd(&'a str, GuestKind, &'a str),
+    Agent(&'a str, &'a str, super::agent::AgentCommand),
     /// A snapshot write: create (no name in the path), rollback or delete.
     SnapshotWrite(&'a str, GuestKind, &'a str, SnapshotVerb, &'a str),
 }
@@ -91,6 +92,9 @@ fn route<'a>(method: &str, s: &[&'a str]) -> Option<Route<'a>> {
             let kind = kind_of(k)?;
             Route::GuestAction(node, kind, vmid, Action::parse(kind, action)?)
         }
+        (m, ["nodes", node, "qemu", vmid, "agent", name]) => {
+            Route::Agent(node, vmid, super::agent::AgentCommand::parse(m, name)?)
+        }
         ("GET", ["nodes", node, k, vmid, "rrddata"]) => Route::Rrd(node, kind_of(k)?, vmid),
         ("GET", ["nodes", node, k, vmid, "snapshot"]) => {
             Route::SnapshotList(node, kind_of(k)?, vmid)
@@ -125,6 +129,7 @@ fn node_of<'a>(r: &Route<'a>) -> Option<&'a str> {
         | Route::StorageContent(n, _)
         | Route::SnapshotList(n, _, _)
         | Route::Rrd(n, _, _)
+        | Route::Agent(n, _, _)
         | Route::SnapshotWrite(n, _, _, _, _) => Some(n),
         _ => None,
     }
@@ -214,6 +219,7 @@ fn verify(r: &Route<'_>, params: &Params) -> Result<Option<u32>, ApiError> {
     | Route::GuestAction(_, _, raw, _)
     | Route::SnapshotList(_, _, raw)
     | Route::Rrd(_, _, raw)
+    | Route::Agent(_, raw, _)
     | Route::SnapshotWrite(_, _, raw, _, _) = r
     {
         match check_vmid(raw) {
@@ -394,6 +400,9 @@ fn answer(
         }
         Route::GuestStatus(_, kind, _) => Reply::data(&rg::status_current(guest(*kind)?, now)),
         Route::GuestConfig(_, kind, _) => Reply::data(&rg::config(guest(*kind)?)),
+        Route::Agent(_, _, cmd) => {
+            Reply::data(&super::agent::answer(guest(GuestKind::Qemu)?, *cmd)?)
+        }
         Route::Rrd(_, kind, _) => {
             let Some(timeframe) = params.get("timeframe") else {
                 return Err(ApiError::param("timeframe", super::errors::schema::MISSING));

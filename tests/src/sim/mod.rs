@@ -39,6 +39,7 @@
 //! The dataset is documented in [`dataset`].
 
 mod actions;
+mod agent;
 mod api;
 mod auth;
 pub mod cli;
