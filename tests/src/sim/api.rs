@@ -44,6 +44,7 @@ enum Route<'a> {
     AccessPermissions,
     HaStatus,
     StorageList(&'a str),
+    Vzdump(&'a str),
     StorageContent(&'a str, &'a str),
     SnapshotList(&'a str, GuestKind, &'a str),
     Rrd(&'a str, GuestKind, &'a str),
@@ -78,6 +79,7 @@ fn route<'a>(method: &str, s: &[&'a str]) -> Option<Route<'a>> {
         ("GET", ["cluster", "ha", "status", "current"]) => Route::HaStatus,
         ("GET", ["nodes", node, "tasks"]) => Route::NodeTasks(node),
         ("GET", ["nodes", node, "storage"]) => Route::StorageList(node),
+        ("POST", ["nodes", node, "vzdump"]) => Route::Vzdump(node),
         ("GET", ["nodes", node, "storage", storage, "content"]) => {
             Route::StorageContent(node, storage)
         }
@@ -126,6 +128,7 @@ fn node_of<'a>(r: &Route<'a>) -> Option<&'a str> {
         | Route::TaskLog(n, _)
         | Route::NodeTasks(n)
         | Route::StorageList(n)
+        | Route::Vzdump(n)
         | Route::StorageContent(n, _)
         | Route::SnapshotList(n, _, _)
         | Route::Rrd(n, _, _)
@@ -185,6 +188,14 @@ fn verify(r: &Route<'_>, params: &Params) -> Result<Option<u32>, ApiError> {
                 Ty::Enum(&["hour", "day", "week", "month", "year"]),
             ),
             ("cf", Ty::Enum(&["AVERAGE", "MAX"])),
+        ],
+        Route::Vzdump(_) => vec![
+            ("vmid", Ty::Str),
+            ("storage", Ty::Str),
+            ("mode", Ty::Enum(&["snapshot", "suspend", "stop"])),
+            ("compress", Ty::Enum(&["0", "1", "gzip", "lzo", "zstd"])),
+            ("notes-template", Ty::Str),
+            ("remove", Ty::Bool),
         ],
         Route::StorageList(_) => vec![
             ("content", Ty::Str),
@@ -328,6 +339,17 @@ pub fn handle(
             stats.task_started();
             Ok(Reply::data(&upid))
         }
+        Route::Vzdump(_) => {
+            let vmid = params
+                .get("vmid")
+                .and_then(|v| check_vmid(v).ok())
+                .ok_or_else(|| ApiError::param("vmid", "a single vmid is required here"))?;
+            let storage = params.get("storage").unwrap_or("local");
+            let mut c = cluster.write().unwrap_or_else(|e| e.into_inner());
+            let upid = c.request_vzdump(node, vmid, storage, user)?;
+            stats.task_started();
+            Ok(Reply::data(&upid))
+        }
         Route::SnapshotWrite(_, kind, _, verb, name) => {
             let op = match verb {
                 SnapshotVerb::Create => SnapshotOp::Create {
@@ -427,7 +449,7 @@ fn answer(
         Route::HaStatus => Reply::data(&super::ha::status_current(c)),
         Route::AccessPermissions => Reply::data(&rc::access_permissions(params.get("path"))),
         Route::TaskLog(_, upid) => task_log(c, node, upid, params)?,
-        Route::GuestAction(..) | Route::SnapshotWrite(..) => {
+        Route::GuestAction(..) | Route::SnapshotWrite(..) | Route::Vzdump(_) => {
             return Err(ApiError::Internal("internal error".into()));
         }
     };

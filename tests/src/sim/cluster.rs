@@ -171,6 +171,8 @@ pub struct Cluster {
     pub fingerprint: String,
     /// Moves on with every write through [`super::shared_cluster::SharedCluster`].
     pub version: u64,
+    /// Backups written by vzdump tasks since the start.
+    pub archives: Vec<super::vzdump::Archive>,
 }
 
 impl Cluster {
@@ -200,6 +202,7 @@ impl Cluster {
             started: now,
             fingerprint,
             version: 0,
+            archives: Vec::new(),
         }
     }
 
@@ -244,6 +247,7 @@ impl Cluster {
             let result = match &job {
                 Job::Power(effect) => self.apply_effect(effect, at),
                 Job::Snapshot(work) => self.apply_snapshot(work, at),
+                Job::Backup(work) => self.apply_backup(work),
             };
             if let Some(task) = self.tasks.get_mut(&upid) {
                 task.endtime = Some(Cluster::epoch_now());

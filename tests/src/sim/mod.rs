@@ -63,6 +63,7 @@ mod storage;
 mod task_list;
 mod tasks;
 pub mod tls;
+mod vzdump;
 
 use std::time::{Duration, Instant};
 

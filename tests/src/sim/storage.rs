@@ -116,6 +116,17 @@ pub fn content(
             }
         }
     }
+    for a in c.archives.iter().filter(|a| a.storage == storage) {
+        let (kind, ext) = match a.kind {
+            GuestKind::Qemu => ("qemu", "vma.zst"),
+            GuestKind::Lxc => ("lxc", "tar.zst"),
+        };
+        out.push(json!({
+            "volid": format!("{storage}:backup/vzdump-{kind}-{}-{}.{ext}", a.vmid, a.ctime),
+            "content": "backup", "format": ext, "vmid": a.vmid,
+            "size": 1_073_741_824, "ctime": a.ctime, "protected": 0, "subtype": kind,
+        }));
+    }
     out.retain(|v| {
         params.get("content").is_none_or(|c| v["content"] == c)
             && params

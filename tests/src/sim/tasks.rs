@@ -98,6 +98,7 @@ pub struct Task {
 pub enum Job {
     Power(Effect),
     Snapshot(SnapshotWork),
+    Backup(super::vzdump::BackupWork),
 }
 
 impl Task {
