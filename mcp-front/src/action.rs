@@ -94,6 +94,7 @@ pub async fn perform(
 fn cancelled_before_start(request: &GuestOp) -> CallToolResult {
     let check = match request {
         GuestOp::Power(_) => "check the guest with vm_status",
+        GuestOp::Backup(_) => "check its tasks with list_tasks",
         _ => "check the guest's snapshots with snapshot_list",
     };
     tool_error(format!(

@@ -7,11 +7,12 @@
 
 use crate::operation::GuestOp;
 use pve_mcp_proto::{
-    AgentCommand, AgentQuery, ApiCall, ApiMethod, ApiParams, ApiPath, Argv, ContentQuery,
-    ContentType, GuestAction, GuestActionRequest, GuestRef, GuestState, GuestType, ListGuests,
-    MetricsQuery, NameFilter, NodeName, NodeQuery, PageLimit, ParamName, ParamValue, RunCommand,
-    SnapshotCreate, SnapshotDescription, SnapshotName, SnapshotTarget, StorageId, StorageQuery,
-    Tag, TaskLogQuery, TaskQuery, TaskStatusFilter, TaskTypeFilter, Timeframe, Upid, VmId,
+    AgentCommand, AgentQuery, ApiCall, ApiMethod, ApiParams, ApiPath, Argv, BackupRequest,
+    ContentQuery, ContentType, GuestAction, GuestActionRequest, GuestRef, GuestState, GuestType,
+    ListGuests, MetricsQuery, NameFilter, NodeName, NodeQuery, PageLimit, ParamName, ParamValue,
+    RunCommand, SnapshotCreate, SnapshotDescription, SnapshotName, SnapshotTarget, StorageId,
+    StorageQuery, Tag, TaskLogQuery, TaskQuery, TaskStatusFilter, TaskTypeFilter, Timeframe, Upid,
+    VmId,
 };
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -401,6 +402,37 @@ impl GuestAgentArgs {
                 AgentArg::Osinfo => AgentCommand::OsInfo,
                 AgentArg::Network => AgentCommand::Network,
             },
+        })
+    }
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BackupStartArgs {
+    /// The guest's numeric id (VMID), e.g. 101.
+    #[schemars(range(min = 100, max = 999_999_999))]
+    pub vmid: u64,
+    /// The storage to write the backup to; only those the policy lists are allowed
+    /// (see my_permissions).
+    #[schemars(length(min = 2, max = 64))]
+    pub storage: String,
+    /// Wait until the backup task finishes and report its result (default true).
+    #[schemars(extend("default" = true))]
+    pub wait: Option<bool>,
+    /// Longest wait in seconds (1 to 3600, default 120); the task is not cancelled.
+    #[schemars(range(min = 1, max = 3600), extend("default" = 120))]
+    pub timeout_secs: Option<u64>,
+}
+
+impl BackupStartArgs {
+    pub fn into_plan(self) -> Result<ActionPlan, ArgError> {
+        Ok(ActionPlan {
+            request: GuestOp::Backup(BackupRequest {
+                vmid: vmid(self.vmid)?,
+                storage: StorageId::parse(&self.storage)?,
+                confirmed: false,
+            }),
+            wait: wait_for(self.wait, self.timeout_secs)?,
         })
     }
 }

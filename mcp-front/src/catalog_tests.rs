@@ -24,6 +24,7 @@ fn unknown_policy_lists_every_tool_with_flowing_text() {
     assert_eq!(
         names,
         [
+            "backup_start",
             "cluster_status",
             "execute_command",
             "guest_agent",
@@ -77,8 +78,8 @@ fn unknown_policy_lists_every_tool_with_flowing_text() {
                 | "task_status"
         );
         assert_eq!(a.read_only_hint, Some(read_only), "{}", t.name);
-        // Taking a snapshot changes the guest but loses nothing.
-        let destructive = !read_only && t.name != "snapshot_create";
+        // Taking a snapshot or a backup changes things but loses nothing.
+        let destructive = !read_only && t.name != "snapshot_create" && t.name != "backup_start";
         assert_eq!(a.destructive_hint, Some(destructive), "{}", t.name);
         assert_eq!(a.idempotent_hint, Some(read_only), "{}", t.name);
         assert_eq!(t.output_schema.as_ref().unwrap()["type"], "object");

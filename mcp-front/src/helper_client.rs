@@ -107,7 +107,8 @@ pub fn is_resendable(request: &Request) -> bool {
         | Request::RunCommand(_)
         | Request::SnapshotCreate(_)
         | Request::SnapshotRollback(_)
-        | Request::SnapshotDelete(_) => false,
+        | Request::SnapshotDelete(_)
+        | Request::BackupStart(_) => false,
     }
 }
 

@@ -59,6 +59,8 @@ pub struct MyPermissions {
     pub storage_node: bool,
     /// Whether `storage_content` is allowed.
     pub storage_content: bool,
+    /// Storages `backup_start` may write to.
+    pub backup_storages: Vec<String>,
     /// Whether `cluster_status` is allowed, and whether it shows HA.
     pub cluster_status: bool,
     pub ha_status: bool,
@@ -88,6 +90,7 @@ impl MyPermissions {
             storage_content,
             cluster_status,
             ha_status,
+            backup_storages,
             task_list,
             node_tasks,
             commands,
@@ -113,6 +116,7 @@ impl MyPermissions {
             storage_content,
             cluster_status,
             ha_status,
+            backup_storages,
             task_list,
             node_tasks,
             commands,
@@ -231,6 +235,11 @@ pub fn render(p: &MyPermissions) -> String {
         (false, _) => "no",
     };
     let _ = writeln!(out, "Cluster status: {cluster}.");
+    let _ = writeln!(
+        out,
+        "Backup storages (backup_start): {}.",
+        list(&p.backup_storages)
+    );
     let storage = match (p.storage_all, p.storage_node) {
         (true, true) => "every node's and each node's",
         (true, false) => "every node's at once (not per node)",
@@ -293,6 +302,7 @@ mod tests {
             storage_content: false,
             cluster_status: false,
             ha_status: false,
+            backup_storages: vec![],
             task_list: false,
             node_tasks: true,
             commands: vec![],

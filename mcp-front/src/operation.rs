@@ -6,7 +6,7 @@
 //! Built from validated tool arguments (`args`); nothing here is untrusted.
 
 use pve_mcp_proto::{
-    GuestActionRequest, Request, SnapshotCreate, SnapshotName, SnapshotTarget, VmId,
+    BackupRequest, GuestActionRequest, Request, SnapshotCreate, SnapshotName, SnapshotTarget, VmId,
 };
 
 #[derive(Debug, Clone, PartialEq)]
@@ -15,6 +15,7 @@ pub enum GuestOp {
     SnapshotCreate(SnapshotCreate),
     SnapshotRollback(SnapshotTarget),
     SnapshotDelete(SnapshotTarget),
+    Backup(BackupRequest),
 }
 
 impl GuestOp {
@@ -23,6 +24,7 @@ impl GuestOp {
             Self::Power(r) => r.vmid,
             Self::SnapshotCreate(c) => c.vmid,
             Self::SnapshotRollback(t) | Self::SnapshotDelete(t) => t.vmid,
+            Self::Backup(b) => b.vmid,
         }
     }
 
@@ -33,13 +35,14 @@ impl GuestOp {
             Self::SnapshotCreate(_) => "snapshot.create",
             Self::SnapshotRollback(_) => "snapshot.rollback",
             Self::SnapshotDelete(_) => "snapshot.delete",
+            Self::Backup(_) => "backup.create",
         }
     }
 
     /// The snapshot the operation names, if any.
     pub fn snapshot(&self) -> Option<&SnapshotName> {
         match self {
-            Self::Power(_) => None,
+            Self::Power(_) | Self::Backup(_) => None,
             Self::SnapshotCreate(c) => Some(&c.name),
             Self::SnapshotRollback(t) | Self::SnapshotDelete(t) => Some(&t.name),
         }
@@ -52,6 +55,7 @@ impl GuestOp {
             Self::SnapshotCreate(_) => "snapshot_create",
             Self::SnapshotRollback(_) => "snapshot_rollback",
             Self::SnapshotDelete(_) => "snapshot_delete",
+            Self::Backup(_) => "backup_start",
         }
     }
 
@@ -60,6 +64,7 @@ impl GuestOp {
             Self::Power(r) => r.confirmed,
             Self::SnapshotCreate(c) => c.confirmed,
             Self::SnapshotRollback(t) | Self::SnapshotDelete(t) => t.confirmed,
+            Self::Backup(b) => b.confirmed,
         }
     }
 
@@ -69,6 +74,7 @@ impl GuestOp {
             Self::Power(r) => r.confirmed = yes,
             Self::SnapshotCreate(c) => c.confirmed = yes,
             Self::SnapshotRollback(t) | Self::SnapshotDelete(t) => t.confirmed = yes,
+            Self::Backup(b) => b.confirmed = yes,
         }
     }
 
@@ -85,6 +91,7 @@ impl GuestOp {
             Self::SnapshotCreate(c) => Request::SnapshotCreate(c.clone()),
             Self::SnapshotRollback(t) => Request::SnapshotRollback(t.clone()),
             Self::SnapshotDelete(t) => Request::SnapshotDelete(t.clone()),
+            Self::Backup(b) => Request::BackupStart(b.clone()),
         }
     }
 
@@ -106,6 +113,7 @@ impl GuestOp {
                 format!("roll back {guest} to snapshot \"{}\"", t.name)
             }
             Self::SnapshotDelete(t) => format!("delete snapshot \"{}\" of {guest}", t.name),
+            Self::Backup(b) => format!("back up {guest} to storage \"{}\"", b.storage),
         }
     }
 }

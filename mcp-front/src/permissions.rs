@@ -149,7 +149,8 @@ const ACTIONS: [&str; 7] = [
 ];
 
 /// The tools that need a grant of one guest operation, with that operation.
-const GRANT_TOOLS: [(&str, &str); 8] = [
+const GRANT_TOOLS: [(&str, &str); 9] = [
+    ("backup_start", "backup.create"),
     ("guest_agent", "agent.read"),
     ("guest_config", "config.read"),
     ("guest_metrics", "metrics.read"),
@@ -216,6 +217,9 @@ pub fn allows(tool: &str, caps: &Capabilities) -> bool {
         "cluster_status" => caps.cluster_status,
         "list_storage" => caps.storage_all || caps.storage_node,
         "storage_content" => caps.storage_content,
+        "backup_start" => {
+            scope && granted(caps, "backup.create").0 && !caps.backup_storages.is_empty()
+        }
         "task_log" | "task_status" => scope || !caps.api.is_empty(),
         "proxmox_api" => !caps.api.is_empty(),
         "execute_command" => !caps.commands.is_empty(),

@@ -21,6 +21,7 @@ fn instructions_say_what_the_policy_allows_in_a_few_lines() {
         storage_content: false,
         cluster_status: false,
         ha_status: false,
+        backup_storages: vec![],
         task_list: false,
         node_tasks: false,
         commands: vec!["uptime".into()],

@@ -7,15 +7,21 @@
 //! helper and are only rendered here.
 
 use crate::{
-    args::{ListStorageArgs, StorageContentArgs, VmStatusArgs},
+    action,
+    args::{BackupStartArgs, ListStorageArgs, StorageContentArgs, VmStatusArgs},
     render,
     reply::{forward, invalid, structured, unexpected},
     tools::PveMcp,
 };
 use pve_mcp_proto::{Payload, Request};
 use rmcp::{
-    handler::server::{tool::schema_for_output, wrapper::Parameters},
-    model::CallToolResult,
+    RoleServer,
+    handler::server::{
+        tool::{InputResponses, RequestState, schema_for_output},
+        wrapper::Parameters,
+    },
+    model::{CallToolResponse, CallToolResult},
+    service::RequestContext,
     tool, tool_router,
 };
 use schemars::JsonSchema;
@@ -199,6 +205,38 @@ impl PveMcp {
             Ok(other) => unexpected("list_backups", &other),
             Err(result) => result,
         }
+    }
+}
+
+#[tool_router(router = backup_router, vis = "pub(crate)")]
+impl PveMcp {
+    /// Start a backup (vzdump, snapshot mode: the guest keeps running; zstd) of one
+    /// guest by VMID to one of the storages the policy allows. Runs as a Proxmox task;
+    /// by default this waits for it (with progress) and reports `succeeded` or
+    /// `failed` with the end of its log, like vm_action. See list_backups afterwards.
+    #[tool(
+        title = "Start a backup",
+        annotations(
+            read_only_hint = false,
+            destructive_hint = false,
+            idempotent_hint = false,
+            open_world_hint = false
+        ),
+        output_schema = schema_for_output::<crate::output::ActionResult>()
+    )]
+    async fn backup_start(
+        &self,
+        Parameters(args): Parameters<BackupStartArgs>,
+        RequestState(state): RequestState,
+        InputResponses(responses): InputResponses,
+        ctx: RequestContext<RoleServer>,
+    ) -> CallToolResponse {
+        let plan = match args.into_plan() {
+            Ok(plan) => plan,
+            Err(e) => return invalid(e).into(),
+        };
+        let answered = state.map(|state| (state, responses.unwrap_or_default()));
+        action::perform(self, plan, answered, &ctx).await
     }
 }
 

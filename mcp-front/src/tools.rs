@@ -61,7 +61,8 @@ impl PveMcp {
                 + Self::cluster_router()
                 + Self::storage_router()
                 + Self::metrics_router()
-                + Self::agent_router(),
+                + Self::agent_router()
+                + Self::backup_router(),
         }
     }
 

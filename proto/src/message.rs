@@ -75,6 +75,9 @@ pub enum Request {
     ListStorage(StorageQuery),
     /// The volumes on one storage of one node, filtered.
     StorageContent(ContentQuery),
+    /// Start a vzdump backup of one guest to a storage (`backup.create` and `[backup]
+    /// storages`); answered with the started task.
+    BackupStart(BackupRequest),
     /// The backups of one guest, on every backup storage of its node (`backup.list`).
     ListBackups(GuestRef),
     /// Cluster membership and quorum, and HA state when the policy allows it.
@@ -117,6 +120,7 @@ impl Request {
             Self::GuestAgent(_) => "guest_agent",
             Self::StorageContent(_) => "storage_content",
             Self::ListBackups(_) => "list_backups",
+            Self::BackupStart(_) => "backup_start",
             Self::TaskLog(_) => "task_log",
             Self::SnapshotList(_) => "snapshot_list",
             Self::SnapshotCreate(_) => "snapshot_create",
@@ -280,6 +284,18 @@ pub struct NodeQuery {
 #[serde(deny_unknown_fields)]
 pub struct TaskRef {
     pub upid: Upid,
+}
+
+/// A backup to start: one guest, to one storage, in snapshot mode (the guest keeps
+/// running), zstd-compressed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BackupRequest {
+    pub vmid: VmId,
+    pub storage: StorageId,
+    /// As in [`GuestActionRequest`]: the user confirmed it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub confirmed: bool,
 }
 
 /// One agent command for one VM.
@@ -648,6 +664,9 @@ pub struct Capabilities {
     /// Whether `cluster_status` also shows HA (`GET /cluster/ha/status/current`).
     #[serde(default)]
     pub ha_status: bool,
+    /// Storages `backup_start` may write to (`[backup] storages`).
+    #[serde(default)]
+    pub backup_storages: Vec<String>,
     /// Whether `list_tasks` may list the cluster's tasks (`GET /cluster/tasks`).
     #[serde(default)]
     pub task_list: bool,

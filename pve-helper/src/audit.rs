@@ -67,6 +67,13 @@ pub fn describe(request: &Request) -> String {
         Request::SnapshotList(g) | Request::GuestConfig(g) | Request::ListBackups(g) => {
             write!(s, " vmid={}", g.vmid)
         }
+        Request::BackupStart(b) => write!(
+            s,
+            " vmid={} storage={}{}",
+            b.vmid,
+            b.storage,
+            if b.confirmed { " confirmed" } else { "" }
+        ),
         Request::GuestAgent(q) => {
             write!(s, " vmid={} command={}", q.vmid, q.command.as_str())
         }

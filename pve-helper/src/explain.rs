@@ -10,6 +10,7 @@
 //! guest_config VMID         task_log UPID         cluster_status
 //! list_backups VMID         list_storage [NODE]   storage_content NODE STORAGE
 //! guest_metrics VMID [hour|day|week]    guest_agent VMID ping|osinfo|network
+//! backup_start VMID STORAGE [confirmed]
 //! list_tasks [node=N] [vmid=V] [type=T] [status=S] [limit=L]
 //! snapshot_list VMID        snapshot_create VMID NAME [ram] [confirmed]
 //! snapshot_rollback VMID NAME [confirmed]
@@ -83,6 +84,11 @@ pub fn parse_request(text: &str) -> Result<Request, String> {
         "list_tasks" => Request::ListTasks(task_filters(rest)?),
         "cluster_status" => Request::ClusterStatus(ClusterQuery {}),
         "list_backups" => Request::ListBackups(GuestRef { vmid: vmid(0)? }),
+        "backup_start" => Request::BackupStart(BackupRequest {
+            vmid: vmid(0)?,
+            storage: StorageId::parse(rest.get(1).ok_or("missing storage")?).map_err(invalid)?,
+            confirmed: !flags(rest.get(2..).unwrap_or_default(), &["confirmed"])?.is_empty(),
+        }),
         "guest_agent" => Request::GuestAgent(AgentQuery {
             vmid: vmid(0)?,
             command: serde_json::from_value(serde_json::Value::String(
@@ -139,7 +145,7 @@ pub fn parse_request(text: &str) -> Result<Request, String> {
                 "unknown request {other:?}: use list_vms, vm_status, vm_action, node_status, \
                  task_status, proxmox_api, execute_command, describe, guest_config, list_tasks, task_log, cluster_status, \
                  list_backups, list_storage, storage_content, guest_metrics, \
-                 guest_agent, \
+                 guest_agent, backup_start, \
                  snapshot_list, \
                  snapshot_create, snapshot_rollback, snapshot_delete, or JSON"
             ));

@@ -82,8 +82,8 @@ async fn a_helper_down_at_start_hides_nothing_and_is_asked_again() {
     );
     assert_eq!(
         names(&client).await.len(),
-        21,
-        "nothing hidden on a guess: the six tools, the four snapshot tools, guest_config, \
+        22,
+        "nothing hidden on a guess: backup_start, the six tools, the four snapshot tools, guest_config, \
          guest_metrics, guest_agent, the three task tools, cluster_status, the three storage tools and \
          my_permissions"
     );

@@ -16,7 +16,7 @@ users = [{uid}]
 [guests]
 allow = ["100-149", "pool:lab"]
 deny = ["120"]
-actions = ["start", "shutdown", "reboot", "stop", "snapshot.list", "snapshot.create", "config.read", "backup.list", "metrics.read", "agent.read"]
+actions = ["start", "shutdown", "reboot", "stop", "snapshot.list", "snapshot.create", "config.read", "backup.list", "metrics.read", "agent.read", "backup.create"]
 confirm = ["stop"]
 
 [[rule]]
@@ -24,6 +24,9 @@ name = "lab snapshots"
 guests = ["pool:lab"]
 actions = ["snapshot.rollback", "snapshot.delete"]
 confirm = ["snapshot.rollback", "snapshot.delete"]
+
+[backup]
+storages = ["nas"]
 
 [api]
 allow = [

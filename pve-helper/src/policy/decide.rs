@@ -80,6 +80,7 @@ pub fn referenced_vmids(policy: &Policy, request: &Request) -> Vec<VmId> {
         Request::StorageContent(q) => q.vmid.into_iter().collect(),
         Request::GuestMetrics(q) => vec![q.vmid],
         Request::GuestAgent(q) => vec![q.vmid],
+        Request::BackupStart(b) => vec![b.vmid],
         Request::ListStorage(_) => Vec::new(),
         Request::SnapshotCreate(c) => vec![c.vmid],
         Request::SnapshotRollback(t) | Request::SnapshotDelete(t) => vec![t.vmid],
@@ -178,6 +179,35 @@ pub fn decide(policy: &Policy, request: &Request, facts: &Facts) -> Decision {
             }
         },
         Request::ListBackups(g) => operation(policy, g.vmid, Operation::BackupList, false, facts),
+        Request::BackupStart(b) => {
+            let d = operation(policy, b.vmid, Operation::BackupCreate, b.confirmed, facts);
+            let storage_ok = policy.backup_storages.contains(&b.storage);
+            match d {
+                Decision::Allow { .. } | Decision::Confirm { .. } if !storage_ok => {
+                    Decision::Deny {
+                        rule: "backup.storages".into(),
+                        reason: format!(
+                            "backups to storage {:?} are not allowed; to allow them, add {:?} \
+                             to [backup] storages in {} (allowed now: {})",
+                            b.storage.as_str(),
+                            b.storage.as_str(),
+                            policy.source.display(),
+                            if policy.backup_storages.is_empty() {
+                                "none".to_owned()
+                            } else {
+                                policy
+                                    .backup_storages
+                                    .iter()
+                                    .map(ToString::to_string)
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            }
+                        ),
+                    }
+                }
+                d => d,
+            }
+        }
         Request::GuestAgent(q) => operation(policy, q.vmid, Operation::AgentRead, false, facts),
         Request::GuestMetrics(q) => operation(policy, q.vmid, Operation::MetricsRead, false, facts),
         Request::ListStorage(q) => match &q.node {

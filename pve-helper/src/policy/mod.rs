@@ -43,6 +43,8 @@ pub struct Policy {
     pub api: Vec<ApiRule>,
     pub commands: CommandRules,
     pub limits: Limits,
+    /// Storages `backup.create` may write to (`[backup] storages`).
+    pub backup_storages: Vec<pve_mcp_proto::StorageId>,
 }
 
 /// A local user allowed to connect, by name or uid.
@@ -75,11 +77,13 @@ pub enum Operation {
     MetricsRead,
     /// Ask a VM's QEMU guest agent read-only questions (ping, OS, network).
     AgentRead,
+    /// Start a vzdump backup of a guest to a storage in `[backup] storages`.
+    BackupCreate,
 }
 
 impl Operation {
     /// Every operation besides the power actions.
-    pub const OTHERS: [Operation; 8] = [
+    pub const OTHERS: [Operation; 9] = [
         Self::SnapshotList,
         Self::SnapshotCreate,
         Self::SnapshotRollback,
@@ -88,6 +92,7 @@ impl Operation {
         Self::BackupList,
         Self::MetricsRead,
         Self::AgentRead,
+        Self::BackupCreate,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -101,6 +106,7 @@ impl Operation {
             Self::BackupList => "backup.list",
             Self::MetricsRead => "metrics.read",
             Self::AgentRead => "agent.read",
+            Self::BackupCreate => "backup.create",
         }
     }
 
@@ -114,7 +120,8 @@ impl Operation {
             | Self::ConfigRead
             | Self::BackupList
             | Self::MetricsRead
-            | Self::AgentRead => false,
+            | Self::AgentRead
+            | Self::BackupCreate => false,
         }
     }
 }
@@ -138,7 +145,7 @@ impl FromStr for Operation {
                 InvalidValue(format!(
                     "unknown action {s:?}: use start, shutdown, reboot, stop, reset, suspend, \
                  resume, snapshot.list, snapshot.create, snapshot.rollback, snapshot.delete \
-                 config.read, backup.list, metrics.read or agent.read"
+                 config.read, backup.list, backup.create, metrics.read or agent.read"
                 ))
             })
     }

@@ -62,6 +62,14 @@ struct RawPolicy {
     #[serde(default)]
     command: Vec<Spanned<parse_commands::RawCommand>>,
     limits: Option<RawLimits>,
+    backup: Option<RawBackup>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawBackup {
+    #[serde(default)]
+    storages: Vec<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -163,6 +171,19 @@ pub fn parse(text: &str, file: &Path) -> Result<(Policy, Vec<Diagnostic>), Vec<D
     let api = raw.api.map(|a| api(&mut cx, a)).unwrap_or_default();
     let commands = parse_commands::commands(&mut cx, raw.commands, raw.command);
     let limits = raw.limits.map(|l| limits(&mut cx, l)).unwrap_or_default();
+    let backup_storages = raw
+        .backup
+        .map(|b| backup_storages(&mut cx, b))
+        .unwrap_or_default();
+    let backups_granted = grants
+        .iter()
+        .any(|g| g.operations.contains(&super::Operation::BackupCreate));
+    if backups_granted && backup_storages.is_empty() {
+        cx.warn(
+            0..0,
+            "backup.create is granted but [backup] storages is empty: every backup is refused",
+        );
+    }
     cx.diags.sort_by_key(|d| (d.line, d.col));
     if cx.diags.iter().any(|d| d.severity == Severity::Error) {
         return Err(cx.diags);
@@ -175,6 +196,7 @@ pub fn parse(text: &str, file: &Path) -> Result<(Policy, Vec<Diagnostic>), Vec<D
         api,
         commands,
         limits,
+        backup_storages,
     };
     Ok((policy, cx.diags))
 }
@@ -298,6 +320,19 @@ pub fn parse_api_rule(s: &str) -> Result<ApiRule, String> {
         .map_err(|e: pve_mcp_proto::InvalidValue| e.to_string())?;
     let pattern = PathPattern::parse(pattern.trim())?;
     Ok(ApiRule { method, pattern })
+}
+
+fn backup_storages(cx: &mut Ctx, raw: RawBackup) -> Vec<pve_mcp_proto::StorageId> {
+    let mut out = Vec::new();
+    for s in raw.storages {
+        let span = s.span();
+        match pve_mcp_proto::StorageId::parse(s.get_ref()) {
+            Ok(id) if out.contains(&id) => cx.error(span, format!("duplicate storage {id}")),
+            Ok(id) => out.push(id),
+            Err(e) => cx.error(span, e.to_string()),
+        }
+    }
+    out
 }
 
 fn limits(cx: &mut Ctx, raw: RawLimits) -> Limits {

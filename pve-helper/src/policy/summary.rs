@@ -51,6 +51,9 @@ pub fn render(p: &Policy) -> String {
         let _ = writeln!(out, "{label}: {}", grant_line(g));
     }
     let _ = writeln!(out, "api: {}", join(&p.api));
+    if !p.backup_storages.is_empty() {
+        let _ = writeln!(out, "backup storages: {}", join(&p.backup_storages));
+    }
     let commands = join(p.commands.allow.iter().map(|c| {
         format!(
             "{c} ({} s, {} bytes)",
@@ -110,6 +113,7 @@ pub fn capabilities(p: &Policy) -> Capabilities {
         storage_content: get_allowed(p, "/nodes/x/storage/y/content"),
         cluster_status: get_allowed(p, "/cluster/status"),
         ha_status: get_allowed(p, "/cluster/ha/status/current"),
+        backup_storages: p.backup_storages.iter().map(ToString::to_string).collect(),
         task_list: get_allowed(p, "/cluster/tasks"),
         node_tasks: get_allowed(p, "/nodes/x/tasks"),
         commands: strings(&mut p.commands.allow.iter().map(ToString::to_string)),

@@ -166,6 +166,7 @@ impl Service {
             Request::GuestMetrics(q) => metrics::summary(self, &q).await,
             Request::ListStorage(q) => storage::list(self, q.node.as_ref()).await,
             Request::StorageContent(q) => storage::content(self, policy, &q).await,
+            Request::BackupStart(b) => storage::backup_start(self, &b).await,
             Request::ListBackups(g) => storage::backups(self, policy, g.vmid).await,
             Request::TaskLog(t) => tasks::log(self, &t).await,
             Request::SnapshotList(g) => snapshots::list(self, g.vmid).await,

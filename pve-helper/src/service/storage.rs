@@ -176,6 +176,32 @@ pub async fn content(svc: &Service, policy: &Policy, q: &ContentQuery) -> OpResu
     Ok(Payload::Volumes(list))
 }
 
+/// Starts `vzdump` of one guest on its own node, to the storage the policy allowed.
+pub async fn backup_start(svc: &Service, b: &BackupRequest) -> OpResult {
+    let g = lookup(svc, b.vmid).await?;
+    let mut map = std::collections::BTreeMap::new();
+    for (k, v) in [
+        ("vmid", b.vmid.to_string()),
+        ("storage", b.storage.to_string()),
+        ("mode", "snapshot".to_owned()),
+        ("compress", "zstd".to_owned()),
+    ] {
+        let name = ParamName::parse(k).map_err(|e| ErrorBody::new(ErrorKind::Invalid, e.0))?;
+        map.insert(name, ParamValue::Text(v));
+    }
+    let params = ApiParams::new(map).map_err(|e| ErrorBody::new(ErrorKind::Invalid, e.0))?;
+    let data = svc
+        .pve
+        .call(
+            ApiMethod::Post,
+            &format!("/nodes/{}/vzdump", g.node),
+            &params,
+        )
+        .await
+        .map_err(upstream_error)?;
+    super::guests::started_task(&data)
+}
+
 pub async fn backups(svc: &Service, policy: &Policy, vmid: VmId) -> OpResult {
     let g = lookup(svc, vmid).await?;
     let stores: Vec<RawStorage> = svc

@@ -147,6 +147,13 @@ pub fn required_privileges(policy: &Policy) -> Requirements {
     for op in policy.granted_operations() {
         let (privilege, what) = operation_privilege(op);
         req.need(privilege, &format!("{what} ({op})"));
+        if op == Operation::BackupCreate {
+            // vzdump also writes the archive to the storage.
+            req.need(
+                "Datastore.AllocateSpace",
+                "writing backups to [backup] storages (backup.create)",
+            );
+        }
     }
     for rule in &policy.api {
         api_rule(&mut req, rule);
@@ -166,6 +173,7 @@ fn operation_privilege(op: Operation) -> (&'static str, &'static str) {
         Operation::BackupList => ("Datastore.Audit", "listing backups"),
         Operation::MetricsRead => ("VM.Audit", "reading resource usage"),
         Operation::AgentRead => ("VM.Monitor", "guest agent queries"),
+        Operation::BackupCreate => ("VM.Backup", "starting backups"),
     }
 }
 
@@ -240,6 +248,51 @@ mod tests {
         );
         assert!(
             r.privileges["VM.Snapshot.Rollback"].contains("snapshot rollback (snapshot.rollback)")
+        );
+    }
+
+    #[test]
+    fn backups_need_vm_backup_and_space_on_the_storage() {
+        let text = concat!(
+            "[clients]\nusers = [\"u\"]\n[guests]\nallow = [\"100-199\"]\n",
+            "actions = [\"backup.create\", \"backup.list\"]\n",
+            "[backup]\nstorages = [\"nas\"]\n"
+        );
+        assert_eq!(
+            req(text).names(),
+            [
+                "Datastore.AllocateSpace",
+                "Datastore.Audit",
+                "VM.Audit",
+                "VM.Backup"
+            ]
+        );
+        let (_, warnings) = Policy::parse(
+            "[clients]\nusers = [\"u\"]\n[guests]\nallow = [\"*\"]\nactions = [\"backup.create\"]\n",
+            Path::new("p.toml"),
+        )
+        .unwrap();
+        assert!(
+            warnings
+                .iter()
+                .any(|w| w.message.contains("[backup] storages is empty")),
+            "{warnings:?}"
+        );
+        let bad = Policy::parse(
+            "[clients]\nusers = [\"u\"]\n[backup]\nstorages = [\"nas\", \"no/pe\", \"nas\"]\n",
+            Path::new("p.toml"),
+        );
+        let Err(crate::policy::PolicyError::Invalid(errors)) = bad else {
+            panic!("accepted a bad storage list")
+        };
+        let errors: Vec<_> = errors
+            .iter()
+            .filter(|d| d.severity == crate::policy::Severity::Error)
+            .collect();
+        assert_eq!(errors.len(), 2, "{errors:?}");
+        assert!(
+            errors[1].message.contains("duplicate storage nas"),
+            "{errors:?}"
         );
     }
 
