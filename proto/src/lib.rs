@@ -21,10 +21,12 @@
 
 mod frame;
 mod message;
+mod payloads;
 mod types;
 
 pub use frame::{
     FrameError, MAX_REQUEST_FRAME, MAX_RESPONSE_FRAME, read_frame, read_frame_timed, write_frame,
 };
 pub use message::*;
+pub use payloads::*;
 pub use types::*;
