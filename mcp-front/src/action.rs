@@ -8,12 +8,14 @@
 
 use crate::helper_client::describe;
 use crate::{
-    args::ActionPlan,
+    args::{ActionPlan, ArgError},
     confirm::{self, Asked},
     operation::GuestOp,
     output::{ActionOutcome, ActionResult},
     render,
-    reply::{call, helper_error_text, structured, tool_error, unexpected, unexpected_text},
+    reply::{
+        call, helper_error_text, invalid, structured, tool_error, unexpected, unexpected_text,
+    },
     tools::PveMcp,
 };
 use pve_mcp_proto::{ErrorKind, Payload, Request, Response, TaskInfo, TaskRef, TaskState, Upid};
@@ -47,14 +49,21 @@ pub(crate) enum Waited {
     Failed(String),
 }
 
-/// Runs the operation of `plan` and, if asked, waits for its task. `answered` carries the
-/// request state and input responses of a 2026-07-28 confirmation round trip.
+/// Runs the operation of `plan` (or reports its invalid arguments) and, if asked, waits
+/// for its task. `state` and `responses` are those of a 2026-07-28 confirmation round
+/// trip, when this call answers one.
 pub async fn perform(
     server: &PveMcp,
-    plan: ActionPlan,
-    answered: Option<(String, InputResponses)>,
+    plan: Result<ActionPlan, ArgError>,
+    state: Option<String>,
+    responses: Option<InputResponses>,
     ctx: &RequestContext<RoleServer>,
 ) -> CallToolResponse {
+    let plan = match plan {
+        Ok(plan) => plan,
+        Err(e) => return invalid(e).into(),
+    };
+    let answered = state.map(|state| (state, responses.unwrap_or_default()));
     let started = Instant::now();
     let ActionPlan { mut request, wait } = plan;
     if let Some((state, responses)) = answered {

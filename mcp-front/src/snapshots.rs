@@ -77,12 +77,7 @@ impl PveMcp {
         InputResponses(responses): InputResponses,
         ctx: RequestContext<RoleServer>,
     ) -> CallToolResponse {
-        let plan = match args.into_plan() {
-            Ok(plan) => plan,
-            Err(e) => return invalid(e).into(),
-        };
-        let answered = state.map(|state| (state, responses.unwrap_or_default()));
-        action::perform(self, plan, answered, &ctx).await
+        action::perform(self, args.into_plan(), state, responses, &ctx).await
     }
 
     /// Roll a guest back to one of its snapshots: every change to its disks (and, for a
@@ -106,12 +101,7 @@ impl PveMcp {
         InputResponses(responses): InputResponses,
         ctx: RequestContext<RoleServer>,
     ) -> CallToolResponse {
-        let plan = match args.into_plan(true) {
-            Ok(plan) => plan,
-            Err(e) => return invalid(e).into(),
-        };
-        let answered = state.map(|state| (state, responses.unwrap_or_default()));
-        action::perform(self, plan, answered, &ctx).await
+        action::perform(self, args.into_plan(true), state, responses, &ctx).await
     }
 
     /// Delete one snapshot of a guest; the guest's current state is kept, the
@@ -134,12 +124,7 @@ impl PveMcp {
         InputResponses(responses): InputResponses,
         ctx: RequestContext<RoleServer>,
     ) -> CallToolResponse {
-        let plan = match args.into_plan(false) {
-            Ok(plan) => plan,
-            Err(e) => return invalid(e).into(),
-        };
-        let answered = state.map(|state| (state, responses.unwrap_or_default()));
-        action::perform(self, plan, answered, &ctx).await
+        action::perform(self, args.into_plan(false), state, responses, &ctx).await
     }
 }
 

@@ -183,12 +183,7 @@ impl PveMcp {
         InputResponses(responses): InputResponses,
         ctx: RequestContext<RoleServer>,
     ) -> CallToolResponse {
-        let plan = match args.into_plan() {
-            Ok(plan) => plan,
-            Err(e) => return invalid(e).into(),
-        };
-        let answered = state.map(|state| (state, responses.unwrap_or_default()));
-        action::perform(self, plan, answered, &ctx).await
+        action::perform(self, args.into_plan(), state, responses, &ctx).await
     }
 
     /// Status of the cluster nodes: online state, CPU, memory, root disk and uptime. With
