@@ -40,10 +40,7 @@ async fn stack_and_client() -> (Stack, Client) {
 }
 
 fn guest(want: impl Fn(&GuestSeed) -> bool) -> GuestSeed {
-    sim::dataset(NODES, GUESTS)
-        .into_iter()
-        .find(|g| !g.template && want(g))
-        .expect("the dataset has such a guest")
+    sim::dataset::find(NODES, GUESTS, want)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -24,10 +24,7 @@ actions = ["metrics.read"]
 "#;
 
 fn guest(want: impl Fn(&GuestSeed) -> bool) -> GuestSeed {
-    sim::dataset(NODES, GUESTS)
-        .into_iter()
-        .find(|g| !g.template && want(g))
-        .expect("the dataset has such a guest")
+    sim::dataset::find(NODES, GUESTS, want)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -50,10 +50,9 @@ async fn stack_and_client(policy: &str) -> (Stack, Client) {
 
 /// A plain guest in scope (100-139) matching `want`.
 fn guest(want: impl Fn(&GuestSeed) -> bool) -> GuestSeed {
-    sim::dataset(NODES, GUESTS)
-        .into_iter()
-        .find(|g| g.vmid < 140 && !g.template && !g.locked && !g.ha && want(g))
-        .expect("the dataset has such a guest")
+    sim::dataset::find(NODES, GUESTS, |g| {
+        g.vmid < 140 && !g.locked && !g.ha && want(g)
+    })
 }
 
 fn snapshot_names(r: &Value) -> Vec<String> {

@@ -205,6 +205,15 @@ pub fn dataset(nodes: usize, guests: usize) -> Vec<GuestSeed> {
         .collect()
 }
 
+/// The first guest of [`dataset`] that is not a template and matches `want`, for tests
+/// that pick a guest by its traits. Panics when the dataset has none.
+pub fn find(nodes: usize, guests: usize, want: impl Fn(&GuestSeed) -> bool) -> GuestSeed {
+    dataset(nodes, guests)
+        .into_iter()
+        .find(|g| !g.template && want(g))
+        .expect("the dataset has such a guest")
+}
+
 /// One storage as configured in the simulated `storage.cfg`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct StorageSeed {
