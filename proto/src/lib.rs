@@ -19,14 +19,17 @@
 //! unknown fields. The helper still treats all of it as hostile input.
 #![forbid(unsafe_code)]
 
+#[macro_use]
+mod types;
 mod frame;
+mod lifecycle;
 mod message;
 mod payloads;
-mod types;
 
 pub use frame::{
     FrameError, MAX_REQUEST_FRAME, MAX_RESPONSE_FRAME, read_frame, read_frame_timed, write_frame,
 };
+pub use lifecycle::*;
 pub use message::*;
 pub use payloads::*;
 pub use types::*;

@@ -1,5 +1,6 @@
 //! Frames, requests and responses: one closed enum variant per operation.
 
+use crate::lifecycle::*;
 use crate::payloads::*;
 use crate::types::*;
 use serde::{Deserialize, Serialize};
@@ -100,6 +101,38 @@ pub enum Request {
     /// What this client may do under the policy in force, for tool listings and
     /// instructions. Never denied to a connected client.
     Describe(Describe),
+    /// Create a VM or container within `[create]` and `[bounds]`.
+    GuestCreate(GuestCreate),
+    /// Clone a guest or template in scope (`clone`) into a new guest within `[create]`.
+    GuestClone(GuestClone),
+    /// Convert a stopped guest into a template (`template`).
+    GuestTemplate(GuestOp),
+    /// Change configuration keys listed in `[config] keys`, within `[bounds]`.
+    GuestConfigure(GuestConfigure),
+    /// Grow a disk (`disk.resize`), within `[bounds] max_disk_gib`.
+    DiskResize(DiskResize),
+    /// Migrate a guest (`migrate`) to a node in `[migrate] nodes`.
+    GuestMigrate(GuestMigrate),
+    /// Destroy a guest (`delete`).
+    GuestDelete(GuestDelete),
+    /// Restore a backup (`backup.restore`) to a new guest or over an existing one.
+    BackupRestore(BackupRestore),
+    /// Delete a backup (`backup.delete`) or an ISO image or template (`[storage]`).
+    VolumeDelete(VolumeDelete),
+    /// Download an ISO image or container template (`[storage] download_from`).
+    StorageDownload(StorageDownload),
+    /// Stop a running task of a guest in scope (`task.cancel`).
+    TaskCancel(TaskCancel),
+    /// Run a program in a VM through the guest agent (`agent.exec`, `[agent] exec`).
+    AgentExec(AgentExec),
+    /// Firewall rules and options of the cluster, a node or a guest.
+    Firewall(FirewallQuery),
+    /// Resource pools, or one pool's members in scope.
+    ListPools(PoolQuery),
+    /// HA resources of guests in scope, and HA groups.
+    HaResources(HaQuery),
+    /// The lowest free vmid in `[create] vmids`.
+    NextVmid(NextVmidQuery),
 }
 
 impl Request {
@@ -128,6 +161,22 @@ impl Request {
             Self::SnapshotRollback(_) => "snapshot_rollback",
             Self::SnapshotDelete(_) => "snapshot_delete",
             Self::Describe(_) => "describe",
+            Self::GuestCreate(_) => "guest_create",
+            Self::GuestClone(_) => "guest_clone",
+            Self::GuestTemplate(_) => "guest_template",
+            Self::GuestConfigure(_) => "guest_configure",
+            Self::DiskResize(_) => "disk_resize",
+            Self::GuestMigrate(_) => "guest_migrate",
+            Self::GuestDelete(_) => "guest_delete",
+            Self::BackupRestore(_) => "backup_restore",
+            Self::VolumeDelete(_) => "volume_delete",
+            Self::StorageDownload(_) => "storage_download",
+            Self::TaskCancel(_) => "task_cancel",
+            Self::AgentExec(_) => "agent_exec",
+            Self::Firewall(_) => "firewall",
+            Self::ListPools(_) => "list_pools",
+            Self::HaResources(_) => "ha_resources",
+            Self::NextVmid(_) => "next_vmid",
         }
     }
 }
@@ -431,6 +480,13 @@ pub enum Payload {
     Volumes(Vec<Volume>),
     Metrics(MetricsSummary),
     Agent(AgentAnswer),
+    /// A guest being created, cloned or restored, with its task.
+    NewGuest(NewGuest),
+    Firewall(FirewallInfo),
+    Pools(Vec<PoolInfo>),
+    Ha(HaConfig),
+    /// A free vmid.
+    Vmid(VmId),
 }
 
 /// The coarse class of an error; the only error detail that crosses the socket
@@ -678,6 +734,69 @@ pub struct Capabilities {
     pub commands: Vec<String>,
     /// Request limits, in words (e.g. "120 requests per minute, 8 at a time").
     pub limits: String,
+    /// What new guests may be (`[create]`), absent when none may be made.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub create: Option<CreateSummary>,
+    /// Bounds of every new or changed guest (`[bounds]`).
+    #[serde(default)]
+    pub bounds: BoundsSummary,
+    /// Configuration keys `guest_configure` may change (`[config] keys`).
+    #[serde(default)]
+    pub config_keys: Vec<String>,
+    /// Nodes guests may migrate to (`[migrate] nodes`).
+    #[serde(default)]
+    pub migrate_nodes: Vec<String>,
+    /// Storages ISO images and templates may be downloaded to or deleted from.
+    #[serde(default)]
+    pub media_storages: Vec<String>,
+    /// URL prefixes downloads may come from (`[storage] download_from`).
+    #[serde(default)]
+    pub download_from: Vec<String>,
+    /// Whether ISO images and templates may be deleted (`[storage] delete`).
+    #[serde(default)]
+    pub media_delete: bool,
+    /// Argv patterns the guest agent may run (`[agent] exec`).
+    #[serde(default)]
+    pub agent_exec: Vec<String>,
+    /// Whether `firewall` may read the cluster's (`GET /cluster/firewall/**`).
+    #[serde(default)]
+    pub firewall_cluster: bool,
+    /// Whether `firewall` may read a node's (`GET /nodes/*/firewall/**`).
+    #[serde(default)]
+    pub firewall_node: bool,
+    /// Whether `list_pools` is allowed (`GET /pools`).
+    #[serde(default)]
+    pub pools: bool,
+    /// Whether `ha_resources` is allowed (`GET /cluster/ha/resources`).
+    #[serde(default)]
+    pub ha_resources: bool,
+}
+
+/// `[create]` in words, for the front's tool descriptions and `my_permissions`.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateSummary {
+    /// Kinds that may be created from scratch: `qemu`, `lxc`.
+    pub types: Vec<String>,
+    /// The vmid range of new guests, e.g. `9000-9099`.
+    pub vmids: String,
+    pub nodes: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pool: Option<String>,
+    pub tags: Vec<String>,
+}
+
+/// `[bounds]` in words.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BoundsSummary {
+    pub max_cores: Option<u64>,
+    pub max_memory_mib: Option<u64>,
+    pub max_disk_gib: Option<u64>,
+    pub storages: Vec<String>,
+    pub bridges: Vec<String>,
+    /// Volume patterns guests may be made from (ISO, image, template).
+    pub sources: Vec<String>,
 }
 
 /// One grant of operations on guests.
