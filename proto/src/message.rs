@@ -102,7 +102,7 @@ pub enum Request {
     /// instructions. Never denied to a connected client.
     Describe(Describe),
     /// Create a VM or container within `[create]` and `[bounds]`.
-    GuestCreate(GuestCreate),
+    GuestCreate(Box<GuestCreate>),
     /// Clone a guest or template in scope (`clone`) into a new guest within `[create]`.
     GuestClone(GuestClone),
     /// Convert a stopped guest into a template (`template`).
@@ -455,7 +455,9 @@ pub enum Response {
     Err(ErrorBody),
 }
 
-/// What a successful call returns, one variant per kind of answer.
+/// What a successful call returns, one variant per kind of answer. Built once per call
+/// and moved, so its variants' sizes do not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(
     tag = "kind",

@@ -109,9 +109,151 @@ pub fn describe(request: &Request) -> String {
             t.name,
             if t.confirmed { " confirmed" } else { "" }
         ),
-        Request::Describe(_) | Request::ClusterStatus(_) => Ok(()),
+        Request::Describe(_)
+        | Request::ClusterStatus(_)
+        | Request::HaResources(_)
+        | Request::NextVmid(_) => Ok(()),
+        Request::GuestCreate(c) => {
+            let keys: Vec<&str> = c.config.iter().map(|(k, _)| k.as_str()).collect();
+            write!(
+                s,
+                " type={} node={} vmid={} name={} cores={} memory_mib={} disk={}:{}{}{}{}{} config=[{}]",
+                c.guest_type.as_str(),
+                c.node,
+                c.vmid.map_or("next".to_owned(), |v| v.to_string()),
+                c.name,
+                c.cores,
+                c.memory_mib,
+                c.disk.storage,
+                c.disk.size_gib,
+                c.iso
+                    .as_ref()
+                    .map(|v| format!(" iso={v}"))
+                    .unwrap_or_default(),
+                c.image
+                    .as_ref()
+                    .map(|v| format!(" image={v}"))
+                    .unwrap_or_default(),
+                c.ostemplate
+                    .as_ref()
+                    .map(|v| format!(" ostemplate={v}"))
+                    .unwrap_or_default(),
+                c.bridge
+                    .as_ref()
+                    .map(|v| format!(" bridge={v}"))
+                    .unwrap_or_default(),
+                keys.join(",")
+            )
+        }
+        Request::GuestClone(c) => write!(
+            s,
+            " vmid={} newid={} target={} full={}{}{}",
+            c.vmid,
+            c.newid.map_or("next".to_owned(), |v| v.to_string()),
+            c.target
+                .as_ref()
+                .map_or("same".to_owned(), ToString::to_string),
+            c.full,
+            c.storage
+                .as_ref()
+                .map(|v| format!(" storage={v}"))
+                .unwrap_or_default(),
+            confirmed(c.confirmed)
+        ),
+        Request::GuestTemplate(g) => write!(s, " vmid={}{}", g.vmid, confirmed(g.confirmed)),
+        Request::GuestConfigure(c) => {
+            // Keys only: values may hold password hashes, keys or free text.
+            let set: Vec<&str> = c.set.iter().map(|(k, _)| k.as_str()).collect();
+            let del: Vec<&str> = c.delete.iter().map(|k| k.as_str()).collect();
+            write!(
+                s,
+                " vmid={} set=[{}] delete=[{}]{}",
+                c.vmid,
+                set.join(","),
+                del.join(","),
+                confirmed(c.confirmed)
+            )
+        }
+        Request::DiskResize(r) => write!(
+            s,
+            " vmid={} disk={} size_gib={}{}",
+            r.vmid,
+            r.disk,
+            r.size_gib,
+            confirmed(r.confirmed)
+        ),
+        Request::GuestMigrate(m) => write!(
+            s,
+            " vmid={} target={} online={}{}",
+            m.vmid,
+            m.target,
+            m.online,
+            confirmed(m.confirmed)
+        ),
+        Request::GuestDelete(d) => write!(
+            s,
+            " vmid={} purge={} destroy_unreferenced_disks={}{}",
+            d.vmid,
+            d.purge,
+            d.destroy_unreferenced_disks,
+            confirmed(d.confirmed)
+        ),
+        Request::BackupRestore(r) => write!(
+            s,
+            " volume={} node={} vmid={}{}{}{}",
+            r.volume,
+            r.node,
+            r.vmid.map_or("next".to_owned(), |v| v.to_string()),
+            if r.force { " force" } else { "" },
+            r.storage
+                .as_ref()
+                .map(|v| format!(" storage={v}"))
+                .unwrap_or_default(),
+            confirmed(r.confirmed)
+        ),
+        Request::VolumeDelete(v) => write!(
+            s,
+            " node={} volume={}{}",
+            v.node,
+            v.volume,
+            confirmed(v.confirmed)
+        ),
+        Request::StorageDownload(d) => write!(
+            s,
+            " node={} storage={} content={} filename={} url={}",
+            d.node,
+            d.storage,
+            d.content.as_str(),
+            d.filename,
+            d.url
+        ),
+        Request::TaskCancel(t) => write!(s, " upid={}{}", t.upid, confirmed(t.confirmed)),
+        Request::AgentExec(a) => write!(
+            s,
+            " vmid={} argv={}{}",
+            a.vmid,
+            a.argv,
+            confirmed(a.confirmed)
+        ),
+        Request::Firewall(q) => write!(
+            s,
+            "{}{}",
+            q.node
+                .as_ref()
+                .map(|n| format!(" node={n}"))
+                .unwrap_or_default(),
+            q.vmid.map(|v| format!(" vmid={v}")).unwrap_or_default()
+        ),
+        Request::ListPools(q) => match &q.pool {
+            Some(p) => write!(s, " pool={p}"),
+            None => Ok(()),
+        },
     };
     s
+}
+
+fn confirmed(c: bool) -> &'static str {
+    if c { " confirmed" } else { "" }
 }
 
 /// One decision and its outcome.

@@ -11,6 +11,11 @@ use std::collections::{BTreeSet, HashMap};
 pub struct Facts {
     /// Guests that exist, by vmid. A vmid missing here does not exist.
     pub guests: HashMap<VmId, GuestFacts>,
+    /// Configurations of the guests [`config_vmids`] names (clone sources, guests to
+    /// change, resize or delete).
+    pub configs: HashMap<VmId, super::GuestSettings>,
+    /// The configuration inside the backup a restore names.
+    pub backup_config: Option<super::GuestSettings>,
 }
 
 /// The attributes of a guest that selectors look at.
@@ -89,6 +94,22 @@ pub fn referenced_vmids(policy: &Policy, request: &Request) -> Vec<VmId> {
         Request::TaskLog(t) => t.upid.vmid().into_iter().collect(),
         Request::ListTasks(q) => q.vmid.into_iter().collect(),
         Request::Api(call) => path_vmids(&call.path),
+        Request::GuestCreate(_)
+        | Request::GuestClone(_)
+        | Request::GuestTemplate(_)
+        | Request::GuestConfigure(_)
+        | Request::DiskResize(_)
+        | Request::GuestMigrate(_)
+        | Request::GuestDelete(_)
+        | Request::BackupRestore(_)
+        | Request::VolumeDelete(_)
+        | Request::StorageDownload(_)
+        | Request::TaskCancel(_)
+        | Request::AgentExec(_)
+        | Request::Firewall(_)
+        | Request::ListPools(_)
+        | Request::HaResources(_)
+        | Request::NextVmid(_) => super::decide_lifecycle::referenced(request).unwrap_or_default(),
         Request::RunCommand(c) => {
             let set: BTreeSet<VmId> = policy
                 .commands
@@ -256,6 +277,22 @@ pub fn decide(policy: &Policy, request: &Request, facts: &Facts) -> Decision {
             }
             api_rule(policy, call.method, &call.path, "API call")
         }
+        Request::GuestCreate(_)
+        | Request::GuestClone(_)
+        | Request::GuestTemplate(_)
+        | Request::GuestConfigure(_)
+        | Request::DiskResize(_)
+        | Request::GuestMigrate(_)
+        | Request::GuestDelete(_)
+        | Request::BackupRestore(_)
+        | Request::VolumeDelete(_)
+        | Request::StorageDownload(_)
+        | Request::TaskCancel(_)
+        | Request::AgentExec(_)
+        | Request::Firewall(_)
+        | Request::ListPools(_)
+        | Request::HaResources(_)
+        | Request::NextVmid(_) => super::decide_lifecycle::decide(policy, request, facts),
         Request::RunCommand(c) => {
             let Some(i) = policy
                 .commands
@@ -284,14 +321,18 @@ pub fn decide(policy: &Policy, request: &Request, facts: &Facts) -> Decision {
     }
 }
 
-fn first_out_of_scope(policy: &Policy, vmids: &[VmId], facts: &Facts) -> Option<Decision> {
+pub(super) fn first_out_of_scope(
+    policy: &Policy,
+    vmids: &[VmId],
+    facts: &Facts,
+) -> Option<Decision> {
     vmids
         .iter()
         .map(|v| in_scope(policy, *v, facts))
         .find(|d| !matches!(d, Decision::Allow { .. }))
 }
 
-fn in_scope(policy: &Policy, vmid: VmId, facts: &Facts) -> Decision {
+pub(super) fn in_scope(policy: &Policy, vmid: VmId, facts: &Facts) -> Decision {
     let not_found = || Decision::NotFound {
         reason: format!("guest {vmid} does not exist or is not visible to this client"),
     };
@@ -308,7 +349,7 @@ fn in_scope(policy: &Policy, vmid: VmId, facts: &Facts) -> Decision {
 
 /// An operation on a guest: in scope, granted by some grant covering the guest, and
 /// confirmed if any such grant marks it `confirm`.
-fn operation(
+pub(super) fn operation(
     policy: &Policy,
     vmid: VmId,
     op: Operation,
@@ -319,6 +360,17 @@ fn operation(
     let (Decision::Allow { .. }, Some(g)) = (&scope, facts.guests.get(&vmid)) else {
         return scope;
     };
+    operation_on(policy, g, op, confirmed)
+}
+
+/// [`operation`] for a guest known by its facts (which the caller found in scope).
+pub(super) fn operation_on(
+    policy: &Policy,
+    g: &GuestFacts,
+    op: Operation,
+    confirmed: bool,
+) -> Decision {
+    let vmid = g.vmid;
     let granting: Vec<&super::Grant> = policy
         .grants
         .iter()
@@ -367,7 +419,12 @@ fn operation(
     }
 }
 
-fn api_path_rule(policy: &Policy, method: ApiMethod, path: &str, what: &str) -> Decision {
+pub(super) fn api_path_rule(
+    policy: &Policy,
+    method: ApiMethod,
+    path: &str,
+    what: &str,
+) -> Decision {
     match ApiPath::parse(path) {
         Ok(p) => api_rule(policy, method, &p, what),
         Err(e) => Decision::Deny {

@@ -24,8 +24,87 @@ const AGENT_SHELL: &[&str] = &[
     "set-user-password",
 ];
 
-/// Parameters that inject host-level code or devices, refused on every write.
-const FORBIDDEN_PARAMS: &[&str] = &["hookscript", "args"];
+/// Configuration keys that hand a guest host code, raw hypervisor arguments or host
+/// devices, refused on every write whatever the policy says: exact keys, then
+/// numbered families (`hostpci0`, ...).
+const FLOOR_KEYS: &[(&str, &str)] = &[
+    ("hookscript", "host scripts run by Proxmox"),
+    ("args", "raw QEMU arguments"),
+    ("ivshmem", "host shared memory"),
+];
+const FLOOR_FAMILIES: &[(&str, &str)] = &[
+    ("hostpci", "host PCI devices"),
+    ("usb", "host USB devices"),
+    ("serial", "host serial devices"),
+    ("parallel", "host parallel ports"),
+    ("virtiofs", "host directories"),
+    ("dev", "host device nodes in containers"),
+];
+
+/// Keys whose value names a volume (or, for root only, a host path).
+fn holds_volume(key: &str) -> bool {
+    pve_mcp_proto::is_disk_key(key) || matches!(key, "archive" | "ostemplate" | "import-from")
+}
+
+/// Why `key` may never be set, whatever its value.
+pub fn config_key_floor(key: &str) -> Option<&'static str> {
+    if let Some((_, why)) = FLOOR_KEYS.iter().find(|(k, _)| *k == key) {
+        return Some(why);
+    }
+    if key.starts_with("lxc") {
+        return Some("raw LXC settings");
+    }
+    FLOOR_FAMILIES.iter().find_map(|(fam, why)| {
+        key.strip_prefix(fam)
+            .filter(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+            .map(|_| *why)
+    })
+}
+
+/// Why setting `key` to `value` on a guest (by any tool or raw API write) is on the
+/// fixed floor: host code, host devices, host paths, or a privileged container.
+pub fn config_floor(key: &str, value: &str) -> Option<String> {
+    if let Some(why) = config_key_floor(key) {
+        return Some(format!(
+            "setting {key:?} ({why}) is on the fixed floor and can never be allowed"
+        ));
+    }
+    let falsy = matches!(
+        value.trim().to_ascii_lowercase().as_str(),
+        "0" | "false" | "no" | "off"
+    );
+    if key == "unprivileged" && falsy {
+        return Some(
+            "privileged containers (unprivileged=0) are on the fixed floor and can never be              allowed"
+                .into(),
+        );
+    }
+    if key == "features"
+        && value
+            .split([',', ';'])
+            .any(|f| f.trim().starts_with("mount="))
+    {
+        return Some(
+            "container feature \"mount\" (host file system mounts) is on the fixed floor".into(),
+        );
+    }
+    if holds_volume(key) {
+        let host_path = value.split(',').any(|item| {
+            let v = match item.split_once('=') {
+                Some(("file" | "volume" | "import-from", v)) => v,
+                Some(_) => return false,
+                None => item,
+            };
+            v.trim_start().starts_with('/')
+        });
+        if host_path {
+            return Some(format!(
+                "{key:?} names a host path; host paths, bind mounts and pass-through disks                  are on the fixed floor and can never be allowed (use STORAGE:SIZE or a volume id)"
+            ));
+        }
+    }
+    None
+}
 
 /// Paths the floor is known to cover, used by `check` to warn about broad patterns.
 pub const EXAMPLES: &[(ApiMethod, &str)] = &[
@@ -60,13 +139,22 @@ pub fn floor_reason(method: ApiMethod, path: &ApiPath, params: &ApiParams) -> Op
         ["cluster", "config", ..] if write => "joining or reconfiguring the cluster",
         ["nodes", _, "certificates", ..] if write => "replacing node certificates",
         _ if write => {
-            let p = params
+            if let ["nodes", _, "lxc"] = segs.as_slice() {
+                let unprivileged = params
+                    .iter()
+                    .find(|(k, _)| k.as_str() == "unprivileged")
+                    .is_some_and(|(_, v)| matches!(v.to_form().trim(), "1" | "true"));
+                if !unprivileged {
+                    return Some(
+                        "creating or restoring a privileged container: pass unprivileged=1 \
+                         (privileged containers are on the fixed floor)"
+                            .into(),
+                    );
+                }
+            }
+            return params
                 .iter()
-                .find(|(k, _)| FORBIDDEN_PARAMS.contains(&k.as_str()))?;
-            return Some(format!(
-                "setting parameter {:?} (host code or raw hypervisor arguments) is on the fixed floor",
-                p.0.as_str()
-            ));
+                .find_map(|(k, v)| config_floor(k.as_str(), &v.to_form()));
         }
         _ => return None,
     };
@@ -101,5 +189,56 @@ mod tests {
         let path = ApiPath::parse("/nodes/x/qemu/100/config").unwrap();
         assert!(floor_reason(ApiMethod::Put, &path, &params).is_some());
         assert!(floor_reason(ApiMethod::Get, &path, &params).is_none());
+    }
+
+    #[test]
+    fn floor_keys_cannot_be_set_by_any_write() {
+        let path = ApiPath::parse("/nodes/x/qemu/100/config").unwrap();
+        for (k, v) in [
+            ("hostpci0", "0000:01:00.0"),
+            ("usb1", "host=1234:5678"),
+            ("serial0", "/dev/ttyS0"),
+            ("parallel0", "/dev/parport0"),
+            ("virtiofs0", "share"),
+            ("ivshmem", "size=32"),
+            ("args", "-device x"),
+            ("hookscript", "local:snippets/x.pl"),
+            ("dev0", "/dev/kvm"),
+            ("scsi1", "/dev/sdb"),
+            ("virtio0", "file=/dev/disk/by-id/x"),
+            ("mp0", "/srv/data,mp=/data"),
+            ("rootfs", "/var/lib/x"),
+            ("scsi0", "local-lvm:0,import-from=/root/x.qcow2"),
+            ("unprivileged", "0"),
+            ("unprivileged", "false"),
+            ("features", "nesting=1,mount=nfs"),
+            ("archive", "/var/lib/vz/dump/x.vma"),
+        ] {
+            let params: ApiParams = serde_json::from_value(serde_json::json!({ k: v })).unwrap();
+            for m in [ApiMethod::Put, ApiMethod::Post] {
+                assert!(floor_reason(m, &path, &params).is_some(), "{m} {k}={v}");
+            }
+        }
+        for (k, v) in [
+            ("scsi1", "local-lvm:32"),
+            ("mp0", "local-lvm:8,mp=/data"),
+            ("net0", "virtio,bridge=vmbr0"),
+            ("features", "nesting=1"),
+            ("unprivileged", "1"),
+            ("usbx", "1"),
+        ] {
+            assert!(config_floor(k, v).is_none(), "{k}={v}");
+        }
+    }
+
+    #[test]
+    fn containers_are_created_unprivileged_only() {
+        let path = ApiPath::parse("/nodes/x/lxc").unwrap();
+        let none = ApiParams::default();
+        assert!(floor_reason(ApiMethod::Post, &path, &none).is_some());
+        let ok: ApiParams = serde_json::from_str(r#"{"unprivileged": 1, "vmid": 200}"#).unwrap();
+        assert!(floor_reason(ApiMethod::Post, &path, &ok).is_none());
+        let b: ApiParams = serde_json::from_str(r#"{"unprivileged": true}"#).unwrap();
+        assert!(floor_reason(ApiMethod::Post, &path, &b).is_none());
     }
 }

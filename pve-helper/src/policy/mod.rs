@@ -3,8 +3,11 @@
 //! by [`decide`]; nothing here does I/O except [`Policy::load`] reading the file and
 //! resolving command paths.
 
+mod bounds;
 mod decide;
+mod decide_lifecycle;
 mod floor;
+mod lifecycle;
 mod parse;
 mod parse_commands;
 mod parse_guests;
@@ -13,9 +16,14 @@ mod selector;
 mod summary;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_lifecycle;
 
+pub use bounds::{Denial, GuestSettings, Origin, size_gib, tags_of};
 pub use decide::{Decision, Facts, GuestFacts, decide, referenced_vmids};
-pub use floor::floor_reason;
+pub use decide_lifecycle::{config_vmids, create_settings};
+pub use floor::{config_floor, floor_reason};
+pub use lifecycle::{AgentRules, Bounds, ConfigKeys, Create, Media, VolumePattern};
 pub use parse::{COMMAND_PATH, Diagnostic, Severity};
 pub use pattern::{ArgPattern, CommandRule, PathPattern, is_plain_arg};
 pub use selector::{Selector, Term};
@@ -45,6 +53,18 @@ pub struct Policy {
     pub limits: Limits,
     /// Storages `backup.create` may write to (`[backup] storages`).
     pub backup_storages: Vec<pve_mcp_proto::StorageId>,
+    /// What new guests may be (`[create]`); none may be made without it.
+    pub create: Option<Create>,
+    /// Limits on every new or changed guest (`[bounds]`).
+    pub bounds: Bounds,
+    /// Configuration keys that may be changed (`[config] keys`).
+    pub config_keys: ConfigKeys,
+    /// Nodes guests may migrate to (`[migrate] nodes`).
+    pub migrate_nodes: Vec<pve_mcp_proto::NodeName>,
+    /// ISO images and container templates (`[storage]`).
+    pub media: Media,
+    /// Programs the guest agent may run (`[agent]`).
+    pub agent: AgentRules,
 }
 
 /// A local user allowed to connect, by name or uid.
@@ -79,11 +99,31 @@ pub enum Operation {
     AgentRead,
     /// Start a vzdump backup of a guest to a storage in `[backup] storages`.
     BackupCreate,
+    /// Clone a guest or template into a new guest within `[create]`.
+    Clone,
+    /// Convert a guest into a template (irreversible).
+    Template,
+    /// Change configuration keys listed in `[config] keys`.
+    ConfigWrite,
+    /// Grow a disk.
+    DiskResize,
+    /// Migrate to a node in `[migrate] nodes`.
+    Migrate,
+    /// Destroy the guest.
+    Delete,
+    /// Restore this guest's backups, to a new guest or over this one.
+    BackupRestore,
+    /// Delete this guest's backups.
+    BackupDelete,
+    /// Stop this guest's running tasks.
+    TaskCancel,
+    /// Run programs listed in `[agent] exec` inside the VM through its guest agent.
+    AgentExec,
 }
 
 impl Operation {
     /// Every operation besides the power actions.
-    pub const OTHERS: [Operation; 9] = [
+    pub const OTHERS: [Operation; 19] = [
         Self::SnapshotList,
         Self::SnapshotCreate,
         Self::SnapshotRollback,
@@ -93,6 +133,16 @@ impl Operation {
         Self::MetricsRead,
         Self::AgentRead,
         Self::BackupCreate,
+        Self::Clone,
+        Self::Template,
+        Self::ConfigWrite,
+        Self::DiskResize,
+        Self::Migrate,
+        Self::Delete,
+        Self::BackupRestore,
+        Self::BackupDelete,
+        Self::TaskCancel,
+        Self::AgentExec,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -107,6 +157,16 @@ impl Operation {
             Self::MetricsRead => "metrics.read",
             Self::AgentRead => "agent.read",
             Self::BackupCreate => "backup.create",
+            Self::Clone => "clone",
+            Self::Template => "template",
+            Self::ConfigWrite => "config.write",
+            Self::DiskResize => "disk.resize",
+            Self::Migrate => "migrate",
+            Self::Delete => "delete",
+            Self::BackupRestore => "backup.restore",
+            Self::BackupDelete => "backup.delete",
+            Self::TaskCancel => "task.cancel",
+            Self::AgentExec => "agent.exec",
         }
     }
 
@@ -114,8 +174,19 @@ impl Operation {
     pub fn is_destructive(self) -> bool {
         match self {
             Self::Power(a) => a.is_destructive(),
-            Self::SnapshotRollback | Self::SnapshotDelete => true,
-            Self::SnapshotList
+            Self::SnapshotRollback
+            | Self::SnapshotDelete
+            | Self::Template
+            | Self::Delete
+            | Self::BackupRestore
+            | Self::BackupDelete => true,
+            Self::Clone
+            | Self::ConfigWrite
+            | Self::DiskResize
+            | Self::Migrate
+            | Self::TaskCancel
+            | Self::AgentExec
+            | Self::SnapshotList
             | Self::SnapshotCreate
             | Self::ConfigRead
             | Self::BackupList
@@ -144,8 +215,10 @@ impl FromStr for Operation {
             .ok_or_else(|| {
                 InvalidValue(format!(
                     "unknown action {s:?}: use start, shutdown, reboot, stop, reset, suspend, \
-                 resume, snapshot.list, snapshot.create, snapshot.rollback, snapshot.delete \
-                 config.read, backup.list, backup.create, metrics.read or agent.read"
+                 resume, snapshot.list, snapshot.create, snapshot.rollback, snapshot.delete, \
+                 config.read, config.write, disk.resize, backup.list, backup.create, \
+                 backup.restore, backup.delete, metrics.read, agent.read, agent.exec, clone, \
+                 template, migrate, delete or task.cancel"
                 ))
             })
     }

@@ -3,7 +3,8 @@
 //! parsed in `parse_guests` and `parse_commands`; this file holds the frame.
 
 use super::{
-    ApiRule, ClientSpec, Limits, PathPattern, Policy, floor, parse_commands, parse_guests,
+    ApiRule, ClientSpec, Limits, Operation, PathPattern, Policy, floor, lifecycle, parse_commands,
+    parse_guests,
 };
 use pve_mcp_proto::{ApiMethod, ApiParams, ApiPath};
 use serde::Deserialize;
@@ -63,6 +64,12 @@ struct RawPolicy {
     command: Vec<Spanned<parse_commands::RawCommand>>,
     limits: Option<RawLimits>,
     backup: Option<RawBackup>,
+    create: Option<Spanned<lifecycle::RawCreate>>,
+    bounds: Option<lifecycle::RawBounds>,
+    config: Option<lifecycle::RawConfig>,
+    migrate: Option<lifecycle::RawMigrate>,
+    storage: Option<lifecycle::RawMedia>,
+    agent: Option<lifecycle::RawAgent>,
 }
 
 #[derive(Deserialize)]
@@ -184,6 +191,59 @@ pub fn parse(text: &str, file: &Path) -> Result<(Policy, Vec<Diagnostic>), Vec<D
             "backup.create is granted but [backup] storages is empty: every backup is refused",
         );
     }
+    let create = raw.create.and_then(|c| lifecycle::create(&mut cx, c));
+    let bounds = raw
+        .bounds
+        .map(|b| lifecycle::bounds(&mut cx, b))
+        .unwrap_or_default();
+    let config_keys = raw
+        .config
+        .map(|c| lifecycle::config(&mut cx, c))
+        .unwrap_or_default();
+    let migrate_nodes = raw
+        .migrate
+        .map(|m| lifecycle::migrate(&mut cx, m))
+        .unwrap_or_default();
+    let media = raw
+        .storage
+        .map(|m| lifecycle::media(&mut cx, m))
+        .unwrap_or_default();
+    let agent = raw
+        .agent
+        .map(|a| lifecycle::agent(&mut cx, a))
+        .unwrap_or_default();
+    let granted = |op: Operation| grants.iter().any(|g| g.operations.contains(&op));
+    for (op, missing, what) in [
+        (
+            Operation::Clone,
+            create.is_none(),
+            "[create] (where clones go)",
+        ),
+        (
+            Operation::ConfigWrite,
+            config_keys.0.is_empty(),
+            "[config] keys (which keys may change)",
+        ),
+        (
+            Operation::Migrate,
+            migrate_nodes.is_empty(),
+            "[migrate] nodes (where guests may go)",
+        ),
+        (
+            Operation::AgentExec,
+            agent.exec.is_empty(),
+            "[agent] exec (which programs may run)",
+        ),
+    ] {
+        if missing && granted(op) {
+            cx.warn(
+                0..0,
+                format!(
+                    "{op} is granted but {what} is missing or empty: every such request is refused"
+                ),
+            );
+        }
+    }
     cx.diags.sort_by_key(|d| (d.line, d.col));
     if cx.diags.iter().any(|d| d.severity == Severity::Error) {
         return Err(cx.diags);
@@ -197,6 +257,12 @@ pub fn parse(text: &str, file: &Path) -> Result<(Policy, Vec<Diagnostic>), Vec<D
         commands,
         limits,
         backup_storages,
+        create,
+        bounds,
+        config_keys,
+        migrate_nodes,
+        media,
+        agent,
     };
     Ok((policy, cx.diags))
 }

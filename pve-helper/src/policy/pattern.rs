@@ -134,12 +134,28 @@ impl ArgPattern {
         }
     }
 
+    /// Whether one argument fits this pattern.
+    pub fn matches_arg(&self, a: &str) -> bool {
+        self.matches(a)
+    }
+
     fn matches(&self, a: &str) -> bool {
         match self {
             Self::Exact(e) => e == a,
             Self::Plain => is_plain_arg(a),
             Self::Vmid => a.parse::<VmId>().is_ok(),
             Self::Node => NodeName::parse(a).is_ok(),
+        }
+    }
+}
+
+impl fmt::Display for ArgPattern {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Exact(e) => f.write_str(e),
+            Self::Plain => f.write_str("*"),
+            Self::Vmid => f.write_str("{vmid}"),
+            Self::Node => f.write_str("{node}"),
         }
     }
 }
@@ -192,12 +208,7 @@ impl fmt::Display for CommandRule {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.spelled)?;
         for a in &self.args {
-            match a {
-                ArgPattern::Exact(e) => write!(f, " {e}")?,
-                ArgPattern::Plain => f.write_str(" *")?,
-                ArgPattern::Vmid => f.write_str(" {vmid}")?,
-                ArgPattern::Node => f.write_str(" {node}")?,
-            }
+            write!(f, " {a}")?;
         }
         Ok(())
     }

@@ -2,7 +2,7 @@
 //! structured [`Capabilities`] the front turns into its tools and instructions.
 
 use super::{ClientSpec, Grant, Policy};
-use pve_mcp_proto::{ApiMethod, ApiPath, Capabilities, GrantSummary};
+use pve_mcp_proto::{ApiMethod, ApiPath, BoundsSummary, Capabilities, CreateSummary, GrantSummary};
 use std::fmt::Write;
 
 fn join<T: ToString>(items: impl IntoIterator<Item = T>) -> String {
@@ -69,8 +69,70 @@ pub fn render(p: &Policy) -> String {
             p.commands.env.join(", ")
         );
     }
+    lifecycle_lines(p, &mut out);
     let _ = writeln!(out, "limits: {}", limits(p));
     out
+}
+
+fn lifecycle_lines(p: &Policy, out: &mut String) {
+    if let Some(c) = &p.create {
+        let _ = writeln!(
+            out,
+            "create: {} from scratch; vmids {}; nodes {}; pool {}; tags {}",
+            join(c.types.iter().map(|t| t.as_str())),
+            c.vmids_text(),
+            join(&c.nodes),
+            c.pool
+                .as_ref()
+                .map_or("none".to_owned(), ToString::to_string),
+            join(&c.tags)
+        );
+    }
+    let b = &p.bounds;
+    let has_bounds = b.max_cores.is_some()
+        || b.max_memory_mib.is_some()
+        || b.max_disk_gib.is_some()
+        || !b.storages.is_empty()
+        || !b.bridges.is_empty()
+        || !b.sources.is_empty();
+    if has_bounds {
+        let max = |v: Option<u64>| v.map_or("unset (refused)".to_owned(), |v| v.to_string());
+        let _ = writeln!(
+            out,
+            "bounds: cores {}, memory {} MiB, disk {} GiB; storages {}; bridges {}; sources {}",
+            max(b.max_cores),
+            max(b.max_memory_mib),
+            max(b.max_disk_gib),
+            join(&b.storages),
+            join(&b.bridges),
+            join(&b.sources)
+        );
+    }
+    if !p.config_keys.0.is_empty() {
+        let _ = writeln!(out, "config keys: {}", join(&p.config_keys.0));
+    }
+    if !p.migrate_nodes.is_empty() {
+        let _ = writeln!(out, "migrate to: {}", join(&p.migrate_nodes));
+    }
+    let m = &p.media;
+    if !m.storages.is_empty() {
+        let _ = writeln!(
+            out,
+            "ISO images and templates on {}: download from {}; delete {}",
+            join(&m.storages),
+            join(&m.download_from),
+            if m.delete { "allowed" } else { "refused" }
+        );
+    }
+    if !p.agent.exec.is_empty() {
+        let _ = writeln!(
+            out,
+            "guest agent may run: {} (timeout {} s, output {} bytes)",
+            join(p.agent.exec.iter().map(|e| super::AgentRules::render(e))),
+            p.agent.timeout.as_secs(),
+            p.agent.max_output_bytes
+        );
+    }
 }
 
 fn limits(p: &Policy) -> String {
@@ -118,5 +180,35 @@ pub fn capabilities(p: &Policy) -> Capabilities {
         node_tasks: get_allowed(p, "/nodes/x/tasks"),
         commands: strings(&mut p.commands.allow.iter().map(ToString::to_string)),
         limits: limits(p),
+        create: p.create.as_ref().map(|c| CreateSummary {
+            types: c.types.iter().map(|t| t.as_str().to_owned()).collect(),
+            vmids: c.vmids_text(),
+            nodes: strings(&mut c.nodes.iter().map(ToString::to_string)),
+            pool: c.pool.as_ref().map(ToString::to_string),
+            tags: strings(&mut c.tags.iter().map(ToString::to_string)),
+        }),
+        bounds: BoundsSummary {
+            max_cores: p.bounds.max_cores,
+            max_memory_mib: p.bounds.max_memory_mib,
+            max_disk_gib: p.bounds.max_disk_gib,
+            storages: strings(&mut p.bounds.storages.iter().map(ToString::to_string)),
+            bridges: strings(&mut p.bounds.bridges.iter().map(ToString::to_string)),
+            sources: strings(&mut p.bounds.sources.iter().map(ToString::to_string)),
+        },
+        config_keys: p.config_keys.0.clone(),
+        migrate_nodes: strings(&mut p.migrate_nodes.iter().map(ToString::to_string)),
+        media_storages: strings(&mut p.media.storages.iter().map(ToString::to_string)),
+        download_from: p.media.download_from.clone(),
+        media_delete: p.media.delete,
+        agent_exec: p
+            .agent
+            .exec
+            .iter()
+            .map(|e| super::AgentRules::render(e))
+            .collect(),
+        firewall_cluster: get_allowed(p, "/cluster/firewall/rules"),
+        firewall_node: get_allowed(p, "/nodes/x/firewall/rules"),
+        pools: get_allowed(p, "/pools"),
+        ha_resources: get_allowed(p, "/cluster/ha/resources"),
     }
 }

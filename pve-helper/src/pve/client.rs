@@ -107,6 +107,25 @@ impl PveClient {
         self.send(ApiMethod::Get, path, query, None).await
     }
 
+    /// Any method with parameters that may repeat (`command=a&command=b`): in the
+    /// query for GET and DELETE, as a form body otherwise. Returns `data` as JSON.
+    pub async fn call_form(
+        &self,
+        method: ApiMethod,
+        path: &str,
+        form: &[(String, String)],
+    ) -> Result<serde_json::Value, PveError> {
+        let body = match method {
+            ApiMethod::Get | ApiMethod::Delete => {
+                let query: Vec<(&str, &str)> =
+                    form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+                self.send(method, path, &query, None).await?
+            }
+            ApiMethod::Post | ApiMethod::Put => self.send(method, path, &[], Some(form)).await?,
+        };
+        decode(&body)
+    }
+
     /// Any method, with form parameters; returns the `data` member as JSON.
     pub async fn call(
         &self,

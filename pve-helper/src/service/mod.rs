@@ -7,6 +7,7 @@ mod api;
 mod cluster;
 mod config;
 mod guests;
+mod lifecycle;
 mod metrics;
 mod nodes;
 mod snapshots;
@@ -17,7 +18,7 @@ use crate::{
     audit::{self, Auditor, Record},
     commands,
     limits::Limiter,
-    policy::{Decision, Facts, Policy, PolicyError, decide, referenced_vmids},
+    policy::{Decision, Facts, Policy, PolicyError, config_vmids, decide, referenced_vmids},
     pve::{PveClient, PveError, resources::ResourceCache},
     server::Peer,
 };
@@ -107,8 +108,11 @@ impl Service {
     async fn judge_and_run(
         &self,
         policy: &Policy,
-        request: Request,
+        mut request: Request,
     ) -> (&'static str, String, OpResult) {
+        if let Err(e) = self.choose_vmid(policy, &mut request).await {
+            return ("error", "facts".to_owned(), Err(e));
+        }
         let facts = match self.facts(policy, &request).await {
             Ok(f) => f,
             Err(e) => return ("error", "facts".to_owned(), Err(upstream_error(e))),
@@ -134,17 +138,54 @@ impl Service {
         (verdict, rule, result)
     }
 
-    /// Looks up the guests a request names; no call at all when it names none.
+    /// Fills in the vmid of a new guest the client left to the helper: the lowest free
+    /// one of `[create] vmids` (judged like any other afterwards).
+    async fn choose_vmid(&self, policy: &Policy, request: &mut Request) -> Result<(), ErrorBody> {
+        let slot = match request {
+            Request::GuestCreate(c) => &mut c.vmid,
+            Request::GuestClone(c) => &mut c.newid,
+            Request::BackupRestore(r) if !r.force => &mut r.vmid,
+            _ => return Ok(()),
+        };
+        if slot.is_none() {
+            *slot = lifecycle::next_free_vmid(self, policy).await?;
+        }
+        Ok(())
+    }
+
+    /// Looks up the guests a request names, and the configurations `decide` needs; no
+    /// call at all when it names none.
     async fn facts(&self, policy: &Policy, request: &Request) -> Result<Facts, PveError> {
         let vmids = referenced_vmids(policy, request);
         let mut facts = Facts::default();
-        if vmids.is_empty() {
-            return Ok(facts);
+        if !vmids.is_empty() {
+            let snap = self.cache.get(&self.pve).await?;
+            for vmid in vmids {
+                if let Some(g) = snap.get(vmid) {
+                    facts.guests.insert(vmid, g.facts.clone());
+                }
+            }
         }
-        let snap = self.cache.get(&self.pve).await?;
-        for vmid in vmids {
-            if let Some(g) = snap.get(vmid) {
-                facts.guests.insert(vmid, g.facts.clone());
+        for vmid in config_vmids(request) {
+            let in_scope = facts
+                .guests
+                .get(&vmid)
+                .is_some_and(|g| policy.guest_scope(g).is_some());
+            if in_scope && let Some(s) = lifecycle::settings(self, vmid).await? {
+                facts.configs.insert(vmid, s);
+            }
+        }
+        if let Request::BackupRestore(r) = request {
+            // Read only backups of guests whose backups the client could reach.
+            let owner_visible = r.volume.backup_of().is_some_and(|(_, owner)| {
+                facts
+                    .guests
+                    .get(&owner)
+                    .is_none_or(|g| policy.guest_scope(g).is_some())
+            });
+            if owner_visible {
+                facts.backup_config =
+                    Some(lifecycle::backup_settings(self, &r.node, &r.volume).await?);
             }
         }
         Ok(facts)
@@ -174,6 +215,22 @@ impl Service {
             Request::SnapshotRollback(t) => snapshots::rollback(self, &t).await,
             Request::SnapshotDelete(t) => snapshots::delete(self, &t).await,
             Request::Api(call) => api::call(self, policy, &call).await,
+            Request::GuestCreate(c) => lifecycle::create(self, policy, &c).await,
+            Request::GuestClone(c) => lifecycle::clone(self, policy, &c).await,
+            Request::GuestTemplate(g) => lifecycle::template(self, g.vmid).await,
+            Request::GuestConfigure(c) => lifecycle::configure(self, &c).await,
+            Request::DiskResize(r) => lifecycle::resize(self, &r).await,
+            Request::GuestMigrate(m) => lifecycle::migrate(self, &m).await,
+            Request::GuestDelete(d) => lifecycle::delete(self, &d).await,
+            Request::BackupRestore(r) => lifecycle::restore(self, policy, &r).await,
+            Request::VolumeDelete(v) => lifecycle::volume_delete(self, &v).await,
+            Request::StorageDownload(s) => lifecycle::download(self, &s).await,
+            Request::TaskCancel(t) => lifecycle::cancel(self, &t).await,
+            Request::AgentExec(a) => lifecycle::agent_exec(self, policy, &a).await,
+            Request::Firewall(q) => lifecycle::firewall(self, &q).await,
+            Request::ListPools(q) => lifecycle::pools(self, policy, &q).await,
+            Request::HaResources(_) => lifecycle::ha(self, policy).await,
+            Request::NextVmid(_) => lifecycle::next_vmid(self, policy).await,
             Request::RunCommand(c) => {
                 let Some(rule) = policy.commands.allow.iter().find(|r| r.matches(&c.argv)) else {
                     return Err(ErrorBody::new(ErrorKind::Denied, "no command rule matches"));

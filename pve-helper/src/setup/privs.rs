@@ -135,6 +135,23 @@ const API_SAMPLES: &[(ApiMethod, &str, &[&str])] = &[
         &["Datastore.Audit"],
     ),
     (ApiMethod::Get, "/pools", &["Pool.Audit"]),
+    (ApiMethod::Get, "/pools/p", &["Pool.Audit"]),
+    (ApiMethod::Get, "/cluster/firewall/rules", &["Sys.Audit"]),
+    (ApiMethod::Get, "/cluster/firewall/options", &["Sys.Audit"]),
+    (ApiMethod::Get, "/nodes/n/firewall/rules", &["Sys.Audit"]),
+    (ApiMethod::Get, "/nodes/n/firewall/options", &["Sys.Audit"]),
+    (
+        ApiMethod::Get,
+        "/nodes/n/qemu/100/firewall/rules",
+        &["VM.Audit"],
+    ),
+    (
+        ApiMethod::Get,
+        "/nodes/n/lxc/100/firewall/rules",
+        &["VM.Audit"],
+    ),
+    (ApiMethod::Get, "/cluster/ha/resources", &["Sys.Audit"]),
+    (ApiMethod::Get, "/cluster/ha/groups", &["Sys.Audit"]),
 ];
 
 /// The privileges `policy` needs, each with the grants that need it.
@@ -145,8 +162,10 @@ pub fn required_privileges(policy: &Policy) -> Requirements {
         req.need("VM.Audit", "[guests] allow: see guests and their status");
     }
     for op in policy.granted_operations() {
-        let (privilege, what) = operation_privilege(op);
-        req.need(privilege, &format!("{what} ({op})"));
+        let (privileges, what) = operation_privileges(op);
+        for privilege in privileges {
+            req.need(privilege, &format!("{what} ({op})"));
+        }
         if op == Operation::BackupCreate {
             // vzdump also writes the archive to the storage.
             req.need(
@@ -155,6 +174,7 @@ pub fn required_privileges(policy: &Policy) -> Requirements {
             );
         }
     }
+    lifecycle_privileges(policy, &mut req);
     for rule in &policy.api {
         api_rule(&mut req, rule);
     }
@@ -162,18 +182,123 @@ pub fn required_privileges(policy: &Policy) -> Requirements {
     req
 }
 
-/// The privilege Proxmox checks for one guest operation, and what it is for.
-fn operation_privilege(op: Operation) -> (&'static str, &'static str) {
+/// The privileges Proxmox checks for one guest operation, and what they are for.
+fn operation_privileges(op: Operation) -> (&'static [&'static str], &'static str) {
     match op {
-        Operation::Power(_) => ("VM.PowerMgmt", "power actions"),
-        Operation::SnapshotList => ("VM.Audit", "listing snapshots"),
-        Operation::SnapshotCreate | Operation::SnapshotDelete => ("VM.Snapshot", "snapshots"),
-        Operation::SnapshotRollback => ("VM.Snapshot.Rollback", "snapshot rollback"),
-        Operation::ConfigRead => ("VM.Audit", "reading guest configuration"),
-        Operation::BackupList => ("Datastore.Audit", "listing backups"),
-        Operation::MetricsRead => ("VM.Audit", "reading resource usage"),
-        Operation::AgentRead => ("VM.Monitor", "guest agent queries"),
-        Operation::BackupCreate => ("VM.Backup", "starting backups"),
+        Operation::Power(_) => (&["VM.PowerMgmt"], "power actions"),
+        Operation::SnapshotList => (&["VM.Audit"], "listing snapshots"),
+        Operation::SnapshotCreate | Operation::SnapshotDelete => (&["VM.Snapshot"], "snapshots"),
+        Operation::SnapshotRollback => (&["VM.Snapshot.Rollback"], "snapshot rollback"),
+        Operation::ConfigRead => (&["VM.Audit"], "reading guest configuration"),
+        Operation::BackupList => (&["Datastore.Audit"], "listing backups"),
+        Operation::MetricsRead => (&["VM.Audit"], "reading resource usage"),
+        Operation::AgentRead => (&["VM.Monitor"], "guest agent queries"),
+        Operation::BackupCreate => (&["VM.Backup"], "starting backups"),
+        Operation::Clone => (
+            &[
+                "VM.Clone",
+                "VM.Allocate",
+                "Datastore.AllocateSpace",
+                "SDN.Use",
+            ],
+            "cloning into new guests",
+        ),
+        Operation::Template => (&["VM.Allocate"], "converting to templates"),
+        // The keys' own privileges come from [config] keys (lifecycle_privileges).
+        Operation::ConfigWrite => (&[], "changing configuration"),
+        Operation::DiskResize => (
+            &["VM.Config.Disk", "Datastore.AllocateSpace"],
+            "growing disks",
+        ),
+        Operation::Migrate => (&["VM.Migrate"], "migrating"),
+        Operation::Delete => (&["VM.Allocate"], "deleting guests"),
+        Operation::BackupRestore => (
+            &["VM.Backup", "VM.Allocate", "Datastore.AllocateSpace"],
+            "restoring backups",
+        ),
+        Operation::BackupDelete => (
+            &["VM.Backup", "Datastore.AllocateSpace"],
+            "deleting backups",
+        ),
+        Operation::TaskCancel => (&["Sys.Modify"], "stopping tasks"),
+        Operation::AgentExec => (&["VM.Monitor"], "running programs through the guest agent"),
+    }
+}
+
+/// The `VM.Config.*` privilege PVE checks for changing `key`.
+fn config_key_privilege(key: &str) -> &'static str {
+    let stem = key.trim_end_matches(|c: char| c.is_ascii_digit() || c == '*');
+    match stem {
+        "cores" | "sockets" | "vcpus" | "cpu" | "cpulimit" | "cpuunits" | "numa" | "affinity" => {
+            "VM.Config.CPU"
+        }
+        "memory" | "balloon" | "shares" | "swap" => "VM.Config.Memory",
+        "net" => "VM.Config.Network",
+        "ciuser" | "cipassword" | "citype" | "ciupgrade" | "cicustom" | "sshkeys" | "ipconfig"
+        | "nameserver" | "searchdomain" => "VM.Config.Cloudinit",
+        k if pve_mcp_proto::is_disk_key(&format!("{k}0")) || k == "rootfs" => "VM.Config.Disk",
+        _ => "VM.Config.Options",
+    }
+}
+
+/// Privileges of `[create]`, `[config] keys`, `[migrate]` and `[storage]`.
+fn lifecycle_privileges(policy: &Policy, req: &mut Requirements) {
+    if let Some(create) = &policy.create {
+        let why = "[create]: making new guests";
+        for p in ["VM.Allocate", "Datastore.AllocateSpace", "SDN.Use"] {
+            req.need(p, why);
+        }
+        if !create.types.is_empty() {
+            for p in [
+                "VM.Config.CPU",
+                "VM.Config.Memory",
+                "VM.Config.Disk",
+                "VM.Config.Network",
+                "VM.Config.Options",
+                "VM.Config.CDROM",
+                "VM.Config.Cloudinit",
+                "Datastore.Audit",
+            ] {
+                req.need(p, "[create] types: configuring guests created from scratch");
+            }
+        }
+    }
+    if policy
+        .granted_operations()
+        .contains(&Operation::ConfigWrite)
+    {
+        for key in &policy.config_keys.0 {
+            req.need(
+                config_key_privilege(key),
+                &format!("[config] keys \"{key}\" (config.write)"),
+            );
+            if config_key_privilege(key) == "VM.Config.Disk" {
+                req.need(
+                    "Datastore.AllocateSpace",
+                    &format!("[config] keys \"{key}\": new disks (config.write)"),
+                );
+            }
+            if key.starts_with("net") {
+                req.need(
+                    "SDN.Use",
+                    &format!("[config] keys \"{key}\" (config.write)"),
+                );
+            }
+        }
+    }
+    if !policy.media.download_from.is_empty() {
+        for p in ["Datastore.AllocateTemplate", "Sys.Audit", "Sys.Modify"] {
+            req.need(
+                p,
+                "[storage] download_from: downloading ISO images and templates",
+            );
+        }
+    }
+    if policy.media.delete {
+        req.need(
+            "Datastore.Allocate",
+            "[storage] delete: deleting ISO images and templates",
+        );
     }
 }
 

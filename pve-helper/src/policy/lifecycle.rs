@@ -1,0 +1,521 @@
+//! The lifecycle sections: `[create]` (what new guests may be), `[bounds]` (sizes and
+//! places of every new or changed guest), `[config]` (changeable keys), `[migrate]`,
+//! `[storage]` (ISO images and templates) and `[agent]` (programs the guest agent may
+//! run). Parsed here with positions for every error; judged in `decide_lifecycle`.
+
+use super::{ArgPattern, floor, parse::Ctx};
+use pve_mcp_proto::{Argv, Bridge, GuestType, HttpsUrl, NodeName, PoolName, StorageId, Tag, VmId};
+use serde::Deserialize;
+use std::{fmt, time::Duration};
+use toml::Spanned;
+
+/// `[create]`: the vmids, kinds, nodes, pool and tags of new guests.
+#[derive(Debug, Clone)]
+pub struct Create {
+    /// Kinds that may be created from scratch (clones and restores need none).
+    pub types: Vec<GuestType>,
+    pub vmids: (VmId, VmId),
+    pub nodes: Vec<NodeName>,
+    /// Every new guest goes into this pool.
+    pub pool: Option<PoolName>,
+    /// Every new guest carries these tags.
+    pub tags: Vec<Tag>,
+}
+
+impl Create {
+    pub fn vmid_allowed(&self, vmid: VmId) -> bool {
+        (self.vmids.0..=self.vmids.1).contains(&vmid)
+    }
+
+    pub fn vmids_text(&self) -> String {
+        format!("{}-{}", self.vmids.0, self.vmids.1)
+    }
+}
+
+/// `[bounds]`: limits every created, cloned, restored or reconfigured guest stays
+/// within. An absent limit refuses any request that would set that value.
+#[derive(Debug, Clone, Default)]
+pub struct Bounds {
+    pub max_cores: Option<u64>,
+    pub max_memory_mib: Option<u64>,
+    pub max_disk_gib: Option<u64>,
+    pub storages: Vec<StorageId>,
+    pub bridges: Vec<Bridge>,
+    pub sources: Vec<VolumePattern>,
+}
+
+/// A volume pattern: `STORAGE:PATH` where `*` matches within one path component,
+/// e.g. `local:iso/*` or `local:vztmpl/debian-*`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VolumePattern {
+    storage: StorageId,
+    path: String,
+}
+
+impl VolumePattern {
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let (storage, path) = s.split_once(':').ok_or_else(|| {
+            format!("volume pattern {s:?} must be STORAGE:PATH, e.g. \"local:iso/*\"")
+        })?;
+        let storage = StorageId::parse(storage).map_err(|e| e.to_string())?;
+        let sample = path.replace('*', "x");
+        pve_mcp_proto::VolumeId::parse(&format!("{storage}:{sample}"))
+            .map_err(|e| format!("volume pattern {s:?}: {e}"))?;
+        Ok(Self {
+            storage,
+            path: path.to_owned(),
+        })
+    }
+
+    pub fn matches(&self, volume: &str) -> bool {
+        let Some((storage, path)) = volume.split_once(':') else {
+            return false;
+        };
+        storage == self.storage.as_str() && glob(&self.path, path)
+    }
+}
+
+/// `*` matches any run of characters other than `/`.
+fn glob(pattern: &str, text: &str) -> bool {
+    match pattern.split_once('*') {
+        None => pattern == text,
+        Some((head, tail)) => {
+            let Some(rest) = text.strip_prefix(head) else {
+                return false;
+            };
+            (0..=rest.len())
+                .take_while(|&i| !rest[..i].contains('/'))
+                .any(|i| rest.is_char_boundary(i) && glob(tail, &rest[i..]))
+        }
+    }
+}
+
+impl fmt::Display for VolumePattern {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.storage, self.path)
+    }
+}
+
+/// `[config] keys`: exact keys (`cores`) or numbered families (`net*` matches `net0`,
+/// `net1`, ...).
+#[derive(Debug, Clone, Default)]
+pub struct ConfigKeys(pub Vec<String>);
+
+impl ConfigKeys {
+    /// The entry that lists `key`, if any.
+    pub fn listing(&self, key: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|p| key_matches(p, key))
+            .map(String::as_str)
+    }
+}
+
+fn key_matches(pattern: &str, key: &str) -> bool {
+    match pattern.strip_suffix('*') {
+        Some(prefix) => key
+            .strip_prefix(prefix)
+            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())),
+        None => pattern == key,
+    }
+}
+
+/// `[storage]`: where ISO images and container templates may be downloaded to or
+/// deleted from, and from which URL prefixes.
+#[derive(Debug, Clone, Default)]
+pub struct Media {
+    pub storages: Vec<StorageId>,
+    pub download_from: Vec<String>,
+    pub delete: bool,
+}
+
+impl Media {
+    pub fn url_allowed(&self, url: &HttpsUrl) -> Option<&str> {
+        self.download_from
+            .iter()
+            .find(|p| url.as_str().starts_with(p.as_str()))
+            .map(String::as_str)
+    }
+}
+
+/// `[agent]`: argv patterns the guest agent may run, and their limits.
+#[derive(Debug, Clone)]
+pub struct AgentRules {
+    pub exec: Vec<Vec<ArgPattern>>,
+    pub timeout: Duration,
+    pub max_output_bytes: usize,
+}
+
+impl Default for AgentRules {
+    fn default() -> Self {
+        Self {
+            exec: Vec::new(),
+            timeout: Duration::from_secs(30),
+            max_output_bytes: 64 * 1024,
+        }
+    }
+}
+
+impl AgentRules {
+    /// The index of the first pattern `argv` matches, argument for argument.
+    pub fn matching(&self, argv: &Argv) -> Option<usize> {
+        let args = argv.args();
+        self.exec.iter().position(|p| {
+            p.len() == args.len() && p.iter().zip(args).all(|(p, a)| p.matches_arg(a))
+        })
+    }
+
+    pub fn render(pattern: &[ArgPattern]) -> String {
+        pattern
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawCreate {
+    #[serde(default)]
+    types: Vec<Spanned<String>>,
+    vmids: Option<Spanned<String>>,
+    #[serde(default)]
+    nodes: Vec<Spanned<String>>,
+    pool: Option<Spanned<String>>,
+    #[serde(default)]
+    tags: Vec<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawBounds {
+    max_cores: Option<Spanned<i64>>,
+    max_memory_mib: Option<Spanned<i64>>,
+    max_disk_gib: Option<Spanned<i64>>,
+    #[serde(default)]
+    storages: Vec<Spanned<String>>,
+    #[serde(default)]
+    bridges: Vec<Spanned<String>>,
+    #[serde(default)]
+    sources: Vec<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawConfig {
+    #[serde(default)]
+    keys: Vec<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawMigrate {
+    #[serde(default)]
+    nodes: Vec<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawMedia {
+    #[serde(default)]
+    storages: Vec<Spanned<String>>,
+    #[serde(default)]
+    download_from: Vec<Spanned<String>>,
+    #[serde(default)]
+    delete: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawAgent {
+    #[serde(default)]
+    exec: Vec<Spanned<Vec<String>>>,
+    timeout_secs: Option<Spanned<i64>>,
+    max_output_bytes: Option<Spanned<i64>>,
+}
+
+/// Parses each entry with `parse`, reporting errors and duplicates at their position.
+fn list<T: PartialEq + fmt::Display>(
+    cx: &mut Ctx,
+    raw: Vec<Spanned<String>>,
+    what: &str,
+    parse: impl Fn(&str) -> Result<T, String>,
+) -> Vec<T> {
+    let mut out: Vec<T> = Vec::new();
+    for s in raw {
+        match parse(s.get_ref()) {
+            Ok(v) if out.contains(&v) => cx.error(s.span(), format!("duplicate {what} {v}")),
+            Ok(v) => out.push(v),
+            Err(e) => cx.error(s.span(), e),
+        }
+    }
+    out
+}
+
+fn err_text<T>(r: Result<T, pve_mcp_proto::InvalidValue>) -> Result<T, String> {
+    r.map_err(|e| e.to_string())
+}
+
+pub(super) fn create(cx: &mut Ctx, raw: Spanned<RawCreate>) -> Option<Create> {
+    let span = raw.span();
+    let raw = raw.into_inner();
+    let types = list(cx, raw.types, "type", |s| err_text(s.parse::<GuestType>()));
+    let nodes = list(cx, raw.nodes, "node", |s| err_text(NodeName::parse(s)));
+    let tags = list(cx, raw.tags, "tag", |s| err_text(Tag::parse(s)));
+    let pool = raw.pool.and_then(|p| match PoolName::parse(p.get_ref()) {
+        Ok(p) => Some(p),
+        Err(e) => {
+            cx.error(p.span(), e.to_string());
+            None
+        }
+    });
+    let Some(vmids) = raw.vmids else {
+        cx.error(
+            span,
+            "[create] needs vmids, the range new guests take, e.g. vmids = \"9000-9099\"",
+        );
+        return None;
+    };
+    let range = match vmids.get_ref().split_once('-') {
+        Some((lo, hi)) => lo.parse::<VmId>().ok().zip(hi.parse::<VmId>().ok()),
+        None => vmids.get_ref().parse::<VmId>().ok().map(|v| (v, v)),
+    };
+    let Some((lo, hi)) = range.filter(|(lo, hi)| lo <= hi) else {
+        cx.error(
+            vmids.span(),
+            format!(
+                "vmids {:?} must be a range LOW-HIGH of guest ids (100 to 999999999), e.g. \
+                 \"9000-9099\"",
+                vmids.get_ref()
+            ),
+        );
+        return None;
+    };
+    if nodes.is_empty() {
+        cx.warn(
+            span.clone(),
+            "[create] nodes is empty: no guest can be created, cloned or restored anywhere",
+        );
+    }
+    if pool.is_none() && tags.is_empty() {
+        cx.warn(
+            span,
+            "[create] sets no pool and no tags: new guests are refused unless [guests] allow \
+             covers them by vmid range",
+        );
+    }
+    Some(Create {
+        types,
+        vmids: (lo, hi),
+        nodes,
+        pool,
+        tags,
+    })
+}
+
+pub(super) fn bounds(cx: &mut Ctx, raw: RawBounds) -> Bounds {
+    Bounds {
+        max_cores: raw
+            .max_cores
+            .and_then(|v| cx.bounded(&v, "max_cores", 1..1025)),
+        max_memory_mib: raw
+            .max_memory_mib
+            .and_then(|v| cx.bounded(&v, "max_memory_mib", 16..16 * 1024 * 1024 + 1)),
+        max_disk_gib: raw
+            .max_disk_gib
+            .and_then(|v| cx.bounded(&v, "max_disk_gib", 1..128 * 1024 + 1)),
+        storages: list(cx, raw.storages, "storage", |s| {
+            err_text(StorageId::parse(s))
+        }),
+        bridges: list(cx, raw.bridges, "bridge", |s| err_text(Bridge::parse(s))),
+        sources: list(cx, raw.sources, "source", VolumePattern::parse),
+    }
+}
+
+/// Keys a dedicated tool or request field owns, which `[config] keys` may not list.
+const OWNED_KEYS: &[(&str, &str)] = &[
+    (
+        "template",
+        "guest_template converts a guest into a template",
+    ),
+    (
+        "unprivileged",
+        "a container's privilege is fixed when it is created",
+    ),
+    (
+        "delete",
+        "guest_configure removes keys with its delete list",
+    ),
+    ("digest", "the helper does not pass config digests"),
+    ("lock", "locks are Proxmox's own"),
+];
+
+pub(super) fn config(cx: &mut Ctx, raw: RawConfig) -> ConfigKeys {
+    let mut out: Vec<String> = Vec::new();
+    for k in raw.keys {
+        let spelled = k.get_ref().as_str();
+        let stem = spelled.strip_suffix('*').unwrap_or(spelled);
+        let well_formed = !stem.contains('*')
+            && (stem.is_empty() && spelled == "*" || pve_mcp_proto::ConfigKey::parse(stem).is_ok());
+        if !well_formed || spelled == "*" {
+            cx.error(
+                k.span(),
+                format!(
+                    "config key {spelled:?} must be a key such as \"cores\" or a numbered \
+                     family such as \"net*\""
+                ),
+            );
+            continue;
+        }
+        let sample = if spelled.ends_with('*') {
+            format!("{stem}0")
+        } else {
+            stem.to_owned()
+        };
+        if let Some(why) = floor::config_key_floor(&sample) {
+            cx.error(
+                k.span(),
+                format!("config key {spelled:?} tries to open the fixed floor: {why}"),
+            );
+            continue;
+        }
+        if let Some((_, why)) = OWNED_KEYS.iter().find(|(o, _)| *o == sample) {
+            cx.error(
+                k.span(),
+                format!("config key {spelled:?} cannot be listed: {why}"),
+            );
+            continue;
+        }
+        if out.iter().any(|o| o == spelled) {
+            cx.error(k.span(), format!("duplicate config key {spelled:?}"));
+            continue;
+        }
+        out.push(spelled.to_owned());
+    }
+    ConfigKeys(out)
+}
+
+pub(super) fn migrate(cx: &mut Ctx, raw: RawMigrate) -> Vec<NodeName> {
+    list(cx, raw.nodes, "node", |s| err_text(NodeName::parse(s)))
+}
+
+pub(super) fn media(cx: &mut Ctx, raw: RawMedia) -> Media {
+    let storages = list(cx, raw.storages, "storage", |s| {
+        err_text(StorageId::parse(s))
+    });
+    let mut download_from: Vec<String> = Vec::new();
+    for u in raw.download_from {
+        let text = u.get_ref();
+        match HttpsUrl::parse(text) {
+            Ok(_) if download_from.contains(text) => {
+                cx.error(u.span(), format!("duplicate URL prefix {text:?}"))
+            }
+            Ok(_) => {
+                let path = text.trim_start_matches("https://");
+                if !path.contains('/') {
+                    cx.error(
+                        u.span(),
+                        format!(
+                            "URL prefix {text:?} must name a path ending with /, e.g. \
+                             \"{text}/\": a bare host also matches look-alike hosts"
+                        ),
+                    );
+                } else {
+                    if !text.ends_with('/') {
+                        cx.warn(
+                            u.span(),
+                            format!(
+                                "URL prefix {text:?} does not end with /: it also matches \
+                                 longer names"
+                            ),
+                        );
+                    }
+                    download_from.push(text.clone());
+                }
+            }
+            Err(e) => cx.error(u.span(), e.to_string()),
+        }
+    }
+    if storages.is_empty() && (raw.delete || !download_from.is_empty()) {
+        cx.warn(
+            0..0,
+            "[storage] names no storages: no download and no deletion is possible",
+        );
+    }
+    Media {
+        storages,
+        download_from,
+        delete: raw.delete,
+    }
+}
+
+pub(super) fn agent(cx: &mut Ctx, raw: RawAgent) -> AgentRules {
+    let mut rules = AgentRules::default();
+    for e in raw.exec {
+        let span = e.span();
+        let args = e.into_inner();
+        if args.is_empty() || args[0].is_empty() || args[0].starts_with('{') || args[0] == "*" {
+            cx.error(
+                span,
+                "an [agent] exec entry needs a program, then argument patterns",
+            );
+            continue;
+        }
+        let parsed: Result<Vec<ArgPattern>, String> =
+            args.iter().map(|a| ArgPattern::parse(a)).collect();
+        match parsed {
+            Ok(p) if p.contains(&ArgPattern::Vmid) || p.contains(&ArgPattern::Node) => cx.error(
+                span,
+                "{vmid} and {node} mean nothing inside a guest; use * or exact arguments",
+            ),
+            Ok(p) if rules.exec.contains(&p) => cx.error(span, "duplicate [agent] exec entry"),
+            Ok(p) => rules.exec.push(p),
+            Err(e) => cx.error(span, e),
+        }
+    }
+    if let Some(t) = raw
+        .timeout_secs
+        .and_then(|v| cx.bounded(&v, "timeout_secs", 1..3601))
+    {
+        rules.timeout = Duration::from_secs(t);
+    }
+    if let Some(m) = raw
+        .max_output_bytes
+        .and_then(|v| cx.bounded(&v, "max_output_bytes", 1..4 * 1024 * 1024 + 1))
+    {
+        rules.max_output_bytes = usize::try_from(m).unwrap_or(usize::MAX);
+    }
+    rules
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn volume_patterns_match_within_one_component() {
+        let p = VolumePattern::parse("local:iso/*").unwrap();
+        assert!(p.matches("local:iso/debian-12.iso"));
+        assert!(!p.matches("local:iso/sub/x.iso"));
+        assert!(!p.matches("other:iso/debian-12.iso"));
+        assert!(!p.matches("local:vztmpl/x.tar.zst"));
+        let p = VolumePattern::parse("local:vztmpl/debian-*.tar.zst").unwrap();
+        assert!(p.matches("local:vztmpl/debian-12-standard.tar.zst"));
+        assert!(!p.matches("local:vztmpl/ubuntu-24.tar.zst"));
+        for bad in ["iso/*", "local:/etc/*", "local:iso/../*", "x:iso/*"] {
+            assert!(VolumePattern::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn config_key_families_take_digits_only() {
+        let k = ConfigKeys(vec!["net*".into(), "cores".into()]);
+        assert_eq!(k.listing("net0"), Some("net*"));
+        assert_eq!(k.listing("net12"), Some("net*"));
+        assert_eq!(k.listing("netx"), None);
+        assert_eq!(k.listing("net"), None);
+        assert_eq!(k.listing("cores"), Some("cores"));
+        assert_eq!(k.listing("cores0"), None);
+    }
+}

@@ -1,0 +1,590 @@
+//! Unit tests of the lifecycle decisions on the shipped lab-builder example.
+
+use super::*;
+use pve_mcp_proto::*;
+use std::path::Path;
+
+fn policy() -> Policy {
+    let text = include_str!("../../../policy/examples/lab-builder.toml");
+    Policy::parse(text, Path::new("lab-builder.toml"))
+        .unwrap()
+        .0
+}
+
+fn vmid(n: u64) -> VmId {
+    VmId::new(n).unwrap()
+}
+
+fn node(n: &str) -> NodeName {
+    NodeName::parse(n).unwrap()
+}
+
+fn settings(pairs: &[(&str, &str)]) -> GuestSettings {
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
+}
+
+/// 109: a lab template; 9001: a lab guest; 400: a guest outside the lab.
+fn facts() -> Facts {
+    let mut f = Facts::default();
+    for (id, pool, tags) in [
+        (109, Some("lab"), vec![]),
+        (9001, Some("lab"), vec!["web".to_owned()]),
+        (400, Some("prod"), vec![]),
+    ] {
+        f.guests.insert(
+            vmid(id),
+            GuestFacts {
+                vmid: vmid(id),
+                node: node("pve1"),
+                guest_type: GuestType::Qemu,
+                pool: pool.map(str::to_owned),
+                tags,
+            },
+        );
+    }
+    let small = settings(&[
+        ("cores", "2"),
+        ("memory", "2048"),
+        ("scsi0", "local-lvm:base-109-disk-0,size=32G"),
+        ("net0", "virtio=AA:BB:CC:00:11:22,bridge=vmbr1"),
+        ("template", "1"),
+    ]);
+    f.configs.insert(vmid(109), small);
+    f.configs.insert(
+        vmid(9001),
+        settings(&[
+            ("cores", "2"),
+            ("memory", "2048"),
+            ("scsi0", "local-lvm:vm-9001-disk-0,size=32G"),
+            ("tags", "web"),
+        ]),
+    );
+    f
+}
+
+fn create(cores: u64, memory: u64, disk: u64) -> GuestCreate {
+    serde_json::from_value(serde_json::json!({
+        "type": "qemu", "node": "pve1", "vmid": 9010, "name": "web2",
+        "cores": cores, "memory_mib": memory,
+        "disk": {"storage": "local-lvm", "size_gib": disk},
+        "iso": "local:iso/debian-12.iso", "bridge": "vmbr1"
+    }))
+    .unwrap()
+}
+
+fn judge(r: Request) -> Decision {
+    decide(&policy(), &r, &facts())
+}
+
+fn denied_by(d: &Decision) -> &str {
+    match d {
+        Decision::Deny { rule, .. } => rule,
+        other => panic!("expected a denial, got {other:?}"),
+    }
+}
+
+fn reason(d: &Decision) -> &str {
+    match d {
+        Decision::Deny { reason, .. }
+        | Decision::Confirm { reason, .. }
+        | Decision::NotFound { reason } => reason,
+        Decision::Allow { rule } => rule,
+    }
+}
+
+#[test]
+fn create_limits_at_and_past_their_bound() {
+    assert!(matches!(
+        judge(Request::GuestCreate(Box::new(create(8, 16384, 128)))),
+        Decision::Allow { .. }
+    ));
+    let d = judge(Request::GuestCreate(Box::new(create(9, 2048, 32))));
+    assert_eq!(denied_by(&d), "bounds.max_cores");
+    assert!(
+        reason(&d).contains("9 cores is above [bounds] max_cores = 8"),
+        "{}",
+        reason(&d)
+    );
+    let d = judge(Request::GuestCreate(Box::new(create(2, 16385, 32))));
+    assert_eq!(denied_by(&d), "bounds.max_memory_mib");
+    let d = judge(Request::GuestCreate(Box::new(create(2, 2048, 129))));
+    assert_eq!(denied_by(&d), "bounds.max_disk_gib");
+}
+
+#[test]
+fn create_places_new_guests_within_create() {
+    let mut c = create(2, 2048, 32);
+    c.vmid = Some(vmid(9100));
+    assert_eq!(
+        denied_by(&judge(Request::GuestCreate(Box::new(c)))),
+        "create.vmids"
+    );
+    let mut c = create(2, 2048, 32);
+    c.node = node("pve3");
+    assert_eq!(
+        denied_by(&judge(Request::GuestCreate(Box::new(c)))),
+        "create.nodes"
+    );
+    let mut c = create(2, 2048, 32);
+    c.bridge = Some(Bridge::parse("vmbr0").unwrap());
+    assert_eq!(
+        denied_by(&judge(Request::GuestCreate(Box::new(c)))),
+        "bounds.bridges"
+    );
+    let mut c = create(2, 2048, 32);
+    c.iso = Some(VolumeId::parse("nas:iso/x.iso").unwrap());
+    assert_eq!(
+        denied_by(&judge(Request::GuestCreate(Box::new(c)))),
+        "bounds.sources"
+    );
+    let mut c = create(2, 2048, 32);
+    c.disk.storage = StorageId::parse("nas").unwrap();
+    assert_eq!(
+        denied_by(&judge(Request::GuestCreate(Box::new(c)))),
+        "bounds.storages"
+    );
+}
+
+#[test]
+fn create_refuses_floor_keys_whatever_the_policy() {
+    for (k, v) in [
+        ("hostpci0", "0000:01:00.0"),
+        ("args", "-device foo"),
+        ("hookscript", "local:snippets/x.pl"),
+        ("usb0", "host=1-1"),
+        ("scsi1", "/dev/sdb"),
+    ] {
+        let mut c = create(2, 2048, 32);
+        c.config = serde_json::from_value(serde_json::json!({ k: v })).unwrap();
+        assert_eq!(
+            denied_by(&judge(Request::GuestCreate(Box::new(c)))),
+            "fixed floor",
+            "{k}"
+        );
+    }
+    // Listed keys pass; unlisted ones name [config] keys.
+    let mut c = create(2, 2048, 32);
+    c.config = serde_json::from_value(serde_json::json!({"agent": "1"})).unwrap();
+    assert!(matches!(
+        judge(Request::GuestCreate(Box::new(c))),
+        Decision::Allow { .. }
+    ));
+    let mut c = create(2, 2048, 32);
+    c.config = serde_json::from_value(serde_json::json!({"ostype": "l26"})).unwrap();
+    assert_eq!(
+        denied_by(&judge(Request::GuestCreate(Box::new(c)))),
+        "config.keys"
+    );
+}
+
+#[test]
+fn containers_need_a_listed_template_and_stay_unprivileged() {
+    let c: GuestCreate = serde_json::from_value(serde_json::json!({
+        "type": "lxc", "node": "pve1", "vmid": 9011, "name": "ct1", "cores": 1,
+        "memory_mib": 512, "disk": {"storage": "local-lvm", "size_gib": 8},
+        "ostemplate": "local:vztmpl/debian-12-standard.tar.zst", "bridge": "vmbr1"
+    }))
+    .unwrap();
+    assert!(matches!(
+        judge(Request::GuestCreate(Box::new(c.clone()))),
+        Decision::Allow { .. }
+    ));
+    let settings = create_settings(&c);
+    assert!(
+        settings
+            .iter()
+            .any(|(k, v, _)| k == "unprivileged" && v == "1")
+    );
+    let mut bad = c.clone();
+    bad.ostemplate = Some(VolumeId::parse("nas:vztmpl/x.tar.zst").unwrap());
+    assert_eq!(
+        denied_by(&judge(Request::GuestCreate(Box::new(bad)))),
+        "bounds.sources"
+    );
+    let mut bad = c;
+    bad.config = serde_json::from_value(serde_json::json!({"mp0": "/srv,mp=/srv"})).unwrap();
+    assert_eq!(
+        denied_by(&judge(Request::GuestCreate(Box::new(bad)))),
+        "fixed floor"
+    );
+}
+
+fn clone_req(src: u64, newid: u64, target: &str) -> Request {
+    Request::GuestClone(GuestClone {
+        vmid: vmid(src),
+        newid: Some(vmid(newid)),
+        name: None,
+        target: Some(node(target)),
+        full: true,
+        storage: None,
+        description: None,
+        confirmed: false,
+    })
+}
+
+#[test]
+fn clones_inherit_bounds_and_land_in_scope() {
+    assert!(matches!(
+        judge(clone_req(109, 9020, "pve2")),
+        Decision::Allow { .. }
+    ));
+    assert_eq!(
+        denied_by(&judge(clone_req(109, 8000, "pve2"))),
+        "create.vmids"
+    );
+    assert!(matches!(
+        judge(clone_req(400, 9020, "pve1")),
+        Decision::NotFound { .. }
+    ));
+    let mut f = facts();
+    f.configs
+        .get_mut(&vmid(109))
+        .unwrap()
+        .insert("memory".into(), "32768".into());
+    let d = decide(&policy(), &clone_req(109, 9020, "pve1"), &f);
+    assert_eq!(denied_by(&d), "bounds.max_memory_mib");
+    assert!(reason(&d).contains("would inherit"), "{}", reason(&d));
+    f.configs
+        .get_mut(&vmid(109))
+        .unwrap()
+        .insert("memory".into(), "2048".into());
+    f.configs
+        .get_mut(&vmid(109))
+        .unwrap()
+        .insert("hostpci0".into(), "01:00.0".into());
+    assert_eq!(
+        denied_by(&decide(&policy(), &clone_req(109, 9020, "pve1"), &f)),
+        "fixed floor"
+    );
+    // Without the source's configuration, refuse.
+    f.configs.clear();
+    assert_eq!(
+        denied_by(&decide(&policy(), &clone_req(109, 9020, "pve1"), &f)),
+        "facts"
+    );
+}
+
+fn configure(set: serde_json::Value, delete: &[&str]) -> Request {
+    Request::GuestConfigure(GuestConfigure {
+        vmid: vmid(9001),
+        set: serde_json::from_value(set).unwrap(),
+        delete: delete
+            .iter()
+            .map(|k| ConfigKey::parse(k).unwrap())
+            .collect(),
+        confirmed: false,
+    })
+}
+
+#[test]
+fn configure_keys_bounds_and_tags() {
+    assert!(matches!(
+        judge(configure(serde_json::json!({"memory": 16384}), &[])),
+        Decision::Allow { .. }
+    ));
+    assert_eq!(
+        denied_by(&judge(configure(serde_json::json!({"memory": 16385}), &[]))),
+        "bounds.max_memory_mib"
+    );
+    assert_eq!(
+        denied_by(&judge(configure(serde_json::json!({"sockets": 5}), &[]))),
+        "bounds.max_cores"
+    );
+    assert_eq!(
+        denied_by(&judge(configure(serde_json::json!({"protection": 0}), &[]))),
+        "config.keys"
+    );
+    assert_eq!(
+        denied_by(&judge(configure(serde_json::json!({"hostpci0": "x"}), &[]))),
+        "fixed floor"
+    );
+    assert_eq!(
+        denied_by(&judge(configure(serde_json::json!({}), &["unused0"]))),
+        "config.keys"
+    );
+    assert_eq!(
+        denied_by(&judge(configure(
+            serde_json::json!({"cipassword": "secret"}),
+            &[]
+        ))),
+        "bounds"
+    );
+    assert!(matches!(
+        judge(configure(serde_json::json!({"tags": "web;blue"}), &[])),
+        Decision::Allow { .. }
+    ));
+}
+
+#[test]
+fn tags_cannot_widen_grants() {
+    let text = r#"
+        [clients]
+        users = ["u"]
+        [guests]
+        allow = ["pool:lab"]
+        actions = ["config.write"]
+        [[rule]]
+        name = "disposable"
+        guests = ["tag:disposable"]
+        actions = ["delete"]
+        confirm = ["delete"]
+        [config]
+        keys = ["tags"]
+    "#;
+    let p = Policy::parse(text, Path::new("p.toml")).unwrap().0;
+    let d = decide(
+        &p,
+        &configure(serde_json::json!({"tags": "web;disposable"}), &[]),
+        &facts(),
+    );
+    assert_eq!(denied_by(&d), "config.write");
+    assert!(reason(&d).contains("would grant delete"), "{}", reason(&d));
+}
+
+#[test]
+fn resize_grows_within_bounds_only() {
+    let r = |gib: u64| {
+        Request::DiskResize(DiskResize {
+            vmid: vmid(9001),
+            disk: DiskSlot::parse("scsi0").unwrap(),
+            size_gib: DiskGib::new(gib).unwrap(),
+            confirmed: false,
+        })
+    };
+    assert!(matches!(judge(r(128)), Decision::Allow { .. }));
+    assert_eq!(denied_by(&judge(r(129))), "bounds.max_disk_gib");
+    assert!(reason(&judge(r(32))).contains("only grow"));
+}
+
+#[test]
+fn migrate_delete_and_protection() {
+    let m = |to: &str| {
+        Request::GuestMigrate(GuestMigrate {
+            vmid: vmid(9001),
+            target: node(to),
+            online: true,
+            confirmed: false,
+        })
+    };
+    assert!(matches!(judge(m("pve2")), Decision::Allow { .. }));
+    assert_eq!(denied_by(&judge(m("pve3"))), "migrate.nodes");
+    assert_eq!(denied_by(&judge(m("pve1"))), "migrate");
+    let del = |confirmed| {
+        Request::GuestDelete(GuestDelete {
+            vmid: vmid(9001),
+            purge: true,
+            destroy_unreferenced_disks: false,
+            confirmed,
+        })
+    };
+    assert!(matches!(judge(del(false)), Decision::Confirm { .. }));
+    assert!(matches!(judge(del(true)), Decision::Allow { .. }));
+    let mut f = facts();
+    f.configs
+        .get_mut(&vmid(9001))
+        .unwrap()
+        .insert("protection".into(), "1".into());
+    let d = decide(&policy(), &del(true), &f);
+    assert_eq!(denied_by(&d), "pve protection");
+    assert!(reason(&d).contains("protection flag"));
+}
+
+fn restore(volume: &str, target: Option<u64>, force: bool) -> Request {
+    Request::BackupRestore(BackupRestore {
+        volume: VolumeId::parse(volume).unwrap(),
+        node: node("pve1"),
+        vmid: target.map(vmid),
+        force,
+        storage: None,
+        confirmed: true,
+    })
+}
+
+#[test]
+fn restores_are_bounded_like_new_guests() {
+    let mut f = facts();
+    f.backup_config = Some(settings(&[
+        ("cores", "2"),
+        ("memory", "2048"),
+        ("scsi0", "local-lvm:vm-9001-disk-0,size=32G"),
+    ]));
+    let p = policy();
+    let vol = "local:backup/vzdump-qemu-9001-2026_11_25-10_00_00.vma.zst";
+    assert!(matches!(
+        decide(&p, &restore(vol, Some(9030), false), &f),
+        Decision::Allow { .. }
+    ));
+    assert_eq!(
+        denied_by(&decide(&p, &restore(vol, Some(9001), false), &f)),
+        "backup.restore"
+    );
+    assert!(matches!(
+        decide(&p, &restore(vol, Some(9001), true), &f),
+        Decision::Allow { .. }
+    ));
+    // Over a guest out of scope: not found.
+    let other = "local:backup/vzdump-qemu-400-2026_11_25-10_00_00.vma.zst";
+    assert!(matches!(
+        decide(&p, &restore(other, Some(9030), false), &f),
+        Decision::NotFound { .. }
+    ));
+    f.backup_config
+        .as_mut()
+        .unwrap()
+        .insert("cores".into(), "16".into());
+    assert_eq!(
+        denied_by(&decide(&p, &restore(vol, Some(9030), false), &f)),
+        "bounds.max_cores"
+    );
+    f.backup_config = None;
+    assert_eq!(
+        denied_by(&decide(&p, &restore(vol, Some(9030), false), &f)),
+        "facts"
+    );
+}
+
+#[test]
+fn media_downloads_and_volume_deletes() {
+    let dl = |url: &str, storage: &str, file: &str| {
+        Request::StorageDownload(StorageDownload {
+            node: node("pve1"),
+            storage: StorageId::parse(storage).unwrap(),
+            url: HttpsUrl::parse(url).unwrap(),
+            content: DownloadContent::Iso,
+            filename: FileName::parse(file).unwrap(),
+            checksum: None,
+        })
+    };
+    assert!(matches!(
+        judge(dl(
+            "https://releases.ubuntu.com/24.04/u.iso",
+            "local",
+            "u.iso"
+        )),
+        Decision::Allow { .. }
+    ));
+    assert_eq!(
+        denied_by(&judge(dl(
+            "https://releases.ubuntu.com.evil.example/u.iso",
+            "local",
+            "u.iso"
+        ))),
+        "storage.download_from"
+    );
+    assert_eq!(
+        denied_by(&judge(dl(
+            "https://releases.ubuntu.com/u.iso",
+            "nas",
+            "u.iso"
+        ))),
+        "storage.storages"
+    );
+    assert_eq!(
+        denied_by(&judge(dl(
+            "https://releases.ubuntu.com/u.iso",
+            "local",
+            "u.tar.zst"
+        ))),
+        "storage.download_from"
+    );
+    let del = |v: &str| {
+        Request::VolumeDelete(VolumeDelete {
+            node: node("pve1"),
+            volume: VolumeId::parse(v).unwrap(),
+            confirmed: false,
+        })
+    };
+    assert!(matches!(
+        judge(del("local:iso/u.iso")),
+        Decision::Allow { .. }
+    ));
+    assert!(matches!(
+        judge(del(
+            "local:backup/vzdump-qemu-9001-2026_11_25-10_00_00.vma.zst"
+        )),
+        Decision::Confirm { .. }
+    ));
+    assert!(matches!(
+        judge(del(
+            "local:backup/vzdump-qemu-400-2026_11_25-10_00_00.vma.zst"
+        )),
+        Decision::NotFound { .. }
+    ));
+    assert_eq!(denied_by(&judge(del("local-lvm:vm-9001-disk-0"))), "volume");
+}
+
+#[test]
+fn tasks_agent_and_reads() {
+    let upid = |id: &str| {
+        Upid::parse(&format!(
+            "UPID:pve1:0000ABCD:0001E240:6745A1B0:qmstart:{id}:root@pam:"
+        ))
+        .unwrap()
+    };
+    let cancel = |id| {
+        Request::TaskCancel(TaskCancel {
+            upid: upid(id),
+            confirmed: false,
+        })
+    };
+    assert!(matches!(judge(cancel("9001")), Decision::Allow { .. }));
+    assert!(matches!(judge(cancel("400")), Decision::NotFound { .. }));
+    assert_eq!(denied_by(&judge(cancel(""))), "task.cancel");
+    let exec = Request::AgentExec(AgentExec {
+        vmid: vmid(9001),
+        argv: Argv::new(vec!["uname".into(), "-a".into()]).unwrap(),
+        confirmed: false,
+    });
+    // agent.exec is not granted by the lab builder.
+    assert_eq!(denied_by(&judge(exec)), "guests.actions");
+    assert!(matches!(
+        judge(Request::ListPools(PoolQuery::default())),
+        Decision::Allow { .. }
+    ));
+    assert_eq!(
+        denied_by(&judge(Request::HaResources(HaQuery {}))),
+        "default deny"
+    );
+    assert!(matches!(
+        judge(Request::NextVmid(NextVmidQuery {})),
+        Decision::Allow { .. }
+    ));
+    assert_eq!(
+        denied_by(&judge(Request::Firewall(FirewallQuery::default()))),
+        "default deny"
+    );
+}
+
+#[test]
+fn lifecycle_sections_report_mistakes_with_positions() {
+    for (text, want) in [
+        ("[create]\nvmids = \"99-10\"\n", "must be a range"),
+        ("[create]\nnodes = [\"pve1\"]\n", "needs vmids"),
+        ("[config]\nkeys = [\"hostpci*\"]\n", "fixed floor"),
+        ("[config]\nkeys = [\"*\"]\n", "numbered family"),
+        ("[config]\nkeys = [\"template\"]\n", "guest_template"),
+        ("[bounds]\nmax_cores = 0\n", "max_cores must be 1"),
+        ("[bounds]\nsources = [\"local:/etc/*\"]\n", "volume pattern"),
+        (
+            "[storage]\nstorages = [\"local\"]\ndownload_from = [\"https://evil.example\"]\n",
+            "must name a path",
+        ),
+        ("[storage]\ndownload_from = [\"http://x/\"]\n", "https://"),
+        ("[agent]\nexec = [[\"{vmid}\"]]\n", "needs a program"),
+        ("[migrate]\nnodes = [\"bad node\"]\n", "node"),
+        (
+            "[create]\nvmids = \"9000-9099\"\nbogus = 1\n",
+            "unknown field",
+        ),
+    ] {
+        let full = format!("[clients]\nusers = [\"u\"]\n[guests]\nallow = [\"*\"]\n{text}");
+        let err = Policy::parse(&full, Path::new("p.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(want), "{text:?}: {err}");
+        assert!(err.starts_with("p.toml:"), "{err}");
+    }
+}
