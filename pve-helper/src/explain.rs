@@ -324,6 +324,15 @@ pub fn offline_facts(
     for g in stated {
         facts.guests.insert(g.vmid, g.clone());
     }
+    if !crate::policy::config_vmids(request).is_empty()
+        || matches!(request, Request::BackupRestore(_))
+    {
+        notes.push(
+            "this request is judged on guest or backup configuration too, which only --live \
+             reads; offline it is refused for want of it"
+                .to_owned(),
+        );
+    }
     for vmid in referenced_vmids(policy, request) {
         if let std::collections::hash_map::Entry::Vacant(slot) = facts.guests.entry(vmid) {
             slot.insert(assumed_guest(vmid));
@@ -409,6 +418,34 @@ pub fn live_facts(
         if let Some(g) = snap.get(vmid) {
             facts.guests.insert(vmid, g.facts.clone());
         }
+    }
+    let settings = |path: String| -> Result<crate::policy::GuestSettings, String> {
+        let raw: serde_json::Map<String, serde_json::Value> = runtime
+            .block_on(pve.get(&path, &[]))
+            .map_err(|e| e.to_string())?;
+        Ok(raw
+            .into_iter()
+            .filter_map(|(k, v)| match v {
+                serde_json::Value::String(s) => Some((k, s)),
+                serde_json::Value::Null => None,
+                other => Some((k, other.to_string())),
+            })
+            .collect())
+    };
+    for vmid in crate::policy::config_vmids(request) {
+        if let Some(g) = facts.guests.get(&vmid) {
+            let path = format!("/nodes/{}/{}/{vmid}/config", g.node, g.guest_type.as_str());
+            facts.configs.insert(vmid, settings(path)?);
+        }
+    }
+    if let Request::BackupRestore(r) = request {
+        let text: String = runtime
+            .block_on(pve.get(
+                &format!("/nodes/{}/vzdump/extractconfig", r.node),
+                &[("volume", r.volume.as_str())],
+            ))
+            .map_err(|e| e.to_string())?;
+        facts.backup_config = Some(crate::policy::parse_config_text(&text));
     }
     Ok(facts)
 }

@@ -386,6 +386,31 @@ fn check_ipconfig(key: &str, value: &str) -> Result<(), Denial> {
     }
 }
 
+/// A configuration as Proxmox writes it to a file (as `vzdump/extractconfig` returns
+/// it): `key: value` lines, `#` lines forming the description, up to the first
+/// snapshot section.
+pub fn parse_config_text(text: &str) -> GuestSettings {
+    let mut out = GuestSettings::new();
+    let mut description = Vec::new();
+    for line in text.lines() {
+        let line = line.trim_end();
+        if line.starts_with('[') {
+            break;
+        }
+        if let Some(d) = line.strip_prefix('#') {
+            description.push(d.to_owned());
+            continue;
+        }
+        if let Some((k, v)) = line.split_once(':') {
+            out.insert(k.trim().to_owned(), v.trim().to_owned());
+        }
+    }
+    if !description.is_empty() {
+        out.insert("description".into(), description.join("\n"));
+    }
+    out
+}
+
 /// The tags a guest's configuration carries.
 pub fn tags_of(settings: &GuestSettings) -> Vec<String> {
     settings

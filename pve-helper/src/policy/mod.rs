@@ -19,7 +19,7 @@ mod tests;
 #[cfg(test)]
 mod tests_lifecycle;
 
-pub use bounds::{Denial, GuestSettings, Origin, size_gib, tags_of};
+pub use bounds::{Denial, GuestSettings, Origin, parse_config_text, size_gib, tags_of};
 pub use decide::{Decision, Facts, GuestFacts, decide, referenced_vmids};
 pub use decide_lifecycle::{config_vmids, create_settings};
 pub use floor::{config_floor, floor_reason};

@@ -80,29 +80,7 @@ pub async fn backup_settings(
             &[("volume", volume.as_str())],
         )
         .await?;
-    Ok(parse_config_text(&text))
-}
-
-fn parse_config_text(text: &str) -> GuestSettings {
-    let mut out = GuestSettings::new();
-    let mut description = Vec::new();
-    for line in text.lines() {
-        let line = line.trim_end();
-        if line.starts_with('[') {
-            break;
-        }
-        if let Some(d) = line.strip_prefix('#') {
-            description.push(d.to_owned());
-            continue;
-        }
-        if let Some((k, v)) = line.split_once(':') {
-            out.insert(k.trim().to_owned(), v.trim().to_owned());
-        }
-    }
-    if !description.is_empty() {
-        out.insert("description".into(), description.join("\n"));
-    }
-    out
+    Ok(crate::policy::parse_config_text(&text))
 }
 
 /// The lowest vmid of `[create] vmids` no guest has, confirmed by `/cluster/nextid`
@@ -839,7 +817,7 @@ mod tests {
 
     #[test]
     fn backup_config_text_stops_at_snapshots() {
-        let s = parse_config_text(
+        let s = crate::policy::parse_config_text(
             "#web\n#server\ncores: 2\nmemory: 2048\ntags: lab;mcp\n\n[snap1]\ncores: 64\n",
         );
         assert_eq!(s.get("cores").map(String::as_str), Some("2"));

@@ -447,4 +447,50 @@ mod tests {
             assert!(ApiPath::parse(sample).is_ok(), "{sample}");
         }
     }
+
+    #[test]
+    fn lifecycle_grants_map_to_exactly_what_they_need() {
+        let r = req(include_str!("../../../policy/examples/lab-builder.toml"));
+        assert_eq!(
+            r.names(),
+            [
+                "Datastore.Allocate",
+                "Datastore.AllocateSpace",
+                "Datastore.AllocateTemplate",
+                "Datastore.Audit",
+                "Pool.Audit",
+                "SDN.Use",
+                "Sys.Audit",
+                "Sys.Modify",
+                "VM.Allocate",
+                "VM.Audit",
+                "VM.Backup",
+                "VM.Clone",
+                "VM.Config.CDROM",
+                "VM.Config.CPU",
+                "VM.Config.Cloudinit",
+                "VM.Config.Disk",
+                "VM.Config.Memory",
+                "VM.Config.Network",
+                "VM.Config.Options",
+                "VM.Migrate",
+                "VM.PowerMgmt",
+                "VM.Snapshot",
+                "VM.Snapshot.Rollback",
+            ]
+        );
+        assert!(r.unmapped.is_empty(), "{:?}", r.unmapped);
+        assert!(r.privileges["VM.Clone"].iter().any(|w| w.contains("(clone)")));
+        assert!(r.privileges["VM.Migrate"].iter().any(|w| w.contains("(migrate)")));
+        // Only the config keys a policy lists bring their VM.Config.* privilege.
+        let r = req(concat!(
+            "[clients]\nusers = [\"u\"]\n[guests]\nallow = [\"pool:lab\"]\n",
+            "actions = [\"config.write\"]\n[config]\nkeys = [\"memory\", \"net*\"]\n",
+            "[bounds]\nmax_memory_mib = 4096\nbridges = [\"vmbr1\"]\n"
+        ));
+        assert_eq!(
+            r.names(),
+            ["SDN.Use", "VM.Audit", "VM.Config.Memory", "VM.Config.Network"]
+        );
+    }
 }
