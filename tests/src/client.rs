@@ -2,22 +2,92 @@
 //! that return results as JSON so tests can assert on exactly what a model would see.
 
 use rmcp::{
-    RoleClient, ServiceExt,
-    model::{CallToolRequestParams, ReadResourceRequestParams, Tool},
-    service::RunningService,
+    ClientHandler, RoleClient, ServiceExt,
+    model::{
+        CallToolRequestParams, ClientCapabilities, ClientConfig, ElicitRequestParams, ElicitResult,
+        ElicitationAction, ElicitationCapability, ErrorData, FormElicitationCapability,
+        Implementation, ProtocolVersion, ReadResourceRequestParams, Tool,
+    },
+    service::{RequestContext, RunningService},
     transport::TokioChildProcess,
 };
 use serde_json::Value;
-use std::{path::Path, process::Stdio};
+use std::{
+    path::Path,
+    process::Stdio,
+    sync::{Arc, Mutex},
+};
 
 #[derive(Debug)]
 pub struct Client {
-    service: RunningService<RoleClient, ()>,
+    service: RunningService<RoleClient, User>,
+}
+
+/// The person behind the client: absent (no elicitation), or one who answers every
+/// confirmation the server asks with a fixed yes or no, keeping the questions.
+#[derive(Debug, Clone, Default)]
+pub struct User {
+    answer: Option<bool>,
+    questions: Arc<Mutex<Vec<String>>>,
+}
+
+impl ClientHandler for User {
+    fn get_info(&self) -> ClientConfig {
+        let mut caps = ClientCapabilities::default();
+        if self.answer.is_some() {
+            caps.elicitation =
+                Some(ElicitationCapability::new().with_form(FormElicitationCapability::new()));
+        }
+        ClientConfig::new(caps, Implementation::new("pve-mcp-tests", "0"))
+            .with_protocol_version(ProtocolVersion::V_2025_11_25)
+    }
+
+    async fn create_elicitation(
+        &self,
+        request: ElicitRequestParams,
+        _context: RequestContext<RoleClient>,
+    ) -> Result<ElicitResult, ErrorData> {
+        let message = match &request {
+            ElicitRequestParams::FormElicitationParams { message, .. } => message.clone(),
+            other => format!("{other:?}"),
+        };
+        if let Ok(mut q) = self.questions.lock() {
+            q.push(message);
+        }
+        Ok(match self.answer {
+            Some(yes) => ElicitResult::new(ElicitationAction::Accept)
+                .with_content(serde_json::json!({ "confirm": yes })),
+            None => ElicitResult::new(ElicitationAction::Decline),
+        })
+    }
 }
 
 impl Client {
-    /// Spawns `cmd` (stderr appended to `stderr_log`) and runs the MCP handshake.
+    /// Spawns `cmd` (stderr appended to `stderr_log`) and runs the MCP handshake, as a
+    /// client that cannot ask its user anything.
     pub async fn spawn(cmd: tokio::process::Command, stderr_log: &Path) -> anyhow::Result<Self> {
+        Self::spawn_as(cmd, stderr_log, User::default()).await
+    }
+
+    /// Like [`Client::spawn`], for a client whose user answers every confirmation
+    /// with `answer`.
+    pub async fn spawn_confirming(
+        cmd: tokio::process::Command,
+        stderr_log: &Path,
+        answer: bool,
+    ) -> anyhow::Result<Self> {
+        let user = User {
+            answer: Some(answer),
+            ..User::default()
+        };
+        Self::spawn_as(cmd, stderr_log, user).await
+    }
+
+    async fn spawn_as(
+        cmd: tokio::process::Command,
+        stderr_log: &Path,
+        user: User,
+    ) -> anyhow::Result<Self> {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -25,8 +95,18 @@ impl Client {
         let (transport, _) = TokioChildProcess::builder(cmd)
             .stderr(Stdio::from(log))
             .spawn()?;
-        let service = ().serve(transport).await?;
+        let service = user.serve(transport).await?;
         Ok(Self { service })
+    }
+
+    /// The confirmations the server asked this client's user, in order.
+    pub fn questions(&self) -> Vec<String> {
+        self.service
+            .service()
+            .questions
+            .lock()
+            .map(|q| q.clone())
+            .unwrap_or_default()
     }
 
     /// The negotiated server info (name, version, instructions).

@@ -241,6 +241,16 @@ impl Stack {
     pub async fn client(&self) -> anyhow::Result<crate::client::Client> {
         crate::client::Client::spawn(self.front_command(), &self.dir.path().join("front.log")).await
     }
+
+    /// A client whose user answers every confirmation with `answer`.
+    pub async fn confirming_client(&self, answer: bool) -> anyhow::Result<crate::client::Client> {
+        crate::client::Client::spawn_confirming(
+            self.front_command(),
+            &self.dir.path().join("front.log"),
+            answer,
+        )
+        .await
+    }
 }
 
 impl Drop for Stack {
