@@ -129,7 +129,7 @@ fn create_places_new_guests_within_create() {
         "create.nodes"
     );
     let mut c = create(2, 2048, 32);
-    c.bridge = Some(Bridge::parse("vmbr0").unwrap());
+    c.bridge = Some(Bridge::parse("vmbr9").unwrap());
     assert_eq!(
         denied_by(&judge(Request::GuestCreate(Box::new(c)))),
         "bounds.bridges"
