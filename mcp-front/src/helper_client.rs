@@ -101,14 +101,30 @@ pub fn is_resendable(request: &Request) -> bool {
         | Request::GuestMetrics(_)
         | Request::GuestAgent(_)
         | Request::TaskLog(_)
-        | Request::Describe(_) => true,
+        | Request::Describe(_)
+        | Request::Firewall(_)
+        | Request::ListPools(_)
+        | Request::HaResources(_)
+        | Request::NextVmid(_) => true,
         Request::Api(call) => call.method == pve_mcp_proto::ApiMethod::Get,
         Request::GuestAction(_)
         | Request::RunCommand(_)
         | Request::SnapshotCreate(_)
         | Request::SnapshotRollback(_)
         | Request::SnapshotDelete(_)
-        | Request::BackupStart(_) => false,
+        | Request::BackupStart(_)
+        | Request::GuestCreate(_)
+        | Request::GuestClone(_)
+        | Request::GuestTemplate(_)
+        | Request::GuestConfigure(_)
+        | Request::DiskResize(_)
+        | Request::GuestMigrate(_)
+        | Request::GuestDelete(_)
+        | Request::BackupRestore(_)
+        | Request::VolumeDelete(_)
+        | Request::StorageDownload(_)
+        | Request::TaskCancel(_)
+        | Request::AgentExec(_) => false,
     }
 }
 

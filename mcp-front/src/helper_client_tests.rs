@@ -1,5 +1,7 @@
 use super::*;
-use pve_mcp_proto::{ErrorKind, GuestRef, ListGuests, RunCommand, VmId};
+use pve_mcp_proto::{
+    ErrorKind, GuestDelete, GuestRef, ListGuests, NextVmidQuery, RunCommand, VmId,
+};
 
 #[test]
 fn describe_prefixes_kind_and_appends_rule_and_status() {
@@ -28,6 +30,13 @@ fn only_reads_are_resent() {
     })));
     let argv = pve_mcp_proto::Argv::new(vec!["ls".into()]).unwrap();
     assert!(!is_resendable(&Request::RunCommand(RunCommand { argv })));
+    assert!(is_resendable(&Request::NextVmid(NextVmidQuery {})));
+    assert!(!is_resendable(&Request::GuestDelete(GuestDelete {
+        vmid: VmId::new(101).unwrap(),
+        purge: true,
+        destroy_unreferenced_disks: false,
+        confirmed: false,
+    })));
 }
 
 #[tokio::test]

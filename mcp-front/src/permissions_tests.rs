@@ -26,6 +26,7 @@ fn instructions_say_what_the_policy_allows_in_a_few_lines() {
         node_tasks: false,
         commands: vec!["uptime".into()],
         limits: String::new(),
+        ..Capabilities::default()
     };
     let text = instructions(Some(&caps));
     assert!(text.contains("(100-149, pool:lab except 120)"), "{text}");

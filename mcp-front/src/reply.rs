@@ -81,6 +81,11 @@ pub(crate) fn unexpected_text(op: &str, payload: &Payload) -> String {
         Payload::Metrics(_) => "metrics",
         Payload::Agent(_) => "agent",
         Payload::TaskLog(_) => "task log",
+        Payload::NewGuest(_) => "new guest",
+        Payload::Firewall(_) => "firewall",
+        Payload::Pools(_) => "pools",
+        Payload::Ha(_) => "HA",
+        Payload::Vmid(_) => "vmid",
     };
     format!("Unavailable: protocol error: the helper answered {op} with a {kind} payload")
 }

@@ -52,6 +52,7 @@ pub fn capabilities() -> Capabilities {
         node_tasks: true,
         commands: vec!["pvesm status *".into()],
         limits: String::new(),
+        ..Capabilities::default()
     }
 }
 
@@ -312,6 +313,10 @@ fn answer(seen: &Seen, request: &Request) -> Act {
             truncated: false,
             duration_ms: 3,
         }))),
+        _ => Act::Reply(Response::Err(ErrorBody::new(
+            ErrorKind::Invalid,
+            format!("the fake helper does not know {}", request.op()),
+        ))),
     }
 }
 
