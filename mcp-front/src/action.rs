@@ -1,7 +1,7 @@
-//! `vm_action` and the snapshot changes: start the operation (asking the user first
-//! when the policy wants a confirmation), then poll its Proxmox task until it stops,
-//! the wait ends or the client cancels, sending MCP progress notifications while
-//! waiting.
+//! Sending a change (asking the user first when the policy wants a confirmation) and
+//! following its Proxmox task until it stops, the wait ends or the client cancels,
+//! with MCP progress notifications while waiting; and `vm_action`, the snapshot
+//! changes and `backup_start`, which answer with an [`ActionResult`].
 //!
 //! The task's UPID is never lost: every outcome after the start, including errors
 //! while polling, names it so the model can check the task later.
@@ -10,7 +10,7 @@ use crate::helper_client::describe;
 use crate::{
     args::{ActionPlan, ArgError},
     confirm::{self, Asked},
-    operation::GuestOp,
+    operation::Operation,
     output::{ActionOutcome, ActionResult},
     render,
     reply::{
@@ -18,7 +18,9 @@ use crate::{
     },
     tools::PveMcp,
 };
-use pve_mcp_proto::{ErrorKind, Payload, Request, Response, TaskInfo, TaskRef, TaskState, Upid};
+use pve_mcp_proto::{
+    ErrorKind, Payload, Request, Response, TaskInfo, TaskRef, TaskState, Upid, VmId,
+};
 use rmcp::{
     RoleServer,
     model::{CallToolResponse, CallToolResult, InputResponses, ProgressNotificationParam},
@@ -63,48 +65,87 @@ pub async fn perform(
         Ok(plan) => plan,
         Err(e) => return invalid(e).into(),
     };
-    let answered = state.map(|state| (state, responses.unwrap_or_default()));
     let started = Instant::now();
     let ActionPlan { mut request, wait } = plan;
-    if let Some((state, responses)) = answered {
-        match server.confirmations.resume(&state, &responses, &request) {
-            Ok(()) => request.set_confirmed(true),
-            Err(result) => return result.into(),
-        }
-    }
-    let task = loop {
-        let start = request.request();
-        let sent = tokio::select! {
-            _ = ctx.ct.cancelled() => return cancelled_before_start(&request).into(),
-            sent = server.helper.call(&start) => sent,
-        };
-        match sent {
-            Ok(Response::Ok(Payload::Task(task))) => break task,
-            Ok(Response::Ok(other)) => return unexpected(start.op(), &other).into(),
-            Ok(Response::Err(e)) if e.kind == ErrorKind::ConfirmationRequired => {
-                if request.confirmed() {
-                    return tool_error(describe(&e)).into();
-                }
-                match confirm::ask(server, &request, &e, ctx).await {
-                    Asked::Yes => request.set_confirmed(true),
-                    Asked::No(result) => return result.into(),
-                    Asked::Later(input) => return input.into(),
-                }
-            }
-            Ok(Response::Err(e)) => return tool_error(describe(&e)).into(),
-            Err(e) => return tool_error(helper_error_text(&e)).into(),
-        }
+    let task = match send(server, &mut request, answered(state, responses), ctx).await {
+        Ok(Payload::Task(task)) => task,
+        Ok(other) => return unexpected(request.request().op(), &other).into(),
+        Err(response) => return response,
     };
     finish_task(server, &request, task, wait, started, ctx)
         .await
         .into()
 }
 
-fn cancelled_before_start(request: &GuestOp) -> CallToolResult {
+/// The request state and answers of a 2026-07-28 confirmation round trip, if this call
+/// carries one.
+pub(crate) fn answered(
+    state: Option<String>,
+    responses: Option<InputResponses>,
+) -> Option<(String, InputResponses)> {
+    state.map(|state| (state, responses.unwrap_or_default()))
+}
+
+/// Sends `op` and returns the helper's answer. When the helper wants the user's
+/// confirmation, asks for it (or checks the answer of a 2026-07-28 round trip,
+/// `answered`) and sends it again confirmed. A refusal, a "no", a question for the
+/// client to ask, or a cancellation is returned as the tool's response.
+pub(crate) async fn send(
+    server: &PveMcp,
+    op: &mut Operation,
+    answered: Option<(String, InputResponses)>,
+    ctx: &RequestContext<RoleServer>,
+) -> Result<Payload, CallToolResponse> {
+    if let Some((state, responses)) = answered {
+        match server.confirmations.resume(&state, &responses, op) {
+            Ok(()) => op.set_confirmed(true),
+            Err(result) => return Err(result.into()),
+        }
+    }
+    loop {
+        let request = op.request();
+        let sent = tokio::select! {
+            _ = ctx.ct.cancelled() => return Err(cancelled_before_start(op).into()),
+            sent = server.helper.call(&request) => sent,
+        };
+        match sent {
+            Ok(Response::Ok(payload)) => return Ok(payload),
+            Ok(Response::Err(e))
+                if e.kind == ErrorKind::ConfirmationRequired
+                    && op.confirmable()
+                    && !op.confirmed() =>
+            {
+                match confirm::ask(server, op, &e, ctx).await {
+                    Asked::Yes => op.set_confirmed(true),
+                    Asked::No(result) => return Err(result.into()),
+                    Asked::Later(input) => return Err(input.into()),
+                }
+            }
+            Ok(Response::Err(e)) => return Err(tool_error(describe(&e)).into()),
+            Err(e) => return Err(tool_error(helper_error_text(&e)).into()),
+        }
+    }
+}
+
+fn cancelled_before_start(request: &Operation) -> CallToolResult {
     let check = match request {
-        GuestOp::Power(_) => "check the guest with vm_status",
-        GuestOp::Backup(_) => "check its tasks with list_tasks",
-        _ => "check the guest's snapshots with snapshot_list",
+        Operation::Power(_)
+        | Operation::Template(_)
+        | Operation::Configure(_)
+        | Operation::Resize(_)
+        | Operation::Migrate(_)
+        | Operation::Delete(_) => "check the guest with vm_status",
+        Operation::SnapshotCreate(_)
+        | Operation::SnapshotRollback(_)
+        | Operation::SnapshotDelete(_) => "check the guest's snapshots with snapshot_list",
+        Operation::Backup(_)
+        | Operation::Create(_)
+        | Operation::Clone(_)
+        | Operation::Restore(_)
+        | Operation::VolumeDelete(_)
+        | Operation::Download(_)
+        | Operation::TaskCancel(_)
+        | Operation::AgentExec(_) => "check the recent tasks with list_tasks",
     };
     tool_error(format!(
         "Cancelled: the request to {} was withdrawn before Proxmox confirmed it; it may \
@@ -113,18 +154,83 @@ fn cancelled_before_start(request: &GuestOp) -> CallToolResult {
     ))
 }
 
+/// How a started task stands when this call stops following it.
+#[derive(Debug)]
+pub(crate) struct Followed {
+    pub outcome: ActionOutcome,
+    pub exitstatus: Option<String>,
+    pub log_tail: Vec<String>,
+}
+
+/// Follows the started `task` until it stops or `wait` ends (not at all when `wait` is
+/// `None`), with progress notifications naming `what`. A wait that was cancelled or
+/// could not read the task's status is an error result naming the task.
+pub(crate) async fn follow(
+    server: &PveMcp,
+    task: TaskInfo,
+    wait: Option<Duration>,
+    started: Instant,
+    what: &str,
+    ctx: &RequestContext<RoleServer>,
+) -> Result<Followed, CallToolResult> {
+    let (upid, node) = (task.upid.clone(), task.node.clone());
+    let waited = match wait {
+        None => {
+            return Ok(Followed {
+                outcome: ActionOutcome::Started,
+                exitstatus: None,
+                log_tail: Vec::new(),
+            });
+        }
+        Some(_) if task.status == TaskState::Stopped => Waited::Stopped(task),
+        Some(limit) => {
+            let mut progress = Progress::new(ctx, format!("{what} (task {upid})"), limit);
+            progress.send(started).await;
+            poll(server, &upid, (started, limit), ctx, &mut progress).await
+        }
+    };
+    match waited {
+        Waited::Stopped(task) => Ok(Followed {
+            outcome: if task.succeeded() {
+                ActionOutcome::Succeeded
+            } else {
+                ActionOutcome::Failed
+            },
+            exitstatus: task.exitstatus,
+            log_tail: task.log_tail,
+        }),
+        Waited::TimedOut => Ok(Followed {
+            outcome: ActionOutcome::StillRunning,
+            exitstatus: None,
+            log_tail: Vec::new(),
+        }),
+        Waited::Cancelled => Err(tool_error(format!(
+            "Cancelled: stopped waiting for task {upid}; the task itself keeps running."
+        ))),
+        Waited::Failed(error) => Err(tool_error(format!(
+            "{error}\nThe action was started as task {upid} on node {node}; its outcome is \
+             unknown: check it with proxmox_api GET /nodes/{node}/tasks/{upid}/status."
+        ))),
+    }
+}
+
+/// Milliseconds since `started`.
+pub(crate) fn elapsed_ms(started: Instant) -> u64 {
+    u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX)
+}
+
 /// Waits for the started `task` (unless `wait` is `None`) and renders the outcome.
 async fn finish_task(
     server: &PveMcp,
-    request: &GuestOp,
+    request: &Operation,
     task: TaskInfo,
     wait: Option<Duration>,
     started: Instant,
     ctx: &RequestContext<RoleServer>,
 ) -> CallToolResult {
     let mut result = ActionResult {
-        vmid: request.vmid().get(),
-        action: request.operation().to_owned(),
+        vmid: request.guest().map_or(0, VmId::get),
+        action: request.name().to_owned(),
         snapshot: request.snapshot().map(ToString::to_string),
         outcome: ActionOutcome::Started,
         upid: task.upid.to_string(),
@@ -133,46 +239,16 @@ async fn finish_task(
         elapsed_ms: 0,
         log_tail: Vec::new(),
     };
-    let waited = match wait {
-        None => return finish(result, started),
-        Some(_) if task.status == TaskState::Stopped => Waited::Stopped(task),
-        Some(limit) => {
-            let what = format!("{} (task {})", render::action_what(&result), result.upid);
-            let mut progress = Progress::new(ctx, what, limit);
-            progress.send(started).await;
-            poll(server, &task.upid, (started, limit), ctx, &mut progress).await
+    let what = render::action_what(&result);
+    match follow(server, task, wait, started, &what, ctx).await {
+        Ok(followed) => {
+            result.outcome = followed.outcome;
+            result.exitstatus = followed.exitstatus;
+            result.log_tail = followed.log_tail;
         }
-    };
-    match waited {
-        Waited::Stopped(task) => {
-            result.outcome = if task.succeeded() {
-                ActionOutcome::Succeeded
-            } else {
-                ActionOutcome::Failed
-            };
-            result.exitstatus = task.exitstatus;
-            result.log_tail = task.log_tail;
-        }
-        Waited::TimedOut => result.outcome = ActionOutcome::StillRunning,
-        Waited::Cancelled => {
-            return tool_error(format!(
-                "Cancelled: stopped waiting for task {}; the task itself keeps running.",
-                result.upid
-            ));
-        }
-        Waited::Failed(error) => {
-            return tool_error(format!(
-                "{error}\nThe action was started as task {} on node {}; its outcome is \
-                 unknown: check it with proxmox_api GET /nodes/{}/tasks/{}/status.",
-                result.upid, result.node, result.node, result.upid
-            ));
-        }
+        Err(error) => return error,
     }
-    finish(result, started)
-}
-
-fn finish(mut result: ActionResult, started: Instant) -> CallToolResult {
-    result.elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    result.elapsed_ms = elapsed_ms(started);
     let mut out = structured(&result, render::action(&result));
     if result.outcome == ActionOutcome::Failed {
         out.is_error = Some(true);

@@ -5,7 +5,7 @@
 //! (rmcp turns that into a tool error), and every value is then validated by the proto
 //! newtypes, whose error messages name the rule that was broken.
 
-use crate::operation::GuestOp;
+use crate::operation::Operation;
 use pve_mcp_proto::{
     ApiCall, ApiMethod, ApiParams, ApiPath, Argv, GuestAction, GuestActionRequest, GuestRef,
     GuestState, GuestType, ListGuests, NameFilter, NodeName, NodeQuery, PageLimit, ParamName,
@@ -233,7 +233,7 @@ impl VmStatusArgs {
 /// What `vm_action` or a snapshot change asks for, and how long it waits for the task.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ActionPlan {
-    pub request: GuestOp,
+    pub request: Operation,
     /// `None`: return as soon as the task started.
     pub wait: Option<Duration>,
 }
@@ -250,7 +250,7 @@ impl VmActionArgs {
             ActionArg::Resume => GuestAction::Resume,
         };
         Ok(ActionPlan {
-            request: GuestOp::Power(GuestActionRequest {
+            request: Operation::Power(GuestActionRequest {
                 vmid: vmid(self.vmid)?,
                 action,
                 confirmed: false,

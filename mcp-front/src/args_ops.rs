@@ -3,7 +3,7 @@
 //! Untrusted model output, validated like the rest of `args`.
 
 use super::{ActionPlan, ArgError, node, vmid, wait_for};
-use crate::operation::GuestOp;
+use crate::operation::Operation;
 use pve_mcp_proto::{
     AgentCommand, AgentQuery, BackupRequest, ContentQuery, ContentType, MetricsQuery, PageLimit,
     SnapshotCreate, SnapshotDescription, SnapshotName, SnapshotTarget, StorageId, StorageQuery,
@@ -308,7 +308,7 @@ pub struct BackupStartArgs {
 impl BackupStartArgs {
     pub fn into_plan(self) -> Result<ActionPlan, ArgError> {
         Ok(ActionPlan {
-            request: GuestOp::Backup(BackupRequest {
+            request: Operation::Backup(BackupRequest {
                 vmid: vmid(self.vmid)?,
                 storage: StorageId::parse(&self.storage)?,
                 confirmed: false,
@@ -326,7 +326,7 @@ impl SnapshotCreateArgs {
             .map(|d| SnapshotDescription::parse(&d))
             .transpose()?;
         Ok(ActionPlan {
-            request: GuestOp::SnapshotCreate(SnapshotCreate {
+            request: Operation::SnapshotCreate(SnapshotCreate {
                 vmid: vmid(self.vmid)?,
                 name: SnapshotName::parse(&self.name)?,
                 description,
@@ -348,9 +348,9 @@ impl SnapshotTargetArgs {
         };
         Ok(ActionPlan {
             request: if rollback {
-                GuestOp::SnapshotRollback(target)
+                Operation::SnapshotRollback(target)
             } else {
-                GuestOp::SnapshotDelete(target)
+                Operation::SnapshotDelete(target)
             },
             wait: wait_for(self.wait, self.timeout_secs)?,
         })

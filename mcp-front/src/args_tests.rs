@@ -127,7 +127,7 @@ fn snapshot_plans() {
     let create = |v: Value| parse::<SnapshotCreateArgs>(v).unwrap().into_plan();
     let p = create(json!({"vmid": 101, "name": "pre-up", "include_ram": true})).unwrap();
     assert!(
-        matches!(&p.request, GuestOp::SnapshotCreate(c) if c.include_ram && c.description.is_none())
+        matches!(&p.request, Operation::SnapshotCreate(c) if c.include_ram && c.description.is_none())
     );
     assert!(create(json!({"vmid": 101, "name": "current"})).is_err());
     assert!(create(json!({"vmid": 101, "name": "a/b"})).is_err());
@@ -135,10 +135,10 @@ fn snapshot_plans() {
     assert!(parse::<SnapshotCreateArgs>(json!({"vmid": 101, "name": "s1", "vmstate": 1})).is_err());
     let target = |v: Value, rollback| parse::<SnapshotTargetArgs>(v).unwrap().into_plan(rollback);
     let p = target(json!({"vmid": 101, "name": "s1", "wait": false}), true).unwrap();
-    assert!(matches!(&p.request, GuestOp::SnapshotRollback(t) if t.name.as_str() == "s1"));
+    assert!(matches!(&p.request, Operation::SnapshotRollback(t) if t.name.as_str() == "s1"));
     assert_eq!(p.wait, None);
     let p = target(json!({"vmid": 101, "name": "s1"}), false).unwrap();
-    assert!(matches!(&p.request, GuestOp::SnapshotDelete(_)));
+    assert!(matches!(&p.request, Operation::SnapshotDelete(_)));
     assert!(target(json!({"vmid": 101, "name": "s1", "timeout_secs": 0}), false).is_err());
 }
 
@@ -146,7 +146,7 @@ fn snapshot_plans() {
 fn action_plan() {
     let plan = |v: Value| parse::<VmActionArgs>(v).unwrap().into_plan();
     let p = plan(json!({"vmid": 101, "action": "stop"})).unwrap();
-    assert!(matches!(p.request, GuestOp::Power(ref r) if r.action == GuestAction::Stop));
+    assert!(matches!(p.request, Operation::Power(ref r) if r.action == GuestAction::Stop));
     assert_eq!(p.wait, Some(Duration::from_secs(120)));
     let p = plan(json!({"vmid": 101, "action": "start", "wait": false})).unwrap();
     assert_eq!(p.wait, None);

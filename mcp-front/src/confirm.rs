@@ -8,15 +8,16 @@
 //! - 2026-07-28, client with form elicitation: an `InputRequiredResult` carrying the
 //!   elicitation; the client asks and calls again with the answer and our
 //!   `requestState`, an opaque single-use handle to a pending confirmation kept here,
-//!   bound to that very operation (guest, action, snapshot), valid for [`PENDING_TTL`].
+//!   bound to that very operation (guest, action and every argument), valid for
+//!   [`PENDING_TTL`].
 //! - Any other client: a tool error saying why and how the admin can change it.
 //!
 //! Trust: the client's answers are believed (the client is the user's agent); the
 //! request state is checked against what is pending, so it cannot confirm another
 //! action or be replayed.
 
-use crate::{operation::GuestOp, reply::tool_error, tools::PveMcp};
-use pve_mcp_proto::{ErrorBody, GuestRef, Payload, Request, Response};
+use crate::{operation::Operation, reply::tool_error, tools::PveMcp};
+use pve_mcp_proto::{ErrorBody, GuestRef, Payload, Request, Response, VmId};
 use rmcp::{
     RoleServer,
     model::{
@@ -56,7 +57,7 @@ pub enum Asked {
 #[derive(Debug, Clone, PartialEq)]
 struct Pending {
     /// The operation asked about, unconfirmed.
-    op: GuestOp,
+    op: Operation,
     asked: Instant,
 }
 
@@ -72,11 +73,11 @@ impl Confirmations {
     }
 
     /// Records a question about `request` and returns its request state.
-    fn remember(&self, request: &GuestOp) -> String {
+    fn remember(&self, request: &Operation) -> String {
         let state = format!(
             "confirm-{:016x}{:016x}",
             RandomState::new().hash_one(Instant::now()),
-            RandomState::new().hash_one(request.vmid().get())
+            RandomState::new().hash_one(request.phrase())
         );
         let mut pending = self.lock();
         pending.retain(|_, p| p.asked.elapsed() < PENDING_TTL);
@@ -102,7 +103,7 @@ impl Confirmations {
         &self,
         state: &str,
         responses: &InputResponses,
-        request: &GuestOp,
+        request: &Operation,
     ) -> Result<(), rmcp::model::CallToolResult> {
         let (what, tool) = (request.phrase(), request.tool());
         let Some(pending) = self.lock().remove(state) else {
@@ -173,7 +174,7 @@ fn has_form_elicitation(caps: Option<&ClientCapabilities>) -> bool {
 /// Asks the user to confirm `request`, which the helper refused with `refusal`.
 pub async fn ask(
     server: &PveMcp,
-    request: &GuestOp,
+    request: &Operation,
     refusal: &ErrorBody,
     ctx: &RequestContext<RoleServer>,
 ) -> Asked {
@@ -183,10 +184,10 @@ pub async fn ask(
     let form = has_form_elicitation(ctx.client_capabilities().as_ref());
     let what = request.phrase();
     if !form || version < ProtocolVersion::V_2025_06_18 {
-        return Asked::No(unsupported(refusal, request.operation()));
+        return Asked::No(unsupported(refusal, request.name()));
     }
     let Some(question) = elicitation(question(server, request).await) else {
-        return Asked::No(unsupported(refusal, request.operation()));
+        return Asked::No(unsupported(refusal, request.name()));
     };
     if version >= ProtocolVersion::V_2026_07_28 {
         let state = server.confirmations.remember(request);
@@ -222,7 +223,7 @@ pub async fn ask(
         ))),
         Err(e) => Asked::No(tool_error(format!(
             "Not done: asking the user to confirm {what} failed: {e}. {}",
-            admin_hint(request.operation())
+            admin_hint(request.name())
         ))),
     }
 }
@@ -240,11 +241,24 @@ async fn cancel_question(peer: &rmcp::Peer<RoleServer>, id: rmcp::model::Request
 
 /// What the user reads: the action, the guest (by name when the helper tells it) and
 /// the rule that asks.
-async fn question(server: &PveMcp, request: &GuestOp) -> String {
-    let vmid = request.vmid();
+async fn question(server: &PveMcp, request: &Operation) -> String {
+    let what = match request.guest() {
+        Some(vmid) => request.phrase_with(&guest_words(server, vmid).await),
+        None => request.phrase(),
+    };
+    format!(
+        "The assistant wants to {what}. The pve-mcp policy asks you to confirm \"{}\" \
+         actions. Allow it?",
+        request.name()
+    )
+}
+
+/// `VM 101 "web" on node pve1 (now running)`, or `guest 101` when the helper does not
+/// say in time.
+async fn guest_words(server: &PveMcp, vmid: VmId) -> String {
     let status = Request::GuestStatus(GuestRef { vmid });
     let answer = tokio::time::timeout(NAME_LOOKUP, server.helper.call(&status)).await;
-    let guest = match answer {
+    match answer {
         Ok(Ok(Response::Ok(Payload::Guest(d)))) => format!(
             "{} {} \"{}\" on node {} (now {})",
             if d.guest.guest_type == pve_mcp_proto::GuestType::Lxc {
@@ -258,13 +272,7 @@ async fn question(server: &PveMcp, request: &GuestOp) -> String {
             d.guest.status.as_str()
         ),
         _ => format!("guest {vmid}"),
-    };
-    format!(
-        "The assistant wants to {}. The pve-mcp policy asks you to confirm \"{}\" \
-         actions. Allow it?",
-        request.phrase_with(&guest),
-        request.operation()
-    )
+    }
 }
 
 fn elicitation(message: String) -> Option<ElicitRequest> {

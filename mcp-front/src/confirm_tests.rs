@@ -2,8 +2,8 @@ use super::*;
 use pve_mcp_proto::{GuestAction, SnapshotName, SnapshotTarget, VmId};
 use serde_json::json;
 
-fn request(vmid: u64, action: GuestAction) -> GuestOp {
-    GuestOp::Power(pve_mcp_proto::GuestActionRequest {
+fn request(vmid: u64, action: GuestAction) -> Operation {
+    Operation::Power(pve_mcp_proto::GuestActionRequest {
         vmid: VmId::new(vmid).unwrap(),
         action,
         confirmed: false,
@@ -93,7 +93,7 @@ fn the_form_asks_one_checked_box() {
 fn a_confirmation_is_bound_to_its_snapshot() {
     let c = Confirmations::default();
     let target = |name: &str| {
-        GuestOp::SnapshotRollback(SnapshotTarget {
+        Operation::SnapshotRollback(SnapshotTarget {
             vmid: VmId::new(101).unwrap(),
             name: SnapshotName::parse(name).unwrap(),
             confirmed: false,
