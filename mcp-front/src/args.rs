@@ -19,6 +19,9 @@ use std::{collections::BTreeMap, str::FromStr, time::Duration};
 #[path = "args_ops.rs"]
 mod ops;
 pub use ops::*;
+#[path = "args_extra.rs"]
+mod extra;
+pub use extra::*;
 
 /// An argument the proto types refused; the message is shown to the model as is.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -323,6 +326,9 @@ pub fn api_params(data: Map<String, Value>) -> Result<ApiParams, ArgError> {
     Ok(ApiParams::new(params)?)
 }
 
+#[cfg(test)]
+#[path = "args_lifecycle_tests.rs"]
+mod lifecycle_tests;
 #[cfg(test)]
 #[path = "args_tests.rs"]
 mod tests;

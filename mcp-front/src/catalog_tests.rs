@@ -27,14 +27,18 @@ fn unknown_policy_lists_every_tool_with_flowing_text() {
             "backup_start",
             "cluster_status",
             "execute_command",
+            "firewall",
             "guest_agent",
             "guest_config",
             "guest_metrics",
+            "ha_resources",
             "list_backups",
+            "list_pools",
             "list_storage",
             "list_tasks",
             "list_vms",
             "my_permissions",
+            "next_vmid",
             "node_status",
             "proxmox_api",
             "snapshot_create",
@@ -76,6 +80,10 @@ fn unknown_policy_lists_every_tool_with_flowing_text() {
                 | "list_tasks"
                 | "task_log"
                 | "task_status"
+                | "firewall"
+                | "list_pools"
+                | "ha_resources"
+                | "next_vmid"
         );
         assert_eq!(a.read_only_hint, Some(read_only), "{}", t.name);
         // Taking a snapshot or a backup changes things but loses nothing.

@@ -222,12 +222,45 @@ pub fn allows(tool: &str, caps: &Capabilities) -> bool {
         }
         "task_log" | "task_status" => scope || !caps.api.is_empty(),
         "proxmox_api" => !caps.api.is_empty(),
+        "firewall" => {
+            caps.firewall_cluster || caps.firewall_node || (scope && guest_firewall_readable(caps))
+        }
+        "list_pools" => caps.pools,
+        "ha_resources" => caps.ha_resources,
+        "next_vmid" => caps.create.is_some(),
         "execute_command" => !caps.commands.is_empty(),
         tool => match GRANT_TOOLS.iter().find(|(t, _)| *t == tool) {
             Some((_, op)) => scope && granted(caps, op).0,
             None => true,
         },
     }
+}
+
+/// Whether a raw API pattern lets some guest's firewall be read
+/// (`GET /nodes/{node}/{qemu|lxc}/{vmid}/firewall/...`).
+fn guest_firewall_readable(caps: &Capabilities) -> bool {
+    caps.api.iter().any(|pattern| {
+        pattern.strip_prefix("GET ").is_some_and(|path| {
+            ["qemu", "lxc"]
+                .iter()
+                .any(|kind| covers(path, &["nodes", "", kind, "", "firewall"]))
+        })
+    })
+}
+
+/// Whether the path pattern (`*` one segment, `**` the rest) matches paths that start
+/// with `prefix`, whose empty segments stand for any value.
+fn covers(pattern: &str, prefix: &[&str]) -> bool {
+    let mut segments = pattern.trim_start_matches('/').split('/');
+    for want in prefix {
+        match segments.next() {
+            Some("**") => return true,
+            Some("*") => {}
+            Some(literal) if want.is_empty() || literal == *want => {}
+            _ => return false,
+        }
+    }
+    true
 }
 
 /// `a, b, c and 4 more`.

@@ -58,3 +58,52 @@ async fn an_unreachable_helper_hides_nothing_and_caches_nothing() {
         "an outage changes nothing"
     );
 }
+
+#[test]
+fn read_only_extras_follow_their_capabilities() {
+    let none = Capabilities {
+        guests: vec!["100-199".into()],
+        ..Capabilities::default()
+    };
+    for tool in ["firewall", "list_pools", "ha_resources", "next_vmid"] {
+        assert!(!allows(tool, &none), "{tool}");
+    }
+    let caps = Capabilities {
+        pools: true,
+        ha_resources: true,
+        create: Some(pve_mcp_proto::CreateSummary::default()),
+        ..none.clone()
+    };
+    for tool in ["list_pools", "ha_resources", "next_vmid"] {
+        assert!(allows(tool, &caps), "{tool}");
+    }
+    let node = Capabilities {
+        firewall_node: true,
+        ..Capabilities::default()
+    };
+    assert!(allows("firewall", &node));
+    let with_api = |pattern: &str| Capabilities {
+        api: vec![pattern.into()],
+        ..none.clone()
+    };
+    for pattern in [
+        "GET /nodes/*/qemu/*/firewall/rules",
+        "GET /nodes/pve1/lxc/205/firewall/**",
+        "GET /nodes/**",
+        "GET /**",
+    ] {
+        assert!(allows("firewall", &with_api(pattern)), "{pattern}");
+    }
+    for pattern in [
+        "GET /nodes/*/qemu/*/config",
+        "PUT /nodes/*/qemu/*/firewall/rules",
+        "GET /nodes/*/storage/*/firewall",
+        "GET /nodes/*/qemu",
+    ] {
+        assert!(!allows("firewall", &with_api(pattern)), "{pattern}");
+    }
+    // A guest firewall pattern gives nothing to read without guests in scope.
+    let mut no_scope = with_api("GET /nodes/**");
+    no_scope.guests.clear();
+    assert!(!allows("firewall", &no_scope));
+}

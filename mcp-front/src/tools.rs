@@ -62,7 +62,9 @@ impl PveMcp {
                 + Self::storage_router()
                 + Self::metrics_router()
                 + Self::agent_router()
-                + Self::backup_router(),
+                + Self::backup_router()
+                + Self::firewall_router()
+                + Self::inventory_router(),
         }
     }
 

@@ -61,8 +61,8 @@ async fn a_reloaded_policy_is_announced_and_listed() {
     assert!(!names.contains(&"execute_command".to_owned()), "{names:?}");
     assert_eq!(
         names.len(),
-        9,
-        "the five other tools, my_permissions and the three task tools"
+        10,
+        "the five other tools, my_permissions, the three task tools and firewall"
     );
 }
 

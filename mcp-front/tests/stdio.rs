@@ -32,6 +32,7 @@ async fn initialize_carries_the_policy_and_tools_list_reuses_it() {
         names,
         [
             "execute_command",
+            "firewall",
             "list_tasks",
             "list_vms",
             "my_permissions",
@@ -58,12 +59,13 @@ async fn initialize_carries_the_policy_and_tools_list_reuses_it() {
                 | "list_tasks"
                 | "task_log"
                 | "task_status"
+                | "firewall"
         );
         assert_eq!(a["readOnlyHint"], read_only, "{name}");
         assert_eq!(a["destructiveHint"], !read_only, "{name}");
         assert_eq!(a["openWorldHint"], false, "{name}");
     }
-    let action = &tools[8]["inputSchema"]["properties"];
+    let action = &tools[9]["inputSchema"]["properties"];
     assert_eq!(action["timeout_secs"]["maximum"], 3600);
     assert_eq!(action["vmid"]["minimum"], 100);
     let describes = helper.seen.count(|r| matches!(r, Request::Describe(_)));

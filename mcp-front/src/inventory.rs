@@ -1,0 +1,415 @@
+//! Read-only inventories around the guest lifecycle: `list_pools` (resource pools, or
+//! one pool's members in scope), `ha_resources` (HA resources of guests in scope, and
+//! HA groups) and `next_vmid` (the lowest free vmid new guests may take).
+//!
+//! Arguments are untrusted model output, validated in `args`; answers come from the
+//! helper and are only rendered here.
+
+use crate::{
+    args::{ListPoolsArgs, NoArgs},
+    render,
+    reply::{forward, invalid, structured, unexpected},
+    tools::PveMcp,
+};
+use pve_mcp_proto::{HaQuery, NextVmidQuery, Payload, Request};
+use rmcp::{
+    handler::server::{tool::schema_for_output, wrapper::Parameters},
+    model::CallToolResult,
+    tool, tool_router,
+};
+use schemars::JsonSchema;
+use serde::Serialize;
+use std::fmt::Write;
+
+/// One member of a pool.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct PoolMember {
+    /// `qemu`, `lxc` or `storage`.
+    #[serde(rename = "type")]
+    pub member_type: String,
+    /// The guest's vmid; absent for a storage.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vmid: Option<u32>,
+    /// The guest's name or the storage id.
+    pub name: String,
+    pub node: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub status: String,
+}
+
+/// One resource pool.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Pool {
+    pub pool: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub comment: String,
+    /// The members in scope, when one pool was asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub members: Option<Vec<PoolMember>>,
+}
+
+/// Result of `list_pools`.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Pools {
+    pub pools: Vec<Pool>,
+}
+
+impl From<Vec<pve_mcp_proto::PoolInfo>> for Pools {
+    fn from(list: Vec<pve_mcp_proto::PoolInfo>) -> Self {
+        let member = |m: pve_mcp_proto::PoolMember| {
+            let pve_mcp_proto::PoolMember {
+                member_type,
+                vmid,
+                name,
+                node,
+                status,
+            } = m;
+            PoolMember {
+                member_type,
+                vmid: vmid.map(|v| v.get()),
+                name,
+                node,
+                status,
+            }
+        };
+        let pools = list
+            .into_iter()
+            .map(|p| {
+                let pve_mcp_proto::PoolInfo {
+                    pool,
+                    comment,
+                    members,
+                } = p;
+                Pool {
+                    pool,
+                    comment,
+                    members: members.map(|m| m.into_iter().map(member).collect()),
+                }
+            })
+            .collect();
+        Self { pools }
+    }
+}
+
+/// A guest under HA management.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct HaResource {
+    /// `vm:101`, `ct:102`.
+    pub sid: String,
+    pub vmid: u32,
+    /// The requested state: `started`, `stopped`, `disabled` or `ignored`.
+    pub state: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_restart: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_relocate: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+}
+
+/// An HA group: the nodes its resources run on, by priority.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct HaGroup {
+    pub group: String,
+    /// `node[:priority],...`
+    pub nodes: String,
+    /// Resources run only on the group's nodes.
+    pub restricted: bool,
+    /// Resources do not move back when a preferred node returns.
+    pub nofailback: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+}
+
+/// Result of `ha_resources`.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct HaResources {
+    /// HA resources of guests in scope.
+    pub resources: Vec<HaResource>,
+    pub groups: Vec<HaGroup>,
+}
+
+impl From<pve_mcp_proto::HaConfig> for HaResources {
+    fn from(h: pve_mcp_proto::HaConfig) -> Self {
+        let pve_mcp_proto::HaConfig { resources, groups } = h;
+        let resource = |r: pve_mcp_proto::HaResource| {
+            let pve_mcp_proto::HaResource {
+                sid,
+                vmid,
+                state,
+                group,
+                max_restart,
+                max_relocate,
+                comment,
+            } = r;
+            HaResource {
+                sid,
+                vmid: vmid.get(),
+                state,
+                group,
+                max_restart,
+                max_relocate,
+                comment,
+            }
+        };
+        let group = |g: pve_mcp_proto::HaGroup| {
+            let pve_mcp_proto::HaGroup {
+                group,
+                nodes,
+                restricted,
+                nofailback,
+                comment,
+            } = g;
+            HaGroup {
+                group,
+                nodes,
+                restricted,
+                nofailback,
+                comment,
+            }
+        };
+        Self {
+            resources: resources.into_iter().map(resource).collect(),
+            groups: groups.into_iter().map(group).collect(),
+        }
+    }
+}
+
+/// Result of `next_vmid`.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct NextVmid {
+    /// The lowest free vmid of the range new guests may take; not reserved.
+    pub vmid: u32,
+}
+
+#[tool_router(router = inventory_router, vis = "pub(crate)")]
+impl PveMcp {
+    /// Resource pools, one line each with their comment; with `pool`, that pool's
+    /// members: the guests in scope (vmid, name, node, status) and the storages.
+    /// Read-only.
+    #[tool(
+        title = "List pools",
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        ),
+        output_schema = schema_for_output::<Pools>()
+    )]
+    async fn list_pools(&self, Parameters(args): Parameters<ListPoolsArgs>) -> CallToolResult {
+        let request = match args.into_request() {
+            Ok(r) => Request::ListPools(r),
+            Err(e) => return invalid(e),
+        };
+        match forward(&self.helper, request).await {
+            Ok(Payload::Pools(list)) => {
+                let pools = Pools::from(list);
+                structured(&pools, render_pools(&pools))
+            }
+            Ok(other) => unexpected("list_pools", &other),
+            Err(result) => result,
+        }
+    }
+
+    /// The HA (high availability) configuration: each HA-managed guest in scope with
+    /// its requested state, group and restart/relocate limits, and the HA groups with
+    /// their nodes and priorities. For the HA manager's live state, see
+    /// cluster_status. Read-only.
+    #[tool(
+        title = "HA resources",
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        ),
+        output_schema = schema_for_output::<HaResources>()
+    )]
+    async fn ha_resources(&self, Parameters(NoArgs {}): Parameters<NoArgs>) -> CallToolResult {
+        match forward(&self.helper, Request::HaResources(HaQuery {})).await {
+            Ok(Payload::Ha(h)) => {
+                let h = HaResources::from(h);
+                structured(&h, render_ha(&h))
+            }
+            Ok(other) => unexpected("ha_resources", &other),
+            Err(result) => result,
+        }
+    }
+
+    /// The lowest free vmid among those the policy lets new guests take. It is not
+    /// reserved: guest_create and guest_clone pick the next free one by themselves
+    /// when no vmid is given. Read-only.
+    #[tool(
+        title = "Next free vmid",
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        ),
+        output_schema = schema_for_output::<NextVmid>()
+    )]
+    async fn next_vmid(&self, Parameters(NoArgs {}): Parameters<NoArgs>) -> CallToolResult {
+        match forward(&self.helper, Request::NextVmid(NextVmidQuery {})).await {
+            Ok(Payload::Vmid(vmid)) => {
+                let next = NextVmid { vmid: vmid.get() };
+                let text = format!(
+                    "The next free vmid for a new guest is {} (not reserved).\n",
+                    next.vmid
+                );
+                structured(&next, text)
+            }
+            Ok(other) => unexpected("next_vmid", &other),
+            Err(result) => result,
+        }
+    }
+}
+
+/// One line per pool, with members under the pools that have them listed.
+pub fn render_pools(p: &Pools) -> String {
+    if p.pools.is_empty() {
+        return "No pools.\n".into();
+    }
+    let mut out = String::new();
+    for pool in &p.pools {
+        out.push_str(&pool.pool);
+        if !pool.comment.is_empty() {
+            let _ = write!(out, "  \"{}\"", render::truncate(&pool.comment, 200));
+        }
+        let Some(members) = &pool.members else {
+            out.push('\n');
+            continue;
+        };
+        let _ = writeln!(out, ": {} member(s) in scope", members.len());
+        for m in members {
+            let id = m.vmid.map(|v| format!(" {v}")).unwrap_or_default();
+            let _ = write!(
+                out,
+                "  {}{id}  {}  on {}",
+                m.member_type,
+                render::truncate(&m.name, 64),
+                m.node
+            );
+            if !m.status.is_empty() {
+                let _ = write!(out, "  {}", m.status);
+            }
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// The resources, then the groups.
+pub fn render_ha(h: &HaResources) -> String {
+    let mut out = format!("HA resources in scope: {}.\n", h.resources.len());
+    for r in &h.resources {
+        let _ = write!(out, "  {}  {}", r.sid, r.state);
+        if let Some(g) = &r.group {
+            let _ = write!(out, "  group {g}");
+        }
+        if let Some(n) = r.max_restart {
+            let _ = write!(out, "  max_restart {n}");
+        }
+        if let Some(n) = r.max_relocate {
+            let _ = write!(out, "  max_relocate {n}");
+        }
+        if let Some(c) = r.comment.as_deref().filter(|c| !c.is_empty()) {
+            let _ = write!(out, "  \"{}\"", render::truncate(c, 200));
+        }
+        out.push('\n');
+    }
+    let _ = writeln!(out, "HA groups: {}.", h.groups.len());
+    for g in &h.groups {
+        let _ = write!(out, "  {}  nodes {}", g.group, g.nodes);
+        if g.restricted {
+            out.push_str("  restricted");
+        }
+        if g.nofailback {
+            out.push_str("  nofailback");
+        }
+        if let Some(c) = g.comment.as_deref().filter(|c| !c.is_empty()) {
+            let _ = write!(out, "  \"{}\"", render::truncate(c, 200));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pve_mcp_proto::VmId;
+
+    #[test]
+    fn pools_with_and_without_members() {
+        let pools = Pools::from(vec![
+            pve_mcp_proto::PoolInfo {
+                pool: "lab".into(),
+                comment: "test guests".into(),
+                members: Some(vec![
+                    pve_mcp_proto::PoolMember {
+                        member_type: "qemu".into(),
+                        vmid: Some(VmId::new(101).unwrap()),
+                        name: "web-01".into(),
+                        node: "pve1".into(),
+                        status: "running".into(),
+                    },
+                    pve_mcp_proto::PoolMember {
+                        member_type: "storage".into(),
+                        vmid: None,
+                        name: "nas".into(),
+                        node: "pve1".into(),
+                        status: String::new(),
+                    },
+                ]),
+            },
+            pve_mcp_proto::PoolInfo {
+                pool: "prod".into(),
+                comment: String::new(),
+                members: None,
+            },
+        ]);
+        assert_eq!(
+            render_pools(&pools),
+            "lab  \"test guests\": 2 member(s) in scope\n\
+             \x20 qemu 101  web-01  on pve1  running\n\
+             \x20 storage  nas  on pve1\n\
+             prod\n"
+        );
+        let v = serde_json::to_value(&pools).unwrap();
+        assert!(v["pools"][1].get("members").is_none(), "{v}");
+        assert_eq!(render_pools(&Pools { pools: vec![] }), "No pools.\n");
+    }
+
+    #[test]
+    fn ha_resources_then_groups() {
+        let h = HaResources::from(pve_mcp_proto::HaConfig {
+            resources: vec![pve_mcp_proto::HaResource {
+                sid: "vm:101".into(),
+                vmid: VmId::new(101).unwrap(),
+                state: "started".into(),
+                group: Some("prefer-pve1".into()),
+                max_restart: Some(1),
+                max_relocate: None,
+                comment: None,
+            }],
+            groups: vec![pve_mcp_proto::HaGroup {
+                group: "prefer-pve1".into(),
+                nodes: "pve1:2,pve2:1".into(),
+                restricted: false,
+                nofailback: true,
+                comment: Some("web tier".into()),
+            }],
+        });
+        assert_eq!(
+            render_ha(&h),
+            "HA resources in scope: 1.\n\
+             \x20 vm:101  started  group prefer-pve1  max_restart 1\n\
+             HA groups: 1.\n\
+             \x20 prefer-pve1  nodes pve1:2,pve2:1  nofailback  \"web tier\"\n"
+        );
+    }
+}
