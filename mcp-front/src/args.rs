@@ -19,6 +19,12 @@ use std::{collections::BTreeMap, str::FromStr, time::Duration};
 #[path = "args_ops.rs"]
 mod ops;
 pub use ops::*;
+#[path = "args_change.rs"]
+mod change;
+pub use change::*;
+#[path = "args_create.rs"]
+mod create;
+pub use create::*;
 #[path = "args_extra.rs"]
 mod extra;
 pub use extra::*;
@@ -39,6 +45,9 @@ pub const MAX_COMMAND_LEN: usize = Argv::MAX_TOTAL;
 /// Default and largest wait of `vm_action`.
 pub const DEFAULT_WAIT_SECS: u64 = 120;
 pub const MAX_WAIT_SECS: u64 = 3600;
+/// Default wait of the changes that copy or move disks (create, clone, restore,
+/// migrate, download).
+pub const LONG_WAIT_SECS: u64 = 600;
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -265,7 +274,16 @@ impl VmActionArgs {
 
 /// How long to wait for a task: `None` when not waiting.
 fn wait_for(wait: Option<bool>, timeout_secs: Option<u64>) -> Result<Option<Duration>, ArgError> {
-    let secs = timeout_secs.unwrap_or(DEFAULT_WAIT_SECS);
+    wait_with(wait, timeout_secs, DEFAULT_WAIT_SECS)
+}
+
+/// [`wait_for`] with another default wait.
+fn wait_with(
+    wait: Option<bool>,
+    timeout_secs: Option<u64>,
+    default_secs: u64,
+) -> Result<Option<Duration>, ArgError> {
+    let secs = timeout_secs.unwrap_or(default_secs);
     if !(1..=MAX_WAIT_SECS).contains(&secs) {
         return Err(ArgError(format!(
             "timeout_secs {secs} is out of range: must be 1 to {MAX_WAIT_SECS}"

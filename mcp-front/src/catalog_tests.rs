@@ -17,6 +17,41 @@ fn reflow_joins_wrapped_lines_and_keeps_paragraphs() {
     assert_eq!(reflow("a b\nc d\n\ne"), "a b c d\n\ne");
 }
 
+/// Tools that only read.
+const READ_ONLY: &[&str] = &[
+    "list_vms",
+    "vm_status",
+    "node_status",
+    "snapshot_list",
+    "my_permissions",
+    "guest_config",
+    "cluster_status",
+    "list_storage",
+    "storage_content",
+    "list_backups",
+    "guest_metrics",
+    "guest_agent",
+    "list_tasks",
+    "task_log",
+    "task_status",
+    "firewall",
+    "list_pools",
+    "ha_resources",
+    "next_vmid",
+];
+
+/// Tools that change things but lose nothing: they add (a snapshot, a backup, a
+/// guest, a file), grow a disk or move a guest.
+const ADDITIVE: &[&str] = &[
+    "snapshot_create",
+    "backup_start",
+    "guest_create",
+    "guest_clone",
+    "disk_resize",
+    "guest_migrate",
+    "storage_download",
+];
+
 #[test]
 fn unknown_policy_lists_every_tool_with_flowing_text() {
     let tools = tools(all(), None);
@@ -24,13 +59,21 @@ fn unknown_policy_lists_every_tool_with_flowing_text() {
     assert_eq!(
         names,
         [
+            "backup_restore",
             "backup_start",
             "cluster_status",
+            "disk_resize",
             "execute_command",
             "firewall",
             "guest_agent",
+            "guest_clone",
             "guest_config",
+            "guest_configure",
+            "guest_create",
+            "guest_delete",
             "guest_metrics",
+            "guest_migrate",
+            "guest_template",
             "ha_resources",
             "list_backups",
             "list_pools",
@@ -61,33 +104,16 @@ fn unknown_policy_lists_every_tool_with_flowing_text() {
         );
         assert!(t.title.is_some(), "{}", t.name);
         assert_eq!(t.input_schema["additionalProperties"], false, "{}", t.name);
+        assert!(
+            !text.contains("$defs") && !text.contains("$ref"),
+            "{}",
+            t.name
+        );
         let a = t.annotations.as_ref().unwrap();
         assert_eq!(a.open_world_hint, Some(false));
-        let read_only = matches!(
-            t.name.as_ref(),
-            "list_vms"
-                | "vm_status"
-                | "node_status"
-                | "snapshot_list"
-                | "my_permissions"
-                | "guest_config"
-                | "cluster_status"
-                | "list_storage"
-                | "storage_content"
-                | "list_backups"
-                | "guest_metrics"
-                | "guest_agent"
-                | "list_tasks"
-                | "task_log"
-                | "task_status"
-                | "firewall"
-                | "list_pools"
-                | "ha_resources"
-                | "next_vmid"
-        );
+        let read_only = READ_ONLY.contains(&t.name.as_ref());
         assert_eq!(a.read_only_hint, Some(read_only), "{}", t.name);
-        // Taking a snapshot or a backup changes things but loses nothing.
-        let destructive = !read_only && t.name != "snapshot_create" && t.name != "backup_start";
+        let destructive = !read_only && !ADDITIVE.contains(&t.name.as_ref());
         assert_eq!(a.destructive_hint, Some(destructive), "{}", t.name);
         assert_eq!(a.idempotent_hint, Some(read_only), "{}", t.name);
         assert_eq!(t.output_schema.as_ref().unwrap()["type"], "object");
@@ -175,5 +201,142 @@ fn tools_the_policy_leaves_nothing_to_do_for_are_hidden() {
         names(&snapshots)
             .iter()
             .all(|n| !n.starts_with("snapshot_"))
+    );
+}
+
+/// A lab policy: guests may be made within [create] and [bounds], changed, and
+/// deleted after the user confirms.
+fn lab() -> Capabilities {
+    Capabilities {
+        guests: vec!["100-199".into(), "9000-9099".into()],
+        grants: vec![GrantSummary {
+            rule: "guests".into(),
+            guests: vec![],
+            operations: [
+                "clone",
+                "template",
+                "disk.resize",
+                "migrate",
+                "delete",
+                "backup.restore",
+                "config.write",
+            ]
+            .map(String::from)
+            .to_vec(),
+            confirm: vec!["delete".into()],
+        }],
+        create: Some(pve_mcp_proto::CreateSummary {
+            types: vec!["qemu".into(), "lxc".into()],
+            vmids: "9000-9099".into(),
+            nodes: vec!["pve1".into()],
+            pool: Some("lab".into()),
+            tags: vec!["mcp".into()],
+        }),
+        bounds: pve_mcp_proto::BoundsSummary {
+            max_cores: Some(8),
+            max_memory_mib: Some(16384),
+            max_disk_gib: Some(200),
+            storages: vec!["local-lvm".into()],
+            bridges: vec!["vmbr0".into()],
+            sources: vec!["local:iso/*".into()],
+        },
+        config_keys: vec!["cores".into(), "memory".into()],
+        ..Capabilities::default()
+    }
+}
+
+fn listed(caps: &Capabilities) -> Vec<Tool> {
+    tools(all(), Some(caps))
+}
+
+fn description<'a>(tools: &'a [Tool], name: &str) -> &'a str {
+    let tool = tools.iter().find(|t| t.name == name);
+    tool.and_then(|t| t.description.as_deref())
+        .unwrap_or_else(|| panic!("{name} is not listed"))
+}
+
+#[test]
+fn lifecycle_tools_follow_create_bounds_and_grants() {
+    let tools = listed(&lab());
+    let names: Vec<&str> = tools.iter().map(|t| t.name.as_ref()).collect();
+    for name in [
+        "guest_create",
+        "next_vmid",
+        "guest_clone",
+        "guest_template",
+        "guest_configure",
+        "disk_resize",
+        "guest_delete",
+        "backup_restore",
+    ] {
+        assert!(names.contains(&name), "{name} in {names:?}");
+    }
+    // Granted, but with no node to migrate to.
+    for name in [
+        "guest_migrate",
+        "volume_delete",
+        "storage_download",
+        "agent_exec",
+    ] {
+        assert!(!names.contains(&name), "{name} in {names:?}");
+    }
+    assert!(
+        description(&tools, "guest_create").ends_with(
+            "Allowed by the current policy: qemu, lxc with vmids 9000-9099 on nodes pve1, put \
+             in pool lab, tagged mcp. Bounds: at most 8 cores, 16384 MiB memory, 200 GiB per \
+             disk; storages local-lvm; bridges vmbr0; made from local:iso/*. Further config \
+             keys: cores, memory."
+        ),
+        "{}",
+        description(&tools, "guest_create")
+    );
+    assert!(description(&tools, "guest_delete").ends_with(
+        "Allowed by the current policy on every guest in scope. The user is asked to confirm \
+         first (the call waits for the answer)."
+    ));
+    assert!(description(&tools, "disk_resize").ends_with("Largest disk: 200 GiB."));
+    assert!(
+        description(&tools, "guest_configure").contains(
+            "Allowed by the current policy on every guest in scope. Keys you may change: cores, \
+             memory. Bounds:"
+        ),
+        "{}",
+        description(&tools, "guest_configure")
+    );
+    assert!(description(&tools, "guest_clone").contains(" New guests: qemu, lxc with vmids"));
+    assert!(description(&tools, "next_vmid").ends_with("New guests take vmids 9000-9099."));
+
+    let mut moving = lab();
+    moving.migrate_nodes = vec!["pve2".into()];
+    let tools = listed(&moving);
+    assert!(description(&tools, "guest_migrate").ends_with("Target nodes: pve2."));
+
+    // Without [create], nothing new can be made, but a backup can still replace a guest.
+    let mut fixed = lab();
+    fixed.create = None;
+    let names: Vec<String> = listed(&fixed).into_iter().map(|t| t.name.into()).collect();
+    for name in ["guest_create", "next_vmid", "guest_clone"] {
+        assert!(!names.contains(&name.to_owned()), "{name}");
+    }
+    assert!(names.contains(&"backup_restore".to_owned()));
+
+    // Configuration keys alone make guest_configure useful; no grants, no other tool.
+    let keys_only = Capabilities {
+        guests: vec!["100-199".into()],
+        config_keys: vec!["description".into()],
+        ..Capabilities::default()
+    };
+    let tools = listed(&keys_only);
+    assert_eq!(
+        description(&tools, "guest_configure"),
+        format!(
+            "{}\n\nKeys you may change: description.",
+            reflow(description(&all(), "guest_configure"))
+        )
+    );
+    assert!(
+        tools
+            .iter()
+            .all(|t| t.name != "guest_template" && t.name != "guest_delete")
     );
 }

@@ -149,7 +149,7 @@ const ACTIONS: [&str; 7] = [
 ];
 
 /// The tools that need a grant of one guest operation, with that operation.
-const GRANT_TOOLS: [(&str, &str); 9] = [
+const GRANT_TOOLS: [(&str, &str); 19] = [
     ("backup_start", "backup.create"),
     ("guest_agent", "agent.read"),
     ("guest_config", "config.read"),
@@ -159,6 +159,16 @@ const GRANT_TOOLS: [(&str, &str); 9] = [
     ("snapshot_create", "snapshot.create"),
     ("snapshot_rollback", "snapshot.rollback"),
     ("snapshot_delete", "snapshot.delete"),
+    ("guest_clone", "clone"),
+    ("guest_template", "template"),
+    ("guest_configure", "config.write"),
+    ("disk_resize", "disk.resize"),
+    ("guest_migrate", "migrate"),
+    ("guest_delete", "delete"),
+    ("backup_restore", "backup.restore"),
+    ("volume_delete", "backup.delete"),
+    ("task_cancel", "task.cancel"),
+    ("agent_exec", "agent.exec"),
 ];
 
 /// Whether some grant allows `op`, and whether some grant asks to confirm it.
@@ -227,7 +237,15 @@ pub fn allows(tool: &str, caps: &Capabilities) -> bool {
         }
         "list_pools" => caps.pools,
         "ha_resources" => caps.ha_resources,
-        "next_vmid" => caps.create.is_some(),
+        "guest_create" | "next_vmid" => caps.create.is_some(),
+        "guest_clone" => scope && granted(caps, "clone").0 && caps.create.is_some(),
+        "guest_configure" => {
+            scope && (!caps.config_keys.is_empty() || granted(caps, "config.write").0)
+        }
+        "guest_migrate" => scope && granted(caps, "migrate").0 && !caps.migrate_nodes.is_empty(),
+        "agent_exec" => scope && granted(caps, "agent.exec").0 && !caps.agent_exec.is_empty(),
+        "volume_delete" => (scope && granted(caps, "backup.delete").0) || caps.media_delete,
+        "storage_download" => !caps.download_from.is_empty(),
         "execute_command" => !caps.commands.is_empty(),
         tool => match GRANT_TOOLS.iter().find(|(t, _)| *t == tool) {
             Some((_, op)) => scope && granted(caps, op).0,
@@ -276,6 +294,9 @@ fn some(items: &[impl AsRef<str>]) -> String {
 /// The policy's words for one tool, appended to its description; `None` when the
 /// tool's description needs none.
 pub fn note(tool: &str, caps: &Capabilities) -> Option<String> {
+    if let Some(note) = notes::lifecycle(tool, caps) {
+        return Some(note);
+    }
     match tool {
         "vm_action" => {
             let (granted, confirm) = actions(caps);
@@ -321,7 +342,9 @@ set by its admin. list_vms pages through the guests (filter by node, status, typ
 name); vm_status and node_status show one guest or the nodes; vm_action starts, stops, shuts \
 down, reboots, resets, suspends or resumes a guest and waits for its task; guest_config \
 reads a guest's configuration; snapshot_list, snapshot_create, snapshot_rollback and \
-snapshot_delete work with a guest's snapshots; \
+snapshot_delete work with a guest's snapshots; guest_create, guest_clone, backup_restore, \
+guest_configure, disk_resize, guest_migrate, guest_template and guest_delete make, change \
+and remove guests within the policy's bounds; \
 proxmox_api calls the Proxmox REST API; execute_command runs allow-listed commands without a \
 shell. my_permissions says what the policy in force allows, and so does the description of \
 each tool in tools/list.\n";
@@ -356,9 +379,15 @@ pub fn instructions(caps: Option<&Capabilities>) -> String {
             out.push('\n');
         }
     }
+    if let Some(create) = &caps.create {
+        out.push_str(&format!(
+            "- create guests with guest_create: {} (next_vmid gives a free vmid)\n",
+            notes::create_words(create)
+        ));
+    }
     let per_guest: Vec<String> = GRANT_TOOLS
         .iter()
-        .filter(|(_, op)| !caps.guests.is_empty() && granted(caps, op).0)
+        .filter(|(tool, op)| allows(tool, caps) && granted(caps, op).0)
         .map(|(tool, op)| {
             let confirm = if granted(caps, op).1 {
                 " (after the user confirms)"
@@ -371,6 +400,7 @@ pub fn instructions(caps: Option<&Capabilities>) -> String {
     if !per_guest.is_empty() {
         out.push_str(&format!("- use {}\n", per_guest.join("; ")));
     }
+    notes::instructions(caps, &mut out);
     if caps.node_list || caps.node_detail {
         out.push_str("- read node status with node_status\n");
     }
@@ -403,6 +433,9 @@ pub fn instructions(caps: Option<&Capabilities>) -> String {
     out.push_str(DENIALS);
     out
 }
+
+#[path = "permissions_notes.rs"]
+mod notes;
 
 #[cfg(test)]
 #[path = "permissions_tests.rs"]

@@ -107,3 +107,43 @@ fn read_only_extras_follow_their_capabilities() {
     no_scope.guests.clear();
     assert!(!allows("firewall", &no_scope));
 }
+
+#[test]
+fn instructions_name_the_lifecycle_tools_the_policy_allows() {
+    let caps = Capabilities {
+        guests: vec!["9000-9099".into()],
+        grants: vec![GrantSummary {
+            rule: "lab".into(),
+            guests: vec!["pool:lab".into()],
+            operations: vec!["delete".into(), "migrate".into()],
+            confirm: vec!["delete".into()],
+        }],
+        create: Some(pve_mcp_proto::CreateSummary {
+            types: vec!["qemu".into()],
+            vmids: "9000-9099".into(),
+            nodes: vec!["pve1".into(), "pve2".into()],
+            pool: None,
+            tags: vec![],
+        }),
+        config_keys: vec!["cores".into()],
+        download_from: vec!["https://cloud.debian.org/".into()],
+        media_storages: vec!["local".into()],
+        media_delete: true,
+        pools: true,
+        ..Capabilities::default()
+    };
+    let text = instructions(Some(&caps));
+    for want in [
+        "- create guests with guest_create: qemu with vmids 9000-9099 on nodes pve1, pve2 \
+         (next_vmid gives a free vmid)\n",
+        "- use guest_delete on guests matching pool:lab (after the user confirms)\n",
+        "- change the configuration keys cores with guest_configure\n",
+        "- download ISO images and templates with storage_download, delete them with \
+         volume_delete\n",
+        "- read resource pools with list_pools\n",
+    ] {
+        assert!(text.contains(want), "{want:?} in\n{text}");
+    }
+    // Granted, but no node to migrate to: not offered.
+    assert!(!text.contains("guest_migrate"), "{text}");
+}

@@ -64,7 +64,8 @@ impl PveMcp {
                 + Self::agent_router()
                 + Self::backup_router()
                 + Self::firewall_router()
-                + Self::inventory_router(),
+                + Self::inventory_router()
+                + Self::lifecycle_router(),
         }
     }
 

@@ -1,0 +1,319 @@
+//! Running a lifecycle change (create, clone, template, configure, resize, migrate,
+//! delete, restore, volume delete, download) and reporting it as a [`ChangeResult`]:
+//! sent through `action` (confirmation when the policy asks for it), its task followed
+//! with progress, the outcome rendered as compact text plus structured content.
+//!
+//! The operation comes from validated tool arguments; the answer from the helper is
+//! only checked to be of the kind the operation expects, then rendered.
+
+use crate::{
+    action::{self, elapsed_ms},
+    args::{ActionPlan, ArgError},
+    operation::Operation,
+    output::ActionOutcome,
+    render,
+    reply::{invalid, structured, unexpected},
+    tools::PveMcp,
+};
+use pve_mcp_proto::{NewGuest, Payload, TaskInfo};
+use rmcp::{
+    RoleServer,
+    model::{CallToolResponse, CallToolResult, InputResponses},
+    service::RequestContext,
+};
+use schemars::JsonSchema;
+use serde::Serialize;
+use std::{collections::BTreeMap, fmt::Write, time::Instant};
+
+/// How a lifecycle change ended, as far as this call saw it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ChangeOutcome {
+    /// The task was started; `wait` was false.
+    Started,
+    /// The task finished with `OK` or warnings.
+    Succeeded,
+    /// The task finished with an error.
+    Failed,
+    /// The task was still running when the wait ended; check it later by its UPID.
+    StillRunning,
+    /// Proxmox made the change at once, without a task (guest_configure only).
+    Applied,
+}
+
+impl From<ActionOutcome> for ChangeOutcome {
+    fn from(o: ActionOutcome) -> Self {
+        match o {
+            ActionOutcome::Started => Self::Started,
+            ActionOutcome::Succeeded => Self::Succeeded,
+            ActionOutcome::Failed => Self::Failed,
+            ActionOutcome::StillRunning => Self::StillRunning,
+        }
+    }
+}
+
+/// Result of the guest lifecycle and storage changes.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct ChangeResult {
+    /// The operation as the policy names it: `create`, `clone`, `template`,
+    /// `config.write`, `disk.resize`, `migrate`, `delete`, `backup.restore`,
+    /// `backup.delete`, `storage.delete` or `storage.download`.
+    pub operation: String,
+    /// The guest: the one changed, or for guest_create, guest_clone and
+    /// backup_restore the guest being made.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vmid: Option<u32>,
+    /// The node the task runs on (for a new guest, the node it is made on).
+    pub node: String,
+    /// The volume: the backup restored, the volume deleted, the file downloaded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub volume: Option<String>,
+    pub outcome: ChangeOutcome,
+    /// The Proxmox task id; absent when the change was applied at once.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub upid: Option<String>,
+    /// `OK`, `WARNINGS: n` or the error, once the task stopped.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exitstatus: Option<String>,
+    /// Milliseconds from the request to the last task status seen.
+    pub elapsed_ms: u64,
+    /// Last lines of the task log, when it failed.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub log_tail: Vec<String>,
+    /// guest_configure, when applied at once: the guest's configuration now, secrets
+    /// shown as `[redacted]`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub config: Option<BTreeMap<String, String>>,
+}
+
+impl ChangeResult {
+    fn new(op: &Operation, vmid: Option<u32>, node: String) -> Self {
+        let volume = match op {
+            Operation::Restore(r) => Some(r.volume.to_string()),
+            Operation::VolumeDelete(v) => Some(v.volume.to_string()),
+            Operation::Download(d) => Some(format!(
+                "{}:{}/{}",
+                d.storage,
+                d.content.as_str(),
+                d.filename
+            )),
+            _ => None,
+        };
+        Self {
+            operation: op.name().to_owned(),
+            vmid,
+            node,
+            volume,
+            outcome: ChangeOutcome::Started,
+            upid: None,
+            exitstatus: None,
+            elapsed_ms: 0,
+            log_tail: Vec::new(),
+            config: None,
+        }
+    }
+}
+
+/// Whether the operation makes a guest, and so is answered with a [`NewGuest`].
+fn makes_guest(op: &Operation) -> bool {
+    matches!(
+        op,
+        Operation::Create(_) | Operation::Clone(_) | Operation::Restore(_)
+    )
+}
+
+/// Runs the change of `plan` (or reports its invalid arguments) and, if asked, waits
+/// for its task. `state` and `responses` are those of a 2026-07-28 confirmation round
+/// trip, when this call answers one.
+pub async fn perform(
+    server: &PveMcp,
+    plan: Result<ActionPlan, ArgError>,
+    state: Option<String>,
+    responses: Option<InputResponses>,
+    ctx: &RequestContext<RoleServer>,
+) -> CallToolResponse {
+    let ActionPlan { mut request, wait } = match plan {
+        Ok(plan) => plan,
+        Err(e) => return invalid(e).into(),
+    };
+    let started = Instant::now();
+    let answered = action::answered(state, responses);
+    let payload = match action::send(server, &mut request, answered, ctx).await {
+        Ok(payload) => payload,
+        Err(response) => return response,
+    };
+    let guest = request.guest().map(|v| v.get());
+    let (mut result, task) = match payload {
+        Payload::NewGuest(NewGuest { vmid, node, task }) if makes_guest(&request) => (
+            ChangeResult::new(&request, Some(vmid.get()), node.to_string()),
+            task,
+        ),
+        Payload::Task(task) if !makes_guest(&request) => (
+            ChangeResult::new(&request, guest, task.node.to_string()),
+            task,
+        ),
+        Payload::Config(c) if matches!(request, Operation::Configure(_)) => {
+            let mut result = ChangeResult::new(&request, guest, c.node.to_string());
+            result.outcome = ChangeOutcome::Applied;
+            result.config = Some(c.config);
+            result.elapsed_ms = elapsed_ms(started);
+            return structured(&result, render_change(&result, &request.phrase())).into();
+        }
+        other => return unexpected(request.request().op(), &other).into(),
+    };
+    follow(server, &request, &mut result, task, (started, wait), ctx)
+        .await
+        .into()
+}
+
+/// Follows the change's task and renders the result.
+async fn follow(
+    server: &PveMcp,
+    request: &Operation,
+    result: &mut ChangeResult,
+    task: TaskInfo,
+    (started, wait): (Instant, Option<std::time::Duration>),
+    ctx: &RequestContext<RoleServer>,
+) -> CallToolResult {
+    result.upid = Some(task.upid.to_string());
+    let what = match (result.vmid, &result.volume) {
+        (Some(vmid), _) => format!("\"{}\" of guest {vmid}", result.operation),
+        (None, Some(volume)) => format!("\"{}\" of {volume}", result.operation),
+        (None, None) => format!("\"{}\"", result.operation),
+    };
+    match action::follow(server, task, wait, started, &what, ctx).await {
+        Ok(followed) => {
+            result.outcome = followed.outcome.into();
+            result.exitstatus = followed.exitstatus;
+            result.log_tail = followed.log_tail;
+        }
+        Err(error) => return error,
+    }
+    result.elapsed_ms = elapsed_ms(started);
+    let mut out = structured(&*result, render_change(result, &request.phrase()));
+    if result.outcome == ChangeOutcome::Failed {
+        out.is_error = Some(true);
+    }
+    out
+}
+
+/// The outcome in a sentence naming what was done (`phrase`, e.g. `grow disk scsi0 of
+/// guest 101 to 64 GiB`), the new guest, then the task log or the configuration.
+pub fn render_change(r: &ChangeResult, phrase: &str) -> String {
+    let upid = r.upid.as_deref().unwrap_or("-");
+    let status = r.exitstatus.as_deref().unwrap_or("unknown");
+    let took = render::elapsed(r.elapsed_ms);
+    let check = format!("task {upid} (check it with task_status)");
+    let mut out = match r.outcome {
+        ChangeOutcome::Started => format!("Started: {phrase}; {check}."),
+        ChangeOutcome::Succeeded => {
+            format!("OK: {phrase}: finished in {took} (exit status {status}; task {upid}).")
+        }
+        ChangeOutcome::Failed => {
+            format!("Failed: {phrase}: ended after {took} with: {status} (task {upid}).")
+        }
+        ChangeOutcome::StillRunning => format!(
+            "Still running: {phrase}: not finished after {took}; it was not cancelled. \
+             {check}."
+        ),
+        ChangeOutcome::Applied => format!("OK: {phrase}: applied at once."),
+    };
+    let new_guest = matches!(r.operation.as_str(), "create" | "clone" | "backup.restore");
+    if let (true, Some(vmid)) = (new_guest, r.vmid) {
+        let _ = write!(out, "\nThe guest is {vmid} on node {}.", r.node);
+    }
+    if !r.log_tail.is_empty() {
+        out.push_str("\nLast lines of the task log:");
+        for line in &r.log_tail {
+            let _ = write!(out, "\n  {}", render::truncate(line, 512));
+        }
+    }
+    if let Some(config) = &r.config {
+        out.push_str("\nConfiguration now:");
+        for (k, v) in config {
+            let _ = write!(out, "\n  {k}: {}", render::truncate(v, 512));
+        }
+    }
+    out.push('\n');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn result(operation: &str, outcome: ChangeOutcome) -> ChangeResult {
+        ChangeResult {
+            operation: operation.into(),
+            vmid: Some(9001),
+            node: "pve1".into(),
+            volume: None,
+            outcome,
+            upid: Some("UPID:pve1:0:0:0:qmcreate:9001:mcp@pve!mcp:".into()),
+            exitstatus: None,
+            elapsed_ms: 12_300,
+            log_tail: vec![],
+            config: None,
+        }
+    }
+
+    #[test]
+    fn a_new_guest_is_named_with_its_node() {
+        let mut r = result("create", ChangeOutcome::Succeeded);
+        r.exitstatus = Some("OK".into());
+        assert_eq!(
+            render_change(&r, "create VM \"web1\" (the next free vmid) on node pve1"),
+            "OK: create VM \"web1\" (the next free vmid) on node pve1: finished in 12.3 s \
+             (exit status OK; task UPID:pve1:0:0:0:qmcreate:9001:mcp@pve!mcp:).\n\
+             The guest is 9001 on node pve1.\n"
+        );
+        let v = serde_json::to_value(&r).unwrap();
+        assert_eq!(v["outcome"], "succeeded");
+        assert_eq!(v["vmid"], 9001);
+        assert!(
+            v.get("config").is_none() && v.get("volume").is_none(),
+            "{v}"
+        );
+    }
+
+    #[test]
+    fn failures_show_the_log_and_waits_the_task_to_check() {
+        let mut r = result("disk.resize", ChangeOutcome::Failed);
+        r.exitstatus = Some("disk size may only grow".into());
+        r.log_tail = vec!["TASK ERROR: disk size may only grow".into()];
+        let text = render_change(&r, "grow disk scsi0 of guest 101 to 8 GiB");
+        assert!(
+            text.starts_with(
+                "Failed: grow disk scsi0 of guest 101 to 8 GiB: ended after 12.3 s with: \
+                 disk size may only grow"
+            ),
+            "{text}"
+        );
+        assert!(!text.contains("The guest is"), "{text}");
+        assert!(
+            text.ends_with("\n  TASK ERROR: disk size may only grow\n"),
+            "{text}"
+        );
+        for outcome in [ChangeOutcome::Started, ChangeOutcome::StillRunning] {
+            let text = render_change(&result("migrate", outcome), "migrate guest 101");
+            assert!(text.contains("(check it with task_status)"), "{text}");
+        }
+    }
+
+    #[test]
+    fn a_configuration_applied_at_once_is_shown() {
+        let mut r = result("config.write", ChangeOutcome::Applied);
+        r.upid = None;
+        r.vmid = Some(101);
+        r.config = Some(BTreeMap::from([
+            ("cores".into(), "4".into()),
+            ("cipassword".into(), "[redacted]".into()),
+        ]));
+        assert_eq!(
+            render_change(&r, "change the configuration of guest 101 (set cores)"),
+            "OK: change the configuration of guest 101 (set cores): applied at once.\n\
+             Configuration now:\n  cipassword: [redacted]\n  cores: 4\n"
+        );
+        assert_eq!(serde_json::to_value(&r).unwrap()["outcome"], "applied");
+    }
+}
