@@ -1,18 +1,29 @@
 //! `guest_agent`: read-only questions to a VM's QEMU guest agent (ping, OS, network
-//! interfaces). The agent runs inside the guest: its answers are the guest's word.
+//! interfaces), and `agent_exec`: an allow-listed program run in the VM through the
+//! agent (confirmed by the user when the policy asks). The agent runs inside the
+//! guest: its answers and the program's output are the guest's word.
 //!
 //! Arguments are untrusted model output, validated in `args`; the answer comes from
 //! the helper and is only rendered here.
 
 use crate::{
-    args::GuestAgentArgs,
+    action,
+    args::{AgentExecArgs, GuestAgentArgs},
+    operation::Operation,
+    output::CommandResult,
+    render,
     reply::{forward, invalid, structured, unexpected},
     tools::PveMcp,
 };
 use pve_mcp_proto::{Payload, Request};
 use rmcp::{
-    handler::server::{tool::schema_for_output, wrapper::Parameters},
-    model::CallToolResult,
+    RoleServer,
+    handler::server::{
+        tool::{InputResponses, RequestState, schema_for_output},
+        wrapper::Parameters,
+    },
+    model::{CallToolResponse, CallToolResult},
+    service::RequestContext,
     tool, tool_router,
 };
 use schemars::JsonSchema;
@@ -96,6 +107,44 @@ impl PveMcp {
             }
             Ok(other) => unexpected("guest_agent", &other),
             Err(result) => result,
+        }
+    }
+
+    /// Run a program inside a running VM through its QEMU guest agent and return its
+    /// exit code, stdout and stderr, like execute_command does on the node. `argv` is
+    /// the program and its arguments; no shell runs it. Only programs matching the
+    /// policy's allow-list run; needs the agent installed and enabled. VMs only.
+    #[tool(
+        title = "Run a program in a VM",
+        annotations(
+            read_only_hint = false,
+            destructive_hint = true,
+            idempotent_hint = false,
+            open_world_hint = false
+        ),
+        output_schema = schema_for_output::<CommandResult>()
+    )]
+    async fn agent_exec(
+        &self,
+        Parameters(args): Parameters<AgentExecArgs>,
+        RequestState(state): RequestState,
+        InputResponses(responses): InputResponses,
+        ctx: RequestContext<RoleServer>,
+    ) -> CallToolResponse {
+        let request = match args.into_request() {
+            Ok(r) => r,
+            Err(e) => return invalid(e).into(),
+        };
+        let head = format!("VM {}, {}: ", request.vmid, request.argv);
+        let mut op = Operation::AgentExec(request);
+        let answered = action::answered(state, responses);
+        match action::send(self, &mut op, answered, &ctx).await {
+            Ok(Payload::Command(c)) => {
+                let out = CommandResult::from(c);
+                structured(&out, format!("{head}{}", render::command(&out))).into()
+            }
+            Ok(other) => unexpected("agent_exec", &other).into(),
+            Err(response) => response,
         }
     }
 }

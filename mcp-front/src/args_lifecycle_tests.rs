@@ -390,3 +390,123 @@ fn template_resize_migrate_delete() {
     // The model cannot confirm through the arguments.
     assert!(parse::<GuestDeleteArgs>(json!({"vmid": 101, "confirmed": true})).is_err());
 }
+
+#[test]
+fn volume_deletes_are_backups_isos_or_templates() {
+    let plan = |v: Value| parse::<VolumeDeleteArgs>(v).unwrap().into_plan();
+    for volume in [
+        "nas:backup/vzdump-qemu-101-2024_12_02-03_00_00.vma.zst",
+        "local:iso/debian-12.iso",
+        "local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst",
+    ] {
+        let p = plan(json!({"node": "pve1", "volume": volume})).unwrap();
+        assert!(matches!(p.request, Operation::VolumeDelete(ref v) if v.volume.as_str() == volume));
+    }
+    let e = refused(
+        json!({"node": "pve1", "volume": "local-lvm:vm-101-disk-0"}),
+        VolumeDeleteArgs::into_plan,
+    );
+    assert!(
+        e.starts_with("volume: local-lvm:vm-101-disk-0 is not a backup, ISO image or container"),
+        "{e}"
+    );
+    let e = refused(
+        json!({"node": "pve1", "volume": "local:../x"}),
+        VolumeDeleteArgs::into_plan,
+    );
+    assert!(e.starts_with("volume path \"../x\" is invalid"), "{e}");
+}
+
+#[test]
+fn downloads() {
+    let iso = json!({"node": "pve1", "storage": "local", "content": "iso",
+                     "url": "https://cdimage.debian.org/debian-12.iso",
+                     "filename": "debian-12.iso",
+                     "checksum": {"algorithm": "sha256", "value": "AB".repeat(32)}});
+    let p = parse::<StorageDownloadArgs>(iso.clone())
+        .unwrap()
+        .into_plan()
+        .unwrap();
+    let Operation::Download(d) = p.request else {
+        panic!()
+    };
+    assert_eq!(
+        d.checksum.unwrap().value,
+        "ab".repeat(32),
+        "hex is folded to lowercase"
+    );
+    assert_eq!(p.wait, Some(Duration::from_secs(LONG_WAIT_SECS)));
+    for (extra, want) in [
+        (
+            json!({"url": "http://cdimage.debian.org/x.iso"}),
+            "url: URL \"http://",
+        ),
+        (
+            json!({"url": "https://user@host/x.iso"}),
+            "url: URL \"https://user@host/x.iso\" is invalid",
+        ),
+        (
+            json!({"filename": "debian-12.tar.zst"}),
+            "filename: debian-12.tar.zst does not fit content iso",
+        ),
+        (
+            json!({"filename": "../x.iso"}),
+            "filename: file name \"../x.iso\" is invalid",
+        ),
+        (
+            json!({"content": "vztmpl"}),
+            "filename: debian-12.iso does not fit content vztmpl",
+        ),
+        (
+            json!({"checksum": {"algorithm": "sha512", "value": "ab".repeat(32)}}),
+            "checksum.value: checksum must be 128 lowercase hex digits for sha512",
+        ),
+        (json!({"storage": "x"}), "storage id \"x\" is invalid"),
+    ] {
+        let e = refused(
+            with(iso.clone(), extra.clone()),
+            StorageDownloadArgs::into_plan,
+        );
+        assert!(e.starts_with(want), "{extra}: {e}");
+    }
+    assert!(parse::<StorageDownloadArgs>(with(iso, json!({"content": "images"}))).is_err());
+}
+
+#[test]
+fn task_cancels_and_agent_programs() {
+    let upid = "UPID:pve1:0000A1B2:0123ABCD:65F0A1B2:qmigrate:101:mcp@pve!mcp:";
+    let op = parse::<TaskCancelArgs>(json!({"upid": upid}))
+        .unwrap()
+        .into_operation()
+        .unwrap();
+    assert_eq!(op.guest().map(VmId::get), Some(101));
+    let e = refused(
+        json!({"upid": "UPID:bogus"}),
+        TaskCancelArgs::into_operation,
+    );
+    assert!(
+        e.starts_with("upid: \"UPID:bogus\" is not a Proxmox task id"),
+        "{e}"
+    );
+
+    let exec = |v: Value| parse::<AgentExecArgs>(v).unwrap().into_request();
+    let r = exec(json!({"vmid": 101, "argv": ["systemctl", "is-active", "nginx"]})).unwrap();
+    assert_eq!(r.argv.program(), "systemctl");
+    assert!(!r.confirmed);
+    let e = refused(
+        json!({"vmid": 101, "argv": []}),
+        AgentExecArgs::into_request,
+    );
+    assert_eq!(e, "argv: the command is empty");
+    let e = refused(
+        json!({"vmid": 101, "argv": ["", "x"]}),
+        AgentExecArgs::into_request,
+    );
+    assert_eq!(e, "argv: the program name is empty");
+    let e = refused(
+        json!({"vmid": 101, "argv": ["a\u{0}b"]}),
+        AgentExecArgs::into_request,
+    );
+    assert!(e.contains("NUL"), "{e}");
+    assert!(parse::<AgentExecArgs>(json!({"vmid": 101, "argv": "ls -l"})).is_err());
+}

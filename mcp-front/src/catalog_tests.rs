@@ -59,6 +59,7 @@ fn unknown_policy_lists_every_tool_with_flowing_text() {
     assert_eq!(
         names,
         [
+            "agent_exec",
             "backup_restore",
             "backup_start",
             "cluster_status",
@@ -89,10 +90,13 @@ fn unknown_policy_lists_every_tool_with_flowing_text() {
             "snapshot_list",
             "snapshot_rollback",
             "storage_content",
+            "storage_download",
+            "task_cancel",
             "task_log",
             "task_status",
             "vm_action",
-            "vm_status"
+            "vm_status",
+            "volume_delete"
         ]
     );
     for t in &tools {
@@ -339,4 +343,50 @@ fn lifecycle_tools_follow_create_bounds_and_grants() {
             .iter()
             .all(|t| t.name != "guest_template" && t.name != "guest_delete")
     );
+}
+
+#[test]
+fn storage_task_and_agent_changes_follow_their_sections() {
+    let media = Capabilities {
+        media_storages: vec!["local".into()],
+        media_delete: true,
+        download_from: vec!["https://cdimage.debian.org/".into()],
+        ..Capabilities::default()
+    };
+    let tools = listed(&media);
+    assert_eq!(
+        description(&tools, "volume_delete").rsplit("\n\n").next(),
+        Some(
+            "Allowed by the current policy: ISO images and container templates on storages local."
+        )
+    );
+    assert!(description(&tools, "storage_download").ends_with(
+        "Allowed by the current policy: URLs starting with https://cdimage.debian.org/; to \
+         storages local."
+    ));
+
+    let mut ops = lab();
+    ops.grants[0].operations = ["backup.delete", "task.cancel", "agent.exec"]
+        .map(String::from)
+        .to_vec();
+    ops.grants[0].confirm = vec!["backup.delete".into()];
+    let names: Vec<String> = listed(&ops).into_iter().map(|t| t.name.into()).collect();
+    assert!(names.contains(&"volume_delete".to_owned()));
+    assert!(names.contains(&"task_cancel".to_owned()));
+    assert!(
+        !names.contains(&"agent_exec".to_owned()),
+        "no programs allowed"
+    );
+    assert!(!names.contains(&"storage_download".to_owned()));
+    let tools = listed(&ops);
+    assert!(description(&tools, "volume_delete").ends_with(
+        "Allowed by the current policy: backups of every guest in scope (the user is asked to \
+         confirm first)."
+    ));
+    ops.agent_exec = vec!["systemctl is-active *".into()];
+    let tools = listed(&ops);
+    assert!(description(&tools, "agent_exec").ends_with(
+        "Allowed by the current policy on every guest in scope. Programs (\"*\" is one plain \
+         argument): systemctl is-active *."
+    ));
 }

@@ -29,6 +29,7 @@ pub mod helper_client;
 mod inventory;
 pub mod jsonrpc;
 mod lifecycle;
+mod media;
 mod metrics;
 mod my_permissions;
 mod operation;

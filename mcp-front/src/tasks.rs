@@ -1,13 +1,14 @@
 //! The task tools: `list_tasks` (recent tasks, filtered), `task_log` (the tail of one
-//! task's log) and `task_status` (one task, optionally waited for with progress).
+//! task's log), `task_status` (one task, optionally waited for with progress) and
+//! `task_cancel` (stop a running task, confirmed by the user when the policy asks).
 //! Tasks of guests outside the scope are never listed: the helper drops them.
 //!
 //! Arguments are untrusted model output, validated in `args`; answers come from the
 //! helper and are only rendered here.
 
 use crate::{
-    action::{Progress, Waited, poll},
-    args::{ListTasksArgs, TaskLogArgs, TaskStatusArgs},
+    action::{self, Progress, Waited, poll},
+    args::{ListTasksArgs, TaskCancelArgs, TaskLogArgs, TaskStatusArgs},
     render,
     reply::{forward, invalid, structured, tool_error, unexpected},
     tools::PveMcp,
@@ -15,8 +16,11 @@ use crate::{
 use pve_mcp_proto::{Payload, Request, TaskInfo, TaskRef, TaskState};
 use rmcp::{
     RoleServer,
-    handler::server::{tool::schema_for_output, wrapper::Parameters},
-    model::CallToolResult,
+    handler::server::{
+        tool::{InputResponses, RequestState, schema_for_output},
+        wrapper::Parameters,
+    },
+    model::{CallToolResponse, CallToolResult},
     service::RequestContext,
     tool, tool_router,
 };
@@ -236,6 +240,54 @@ impl PveMcp {
         let status = TaskStatus::new(task, ms);
         structured(&status, render_status(&status))
     }
+
+    /// Stop a running Proxmox task by UPID (e.g. a migration, backup or download that
+    /// should not go on) of a guest in scope. What the task did so far stays done: a
+    /// stopped migration or clone may leave things to clean up. Reports the task's
+    /// status right after the request; it may take a moment to stop (see task_status).
+    #[tool(
+        title = "Stop a task",
+        annotations(
+            read_only_hint = false,
+            destructive_hint = true,
+            idempotent_hint = false,
+            open_world_hint = false
+        ),
+        output_schema = schema_for_output::<TaskStatus>()
+    )]
+    async fn task_cancel(
+        &self,
+        Parameters(args): Parameters<TaskCancelArgs>,
+        RequestState(state): RequestState,
+        InputResponses(responses): InputResponses,
+        ctx: RequestContext<RoleServer>,
+    ) -> CallToolResponse {
+        let mut op = match args.into_operation() {
+            Ok(op) => op,
+            Err(e) => return invalid(e).into(),
+        };
+        let answered = action::answered(state, responses);
+        match action::send(self, &mut op, answered, &ctx).await {
+            Ok(Payload::Task(task)) => {
+                let status = TaskStatus::new(task, 0);
+                structured(&status, render_cancel(&status)).into()
+            }
+            Ok(other) => unexpected("task_cancel", &other).into(),
+            Err(response) => response,
+        }
+    }
+}
+
+/// Where a task stands after the request to stop it.
+fn render_cancel(s: &TaskStatus) -> String {
+    let what = format!("task {} ({} on {})", s.upid, s.task_type, s.node);
+    match &s.exitstatus {
+        Some(exit) => format!("Asked to stop {what}: it stopped: {exit}.\n"),
+        None => format!(
+            "Asked to stop {what}: it is still running and should stop shortly; check it \
+             with task_status.\n"
+        ),
+    }
 }
 
 fn task(t: pve_mcp_proto::TaskEntry) -> Task {
@@ -333,6 +385,24 @@ fn render_status(s: &TaskStatus) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_cancel_says_whether_the_task_stopped() {
+        let mut s = TaskStatus {
+            upid: "UPID:pve1:0:0:0:qmigrate:101:mcp@pve!mcp:".into(),
+            node: "pve1".into(),
+            task_type: "qmigrate".into(),
+            status: "running".into(),
+            exitstatus: None,
+            starttime: 0,
+            succeeded: false,
+            log_tail: vec![],
+            waited_ms: 0,
+        };
+        assert!(render_cancel(&s).contains("(qmigrate on pve1): it is still running"));
+        s.exitstatus = Some("interrupted by signal".into());
+        assert!(render_cancel(&s).ends_with("it stopped: interrupted by signal.\n"));
+    }
 
     #[test]
     fn a_listing_is_one_line_per_task() {

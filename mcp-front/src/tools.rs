@@ -65,7 +65,8 @@ impl PveMcp {
                 + Self::backup_router()
                 + Self::firewall_router()
                 + Self::inventory_router()
-                + Self::lifecycle_router(),
+                + Self::lifecycle_router()
+                + Self::media_router(),
         }
     }
 
