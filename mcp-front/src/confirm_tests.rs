@@ -109,3 +109,42 @@ fn a_confirmation_is_bound_to_its_snapshot() {
     let state = c.remember(&target("s1"));
     assert!(c.resume(&state, &yes, &target("s1")).is_ok());
 }
+
+#[test]
+fn a_delete_confirmation_covers_exactly_that_delete() {
+    let c = Confirmations::default();
+    let delete = |vmid: u64, purge: bool| {
+        Operation::Delete(pve_mcp_proto::GuestDelete {
+            vmid: VmId::new(vmid).unwrap(),
+            purge,
+            destroy_unreferenced_disks: false,
+            confirmed: false,
+        })
+    };
+    let yes = answer(json!({"action": "accept", "content": {"confirm": true}}));
+    let state = c.remember(&delete(101, true));
+    let err = c.resume(&state, &yes, &delete(101, false)).unwrap_err();
+    assert!(
+        format!("{err:?}").contains(
+            "asked to confirm destroy guest 101 with all its disks, removing it from backup \
+             jobs, replication and HA, not to destroy guest 101 with all its disks;"
+        ),
+        "{err:?}"
+    );
+    let state = c.remember(&delete(101, true));
+    assert!(c.resume(&state, &yes, &delete(101, true)).is_ok());
+    let no = answer(json!({"action": "decline"}));
+    let state = c.remember(&delete(101, true));
+    let err = c.resume(&state, &no, &delete(101, true)).unwrap_err();
+    assert!(
+        format!("{err:?}").contains("the user declined to destroy guest 101"),
+        "{err:?}"
+    );
+    // A creation carries no confirmation: it is allowed or refused, never asked about.
+    let create: pve_mcp_proto::GuestCreate = serde_json::from_value(json!({
+        "type": "qemu", "node": "pve1", "name": "web1", "cores": 1, "memory_mib": 512,
+        "disk": {"storage": "local-lvm", "size_gib": 8}
+    }))
+    .unwrap();
+    assert!(!Operation::Create(Box::new(create)).confirmable());
+}

@@ -61,8 +61,9 @@ async fn a_reloaded_policy_is_announced_and_listed() {
     assert!(!names.contains(&"execute_command".to_owned()), "{names:?}");
     assert_eq!(
         names.len(),
-        10,
-        "the five other tools, my_permissions, the three task tools and firewall"
+        14,
+        "the five other tools, my_permissions, the three task tools, firewall, and \
+         guest_create, next_vmid, guest_configure and guest_delete"
     );
 }
 

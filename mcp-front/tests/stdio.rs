@@ -33,9 +33,13 @@ async fn initialize_carries_the_policy_and_tools_list_reuses_it() {
         [
             "execute_command",
             "firewall",
+            "guest_configure",
+            "guest_create",
+            "guest_delete",
             "list_tasks",
             "list_vms",
             "my_permissions",
+            "next_vmid",
             "node_status",
             "proxmox_api",
             "task_log",
@@ -60,12 +64,14 @@ async fn initialize_carries_the_policy_and_tools_list_reuses_it() {
                 | "task_log"
                 | "task_status"
                 | "firewall"
+                | "next_vmid"
         );
         assert_eq!(a["readOnlyHint"], read_only, "{name}");
-        assert_eq!(a["destructiveHint"], !read_only, "{name}");
+        let additive = name == "guest_create";
+        assert_eq!(a["destructiveHint"], !read_only && !additive, "{name}");
         assert_eq!(a["openWorldHint"], false, "{name}");
     }
-    let action = &tools[9]["inputSchema"]["properties"];
+    let action = &tools[13]["inputSchema"]["properties"];
     assert_eq!(action["timeout_secs"]["maximum"], 3600);
     assert_eq!(action["vmid"]["minimum"], 100);
     let describes = helper.seen.count(|r| matches!(r, Request::Describe(_)));

@@ -3,7 +3,9 @@
 //! Special inputs make it misbehave: a `list_vms` name filter "restart" is answered and
 //! then the connection is closed; `node_status` for node "dropme" (first time only) and
 //! any action on guest 113 close the connection without an answer. Its policy grants
-//! everything and wants `reset` confirmed; the task of guest 105 runs for 20 polls.
+//! everything and wants `reset` and `delete` confirmed; the task of guest 105 runs for
+//! 20 polls. New guests get vmid 9001 unless told otherwise; a configuration change
+//! of `description` alone applies at once, any other runs as a task.
 
 use pve_mcp_proto::*;
 use serde_json::json;
@@ -25,8 +27,11 @@ use tokio::{
 pub const UPID_101: &str = "UPID:pve1:0000A1B2:0123ABCD:65F0A1B2:qmstart:101:mcp@pve!mcp:";
 pub const UPID_104: &str = "UPID:pve1:0000A1B3:0123ABCD:65F0A1B3:qmstart:104:mcp@pve!mcp:";
 pub const UPID_105: &str = "UPID:pve1:0000A1B4:0123ABCD:65F0A1B4:qmstart:105:mcp@pve!mcp:";
+pub const UPID_CREATE: &str = "UPID:pve1:0000A1B5:0123ABCD:65F0A1B5:qmcreate:9001:mcp@pve!mcp:";
+pub const UPID_DESTROY: &str = "UPID:pve1:0000A1B6:0123ABCD:65F0A1B6:qmdestroy:101:mcp@pve!mcp:";
 
-/// What the fake policy allows: every tool, `reset` only after confirmation.
+/// What the fake policy allows: every tool, `reset` and `delete` only after
+/// confirmation.
 pub fn capabilities() -> Capabilities {
     Capabilities {
         guests: vec!["100-299".into()],
@@ -34,10 +39,10 @@ pub fn capabilities() -> Capabilities {
         grants: vec![GrantSummary {
             rule: "guests".into(),
             guests: vec![],
-            operations: ["start", "stop", "shutdown", "reboot", "reset"]
+            operations: ["start", "stop", "shutdown", "reboot", "reset", "delete"]
                 .map(String::from)
                 .to_vec(),
-            confirm: vec!["reset".into()],
+            confirm: vec!["reset".into(), "delete".into()],
         }],
         api: vec!["GET /version".into(), "GET /nodes/**".into()],
         node_list: true,
@@ -52,6 +57,14 @@ pub fn capabilities() -> Capabilities {
         node_tasks: true,
         commands: vec!["pvesm status *".into()],
         limits: String::new(),
+        create: Some(CreateSummary {
+            types: vec!["qemu".into(), "lxc".into()],
+            vmids: "9000-9099".into(),
+            nodes: vec!["pve1".into()],
+            pool: None,
+            tags: vec![],
+        }),
+        config_keys: vec!["cores".into(), "description".into()],
         ..Capabilities::default()
     }
 }
@@ -227,8 +240,11 @@ fn answer(seen: &Seen, request: &Request) -> Act {
             let mut polls = seen.polls.lock().unwrap();
             let n = polls.entry(t.upid.to_string()).or_default();
             *n += 1;
-            let done = (t.upid.as_str() == UPID_101 && *n >= 3)
-                || (t.upid.as_str() == UPID_105 && *n >= 20);
+            let done = match t.upid.as_str() {
+                UPID_101 | UPID_CREATE | UPID_DESTROY => *n >= 3,
+                UPID_105 => *n >= 20,
+                _ => false,
+            };
             Act::Reply(ok(Payload::Task(task(t.upid.as_str(), done))))
         }
         Request::NodeStatus(q) => {
@@ -313,9 +329,50 @@ fn answer(seen: &Seen, request: &Request) -> Act {
             truncated: false,
             duration_ms: 3,
         }))),
-        _ => Act::Reply(Response::Err(ErrorBody::new(
+        Request::GuestDelete(d) if !d.confirmed => Act::Reply(Response::Err(ErrorBody {
+            kind: ErrorKind::ConfirmationRequired,
+            message: format!(
+                "\"delete\" of guest {} needs the user's confirmation",
+                d.vmid
+            ),
+            rule: Some("guests.confirm".into()),
+            upstream_status: None,
+        })),
+        Request::GuestDelete(_) => Act::Reply(ok(Payload::Task(task(UPID_DESTROY, false)))),
+        Request::GuestCreate(c) => Act::Reply(ok(Payload::NewGuest(NewGuest {
+            vmid: c.vmid.unwrap_or(VmId::new(9001).unwrap()),
+            node: c.node.clone(),
+            task: task(UPID_CREATE, false),
+        }))),
+        Request::GuestConfigure(c) if c.set.len() == 1 && c.set.get("description").is_some() => {
+            Act::Reply(ok(Payload::Config(GuestConfig {
+                vmid: c.vmid,
+                guest_type: GuestType::Qemu,
+                node: NodeName::parse("pve1").unwrap(),
+                config: [
+                    ("cores".to_owned(), "2".to_owned()),
+                    ("description".to_owned(), "web front".to_owned()),
+                ]
+                .into(),
+                redacted: Vec::new(),
+            })))
+        }
+        Request::GuestConfigure(_) => Act::Reply(ok(Payload::Task(task(UPID_101, false)))),
+        Request::NextVmid(_) => Act::Reply(ok(Payload::Vmid(VmId::new(9001).unwrap()))),
+        Request::GuestClone(_)
+        | Request::GuestTemplate(_)
+        | Request::DiskResize(_)
+        | Request::GuestMigrate(_)
+        | Request::BackupRestore(_)
+        | Request::VolumeDelete(_)
+        | Request::StorageDownload(_)
+        | Request::TaskCancel(_)
+        | Request::AgentExec(_)
+        | Request::Firewall(_)
+        | Request::ListPools(_)
+        | Request::HaResources(_) => Act::Reply(Response::Err(ErrorBody::new(
             ErrorKind::Invalid,
-            format!("the fake helper does not know {}", request.op()),
+            format!("the fake helper does not simulate {}", request.op()),
         ))),
     }
 }
