@@ -345,6 +345,9 @@ pub fn api_params(data: Map<String, Value>) -> Result<ApiParams, ArgError> {
 }
 
 #[cfg(test)]
+#[path = "args_create_tests.rs"]
+mod create_tests;
+#[cfg(test)]
 #[path = "args_lifecycle_tests.rs"]
 mod lifecycle_tests;
 #[cfg(test)]

@@ -12,7 +12,7 @@ use crate::{
     reply::{forward, structured, unexpected},
     tools::PveMcp,
 };
-use pve_mcp_proto::{BoundsSummary, Capabilities, CreateSummary, Describe, Payload, Request};
+use pve_mcp_proto::{Capabilities, Describe, Payload, Request};
 use rmcp::{
     handler::server::{tool::schema_for_output, wrapper::Parameters},
     model::{CallToolResult, Resource},
@@ -36,121 +36,6 @@ pub struct Grant {
     pub operations: Vec<String>,
     /// Operations among them that the user must confirm.
     pub confirm: Vec<String>,
-}
-
-/// What new guests may be (the policy's [create] section).
-#[derive(Debug, Clone, Serialize, JsonSchema)]
-pub struct CreateRules {
-    /// Kinds that may be created from scratch: `qemu`, `lxc`.
-    pub types: Vec<String>,
-    /// The vmid range of new guests, e.g. `9000-9099`.
-    pub vmids: String,
-    /// Nodes new guests may be placed on.
-    pub nodes: Vec<String>,
-    /// The pool new guests are put in.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub pool: Option<String>,
-    /// Tags new guests are given.
-    pub tags: Vec<String>,
-}
-
-impl From<CreateSummary> for CreateRules {
-    fn from(c: CreateSummary) -> Self {
-        let CreateSummary {
-            types,
-            vmids,
-            nodes,
-            pool,
-            tags,
-        } = c;
-        Self {
-            types,
-            vmids,
-            nodes,
-            pool,
-            tags,
-        }
-    }
-}
-
-/// Bounds of every new or changed guest (the policy's [bounds] section); absent or
-/// empty: not bounded by the policy.
-#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
-pub struct Bounds {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub max_cores: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub max_memory_mib: Option<u64>,
-    /// Largest size of one disk.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub max_disk_gib: Option<u64>,
-    /// Storages disks may be put on.
-    pub storages: Vec<String>,
-    /// Bridges network interfaces may use.
-    pub bridges: Vec<String>,
-    /// Volume patterns guests may be made from (ISO images, disk images, templates).
-    pub sources: Vec<String>,
-}
-
-impl From<BoundsSummary> for Bounds {
-    fn from(b: BoundsSummary) -> Self {
-        let BoundsSummary {
-            max_cores,
-            max_memory_mib,
-            max_disk_gib,
-            storages,
-            bridges,
-            sources,
-        } = b;
-        Self {
-            max_cores,
-            max_memory_mib,
-            max_disk_gib,
-            storages,
-            bridges,
-            sources,
-        }
-    }
-}
-
-impl Bounds {
-    fn is_empty(&self) -> bool {
-        self.max_cores.is_none()
-            && self.max_memory_mib.is_none()
-            && self.max_disk_gib.is_none()
-            && self.storages.is_empty()
-            && self.bridges.is_empty()
-            && self.sources.is_empty()
-    }
-
-    /// `at most 8 cores, 16384 MiB memory; storages local-lvm`; empty when unbounded.
-    pub fn words(&self) -> String {
-        let mut limits = Vec::new();
-        if let Some(n) = self.max_cores {
-            limits.push(format!("{n} cores"));
-        }
-        if let Some(n) = self.max_memory_mib {
-            limits.push(format!("{n} MiB memory"));
-        }
-        if let Some(n) = self.max_disk_gib {
-            limits.push(format!("{n} GiB per disk"));
-        }
-        let mut parts = Vec::new();
-        if !limits.is_empty() {
-            parts.push(format!("at most {}", limits.join(", ")));
-        }
-        let lists = [
-            ("storages", &self.storages),
-            ("bridges", &self.bridges),
-            ("made from", &self.sources),
-        ];
-        for (label, items) in lists {
-            if !items.is_empty() {
-                parts.push(format!("{label} {}", items.join(", ")));
-            }
-        }
-        parts.join("; ")
-    }
 }
 
 /// Result of `my_permissions`.
@@ -430,7 +315,7 @@ pub fn render(p: &MyPermissions) -> String {
         "Task listings (list_tasks): {tasks}; tasks of guests in scope can always be \
          looked up by UPID."
     );
-    lifecycle(p, &mut out);
+    lifecycle::render(p, &mut out);
     let _ = writeln!(out, "Raw API (proxmox_api): {}.", list(&p.api));
     let _ = writeln!(out, "Commands (execute_command): {}.", list(&p.commands));
     if !p.limits.is_empty() {
@@ -444,146 +329,10 @@ pub fn render(p: &MyPermissions) -> String {
     out
 }
 
-/// The lines about making, changing and inspecting guests beyond their status: only
-/// those the policy gives something to.
-fn lifecycle(p: &MyPermissions, out: &mut String) {
-    match &p.create {
-        Some(c) => {
-            let _ = write!(
-                out,
-                "New guests (guest_create): {} with vmids {} on nodes {}",
-                list(&c.types),
-                c.vmids,
-                list(&c.nodes)
-            );
-            if let Some(pool) = &c.pool {
-                let _ = write!(out, ", in pool {pool}");
-            }
-            if !c.tags.is_empty() {
-                let _ = write!(out, ", tagged {}", list(&c.tags));
-            }
-            out.push_str(".\n");
-        }
-        None => out.push_str("New guests (guest_create): none may be created.\n"),
-    }
-    if !p.bounds.is_empty() {
-        let _ = writeln!(
-            out,
-            "Bounds of new and changed guests: {}.",
-            p.bounds.words()
-        );
-    }
-    let lists = [
-        ("Configuration keys (guest_configure)", &p.config_keys),
-        ("Migration targets (guest_migrate)", &p.migrate_nodes),
-        ("Guest agent programs (agent_exec)", &p.agent_exec),
-    ];
-    for (label, items) in lists {
-        if !items.is_empty() {
-            let _ = writeln!(out, "{label}: {}.", list(items));
-        }
-    }
-    if !p.download_from.is_empty() || p.media_delete {
-        let _ = writeln!(
-            out,
-            "ISO images and templates on storages {}: downloads (storage_download) from {}; \
-             deleting them (volume_delete) {}.",
-            list(&p.media_storages),
-            list(&p.download_from),
-            if p.media_delete {
-                "allowed"
-            } else {
-                "not allowed"
-            }
-        );
-    }
-    let yes = |b: bool| if b { "allowed" } else { "not allowed" };
-    let _ = writeln!(
-        out,
-        "Firewall (firewall): the cluster's {}, a node's {}, a guest's where the raw API \
-         patterns allow reading it; pools (list_pools) {}; HA resources (ha_resources) {}.",
-        yes(p.firewall_cluster),
-        yes(p.firewall_node),
-        yes(p.pools),
-        yes(p.ha_resources)
-    );
-}
+#[path = "my_permissions_lifecycle.rs"]
+mod lifecycle;
+pub use lifecycle::{Bounds, CreateRules};
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn renders_every_part_of_the_policy() {
-        let p = MyPermissions {
-            guests: vec!["100-149".into()],
-            guests_except: vec!["120".into()],
-            grants: vec![Grant {
-                rule: "lab".into(),
-                guests: vec!["pool:lab".into()],
-                operations: vec!["stop".into(), "snapshot.rollback".into()],
-                confirm: vec!["stop".into()],
-            }],
-            api: vec!["GET /version".into()],
-            node_list: true,
-            node_detail: false,
-            storage_all: false,
-            storage_node: false,
-            storage_content: false,
-            cluster_status: false,
-            ha_status: false,
-            backup_storages: vec![],
-            task_list: false,
-            node_tasks: true,
-            commands: vec![],
-            limits: "600 requests per minute".into(),
-            create: Some(CreateRules {
-                types: vec!["qemu".into()],
-                vmids: "9000-9099".into(),
-                nodes: vec!["pve1".into()],
-                pool: Some("lab".into()),
-                tags: vec!["mcp".into()],
-            }),
-            bounds: Bounds {
-                max_cores: Some(8),
-                max_disk_gib: Some(200),
-                storages: vec!["local-lvm".into()],
-                ..Bounds::default()
-            },
-            config_keys: vec!["cores".into(), "memory".into()],
-            migrate_nodes: vec![],
-            media_storages: vec!["local".into()],
-            download_from: vec!["https://releases.example.org/".into()],
-            media_delete: false,
-            agent_exec: vec![],
-            firewall_cluster: true,
-            firewall_node: false,
-            pools: true,
-            ha_resources: false,
-            tools: vec!["list_vms".into(), "my_permissions".into()],
-        };
-        let text = render(&p);
-        for want in [
-            "Guests in scope: 100-149 except 120 (any other",
-            "Operations (rule \"lab\"): stop, snapshot.rollback on guests matching pool:lab; \
-             the user confirms stop\n",
-            "Node status: all nodes (not one node in depth).",
-            "Raw API (proxmox_api): GET /version.",
-            "Commands (execute_command): none.",
-            "Limits: 600 requests per minute.",
-            "New guests (guest_create): qemu with vmids 9000-9099 on nodes pve1, in pool lab, \
-             tagged mcp.\n",
-            "Bounds of new and changed guests: at most 8 cores, 200 GiB per disk; storages \
-             local-lvm.\n",
-            "Configuration keys (guest_configure): cores, memory.\n",
-            "ISO images and templates on storages local: downloads (storage_download) from \
-             https://releases.example.org/; deleting them (volume_delete) not allowed.\n",
-            "Firewall (firewall): the cluster's allowed, a node's not allowed, a guest's where \
-             the raw API patterns allow reading it; pools (list_pools) allowed; HA resources \
-             (ha_resources) not allowed.\n",
-            "Tools that work here: list_vms, my_permissions.",
-        ] {
-            assert!(text.contains(want), "{want:?} in\n{text}");
-        }
-    }
-}
+#[path = "my_permissions_tests.rs"]
+mod tests;

@@ -1,0 +1,72 @@
+use super::*;
+use pve_mcp_proto::VmId;
+
+#[test]
+fn pools_with_and_without_members() {
+    let pools = Pools::from(vec![
+        pve_mcp_proto::PoolInfo {
+            pool: "lab".into(),
+            comment: "test guests".into(),
+            members: Some(vec![
+                pve_mcp_proto::PoolMember {
+                    member_type: "qemu".into(),
+                    vmid: Some(VmId::new(101).unwrap()),
+                    name: "web-01".into(),
+                    node: "pve1".into(),
+                    status: "running".into(),
+                },
+                pve_mcp_proto::PoolMember {
+                    member_type: "storage".into(),
+                    vmid: None,
+                    name: "nas".into(),
+                    node: "pve1".into(),
+                    status: String::new(),
+                },
+            ]),
+        },
+        pve_mcp_proto::PoolInfo {
+            pool: "prod".into(),
+            comment: String::new(),
+            members: None,
+        },
+    ]);
+    assert_eq!(
+        render_pools(&pools),
+        "lab  \"test guests\": 2 member(s) in scope\n\
+         \x20 qemu 101  web-01  on pve1  running\n\
+         \x20 storage  nas  on pve1\n\
+         prod\n"
+    );
+    let v = serde_json::to_value(&pools).unwrap();
+    assert!(v["pools"][1].get("members").is_none(), "{v}");
+    assert_eq!(render_pools(&Pools { pools: vec![] }), "No pools.\n");
+}
+
+#[test]
+fn ha_resources_then_groups() {
+    let h = HaResources::from(pve_mcp_proto::HaConfig {
+        resources: vec![pve_mcp_proto::HaResource {
+            sid: "vm:101".into(),
+            vmid: VmId::new(101).unwrap(),
+            state: "started".into(),
+            group: Some("prefer-pve1".into()),
+            max_restart: Some(1),
+            max_relocate: None,
+            comment: None,
+        }],
+        groups: vec![pve_mcp_proto::HaGroup {
+            group: "prefer-pve1".into(),
+            nodes: "pve1:2,pve2:1".into(),
+            restricted: false,
+            nofailback: true,
+            comment: Some("web tier".into()),
+        }],
+    });
+    assert_eq!(
+        render_ha(&h),
+        "HA resources in scope: 1.\n\
+         \x20 vm:101  started  group prefer-pve1  max_restart 1\n\
+         HA groups: 1.\n\
+         \x20 prefer-pve1  nodes pve1:2,pve2:1  nofailback  \"web tier\"\n"
+    );
+}
