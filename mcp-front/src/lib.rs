@@ -10,9 +10,11 @@
 //! `jsonrpc` (JSON-RPC shape and lifecycle order), then rmcp (protocol revisions,
 //! negotiation), `server` (initialize/discover, the `catalog` of tools filtered by the
 //! `permissions` the helper describes) and `tools`, where `args` validates and
-//! `action`/`confirm` run guest actions and snapshot changes (`operation`,
-//! `snapshots`); `helper_client` carries requests to the helper,
-//! and `output`, `render` and `reply` turn answers into tool results.
+//! `action`/`confirm` run every change the policy may want confirmed (`operation`):
+//! guest actions, snapshot changes (`snapshots`), backups (`storage`), and the guest
+//! lifecycle (`lifecycle`, `media`, reported by `change`); `helper_client` carries
+//! requests to the helper, and `output`, `render` and `reply` turn answers into tool
+//! results.
 #![forbid(unsafe_code)]
 #![deny(clippy::print_stdout, clippy::dbg_macro)]
 

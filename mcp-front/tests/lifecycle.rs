@@ -253,3 +253,36 @@ async fn bad_lifecycle_arguments_reach_nothing() {
     });
     assert_eq!(lifecycle, 0, "nothing was sent to the helper");
 }
+
+#[tokio::test]
+async fn agent_programs_and_task_cancels_are_rendered() {
+    let helper = FakeHelper::start("exec-cancel", PROTO_VERSION.major);
+    let (mut mcp, _) = Mcp::start(&helper.socket).await;
+    let r = mcp
+        .call(
+            "agent_exec",
+            json!({"vmid": 101, "argv": ["systemctl", "is-active", "nginx"]}),
+        )
+        .await;
+    assert!(!is_error(&r), "{r}");
+    assert_eq!(
+        text(&r),
+        "VM 101, \"systemctl\" \"is-active\" \"nginx\": exit code 3 after 7 ms\n\
+         --- stdout ---\ninactive\n"
+    );
+    assert_eq!(r["structuredContent"]["exit_code"], 3);
+    let sent = helper.seen.count(|r| {
+        matches!(r, Request::AgentExec(a)
+            if a.argv.args() == ["systemctl", "is-active", "nginx"] && !a.confirmed)
+    });
+    assert_eq!(sent, 1);
+
+    let r = mcp.call("task_cancel", json!({"upid": UPID_CREATE})).await;
+    assert!(!is_error(&r), "{r}");
+    assert!(
+        text(&r).ends_with("it stopped: interrupted by signal.\n"),
+        "{}",
+        text(&r)
+    );
+    assert_eq!(r["structuredContent"]["status"], "stopped");
+}

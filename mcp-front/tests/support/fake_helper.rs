@@ -359,6 +359,19 @@ fn answer(seen: &Seen, request: &Request) -> Act {
         }
         Request::GuestConfigure(_) => Act::Reply(ok(Payload::Task(task(UPID_101, false)))),
         Request::NextVmid(_) => Act::Reply(ok(Payload::Vmid(VmId::new(9001).unwrap()))),
+        Request::AgentExec(_) => Act::Reply(ok(Payload::Command(CommandOutput {
+            exit_code: Some(3),
+            signal: None,
+            stdout: "inactive\n".into(),
+            stderr: String::new(),
+            truncated: false,
+            duration_ms: 7,
+        }))),
+        Request::TaskCancel(t) => {
+            let mut stopped = task(t.upid.as_str(), true);
+            stopped.exitstatus = Some("interrupted by signal".into());
+            Act::Reply(ok(Payload::Task(stopped)))
+        }
         Request::GuestClone(_)
         | Request::GuestTemplate(_)
         | Request::DiskResize(_)
@@ -366,8 +379,6 @@ fn answer(seen: &Seen, request: &Request) -> Act {
         | Request::BackupRestore(_)
         | Request::VolumeDelete(_)
         | Request::StorageDownload(_)
-        | Request::TaskCancel(_)
-        | Request::AgentExec(_)
         | Request::Firewall(_)
         | Request::ListPools(_)
         | Request::HaResources(_) => Act::Reply(Response::Err(ErrorBody::new(
