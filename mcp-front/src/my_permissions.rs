@@ -179,9 +179,10 @@ impl MyPermissions {
 impl PveMcp {
     /// What the admin's policy lets you do here, in full: which guests are in scope,
     /// which operations each grant allows on which guests (and which need the user's
-    /// confirmation), the raw API patterns, the allowed commands, the request limits,
-    /// and so which tools work. Call it first when planning work, instead of trying
-    /// calls to find out. Read-only; never refused.
+    /// confirmation), what new guests may be and the bounds of every new or changed
+    /// guest, the raw API patterns, the allowed commands, the request limits, and so
+    /// which tools work. Call it first when planning work, instead of trying calls to
+    /// find out. Read-only; never refused.
     #[tool(
         title = "My permissions",
         annotations(

@@ -179,14 +179,21 @@ pub(super) fn render(p: &MyPermissions, out: &mut String) {
             }
         );
     }
-    let yes = |b: bool| if b { "allowed" } else { "not allowed" };
-    let _ = writeln!(
-        out,
-        "Firewall (firewall): the cluster's {}, a node's {}, a guest's where the raw API \
-         patterns allow reading it; pools (list_pools) {}; HA resources (ha_resources) {}.",
-        yes(p.firewall_cluster),
-        yes(p.firewall_node),
-        yes(p.pools),
-        yes(p.ha_resources)
-    );
+    let firewall = match (p.firewall_cluster, p.firewall_node) {
+        (true, true) => Some("the cluster's and each node's firewall (firewall)"),
+        (true, false) => Some("the cluster's firewall (firewall)"),
+        (false, true) => Some("each node's firewall (firewall)"),
+        (false, false) => None,
+    };
+    let reads: Vec<&str> = [
+        firewall,
+        p.pools.then_some("resource pools (list_pools)"),
+        p.ha_resources.then_some("HA resources (ha_resources)"),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if !reads.is_empty() {
+        let _ = writeln!(out, "Also readable: {}.", reads.join(", "));
+    }
 }

@@ -65,9 +65,7 @@ fn renders_every_part_of_the_policy() {
         "Configuration keys (guest_configure): cores, memory.\n",
         "ISO images and templates on storages local: downloads (storage_download) from \
          https://releases.example.org/; deleting them (volume_delete) not allowed.\n",
-        "Firewall (firewall): the cluster's allowed, a node's not allowed, a guest's where \
-         the raw API patterns allow reading it; pools (list_pools) allowed; HA resources \
-         (ha_resources) not allowed.\n",
+        "Also readable: the cluster's firewall (firewall), resource pools (list_pools).\n",
         "Tools that work here: list_vms, my_permissions.",
     ] {
         assert!(text.contains(want), "{want:?} in\n{text}");
