@@ -37,7 +37,8 @@ pub enum ChangeOutcome {
     Failed,
     /// The task was still running when the wait ended; check it later by its UPID.
     StillRunning,
-    /// Proxmox made the change at once, without a task (guest_configure only).
+    /// Proxmox made the change at once, without a task (some configuration changes
+    /// and resizes, a container's conversion into a template, a volume's deletion).
     Applied,
 }
 
@@ -80,10 +81,10 @@ pub struct ChangeResult {
     /// Last lines of the task log, when it failed.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub log_tail: Vec<String>,
-    /// guest_configure, when applied at once: the guest's configuration now, secrets
-    /// shown as `[redacted]`.
+    /// guest_configure and disk_resize, when applied at once: the guest's
+    /// configuration now, secrets shown as `[redacted]`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub config: Option<BTreeMap<String, String>>,
+    pub config: Option<Config>,
 }
 
 impl ChangeResult {
@@ -122,6 +123,23 @@ fn makes_guest(op: &Operation) -> bool {
     )
 }
 
+/// The guest's node and, after a configuration change or a resize, its configuration
+/// now, when Proxmox made the change at once instead of starting a task: some
+/// configuration changes and resizes, a container's conversion into a template, a
+/// volume's deletion. `None` when `op` cannot be answered with `payload`.
+fn applied(op: &Operation, payload: &Payload) -> Option<(String, Option<Config>)> {
+    match (op, payload) {
+        (Operation::Configure(_) | Operation::Resize(_), Payload::Config(c)) => {
+            Some((c.node.to_string(), Some(c.config.clone())))
+        }
+        (Operation::Template(_), Payload::Guest(d)) => Some((d.guest.node.to_string(), None)),
+        (Operation::VolumeDelete(v), Payload::Volumes(_)) => Some((v.node.to_string(), None)),
+        _ => None,
+    }
+}
+
+type Config = BTreeMap<String, String>;
+
 /// Runs the change of `plan` (or reports its invalid arguments) and, if asked, waits
 /// for its task. `state` and `responses` are those of a 2026-07-28 confirmation round
 /// trip, when this call answers one.
@@ -152,14 +170,16 @@ pub async fn perform(
             ChangeResult::new(&request, guest, task.node.to_string()),
             task,
         ),
-        Payload::Config(c) if matches!(request, Operation::Configure(_)) => {
-            let mut result = ChangeResult::new(&request, guest, c.node.to_string());
+        other => {
+            let Some((node, config)) = applied(&request, &other) else {
+                return unexpected(request.request().op(), &other).into();
+            };
+            let mut result = ChangeResult::new(&request, guest, node);
             result.outcome = ChangeOutcome::Applied;
-            result.config = Some(c.config);
+            result.config = config;
             result.elapsed_ms = elapsed_ms(started);
             return structured(&result, render_change(&result, &request.phrase())).into();
         }
-        other => return unexpected(request.request().op(), &other).into(),
     };
     follow(server, &request, &mut result, task, (started, wait), ctx)
         .await
@@ -298,6 +318,38 @@ mod tests {
             let text = render_change(&result("migrate", outcome), "migrate guest 101");
             assert!(text.contains("(check it with task_status)"), "{text}");
         }
+    }
+
+    #[test]
+    fn only_the_answers_an_operation_may_get_count_as_applied() {
+        use pve_mcp_proto::{NodeName, VmId, VolumeDelete, VolumeId};
+        let node = NodeName::parse("pve2").unwrap();
+        let delete = Operation::VolumeDelete(VolumeDelete {
+            node: node.clone(),
+            volume: VolumeId::parse("local:iso/x.iso").unwrap(),
+            confirmed: false,
+        });
+        assert_eq!(
+            applied(&delete, &Payload::Volumes(vec![])).unwrap(),
+            ("pve2".to_owned(), None)
+        );
+        let config = pve_mcp_proto::GuestConfig {
+            vmid: VmId::new(101).unwrap(),
+            guest_type: pve_mcp_proto::GuestType::Lxc,
+            node,
+            config: BTreeMap::from([("rootfs".into(), "local-lvm:vm-101-disk-0,size=16G".into())]),
+            redacted: vec![],
+        };
+        let resize = Operation::Resize(pve_mcp_proto::DiskResize {
+            vmid: VmId::new(101).unwrap(),
+            disk: pve_mcp_proto::DiskSlot::parse("rootfs").unwrap(),
+            size_gib: pve_mcp_proto::DiskGib::new(16).unwrap(),
+            confirmed: false,
+        });
+        let (_, now) = applied(&resize, &Payload::Config(config.clone())).unwrap();
+        assert!(now.unwrap()["rootfs"].ends_with("size=16G"));
+        assert!(applied(&delete, &Payload::Config(config)).is_none());
+        assert!(applied(&resize, &Payload::Volumes(vec![])).is_none());
     }
 
     #[test]

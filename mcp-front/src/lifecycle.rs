@@ -85,7 +85,8 @@ impl PveMcp {
 
     /// Convert a stopped guest into a template, the read-only source of linked and
     /// full clones (see guest_clone). Irreversible: a template cannot be started or
-    /// turned back into a guest. Runs as a Proxmox task, waited for like vm_action.
+    /// turned back into a guest. Runs as a Proxmox task, waited for like vm_action (a
+    /// container converts at once).
     #[tool(
         title = "Convert to a template",
         annotations(
@@ -135,7 +136,8 @@ impl PveMcp {
 
     /// Grow one disk of a guest to `size_gib` (disks only grow), within the policy's
     /// largest disk. The file system inside the guest is not grown: do that in the
-    /// guest afterwards. Runs as a Proxmox task, waited for like vm_action.
+    /// guest afterwards. Runs as a Proxmox task, waited for like vm_action, or at once
+    /// (the answer then shows the configuration now).
     #[tool(
         title = "Grow a disk",
         annotations(

@@ -26,8 +26,8 @@ use rmcp::{
 impl PveMcp {
     /// Delete one volume from a storage: a backup of a guest (see list_backups), or an
     /// ISO image or container template (see storage_content). Guest disks are not
-    /// deleted this way. Gone for good. Runs as a Proxmox task, waited for like
-    /// vm_action; may need the user's confirmation.
+    /// deleted this way. Gone for good. Runs at once or as a Proxmox task, waited for
+    /// like vm_action; may need the user's confirmation.
     #[tool(
         title = "Delete a backup, ISO image or template",
         annotations(
