@@ -240,7 +240,7 @@ pub fn allows(tool: &str, caps: &Capabilities) -> bool {
         "guest_create" | "next_vmid" => caps.create.is_some(),
         "guest_clone" => scope && granted(caps, "clone").0 && caps.create.is_some(),
         "guest_configure" => {
-            scope && (!caps.config_keys.is_empty() || granted(caps, "config.write").0)
+            scope && granted(caps, "config.write").0 && !caps.config_keys.is_empty()
         }
         "guest_migrate" => scope && granted(caps, "migrate").0 && !caps.migrate_nodes.is_empty(),
         "agent_exec" => scope && granted(caps, "agent.exec").0 && !caps.agent_exec.is_empty(),

@@ -82,13 +82,12 @@ pub(super) fn lifecycle(tool: &str, caps: &Capabilities) -> Option<String> {
             };
             format!("{}{}{}", grant(caps, op), new_guests(caps), bounds(caps))
         }
-        "guest_configure" => {
-            let mut note = config_keys(caps, "Keys you may change").trim().to_owned();
-            if granted(caps, "config.write").0 {
-                note = format!("{} {note}", grant(caps, "config.write"));
-            }
-            format!("{}{}", note.trim(), bounds(caps))
-        }
+        "guest_configure" => format!(
+            "{}{}{}",
+            grant(caps, "config.write"),
+            config_keys(caps, "Keys you may change"),
+            bounds(caps)
+        ),
         "disk_resize" => {
             let largest = caps
                 .bounds

@@ -115,7 +115,7 @@ fn instructions_name_the_lifecycle_tools_the_policy_allows() {
         grants: vec![GrantSummary {
             rule: "lab".into(),
             guests: vec!["pool:lab".into()],
-            operations: vec!["delete".into(), "migrate".into()],
+            operations: vec!["delete".into(), "migrate".into(), "config.write".into()],
             confirm: vec!["delete".into()],
         }],
         create: Some(pve_mcp_proto::CreateSummary {
@@ -136,7 +136,8 @@ fn instructions_name_the_lifecycle_tools_the_policy_allows() {
     for want in [
         "- create guests with guest_create: qemu with vmids 9000-9099 on nodes pve1, pve2 \
          (next_vmid gives a free vmid)\n",
-        "- use guest_delete on guests matching pool:lab (after the user confirms)\n",
+        "- use guest_configure on guests matching pool:lab; guest_delete on guests matching \
+         pool:lab (after the user confirms)\n",
         "- change the configuration keys cores with guest_configure\n",
         "- download ISO images and templates with storage_download, delete them with \
          volume_delete\n",

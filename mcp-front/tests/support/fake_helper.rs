@@ -39,9 +39,17 @@ pub fn capabilities() -> Capabilities {
         grants: vec![GrantSummary {
             rule: "guests".into(),
             guests: vec![],
-            operations: ["start", "stop", "shutdown", "reboot", "reset", "delete"]
-                .map(String::from)
-                .to_vec(),
+            operations: [
+                "start",
+                "stop",
+                "shutdown",
+                "reboot",
+                "reset",
+                "delete",
+                "config.write",
+            ]
+            .map(String::from)
+            .to_vec(),
             confirm: vec!["reset".into(), "delete".into()],
         }],
         api: vec!["GET /version".into(), "GET /nodes/**".into()],
