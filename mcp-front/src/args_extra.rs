@@ -157,15 +157,22 @@ impl StorageDownloadArgs {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TaskCancelArgs {
-    /// The running task's id (UPID), as vm_action, list_tasks or another tool gave it.
+    /// The running task's id (UPID), as vm_action, list_tasks or another tool gave it;
+    /// only a guest's task (its UPID names the vmid).
     #[schemars(length(min = 1, max = 256))]
     pub upid: String,
 }
 
 impl TaskCancelArgs {
     pub fn into_operation(self) -> Result<Operation, ArgError> {
+        let upid = at("upid", Upid::parse(&self.upid))?;
+        if upid.vmid().is_none() {
+            return Err(ArgError(format!(
+                "upid: task {upid} belongs to no guest; only tasks of guests can be stopped"
+            )));
+        }
         Ok(Operation::TaskCancel(TaskCancel {
-            upid: at("upid", Upid::parse(&self.upid))?,
+            upid,
             confirmed: false,
         }))
     }

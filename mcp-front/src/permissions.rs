@@ -254,31 +254,31 @@ pub fn allows(tool: &str, caps: &Capabilities) -> bool {
     }
 }
 
-/// Whether a raw API pattern lets some guest's firewall be read
-/// (`GET /nodes/{node}/{qemu|lxc}/{vmid}/firewall/...`).
+/// Whether a raw API pattern lets some guest's firewall rules be read
+/// (`GET /nodes/{node}/{qemu|lxc}/{vmid}/firewall/rules`, as the helper checks).
 fn guest_firewall_readable(caps: &Capabilities) -> bool {
     caps.api.iter().any(|pattern| {
         pattern.strip_prefix("GET ").is_some_and(|path| {
             ["qemu", "lxc"]
                 .iter()
-                .any(|kind| covers(path, &["nodes", "", kind, "", "firewall"]))
+                .any(|kind| covers(path, &["nodes", "", kind, "", "firewall", "rules"]))
         })
     })
 }
 
-/// Whether the path pattern (`*` one segment, `**` the rest) matches paths that start
-/// with `prefix`, whose empty segments stand for any value.
-fn covers(pattern: &str, prefix: &[&str]) -> bool {
-    let mut segments = pattern.trim_start_matches('/').split('/');
-    for want in prefix {
-        match segments.next() {
+/// Whether the path pattern (`*` one segment, `**` the rest) matches the path
+/// `segments`, whose empty segments stand for any value.
+fn covers(pattern: &str, segments: &[&str]) -> bool {
+    let mut parts = pattern.trim_start_matches('/').split('/');
+    for want in segments {
+        match parts.next() {
             Some("**") => return true,
             Some("*") => {}
             Some(literal) if want.is_empty() || literal == *want => {}
             _ => return false,
         }
     }
-    true
+    parts.next().is_none()
 }
 
 /// `a, b, c and 4 more`.

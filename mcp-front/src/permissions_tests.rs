@@ -89,6 +89,7 @@ fn read_only_extras_follow_their_capabilities() {
     for pattern in [
         "GET /nodes/*/qemu/*/firewall/rules",
         "GET /nodes/pve1/lxc/205/firewall/**",
+        "GET /nodes/*/*/*/firewall/rules",
         "GET /nodes/**",
         "GET /**",
     ] {
@@ -99,6 +100,8 @@ fn read_only_extras_follow_their_capabilities() {
         "PUT /nodes/*/qemu/*/firewall/rules",
         "GET /nodes/*/storage/*/firewall",
         "GET /nodes/*/qemu",
+        "GET /nodes/*/qemu/*/firewall/options",
+        "GET /nodes/*/qemu/*/firewall/rules/*",
     ] {
         assert!(!allows("firewall", &with_api(pattern)), "{pattern}");
     }
