@@ -96,7 +96,10 @@ impl Params {
     /// Adds a value; a second value for the same name makes the name a list.
     fn push(&mut self, name: String, value: String) {
         if let Some(old) = self.values.insert(name.clone(), value.clone()) {
-            self.lists.entry(name).or_insert_with(|| vec![old]).push(value);
+            self.lists
+                .entry(name)
+                .or_insert_with(|| vec![old])
+                .push(value);
         }
     }
 
@@ -216,9 +219,7 @@ pub fn check_value(ty: Ty, name: &str, value: &str) -> Option<String> {
             _ => None,
         },
         Ty::Num if !is_number(value) => Some(schema::type_check("number", value)),
-        Ty::Enum(allowed) if !allowed.contains(&value) => {
-            Some(schema::not_in_enum(value, allowed))
-        }
+        Ty::Enum(allowed) if !allowed.contains(&value) => Some(schema::not_in_enum(value, allowed)),
         Ty::Format(check) => check(name, value).err(),
         _ => None,
     }
@@ -338,8 +339,12 @@ mod tests {
         let mut e = BTreeMap::new();
         validate(&p, &[("command", Ty::Array), ("x", Ty::Bool)], &mut e);
         assert!(e.is_empty(), "{e:?}");
-        let j = Params::parse(None, Some("application/json"), br#"{"command":["ls","-l"]}"#)
-            .unwrap_or_default();
+        let j = Params::parse(
+            None,
+            Some("application/json"),
+            br#"{"command":["ls","-l"]}"#,
+        )
+        .unwrap_or_default();
         assert_eq!(j.all("command"), vec!["ls", "-l"]);
         validate(&j, &[("command", Ty::Str)], &mut e);
         assert_eq!(e["command"], "type check ('string') failed - got ARRAY");
