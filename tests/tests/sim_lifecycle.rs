@@ -631,6 +631,27 @@ async fn containers_are_created_and_guests_restored() {
         (cfg["hostname"].clone(), cfg["rootfs"].clone()),
         (json!("ci-016"), json!("local-lvm:vm-152-disk-0,size=16G"))
     );
+    let sized = api
+        .post(
+            "/nodes/pve2/lxc",
+            &[
+                ("vmid", "153"),
+                ("ostemplate", ct_backup),
+                ("restore", "1"),
+                ("rootfs", "local-lvm:20"),
+                ("hostname", "ct-bigger"),
+            ],
+        )
+        .await;
+    ok_task(&api, "pve2", "vzrestore", sized).await;
+    let cfg = config(&api, "pve2", "lxc", 153).await;
+    assert_eq!(
+        (cfg["hostname"].clone(), cfg["rootfs"].clone()),
+        (
+            json!("ct-bigger"),
+            json!("local-lvm:vm-153-disk-0,size=20G")
+        )
+    );
     let gone = api.get("/nodes/pve1/vzdump/extractconfig?volume=nas:backup/vzdump-qemu-999-2024_12_09-03_00_00.vma.zst").await;
     assert!(
         error(&gone)

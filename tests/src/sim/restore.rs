@@ -50,7 +50,31 @@ impl Cluster {
             None
         });
         let mut taken: Vec<String> = super::disks::taken(self);
-        for v in conf::volumes(kind, &config) {
+        let given: Vec<(&str, &str)> = params
+            .iter()
+            .filter(|(k, _)| kind == GuestKind::Lxc && cs::is_lxc_volume(k))
+            .collect();
+        // Mount points in the call replace the backed-up ones.
+        let backed_up = if given.is_empty() {
+            conf::volumes(kind, &config)
+        } else {
+            Vec::new()
+        };
+        if !given.is_empty() {
+            config.retain(|k, _| !cs::is_lxc_volume(k));
+            for (key, value) in given {
+                let format = cs::volume_format(kind, key);
+                let props =
+                    propstr::parse(format, value, key).map_err(|e| e.trim_end().to_owned())?;
+                let alloc = super::disks::check_mountpoint(key, &props, true)
+                    .map_err(|e| e.message().trim_end().to_owned())?;
+                let v = super::disks::allocate(
+                    self, node, kind, vmid, key, &props, &alloc, &mut taken,
+                )?;
+                config.insert(key.to_owned(), v);
+            }
+        }
+        for v in backed_up {
             if v.cdrom && !v.cloudinit {
                 continue;
             }
@@ -67,7 +91,12 @@ impl Cluster {
                 "rootdir"
             };
             if !s.holds(needs) {
-                return Err(format!("storage '{sid}' does not support {needs}"));
+                return Err(match kind {
+                    GuestKind::Qemu => format!("storage '{sid}' does not support vm images"),
+                    GuestKind::Lxc => {
+                        format!("storage '{sid}' does not support container directories")
+                    }
+                });
             }
             let volid = if v.cloudinit {
                 volumes::cloudinit_disk(s, vmid)
@@ -97,7 +126,8 @@ impl Cluster {
             GuestKind::Lxc => &LXC_EXTRA,
         };
         for (k, v) in params.iter() {
-            if !extra.contains(&k) && k != "ostemplate" && k != "restore" {
+            let volume = kind == GuestKind::Lxc && cs::is_lxc_volume(k);
+            if !extra.contains(&k) && !volume && k != "ostemplate" && k != "restore" {
                 config.insert(k.to_owned(), normalize(kind, vmid, k, v));
             }
         }
