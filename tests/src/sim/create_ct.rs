@@ -62,6 +62,14 @@ impl Cluster {
         let pool = pool(params.get("pool"))?;
         let unprivileged = params.flag("unprivileged");
         check_features(params.get("features"), unprivileged)?;
+        if params
+            .iter()
+            .any(|(k, v)| cs::is_lxc_volume(k) && v.starts_with('/'))
+        {
+            return Err(ApiError::Permission(
+                "mount point type bind is only allowed for root@pam".into(),
+            ));
+        }
         let ostemplate = params.get("ostemplate").unwrap_or_default();
         let content = if restore { "backup" } else { "vztmpl" };
         let ty = disks::vtype(ostemplate)?;

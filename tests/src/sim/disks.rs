@@ -39,11 +39,27 @@ pub fn vtype(volid: &str) -> Result<&'static str, ApiError> {
         .ok_or_else(|| ApiError::Internal(format!("unable to parse volume ID '{volid}'")))?;
     let s = dataset::storage(sid)
         .ok_or_else(|| ApiError::Internal(format!("storage '{sid}' does not exist")))?;
+    let file_ok = |f: &str, exts: &[&str]| {
+        let lower = f.to_ascii_lowercase();
+        !f.contains('/')
+            && exts
+                .iter()
+                .any(|e| lower.ends_with(e) && lower.len() > e.len())
+    };
+    let files = s.path.is_some();
     let ty = match name.split_once('/') {
-        Some(("iso", f)) if !f.is_empty() && s.path.is_some() => "iso",
-        Some(("vztmpl", f)) if !f.is_empty() && s.path.is_some() => "vztmpl",
-        Some(("import", f)) if !f.is_empty() && s.path.is_some() => "import",
-        Some(("backup", f)) if !f.is_empty() && s.path.is_some() => "backup",
+        Some(("iso", f)) if files && file_ok(f, &[".iso", ".img"]) => "iso",
+        Some(("vztmpl", f))
+            if files && file_ok(f, &[".tar.gz", ".tar.xz", ".tar.zst", ".tar.bz2"]) =>
+        {
+            "vztmpl"
+        }
+        Some(("import", f))
+            if files && file_ok(f, &[".ova", ".ovf", ".qcow2", ".raw", ".vmdk"]) =>
+        {
+            "import"
+        }
+        Some(("backup", f)) if files && f.starts_with("vzdump-") && !f.contains('/') => "backup",
         _ if name.starts_with("vm-") || name.starts_with("base-") => "images",
         Some((vmid, _)) if s.path.is_some() && vmid.parse::<u32>().is_ok() => "images",
         _ => {
