@@ -27,12 +27,16 @@ pub fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// Decodes `application/x-www-form-urlencoded` data (`+` is a space here). A key given
-/// more than once becomes a list, as `PVE::APIServer::AnyEvent::decode_urlencoded` makes
-/// it an array.
+/// Decodes `application/x-www-form-urlencoded` data (`+` is a space here) as
+/// `PVE::APIServer::AnyEvent::decode_urlencoded` does: pairs are separated by `&` *or*
+/// `;` (a raw `;` in a value, like `tags=a;b`, cuts it short), a raw `=` in a value ends
+/// it too (Perl's `split(/=/, $kv)` keeps two fields: `net0=virtio,bridge=vmbr0` gives
+/// `virtio,bridge`), and a key given more than once becomes a list.
 fn decode_form(s: &str, into: &mut Params) {
-    for pair in s.split('&').filter(|p| !p.is_empty()) {
-        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+    for pair in s.split(['&', ';']).filter(|p| !p.is_empty()) {
+        let mut fields = pair.split('=');
+        let k = fields.next().unwrap_or_default();
+        let v = fields.next().unwrap_or_default();
         let k = percent_decode(&k.replace('+', " "));
         let v = percent_decode(&v.replace('+', " "));
         into.push(k, v);
@@ -329,6 +333,18 @@ mod tests {
         assert_eq!(e["full"], "type check ('boolean') failed - got 'yes'");
         assert_eq!(e["start"], "value must have a minimum value of 0");
         assert!(e["x"].starts_with("property is not defined in schema"));
+    }
+
+    #[test]
+    fn a_raw_semicolon_separates_pairs_like_pve() {
+        let p = Params::parse(None, None, b"tags=a;b&name=x").unwrap_or_default();
+        assert_eq!((p.get("tags"), p.get("b")), (Some("a"), Some("")));
+        let p = Params::parse(None, None, b"tags=a%3Bb").unwrap_or_default();
+        assert_eq!(p.get("tags"), Some("a;b"));
+        let p = Params::parse(None, None, b"net0=virtio,bridge=vmbr0").unwrap_or_default();
+        assert_eq!(p.get("net0"), Some("virtio,bridge"));
+        let p = Params::parse(Some("net0=virtio%2Cbridge%3Dvmbr0"), None, b"").unwrap_or_default();
+        assert_eq!(p.get("net0"), Some("virtio,bridge=vmbr0"));
     }
 
     #[test]
