@@ -92,7 +92,7 @@ impl Cluster {
             allocs.push((
                 key.to_owned(),
                 props.clone(),
-                disks::check_mountpoint(key, &props, true)?,
+                disks::check_mountpoint(&props, true)?,
             ));
         }
         allocs.sort_by_key(|(k, ..)| disks::alloc_order(k));

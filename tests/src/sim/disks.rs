@@ -157,7 +157,7 @@ pub fn check_qemu_drive(
 
 /// The checks pve-container makes on `rootfs`/`mpN` before anything runs. `creating`
 /// words a storage without `rootdir` as a create call does (400), else as an update (500).
-pub fn check_mountpoint(key: &str, props: &Props, creating: bool) -> Result<Alloc, ApiError> {
+pub fn check_mountpoint(props: &Props, creating: bool) -> Result<Alloc, ApiError> {
     let volid = propstr::get(props, "volume").unwrap_or_default();
     if volid.starts_with('/') {
         return Err(ApiError::Permission(
@@ -178,7 +178,6 @@ pub fn check_mountpoint(key: &str, props: &Props, creating: bool) -> Result<Allo
             ))
         });
     }
-    let _ = key;
     match new_disk_size(volid) {
         Some((_, size)) => Ok(Alloc::New(s, size, None)),
         None => {

@@ -66,7 +66,7 @@ impl Cluster {
                 let format = cs::volume_format(kind, key);
                 let props =
                     propstr::parse(format, value, key).map_err(|e| e.trim_end().to_owned())?;
-                let alloc = super::disks::check_mountpoint(key, &props, true)
+                let alloc = super::disks::check_mountpoint(&props, true)
                     .map_err(|e| e.message().trim_end().to_owned())?;
                 let v = super::disks::allocate(
                     self, node, kind, vmid, key, &props, &alloc, &mut taken,

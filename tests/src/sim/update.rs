@@ -215,7 +215,7 @@ impl Cluster {
             let props = propstr::parse(format, value, key).map_err(|e| format!("{key}: {e}"))?;
             let alloc = match kind {
                 GuestKind::Qemu => disks::check_qemu_drive(key, &props, None),
-                GuestKind::Lxc => disks::check_mountpoint(key, &props, false),
+                GuestKind::Lxc => disks::check_mountpoint(&props, false),
             }
             .map_err(|e| e.message().trim_end().to_owned())?;
             let new =
@@ -350,13 +350,12 @@ fn check_ct_perms(p: &Params, delete: &[String], map: &ConfigMap) -> Result<(), 
             ));
         }
     }
-    for (key, value) in p.iter().filter(|(k, _)| cs::is_lxc_volume(k)) {
-        if value.starts_with('/') {
-            return Err(ApiError::Permission(
-                "mount point type bind is only allowed for root@pam".into(),
-            ));
-        }
-        let _ = key;
+    if p.iter()
+        .any(|(k, v)| cs::is_lxc_volume(k) && v.starts_with('/'))
+    {
+        return Err(ApiError::Permission(
+            "mount point type bind is only allowed for root@pam".into(),
+        ));
     }
     if let Some(f) = p.get("features") {
         let old = map.get("features").cloned().unwrap_or_default();
