@@ -129,6 +129,19 @@ fn err(msg: String) -> ApiError {
     ApiError::Internal(msg)
 }
 
+/// A bridge a written config's NIC names that the node does not have.
+fn missing_bridge(g: &super::cluster::Guest) -> Option<String> {
+    let map = g.config.as_deref()?;
+    map.iter()
+        .filter(|(k, _)| matches!(super::conf_schema::numbered(k), ("net", Some(_))))
+        .filter_map(|(_, v)| {
+            v.split(',')
+                .find_map(|p| p.strip_prefix("bridge="))
+                .map(str::to_owned)
+        })
+        .find(|b| !super::dataset::BRIDGES.contains(&b.as_str()))
+}
+
 impl Cluster {
     /// PVE's synchronous checks, then a new worker task; returns the UPID.
     pub fn request_action(
@@ -277,6 +290,16 @@ impl Cluster {
             });
         };
         let running = g.is_running();
+        if let Some(lock) = g.lock.filter(|l| *l != "suspended") {
+            let what = super::life::what(e.kind);
+            return Err(format!("{what} is locked ({lock})"));
+        }
+        if e.action == Action::Start
+            && !running
+            && let Some(bridge) = missing_bridge(g)
+        {
+            return Err(format!("bridge '{bridge}' does not exist"));
+        }
         match (e.kind, e.action) {
             (_, Action::Start) if e.ha => {
                 if !running {

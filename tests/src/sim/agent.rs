@@ -2,7 +2,9 @@
 //! them: `POST .../agent/ping`, `GET .../agent/get-osinfo` and `GET
 //! .../agent/network-get-interfaces`, each `{"result": ...}`. A VM without `agent: 1`
 //! fails with "No QEMU guest agent configured", a stopped one with "VM {vmid} is not
-//! running" (both HTTP 500, checked in that order, as PVE does).
+//! running", one whose agent does not answer (paused, or installed from an ISO) with
+//! "QEMU guest agent is not running" (all HTTP 500, checked in that order, as PVE does).
+//! `exec` and `exec-status` are in [`super::exec`].
 
 use serde_json::{Value, json};
 
@@ -29,13 +31,8 @@ impl AgentCommand {
     }
 }
 
-/// Whether the VM's config enables the agent (the dataset's rule: `i % 3 != 1`).
-pub fn configured(g: &Guest) -> bool {
-    g.seed.index % 3 != 1
-}
-
 pub fn answer(g: &Guest, cmd: AgentCommand) -> Result<Value, ApiError> {
-    if !configured(g) {
+    if !g.agent_enabled() {
         return Err(ApiError::Internal("No QEMU guest agent configured".into()));
     }
     if !g.is_running() {
@@ -43,6 +40,9 @@ pub fn answer(g: &Guest, cmd: AgentCommand) -> Result<Value, ApiError> {
             "VM {} is not running",
             g.seed.vmid
         )));
+    }
+    if !g.agent_installed || g.power == super::dataset::PowerState::Paused {
+        return Err(ApiError::Internal("QEMU guest agent is not running".into()));
     }
     let result = match cmd {
         AgentCommand::Ping => json!({}),

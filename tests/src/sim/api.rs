@@ -273,7 +273,7 @@ fn verify(r: &Route<'_>, params: &Params) -> Result<Option<u32>, ApiError> {
 }
 
 /// Read access to the cluster, after finishing every task that is due.
-fn read(cluster: &SharedCluster, now: Instant) -> RwLockReadGuard<'_, Cluster> {
+pub(super) fn read(cluster: &SharedCluster, now: Instant) -> RwLockReadGuard<'_, Cluster> {
     {
         let c = cluster.read().unwrap_or_else(|e| e.into_inner());
         if !c.needs_settle(now) {
@@ -297,7 +297,12 @@ pub fn handle(
     user: &str,
 ) -> Result<Reply, ApiError> {
     let segments: Vec<&str> = rel.split('/').filter(|s| !s.is_empty()).collect();
-    let r = route(method, &segments).ok_or_else(|| ApiError::no_handler(method, rel))?;
+    let Some(r) = route(method, &segments) else {
+        return match super::life_api::route(method, &segments) {
+            Some(r) => super::life_api::handle(cluster, stats, r, params, user),
+            None => Err(ApiError::no_handler(method, rel)),
+        };
+    };
     let now = Instant::now();
     let needs = match &r {
         Route::GuestAction(_, _, raw, _) => Some((raw, "VM.PowerMgmt")),
@@ -444,7 +449,7 @@ fn answer(
             None => return Err(ApiError::unknown_node(node)),
         },
         Route::StorageContent(_, storage) => {
-            Reply::data(&super::storage::content(c, node, storage, params)?)
+            Reply::data(&super::volumes::content(c, node, storage, params)?)
         }
         Route::HaStatus => Reply::data(&super::ha::status_current(c)),
         Route::AccessPermissions => Reply::data(&rc::access_permissions(params.get("path"))),

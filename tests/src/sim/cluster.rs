@@ -4,9 +4,12 @@
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use super::conf::ConfigMap;
 use super::dataset::{self, FIRST_VMID, GuestKind, GuestSeed, PowerState};
+use super::exec::Exec;
 use super::snapshots::Snapshot;
 use super::tasks::{Job, TaskState, TaskStore};
+use super::volumes::Files;
 
 /// Node hardware, identical on every simulated node.
 pub const NODE_CPUS: u32 = 32;
@@ -33,6 +36,8 @@ impl Node {
 /// One guest's runtime state.
 #[derive(Debug)]
 pub struct Guest {
+    /// The guest's traits: as the dataset made them, then as lifecycle calls changed them
+    /// (name, node, CPUs, memory, pool, template; see [`Guest::sync_traits`]).
     pub seed: GuestSeed,
     /// `qemu/101`, prebuilt for listings.
     pub resource_id: String,
@@ -52,10 +57,22 @@ pub struct Guest {
     /// Snapshots in creation order, and the one the current state derives from.
     pub snapshots: Vec<Snapshot>,
     pub parent: Option<String>,
+    /// The config once a lifecycle call wrote it; `None` while it is the dataset's.
+    pub config: Option<Box<ConfigMap>>,
+    /// `maxdisk`, bytes: the boot disk's (QEMU) or the rootfs' (LXC) size.
+    pub maxdisk: u64,
+    /// The role whose firewall rules `{vmid}.fw` holds, if the guest has that file.
+    pub firewall: Option<&'static str>,
+    /// Whether the guest's OS runs a QEMU guest agent (a VM installed from an ISO has none
+    /// until someone installs it; cloud images, clones and restores do).
+    pub agent_installed: bool,
+    /// Commands started through the guest agent, oldest first.
+    pub execs: Vec<Exec>,
 }
 
 impl Guest {
-    fn new(seed: GuestSeed, now: Instant) -> Guest {
+    /// A guest of the dataset.
+    pub fn new(seed: GuestSeed, now: Instant) -> Guest {
         let i = seed.index as u64;
         let snapshots: Vec<Snapshot> = if seed.has_base_snapshot() {
             vec![Snapshot {
@@ -80,8 +97,28 @@ impl Guest {
             checkpointed: false,
             busy_until: None,
             pid: 1000 + (seed.vmid % 4_000_000),
+            config: None,
+            maxdisk: seed.maxdisk(),
+            firewall: i.is_multiple_of(2).then_some(seed.role),
+            agent_installed: true,
+            execs: Vec::new(),
             seed,
         }
+    }
+
+    /// A guest a lifecycle call creates, stopped, with `config` (traits follow from it).
+    pub fn created(mut seed: GuestSeed, config: ConfigMap, now: Instant) -> Guest {
+        seed.initial = PowerState::Stopped;
+        let mut g = Guest::new(seed, now);
+        g.power = PowerState::Stopped;
+        g.uptime_base = 0;
+        g.snapshots.clear();
+        g.parent = None;
+        g.tags = None;
+        g.firewall = None;
+        g.config = Some(Box::new(config));
+        g.sync_traits();
+        g
     }
 
     /// Running or paused: a process exists.
@@ -104,10 +141,12 @@ impl Guest {
         self.uptime_base = 0;
         self.lock = None;
         self.checkpointed = false;
+        self.execs.clear();
     }
 
     pub fn halt(&mut self) {
         self.power = PowerState::Stopped;
+        self.execs.clear();
     }
 
     /// `vmstatus` `cpus`: QEMU sockets*cores capped at the host's CPUs.
@@ -130,7 +169,7 @@ impl Guest {
     pub fn disk(&self) -> u64 {
         match self.seed.kind {
             GuestKind::Qemu => 0,
-            GuestKind::Lxc => self.seed.maxdisk() / 100 * (20 + self.seed.index as u64 % 60),
+            GuestKind::Lxc => self.maxdisk / 100 * (20 + self.seed.index as u64 % 60),
         }
     }
 
@@ -171,8 +210,13 @@ pub struct Cluster {
     pub fingerprint: String,
     /// Moves on with every write through [`super::shared_cluster::SharedCluster`].
     pub version: u64,
-    /// Backups written by vzdump tasks since the start.
-    pub archives: Vec<super::vzdump::Archive>,
+    /// Files added to and removed from the storages since the start.
+    pub files: Files,
+    /// The dataset's size, which the dataset's backups follow even after guests are gone.
+    pub dataset_nodes: usize,
+    pub dataset_guests: usize,
+    /// Counts MAC addresses handed out to new network devices.
+    pub mac_seq: u32,
 }
 
 impl Cluster {
@@ -191,6 +235,7 @@ impl Cluster {
             .into_iter()
             .map(|s| Guest::new(s, now))
             .collect();
+        let guests_len = guests.len();
         let mut resource_order: Vec<usize> = (0..guests.len()).collect();
         resource_order.sort_by_cached_key(|&i| guests[i].seed.vmid.to_string());
         Cluster {
@@ -202,7 +247,10 @@ impl Cluster {
             started: now,
             fingerprint,
             version: 0,
-            archives: Vec::new(),
+            files: Files::default(),
+            dataset_nodes: nodes,
+            dataset_guests: guests_len,
+            mac_seq: 0,
         }
     }
 
@@ -216,14 +264,57 @@ impl Cluster {
         (node.name == name).then_some(node)
     }
 
+    /// Where guest `vmid` is in [`Cluster::guests`] (sorted by vmid; the dataset's guests
+    /// sit at `vmid - 100` until guests are destroyed).
+    fn position(&self, vmid: u32) -> Option<usize> {
+        let guess = usize::try_from(vmid.checked_sub(FIRST_VMID)?).ok()?;
+        if self.guests.get(guess).is_some_and(|g| g.seed.vmid == vmid) {
+            return Some(guess);
+        }
+        self.guests
+            .binary_search_by_key(&vmid, |g| g.seed.vmid)
+            .ok()
+    }
+
     pub fn guest(&self, vmid: u32) -> Option<&Guest> {
-        let index = usize::try_from(vmid.checked_sub(FIRST_VMID)?).ok()?;
-        self.guests.get(index)
+        self.position(vmid).map(|i| &self.guests[i])
     }
 
     pub fn guest_mut(&mut self, vmid: u32) -> Option<&mut Guest> {
-        let index = usize::try_from(vmid.checked_sub(FIRST_VMID)?).ok()?;
-        self.guests.get_mut(index)
+        self.position(vmid).map(|i| &mut self.guests[i])
+    }
+
+    /// Adds a guest (its vmid must be free).
+    pub fn insert_guest(&mut self, g: Guest) {
+        let at = self
+            .guests
+            .binary_search_by_key(&g.seed.vmid, |x| x.seed.vmid)
+            .unwrap_or_else(|i| i);
+        self.guests.insert(at, g);
+        self.reorder();
+    }
+
+    /// Removes guest `vmid`.
+    pub fn remove_guest(&mut self, vmid: u32) -> Option<Guest> {
+        let at = self.position(vmid)?;
+        let g = self.guests.remove(at);
+        self.reorder();
+        Some(g)
+    }
+
+    fn reorder(&mut self) {
+        let guests = &self.guests;
+        let mut order: Vec<usize> = (0..guests.len()).collect();
+        order.sort_by_cached_key(|&i| guests[i].seed.vmid.to_string());
+        self.resource_order = order;
+    }
+
+    /// A new MAC address in Proxmox's OUI (`BC:24:11`), different for every call.
+    pub fn new_mac(&mut self) -> String {
+        self.mac_seq = self.mac_seq.wrapping_add(1);
+        let x = self.mac_seq.wrapping_mul(2_654_435_761) ^ 0x00A5_5A00;
+        let b = x.to_be_bytes();
+        format!("BC:24:11:{:02X}:{:02X}:{:02X}", b[1] & 0xFE, b[2], b[3])
     }
 
     /// The guest if its config is on `node` and of `kind` (what PVE's `load_config` finds).
@@ -244,12 +335,22 @@ impl Cluster {
                 continue;
             };
             let at = self.tasks.get(&upid).map_or(now, |t| t.deadline);
+            if self
+                .tasks
+                .get(&upid)
+                .is_some_and(|t| t.state != TaskState::Running)
+            {
+                continue;
+            }
+            let mut log = Vec::new();
             let result = match &job {
                 Job::Power(effect) => self.apply_effect(effect, at),
                 Job::Snapshot(work) => self.apply_snapshot(work, at),
                 Job::Backup(work) => self.apply_backup(work),
+                Job::Life(work) => self.apply_life(work, at, &mut log),
             };
             if let Some(task) = self.tasks.get_mut(&upid) {
+                task.log.extend(log);
                 task.endtime = Some(Cluster::epoch_now());
                 task.state = TaskState::Stopped(match result {
                     Ok(()) => "OK".to_owned(),

@@ -1,6 +1,7 @@
 //! The simulator's own control endpoints under `/_sim/` (outside `/api2`, no auth, for
 //! tests and demos driving a `pve-sim` process): `GET /_sim/stats`, `DELETE /_sim/stats`,
-//! `GET|POST /_sim/faults` (JSON [`Faults`]), `GET /_sim/guests/{vmid}`.
+//! `GET|POST /_sim/faults` (JSON [`Faults`]), `GET /_sim/guests/{vmid}` (its
+//! [`super::GuestState`]), `GET /_sim/guests/{vmid}/config` (its stored config).
 
 use bytes::Bytes;
 use serde::Serialize;
@@ -46,6 +47,16 @@ pub fn handle(shared: &Shared, method: &str, rest: &str, body: &[u8]) -> Reply {
             },
             Err(e) => bad_request(format!("invalid faults: {e}")),
         },
+        ("GET", path) if path.starts_with("guests/") && path.ends_with("/config") => {
+            let vmid = path
+                .strip_prefix("guests/")
+                .and_then(|p| p.strip_suffix("/config"))
+                .and_then(|v| v.parse::<u32>().ok());
+            match vmid.and_then(|v| super::guest_config(&shared.cluster, v)) {
+                Some(config) => json_reply(&config),
+                None => Reply::plain_error(404, "no such guest"),
+            }
+        }
         ("GET", path) if path.starts_with("guests/") => {
             let vmid = path["guests/".len()..].parse::<u32>().ok();
             match vmid.and_then(|v| super::guest_state(&shared.cluster, v)) {

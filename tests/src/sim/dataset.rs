@@ -14,7 +14,7 @@
 //! | pool      | by `i % 5`: 0,1 → `prod`, 2 → `lab`, 3 → `ci`, 4 → no pool |
 //! | locked    | `i % 50 == 5` (vmid 105, 155, 205, ...): tagged `pve-locked`; PVE itself denies power actions with 403 `Permission check failed (/vms/{vmid}, VM.PowerMgmt)` |
 //! | tags      | none when `i % 7 == 6` and not locked; otherwise the role, plus `mcp` when `i` is even, plus `pve-locked` when locked; sorted, joined by `;` |
-//! | template  | `i % 1000 == 9` (vmid 109, 1109, ...); always stopped |
+//! | template  | `i % 1000 == 9` (vmid 109, 1109, ...), and containers with `i % 1000 == 17` (vmid 117 with 1 to 3 nodes); always stopped, disks are base volumes (`base-109-disk-0`) |
 //! | HA        | `i % 50 == 20` (vmid 120, 170, ...): HA-managed, so start/stop/shutdown run as `hastart`/`hastop` tasks and the entry carries `hastate` |
 //! | state     | stopped when template or `i % 4 == 3`; otherwise running (no guest starts paused) |
 //! | cores     | `[1, 2, 4][i % 3]`; QEMU sockets 2 when `i % 10 == 0`, else 1 |
@@ -24,8 +24,13 @@
 //! | cloud-init | QEMU with `i % 4 == 1`: `ciuser admin`, a `cipassword` (shown masked, `**********`, as PVE does), a cloud-init drive on `ide2`, `ipconfig0 ip=dhcp` |
 //! | snapshots | one snapshot `base` ("after install", `snaptime` `1700000000 + i`, no RAM) when `i % 3 == 0` and not a template; the guest's state derives from it |
 //!
-//! Storages, on every node: `local` (dir, `backup,iso,vztmpl`), `local-lvm` (lvmthin,
-//! `images,rootdir`) and the shared `nas` (nfs, `backup,iso`). Pools: `ci`, `lab`, `prod`.
+//! | firewall  | a guest firewall (`{vmid}.fw`, enabled, rules by role) when `i % 2 == 0` |
+//!
+//! Storages, on every node: `local` (dir, `backup,import,iso,vztmpl`), `local-lvm`
+//! (lvmthin, `images,rootdir`) and the shared `nas` (nfs, `backup,images,iso,rootdir`);
+//! their files are listed in [`super::volumes`]. Pools: `ci`, `lab`, `prod` (see
+//! [`POOL_COMMENTS`]). Bridges on every node: `vmbr0`, `vmbr1`. One HA group,
+//! `all-nodes`, holds every node.
 
 use serde::Serialize;
 
@@ -39,6 +44,12 @@ pub const MAX_GUESTS: usize = (MAX_VMID - FIRST_VMID + 1) as usize;
 pub const ROLES: [&str; 6] = ["web", "db", "cache", "app", "ci", "dev"];
 /// Pools of the dataset, in PVE's (sorted) order.
 pub const POOLS: [&str; 3] = ["ci", "lab", "prod"];
+/// Each pool's `comment`, in the order of [`POOLS`].
+pub const POOL_COMMENTS: [&str; 3] = ["CI runners", "Lab machines", "Production"];
+/// The Linux bridges every node has.
+pub const BRIDGES: [&str; 2] = ["vmbr0", "vmbr1"];
+/// The HA group every HA-managed guest belongs to (all nodes, no priorities).
+pub const HA_GROUP: &str = "all-nodes";
 /// The snapshot some guests start with (see [`GuestSeed::has_base_snapshot`]).
 pub const BASE_SNAPSHOT: &str = "base";
 /// The tag that makes the simulated PVE deny power actions on a guest.
@@ -100,7 +111,7 @@ pub struct GuestSeed {
     /// QEMU `sockets` (1 for containers).
     pub sockets: u32,
     /// LXC `cpulimit`, as PVE keeps it: a string.
-    pub cpulimit: Option<&'static str>,
+    pub cpulimit: Option<String>,
     pub memory_mib: u64,
     pub disk_gib: u64,
 }
@@ -148,7 +159,7 @@ pub fn guest(i: usize, nodes: usize) -> GuestSeed {
     };
     let role = ROLES[i % ROLES.len()];
     let locked = i % 50 == 5;
-    let template = i % 1000 == 9;
+    let template = i % 1000 == 9 || (i % 1000 == 17 && kind == GuestKind::Lxc);
     let mut tags = Vec::new();
     if locked || i % 7 != 6 {
         tags.push(role);
@@ -191,7 +202,7 @@ pub fn guest(i: usize, nodes: usize) -> GuestSeed {
         } else {
             1
         },
-        cpulimit: cpulimit_only.then_some("1.5"),
+        cpulimit: cpulimit_only.then(|| "1.5".to_owned()),
         memory_mib: [1024, 2048, 4096, 512, 8192][(i / 2) % 5],
         disk_gib: [8, 16, 32, 64][(i / 3) % 4],
     }
@@ -222,6 +233,15 @@ pub struct StorageSeed {
     pub content: &'static str,
     pub shared: bool,
     pub total_gib: u64,
+    /// The mount point of a file-based storage (`None` for block storages).
+    pub path: Option<&'static str>,
+}
+
+impl StorageSeed {
+    /// Whether the storage holds this content type (`images`, `iso`, ...).
+    pub fn holds(&self, content: &str) -> bool {
+        self.content.split(',').any(|c| c == content)
+    }
 }
 
 /// The storages, present on every node.
@@ -229,9 +249,10 @@ pub const STORAGES: [StorageSeed; 3] = [
     StorageSeed {
         id: "local",
         plugintype: "dir",
-        content: "backup,iso,vztmpl",
+        content: "backup,import,iso,vztmpl",
         shared: false,
         total_gib: 94,
+        path: Some("/var/lib/vz"),
     },
     StorageSeed {
         id: "local-lvm",
@@ -239,15 +260,22 @@ pub const STORAGES: [StorageSeed; 3] = [
         content: "images,rootdir",
         shared: false,
         total_gib: 832,
+        path: None,
     },
     StorageSeed {
         id: "nas",
         plugintype: "nfs",
-        content: "backup,iso",
+        content: "backup,images,iso,rootdir",
         shared: true,
         total_gib: 3726,
+        path: Some("/mnt/pve/nas"),
     },
 ];
+
+/// The storage called `id`.
+pub fn storage(id: &str) -> Option<&'static StorageSeed> {
+    STORAGES.iter().find(|s| s.id == id)
+}
 
 #[cfg(test)]
 mod tests {
@@ -268,7 +296,8 @@ mod tests {
         assert!(d[20].ha);
         assert_eq!(d[6].tags_string(), None);
         assert_eq!(d[0].tags_string().as_deref(), Some("mcp;web"));
-        assert_eq!(d.iter().filter(|g| g.template).count(), 1);
+        assert_eq!(d.iter().filter(|g| g.template).count(), 2);
+        assert!(d[17].template && d[17].kind == GuestKind::Lxc);
     }
 
     #[test]

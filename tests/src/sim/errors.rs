@@ -94,6 +94,35 @@ pub mod schema {
         format!("value must have a minimum value of {min}")
     }
 
+    pub fn maximum(max: i64) -> String {
+        format!("value must have a maximum value of {max}")
+    }
+
+    /// A list given for a parameter that is not an array.
+    pub fn got_array(ty: &str) -> String {
+        format!("type check ('{ty}') failed - got ARRAY")
+    }
+
+    /// A parameter given without the one it `requires`.
+    pub fn requires(by: &str) -> String {
+        format!("missing property - '{by}' requires this property")
+    }
+
+    /// A format check's complaint, as `check_prop` wraps it.
+    pub fn invalid_format(why: &str) -> String {
+        format!("invalid format - {}\n", why.trim_end_matches('\n'))
+    }
+
+    pub const PATTERN: &str = "value does not match the regex pattern";
+
+    pub fn max_length(max: usize) -> String {
+        format!("value may only be {max} characters long")
+    }
+
+    pub fn min_length(min: usize) -> String {
+        format!("value must be at least {min} characters long")
+    }
+
     pub fn not_in_enum(value: &str, allowed: &[&str]) -> String {
         format!(
             "value '{value}' does not have a value in the enumeration '{}'",

@@ -1,7 +1,9 @@
 //! Starting a simulator and holding on to it: [`spawn`] (own thread and 2-worker tokio
 //! runtime, for sync tests), [`start`] (on the caller's runtime), and [`SimHandle`], which
-//! exposes the URL, certificate, token, counters, faults and guest states, and shuts the
-//! server down when dropped.
+//! exposes the URL, certificate, token, counters, faults, guest states and configs, and
+//! storage contents, and shuts the server down when dropped.
+
+use std::collections::BTreeMap;
 
 use std::io;
 use std::net::SocketAddr;
@@ -231,6 +233,37 @@ impl SimHandle {
     /// The current state of guest `vmid` (finishing due tasks first).
     pub fn guest_state(&self, vmid: u32) -> Option<GuestState> {
         super::guest_state(&self.shared.cluster, vmid)
+    }
+
+    /// Guest `vmid`'s config as stored: keys and values as PVE writes them (the
+    /// cloud-init password as its hash), without `digest`, `lock`, `tags`, `template`.
+    pub fn guest_config(&self, vmid: u32) -> Option<BTreeMap<String, String>> {
+        super::guest_config(&self.shared.cluster, vmid)
+    }
+
+    /// Every guest's vmid, ascending.
+    pub fn vmids(&self) -> Vec<u32> {
+        let c = self
+            .shared
+            .cluster
+            .read()
+            .unwrap_or_else(|e| e.into_inner());
+        c.guests.iter().map(|g| g.seed.vmid).collect()
+    }
+
+    /// The volume IDs on `storage` as `node` lists them (files and guest disks).
+    pub fn volumes(&self, node: &str, storage: &str) -> Vec<String> {
+        let mut c = self
+            .shared
+            .cluster
+            .write()
+            .unwrap_or_else(|e| e.into_inner());
+        c.settle(std::time::Instant::now());
+        let all = super::volumes::content(&c, node, storage, &Default::default());
+        all.unwrap_or_default()
+            .iter()
+            .filter_map(|v| v["volid"].as_str().map(str::to_owned))
+            .collect()
     }
 
     /// Number of tasks still running.

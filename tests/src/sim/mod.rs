@@ -33,27 +33,82 @@
 //!   wrong type fails with "Configuration file 'nodes/{node}/qemu-server/{vmid}.conf'
 //!   does not exist".
 //!
+//! - Guest lifecycle (`life_api` routes, checked against qemu-server 8.3,
+//!   pve-container 5.2, pve-storage 8.3, pve-manager 8.4): `POST /nodes/{node}/{qemu,lxc}`
+//!   (create; restore with `archive`, or `ostemplate` + `restore=1`), `.../{vmid}/clone`,
+//!   `.../{vmid}/template`, `PUT .../{vmid}/config` (both kinds, returns null) and `POST
+//!   .../qemu/{vmid}/config` (a `qmconfig` task), `PUT .../{vmid}/resize`, `POST
+//!   .../{vmid}/migrate`, `DELETE .../{vmid}`, `POST /nodes/{node}/storage/{storage}/
+//!   download-url`, `DELETE /nodes/{node}/storage/{storage}/content/{volume}`, `DELETE
+//!   /nodes/{node}/tasks/{upid}`, `POST .../qemu/{vmid}/agent/exec` and `GET
+//!   .../agent/exec-status`; reads: firewall rules and options (cluster, node, guest),
+//!   `/pools`, `/pools/{poolid}`, `/cluster/ha/{resources,groups}`, `/cluster/nextid`,
+//!   `/nodes/{node}/vzdump/extractconfig`. Checks PVE makes before forking answer at once
+//!   (400 per parameter, 403, 500), the rest end the task (`unable to create VM 131 -
+//!   volume local:iso/x.iso does not exist`, QEMU's `shrinking disks is not supported`).
+//!   Task types: `qmcreate`, `qmrestore`, `vzcreate`, `vzrestore`, `qmclone`, `vzclone`,
+//!   `qmtemplate`, `vztemplate`, `qmconfig`, `resize`, `qmigrate`, `vzmigrate`,
+//!   `hamigrate`, `qmdestroy`, `vzdestroy`, `download`, `imgdel`. A stopped task ends
+//!   with its worker's interrupt message (`received interrupt`, `got interrupted by
+//!   signal`, `clone failed: interrupted by signal`).
+//! - Simplifications: config changes apply at once, also to running guests (PVE keeps
+//!   some `pending` until a reboot); a new guest exists with its whole config (locked
+//!   `create`) while its worker runs; HA migrations move the guest when `hamigrate` ends;
+//!   a bridge is only checked when a guest starts (`bridge 'vmbr9' does not exist`, as
+//!   PVE); deleting a disk volume a guest still uses fails its `imgdel` task; cloud-init
+//!   drives are not listed as storage content; only the token's own view is simulated
+//!   (no ACLs besides the `pve-locked` guests' 403).
+//!
 //! Not simulated: tickets, compression, HTTP/2, other endpoints (they answer 501 like
 //! unknown paths do), idle-connection timeouts.
 //!
 //! The dataset is documented in [`dataset`].
+//!
+//! # Inspecting the state from tests
+//! [`SimHandle`] gives [`SimHandle::guest_state`] (node, power, name, template, pool,
+//! tags, `maxmem`/`maxdisk`, lock, busy), [`SimHandle::guest_config`] (the stored config:
+//! the cloud-init password as its hash), [`SimHandle::vmids`], [`SimHandle::volumes`]
+//! (a storage's volume IDs as a node lists them) and [`SimHandle::running_tasks`]; a
+//! `pve-sim` process answers `GET /_sim/guests/{vmid}` and `GET
+//! /_sim/guests/{vmid}/config` the same way.
 
 mod actions;
 mod agent;
 mod api;
 mod auth;
 pub mod cli;
+mod clone;
 mod cluster;
+mod conf;
+mod conf_schema;
+mod conf_values;
 mod control;
+mod create;
+mod create_ct;
 pub mod dataset;
+mod disks;
+mod download;
 mod errors;
+mod exec;
 pub mod faults;
+mod firewall;
+mod formats;
 mod ha;
 mod handle;
+mod life;
+mod life_api;
+mod life_run;
+mod life_schema;
+mod migrate;
 mod params;
+mod pools;
+mod prop_formats;
+mod propstr;
 mod render_cluster;
 mod render_guests;
 mod reply;
+mod resize;
+mod restore;
 mod rrd;
 mod server;
 mod shared_cluster;
@@ -63,6 +118,8 @@ mod storage;
 mod task_list;
 mod tasks;
 pub mod tls;
+mod update;
+pub mod volumes;
 mod vzdump;
 
 use std::time::{Duration, Instant};
@@ -120,6 +177,14 @@ pub struct GuestState {
     pub vmid: u32,
     pub kind: GuestKind,
     pub node: String,
+    /// QEMU `name` or LXC `hostname` (PVE's default `VM {vmid}`/`CT{vmid}` without one).
+    pub name: String,
+    pub template: bool,
+    pub pool: Option<&'static str>,
+    pub tags: Option<String>,
+    /// `maxmem` and `maxdisk`, bytes.
+    pub maxmem: u64,
+    pub maxdisk: u64,
     pub power: PowerState,
     /// Seconds; 0 when stopped.
     pub uptime: u64,
@@ -139,9 +204,26 @@ fn guest_state(cluster: &shared_cluster::SharedCluster, vmid: u32) -> Option<Gue
         vmid,
         kind: g.seed.kind,
         node: g.seed.node.clone(),
+        name: g.seed.name.clone(),
+        template: g.seed.template,
+        pool: g.seed.pool,
+        tags: g.tags.clone(),
+        maxmem: g.seed.maxmem(),
+        maxdisk: g.maxdisk,
         power: g.power,
         uptime: g.uptime(now),
         lock: g.lock,
         busy: g.busy_until.is_some_and(|t| t > now),
     })
+}
+
+/// Guest `vmid`'s config as stored (the cloud-init password as its hash; without
+/// `digest`, `lock`, `tags`, `template`).
+fn guest_config(
+    cluster: &shared_cluster::SharedCluster,
+    vmid: u32,
+) -> Option<std::collections::BTreeMap<String, String>> {
+    let mut c = cluster.write().unwrap_or_else(|e| e.into_inner());
+    c.settle(Instant::now());
+    c.guest(vmid).map(|g| g.config_map().into_owned())
 }

@@ -27,19 +27,29 @@ pub fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// Decodes `application/x-www-form-urlencoded` data (`+` is a space here).
-fn decode_form(s: &str, into: &mut BTreeMap<String, String>) {
-    for pair in s.split('&').filter(|p| !p.is_empty()) {
-        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+/// Decodes `application/x-www-form-urlencoded` data (`+` is a space here) as
+/// `PVE::APIServer::AnyEvent::decode_urlencoded` does: pairs are separated by `&` *or*
+/// `;` (a raw `;` in a value, like `tags=a;b`, cuts it short), a raw `=` in a value ends
+/// it too (Perl's `split(/=/, $kv)` keeps two fields: `net0=virtio,bridge=vmbr0` gives
+/// `virtio,bridge`), and a key given more than once becomes a list.
+fn decode_form(s: &str, into: &mut Params) {
+    for pair in s.split(['&', ';']).filter(|p| !p.is_empty()) {
+        let mut fields = pair.split('=');
+        let k = fields.next().unwrap_or_default();
+        let v = fields.next().unwrap_or_default();
         let k = percent_decode(&k.replace('+', " "));
         let v = percent_decode(&v.replace('+', " "));
-        into.insert(k, v);
+        into.push(k, v);
     }
 }
 
-/// The merged parameters of one request.
+/// The merged parameters of one request: one value per name, and for names given more
+/// than once (or as a JSON array) every value, in order.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct Params(pub BTreeMap<String, String>);
+pub struct Params {
+    values: BTreeMap<String, String>,
+    lists: BTreeMap<String, Vec<String>>,
+}
 
 /// A body PVE could not decode: it answers 500 with the decoder's message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,7 +63,7 @@ impl Params {
         content_type: Option<&str>,
         body: &[u8],
     ) -> Result<Params, BadBody> {
-        let mut map = BTreeMap::new();
+        let mut map = Params::default();
         if !body.is_empty() {
             let json = content_type
                 .and_then(|ct| ct.split(';').next())
@@ -65,12 +75,15 @@ impl Params {
                     return Err(BadBody("malformed JSON string: not an object".into()));
                 };
                 for (k, v) in obj {
-                    let v = match v {
-                        serde_json::Value::String(s) => s,
-                        serde_json::Value::Bool(b) => u8::from(b).to_string(),
-                        other => other.to_string(),
-                    };
-                    map.insert(k, v);
+                    match v {
+                        serde_json::Value::Array(items) => {
+                            let items: Vec<String> = items.into_iter().map(json_scalar).collect();
+                            let last = items.last().cloned().unwrap_or_default();
+                            map.lists.insert(k.clone(), items);
+                            map.values.insert(k, last);
+                        }
+                        other => map.set(&k, &json_scalar(other)),
+                    }
                 }
             } else {
                 decode_form(&String::from_utf8_lossy(body), &mut map);
@@ -79,12 +92,63 @@ impl Params {
         if let Some(q) = query {
             decode_form(q, &mut map);
         }
-        map.remove("_dc");
-        Ok(Params(map))
+        map.values.remove("_dc");
+        map.lists.remove("_dc");
+        Ok(map)
     }
 
+    /// Adds a value; a second value for the same name makes the name a list.
+    fn push(&mut self, name: String, value: String) {
+        if let Some(old) = self.values.insert(name.clone(), value.clone()) {
+            self.lists
+                .entry(name)
+                .or_insert_with(|| vec![old])
+                .push(value);
+        }
+    }
+
+    /// Sets one value, replacing any earlier ones (for tests and internal callers).
+    pub fn set(&mut self, name: &str, value: &str) {
+        self.lists.remove(name);
+        self.values.insert(name.to_owned(), value.to_owned());
+    }
+
+    /// Removes a parameter; returns its (last) value.
+    pub fn take(&mut self, name: &str) -> Option<String> {
+        self.lists.remove(name);
+        self.values.remove(name)
+    }
+
+    /// The (last) value of a parameter.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.0.get(name).map(String::as_str)
+        self.values.get(name).map(String::as_str)
+    }
+
+    /// Every value of a parameter: a list, a single value as a list of one, or empty.
+    pub fn all(&self, name: &str) -> Vec<&str> {
+        match (self.lists.get(name), self.values.get(name)) {
+            (Some(list), _) => list.iter().map(String::as_str).collect(),
+            (None, Some(v)) => vec![v.as_str()],
+            (None, None) => Vec::new(),
+        }
+    }
+
+    /// Parameter names, sorted.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.values.keys().map(String::as_str)
+    }
+
+    /// Every `(name, value)` pair (the last value of a list).
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.values.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+
+    fn is_list(&self, name: &str) -> bool {
+        self.lists.contains_key(name)
     }
 
     /// A boolean parameter that passed [`validate`]: `1` is true.
@@ -93,13 +157,39 @@ impl Params {
     }
 }
 
+/// A JSON scalar as PVE's JSON body decoder hands it to the schema check.
+fn json_scalar(v: serde_json::Value) -> String {
+    match v {
+        serde_json::Value::String(s) => s,
+        serde_json::Value::Bool(b) => u8::from(b).to_string(),
+        other => other.to_string(),
+    }
+}
+
 /// The type of a parameter in an endpoint's schema.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy)]
 pub enum Ty {
     Bool,
-    Int { min: i64 },
+    Int {
+        min: i64,
+    },
+    /// An integer with a maximum too.
+    Range {
+        min: i64,
+        max: i64,
+    },
+    /// A JSON number (`cpulimit`, `bwlimit` of containers).
+    Num,
     Str,
     Enum(&'static [&'static str]),
+    /// A string with a format check, given the parameter's name and value, that returns
+    /// PVE's whole message.
+    Format(fn(&str, &str) -> Result<(), String>),
+    /// `type => 'array'`: repeated form fields or a JSON array; a single value is taken
+    /// as a list of one (`$normalize_legacy_param_formats`).
+    Array,
+    /// A `*-list` format string: a repeated field is joined with `,`.
+    List,
 }
 
 fn is_integer(v: &str) -> bool {
@@ -107,29 +197,78 @@ fn is_integer(v: &str) -> bool {
     !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
 }
 
+fn is_number(v: &str) -> bool {
+    let v = v.strip_prefix(['+', '-']).unwrap_or(v);
+    let (int, frac) = v.split_once('.').unwrap_or((v, "0"));
+    !int.is_empty()
+        && int.bytes().all(|b| b.is_ascii_digit())
+        && frac.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// PVE's complaint about `value` for parameter `name` of type `ty`, if any.
+pub fn check_value(ty: Ty, name: &str, value: &str) -> Option<String> {
+    match ty {
+        Ty::Bool if value != "0" && value != "1" => Some(schema::type_check("boolean", value)),
+        Ty::Int { .. } | Ty::Range { .. } if !is_integer(value) => {
+            Some(schema::type_check("integer", value))
+        }
+        Ty::Int { min } => match value.parse::<i128>() {
+            Ok(v) if v < i128::from(min) => Some(schema::minimum(min)),
+            _ => None,
+        },
+        Ty::Range { min, max } => match value.parse::<i128>() {
+            Ok(v) if v < i128::from(min) => Some(schema::minimum(min)),
+            Ok(v) if v > i128::from(max) => Some(schema::maximum(max)),
+            Err(_) => Some(schema::maximum(max)),
+            _ => None,
+        },
+        Ty::Num if !is_number(value) => Some(schema::type_check("number", value)),
+        Ty::Enum(allowed) if !allowed.contains(&value) => Some(schema::not_in_enum(value, allowed)),
+        Ty::Format(check) => check(name, value).err(),
+        _ => None,
+    }
+}
+
 /// Checks `params` against `schema` (`additionalProperties => 0`), adding PVE's message
 /// for each offending parameter to `errors`.
 pub fn validate(params: &Params, schema: &[(&str, Ty)], errors: &mut BTreeMap<String, String>) {
-    for (name, value) in &params.0 {
-        let Some((_, ty)) = schema.iter().find(|(n, _)| n == name) else {
-            errors.insert(name.clone(), schema::NOT_IN_SCHEMA.to_owned());
+    validate_with(
+        params,
+        |name| schema.iter().find(|(n, _)| *n == name).map(|(_, t)| *t),
+        errors,
+    );
+}
+
+/// Like [`validate`], with the schema as a lookup (for numbered names like `net0`).
+pub fn validate_with(
+    params: &Params,
+    schema: impl Fn(&str) -> Option<Ty>,
+    errors: &mut BTreeMap<String, String>,
+) {
+    for (name, value) in params.iter() {
+        let Some(ty) = schema(name) else {
+            errors.insert(name.to_owned(), schema::NOT_IN_SCHEMA.to_owned());
             continue;
         };
         let problem = match ty {
-            Ty::Bool if value != "0" && value != "1" => Some(schema::type_check("boolean", value)),
-            Ty::Int { .. } if !is_integer(value) => Some(schema::type_check("integer", value)),
-            Ty::Int { min } => match value.parse::<i128>() {
-                Ok(v) if v < i128::from(*min) => Some(schema::minimum(*min)),
-                _ => None,
-            },
-            Ty::Enum(allowed) if !allowed.contains(&value.as_str()) => {
-                Some(schema::not_in_enum(value, allowed))
-            }
-            _ => None,
+            Ty::Array => None,
+            Ty::List if params.is_list(name) => None,
+            _ if params.is_list(name) => Some(schema::got_array(ty_name(ty))),
+            _ => check_value(ty, name, value),
         };
         if let Some(p) = problem {
-            errors.insert(name.clone(), p);
+            errors.insert(name.to_owned(), p);
         }
+    }
+}
+
+fn ty_name(ty: Ty) -> &'static str {
+    match ty {
+        Ty::Bool => "boolean",
+        Ty::Int { .. } | Ty::Range { .. } => "integer",
+        Ty::Num => "number",
+        Ty::Array => "array",
+        _ => "string",
     }
 }
 
@@ -194,6 +333,37 @@ mod tests {
         assert_eq!(e["full"], "type check ('boolean') failed - got 'yes'");
         assert_eq!(e["start"], "value must have a minimum value of 0");
         assert!(e["x"].starts_with("property is not defined in schema"));
+    }
+
+    #[test]
+    fn a_raw_semicolon_separates_pairs_like_pve() {
+        let p = Params::parse(None, None, b"tags=a;b&name=x").unwrap_or_default();
+        assert_eq!((p.get("tags"), p.get("b")), (Some("a"), Some("")));
+        let p = Params::parse(None, None, b"tags=a%3Bb").unwrap_or_default();
+        assert_eq!(p.get("tags"), Some("a;b"));
+        let p = Params::parse(None, None, b"net0=virtio,bridge=vmbr0").unwrap_or_default();
+        assert_eq!(p.get("net0"), Some("virtio,bridge"));
+        let p = Params::parse(Some("net0=virtio%2Cbridge%3Dvmbr0"), None, b"").unwrap_or_default();
+        assert_eq!(p.get("net0"), Some("virtio,bridge=vmbr0"));
+    }
+
+    #[test]
+    fn repeated_fields_and_json_arrays_are_lists() {
+        let p = Params::parse(None, None, b"command=uname&command=-a&x=1").unwrap_or_default();
+        assert_eq!(p.all("command"), vec!["uname", "-a"]);
+        assert_eq!(p.all("x"), vec!["1"]);
+        let mut e = BTreeMap::new();
+        validate(&p, &[("command", Ty::Array), ("x", Ty::Bool)], &mut e);
+        assert!(e.is_empty(), "{e:?}");
+        let j = Params::parse(
+            None,
+            Some("application/json"),
+            br#"{"command":["ls","-l"]}"#,
+        )
+        .unwrap_or_default();
+        assert_eq!(j.all("command"), vec!["ls", "-l"]);
+        validate(&j, &[("command", Ty::Str)], &mut e);
+        assert_eq!(e["command"], "type check ('string') failed - got ARRAY");
     }
 
     #[test]

@@ -69,15 +69,15 @@ fn rrd_status(g: &Guest) -> &'static str {
 
 /// `cpus` as `vmstatus` computes it: a number, except an LXC `cpulimit` stays a string.
 fn cpus_value(g: &Guest) -> Value {
-    match (g.seed.kind, g.seed.cpulimit) {
-        (GuestKind::Lxc, Some(limit)) => Value::String(limit.to_owned()),
+    match (g.seed.kind, &g.seed.cpulimit) {
+        (GuestKind::Lxc, Some(limit)) => Value::String(limit.clone()),
         (GuestKind::Lxc, None) => json!(g.seed.cores.unwrap_or(1)),
         (GuestKind::Qemu, _) => json!(g.qemu_cpus()),
     }
 }
 
 fn maxcpu(g: &Guest) -> Num {
-    match (g.seed.kind, g.seed.cpulimit) {
+    match (g.seed.kind, &g.seed.cpulimit) {
         (GuestKind::Lxc, Some(limit)) => Num::Float(limit.parse().unwrap_or(1.0)),
         (GuestKind::Lxc, None) => Num::Int(u64::from(g.seed.cores.unwrap_or(1))),
         (GuestKind::Qemu, _) => Num::Int(u64::from(g.qemu_cpus())),
@@ -101,7 +101,7 @@ impl<'a> VmResource<'a> {
             cpu: if up { Num::Float(g.cpu()) } else { Num::Int(0) },
             maxmem: g.seed.maxmem(),
             mem: if up { g.mem() } else { 0 },
-            maxdisk: g.seed.maxdisk(),
+            maxdisk: g.maxdisk,
             disk: if up { g.disk() } else { 0 },
             netin,
             netout,
@@ -129,7 +129,7 @@ pub fn vmstatus(g: &Guest, now: Instant, full: bool) -> Map<String, Value> {
     );
     m.insert("cpus".into(), cpus_value(g));
     m.insert("maxmem".into(), json!(g.seed.maxmem()));
-    m.insert("maxdisk".into(), json!(g.seed.maxdisk()));
+    m.insert("maxdisk".into(), json!(g.maxdisk));
     m.insert("disk".into(), json!(if up { g.disk() } else { 0 }));
     m.insert("uptime".into(), json!(g.uptime(now)));
     m.insert("cpu".into(), if up { json!(g.cpu()) } else { json!(0) });
@@ -195,140 +195,13 @@ pub fn status_current(g: &Guest, now: Instant) -> Value {
         None => json!({"managed": 0}),
     };
     m.insert("ha".into(), ha);
-    if g.seed.kind == GuestKind::Qemu && g.seed.index % 3 != 1 {
+    if g.agent_enabled() {
         m.insert("agent".into(), json!(1));
     }
     Value::Object(m)
 }
 
-/// A MAC address in Proxmox's OUI, derived from the vmid.
-fn mac(vmid: u32) -> String {
-    let b = vmid.to_be_bytes();
-    format!("BC:24:11:{:02X}:{:02X}:{:02X}", b[1], b[2], b[3])
-}
-
-/// A UUID-shaped string derived from the vmid and a salt.
-fn uuid(vmid: u32, salt: u32) -> String {
-    let a = vmid.wrapping_mul(2_654_435_761) ^ salt;
-    let b = salt.wrapping_mul(40_503) as u16;
-    format!(
-        "{a:08x}-{:04x}-4{:03x}-8{:03x}-{:08x}{:04x}",
-        vmid as u16,
-        b & 0xfff,
-        vmid & 0xfff,
-        a.rotate_left(7),
-        b
-    )
-}
-
-/// The guest's config file lines, `key: value`, as PVE would store them.
-fn config_entries(g: &Guest) -> Vec<(&'static str, Value)> {
-    let s = &g.seed;
-    let disk = format!("local-lvm:vm-{}-disk-0,size={}G", s.vmid, s.disk_gib);
-    let mut e: Vec<(&'static str, Value)> = Vec::new();
-    match s.kind {
-        GuestKind::Qemu => {
-            if s.index % 3 != 1 {
-                e.push(("agent", json!("1")));
-            }
-            e.push(("boot", json!("order=scsi0;ide2;net0")));
-            let cloud_init = s.index % 4 == 1;
-            if cloud_init {
-                // PVE's GET config masks the stored (hashed) cloud-init password.
-                e.push(("cipassword", json!("**********")));
-                e.push(("ciuser", json!("admin")));
-            }
-            e.push(("cores", json!(s.cores.unwrap_or(1))));
-            e.push(("cpu", json!("x86-64-v2-AES")));
-            if cloud_init {
-                let drive = format!("local-lvm:vm-{}-cloudinit,media=cdrom", s.vmid);
-                e.push(("ide2", json!(drive)));
-                e.push(("ipconfig0", json!("ip=dhcp")));
-            } else {
-                e.push(("ide2", json!("none,media=cdrom")));
-            }
-            e.push(("memory", json!(s.memory_mib.to_string())));
-            e.push((
-                "meta",
-                json!(format!(
-                    "creation-qemu=9.0.2,ctime={}",
-                    1_718_000_000 + s.vmid
-                )),
-            ));
-            e.push(("name", json!(s.name)));
-            e.push((
-                "net0",
-                json!(format!("virtio={},bridge=vmbr0,firewall=1", mac(s.vmid))),
-            ));
-            e.push(("numa", json!(0)));
-            e.push((
-                "ostype",
-                json!(if s.index % 11 == 3 { "win11" } else { "l26" }),
-            ));
-            e.push(("scsi0", json!(format!("{disk},iothread=1"))));
-            e.push(("scsihw", json!("virtio-scsi-single")));
-            e.push(("smbios1", json!(format!("uuid={}", uuid(s.vmid, 1)))));
-            e.push(("sockets", json!(s.sockets)));
-            e.push(("vmgenid", json!(uuid(s.vmid, 2))));
-        }
-        GuestKind::Lxc => {
-            e.push(("arch", json!("amd64")));
-            match (s.cores, s.cpulimit) {
-                (Some(cores), _) => e.push(("cores", json!(cores))),
-                (None, Some(limit)) => e.push(("cpulimit", json!(limit))),
-                (None, None) => {}
-            }
-            e.push(("features", json!("nesting=1")));
-            e.push(("hostname", json!(s.name)));
-            e.push(("memory", json!(s.memory_mib)));
-            let hw = mac(s.vmid);
-            e.push((
-                "net0",
-                json!(format!(
-                    "name=eth0,bridge=vmbr0,firewall=1,hwaddr={hw},ip=dhcp,type=veth"
-                )),
-            ));
-            e.push(("ostype", json!("debian")));
-            e.push(("rootfs", json!(disk)));
-            e.push(("swap", json!(512)));
-            e.push(("unprivileged", json!(1)));
-        }
-    }
-    if let Some(lock) = g.lock {
-        e.push(("lock", json!(lock)));
-    }
-    if s.pool == Some("prod") {
-        e.push(("onboot", json!(1)));
-    }
-    if let Some(tags) = &g.tags {
-        e.push(("tags", json!(tags)));
-    }
-    if s.template {
-        e.push(("template", json!(1)));
-    }
-    e.sort_by(|a, b| a.0.cmp(b.0));
-    e
-}
-
-/// `GET .../config`: the config plus its `digest` (SHA-1 of the file text).
+/// `GET .../config`: the config plus its `digest` (see [`super::conf`]).
 pub fn config(g: &Guest) -> Value {
-    let entries = config_entries(g);
-    let mut text = String::new();
-    for (k, v) in &entries {
-        let v = match v {
-            Value::String(s) => s.clone(),
-            other => other.to_string(),
-        };
-        text.push_str(&format!("{k}: {v}\n"));
-    }
-    let digest = ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, text.as_bytes());
-    let mut m: Map<String, Value> = entries
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), v))
-        .collect();
-    m.insert(
-        "digest".into(),
-        json!(super::tls::hex_lower(digest.as_ref())),
-    );
-    Value::Object(m)
+    super::conf::render(g)
 }

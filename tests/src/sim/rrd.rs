@@ -45,7 +45,7 @@ pub fn rrddata(g: &Guest, timeframe: &str, max: bool) -> Value {
             json!({
                 "time": time, "cpu": cpu, "maxcpu": cpus,
                 "mem": mem, "maxmem": g.seed.maxmem(),
-                "disk": 0, "maxdisk": g.seed.maxdisk(),
+                "disk": 0, "maxdisk": g.maxdisk,
                 "netin": 2_000.0 * rate, "netout": 1_500.0 * rate,
                 "diskread": 40_000.0 * rate, "diskwrite": 25_000.0 * rate,
             })

@@ -99,6 +99,8 @@ pub enum Job {
     Power(Effect),
     Snapshot(SnapshotWork),
     Backup(super::vzdump::BackupWork),
+    /// Creating, cloning, changing, moving or destroying guests, and storage work.
+    Life(Box<super::life::LifeWork>),
 }
 
 impl Task {
@@ -187,7 +189,14 @@ impl TaskStore {
 
     /// Number of tasks still running.
     pub fn running(&self) -> usize {
-        self.due.len()
+        self.due
+            .iter()
+            .filter(|Reverse((_, _, k))| {
+                self.tasks
+                    .get(k)
+                    .is_some_and(|t| t.state == TaskState::Running)
+            })
+            .count()
     }
 }
 

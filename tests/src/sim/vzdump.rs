@@ -1,7 +1,8 @@
 //! `POST /nodes/{node}/vzdump` for one guest, as `PVE::API2::VZDump` runs it: the
 //! synchronous checks (the guest must be on this node, the storage must hold
 //! backups, HTTP 500 otherwise), then a `vzdump` worker (its UPID's id is the vmid)
-//! that writes a new archive, listed from then on by the storage's content.
+//! that writes a new archive, listed from then on by the storage's content, with the
+//! guest's config as a backup stores it ([`backup_text`], what `extractconfig` returns).
 
 use std::time::Instant;
 
@@ -10,15 +11,7 @@ use super::cluster::Cluster;
 use super::dataset::{GuestKind, STORAGES};
 use super::errors::ApiError;
 use super::tasks::Job;
-
-/// One backup written by a vzdump task.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Archive {
-    pub storage: String,
-    pub vmid: u32,
-    pub kind: GuestKind,
-    pub ctime: u64,
-}
+use super::volumes::{FileVolume, backup_ext, backup_stamp};
 
 /// What a vzdump worker does.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,17 +69,52 @@ impl Cluster {
         Ok(self.spawn_worker(worker, Job::Backup(work), now))
     }
 
-    /// Runs a vzdump worker: the archive appears on the storage.
+    /// Runs a vzdump worker: the archive (with the guest's config) appears on the
+    /// storage.
     pub(super) fn apply_backup(&mut self, w: &BackupWork) -> Result<(), String> {
-        if self.guest_on(&w.node, w.kind, w.vmid).is_none() {
+        let Some(g) = self.guest_on(&w.node, w.kind, w.vmid) else {
             return Err(format!("guest {} is gone", w.vmid));
-        }
-        self.archives.push(Archive {
-            storage: w.storage.clone(),
-            vmid: w.vmid,
-            kind: w.kind,
-            ctime: Cluster::epoch_now(),
-        });
+        };
+        let ctime = Cluster::epoch_now();
+        let (kind, ext) = backup_ext(w.kind);
+        let file = FileVolume {
+            volid: format!(
+                "{}:backup/vzdump-{kind}-{}-{}.{ext}",
+                w.storage,
+                w.vmid,
+                backup_stamp(ctime)
+            ),
+            content: "backup",
+            format: ext.to_owned(),
+            size: 1_073_741_824,
+            ctime,
+            vmid: Some(w.vmid),
+            kind: Some(w.kind),
+            notes: Some(g.seed.name.clone()),
+            virtual_size: 0,
+            config: Some(backup_text(g)),
+        };
+        let node = w.node.clone();
+        self.files.add(&node, file);
         Ok(())
     }
+}
+
+/// The config as a backup stores it: the file text, QEMU's with a `#qmdump#map` line per
+/// disk (`vma` maps drives to their storage).
+pub fn backup_text(g: &super::cluster::Guest) -> String {
+    let mut out = String::new();
+    if g.seed.kind == GuestKind::Qemu {
+        for v in super::conf::volumes(GuestKind::Qemu, &g.config_map()) {
+            if v.cdrom || super::conf_schema::is_unused(&v.key) {
+                continue;
+            }
+            let storage = v.volid.split(':').next().unwrap_or_default();
+            out.push_str(&format!(
+                "#qmdump#map:{}:drive-{}:{storage}:raw:\n",
+                v.key, v.key
+            ));
+        }
+    }
+    out + &super::conf::file_text(g)
 }

@@ -72,15 +72,46 @@ impl Api {
     }
 
     pub async fn post(&self, path: &str, form: &[(&str, &str)]) -> (u16, Value) {
+        self.form(reqwest::Method::POST, path, form).await
+    }
+
+    pub async fn put(&self, path: &str, form: &[(&str, &str)]) -> (u16, Value) {
+        self.form(reqwest::Method::PUT, path, form).await
+    }
+
+    /// `DELETE`, with its parameters in the query string as clients send them.
+    pub async fn delete(&self, path: &str, query: &[(&str, &str)]) -> (u16, Value) {
+        let query: Vec<String> = query
+            .iter()
+            .map(|(k, v)| format!("{k}={}", encode_value(v)))
+            .collect();
+        let sep = if query.is_empty() { "" } else { "?" };
+        let url = format!("{}{path}{sep}{}", self.base, query.join("&"));
+        self.send(self.client.delete(url)).await
+    }
+
+    /// A request with a form body (a key may repeat: PVE takes that as a list).
+    pub async fn form(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        form: &[(&str, &str)],
+    ) -> (u16, Value) {
         let body: Vec<String> = form
             .iter()
-            .map(|(k, v)| format!("{k}={}", encode(v)))
+            .map(|(k, v)| format!("{k}={}", encode_value(v)))
             .collect();
         let req = self
             .client
-            .post(format!("{}{path}", self.base))
+            .request(method, format!("{}{path}", self.base))
             .header("Content-Type", "application/x-www-form-urlencoded")
             .body(body.join("&"));
+        self.send(req).await
+    }
+
+    /// A `POST` with a JSON body.
+    pub async fn post_json(&self, path: &str, body: &Value) -> (u16, Value) {
+        let req = self.client.post(format!("{}{path}", self.base)).json(body);
         self.send(req).await
     }
 
@@ -98,6 +129,19 @@ impl Api {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
+}
+
+/// Percent-encodes a form or query value: everything but unreserved characters.
+pub fn encode_value(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 /// Percent-encodes the characters of a UPID that are not path-safe.

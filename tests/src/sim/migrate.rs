@@ -1,0 +1,334 @@
+//! `POST .../{qemu|lxc}/{vmid}/migrate` and `DELETE .../{qemu|lxc}/{vmid}`, as
+//! `PVE::API2::Qemu`/`PVE::API2::LXC` and their migration modules do them: the early
+//! checks (HTTP 400/500), then a `qmigrate`/`vzmigrate` worker (`hamigrate` for
+//! HA-managed guests) that moves the guest to the target node, or a
+//! `qmdestroy`/`vzdestroy` worker that removes it with its disks, pool membership and
+//! firewall rules (its backups stay).
+
+use std::time::Instant;
+
+use super::cluster::Cluster;
+use super::dataset::{self, GuestKind};
+use super::errors::ApiError;
+use super::life::{LifeWork, Spawn, what};
+use super::params::Params;
+use super::tasks::Job;
+
+/// What a migration worker does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MigrateWork {
+    pub node: String,
+    pub kind: GuestKind,
+    pub vmid: u32,
+    pub target: String,
+    pub online: bool,
+    pub restart: bool,
+    pub with_local_disks: bool,
+    pub ha: bool,
+}
+
+/// What a destroy worker does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DestroyWork {
+    pub node: String,
+    pub kind: GuestKind,
+    pub vmid: u32,
+    pub purge: bool,
+    pub force: bool,
+}
+
+fn err(msg: String) -> ApiError {
+    ApiError::Internal(msg)
+}
+
+/// `10.10.x.y`, a node's address (as `/cluster/status` shows it).
+fn node_ip(c: &Cluster, node: &str) -> String {
+    let i = c.node(node).map_or(0, |n| n.index);
+    format!("10.10.{}.{}", i / 250, i % 250 + 1)
+}
+
+impl Cluster {
+    /// `POST .../migrate`: the early checks, then the worker.
+    pub fn request_migrate(
+        &mut self,
+        node: &str,
+        kind: GuestKind,
+        vmid: u32,
+        params: &Params,
+        user: &str,
+    ) -> Result<String, ApiError> {
+        let now = Instant::now();
+        self.settle(now);
+        let target = params.get("target").unwrap_or_default();
+        if target == node {
+            return Err(ApiError::param("target", "target is local node."));
+        }
+        if self.node(target).is_none_or(|n| n.name != target) {
+            return Err(err(format!("no such cluster node '{target}'")));
+        }
+        for root_only in ["force", "migration_type", "migration_network"] {
+            if kind == GuestKind::Qemu && params.get(root_only).is_some_and(|v| v != "0") {
+                return Err(ApiError::param(root_only, super::errors::schema::ROOT_ONLY));
+            }
+        }
+        let g = self
+            .guest_on(node, kind, vmid)
+            .ok_or_else(|| ApiError::no_config(node, kind.config_dir(), vmid))?;
+        let running = g.is_running();
+        let online = params.flag("online");
+        let restart = params.flag("restart");
+        match kind {
+            GuestKind::Qemu => {
+                if let Some(lock) = g.lock {
+                    return Err(err(format!("VM is locked ({lock})")));
+                }
+                if running && !online {
+                    return Err(err("can't migrate running VM without --online".into()));
+                }
+            }
+            GuestKind::Lxc => {
+                if running && !online && !restart {
+                    return Err(err(
+                        "can't migrate running container without --online or --restart".into(),
+                    ));
+                }
+            }
+        }
+        let mut log = Vec::new();
+        if kind == GuestKind::Qemu && online && !running {
+            log.push("VM isn't running. Doing offline migration instead.".to_owned());
+        }
+        let ha = g.seed.ha;
+        let work = MigrateWork {
+            node: node.to_owned(),
+            kind,
+            vmid,
+            target: target.to_owned(),
+            online: online && running,
+            restart: restart && running,
+            with_local_disks: params.flag("with-local-disks"),
+            ha,
+        };
+        let task_type = match (ha, kind) {
+            (true, _) => "hamigrate",
+            (false, GuestKind::Qemu) => "qmigrate",
+            (false, GuestKind::Lxc) => "vzmigrate",
+        };
+        if ha {
+            log.push(format!(
+                "Requesting HA migration for {} {vmid} to node {target}",
+                what(kind)
+            ));
+        }
+        let spawn = Spawn {
+            node,
+            task_type,
+            id: vmid.to_string(),
+            user,
+            log,
+            guest: Some((kind, vmid)),
+            length: 2,
+        };
+        let upid = self.spawn_task(spawn, Job::Life(Box::new(LifeWork::Migrate(work))), now);
+        if !ha && let Some(g) = self.guest_mut(vmid) {
+            g.lock = Some("migrate");
+        }
+        Ok(upid)
+    }
+
+    /// Runs a migration worker: the guest ends up on the target node.
+    pub(super) fn apply_migrate(
+        &mut self,
+        w: &MigrateWork,
+        at: Instant,
+        log: &mut Vec<String>,
+    ) -> Result<(), String> {
+        let ip = node_ip(self, &w.target);
+        let exists = self.guest_on(&w.node, w.kind, w.vmid).is_some();
+        let Some(g) = self.guest_mut(w.vmid).filter(|_| exists) else {
+            return Err(format!(
+                "Configuration file 'nodes/{}/{}/{}.conf' does not exist",
+                w.node,
+                w.kind.config_dir(),
+                w.vmid
+            ));
+        };
+        if g.lock == Some("migrate") {
+            g.lock = None;
+        }
+        let w_what = what(w.kind);
+        if !w.ha {
+            log.push(format!(
+                "starting migration of {w_what} {} to node '{}' ({ip})",
+                w.vmid, w.target
+            ));
+        }
+        let local: Vec<String> = g
+            .volumes()
+            .into_iter()
+            .filter(|v| !v.cdrom)
+            .filter(|v| {
+                let sid = v.volid.split(':').next().unwrap_or_default();
+                dataset::storage(sid).is_some_and(|s| !s.shared)
+            })
+            .map(|v| v.volid)
+            .collect();
+        match w.kind {
+            GuestKind::Qemu if w.online && !w.with_local_disks && !w.ha && !local.is_empty() => {
+                for volid in &local {
+                    log.push(format!(
+                        "can't migrate local disk '{volid}': can't live migrate attached local disks without with-local-disks option"
+                    ));
+                }
+                return Err("can't migrate VM - check log".into());
+            }
+            GuestKind::Lxc if w.online => {
+                return Err("lxc live migration is currently not implemented".into());
+            }
+            _ => {}
+        }
+        for volid in &local {
+            log.push(format!("found local disk '{volid}' (attached)"));
+        }
+        if w.restart {
+            log.push(format!("shutdown CT {}", w.vmid));
+            g.halt();
+        }
+        g.seed.node = w.target.clone();
+        if w.restart {
+            log.push("start container on target node".into());
+            g.boot(at);
+        }
+        if !w.ha {
+            log.push("migration finished successfully (duration 00:00:01)".into());
+        }
+        Ok(())
+    }
+
+    /// `DELETE .../{vmid}`: the early checks, then the destroy worker.
+    pub fn request_destroy(
+        &mut self,
+        node: &str,
+        kind: GuestKind,
+        vmid: u32,
+        params: &Params,
+        user: &str,
+    ) -> Result<String, ApiError> {
+        let now = Instant::now();
+        self.settle(now);
+        if params.flag("skiplock") {
+            return Err(ApiError::param(
+                "skiplock",
+                super::errors::schema::ROOT_ONLY,
+            ));
+        }
+        let g = self
+            .guest_on(node, kind, vmid)
+            .ok_or_else(|| ApiError::no_config(node, kind.config_dir(), vmid))?;
+        let w = what(kind);
+        if g.protected() {
+            return Err(err(format!(
+                "can't remove {w} {vmid} - protection mode enabled"
+            )));
+        }
+        if kind == GuestKind::Lxc
+            && let Some(lock) = g.lock
+        {
+            return Err(err(format!("CT is locked ({lock})")));
+        }
+        let purge = params.flag("purge");
+        if g.seed.ha && !purge {
+            return Err(err(format!(
+                "unable to remove {w} {vmid} - used in HA resources and purge parameter not set."
+            )));
+        }
+        let force = params.flag("force");
+        if g.is_running() && !(kind == GuestKind::Lxc && force) {
+            return Err(err(match kind {
+                GuestKind::Qemu => format!("VM {vmid} is running - destroy failed"),
+                GuestKind::Lxc => format!("unable to destroy CT {vmid} - container is running"),
+            }));
+        }
+        let work = DestroyWork {
+            node: node.to_owned(),
+            kind,
+            vmid,
+            purge,
+            force,
+        };
+        let spawn = Spawn {
+            node,
+            task_type: if kind == GuestKind::Qemu {
+                "qmdestroy"
+            } else {
+                "vzdestroy"
+            },
+            id: vmid.to_string(),
+            user,
+            log: Vec::new(),
+            guest: Some((kind, vmid)),
+            length: 1,
+        };
+        Ok(self.spawn_task(spawn, Job::Life(Box::new(LifeWork::Destroy(work))), now))
+    }
+
+    /// Runs a destroy worker.
+    pub(super) fn apply_destroy(
+        &mut self,
+        w: &DestroyWork,
+        log: &mut Vec<String>,
+    ) -> Result<(), String> {
+        let exists = self.guest_on(&w.node, w.kind, w.vmid).is_some();
+        let Some(g) = self.guest(w.vmid).filter(|_| exists) else {
+            return Err(format!(
+                "Configuration file 'nodes/{}/{}/{}.conf' does not exist",
+                w.node,
+                w.kind.config_dir(),
+                w.vmid
+            ));
+        };
+        let wt = what(w.kind);
+        if let Some(lock) = g.lock {
+            return Err(format!("{wt} is locked ({lock})"));
+        }
+        if g.protected() {
+            return Err(format!(
+                "can't remove {wt} {} - protection mode enabled",
+                w.vmid
+            ));
+        }
+        if g.is_running() {
+            if !(w.kind == GuestKind::Lxc && w.force) {
+                return Err(match w.kind {
+                    GuestKind::Qemu => format!("VM {} is running - destroy failed", w.vmid),
+                    GuestKind::Lxc => {
+                        format!("unable to destroy CT {} - container is running", w.vmid)
+                    }
+                });
+            }
+            log.push(format!("forced to stop CT {} before destroying!", w.vmid));
+        }
+        let ha = g.seed.ha;
+        for v in g.volumes().iter().filter(|v| !v.cdrom || v.cloudinit) {
+            let (sid, name) = v.volid.split_once(':').unwrap_or_default();
+            match dataset::storage(sid).and_then(|s| s.path) {
+                None => log.push(format!("  Logical volume \"{name}\" successfully removed.")),
+                Some(_) => log.push(format!("Removed volume '{}'", v.volid)),
+            }
+        }
+        if w.purge {
+            log.push(format!(
+                "purging {wt} {} from related configurations..",
+                w.vmid
+            ));
+            if ha {
+                log.push(format!(
+                    "NOTE: removed {wt} {} from HA resource configuration.",
+                    w.vmid
+                ));
+            }
+        }
+        self.remove_guest(w.vmid);
+        Ok(())
+    }
+}
