@@ -82,10 +82,10 @@ async fn a_helper_down_at_start_hides_nothing_and_is_asked_again() {
     );
     assert_eq!(
         names(&client).await.len(),
-        22,
+        38,
         "nothing hidden on a guess: backup_start, the six tools, the four snapshot tools, guest_config, \
-         guest_metrics, guest_agent, the three task tools, cluster_status, the three storage tools and \
-         my_permissions"
+         guest_metrics, guest_agent, the three task tools, cluster_status, the three storage tools, \
+         my_permissions, and the sixteen lifecycle tools"
     );
     let r = client.call("list_vms", json!({})).await.unwrap();
     assert!(is_error(&r) && text(&r).starts_with("Unavailable:"), "{r}");

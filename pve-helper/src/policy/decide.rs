@@ -16,6 +16,8 @@ pub struct Facts {
     pub configs: HashMap<VmId, super::GuestSettings>,
     /// The configuration inside the backup a restore names.
     pub backup_config: Option<super::GuestSettings>,
+    /// The task a status or log request names was started by this helper.
+    pub own_task: bool,
 }
 
 /// The attributes of a guest that selectors look at.
@@ -186,18 +188,26 @@ pub fn decide(policy: &Policy, request: &Request, facts: &Facts) -> Decision {
             api_path_rule(policy, ApiMethod::Get, &path, "node status")
         }
         Request::TaskStatus(t) => match t.upid.vmid() {
+            // A task this helper started for a guest since gone (its deletion).
+            Some(vmid) if facts.own_task && !facts.guests.contains_key(&vmid) => Decision::Allow {
+                rule: "task started through pve-mcp".into(),
+            },
             Some(vmid) => in_scope(policy, vmid, facts),
-            None => {
+            None => super::decide_lifecycle::media_task(policy, &t.upid).unwrap_or_else(|| {
                 let path = format!("/nodes/{}/tasks/{}/status", t.upid.node(), t.upid);
                 api_path_rule(policy, ApiMethod::Get, &path, "task status")
-            }
+            }),
         },
         Request::TaskLog(t) => match t.upid.vmid() {
+            // A task this helper started for a guest since gone (its deletion).
+            Some(vmid) if facts.own_task && !facts.guests.contains_key(&vmid) => Decision::Allow {
+                rule: "task started through pve-mcp".into(),
+            },
             Some(vmid) => in_scope(policy, vmid, facts),
-            None => {
+            None => super::decide_lifecycle::media_task(policy, &t.upid).unwrap_or_else(|| {
                 let path = format!("/nodes/{}/tasks/{}/log", t.upid.node(), t.upid);
                 api_path_rule(policy, ApiMethod::Get, &path, "task log")
-            }
+            }),
         },
         Request::ListBackups(g) => operation(policy, g.vmid, Operation::BackupList, false, facts),
         Request::BackupStart(b) => {

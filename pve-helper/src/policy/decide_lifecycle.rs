@@ -320,6 +320,24 @@ pub fn decide(policy: &Policy, request: &Request, facts: &Facts) -> Decision {
     }
 }
 
+/// Node tasks the media grants start (`download`, `imgdel`): a client that may start
+/// them may follow them, without an `[api]` pattern for node tasks.
+pub fn media_task(policy: &Policy, upid: &pve_mcp_proto::Upid) -> Option<Decision> {
+    let ok = match upid.task_type() {
+        "download" => !policy.media.download_from.is_empty(),
+        "imgdel" => {
+            policy.media.delete
+                || policy
+                    .granted_operations()
+                    .contains(&Operation::BackupDelete)
+        }
+        _ => false,
+    };
+    ok.then(|| Decision::Allow {
+        rule: format!("storage ({} tasks)", upid.task_type()),
+    })
+}
+
 fn allowed(d: &Decision) -> bool {
     matches!(d, Decision::Allow { .. })
 }

@@ -123,6 +123,12 @@ pub const EXAMPLES: &[(ApiMethod, &str)] = &[
 
 /// Why the floor closes this call, or `None` if it does not.
 pub fn floor_reason(method: ApiMethod, path: &ApiPath, params: &ApiParams) -> Option<String> {
+    path_floor_reason(method, path).or_else(|| params_floor_reason(method, path, params))
+}
+
+/// Why the floor closes `method path` whatever its parameters: consoles, shells,
+/// tickets, `/access` and cluster writes, certificates.
+pub fn path_floor_reason(method: ApiMethod, path: &ApiPath) -> Option<String> {
     let segs: Vec<&str> = path.segments().collect();
     let write = method != ApiMethod::Get;
     let why = match segs.as_slice() {
@@ -138,27 +144,34 @@ pub fn floor_reason(method: ApiMethod, path: &ApiPath, params: &ApiParams) -> Op
         ["access", ..] if write => "changing users, tokens, roles or ACLs",
         ["cluster", "config", ..] if write => "joining or reconfiguring the cluster",
         ["nodes", _, "certificates", ..] if write => "replacing node certificates",
-        _ if write => {
-            if let ["nodes", _, "lxc"] = segs.as_slice() {
-                let unprivileged = params
-                    .iter()
-                    .find(|(k, _)| k.as_str() == "unprivileged")
-                    .is_some_and(|(_, v)| matches!(v.to_form().trim(), "1" | "true"));
-                if !unprivileged {
-                    return Some(
-                        "creating or restoring a privileged container: pass unprivileged=1 \
-                         (privileged containers are on the fixed floor)"
-                            .into(),
-                    );
-                }
-            }
-            return params
-                .iter()
-                .find_map(|(k, v)| config_floor(k.as_str(), &v.to_form()));
-        }
         _ => return None,
     };
     Some(format!("{why} can never be allowed"))
+}
+
+/// Why the parameters of a write are on the floor: guest settings that hand out host
+/// code, devices or paths, and containers created privileged.
+fn params_floor_reason(method: ApiMethod, path: &ApiPath, params: &ApiParams) -> Option<String> {
+    if method == ApiMethod::Get {
+        return None;
+    }
+    let segs: Vec<&str> = path.segments().collect();
+    if let ["nodes", _, "lxc"] = segs.as_slice() {
+        let unprivileged = params
+            .iter()
+            .find(|(k, _)| k.as_str() == "unprivileged")
+            .is_some_and(|(_, v)| matches!(v.to_form().trim(), "1" | "true"));
+        if !unprivileged {
+            return Some(
+                "creating or restoring a privileged container: pass unprivileged=1 \
+                 (privileged containers are on the fixed floor)"
+                    .into(),
+            );
+        }
+    }
+    params
+        .iter()
+        .find_map(|(k, v)| config_floor(k.as_str(), &v.to_form()))
 }
 
 #[cfg(test)]

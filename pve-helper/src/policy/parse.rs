@@ -6,7 +6,7 @@ use super::{
     ApiRule, ClientSpec, Limits, Operation, PathPattern, Policy, floor, lifecycle, parse_commands,
     parse_guests,
 };
-use pve_mcp_proto::{ApiMethod, ApiParams, ApiPath};
+use pve_mcp_proto::{ApiMethod, ApiPath};
 use serde::Deserialize;
 use std::{
     fmt,
@@ -344,7 +344,7 @@ fn api(cx: &mut Ctx, raw: RawApi) -> Vec<ApiRule> {
         let sample = ApiPath::parse(&rule.pattern.sample());
         if let Some(reason) = sample
             .ok()
-            .and_then(|p| floor::floor_reason(rule.method, &p, &ApiParams::default()))
+            .and_then(|p| floor::path_floor_reason(rule.method, &p))
         {
             cx.error(
                 span,

@@ -123,7 +123,7 @@ fn create_places_new_guests_within_create() {
         "create.vmids"
     );
     let mut c = create(2, 2048, 32);
-    c.node = node("pve3");
+    c.node = node("pve4");
     assert_eq!(
         denied_by(&judge(Request::GuestCreate(Box::new(c)))),
         "create.nodes"
@@ -370,7 +370,7 @@ fn migrate_delete_and_protection() {
         })
     };
     assert!(matches!(judge(m("pve2")), Decision::Allow { .. }));
-    assert_eq!(denied_by(&judge(m("pve3"))), "migrate.nodes");
+    assert_eq!(denied_by(&judge(m("pve4"))), "migrate.nodes");
     assert_eq!(denied_by(&judge(m("pve1"))), "migrate");
     let del = |confirmed| {
         Request::GuestDelete(GuestDelete {

@@ -12,8 +12,9 @@ use pve_mcp_proto::*;
 use serde::Deserialize;
 use std::time::{Duration, Instant};
 
-/// How long the helper waits for a running guest to stop before deleting it.
-const STOP_WAIT: Duration = Duration::from_secs(120);
+/// How long the helper waits for a running guest to stop before deleting it: under
+/// mcp-front's default call timeout (60 s), so a slow stop is reported, not cut off.
+const STOP_WAIT: Duration = Duration::from_secs(45);
 /// How many candidates of `[create] vmids` are tried against `/cluster/nextid`.
 const NEXTID_TRIES: usize = 32;
 
@@ -386,8 +387,24 @@ pub async fn restore(svc: &Service, policy: &Policy, r: &BackupRestore) -> OpRes
             push(&mut form, "unprivileged", 1);
         }
     }
-    if let Some(s) = &r.storage {
-        push(&mut form, "storage", s);
+    match (&r.storage, kind) {
+        (Some(s), _) => push(&mut form, "storage", s),
+        // PVE restores a container to `local` unless told: keep the backup's rootfs
+        // storage, which decide checked against [bounds] storages.
+        (None, GuestType::Lxc) => {
+            let cfg = backup_settings(svc, &node, &r.volume)
+                .await
+                .map_err(upstream_error)?;
+            if let Some(storage) = cfg
+                .get("rootfs")
+                .and_then(|v| v.split(',').next())
+                .and_then(|v| v.split_once(':'))
+                .map(|(s, _)| s.to_owned())
+            {
+                push(&mut form, "storage", storage);
+            }
+        }
+        (None, GuestType::Qemu) => {}
     }
     if existing.is_some() {
         push(&mut form, "force", 1);

@@ -38,7 +38,13 @@ pub struct Service {
     cache: ResourceCache,
     limiter: Limiter,
     audit: Auditor,
+    /// Tasks this helper started lately, so their status stays readable after their
+    /// guest is gone (a deletion's own task).
+    started: std::sync::Mutex<std::collections::VecDeque<pve_mcp_proto::Upid>>,
 }
+
+/// How many started tasks the helper remembers.
+const STARTED_TASKS: usize = 4096;
 
 /// An error while executing an allowed request.
 pub type OpResult = Result<Payload, ErrorBody>;
@@ -52,6 +58,7 @@ impl Service {
             cache: ResourceCache::default(),
             limiter: Limiter::default(),
             audit,
+            started: std::sync::Mutex::default(),
         }
     }
 
@@ -120,7 +127,11 @@ impl Service {
         let decision = decide(policy, &request, &facts);
         let (verdict, rule) = (decision.verdict(), decision.rule().to_owned());
         let result = match decision {
-            Decision::Allow { .. } => self.execute(policy, request).await,
+            Decision::Allow { .. } => {
+                let result = self.execute(policy, request).await;
+                self.remember(&result);
+                result
+            }
             Decision::Deny { rule, reason } => Err(ErrorBody {
                 kind: ErrorKind::Denied,
                 message: reason,
@@ -136,6 +147,19 @@ impl Service {
             }),
         };
         (verdict, rule, result)
+    }
+
+    fn remember(&self, result: &OpResult) {
+        let upid = match result {
+            Ok(Payload::Task(t)) => &t.upid,
+            Ok(Payload::NewGuest(g)) => &g.task.upid,
+            _ => return,
+        };
+        let mut started = self.started.lock().unwrap_or_else(|e| e.into_inner());
+        if started.len() == STARTED_TASKS {
+            started.pop_front();
+        }
+        started.push_back(upid.clone());
     }
 
     /// Fills in the vmid of a new guest the client left to the helper: the lowest free
@@ -174,6 +198,12 @@ impl Service {
             if in_scope && let Some(s) = lifecycle::settings(self, vmid).await? {
                 facts.configs.insert(vmid, s);
             }
+        }
+        if let Request::TaskStatus(pve_mcp_proto::TaskRef { upid })
+        | Request::TaskLog(pve_mcp_proto::TaskLogQuery { upid, .. }) = request
+        {
+            let started = self.started.lock().unwrap_or_else(|e| e.into_inner());
+            facts.own_task = started.contains(upid);
         }
         if let Request::BackupRestore(r) = request {
             // Read only backups of guests whose backups the client could reach.

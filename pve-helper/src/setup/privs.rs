@@ -480,8 +480,16 @@ mod tests {
             ]
         );
         assert!(r.unmapped.is_empty(), "{:?}", r.unmapped);
-        assert!(r.privileges["VM.Clone"].iter().any(|w| w.contains("(clone)")));
-        assert!(r.privileges["VM.Migrate"].iter().any(|w| w.contains("(migrate)")));
+        assert!(
+            r.privileges["VM.Clone"]
+                .iter()
+                .any(|w| w.contains("(clone)"))
+        );
+        assert!(
+            r.privileges["VM.Migrate"]
+                .iter()
+                .any(|w| w.contains("(migrate)"))
+        );
         // Only the config keys a policy lists bring their VM.Config.* privilege.
         let r = req(concat!(
             "[clients]\nusers = [\"u\"]\n[guests]\nallow = [\"pool:lab\"]\n",
@@ -490,7 +498,12 @@ mod tests {
         ));
         assert_eq!(
             r.names(),
-            ["SDN.Use", "VM.Audit", "VM.Config.Memory", "VM.Config.Network"]
+            [
+                "SDN.Use",
+                "VM.Audit",
+                "VM.Config.Memory",
+                "VM.Config.Network"
+            ]
         );
     }
 }
