@@ -877,7 +877,8 @@ impl Upid {
             && hex(f[4])
             && !f[5].is_empty()
             && word(f[5], b"")
-            && word(f[6], b"")
+            // `9000@local` for a volume deletion (`imgdel`).
+            && word(f[6], b"@")
             && !f[7].is_empty()
             && word(f[7], b"@!");
         if ok {
