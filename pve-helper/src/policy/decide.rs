@@ -73,6 +73,29 @@ impl Decision {
     }
 }
 
+/// The lifecycle requests, judged in `decide_lifecycle` (a pattern, so both matches
+/// below stay exhaustive).
+macro_rules! lifecycle {
+    () => {
+        Request::GuestCreate(_)
+            | Request::GuestClone(_)
+            | Request::GuestTemplate(_)
+            | Request::GuestConfigure(_)
+            | Request::DiskResize(_)
+            | Request::GuestMigrate(_)
+            | Request::GuestDelete(_)
+            | Request::BackupRestore(_)
+            | Request::VolumeDelete(_)
+            | Request::StorageDownload(_)
+            | Request::TaskCancel(_)
+            | Request::AgentExec(_)
+            | Request::Firewall(_)
+            | Request::ListPools(_)
+            | Request::HaResources(_)
+            | Request::NextVmid(_)
+    };
+}
+
 /// The guests a request names, whose facts the caller must gather before [`decide`].
 pub fn referenced_vmids(policy: &Policy, request: &Request) -> Vec<VmId> {
     match request {
@@ -96,22 +119,7 @@ pub fn referenced_vmids(policy: &Policy, request: &Request) -> Vec<VmId> {
         Request::TaskLog(t) => t.upid.vmid().into_iter().collect(),
         Request::ListTasks(q) => q.vmid.into_iter().collect(),
         Request::Api(call) => path_vmids(&call.path),
-        Request::GuestCreate(_)
-        | Request::GuestClone(_)
-        | Request::GuestTemplate(_)
-        | Request::GuestConfigure(_)
-        | Request::DiskResize(_)
-        | Request::GuestMigrate(_)
-        | Request::GuestDelete(_)
-        | Request::BackupRestore(_)
-        | Request::VolumeDelete(_)
-        | Request::StorageDownload(_)
-        | Request::TaskCancel(_)
-        | Request::AgentExec(_)
-        | Request::Firewall(_)
-        | Request::ListPools(_)
-        | Request::HaResources(_)
-        | Request::NextVmid(_) => super::decide_lifecycle::referenced(request).unwrap_or_default(),
+        lifecycle!() => super::decide_lifecycle::referenced(request).unwrap_or_default(),
         Request::RunCommand(c) => {
             let set: BTreeSet<VmId> = policy
                 .commands
@@ -187,28 +195,8 @@ pub fn decide(policy: &Policy, request: &Request, facts: &Facts) -> Decision {
             };
             api_path_rule(policy, ApiMethod::Get, &path, "node status")
         }
-        Request::TaskStatus(t) => match t.upid.vmid() {
-            // A task this helper started for a guest since gone (its deletion).
-            Some(vmid) if facts.own_task && !facts.guests.contains_key(&vmid) => Decision::Allow {
-                rule: "task started through pve-mcp".into(),
-            },
-            Some(vmid) => in_scope(policy, vmid, facts),
-            None => super::decide_lifecycle::media_task(policy, &t.upid).unwrap_or_else(|| {
-                let path = format!("/nodes/{}/tasks/{}/status", t.upid.node(), t.upid);
-                api_path_rule(policy, ApiMethod::Get, &path, "task status")
-            }),
-        },
-        Request::TaskLog(t) => match t.upid.vmid() {
-            // A task this helper started for a guest since gone (its deletion).
-            Some(vmid) if facts.own_task && !facts.guests.contains_key(&vmid) => Decision::Allow {
-                rule: "task started through pve-mcp".into(),
-            },
-            Some(vmid) => in_scope(policy, vmid, facts),
-            None => super::decide_lifecycle::media_task(policy, &t.upid).unwrap_or_else(|| {
-                let path = format!("/nodes/{}/tasks/{}/log", t.upid.node(), t.upid);
-                api_path_rule(policy, ApiMethod::Get, &path, "task log")
-            }),
-        },
+        Request::TaskStatus(t) => task_access(policy, &t.upid, "status", facts),
+        Request::TaskLog(t) => task_access(policy, &t.upid, "log", facts),
         Request::ListBackups(g) => operation(policy, g.vmid, Operation::BackupList, false, facts),
         Request::BackupStart(b) => {
             let d = operation(policy, b.vmid, Operation::BackupCreate, b.confirmed, facts);
@@ -287,22 +275,7 @@ pub fn decide(policy: &Policy, request: &Request, facts: &Facts) -> Decision {
             }
             api_rule(policy, call.method, &call.path, "API call")
         }
-        Request::GuestCreate(_)
-        | Request::GuestClone(_)
-        | Request::GuestTemplate(_)
-        | Request::GuestConfigure(_)
-        | Request::DiskResize(_)
-        | Request::GuestMigrate(_)
-        | Request::GuestDelete(_)
-        | Request::BackupRestore(_)
-        | Request::VolumeDelete(_)
-        | Request::StorageDownload(_)
-        | Request::TaskCancel(_)
-        | Request::AgentExec(_)
-        | Request::Firewall(_)
-        | Request::ListPools(_)
-        | Request::HaResources(_)
-        | Request::NextVmid(_) => super::decide_lifecycle::decide(policy, request, facts),
+        lifecycle!() => super::decide_lifecycle::decide(policy, request, facts),
         Request::RunCommand(c) => {
             let Some(i) = policy
                 .commands
@@ -328,6 +301,22 @@ pub fn decide(policy: &Policy, request: &Request, facts: &Facts) -> Decision {
                 rule: format!("commands.allow[{i}] {:?}", rule.to_string()),
             }
         }
+    }
+}
+
+/// Reading a task's status or log: its guest in scope (or, gone, a task this helper
+/// started, such as its deletion); a node task by its `[api]` pattern, or as one of the
+/// media tasks the policy lets the client start.
+fn task_access(policy: &Policy, upid: &Upid, what: &str, facts: &Facts) -> Decision {
+    match upid.vmid() {
+        Some(vmid) if facts.own_task && !facts.guests.contains_key(&vmid) => Decision::Allow {
+            rule: "task started through pve-mcp".into(),
+        },
+        Some(vmid) => in_scope(policy, vmid, facts),
+        None => super::decide_lifecycle::media_task(policy, upid).unwrap_or_else(|| {
+            let path = format!("/nodes/{}/tasks/{upid}/{what}", upid.node());
+            api_path_rule(policy, ApiMethod::Get, &path, &format!("task {what}"))
+        }),
     }
 }
 
