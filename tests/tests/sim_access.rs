@@ -74,3 +74,31 @@ async fn status_compares_the_tokens_privileges_with_the_policys_needs() {
         "{text}"
     );
 }
+
+/// The lab builder's lifecycle grants need privileges a read-and-power token lacks;
+/// `status` names each of them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_names_the_lifecycle_privileges_the_token_lacks() {
+    let policy = include_str!("../../policy/examples/lab-builder.toml")
+        .replace("users = [\"claude-user\"]", "users = [{uid}]");
+    let stack = Stack::start(StackOptions::new(&policy)).expect("stack starts");
+    let text = status(&stack);
+    let line = privileges_line(&text);
+    assert!(line.contains("FAIL"), "{text}");
+    for privilege in [
+        "VM.Allocate",
+        "VM.Clone",
+        "VM.Migrate",
+        "VM.Config.Memory",
+        "VM.Config.Network",
+        "Datastore.AllocateSpace",
+        "Datastore.AllocateTemplate",
+    ] {
+        assert!(
+            text.contains(privilege),
+            "{privilege} missing from:\n{text}"
+        );
+    }
+    // What the token holds is not reported missing.
+    assert!(!line.contains("VM.PowerMgmt"), "{text}");
+}
