@@ -30,6 +30,34 @@ pub struct GuestFacts {
     pub tags: Vec<String>,
 }
 
+/// What selectors read of a guest: [`GuestFacts`], which `decide` is given, or a guest
+/// of the helper's cached listing, so that scoping thousands of guests copies nothing.
+pub trait GuestAttrs {
+    fn vmid(&self) -> VmId;
+    fn node(&self) -> &NodeName;
+    fn guest_type(&self) -> GuestType;
+    fn pool(&self) -> Option<&str>;
+    fn tags(&self) -> &[String];
+}
+
+impl GuestAttrs for GuestFacts {
+    fn vmid(&self) -> VmId {
+        self.vmid
+    }
+    fn node(&self) -> &NodeName {
+        &self.node
+    }
+    fn guest_type(&self) -> GuestType {
+        self.guest_type
+    }
+    fn pool(&self) -> Option<&str> {
+        self.pool.as_deref()
+    }
+    fn tags(&self) -> &[String] {
+        &self.tags
+    }
+}
+
 /// The verdict on one request, naming the rule that decided it.
 #[must_use]
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -20,7 +20,7 @@ mod tests;
 mod tests_lifecycle;
 
 pub use bounds::{Denial, GuestSettings, Origin, parse_config_text, size_gib, tags_of};
-pub use decide::{Decision, Facts, GuestFacts, decide, referenced_vmids};
+pub use decide::{Decision, Facts, GuestAttrs, GuestFacts, decide, referenced_vmids};
 pub use decide_lifecycle::{config_vmids, create_settings};
 pub use floor::{config_floor, floor_reason};
 pub use lifecycle::{AgentRules, Bounds, ConfigKeys, Create, Media, VolumePattern};
@@ -238,7 +238,7 @@ pub struct Grant {
 
 impl Grant {
     /// Whether this grant applies to the guest (the caller checked the scope).
-    pub fn covers(&self, g: &GuestFacts) -> bool {
+    pub fn covers(&self, g: &(impl GuestAttrs + ?Sized)) -> bool {
         self.guests.is_empty() || self.guests.iter().any(|s| s.matches(g))
     }
 }
@@ -325,7 +325,7 @@ impl Policy {
 
     /// Whether a guest is in scope: some `allow` selector matches and no `deny` one.
     /// Returns the matching allow selector.
-    pub fn guest_scope(&self, g: &GuestFacts) -> Option<&Selector> {
+    pub fn guest_scope(&self, g: &(impl GuestAttrs + ?Sized)) -> Option<&Selector> {
         if self.guests.deny.iter().any(|s| s.matches(g)) {
             return None;
         }

@@ -2,7 +2,7 @@
 //! `type:qemu|lxc`, and their combinations with `&` (all must match), e.g.
 //! `pool:lab&type:lxc`.
 
-use super::GuestFacts;
+use super::GuestAttrs;
 use pve_mcp_proto::{GuestType, NodeName, PoolName, Tag, VmId};
 use std::fmt;
 
@@ -18,14 +18,14 @@ pub enum Term {
 }
 
 impl Term {
-    pub fn matches(&self, g: &GuestFacts) -> bool {
+    pub fn matches(&self, g: &(impl GuestAttrs + ?Sized)) -> bool {
         match self {
             Self::All => true,
-            Self::Range(lo, hi) => (*lo..=*hi).contains(&g.vmid),
-            Self::Pool(p) => g.pool.as_deref() == Some(p.as_str()),
-            Self::Tag(t) => g.tags.iter().any(|x| x.eq_ignore_ascii_case(t)),
-            Self::Node(n) => &g.node == n,
-            Self::Type(t) => g.guest_type == *t,
+            Self::Range(lo, hi) => (*lo..=*hi).contains(&g.vmid()),
+            Self::Pool(p) => g.pool() == Some(p.as_str()),
+            Self::Tag(t) => g.tags().iter().any(|x| x.eq_ignore_ascii_case(t)),
+            Self::Node(n) => g.node() == n,
+            Self::Type(t) => g.guest_type() == *t,
         }
     }
 
@@ -112,7 +112,7 @@ impl Selector {
         Ok(Self { terms })
     }
 
-    pub fn matches(&self, g: &GuestFacts) -> bool {
+    pub fn matches(&self, g: &(impl GuestAttrs + ?Sized)) -> bool {
         self.terms.iter().all(|t| t.matches(g))
     }
 

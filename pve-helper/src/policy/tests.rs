@@ -211,7 +211,7 @@ fn listing_is_allowed_and_filtered_by_scope() {
     let visible: Vec<u32> = facts()
         .guests
         .values()
-        .filter(|g| p.guest_scope(g).is_some())
+        .filter(|g| p.guest_scope(*g).is_some())
         .map(|g| g.vmid.get())
         .collect::<std::collections::BTreeSet<_>>()
         .into_iter()

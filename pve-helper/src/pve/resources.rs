@@ -3,11 +3,12 @@
 //! validated into proto types, and cached for at most [`TTL`].
 
 use super::{PveClient, PveError};
-use crate::policy::GuestFacts;
+use crate::policy::{GuestAttrs, GuestFacts};
 use pve_mcp_proto::{GuestState, GuestSummary, GuestType, NodeName, VmId};
 use serde::{Deserialize, de};
 use std::{
     borrow::Cow,
+    collections::HashMap,
     sync::Arc,
     time::{Duration, Instant},
 };
@@ -62,7 +63,7 @@ impl Num {
     }
 }
 
-/// One entry of `/cluster/resources` (fields we use; others are ignored).
+/// One entry of `/cluster/resources` (fields we use; others are skipped).
 #[derive(Debug, Deserialize)]
 pub struct RawResource<'a> {
     #[serde(rename = "type", borrow)]
@@ -79,8 +80,6 @@ pub struct RawResource<'a> {
     #[serde(borrow)]
     pub tags: Option<Cow<'a, str>>,
     pub template: Option<Num>,
-    #[serde(borrow)]
-    pub hastate: Option<Cow<'a, str>>,
     #[serde(default)]
     pub cpu: Num,
     #[serde(default)]
@@ -93,12 +92,24 @@ pub struct RawResource<'a> {
     pub uptime: Num,
 }
 
-/// A guest as the cache holds it.
+/// A guest as the cache holds it. Node, pool and tags, which thousands of guests
+/// share, are shared strings: a listing costs one allocation per guest (its name),
+/// and a [`GuestSummary`] is made only for the guests an answer carries.
 #[derive(Debug, Clone)]
 pub struct Guest {
-    pub facts: GuestFacts,
-    pub summary: GuestSummary,
-    pub hastate: Option<String>,
+    pub vmid: VmId,
+    pub guest_type: GuestType,
+    pub status: GuestState,
+    pub template: bool,
+    pub node: Arc<NodeName>,
+    pub pool: Option<Arc<str>>,
+    pub tags: Arc<[String]>,
+    pub name: Box<str>,
+    pub cpu: f64,
+    pub maxcpu: f64,
+    pub mem: u64,
+    pub maxmem: u64,
+    pub uptime: u64,
 }
 
 /// Splits PVE's tag list (`a;b`, older releases also `,` or space).
@@ -111,44 +122,121 @@ pub fn split_tags(tags: Option<&str>) -> Vec<String> {
 }
 
 impl Guest {
+    /// The guest as the wire carries it.
+    pub fn summary(&self) -> GuestSummary {
+        GuestSummary {
+            vmid: self.vmid,
+            name: self.name.to_string(),
+            guest_type: self.guest_type,
+            node: NodeName::clone(&self.node),
+            status: self.status,
+            pool: self.pool.as_deref().map(str::to_owned),
+            tags: self.tags.to_vec(),
+            template: self.template,
+            cpu: self.cpu,
+            maxcpu: self.maxcpu,
+            mem: self.mem,
+            maxmem: self.maxmem,
+            uptime: self.uptime,
+        }
+    }
+
+    /// The guest as `decide` is told of it.
+    pub fn facts(&self) -> GuestFacts {
+        GuestFacts {
+            vmid: self.vmid,
+            node: NodeName::clone(&self.node),
+            guest_type: self.guest_type,
+            pool: self.pool.as_deref().map(str::to_owned),
+            tags: self.tags.to_vec(),
+        }
+    }
+}
+
+impl GuestAttrs for Guest {
+    fn vmid(&self) -> VmId {
+        self.vmid
+    }
+    fn node(&self) -> &NodeName {
+        &self.node
+    }
+    fn guest_type(&self) -> GuestType {
+        self.guest_type
+    }
+    fn pool(&self) -> Option<&str> {
+        self.pool.as_deref()
+    }
+    fn tags(&self) -> &[String] {
+        &self.tags
+    }
+}
+
+/// The node names, pools and tag lists of one listing, each validated and allocated
+/// once however many guests share it.
+#[derive(Default)]
+struct Interner {
+    /// `None`: not a valid node name (its guests are dropped).
+    nodes: HashMap<Box<str>, Option<Arc<NodeName>>>,
+    pools: HashMap<Box<str>, Arc<str>>,
+    tags: HashMap<Box<str>, Arc<[String]>>,
+}
+
+impl Interner {
+    fn node(&mut self, raw: &str) -> Option<Arc<NodeName>> {
+        if let Some(n) = self.nodes.get(raw) {
+            return n.clone();
+        }
+        let n = NodeName::parse(raw).ok().map(Arc::new);
+        self.nodes.insert(raw.into(), n.clone());
+        n
+    }
+
+    fn pool(&mut self, raw: &str) -> Arc<str> {
+        if let Some(p) = self.pools.get(raw) {
+            return p.clone();
+        }
+        let p: Arc<str> = raw.into();
+        self.pools.insert(raw.into(), p.clone());
+        p
+    }
+
+    fn tags(&mut self, raw: &str) -> Arc<[String]> {
+        if let Some(t) = self.tags.get(raw) {
+            return t.clone();
+        }
+        let t: Arc<[String]> = split_tags(Some(raw)).into();
+        self.tags.insert(raw.into(), t.clone());
+        t
+    }
+
     /// Validates one resource entry; `None` for non-guests and entries that fail
-    /// validation (logged by the caller's count, never trusted).
-    pub fn from_raw(r: RawResource) -> Option<Self> {
+    /// validation (never trusted).
+    fn guest(&mut self, r: RawResource) -> Option<Guest> {
         let guest_type = match r.kind.as_ref() {
             "qemu" => GuestType::Qemu,
             "lxc" => GuestType::Lxc,
             _ => return None,
         };
         let vmid = VmId::new(r.vmid?.u64()).ok()?;
-        let node = NodeName::parse(r.node.as_deref()?).ok()?;
-        let tags = split_tags(r.tags.as_deref());
-        let pool = r.pool.filter(|p| !p.is_empty()).map(Cow::into_owned);
-        let summary = GuestSummary {
+        let node = self.node(r.node.as_deref()?)?;
+        Some(Guest {
             vmid,
-            name: r.name.map(Cow::into_owned).unwrap_or_default(),
             guest_type,
-            node: node.clone(),
             status: GuestState::from_pve(r.status.as_deref().unwrap_or(""), None),
-            pool: pool.clone(),
-            tags: tags.clone(),
             template: r.template.is_some_and(|t| t.0 != 0.0),
+            node,
+            pool: r
+                .pool
+                .as_deref()
+                .filter(|p| !p.is_empty())
+                .map(|p| self.pool(p)),
+            tags: self.tags(r.tags.as_deref().unwrap_or("")),
+            name: r.name.as_deref().unwrap_or("").into(),
             cpu: r.cpu.0,
             maxcpu: r.maxcpu.0,
             mem: r.mem.u64(),
             maxmem: r.maxmem.u64(),
             uptime: r.uptime.u64(),
-        };
-        let facts = GuestFacts {
-            vmid,
-            node,
-            guest_type,
-            pool,
-            tags,
-        };
-        Some(Self {
-            facts,
-            summary,
-            hastate: r.hastate.map(Cow::into_owned),
         })
     }
 }
@@ -166,9 +254,10 @@ impl<'de> Deserialize<'de> for Guests {
                 f.write_str("a list of cluster resources")
             }
             fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Guests, A::Error> {
+                let mut interner = Interner::default();
                 let mut guests = Vec::with_capacity(1024);
                 while let Some(raw) = seq.next_element::<RawResource<'de>>()? {
-                    guests.extend(Guest::from_raw(raw));
+                    guests.extend(interner.guest(raw));
                 }
                 Ok(Guests(guests))
             }
@@ -187,8 +276,8 @@ pub struct Snapshot {
 impl Snapshot {
     pub fn new(mut guests: Vec<Guest>) -> Self {
         // PVE lists vmids sorted as strings ("1000" before "200").
-        guests.sort_by_key(|g| g.facts.vmid);
-        guests.dedup_by_key(|g| g.facts.vmid);
+        guests.sort_by_key(|g| g.vmid);
+        guests.dedup_by_key(|g| g.vmid);
         Self {
             guests,
             fetched: Instant::now(),
@@ -203,7 +292,7 @@ impl Snapshot {
 
     pub fn get(&self, vmid: VmId) -> Option<&Guest> {
         self.guests
-            .binary_search_by_key(&vmid, |g| g.facts.vmid)
+            .binary_search_by_key(&vmid, |g| g.vmid)
             .ok()
             .map(|i| &self.guests[i])
     }
@@ -253,24 +342,42 @@ mod tests {
 
     #[test]
     fn parses_pve_shapes_and_drops_invalid() {
-        let raw: Vec<RawResource> = serde_json::from_str(r#"[
+        let snap = Snapshot::decode(br#"{"data":[
             {"id":"qemu/101","type":"qemu","vmid":101,"name":"web","node":"pve1","status":"running",
              "tags":"mcp;web","pool":"lab","template":0,"cpu":0.25,"maxcpu":2,"mem":1073741824,
-             "maxmem":2147483648,"uptime":3600},
+             "maxmem":2147483648,"uptime":3600,"hastate":"started","netin":{"odd":[1]}},
             {"id":"lxc/200","type":"lxc","vmid":"200","node":"pve2","status":"stopped","template":1},
             {"id":"node/pve1","type":"node","node":"pve1","status":"online"},
             {"id":"qemu/5","type":"qemu","vmid":5,"node":"pve1"},
-            {"id":"qemu/102","type":"qemu","vmid":102,"node":"pve/1"}
-        ]"#).unwrap();
-        let guests: Vec<Guest> = raw.into_iter().filter_map(Guest::from_raw).collect();
-        assert_eq!(guests.len(), 2);
-        assert_eq!(guests[0].facts.tags, vec!["mcp", "web"]);
-        assert_eq!(guests[0].summary.status, GuestState::Running);
-        assert_eq!(guests[0].summary.mem, 1 << 30);
-        assert_eq!(guests[1].facts.vmid.get(), 200);
-        assert!(guests[1].summary.template);
-        let snap = Snapshot::new(guests);
-        assert!(snap.get(VmId::new(200).unwrap()).is_some());
+            {"id":"qemu/102","type":"qemu","vmid":102,"node":"pve/1"},
+            {"id":"qemu/103","type":"qemu","vmid":103,"name":"db\u0020\"1\"","node":"pve1",
+             "tags":"mcp;web","pool":""}
+        ]}"#).unwrap();
+        let vmids: Vec<u32> = snap.guests.iter().map(|g| g.vmid.get()).collect();
+        assert_eq!(vmids, [101, 103, 200]);
+        let web = snap.get(VmId::new(101).unwrap()).unwrap();
+        assert_eq!(web.summary().tags, vec!["mcp", "web"]);
+        assert_eq!(web.summary().status, GuestState::Running);
+        assert_eq!(web.summary().mem, 1 << 30);
+        assert_eq!(web.facts().pool.as_deref(), Some("lab"));
+        let db = snap.get(VmId::new(103).unwrap()).unwrap();
+        assert_eq!(&*db.name, "db \"1\"");
+        assert_eq!(db.pool, None, "an empty pool is no pool");
+        // Shared, not copied, between guests.
+        assert!(Arc::ptr_eq(&web.tags, &db.tags));
+        assert!(Arc::ptr_eq(&web.node, &db.node));
+        let ct = snap.get(VmId::new(200).unwrap()).unwrap();
+        assert!(ct.template);
+        assert_eq!(ct.guest_type, GuestType::Lxc);
+        assert!(ct.tags.is_empty());
+        assert_eq!(ct.facts().node.as_str(), "pve2");
+    }
+
+    #[test]
+    fn a_listing_that_is_not_a_list_is_an_error() {
+        for body in [&br#"{"data":{}}"#[..], br#"{"data":[1]}"#, b"[]", b"{"] {
+            assert!(Snapshot::decode(body).is_err(), "{body:?}");
+        }
     }
 }
 

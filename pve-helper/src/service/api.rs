@@ -27,7 +27,7 @@ pub async fn call(svc: &Service, policy: &Policy, call: &ApiCall) -> OpResult {
 
 pub(super) fn visible(policy: &Policy, snap: &Snapshot, vmid: VmId) -> bool {
     snap.get(vmid)
-        .is_some_and(|g| policy.guest_scope(&g.facts).is_some())
+        .is_some_and(|g| policy.guest_scope(g).is_some())
 }
 
 /// Whether a listing entry is about a guest, and which: a `vmid` member, an `id` like

@@ -123,7 +123,7 @@ async fn ha(svc: &Service, policy: &Policy, raw: Vec<RawHa>) -> Result<HaStatus,
                 };
                 let visible = snap
                     .get(vmid)
-                    .is_some_and(|g| policy.guest_scope(&g.facts).is_some());
+                    .is_some_and(|g| policy.guest_scope(g).is_some());
                 let node = e.node.and_then(|n| NodeName::parse(&n).ok());
                 if let (true, Some(node)) = (visible, node) {
                     out.services.push(HaService {

@@ -2,7 +2,10 @@
 
 use super::{OpResult, Service, upstream_error};
 use crate::policy::Policy;
-use crate::pve::{resources::Num, sanitize};
+use crate::pve::{
+    resources::{Guest, Num},
+    sanitize,
+};
 use pve_mcp_proto::*;
 use serde::Deserialize;
 
@@ -13,29 +16,28 @@ pub async fn list(svc: &Service, policy: &Policy, q: &ListGuests) -> OpResult {
     let mut page = Vec::new();
     let (offset, limit) = (q.offset as usize, q.limit.get() as usize);
     for g in &snap.guests {
-        let s = &g.summary;
-        let keep = policy.guest_scope(&g.facts).is_some()
-            && q.node.as_ref().is_none_or(|n| &s.node == n)
-            && q.status.is_none_or(|st| s.status == st)
-            && q.guest_type.is_none_or(|t| s.guest_type == t)
+        let keep = policy.guest_scope(g).is_some()
+            && q.node.as_ref().is_none_or(|n| *g.node == *n)
+            && q.status.is_none_or(|st| g.status == st)
+            && q.guest_type.is_none_or(|t| g.guest_type == t)
             && q.tag
                 .as_ref()
-                .is_none_or(|t| s.tags.iter().any(|x| x.eq_ignore_ascii_case(t.as_str())))
-            && q.name.as_ref().is_none_or(|n| n.matches(&s.name));
+                .is_none_or(|t| g.tags.iter().any(|x| x.eq_ignore_ascii_case(t.as_str())))
+            && q.name.as_ref().is_none_or(|n| n.matches(&g.name));
         if !keep {
             continue;
         }
-        match s.status {
+        match g.status {
             GuestState::Running => counts.running += 1,
             GuestState::Stopped => counts.stopped += 1,
             _ => counts.other += 1,
         }
-        match s.guest_type {
+        match g.guest_type {
             GuestType::Qemu => counts.qemu += 1,
             GuestType::Lxc => counts.lxc += 1,
         }
         if (offset..offset + limit).contains(&(total as usize)) {
-            page.push(s.clone());
+            page.push(g.summary());
         }
         total += 1;
     }
@@ -90,7 +92,7 @@ pub(super) fn guest_path(g: &GuestSummary) -> String {
 
 pub(super) async fn lookup(svc: &Service, vmid: VmId) -> Result<GuestSummary, ErrorBody> {
     let snap = svc.cache.get(&svc.pve).await.map_err(upstream_error)?;
-    snap.get(vmid).map(|g| g.summary.clone()).ok_or_else(|| {
+    snap.get(vmid).map(Guest::summary).ok_or_else(|| {
         ErrorBody::new(
             ErrorKind::NotFound,
             format!("guest {vmid} does not exist or is not visible to this client"),

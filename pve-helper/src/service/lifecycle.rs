@@ -46,8 +46,8 @@ pub async fn settings(svc: &Service, vmid: VmId) -> Result<Option<GuestSettings>
     };
     let path = format!(
         "/nodes/{}/{}/{}/config",
-        g.facts.node,
-        g.facts.guest_type.as_str(),
+        g.node,
+        g.guest_type.as_str(),
         vmid
     );
     let raw: serde_json::Map<String, serde_json::Value> = svc.pve.get(&path, &[]).await?;
@@ -375,7 +375,7 @@ pub async fn restore(svc: &Service, policy: &Policy, r: &BackupRestore) -> OpRes
         .ok_or_else(|| invalid(format!("{} is not a vzdump backup", r.volume)))?;
     let vmid = r.vmid.ok_or_else(|| invalid("no vmid was chosen"))?;
     let snap = svc.cache.get(&svc.pve).await.map_err(upstream_error)?;
-    let existing = snap.get(vmid).map(|g| g.facts.node.clone());
+    let existing = snap.get(vmid).map(|g| NodeName::clone(&g.node));
     drop(snap);
     let node = existing.clone().unwrap_or_else(|| r.node.clone());
     let mut form: Form = vec![("vmid".into(), vmid.to_string())];
@@ -707,7 +707,7 @@ pub async fn pools(svc: &Service, policy: &Policy, q: &PoolQuery) -> OpResult {
             if let Some(vmid) = vmid {
                 // Guests out of scope stay invisible.
                 let g = snap.get(vmid)?;
-                policy.guest_scope(&g.facts)?;
+                policy.guest_scope(g)?;
             } else if m.member_type != "storage" {
                 return None;
             }
@@ -769,7 +769,7 @@ pub async fn ha(svc: &Service, policy: &Policy) -> OpResult {
         .filter_map(|r| {
             let vmid: VmId = r.sid.split_once(':')?.1.parse().ok()?;
             let g = snap.get(vmid)?;
-            policy.guest_scope(&g.facts)?;
+            policy.guest_scope(g)?;
             Some(HaResource {
                 sid: sanitize(&r.sid),
                 vmid,

@@ -186,7 +186,7 @@ impl Service {
             let snap = self.cache.get(&self.pve).await?;
             for vmid in vmids {
                 if let Some(g) = snap.get(vmid) {
-                    facts.guests.insert(vmid, g.facts.clone());
+                    facts.guests.insert(vmid, g.facts());
                 }
             }
         }

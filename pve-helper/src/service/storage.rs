@@ -150,7 +150,7 @@ async fn volumes(
     let snap = svc.cache.get(&svc.pve).await.map_err(upstream_error)?;
     let visible = |vmid: VmId| {
         snap.get(vmid)
-            .is_some_and(|g| policy.guest_scope(&g.facts).is_some())
+            .is_some_and(|g| policy.guest_scope(g).is_some())
     };
     Ok(raw
         .into_iter()
