@@ -80,7 +80,10 @@ where
             .await
             .map_err(|_| FrameError::SlowBody(t.as_secs()))??,
     };
-    serde_json::from_slice(&body).map_err(|e| FrameError::Malformed(e.to_string()))
+    // One UTF-8 check of the whole frame, then no check per string while decoding.
+    let text = std::str::from_utf8(&body)
+        .map_err(|e| FrameError::Malformed(format!("not UTF-8 at byte {}", e.valid_up_to())))?;
+    serde_json::from_str(text).map_err(|e| FrameError::Malformed(e.to_string()))
 }
 
 /// Encodes `value` and writes it as one frame, refusing to send more than `max` bytes.

@@ -22,6 +22,7 @@
 #[macro_use]
 mod types;
 mod frame;
+mod helper_frame;
 mod lifecycle;
 mod message;
 mod payloads;

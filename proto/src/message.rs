@@ -33,11 +33,13 @@ pub enum FrontFrame {
     Call { id: CallId, request: Request },
 }
 
-/// Frames sent by the helper.
+/// Frames sent by the helper. Decoded by hand (`helper_frame`), on the same wire shape:
+/// serde's derive for an internally tagged enum copies the whole frame into a buffer
+/// first, which doubled the front's memory and time for a large answer.
 // Frames live for one send or receive; boxing the large variant would buy nothing.
 #[allow(clippy::large_enum_variant)]
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
 pub enum HelperFrame {
     Welcome {
         proto_version: ProtoVersion,
