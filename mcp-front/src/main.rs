@@ -5,7 +5,8 @@
 use clap::Parser;
 use mcp_front::{Config, DEFAULT_SOCKET};
 use std::{path::PathBuf, process::ExitCode, time::Duration};
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::filter::Targets;
+use tracing_subscriber::{layer::SubscriberExt, util::SubscriberInitExt};
 
 /// MCP server on stdio for a Proxmox VE cluster; forwards every tool call to pve-helper.
 #[derive(Debug, Parser)]
@@ -29,12 +30,17 @@ struct Cli {
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     // stdout carries the MCP protocol: logs go to stderr only.
+    // `PVE_MCP_LOG`: a level, or `target=level` directives (`Targets`, which needs no
+    // regular expressions: a smaller binary for a process started once per session).
+    let filter: Targets = std::env::var("PVE_MCP_LOG")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| Targets::new().with_default(tracing::Level::WARN));
     tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_env("PVE_MCP_LOG").unwrap_or_else(|_| EnvFilter::new("warn")),
-        )
         .with_writer(std::io::stderr)
         .with_ansi(false)
+        .finish()
+        .with(filter)
         .init();
     let config = Config {
         socket: cli.socket,

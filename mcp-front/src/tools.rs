@@ -277,6 +277,7 @@ mod tests {
         let text = r.content[0].as_text().unwrap().text.clone();
         assert!(text.len() < render::TEXT_LIMIT + 500, "{}", text.len());
         assert!(text.contains("[truncated: showing"));
-        assert_eq!(r.structured_content.unwrap()["truncated"], false);
+        let structured = crate::reply::structured_value(&r).unwrap();
+        assert_eq!(structured["truncated"], false);
     }
 }

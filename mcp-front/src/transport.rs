@@ -9,10 +9,13 @@
 //! nothing but whole protocol messages ever reaches stdout.
 
 use crate::jsonrpc::{Phase, Verdict, classify, oversized_reply};
+use crate::reply::{STRUCTURED_JSON, structured_json};
 use rmcp::{
+    model::{JsonRpcMessage, JsonRpcResponse, ServerResult},
     service::{RoleServer, RxJsonRpcMessage, TxJsonRpcMessage},
     transport::Transport,
 };
+use serde_json::Value;
 use std::{io, time::Duration};
 use tokio::{
     io::{AsyncBufReadExt, AsyncWrite, AsyncWriteExt, BufReader},
@@ -150,6 +153,56 @@ fn to_line(value: &impl serde::Serialize) -> io::Result<Vec<u8>> {
     Ok(line)
 }
 
+/// One outgoing message as a line; a tool result's structured content that travels as
+/// JSON text ([`crate::reply::structured`]) is written in place of its stand-in.
+fn message_line(mut item: TxJsonRpcMessage<RoleServer>) -> io::Result<Vec<u8>> {
+    let Some(json) = take_structured_json(&mut item) else {
+        return to_line(&item);
+    };
+    let mut line = Vec::with_capacity(json.len() + 1024);
+    serde_json::to_writer(&mut line, &item)?;
+    // `{"jsonrpc":..,"id":..,"result":{..}}`: the result is the last member, so its
+    // object closes just before the message's. Anything else gets the value.
+    if !line.ends_with(b"}}") {
+        return put_back(item, &json);
+    }
+    line.truncate(line.len() - 2);
+    line.extend_from_slice(b",\"structuredContent\":");
+    line.extend_from_slice(json.as_bytes());
+    line.extend_from_slice(b"}}\n");
+    Ok(line)
+}
+
+/// Takes the JSON text out of a tool result's stand-in, leaving no structured content.
+fn take_structured_json(item: &mut TxJsonRpcMessage<RoleServer>) -> Option<String> {
+    let JsonRpcMessage::Response(JsonRpcResponse {
+        result: ServerResult::CallToolResult(result),
+        ..
+    }) = item
+    else {
+        return None;
+    };
+    structured_json(result.structured_content.as_ref()?)?;
+    match result.structured_content.take() {
+        Some(Value::Object(mut m)) => match m.remove(STRUCTURED_JSON) {
+            Some(Value::String(json)) => Some(json),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+fn put_back(mut item: TxJsonRpcMessage<RoleServer>, json: &str) -> io::Result<Vec<u8>> {
+    if let JsonRpcMessage::Response(JsonRpcResponse {
+        result: ServerResult::CallToolResult(result),
+        ..
+    }) = &mut item
+    {
+        result.structured_content = Some(serde_json::from_str(json)?);
+    }
+    to_line(&item)
+}
+
 impl<R> Transport<RoleServer> for GuardedTransport<R>
 where
     R: tokio::io::AsyncRead + Send + Unpin + 'static,
@@ -162,7 +215,7 @@ where
     ) -> impl Future<Output = Result<(), io::Error>> + Send + 'static {
         let out = self.out.clone();
         async move {
-            let line = to_line(&item)?;
+            let line = message_line(item)?;
             let closed = || io::Error::new(io::ErrorKind::BrokenPipe, "stdout is closed");
             out.ok_or_else(closed)?
                 .send(line)
