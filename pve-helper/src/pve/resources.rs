@@ -274,9 +274,8 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
-    pub fn new(mut guests: Vec<Guest>) -> Self {
-        // PVE lists vmids sorted as strings ("1000" before "200").
-        guests.sort_by_key(|g| g.vmid);
+    pub fn new(guests: Vec<Guest>) -> Self {
+        let mut guests = by_vmid(guests);
         guests.dedup_by_key(|g| g.vmid);
         Self {
             guests,
@@ -296,6 +295,22 @@ impl Snapshot {
             .ok()
             .map(|i| &self.guests[i])
     }
+}
+
+/// Sorts guests by vmid (PVE lists them by id as a string: `qemu/1000` before
+/// `qemu/200`). Sorts (vmid, position) pairs, then moves each guest once: sorting the
+/// guests themselves moved every 100-byte entry a dozen times.
+fn by_vmid(guests: Vec<Guest>) -> Vec<Guest> {
+    if guests.is_sorted_by_key(|g| g.vmid) {
+        return guests;
+    }
+    let mut order: Vec<(VmId, usize)> = guests.iter().map(|g| g.vmid).zip(0..).collect();
+    order.sort_unstable();
+    let mut slots: Vec<Option<Guest>> = guests.into_iter().map(Some).collect();
+    order
+        .into_iter()
+        .filter_map(|(_, i)| slots.get_mut(i).and_then(Option::take))
+        .collect()
 }
 
 /// Single-flight cache of the guest listing.
@@ -374,6 +389,38 @@ mod tests {
     }
 
     #[test]
+    fn guests_are_kept_by_vmid_and_the_first_of_a_duplicate_wins() {
+        let entry = |vmid: u32, name: &str| {
+            format!(r#"{{"type":"qemu","vmid":{vmid},"node":"pve1","name":"{name}"}}"#)
+        };
+        let ids = [1000, 101, 100_000, 99_999, 101, 200];
+        let body = format!(
+            r#"{{"data":[{}]}}"#,
+            ids.iter()
+                .enumerate()
+                .map(|(i, v)| entry(*v, &format!("n{i}")))
+                .collect::<Vec<_>>()
+                .join(",")
+        );
+        let snap = Snapshot::decode(body.as_bytes()).unwrap();
+        let got: Vec<(u32, &str)> = snap
+            .guests
+            .iter()
+            .map(|g| (g.vmid.get(), &*g.name))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (101, "n1"),
+                (200, "n5"),
+                (1000, "n0"),
+                (99_999, "n3"),
+                (100_000, "n2")
+            ]
+        );
+    }
+
+    #[test]
     fn a_listing_that_is_not_a_list_is_an_error() {
         for body in [&br#"{"data":{}}"#[..], br#"{"data":[1]}"#, b"[]", b"{"] {
             assert!(Snapshot::decode(body).is_err(), "{body:?}");
@@ -397,10 +444,13 @@ mod timing {
                 n = i % 3 + 1
             )
         };
-        let body = format!(
-            "{{\"data\":[{}]}}",
-            (0..3000).map(entry).collect::<Vec<_>>().join(",")
-        );
+        // In Proxmox's order: by id as a string (`qemu/1000` before `qemu/101`).
+        let mut entries: Vec<(String, String)> = (0..3000)
+            .map(|i| ((100 + i).to_string(), entry(i)))
+            .collect();
+        entries.sort();
+        let entries: Vec<String> = entries.into_iter().map(|(_, e)| e).collect();
+        let body = format!("{{\"data\":[{}]}}", entries.join(","));
         let mut times = Vec::new();
         for _ in 0..50 {
             let t = Instant::now();
