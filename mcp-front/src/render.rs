@@ -103,17 +103,19 @@ fn table(rows: &[Vec<String>]) -> String {
     let widths: Vec<usize> = (0..cols)
         .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
         .collect();
-    let mut out = String::new();
+    let line_len: usize = widths.iter().map(|w| w + 2).sum();
+    let mut out = String::with_capacity(rows.len() * (line_len + 1));
     for row in rows {
-        let mut line = String::new();
+        let start = out.len();
         for (c, cell) in row.iter().enumerate() {
-            if c + 1 == cols {
-                line.push_str(cell);
-            } else {
-                let _ = write!(line, "{cell:<w$}  ", w = widths[c]);
+            out.push_str(cell);
+            if c + 1 < cols {
+                let pad = widths[c] - cell.chars().count() + 2;
+                out.extend(std::iter::repeat_n(' ', pad));
             }
         }
-        out.push_str(line.trim_end());
+        let line = out[start..].trim_end().len();
+        out.truncate(start + line);
         out.push('\n');
     }
     out
