@@ -728,6 +728,9 @@ async fn a_running_task_of_a_lab_guest_can_be_stopped() {
         .await;
     let why = refused(&client, "task_cancel", json!({"upid": other["data"]})).await;
     assert!(why.contains("does not exist or is not visible"), "{why}");
+    let other = common::encode(other["data"].as_str().unwrap());
+    let (_, status) = api.get(&format!("/nodes/pve1/tasks/{other}/status")).await;
+    assert_eq!(status["data"]["status"], "running", "not stopped: {status}");
 }
 
 /// The vmids of a pool's member list (Proxmox's or the tool's).
