@@ -389,4 +389,10 @@ fn storage_task_and_agent_changes_follow_their_sections() {
         "Allowed by the current policy on every guest in scope. Programs (\"*\" is one plain \
          argument): systemctl is-active *."
     ));
+    ops.agent_timeout_secs = 600;
+    let tools = listed(&ops);
+    assert!(
+        description(&tools, "agent_exec")
+            .ends_with("systemctl is-active *. Each may run for up to 600 s.")
+    );
 }

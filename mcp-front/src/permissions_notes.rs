@@ -102,9 +102,13 @@ pub(super) fn lifecycle(tool: &str, caps: &Capabilities) -> Option<String> {
             or_none(&caps.migrate_nodes)
         ),
         "agent_exec" => format!(
-            "{} Programs (\"*\" is one plain argument): {}.",
+            "{} Programs (\"*\" is one plain argument): {}.{}",
             grant(caps, "agent.exec"),
-            or_none(&caps.agent_exec)
+            or_none(&caps.agent_exec),
+            match caps.agent_timeout_secs {
+                0 => String::new(),
+                secs => format!(" Each may run for up to {secs} s."),
+            }
         ),
         "volume_delete" => volume_delete(caps),
         "storage_download" => format!(
