@@ -90,7 +90,7 @@ pub struct MyPermissions {
     pub media_delete: bool,
     /// Programs `agent_exec` may run in a VM, as argument patterns.
     pub agent_exec: Vec<String>,
-    /// How long each may run, in seconds (0: not known).
+    /// How long each `agent_exec` program may run, in seconds (0: not known).
     pub agent_timeout_secs: u64,
     /// Whether `firewall` may read the cluster's, and each node's, firewall.
     pub firewall_cluster: bool,
