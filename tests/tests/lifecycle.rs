@@ -10,7 +10,7 @@ mod lab;
 use common::Api;
 use lab::{
     TEMPLATE, config, create_args, edit, finished_ok, lab_policy, new_vmid, ok, refused, resource,
-    stack, with_api,
+    stack, with_agent, with_api,
 };
 use pve_mcp_tests::{
     client::{is_error, text},
@@ -425,15 +425,9 @@ async fn protection_scope_and_visibility() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn media_tasks_agent_and_read_only_extras() {
-    let policy = edit(
+    let policy = with_agent(
         &lab_policy(),
-        "\"task.cancel\",\n]",
-        "\"task.cancel\", \"agent.exec\",\n]",
-    );
-    let policy = edit(
-        &policy,
-        "[limits]",
-        "[agent]\nexec = [[\"uname\", \"-a\"], [\"hostname\"]]\ntimeout_secs = 5\n\n[limits]",
+        "exec = [[\"uname\", \"-a\"], [\"hostname\"]]\ntimeout_secs = 5",
     );
     // Guests tagged `private` stay out of scope, even in the lab pool.
     let policy = edit(

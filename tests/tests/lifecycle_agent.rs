@@ -8,7 +8,7 @@
 mod common;
 mod lab;
 
-use lab::{edit, lab_policy, ok, refused, stack};
+use lab::{lab_policy, ok, refused, stack, with_agent};
 use pve_mcp_tests::{
     client::{Client, text},
     stack::Stack,
@@ -21,17 +21,11 @@ const VM: u32 = 102;
 
 /// The lab builder with `agent.exec` granted, a few programs, and the given limits.
 fn policy(timeout_secs: u64, max_output_bytes: u64) -> String {
-    let p = edit(
+    with_agent(
         &lab_policy(),
-        "\"task.cancel\",\n]",
-        "\"task.cancel\", \"agent.exec\",\n]",
-    );
-    edit(
-        &p,
-        "[limits]",
         &format!(
-            "[agent]\nexec = [[\"sleep\", \"*\"], [\"cat\", \"/etc/os-release\"], [\"hostname\"]]\n\
-             timeout_secs = {timeout_secs}\nmax_output_bytes = {max_output_bytes}\n\n[limits]"
+            "exec = [[\"sleep\", \"*\"], [\"cat\", \"/etc/os-release\"], [\"hostname\"]]\n\
+             timeout_secs = {timeout_secs}\nmax_output_bytes = {max_output_bytes}"
         ),
     )
 }

@@ -10,8 +10,8 @@ mod lab;
 
 use common::Api;
 use lab::{
-    TEMPLATE, config, create_args, edit, finished_ok, lab_policy, new_vmid, ok, refused_by,
-    resource, stack,
+    TEMPLATE, all_refused, config, create_args, edit, finished_ok, lab_policy, new_vmid, ok,
+    refused_by, resource, stack,
 };
 use pve_mcp_tests::{client::Client, stack::Stack};
 use serde_json::{Value, json};
@@ -31,13 +31,31 @@ async fn new_guests_take_vmids_at_both_ends_of_the_create_range_and_no_other() {
     let stack = stack(&lab_policy(), 30);
     let api = Api::new(&stack.sim);
     let client = stack.confirming_client(true).await.unwrap();
+    let volid = backup(&stack, &api, LAB_VM, &[]).await;
     for vmid in [8999, 9100] {
-        refused_by(
+        let range = "new guests take vmids 9000-9099";
+        all_refused(
             &client,
-            "guest_create",
-            create_with_vmid(vmid),
-            "create.vmids",
-            "new guests take vmids 9000-9099",
+            &[
+                (
+                    "guest_create",
+                    create_with_vmid(vmid),
+                    "create.vmids",
+                    range,
+                ),
+                (
+                    "guest_clone",
+                    json!({"vmid": TEMPLATE, "newid": vmid}),
+                    "create.vmids",
+                    range,
+                ),
+                (
+                    "backup_restore",
+                    json!({"volume": volid, "node": "pve1", "vmid": vmid}),
+                    "create.vmids",
+                    range,
+                ),
+            ],
         )
         .await;
         assert!(resource(&api, vmid).await.is_none(), "{vmid} was not made");
@@ -49,29 +67,6 @@ async fn new_guests_take_vmids_at_both_ends_of_the_create_range_and_no_other() {
         let made = resource(&api, vmid).await.expect("created");
         assert_eq!(made["pool"], "lab", "{made}");
     }
-    // Clones and restores take the same range.
-    for newid in [8999, 9100] {
-        refused_by(
-            &client,
-            "guest_clone",
-            json!({"vmid": TEMPLATE, "newid": newid}),
-            "create.vmids",
-            "9000-9099",
-        )
-        .await;
-    }
-    let volid = backup(&stack, &api, LAB_VM, &[]).await;
-    for vmid in [8999, 9100] {
-        refused_by(
-            &client,
-            "backup_restore",
-            json!({"volume": volid, "node": "pve1", "vmid": vmid}),
-            "create.vmids",
-            "9000-9099",
-        )
-        .await;
-        assert!(resource(&api, vmid).await.is_none(), "{vmid} was not made");
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -81,22 +76,37 @@ async fn only_the_bounded_storages_and_bridges_are_used() {
     let client = stack.confirming_client(true).await.unwrap();
     let mut on_nas = create_args(1, 512, 8, "pve1");
     on_nas["disk"]["storage"] = json!("nas");
-    refused_by(
-        &client,
-        "guest_create",
-        on_nas,
-        "bounds.storages",
-        "add \"nas\" to [bounds] storages",
-    )
-    .await;
     let mut other_bridge = create_args(1, 512, 8, "pve1");
     other_bridge["bridge"] = json!("vmbr2");
-    refused_by(
+    let volid = backup(&stack, &api, LAB_VM, &[]).await;
+    all_refused(
         &client,
-        "guest_create",
-        other_bridge,
-        "bounds.bridges",
-        "add \"vmbr2\" to [bounds] bridges",
+        &[
+            (
+                "guest_create",
+                on_nas,
+                "bounds.storages",
+                "add \"nas\" to [bounds] storages",
+            ),
+            (
+                "guest_create",
+                other_bridge,
+                "bounds.bridges",
+                "add \"vmbr2\" to [bounds] bridges",
+            ),
+            (
+                "guest_clone",
+                json!({"vmid": TEMPLATE, "full": true, "storage": "nas"}),
+                "bounds.storages",
+                "the clone's disks on storage \"nas\"",
+            ),
+            (
+                "backup_restore",
+                json!({"volume": volid, "node": "pve1", "storage": "nas"}),
+                "bounds.storages",
+                "the restored disks on storage \"nas\"",
+            ),
+        ],
     )
     .await;
     assert!(resource(&api, 9000).await.is_none(), "nothing was made");
@@ -107,47 +117,27 @@ async fn only_the_bounded_storages_and_bridges_are_used() {
         args["bridge"] = json!(bridge);
         assert_eq!(new_vmid(&ok(&client, "guest_create", args).await), vmid);
         let cfg = config(&api, "pve1", "lxc", vmid).await;
-        assert!(
-            cfg["net0"]
-                .as_str()
-                .unwrap()
-                .contains(&format!("bridge={bridge}")),
-            "{cfg}"
+        let (net, disk) = (
+            cfg["net0"].as_str().unwrap(),
+            cfg["rootfs"].as_str().unwrap(),
         );
-        assert!(
-            cfg["rootfs"].as_str().unwrap().starts_with("local-lvm:"),
-            "{cfg}"
-        );
+        assert!(net.contains(&format!("bridge={bridge}")), "{cfg}");
+        assert!(disk.starts_with("local-lvm:"), "{cfg}");
     }
-    // A second interface on another bridge, or a disk on another storage, is refused too.
+    // A second interface on another bridge is refused too.
     refused_by(
         &client,
         "guest_configure",
         json!({"vmid": 9000, "set": {"net1": "name=eth1,bridge=vmbr2,ip=dhcp"}}),
         "bounds.bridges",
-        "vmbr2",
-    )
-    .await;
-    refused_by(
-        &client,
-        "guest_clone",
-        json!({"vmid": TEMPLATE, "full": true, "storage": "nas"}),
-        "bounds.storages",
-        "the clone's disks on storage \"nas\"",
-    )
-    .await;
-    let volid = backup(&stack, &api, LAB_VM, &[]).await;
-    refused_by(
-        &client,
-        "backup_restore",
-        json!({"volume": volid, "node": "pve1", "storage": "nas"}),
-        "bounds.storages",
-        "the restored disks on storage \"nas\"",
+        "net1 on bridge \"vmbr2\" is refused",
     )
     .await;
     assert!(
-        resource(&api, 9002).await.is_none(),
-        "nothing more was made"
+        config(&api, "pve1", "lxc", 9000)
+            .await
+            .get("net1")
+            .is_none()
     );
 }
 
@@ -162,38 +152,36 @@ async fn new_guests_go_only_to_the_create_nodes() {
     let stack = stack(&policy, 30);
     let api = Api::new(&stack.sim);
     let client = stack.confirming_client(true).await.unwrap();
-    refused_by(
-        &client,
-        "guest_create",
-        create_args(1, 512, 8, "pve3"),
-        "create.nodes",
-        "add \"pve3\" to [create] nodes",
-    )
-    .await;
-    // The template is on pve3: its clones stay there unless sent elsewhere.
-    refused_by(
-        &client,
-        "guest_clone",
-        json!({"vmid": TEMPLATE, "full": false}),
-        "create.nodes",
-        "the clone on node pve3",
-    )
-    .await;
-    refused_by(
-        &client,
-        "guest_clone",
-        json!({"vmid": LAB_VM, "target": "pve3"}),
-        "create.nodes",
-        "the clone on node pve3",
-    )
-    .await;
     let volid = backup(&stack, &api, LAB_VM, &[]).await;
-    refused_by(
+    all_refused(
         &client,
-        "backup_restore",
-        json!({"volume": volid, "node": "pve3"}),
-        "create.nodes",
-        "the restored guest on node pve3",
+        &[
+            (
+                "guest_create",
+                create_args(1, 512, 8, "pve3"),
+                "create.nodes",
+                "add \"pve3\" to [create] nodes",
+            ),
+            // The template is on pve3: its clones stay there unless sent elsewhere.
+            (
+                "guest_clone",
+                json!({"vmid": TEMPLATE, "full": false}),
+                "create.nodes",
+                "the clone on node pve3",
+            ),
+            (
+                "guest_clone",
+                json!({"vmid": LAB_VM, "target": "pve3"}),
+                "create.nodes",
+                "the clone on node pve3",
+            ),
+            (
+                "backup_restore",
+                json!({"volume": volid, "node": "pve3"}),
+                "create.nodes",
+                "the restored guest on node pve3",
+            ),
+        ],
     )
     .await;
     assert!(resource(&api, 9000).await.is_none(), "nothing was made");
@@ -219,11 +207,8 @@ async fn inherited_cores_and_memory_hold_at_and_just_past_the_bounds() {
     let clone = ok(&client, "guest_clone", json!({"vmid": LAB_VM})).await;
     finished_ok(&clone);
     let cfg = config(&api, "pve1", "qemu", new_vmid(&clone)).await;
-    assert_eq!(
-        (cfg["cores"].clone(), cfg["memory"].clone()),
-        (json!(4), json!("16384")),
-        "{cfg}"
-    );
+    let sizes = (&cfg["cores"], &cfg["sockets"], &cfg["memory"]);
+    assert_eq!(sizes, (&json!(4), &json!(2), &json!("16384")), "{cfg}");
     let restored = ok(
         &client,
         "backup_restore",
@@ -246,29 +231,20 @@ async fn inherited_cores_and_memory_hold_at_and_just_past_the_bounds() {
     ] {
         let volid = backup(&stack, &api, LAB_VM, &[past]).await;
         let inherit = format!("the new guest would inherit this: {words}");
-        refused_by(
+        let restore = json!({"volume": volid, "node": "pve1"});
+        all_refused(
             &client,
-            "guest_clone",
-            json!({"vmid": LAB_VM}),
-            rule,
-            &inherit,
-        )
-        .await;
-        refused_by(
-            &client,
-            "backup_restore",
-            json!({"volume": volid, "node": "pve1"}),
-            rule,
-            &inherit,
+            &[
+                ("guest_clone", json!({"vmid": LAB_VM}), rule, &inherit),
+                ("backup_restore", restore, rule, &inherit),
+            ],
         )
         .await;
         // Set back, for the next one.
         set(&api, LAB_VM, &limits).await;
     }
-    assert!(
-        resource(&api, 9002).await.is_none(),
-        "nothing more was made"
-    );
+    let made = resource(&api, 9002).await;
+    assert!(made.is_none(), "nothing more was made: {made:?}");
 }
 
 /// `[create] pool` must keep new guests in scope; a pool `[guests] allow` does not
@@ -279,31 +255,31 @@ async fn a_new_guest_that_would_land_out_of_scope_is_refused() {
     let stack = stack(&policy, 30);
     let api = Api::new(&stack.sim);
     let client = stack.confirming_client(true).await.unwrap();
+    let volid = backup(&stack, &api, LAB_VM, &[]).await;
     // The clone keeps its template's tags; pool ci puts it out of scope all the same.
     let words = "would be out of scope (pool ci, tags ";
-    refused_by(
+    all_refused(
         &client,
-        "guest_create",
-        create_args(1, 512, 8, "pve1"),
-        "create.pool",
-        words,
-    )
-    .await;
-    refused_by(
-        &client,
-        "guest_clone",
-        json!({"vmid": TEMPLATE, "full": false}),
-        "create.pool",
-        words,
-    )
-    .await;
-    let volid = backup(&stack, &api, LAB_VM, &[]).await;
-    refused_by(
-        &client,
-        "backup_restore",
-        json!({"volume": volid, "node": "pve1"}),
-        "create.pool",
-        words,
+        &[
+            (
+                "guest_create",
+                create_args(1, 512, 8, "pve1"),
+                "create.pool",
+                words,
+            ),
+            (
+                "guest_clone",
+                json!({"vmid": TEMPLATE, "full": false}),
+                "create.pool",
+                words,
+            ),
+            (
+                "backup_restore",
+                json!({"volume": volid, "node": "pve1"}),
+                "create.pool",
+                words,
+            ),
+        ],
     )
     .await;
     let (_, pool) = api.get("/pools/ci").await;
@@ -328,29 +304,29 @@ async fn required_tags_are_given_to_new_guests_and_cannot_be_dropped() {
 
     let mut own_tags = create_args(1, 512, 8, "pve1");
     own_tags["config"] = json!({"tags": "other"});
-    refused_by(
-        &client,
-        "guest_create",
-        own_tags,
-        "create",
-        "pool and tags of a new guest come from [create]",
-    )
-    .await;
-    refused_by(
-        &client,
-        "guest_clone",
-        json!({"vmid": TEMPLATE, "full": false}),
-        "create.tags",
-        "the source lacks tag(s) lab-made",
-    )
-    .await;
     let volid = backup(&stack, &api, LAB_VM, &[]).await;
-    refused_by(
+    all_refused(
         &client,
-        "backup_restore",
-        json!({"volume": volid, "node": "pve1"}),
-        "create.tags",
-        "the backup lacks tag(s) lab-made",
+        &[
+            (
+                "guest_create",
+                own_tags,
+                "create",
+                "pool and tags of a new guest come from [create]",
+            ),
+            (
+                "guest_clone",
+                json!({"vmid": TEMPLATE, "full": false}),
+                "create.tags",
+                "the source lacks tag(s) lab-made",
+            ),
+            (
+                "backup_restore",
+                json!({"volume": volid, "node": "pve1"}),
+                "create.tags",
+                "the backup lacks tag(s) lab-made",
+            ),
+        ],
     )
     .await;
     // A guest that carries the tag passes it on to its clone.

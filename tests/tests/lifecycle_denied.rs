@@ -10,7 +10,10 @@ mod common;
 mod lab;
 
 use common::Api;
-use lab::{edit, lab_policy, not_found, ok, refused, refused_by, resource, stack, with_api};
+use lab::{
+    all_refused, edit, lab_policy, not_found, ok, refused, refused_by, resource, stack, with_agent,
+    with_api,
+};
 use pve_mcp_tests::client::{Client, text};
 use serde_json::{Value, json};
 
@@ -73,29 +76,26 @@ async fn templates_and_volume_deletions_stay_within_the_grants_and_storage_rules
         json!({"node": "pve1", "volume": disk}),
     )
     .await;
-    assert!(
-        why.contains(
-            "is not a backup, ISO image or container template; a guest's disks go \
-                      with guest_configure (delete) or guest_delete"
-        ),
-        "{why}"
-    );
-    let nas_iso = format!("nas:{ISO}");
-    refused_by(
+    let words = "is not a backup, ISO image or container template; a guest's disks go with \
+                 guest_configure (delete) or guest_delete";
+    assert!(why.contains(words), "{why}");
+    let (nas_iso, local_iso) = (format!("nas:{ISO}"), format!("local:{ISO}"));
+    all_refused(
         &client,
-        "volume_delete",
-        json!({"node": "pve1", "volume": nas_iso}),
-        "storage.storages",
-        "add \"nas\" to [storage] storages",
-    )
-    .await;
-    let local_iso = format!("local:{ISO}");
-    refused_by(
-        &client,
-        "volume_delete",
-        json!({"node": "pve1", "volume": local_iso}),
-        "storage.delete",
-        "set delete = true in [storage]",
+        &[
+            (
+                "volume_delete",
+                json!({"node": "pve1", "volume": nas_iso}),
+                "storage.storages",
+                "add \"nas\" to [storage] storages",
+            ),
+            (
+                "volume_delete",
+                json!({"node": "pve1", "volume": local_iso}),
+                "storage.delete",
+                "set delete = true in [storage]",
+            ),
+        ],
     )
     .await;
     let (code, started) = api
@@ -142,26 +142,13 @@ async fn migrations_go_offline_or_online_and_only_to_the_migrate_nodes() {
     let api = Api::new(&stack.sim);
     let client = stack.client().await.unwrap();
     // A stopped guest moves offline, whether or not online is asked for.
-    let r = ok(
-        &client,
-        "guest_migrate",
-        json!({"vmid": LAB_VM, "target": "pve2", "online": false}),
-    )
-    .await;
-    lab::finished_ok(&r);
-    assert_eq!(resource(&api, LAB_VM).await.unwrap()["node"], "pve2");
-    let r = ok(
-        &client,
-        "guest_migrate",
-        json!({"vmid": LAB_VM, "target": "pve1"}),
-    )
-    .await;
-    lab::finished_ok(&r);
-    let back = resource(&api, LAB_VM).await.unwrap();
-    assert_eq!(
-        (back["node"].as_str(), back["status"].as_str()),
-        (Some("pve1"), Some("stopped"))
-    );
+    for (target, online) in [("pve2", false), ("pve1", true)] {
+        let args = json!({"vmid": LAB_VM, "target": target, "online": online});
+        lab::finished_ok(&ok(&client, "guest_migrate", args).await);
+        let moved = resource(&api, LAB_VM).await.unwrap();
+        let now = (moved["node"].as_str(), moved["status"].as_str());
+        assert_eq!(now, (Some(target), Some("stopped")), "{moved}");
+    }
 
     // A running guest is not stopped for an offline migration.
     let why = refused(
@@ -312,42 +299,16 @@ async fn ha_resources_are_read_where_allowed_and_show_guests_in_scope_only() {
     let client = stack.client().await.unwrap();
     let r = ok(&client, "ha_resources", json!({})).await;
     let ha = &r["structuredContent"];
-    let resources = ha["resources"].as_array().unwrap();
-    assert_eq!(resources.len(), 1, "only the guest in scope: {ha}");
-    let vm = &resources[0];
-    assert_eq!(
-        (
-            &vm["sid"],
-            &vm["vmid"],
-            &vm["state"],
-            &vm["group"],
-            &vm["max_restart"]
-        ),
-        (
-            &json!("vm:120"),
-            &json!(120),
-            &json!("started"),
-            &json!("all-nodes"),
-            &json!(1)
-        ),
-        "{ha}"
-    );
+    let only_120 = json!([{"sid": "vm:120", "vmid": 120, "state": "started",
+                           "group": "all-nodes", "max_restart": 1, "max_relocate": 1}]);
+    assert_eq!(ha["resources"], only_120, "only the guest in scope");
     assert_eq!(ha["groups"][0]["nodes"], "pve1,pve2,pve3", "{ha}");
     assert!(!text(&r).contains("170"), "{}", text(&r));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_guest_agent_runs_programs_in_vms_only() {
-    let policy = edit(
-        &lab_policy(),
-        "\"task.cancel\",\n]",
-        "\"task.cancel\", \"agent.exec\",\n]",
-    );
-    let policy = edit(
-        &policy,
-        "[limits]",
-        "[agent]\nexec = [[\"hostname\"]]\n\n[limits]",
-    );
+    let policy = with_agent(&lab_policy(), "exec = [[\"hostname\"]]");
     let stack = stack(&policy, 30);
     let client = stack.client().await.unwrap();
     let why = refused(

@@ -80,6 +80,27 @@ pub async fn refused_by(client: &Client, tool: &str, args: Value, rule: &str, wo
     assert!(why.contains(words), "{tool} {args}: {words:?} in {why}");
 }
 
+/// Each case (tool, arguments, rule, words) refused as [`refused_by`] checks, in order.
+pub async fn all_refused(client: &Client, cases: &[(&str, Value, &str, &str)]) {
+    for (tool, args, rule, words) in cases {
+        refused_by(client, tool, args.clone(), rule, words).await;
+    }
+}
+
+/// `policy` with `agent.exec` granted on the scope and `[agent]` set to `section`.
+pub fn with_agent(policy: &str, section: &str) -> String {
+    let granted = edit(
+        policy,
+        "\"task.cancel\",\n]",
+        "\"task.cancel\", \"agent.exec\",\n]",
+    );
+    edit(
+        &granted,
+        "[limits]",
+        &format!("[agent]\n{section}\n\n[limits]"),
+    )
+}
+
 /// Refused as a guest that does not exist or is out of scope.
 pub async fn not_found(client: &Client, tool: &str, args: Value) {
     let why = refused(client, tool, args.clone()).await;
