@@ -114,7 +114,9 @@ fn unknown_policy_lists_every_tool_with_flowing_text() {
             t.name
         );
         let a = t.annotations.as_ref().unwrap();
-        assert_eq!(a.open_world_hint, Some(false));
+        // Only a download reaches outside the cluster (the URL's host).
+        let open_world = t.name == "storage_download";
+        assert_eq!(a.open_world_hint, Some(open_world), "{}", t.name);
         let read_only = READ_ONLY.contains(&t.name.as_ref());
         assert_eq!(a.read_only_hint, Some(read_only), "{}", t.name);
         let destructive = !read_only && !ADDITIVE.contains(&t.name.as_ref());
@@ -307,7 +309,14 @@ fn lifecycle_tools_follow_create_bounds_and_grants() {
         "{}",
         description(&tools, "guest_configure")
     );
-    assert!(description(&tools, "guest_clone").contains(" New guests: qemu, lxc with vmids"));
+    assert!(
+        description(&tools, "guest_clone").contains(
+            " New guests: qemu, lxc with vmids 9000-9099 on nodes pve1, put in pool lab. The \
+             source must already be tagged mcp (the new guest keeps its source's tags)."
+        ),
+        "{}",
+        description(&tools, "guest_clone")
+    );
     assert!(description(&tools, "next_vmid").ends_with("New guests take vmids 9000-9099."));
 
     let mut moving = lab();
@@ -389,4 +398,10 @@ fn storage_task_and_agent_changes_follow_their_sections() {
         "Allowed by the current policy on every guest in scope. Programs (\"*\" is one plain \
          argument): systemctl is-active *."
     ));
+    ops.agent_timeout_secs = 600;
+    let tools = listed(&ops);
+    assert!(
+        description(&tools, "agent_exec")
+            .ends_with("systemctl is-active *. Each may run for up to 600 s.")
+    );
 }

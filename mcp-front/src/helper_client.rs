@@ -217,11 +217,26 @@ impl HelperClient {
         &self.inner.socket
     }
 
+    /// How long a call may take unless the caller says otherwise.
+    pub fn call_timeout(&self) -> Duration {
+        self.inner.call_timeout
+    }
+
     /// Sends one request and waits for its response, connecting first if needed.
     ///
     /// A call that was never written is retried once on a fresh connection; a call that
     /// may have reached the helper is resent only if [`is_resendable`].
     pub async fn call(&self, request: &Request) -> Result<Response, HelperError> {
+        self.call_within(request, self.inner.call_timeout).await
+    }
+
+    /// [`HelperClient::call`], waiting up to `wait` for the answer (for a request the
+    /// policy lets run longer than the call timeout).
+    pub async fn call_within(
+        &self,
+        request: &Request,
+        wait: Duration,
+    ) -> Result<Response, HelperError> {
         let mut retried = false;
         loop {
             let conn = self.connection().await?;
@@ -240,8 +255,8 @@ impl HelperClient {
                 shared: &conn.shared,
                 id,
             };
-            let secs = self.inner.call_timeout.as_secs();
-            let result = match timeout(self.inner.call_timeout, rx).await {
+            let secs = wait.as_secs();
+            let result = match timeout(wait, rx).await {
                 Err(_) => return Err(HelperError::Timeout { secs }),
                 Ok(Err(_)) => Err(HelperError::Lost {
                     reason: "the reply channel closed".into(),

@@ -60,7 +60,7 @@ impl PveMcp {
             read_only_hint = false,
             destructive_hint = false,
             idempotent_hint = false,
-            open_world_hint = false
+            open_world_hint = true
         ),
         output_schema = schema_for_output::<ChangeResult>()
     )]

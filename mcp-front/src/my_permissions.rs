@@ -90,6 +90,8 @@ pub struct MyPermissions {
     pub media_delete: bool,
     /// Programs `agent_exec` may run in a VM, as argument patterns.
     pub agent_exec: Vec<String>,
+    /// How long each `agent_exec` program may run, in seconds (0: not known).
+    pub agent_timeout_secs: u64,
     /// Whether `firewall` may read the cluster's, and each node's, firewall.
     pub firewall_cluster: bool,
     pub firewall_node: bool,
@@ -128,6 +130,7 @@ impl MyPermissions {
             download_from,
             media_delete,
             agent_exec,
+            agent_timeout_secs,
             firewall_cluster,
             firewall_node,
             pools,
@@ -166,6 +169,7 @@ impl MyPermissions {
             download_from,
             media_delete,
             agent_exec,
+            agent_timeout_secs,
             firewall_cluster,
             firewall_node,
             pools,

@@ -165,6 +165,13 @@ pub(super) fn render(p: &MyPermissions, out: &mut String) {
             let _ = writeln!(out, "{label}: {}.", list(items));
         }
     }
+    if !p.agent_exec.is_empty() && p.agent_timeout_secs > 0 {
+        let _ = writeln!(
+            out,
+            "Each guest agent program may run for {} s; it is no longer waited for after that.",
+            p.agent_timeout_secs
+        );
+    }
     if !p.download_from.is_empty() || p.media_delete {
         let _ = writeln!(
             out,

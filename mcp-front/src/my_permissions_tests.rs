@@ -43,6 +43,7 @@ fn renders_every_part_of_the_policy() {
         download_from: vec!["https://releases.example.org/".into()],
         media_delete: false,
         agent_exec: vec![],
+        agent_timeout_secs: 0,
         firewall_cluster: true,
         firewall_node: false,
         pools: true,

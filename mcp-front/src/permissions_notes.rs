@@ -44,12 +44,24 @@ fn bounds(caps: &Capabilities) -> String {
     }
 }
 
-/// ` New guests: ... .`
+/// ` New guests: ... .` for clones and restores, which keep their source's tags rather
+/// than being given `[create]` tags: the source must carry those already.
 fn new_guests(caps: &Capabilities) -> String {
-    match &caps.create {
-        Some(c) => format!(" New guests: {}.", create_words(c)),
-        None => " New guests: none may be created.".into(),
+    let Some(c) = &caps.create else {
+        return " New guests: none may be created.".into();
+    };
+    let untagged = CreateSummary {
+        tags: Vec::new(),
+        ..c.clone()
+    };
+    let mut out = format!(" New guests: {}.", create_words(&untagged));
+    if !c.tags.is_empty() {
+        out.push_str(&format!(
+            " The source must already be tagged {} (the new guest keeps its source's tags).",
+            some(&c.tags)
+        ));
     }
+    out
 }
 
 /// `Allowed by the current policy on X.` and the confirmation, for a granted `op`.
@@ -102,9 +114,13 @@ pub(super) fn lifecycle(tool: &str, caps: &Capabilities) -> Option<String> {
             or_none(&caps.migrate_nodes)
         ),
         "agent_exec" => format!(
-            "{} Programs (\"*\" is one plain argument): {}.",
+            "{} Programs (\"*\" is one plain argument): {}.{}",
             grant(caps, "agent.exec"),
-            or_none(&caps.agent_exec)
+            or_none(&caps.agent_exec),
+            match caps.agent_timeout_secs {
+                0 => String::new(),
+                secs => format!(" Each may run for up to {secs} s."),
+            }
         ),
         "volume_delete" => volume_delete(caps),
         "storage_download" => format!(

@@ -762,6 +762,10 @@ pub struct Capabilities {
     /// Argv patterns the guest agent may run (`[agent] exec`).
     #[serde(default)]
     pub agent_exec: Vec<String>,
+    /// How long `agent_exec` waits for a program (`[agent] timeout_secs`); the front
+    /// waits that long for the answer, whatever its own call timeout. 0: not said.
+    #[serde(default)]
+    pub agent_timeout_secs: u64,
     /// Whether `firewall` may read the cluster's (`GET /cluster/firewall/**`).
     #[serde(default)]
     pub firewall_cluster: bool,

@@ -1,14 +1,16 @@
 //! A real MCP client (rmcp's) over the stdio of a spawned `mcp-front`, with helpers
-//! that return results as JSON so tests can assert on exactly what a model would see.
+//! that return results as JSON so tests can assert on exactly what a model would see,
+//! and the progress notifications the server sent (rmcp gives every call a token).
 
 use rmcp::{
     ClientHandler, RoleClient, ServiceExt,
     model::{
         CallToolRequestParams, ClientCapabilities, ClientConfig, ElicitRequestParams, ElicitResult,
         ElicitationAction, ElicitationCapability, ErrorData, FormElicitationCapability,
-        Implementation, ProtocolVersion, ReadResourceRequestParams, Tool,
+        Implementation, ProgressNotificationParam, ProtocolVersion, ReadResourceRequestParams,
+        Tool,
     },
-    service::{RequestContext, RunningService},
+    service::{NotificationContext, RequestContext, RunningService},
     transport::TokioChildProcess,
 };
 use serde_json::Value;
@@ -24,11 +26,13 @@ pub struct Client {
 }
 
 /// The person behind the client: absent (no elicitation), or one who answers every
-/// confirmation the server asks with a fixed yes or no, keeping the questions.
+/// confirmation the server asks with a fixed yes or no, keeping the questions; and the
+/// progress notifications shown to them.
 #[derive(Debug, Clone, Default)]
 pub struct User {
     answer: Option<bool>,
     questions: Arc<Mutex<Vec<String>>>,
+    progress: Arc<Mutex<Vec<Value>>>,
 }
 
 impl ClientHandler for User {
@@ -59,6 +63,16 @@ impl ClientHandler for User {
                 .with_content(serde_json::json!({ "confirm": yes })),
             None => ElicitResult::new(ElicitationAction::Decline),
         })
+    }
+
+    async fn on_progress(
+        &self,
+        params: ProgressNotificationParam,
+        _context: NotificationContext<RoleClient>,
+    ) {
+        if let (Ok(mut p), Ok(v)) = (self.progress.lock(), serde_json::to_value(params)) {
+            p.push(v);
+        }
     }
 }
 
@@ -106,6 +120,17 @@ impl Client {
             .questions
             .lock()
             .map(|q| q.clone())
+            .unwrap_or_default()
+    }
+
+    /// The progress notifications the server sent so far, in order, as JSON
+    /// (`progressToken`, `progress`, `total`, `message`).
+    pub fn progress(&self) -> Vec<Value> {
+        self.service
+            .service()
+            .progress
+            .lock()
+            .map(|p| p.clone())
             .unwrap_or_default()
     }
 

@@ -5,80 +5,20 @@
 //! The simulator's own state is checked over HTTPS after each step.
 
 mod common;
+mod lab;
 
 use common::Api;
+use lab::{
+    TEMPLATE, config, create_args, edit, finished_ok, lab_policy, new_vmid, ok, refused, resource,
+    stack, with_agent, with_api,
+};
 use pve_mcp_tests::{
-    client::{Client, is_error, text},
+    client::{is_error, text},
     sim::{self, GuestKind, PowerState, SimConfig},
     stack::{Stack, StackOptions},
 };
 use serde_json::{Value, json};
 use std::time::Duration;
-
-/// The shipped example, for this test's user.
-fn lab_policy() -> String {
-    include_str!("../../policy/examples/lab-builder.toml")
-        .replace("users = [\"claude-user\"]", "users = [{uid}]")
-}
-
-/// A container template in the lab pool (dataset index 17), on pve3 with its disk on
-/// local-lvm, so its clones stay on pve3.
-const TEMPLATE: u32 = 117;
-
-fn stack(policy: &str, guests: usize) -> Stack {
-    let mut o = StackOptions::new(policy);
-    o.sim = SimConfig {
-        nodes: 3,
-        guests,
-        task_duration: Duration::from_millis(60),
-        ..SimConfig::default()
-    };
-    Stack::start(o).expect("stack starts")
-}
-
-async fn ok(client: &Client, tool: &str, args: Value) -> Value {
-    let r = client.call(tool, args.clone()).await.unwrap();
-    assert!(!is_error(&r), "{tool} {args}: {}", text(&r));
-    r
-}
-
-async fn refused(client: &Client, tool: &str, args: Value) -> String {
-    let r = client.call(tool, args.clone()).await.unwrap();
-    assert!(
-        is_error(&r),
-        "{tool} {args} should be refused: {}",
-        text(&r)
-    );
-    text(&r)
-}
-
-/// The simulator's entry for `vmid` in `/cluster/resources`, if any.
-async fn resource(api: &Api, vmid: u32) -> Option<Value> {
-    let (code, body) = api.get("/cluster/resources?type=vm").await;
-    assert_eq!(code, 200);
-    body["data"]
-        .as_array()?
-        .iter()
-        .find(|r| r["vmid"] == vmid)
-        .cloned()
-}
-
-async fn config(api: &Api, node: &str, kind: &str, vmid: u32) -> Value {
-    let (code, body) = api
-        .get(&format!("/nodes/{node}/{kind}/{vmid}/config"))
-        .await;
-    assert_eq!(code, 200, "{body}");
-    body["data"].clone()
-}
-
-fn new_vmid(r: &Value) -> u32 {
-    let v = r["structuredContent"]["vmid"].as_u64().expect("a new vmid");
-    u32::try_from(v).unwrap()
-}
-
-fn finished_ok(r: &Value) {
-    assert_eq!(r["structuredContent"]["exitstatus"], "OK", "{r}");
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_session_builds_a_lab_from_nothing_and_tears_it_down() {
@@ -243,15 +183,6 @@ async fn a_user_who_says_no_changes_nothing() {
     assert_eq!(client.questions().len(), 1);
 }
 
-fn create_args(cores: u32, memory: u32, disk: u32, node: &str) -> Value {
-    json!({
-        "type": "lxc", "node": node, "name": "sized", "cores": cores, "memory_mib": memory,
-        "disk": {"storage": "local-lvm", "size_gib": disk},
-        "ostemplate": "local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst",
-        "bridge": "vmbr1"
-    })
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn new_guests_are_bounded_at_and_just_past_each_limit() {
     let stack = stack(&lab_policy(), 30);
@@ -326,10 +257,10 @@ async fn new_guests_are_bounded_at_and_just_past_each_limit() {
 /// the raw API under a policy that lists them all and opens the write endpoints.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_tool_and_no_api_call_can_set_a_floor_key() {
-    let policy = lab_policy().replace(
-        "\"GET /pools/*\",",
-        "\"GET /pools/*\", \"PUT /nodes/*/qemu/*/config\", \"POST /nodes/*/qemu/*/config\", \
-         \"PUT /nodes/*/lxc/*/config\", \"POST /nodes/*/qemu\", \"POST /nodes/*/lxc\",",
+    let policy = with_api(
+        &lab_policy(),
+        "\"PUT /nodes/*/qemu/*/config\", \"POST /nodes/*/qemu/*/config\", \
+         \"PUT /nodes/*/lxc/*/config\", \"POST /nodes/*/qemu\", \"POST /nodes/*/lxc\"",
     );
     let stack = stack(&policy, 30);
     let api = Api::new(&stack.sim);
@@ -494,17 +425,21 @@ async fn protection_scope_and_visibility() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn media_tasks_agent_and_read_only_extras() {
-    let policy = lab_policy()
-        .replace("\"task.cancel\",\n]", "\"task.cancel\", \"agent.exec\",\n]")
-        .replace(
-            "[limits]",
-            "[agent]\nexec = [[\"uname\", \"-a\"], [\"hostname\"]]\ntimeout_secs = 5\n\n[limits]",
-        )
-        .replace(
-            "\"GET /pools/*\",",
-            "\"GET /pools/*\", \"GET /cluster/firewall/**\", \"GET /nodes/*/lxc/*/firewall/**\", \
-             \"GET /nodes/*/qemu/*/firewall/**\", \"GET /cluster/ha/resources\", \"GET /cluster/ha/groups\",",
-        );
+    let policy = with_agent(
+        &lab_policy(),
+        "exec = [[\"uname\", \"-a\"], [\"hostname\"]]\ntimeout_secs = 5",
+    );
+    // Guests tagged `private` stay out of scope, even in the lab pool.
+    let policy = edit(
+        &policy,
+        "allow = [\"pool:lab\"]",
+        "allow = [\"pool:lab\"]\ndeny = [\"tag:private\"]",
+    );
+    let policy = with_api(
+        &policy,
+        "\"GET /cluster/firewall/**\", \"GET /nodes/*/lxc/*/firewall/**\", \
+         \"GET /nodes/*/qemu/*/firewall/**\", \"GET /cluster/ha/resources\", \"GET /cluster/ha/groups\"",
+    );
     let stack = stack(&policy, 30);
     let api = Api::new(&stack.sim);
     let client = stack.confirming_client(true).await.unwrap();
@@ -545,13 +480,38 @@ async fn media_tasks_agent_and_read_only_extras() {
     // Reads: next vmid, pools (members in scope only), firewall, HA.
     let r = ok(&client, "next_vmid", json!({})).await;
     assert!(text(&r).contains("9000"), "{}", text(&r));
-    let r = ok(&client, "list_pools", json!({"pool": "lab"})).await;
-    let members = r["structuredContent"].to_string();
-    assert!(members.contains(&TEMPLATE.to_string()), "{members}");
+    // A private guest joins the lab pool behind the assistant's back: Proxmox lists it
+    // as a member, the assistant does not see it.
+    let (code, made) = api
+        .post(
+            "/nodes/pve1/qemu",
+            &[
+                ("vmid", "950"),
+                ("name", "private"),
+                ("pool", "lab"),
+                ("tags", "private"),
+            ],
+        )
+        .await;
+    assert_eq!(code, 200, "{made}");
+    api.wait_task("pve1", made["data"].as_str().unwrap()).await;
+    let (_, pool) = api.get("/pools/lab").await;
+    let in_pve = pool_vmids(&pool["data"]["members"]);
     assert!(
-        !members.contains("\"vmid\":100,"),
-        "prod guests stay hidden: {members}"
+        in_pve.contains(&950) && in_pve.contains(&TEMPLATE),
+        "{pool}"
     );
+    let r = ok(&client, "list_pools", json!({"pool": "lab"})).await;
+    let shown = pool_vmids(&r["structuredContent"]["pools"][0]["members"]);
+    assert!(
+        shown.contains(&TEMPLATE),
+        "in-scope members are shown: {shown:?}"
+    );
+    assert!(
+        !shown.contains(&950),
+        "the private guest is hidden: {shown:?}"
+    );
+    assert_eq!(shown.len(), in_pve.len() - 1, "{shown:?} of {in_pve:?}");
     ok(&client, "firewall", json!({})).await;
     ok(&client, "ha_resources", json!({})).await;
 
@@ -762,4 +722,18 @@ async fn a_running_task_of_a_lab_guest_can_be_stopped() {
         .await;
     let why = refused(&client, "task_cancel", json!({"upid": other["data"]})).await;
     assert!(why.contains("does not exist or is not visible"), "{why}");
+    let other = common::encode(other["data"].as_str().unwrap());
+    let (_, status) = api.get(&format!("/nodes/pve1/tasks/{other}/status")).await;
+    assert_eq!(status["data"]["status"], "running", "not stopped: {status}");
+}
+
+/// The vmids of a pool's member list (Proxmox's or the tool's).
+fn pool_vmids(members: &Value) -> Vec<u32> {
+    members
+        .as_array()
+        .expect("a member list")
+        .iter()
+        .filter_map(|m| m["vmid"].as_u64())
+        .map(|v| u32::try_from(v).unwrap())
+        .collect()
 }

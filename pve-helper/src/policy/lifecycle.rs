@@ -3,7 +3,7 @@
 //! `[storage]` (ISO images and templates) and `[agent]` (programs the guest agent may
 //! run). Parsed here with positions for every error; judged in `decide_lifecycle`.
 
-use super::{ArgPattern, floor, parse::Ctx};
+use super::{ArgPattern, GuestFacts, Scope, floor, parse::Ctx};
 use pve_mcp_proto::{Argv, Bridge, GuestType, HttpsUrl, NodeName, PoolName, StorageId, Tag, VmId};
 use serde::Deserialize;
 use std::{fmt, time::Duration};
@@ -257,7 +257,35 @@ fn err_text<T>(r: Result<T, pve_mcp_proto::InvalidValue>) -> Result<T, String> {
     r.map_err(|e| e.to_string())
 }
 
-pub(super) fn create(cx: &mut Ctx, raw: Spanned<RawCreate>) -> Option<Create> {
+/// Whether some guest made from scratch under `c` would be in `scope`: probed on every
+/// node and kind, at the first thousand vmids of the range and at its last.
+fn lands_in_scope(c: &Create, scope: &Scope) -> bool {
+    let (lo, hi) = (c.vmids.0.get(), c.vmids.1.get());
+    let vmids = (lo..=hi.min(lo.saturating_add(999)))
+        .chain([hi])
+        .filter_map(|v| VmId::new(u64::from(v)).ok());
+    let pool = c.pool.as_ref().map(|p| p.as_str().to_owned());
+    let tags: Vec<String> = c.tags.iter().map(ToString::to_string).collect();
+    vmids.into_iter().any(|vmid| {
+        c.nodes.iter().any(|node| {
+            [GuestType::Qemu, GuestType::Lxc]
+                .into_iter()
+                .any(|guest_type| {
+                    let g = GuestFacts {
+                        vmid,
+                        node: node.clone(),
+                        guest_type,
+                        pool: pool.clone(),
+                        tags: tags.clone(),
+                    };
+                    !scope.deny.iter().any(|s| s.matches(&g))
+                        && scope.allow.iter().any(|s| s.matches(&g))
+                })
+        })
+    })
+}
+
+pub(super) fn create(cx: &mut Ctx, raw: Spanned<RawCreate>, scope: &Scope) -> Option<Create> {
     let span = raw.span();
     let raw = raw.into_inner();
     let types = list(cx, raw.types, "type", |s| err_text(s.parse::<GuestType>()));
@@ -298,20 +326,23 @@ pub(super) fn create(cx: &mut Ctx, raw: Spanned<RawCreate>) -> Option<Create> {
             "[create] nodes is empty: no guest can be created, cloned or restored anywhere",
         );
     }
-    if pool.is_none() && tags.is_empty() {
-        cx.warn(
-            span,
-            "[create] sets no pool and no tags: new guests are refused unless [guests] allow \
-             covers them by vmid range",
-        );
-    }
-    Some(Create {
+    let create = Create {
         types,
         vmids: (lo, hi),
         nodes,
         pool,
         tags,
-    })
+    };
+    if !create.nodes.is_empty() && !lands_in_scope(&create, scope) {
+        cx.warn(
+            span,
+            "new guests would be out of scope: [guests] allow covers neither their vmids nor \
+             their [create] pool and tags (or [guests] deny removes them), so every \
+             guest_create is refused (rule create.pool); set pool or tags to ones [guests] \
+             allow covers",
+        );
+    }
+    Some(create)
 }
 
 pub(super) fn bounds(cx: &mut Ctx, raw: RawBounds) -> Bounds {
@@ -506,6 +537,34 @@ mod tests {
         for bad in ["iso/*", "local:/etc/*", "local:iso/../*", "x:iso/*"] {
             assert!(VolumePattern::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn check_warns_when_new_guests_would_land_out_of_scope() {
+        let warned = |allow: &str, create: &str| {
+            let text = format!(
+                "[clients]\nusers = [\"u\"]\n[guests]\nallow = [{allow}]\n[create]\n\
+                 vmids = \"9000-9099\"\nnodes = [\"pve1\"]\n{create}\n"
+            );
+            let (_, diags) =
+                super::super::Policy::parse(&text, std::path::Path::new("p.toml")).expect("valid");
+            diags
+                .iter()
+                .any(|d| d.message.contains("new guests would be out of scope"))
+        };
+        assert!(warned("\"pool:lab\"", "pool = \"ci\""));
+        assert!(warned("\"pool:lab\"", ""));
+        assert!(warned("\"tag:mcp\"", "tags = [\"lab\"]"));
+        assert!(!warned("\"pool:lab\"", "pool = \"lab\""));
+        assert!(!warned(
+            "\"tag:mcp\"",
+            "pool = \"lab\"\ntags = [\"mcp\", \"x\"]"
+        ));
+        assert!(!warned("\"9099\"", ""), "the range's last vmid is covered");
+        assert!(
+            !warned("\"9050\"", ""),
+            "a vmid inside the range is covered"
+        );
     }
 
     #[test]

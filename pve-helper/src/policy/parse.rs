@@ -191,7 +191,9 @@ pub fn parse(text: &str, file: &Path) -> Result<(Policy, Vec<Diagnostic>), Vec<D
             "backup.create is granted but [backup] storages is empty: every backup is refused",
         );
     }
-    let create = raw.create.and_then(|c| lifecycle::create(&mut cx, c));
+    let create = raw
+        .create
+        .and_then(|c| lifecycle::create(&mut cx, c, &guests));
     let bounds = raw
         .bounds
         .map(|b| lifecycle::bounds(&mut cx, b))

@@ -206,6 +206,7 @@ pub fn capabilities(p: &Policy) -> Capabilities {
             .iter()
             .map(|e| super::AgentRules::render(e))
             .collect(),
+        agent_timeout_secs: p.agent.timeout.as_secs(),
         firewall_cluster: get_allowed(p, "/cluster/firewall/rules"),
         firewall_node: get_allowed(p, "/nodes/x/firewall/rules"),
         pools: get_allowed(p, "/pools"),
