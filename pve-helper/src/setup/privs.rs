@@ -6,8 +6,9 @@
 //! grant work, and a raw API rule it cannot map gets a note instead of a guess, so the
 //! admin grants such privileges by hand, knowingly.
 
+use super::privs_keys::{self, KeyCheck};
 use crate::policy::{ApiRule, Operation, Policy};
-use pve_mcp_proto::{ApiMethod, ApiPath};
+use pve_mcp_proto::{ApiMethod, ApiPath, GuestType};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// What a policy needs from Proxmox.
@@ -15,7 +16,8 @@ use std::collections::{BTreeMap, BTreeSet};
 pub struct Requirements {
     /// Each needed privilege, with the grants that need it.
     pub privileges: BTreeMap<&'static str, BTreeSet<String>>,
-    /// Raw API rules no privilege is mapped for: the admin decides.
+    /// Raw API rules no privilege is mapped for, and `[config] keys` Proxmox lets only
+    /// `root@pam` set: the admin decides.
     pub unmapped: Vec<String>,
 }
 
@@ -212,8 +214,14 @@ fn operation_privileges(op: Operation) -> (&'static [&'static str], &'static str
         ),
         Operation::Migrate => (&["VM.Migrate"], "migrating"),
         Operation::Delete => (&["VM.Allocate"], "deleting guests"),
+        // Restores check the backed-up bridges too (`check_restore_permissions`).
         Operation::BackupRestore => (
-            &["VM.Backup", "VM.Allocate", "Datastore.AllocateSpace"],
+            &[
+                "VM.Backup",
+                "VM.Allocate",
+                "Datastore.AllocateSpace",
+                "SDN.Use",
+            ],
             "restoring backups",
         ),
         Operation::BackupDelete => (
@@ -225,21 +233,71 @@ fn operation_privileges(op: Operation) -> (&'static [&'static str], &'static str
     }
 }
 
-/// The `VM.Config.*` privilege PVE checks for changing `key`.
-fn config_key_privilege(key: &str) -> &'static str {
-    let stem = key.trim_end_matches(|c: char| c.is_ascii_digit() || c == '*');
-    match stem {
-        "cores" | "sockets" | "vcpus" | "cpu" | "cpulimit" | "cpuunits" | "numa" | "affinity" => {
-            "VM.Config.CPU"
+/// The privileges PVE checks for setting `key` (a `[config] keys` entry, `net*` for a
+/// family) on whichever kind of guest has it, and a note when Proxmox reserves it to
+/// `root@pam`.
+fn config_key_privileges(key: &str) -> (Vec<&'static str>, Option<String>) {
+    let sample = match key.strip_suffix('*') {
+        Some(stem) => format!("{stem}0"),
+        None => key.to_owned(),
+    };
+    let mut out: Vec<&'static str> = Vec::new();
+    let mut root_only = false;
+    for check in [privs_keys::qemu(&sample), privs_keys::lxc(&sample)] {
+        match check {
+            KeyCheck::Needs(needs) => {
+                for p in needs {
+                    if !out.contains(p) {
+                        out.push(p);
+                    }
+                }
+            }
+            KeyCheck::RootOnly => root_only = true,
+            KeyCheck::NoSuchKey => {}
         }
-        "memory" | "balloon" | "shares" | "swap" => "VM.Config.Memory",
-        "net" => "VM.Config.Network",
-        "ciuser" | "cipassword" | "citype" | "ciupgrade" | "cicustom" | "sshkeys" | "ipconfig"
-        | "nameserver" | "searchdomain" => "VM.Config.Cloudinit",
-        k if pve_mcp_proto::is_disk_key(&format!("{k}0")) || k == "rootfs" => "VM.Config.Disk",
-        _ => "VM.Config.Options",
     }
+    let note = (root_only || out.is_empty()).then(|| {
+        format!(
+            "[config] keys \"{key}\": Proxmox lets only root@pam set it{}; no privilege of the \
+             role allows it",
+            if out.is_empty() {
+                ""
+            } else {
+                " on some guests"
+            }
+        )
+    });
+    (out, note)
 }
+
+/// What guest_create sends for a new guest of each kind, by the privileges Proxmox
+/// checks for it: QEMU `name` (Options), `cores`, `memory`, `scsihw` (HWType), `net0`,
+/// cloud-init keys, `description` and tags; LXC `hostname` and `net0` (Network),
+/// `cores`, `memory`, `rootfs` (Disk), `description` and tags. Disks of a new VM
+/// only need space on their storage.
+const CREATE_PRIVILEGES: &[(GuestType, &[&str])] = &[
+    (
+        GuestType::Qemu,
+        &[
+            "VM.Config.CPU",
+            "VM.Config.Memory",
+            "VM.Config.HWType",
+            "VM.Config.Network",
+            "VM.Config.Options",
+            "VM.Config.Cloudinit",
+        ],
+    ),
+    (
+        GuestType::Lxc,
+        &[
+            "VM.Config.CPU",
+            "VM.Config.Memory",
+            "VM.Config.Disk",
+            "VM.Config.Network",
+            "VM.Config.Options",
+        ],
+    ),
+];
 
 /// Privileges of `[create]`, `[config] keys`, `[migrate]` and `[storage]`.
 fn lifecycle_privileges(policy: &Policy, req: &mut Requirements) {
@@ -248,42 +306,23 @@ fn lifecycle_privileges(policy: &Policy, req: &mut Requirements) {
         for p in ["VM.Allocate", "Datastore.AllocateSpace", "SDN.Use"] {
             req.need(p, why);
         }
-        if !create.types.is_empty() {
-            for p in [
-                "VM.Config.CPU",
-                "VM.Config.Memory",
-                "VM.Config.Disk",
-                "VM.Config.Network",
-                "VM.Config.Options",
-                "VM.Config.CDROM",
-                "VM.Config.Cloudinit",
-                "Datastore.Audit",
-            ] {
-                req.need(p, "[create] types: configuring guests created from scratch");
+        for (kind, privileges) in CREATE_PRIVILEGES {
+            if create.types.contains(kind) {
+                let why = format!("[create] types \"{}\": configuring new guests", kind.as_str());
+                for p in *privileges {
+                    req.need(p, &why);
+                }
             }
         }
     }
-    if policy
+    // Listed keys may be set by guest_configure and given to guest_create.
+    let settable = policy
         .granted_operations()
         .contains(&Operation::ConfigWrite)
-    {
+        || policy.create.as_ref().is_some_and(|c| !c.types.is_empty());
+    if settable {
         for key in &policy.config_keys.0 {
-            req.need(
-                config_key_privilege(key),
-                &format!("[config] keys \"{key}\" (config.write)"),
-            );
-            if config_key_privilege(key) == "VM.Config.Disk" {
-                req.need(
-                    "Datastore.AllocateSpace",
-                    &format!("[config] keys \"{key}\": new disks (config.write)"),
-                );
-            }
-            if key.starts_with("net") {
-                req.need(
-                    "SDN.Use",
-                    &format!("[config] keys \"{key}\" (config.write)"),
-                );
-            }
+            config_key_requirements(req, key);
         }
     }
     if !policy.media.download_from.is_empty() {
@@ -300,6 +339,24 @@ fn lifecycle_privileges(policy: &Policy, req: &mut Requirements) {
             "[storage] delete: deleting ISO images and templates",
         );
     }
+}
+
+fn config_key_requirements(req: &mut Requirements, key: &str) {
+    let (privileges, note) = config_key_privileges(key);
+    let why = format!("[config] keys \"{key}\"");
+    for p in &privileges {
+        req.need(p, &why);
+    }
+    if privileges.contains(&"VM.Config.Disk") {
+        req.need(
+            "Datastore.AllocateSpace",
+            &format!("[config] keys \"{key}\": new disks"),
+        );
+    }
+    if privileges.contains(&"VM.Config.Network") && key.starts_with("net") {
+        req.need("SDN.Use", &format!("[config] keys \"{key}\": bridges"));
+    }
+    req.unmapped.extend(note);
 }
 
 fn api_rule(req: &mut Requirements, rule: &ApiRule) {
@@ -470,6 +527,7 @@ mod tests {
                 "VM.Config.CPU",
                 "VM.Config.Cloudinit",
                 "VM.Config.Disk",
+                "VM.Config.HWType",
                 "VM.Config.Memory",
                 "VM.Config.Network",
                 "VM.Config.Options",
@@ -505,5 +563,41 @@ mod tests {
                 "VM.Config.Network"
             ]
         );
+    }
+
+    #[test]
+    fn new_guests_need_what_proxmox_checks_for_their_settings() {
+        let base = concat!(
+            "[clients]\nusers = [\"u\"]\n[guests]\nallow = [\"pool:lab\"]\n",
+            "[bounds]\nmax_cores = 4\nmax_memory_mib = 4096\nmax_disk_gib = 32\n",
+            "storages = [\"local-lvm\"]\nbridges = [\"vmbr1\"]\n",
+            "sources = [\"local:iso/*\", \"local:vztmpl/*\"]\n",
+            "[create]\nvmids = \"9000-9099\"\nnodes = [\"pve1\"]\npool = \"lab\"\n",
+        );
+        // Every VM is created with scsihw, which Proxmox checks as VM.Config.HWType.
+        let vms = req(&format!("{base}types = [\"qemu\"]\n"));
+        assert!(vms.privileges.contains_key("VM.Config.HWType"), "{vms:?}");
+        assert!(!vms.privileges.contains_key("VM.Config.Disk"), "{vms:?}");
+        let cts = req(&format!("{base}types = [\"lxc\"]\n"));
+        assert!(!cts.privileges.contains_key("VM.Config.HWType"), "{cts:?}");
+        assert!(cts.privileges.contains_key("VM.Config.Disk"), "{cts:?}");
+        // Keys given to guest_create need their privileges even without config.write.
+        let keys = req(&format!(
+            "[config]\nkeys = [\"vga\", \"hostname\", \"vmgenid\"]\n{base}types = [\"qemu\"]\n"
+        ));
+        assert!(
+            keys.privileges["VM.Config.HWType"]
+                .iter()
+                .any(|w| w.contains("\"vga\"")),
+            "{keys:?}"
+        );
+        assert!(
+            keys.privileges["VM.Config.Network"]
+                .iter()
+                .any(|w| w.contains("\"hostname\"")),
+            "{keys:?}"
+        );
+        assert_eq!(keys.unmapped.len(), 1, "{:?}", keys.unmapped);
+        assert!(keys.unmapped[0].contains("only root@pam"), "{:?}", keys.unmapped);
     }
 }
