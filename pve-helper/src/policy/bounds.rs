@@ -100,6 +100,10 @@ impl Policy {
                     ));
                 }
                 k if is_disk_key(k) => self.check_volume(vmid, k, value, origin)?,
+                // QEMU's shorthand for ide2 as a CD/DVD drive.
+                "cdrom" => {
+                    self.check_volume(vmid, key, &format!("{value},media=cdrom"), origin)?;
+                }
                 k if numbered(k, "net") => self.check_net(k, value)?,
                 k if numbered(k, "ipconfig") => check_ipconfig(k, value)?,
                 "cipassword" if !PasswordHash::looks_hashed(value) => {
@@ -227,7 +231,7 @@ impl Policy {
         let opt = |name: &str| options.iter().find(|(k, _)| *k == name).map(|(_, v)| *v);
         let inherited = matches!(origin, Origin::Inherited { .. });
         if opt("media") == Some("cdrom") {
-            if matches!(volume, "none" | "cdrom") || inherited {
+            if volume == "none" || inherited {
                 return Ok(());
             }
             return self.source_allowed(volume, &format!("{key}: the ISO"));

@@ -3,9 +3,64 @@
 //! by [`decide`]; nothing here does I/O except [`Policy::load`] reading the file and
 //! resolving command paths.
 
+/// The lifecycle requests, judged in `decide_lifecycle`: a pattern, so that the
+/// matches of both `decide` modules stay exhaustive (a new request compiles only once
+/// one of the two patterns names it).
+macro_rules! lifecycle_requests {
+    () => {
+        pve_mcp_proto::Request::GuestCreate(_)
+            | pve_mcp_proto::Request::GuestClone(_)
+            | pve_mcp_proto::Request::GuestTemplate(_)
+            | pve_mcp_proto::Request::GuestConfigure(_)
+            | pve_mcp_proto::Request::DiskResize(_)
+            | pve_mcp_proto::Request::GuestMigrate(_)
+            | pve_mcp_proto::Request::GuestDelete(_)
+            | pve_mcp_proto::Request::BackupRestore(_)
+            | pve_mcp_proto::Request::VolumeDelete(_)
+            | pve_mcp_proto::Request::StorageDownload(_)
+            | pve_mcp_proto::Request::TaskCancel(_)
+            | pve_mcp_proto::Request::AgentExec(_)
+            | pve_mcp_proto::Request::Firewall(_)
+            | pve_mcp_proto::Request::ListPools(_)
+            | pve_mcp_proto::Request::HaResources(_)
+            | pve_mcp_proto::Request::NextVmid(_)
+    };
+}
+
+/// Every other request, judged in `decide` itself.
+macro_rules! other_requests {
+    () => {
+        pve_mcp_proto::Request::ListGuests(_)
+            | pve_mcp_proto::Request::GuestStatus(_)
+            | pve_mcp_proto::Request::GuestAction(_)
+            | pve_mcp_proto::Request::NodeStatus(_)
+            | pve_mcp_proto::Request::TaskStatus(_)
+            | pve_mcp_proto::Request::Api(_)
+            | pve_mcp_proto::Request::RunCommand(_)
+            | pve_mcp_proto::Request::GuestAgent(_)
+            | pve_mcp_proto::Request::GuestMetrics(_)
+            | pve_mcp_proto::Request::ListStorage(_)
+            | pve_mcp_proto::Request::StorageContent(_)
+            | pve_mcp_proto::Request::BackupStart(_)
+            | pve_mcp_proto::Request::ListBackups(_)
+            | pve_mcp_proto::Request::ClusterStatus(_)
+            | pve_mcp_proto::Request::ListTasks(_)
+            | pve_mcp_proto::Request::TaskLog(_)
+            | pve_mcp_proto::Request::GuestConfig(_)
+            | pve_mcp_proto::Request::SnapshotList(_)
+            | pve_mcp_proto::Request::SnapshotCreate(_)
+            | pve_mcp_proto::Request::SnapshotRollback(_)
+            | pve_mcp_proto::Request::SnapshotDelete(_)
+            | pve_mcp_proto::Request::Describe(_)
+    };
+}
+
 mod bounds;
 mod decide;
+mod decide_copy;
+mod decide_create;
 mod decide_lifecycle;
+mod decide_media;
 mod floor;
 mod lifecycle;
 mod parse;
@@ -17,12 +72,16 @@ mod summary;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_floor;
+#[cfg(test)]
 mod tests_lifecycle;
 
 pub use bounds::{Denial, GuestSettings, Origin, parse_config_text, size_gib, tags_of};
 pub use decide::{Decision, Facts, GuestAttrs, GuestFacts, decide, referenced_vmids};
-pub use decide_lifecycle::{config_vmids, create_settings};
-pub use floor::{config_floor, floor_reason};
+pub use decide_create::create_settings;
+pub use decide_lifecycle::config_vmids;
+pub use decide_media::task_guest;
+pub use floor::{config_floor, floor_reason, inherited_floor};
 pub use lifecycle::{AgentRules, Bounds, ConfigKeys, Create, Media, VolumePattern};
 pub use parse::{COMMAND_PATH, Diagnostic, Severity};
 pub use pattern::{ArgPattern, CommandRule, PathPattern, is_plain_arg};
