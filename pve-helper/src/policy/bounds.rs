@@ -50,11 +50,15 @@ impl Policy {
         after: &GuestSettings,
         origin: Origin,
     ) -> Result<(), Denial> {
-        let mut cores_checked = false;
-        for (key, value) in changes {
+        let changes: Vec<(&str, &str)> = changes.into_iter().collect();
+        // The floor first: whatever else is wrong, a floor setting is named as such.
+        for (key, value) in &changes {
             if let Some(why) = floor::config_floor(key, value) {
                 return Err(Denial::new("fixed floor", format!("guest {vmid}: {why}")));
             }
+        }
+        let mut cores_checked = false;
+        for (key, value) in changes {
             if origin == Origin::Listed && self.config_keys.listing(key).is_none() {
                 return Err(Denial::new(
                     "config.keys",

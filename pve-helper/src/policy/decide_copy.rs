@@ -7,7 +7,7 @@ use super::bounds::{Denial, GuestSettings, Origin, tags_of};
 use super::decide::{Decision, Facts, operation, operation_on};
 use super::decide_create::new_guest;
 use super::decide_lifecycle::{
-    allowed, deny, denied, no_create, owner_facts, permitted, scoped, unread,
+    allowed, denied, deny, no_create, owner_facts, permitted, scoped, unread,
 };
 use super::{Operation, Policy, floor};
 use pve_mcp_proto::{BackupRestore, GuestClone, GuestType, VmId};
@@ -60,11 +60,27 @@ pub(super) fn clone(policy: &Policy, c: &GuestClone, facts: &Facts) -> Decision 
     )
 }
 
-/// The fixed floor on what a copy inherits as a whole: a privileged container stays
-/// privileged in every copy (`what`: "cloning guest 117", "restoring VOLUME").
+/// The fixed floor on what a copy inherits, judged before anything else (`what`:
+/// "cloning guest 117", "restoring VOLUME"): a privileged container stays privileged in
+/// every copy, and a floor setting would be the copy's too.
 fn floor_of_copy(kind: GuestType, config: &GuestSettings, what: &str) -> Option<Decision> {
-    let why = floor::inherited_floor(kind, config)?;
-    Some(denied("fixed floor", format!("{what} is refused: {why}")))
+    if let Some(why) = floor::inherited_floor(kind, config) {
+        return Some(denied("fixed floor", format!("{what} is refused: {why}")));
+    }
+    let why = inheritable(config).find_map(|(k, v)| floor::config_floor(k, v))?;
+    Some(denied(
+        "fixed floor",
+        format!("{what} is refused: the new guest would inherit this: {why}"),
+    ))
+}
+
+/// The settings a copy inherits (not the source's template flag, digest, lock or
+/// snapshot parent).
+fn inheritable(config: &GuestSettings) -> impl Iterator<Item = (&str, &str)> {
+    config
+        .iter()
+        .filter(|(k, _)| !matches!(k.as_str(), "template" | "digest" | "lock" | "parent"))
+        .map(|(k, v)| (k.as_str(), v.as_str()))
 }
 
 fn inherited(
@@ -76,10 +92,7 @@ fn inherited(
     storage_override: bool,
     d: Decision,
 ) -> Decision {
-    let pairs = config
-        .iter()
-        .filter(|(k, _)| !matches!(k.as_str(), "template" | "digest" | "lock" | "parent"))
-        .map(|(k, v)| (k.as_str(), v.as_str()));
+    let pairs = inheritable(config);
     let origin = Origin::Inherited {
         owner,
         storage_override,
@@ -216,4 +229,3 @@ pub(super) fn restore(policy: &Policy, r: &BackupRestore, facts: &Facts) -> Deci
     };
     inherited(policy, newid, kind, config, owner, r.storage.is_some(), d)
 }
-

@@ -4,7 +4,7 @@
 
 use super::bounds::{GuestSettings, Origin, tags_of};
 use super::decide::{Decision, Facts, GuestFacts, operation};
-use super::decide_lifecycle::{allowed, deny, denied, no_create, unread};
+use super::decide_lifecycle::{allowed, denied, deny, no_create, unread};
 use super::{Operation, Policy};
 use pve_mcp_proto::{GuestConfigure, GuestCreate, GuestType, NodeName, VmId};
 use std::collections::BTreeSet;
@@ -185,6 +185,14 @@ pub(super) fn create(policy: &Policy, c: &GuestCreate) -> Decision {
     if let Some(e) = shape_error {
         return denied("create", e.to_owned());
     }
+    let settings = create_settings(c);
+    // The floor first: whatever else is wrong, a floor setting is named as such.
+    if let Some(why) = settings
+        .iter()
+        .find_map(|(k, v, _)| super::floor::config_floor(k, v))
+    {
+        return denied("fixed floor", format!("the new guest: {why}"));
+    }
     let rule = match new_guest(policy, c.vmid, &c.node, c.guest_type, &[], "a new guest") {
         Ok(r) => r,
         Err(d) => return d,
@@ -192,7 +200,6 @@ pub(super) fn create(policy: &Policy, c: &GuestCreate) -> Decision {
     let Some(vmid) = c.vmid else {
         return no_create(policy);
     };
-    let settings = create_settings(c);
     if let Some(t) = &c.ostemplate
         && let Err(e) = policy.source_allowed(t.as_str(), "the container template")
     {

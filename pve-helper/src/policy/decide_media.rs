@@ -117,7 +117,10 @@ pub fn media_task(policy: &Policy, upid: &Upid, facts: &Facts) -> Option<Decisio
         _ => false,
     };
     (granted && facts.own_task).then(|| Decision::Allow {
-        rule: format!("storage ({} tasks started through pve-mcp)", upid.task_type()),
+        rule: format!(
+            "storage ({} tasks started through pve-mcp)",
+            upid.task_type()
+        ),
     })
 }
 

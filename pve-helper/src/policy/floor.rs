@@ -83,7 +83,9 @@ pub fn config_floor(key: &str, value: &str) -> Option<String> {
             .any(|f| f.trim().starts_with("mount="))
     {
         return Some(
-            "container feature \"mount\" (host file system mounts) is on the fixed floor".into(),
+            "\"features\": the container feature \"mount\" (host file system mounts) is on the \
+             fixed floor and can never be allowed"
+                .into(),
         );
     }
     if holds_volume(key) || key == "cdrom" {
@@ -103,11 +105,13 @@ fn truthy(value: &str) -> bool {
 /// Why the volume `value` of `key` is on the floor: the host's own CD/DVD drive, or a
 /// host path (a bind mount, a pass-through disk, an image outside any storage).
 fn volume_floor(key: &str, value: &str) -> Option<String> {
-    let volumes = value.split(',').filter_map(|item| match item.split_once('=') {
-        Some(("file" | "volume" | "import-from", v)) => Some(v.trim()),
-        Some(_) => None,
-        None => Some(item.trim()),
-    });
+    let volumes = value
+        .split(',')
+        .filter_map(|item| match item.split_once('=') {
+            Some(("file" | "volume" | "import-from", v)) => Some(v.trim()),
+            Some(_) => None,
+            None => Some(item.trim()),
+        });
     let mut host_path = false;
     for v in volumes {
         if v == "cdrom" {
@@ -366,7 +370,14 @@ mod tests {
     #[test]
     fn floor_messages_have_no_runs_of_spaces() {
         let mut messages: Vec<String> = Vec::new();
-        for key in ["hookscript", "args", "ivshmem", "hostpci0", "dev1", "lxc.cgroup2"] {
+        for key in [
+            "hookscript",
+            "args",
+            "ivshmem",
+            "hostpci0",
+            "dev1",
+            "lxc.cgroup2",
+        ] {
             messages.extend(config_floor(key, "x"));
         }
         for (k, v) in [

@@ -62,7 +62,10 @@ fn facts() -> Facts {
     f.configs.insert(vmid(118), unpriv);
     f.configs.insert(
         vmid(9001),
-        settings(&[("cores", "1"), ("scsi0", "local-lvm:vm-9001-disk-0,size=8G")]),
+        settings(&[
+            ("cores", "1"),
+            ("scsi0", "local-lvm:vm-9001-disk-0,size=8G"),
+        ]),
     );
     f
 }
@@ -95,7 +98,10 @@ fn a_privileged_container_is_neither_cloned_nor_restored() {
     assert_eq!(rule, "fixed floor");
     assert!(reason.contains("privileged container"), "{reason}");
     assert!(reason.contains("cloning guest 117"), "{reason}");
-    assert!(matches!(decide(&p, &clone_of(118), &f), Decision::Allow { .. }));
+    assert!(matches!(
+        decide(&p, &clone_of(118), &f),
+        Decision::Allow { .. }
+    ));
     let restore = |config: GuestSettings| {
         let mut f = facts();
         f.backup_config = Some(config);
@@ -153,7 +159,11 @@ fn the_host_cd_drive_is_on_the_floor_for_every_tool() {
     // scsi* is listed by the lab builder: an ISO of a listed source passes, the
     // host's drive never.
     assert!(matches!(
-        decide(&p, &configure("scsi2", "local:iso/x.iso,media=cdrom"), &facts()),
+        decide(
+            &p,
+            &configure("scsi2", "local:iso/x.iso,media=cdrom"),
+            &facts()
+        ),
         Decision::Allow { .. }
     ));
     let d = decide(&p, &configure("scsi2", "cdrom,media=cdrom"), &facts());
@@ -164,7 +174,8 @@ fn the_host_cd_drive_is_on_the_floor_for_every_tool() {
         .get_mut(&vmid(9001))
         .unwrap()
         .insert("ide2".into(), "cdrom,media=cdrom".into());
-    f.guests.insert(vmid(9001), guest(9001, GuestType::Qemu, "lab"));
+    f.guests
+        .insert(vmid(9001), guest(9001, GuestType::Qemu, "lab"));
     let d = decide(&p, &clone_of(9001), &f);
     assert_eq!(denial(&d).0, "fixed floor", "{d:?}");
 }
@@ -206,7 +217,10 @@ fn a_firewall_is_read_only_when_its_rules_and_options_are() {
         "{d:?}"
     );
     let both = with("\"GET /cluster/firewall/rules\", \"GET /cluster/firewall/options\",");
-    assert!(matches!(decide(&both, &q, &facts()), Decision::Allow { .. }));
+    assert!(matches!(
+        decide(&both, &q, &facts()),
+        Decision::Allow { .. }
+    ));
     assert!(both.capabilities().firewall_cluster);
     assert!(!only_rules.capabilities().firewall_cluster);
 }
@@ -224,7 +238,10 @@ fn media_tasks_are_followed_only_when_this_helper_started_them() {
     let mut f = facts();
     for u in [upid("download", "u.iso"), upid("imgdel", "local")] {
         f.own_task = false;
-        assert_eq!(denial(&decide(&p, &status(u.clone()), &f)).0, "default deny");
+        assert_eq!(
+            denial(&decide(&p, &status(u.clone()), &f)).0,
+            "default deny"
+        );
         f.own_task = true;
         assert!(matches!(decide(&p, &status(u), &f), Decision::Allow { .. }));
     }

@@ -308,7 +308,10 @@ fn lifecycle_privileges(policy: &Policy, req: &mut Requirements) {
         }
         for (kind, privileges) in CREATE_PRIVILEGES {
             if create.types.contains(kind) {
-                let why = format!("[create] types \"{}\": configuring new guests", kind.as_str());
+                let why = format!(
+                    "[create] types \"{}\": configuring new guests",
+                    kind.as_str()
+                );
                 for p in *privileges {
                     req.need(p, &why);
                 }
@@ -598,6 +601,10 @@ mod tests {
             "{keys:?}"
         );
         assert_eq!(keys.unmapped.len(), 1, "{:?}", keys.unmapped);
-        assert!(keys.unmapped[0].contains("only root@pam"), "{:?}", keys.unmapped);
+        assert!(
+            keys.unmapped[0].contains("only root@pam"),
+            "{:?}",
+            keys.unmapped
+        );
     }
 }
