@@ -254,16 +254,20 @@ pub fn allows(tool: &str, caps: &Capabilities) -> bool {
     }
 }
 
-/// Whether a raw API pattern lets some guest's firewall rules be read
-/// (`GET /nodes/{node}/{qemu|lxc}/{vmid}/firewall/rules`, as the helper checks).
+/// Whether raw API patterns let some guest's firewall be read: its rules and its
+/// options (`GET /nodes/{node}/{qemu|lxc}/{vmid}/firewall/{rules,options}`), both of
+/// which the helper reads and checks.
 fn guest_firewall_readable(caps: &Capabilities) -> bool {
-    caps.api.iter().any(|pattern| {
-        pattern.strip_prefix("GET ").is_some_and(|path| {
-            ["qemu", "lxc"]
-                .iter()
-                .any(|kind| covers(path, &["nodes", "", kind, "", "firewall", "rules"]))
+    let readable = |kind: &str, part: &str| {
+        caps.api.iter().any(|pattern| {
+            pattern
+                .strip_prefix("GET ")
+                .is_some_and(|path| covers(path, &["nodes", "", kind, "", "firewall", part]))
         })
-    })
+    };
+    ["qemu", "lxc"]
+        .iter()
+        .any(|kind| readable(kind, "rules") && readable(kind, "options"))
 }
 
 /// Whether the path pattern (`*` one segment, `**` the rest) matches the path

@@ -82,31 +82,40 @@ fn read_only_extras_follow_their_capabilities() {
         ..Capabilities::default()
     };
     assert!(allows("firewall", &node));
-    let with_api = |pattern: &str| Capabilities {
-        api: vec![pattern.into()],
+    let with_api = |patterns: &[&str]| Capabilities {
+        api: patterns.iter().map(|p| (*p).to_owned()).collect(),
         ..none.clone()
     };
-    for pattern in [
-        "GET /nodes/*/qemu/*/firewall/rules",
-        "GET /nodes/pve1/lxc/205/firewall/**",
-        "GET /nodes/*/*/*/firewall/rules",
-        "GET /nodes/**",
-        "GET /**",
+    // The helper reads a guest firewall's rules and options: both must be readable.
+    for patterns in [
+        &[
+            "GET /nodes/*/qemu/*/firewall/rules",
+            "GET /nodes/*/qemu/*/firewall/options",
+        ][..],
+        &["GET /nodes/pve1/lxc/205/firewall/**"],
+        &["GET /nodes/*/*/*/firewall/*"],
+        &["GET /nodes/**"],
+        &["GET /**"],
     ] {
-        assert!(allows("firewall", &with_api(pattern)), "{pattern}");
+        assert!(allows("firewall", &with_api(patterns)), "{patterns:?}");
     }
-    for pattern in [
-        "GET /nodes/*/qemu/*/config",
-        "PUT /nodes/*/qemu/*/firewall/rules",
-        "GET /nodes/*/storage/*/firewall",
-        "GET /nodes/*/qemu",
-        "GET /nodes/*/qemu/*/firewall/options",
-        "GET /nodes/*/qemu/*/firewall/rules/*",
+    for patterns in [
+        &["GET /nodes/*/qemu/*/config"][..],
+        &["PUT /nodes/*/qemu/*/firewall/rules"],
+        &["GET /nodes/*/storage/*/firewall"],
+        &["GET /nodes/*/qemu"],
+        &["GET /nodes/*/qemu/*/firewall/options"],
+        &["GET /nodes/*/qemu/*/firewall/rules"],
+        &["GET /nodes/*/qemu/*/firewall/rules/*"],
+        &[
+            "GET /nodes/*/qemu/*/firewall/rules",
+            "GET /nodes/*/lxc/*/firewall/options",
+        ],
     ] {
-        assert!(!allows("firewall", &with_api(pattern)), "{pattern}");
+        assert!(!allows("firewall", &with_api(patterns)), "{patterns:?}");
     }
     // A guest firewall pattern gives nothing to read without guests in scope.
-    let mut no_scope = with_api("GET /nodes/**");
+    let mut no_scope = with_api(&["GET /nodes/**"]);
     no_scope.guests.clear();
     assert!(!allows("firewall", &no_scope));
 }

@@ -134,6 +134,12 @@ impl ConfigKey {
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
         if ok {
             Ok(Self(s.to_owned()))
+        } else if s.starts_with("lxc.") {
+            invalid(format!(
+                "configuration key {:?} is a raw LXC setting; raw LXC settings (lxc.*) are on \
+                 the fixed floor and can never be set",
+                shown(s)
+            ))
         } else {
             invalid(format!(
                 "configuration key {:?} is invalid: lowercase letters, digits, _ and -",
@@ -1062,6 +1068,8 @@ mod tests {
         for bad in ["lxc.apparmor.profile", "Cores", "0net", "", "a b"] {
             assert!(ConfigKey::parse(bad).is_err(), "{bad:?}");
         }
+        let raw = ConfigKey::parse("lxc.mount.entry").unwrap_err().0;
+        assert!(raw.contains("fixed floor"), "{raw}");
         let m: ConfigMap =
             serde_json::from_str(r#"{"cores": 4, "onboot": true, "description": "a\nb"}"#).unwrap();
         assert_eq!(m.get("cores").unwrap().as_str(), "4");

@@ -497,6 +497,12 @@ impl ParamName {
                 .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
         if ok {
             Ok(Self(s.to_owned()))
+        } else if s.starts_with("lxc.") {
+            invalid(format!(
+                "parameter {:?} is a raw LXC setting; raw LXC settings (lxc.*) are on the fixed \
+                 floor and can never be set",
+                truncate(s)
+            ))
         } else {
             invalid(format!(
                 "parameter name {:?} is invalid: use letters, digits, _ and -",

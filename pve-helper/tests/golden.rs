@@ -1,13 +1,16 @@
 //! Golden policy tests: each file in `tests/golden/` holds a policy (inline or a path),
-//! the guests Proxmox would report, and requests with the decision expected for each,
-//! written in the `pve-helper explain` request language. Data, not code: adding a
-//! case means adding four lines to a file.
+//! the guests Proxmox would report, their configurations and the configurations inside
+//! backups (as the config files read: `key: value` lines), and requests with the
+//! decision expected for each, written in the `pve-helper explain` request language or
+//! as JSON. Data, not code: adding a case means adding four lines to a file.
 
 use pve_helper::{
     explain::{parse_guest, parse_request},
-    policy::{Facts, Policy, decide},
+    policy::{Facts, Policy, decide, parse_config_text},
 };
+use pve_mcp_proto::{Request, VmId};
 use serde::Deserialize;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 #[derive(Deserialize)]
@@ -19,6 +22,13 @@ struct Golden {
     guests: Vec<String>,
     #[serde(default)]
     summary: Vec<String>,
+    /// Guest configurations by vmid, for the requests judged on them (clone sources,
+    /// guests to change, resize or delete).
+    #[serde(default)]
+    configs: BTreeMap<String, String>,
+    /// The configuration inside each backup, by volume id, for restores.
+    #[serde(default)]
+    backups: BTreeMap<String, String>,
     #[serde(rename = "case")]
     cases: Vec<Case>,
 }
@@ -30,6 +40,9 @@ struct Case {
     expect: String,
     rule: Option<String>,
     reason: Option<String>,
+    /// The task the request names was started by this helper.
+    #[serde(default)]
+    own_task: bool,
 }
 
 fn run_file(path: &Path) -> Vec<String> {
@@ -51,6 +64,12 @@ fn run_file(path: &Path) -> Vec<String> {
             parse_guest(spec).unwrap_or_else(|e| panic!("{}: guest {spec:?}: {e}", path.display()));
         facts.guests.insert(guest.vmid, guest);
     }
+    for (vmid, text) in &g.configs {
+        let vmid: VmId = vmid
+            .parse()
+            .unwrap_or_else(|e| panic!("{}: configs key {vmid:?}: {e}", path.display()));
+        facts.configs.insert(vmid, parse_config_text(text));
+    }
     let mut failures = Vec::new();
     let summary = policy.summary();
     for want in &g.summary {
@@ -61,6 +80,14 @@ fn run_file(path: &Path) -> Vec<String> {
     for case in &g.cases {
         let request = parse_request(&case.request)
             .unwrap_or_else(|e| panic!("{}: {:?}: {e}", path.display(), case.request));
+        let mut facts = facts.clone();
+        facts.own_task = case.own_task;
+        if let Request::BackupRestore(r) = &request {
+            facts.backup_config = g
+                .backups
+                .get(r.volume.as_str())
+                .map(|t| parse_config_text(t));
+        }
         let d = decide(&policy, &request, &facts);
         let reason = match &d {
             pve_helper::policy::Decision::Allow { .. } => String::new(),
@@ -74,6 +101,9 @@ fn run_file(path: &Path) -> Vec<String> {
                 .reason
                 .as_ref()
                 .is_none_or(|r| reason.contains(r.as_str()));
+        if reason.contains("  ") {
+            failures.push(format!("{:?}: a run of spaces in {reason:?}", case.request));
+        }
         if !ok {
             failures.push(format!(
                 "{:?}: expected {} (rule {:?}, reason containing {:?}), got {} (rule {:?}, reason {:?})",

@@ -50,11 +50,15 @@ impl Policy {
         after: &GuestSettings,
         origin: Origin,
     ) -> Result<(), Denial> {
-        let mut cores_checked = false;
-        for (key, value) in changes {
+        let changes: Vec<(&str, &str)> = changes.into_iter().collect();
+        // The floor first: whatever else is wrong, a floor setting is named as such.
+        for (key, value) in &changes {
             if let Some(why) = floor::config_floor(key, value) {
                 return Err(Denial::new("fixed floor", format!("guest {vmid}: {why}")));
             }
+        }
+        let mut cores_checked = false;
+        for (key, value) in changes {
             if origin == Origin::Listed && self.config_keys.listing(key).is_none() {
                 return Err(Denial::new(
                     "config.keys",
@@ -100,6 +104,10 @@ impl Policy {
                     ));
                 }
                 k if is_disk_key(k) => self.check_volume(vmid, k, value, origin)?,
+                // QEMU's shorthand for ide2 as a CD/DVD drive.
+                "cdrom" => {
+                    self.check_volume(vmid, key, &format!("{value},media=cdrom"), origin)?;
+                }
                 k if numbered(k, "net") => self.check_net(k, value)?,
                 k if numbered(k, "ipconfig") => check_ipconfig(k, value)?,
                 "cipassword" if !PasswordHash::looks_hashed(value) => {
@@ -227,7 +235,7 @@ impl Policy {
         let opt = |name: &str| options.iter().find(|(k, _)| *k == name).map(|(_, v)| *v);
         let inherited = matches!(origin, Origin::Inherited { .. });
         if opt("media") == Some("cdrom") {
-            if matches!(volume, "none" | "cdrom") || inherited {
+            if volume == "none" || inherited {
                 return Ok(());
             }
             return self.source_allowed(volume, &format!("{key}: the ISO"));

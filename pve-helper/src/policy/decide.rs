@@ -2,6 +2,7 @@
 //! No I/O; the facts it needs (which node, pool and tags a guest has) are gathered by
 //! the caller beforehand, for the guests [`referenced_vmids`] names.
 
+use super::decide_media::task_guest;
 use super::{Operation, Policy, floor};
 use pve_mcp_proto::{ApiMethod, ApiPath, GuestType, NodeName, Request, Upid, VmId};
 use std::collections::{BTreeSet, HashMap};
@@ -101,29 +102,6 @@ impl Decision {
     }
 }
 
-/// The lifecycle requests, judged in `decide_lifecycle` (a pattern, so both matches
-/// below stay exhaustive).
-macro_rules! lifecycle {
-    () => {
-        Request::GuestCreate(_)
-            | Request::GuestClone(_)
-            | Request::GuestTemplate(_)
-            | Request::GuestConfigure(_)
-            | Request::DiskResize(_)
-            | Request::GuestMigrate(_)
-            | Request::GuestDelete(_)
-            | Request::BackupRestore(_)
-            | Request::VolumeDelete(_)
-            | Request::StorageDownload(_)
-            | Request::TaskCancel(_)
-            | Request::AgentExec(_)
-            | Request::Firewall(_)
-            | Request::ListPools(_)
-            | Request::HaResources(_)
-            | Request::NextVmid(_)
-    };
-}
-
 /// The guests a request names, whose facts the caller must gather before [`decide`].
 pub fn referenced_vmids(policy: &Policy, request: &Request) -> Vec<VmId> {
     match request {
@@ -143,11 +121,11 @@ pub fn referenced_vmids(policy: &Policy, request: &Request) -> Vec<VmId> {
         Request::SnapshotCreate(c) => vec![c.vmid],
         Request::SnapshotRollback(t) | Request::SnapshotDelete(t) => vec![t.vmid],
         Request::GuestAction(a) => vec![a.vmid],
-        Request::TaskStatus(t) => t.upid.vmid().into_iter().collect(),
-        Request::TaskLog(t) => t.upid.vmid().into_iter().collect(),
+        Request::TaskStatus(t) => task_guest(&t.upid).into_iter().collect(),
+        Request::TaskLog(t) => task_guest(&t.upid).into_iter().collect(),
         Request::ListTasks(q) => q.vmid.into_iter().collect(),
         Request::Api(call) => path_vmids(&call.path),
-        lifecycle!() => super::decide_lifecycle::referenced(request).unwrap_or_default(),
+        lifecycle_requests!() => super::decide_lifecycle::referenced(request),
         Request::RunCommand(c) => {
             let set: BTreeSet<VmId> = policy
                 .commands
@@ -167,7 +145,7 @@ fn path_vmids(path: &ApiPath) -> Vec<VmId> {
         ["nodes", _, "qemu" | "lxc", id, ..] => id.parse().ok().into_iter().collect(),
         ["nodes", _, "tasks", upid, ..] => Upid::parse(upid)
             .ok()
-            .and_then(|u| u.vmid())
+            .and_then(|u| task_guest(&u))
             .into_iter()
             .collect(),
         _ => Vec::new(),
@@ -303,7 +281,7 @@ pub fn decide(policy: &Policy, request: &Request, facts: &Facts) -> Decision {
             }
             api_rule(policy, call.method, &call.path, "API call")
         }
-        lifecycle!() => super::decide_lifecycle::decide(policy, request, facts),
+        lifecycle_requests!() => super::decide_lifecycle::decide(policy, request, facts),
         Request::RunCommand(c) => {
             let Some(i) = policy
                 .commands
@@ -333,15 +311,15 @@ pub fn decide(policy: &Policy, request: &Request, facts: &Facts) -> Decision {
 }
 
 /// Reading a task's status or log: its guest in scope (or, gone, a task this helper
-/// started, such as its deletion); a node task by its `[api]` pattern, or as one of the
-/// media tasks the policy lets the client start.
+/// started, such as its deletion); a node task this helper started for a media grant,
+/// or else by its `[api]` pattern.
 fn task_access(policy: &Policy, upid: &Upid, what: &str, facts: &Facts) -> Decision {
-    match upid.vmid() {
+    match task_guest(upid) {
         Some(vmid) if facts.own_task && !facts.guests.contains_key(&vmid) => Decision::Allow {
             rule: "task started through pve-mcp".into(),
         },
         Some(vmid) => in_scope(policy, vmid, facts),
-        None => super::decide_lifecycle::media_task(policy, upid).unwrap_or_else(|| {
+        None => super::decide_media::media_task(policy, upid, facts).unwrap_or_else(|| {
             let path = format!("/nodes/{}/tasks/{upid}/{what}", upid.node());
             api_path_rule(policy, ApiMethod::Get, &path, &format!("task {what}"))
         }),

@@ -1,7 +1,8 @@
 //! The fixed floor: API endpoints that no policy can open, because they hand out a
 //! shell, a console, credentials, or control of the cluster itself.
 
-use pve_mcp_proto::{ApiMethod, ApiParams, ApiPath};
+use super::GuestSettings;
+use pve_mcp_proto::{ApiMethod, ApiParams, ApiPath, GuestType};
 
 /// Console and tunnel endpoints of nodes and guests (any method).
 const CONSOLE: &[&str] = &[
@@ -69,13 +70,10 @@ pub fn config_floor(key: &str, value: &str) -> Option<String> {
             "setting {key:?} ({why}) is on the fixed floor and can never be allowed"
         ));
     }
-    let falsy = matches!(
-        value.trim().to_ascii_lowercase().as_str(),
-        "0" | "false" | "no" | "off"
-    );
-    if key == "unprivileged" && falsy {
+    if key == "unprivileged" && !truthy(value) {
         return Some(
-            "privileged containers (unprivileged=0) are on the fixed floor and can never be              allowed"
+            "privileged containers (unprivileged=0) are on the fixed floor and can never be \
+             allowed"
                 .into(),
         );
     }
@@ -85,23 +83,65 @@ pub fn config_floor(key: &str, value: &str) -> Option<String> {
             .any(|f| f.trim().starts_with("mount="))
     {
         return Some(
-            "container feature \"mount\" (host file system mounts) is on the fixed floor".into(),
+            "\"features\": the container feature \"mount\" (host file system mounts) is on the \
+             fixed floor and can never be allowed"
+                .into(),
         );
     }
-    if holds_volume(key) {
-        let host_path = value.split(',').any(|item| {
-            let v = match item.split_once('=') {
-                Some(("file" | "volume" | "import-from", v)) => v,
-                Some(_) => return false,
-                None => item,
-            };
-            v.trim_start().starts_with('/')
+    if holds_volume(key) || key == "cdrom" {
+        return volume_floor(key, value);
+    }
+    None
+}
+
+/// PVE's true values of a boolean setting.
+fn truthy(value: &str) -> bool {
+    matches!(
+        value.trim().to_ascii_lowercase().as_str(),
+        "1" | "true" | "yes" | "on"
+    )
+}
+
+/// Why the volume `value` of `key` is on the floor: the host's own CD/DVD drive, or a
+/// host path (a bind mount, a pass-through disk, an image outside any storage).
+fn volume_floor(key: &str, value: &str) -> Option<String> {
+    let volumes = value
+        .split(',')
+        .filter_map(|item| match item.split_once('=') {
+            Some(("file" | "volume" | "import-from", v)) => Some(v.trim()),
+            Some(_) => None,
+            None => Some(item.trim()),
         });
-        if host_path {
+    let mut host_path = false;
+    for v in volumes {
+        if v == "cdrom" {
             return Some(format!(
-                "{key:?} names a host path; host paths, bind mounts and pass-through disks                  are on the fixed floor and can never be allowed (use STORAGE:SIZE or a volume id)"
+                "{key:?} names the host's physical CD/DVD drive (\"cdrom\"); host devices are \
+                 on the fixed floor and can never be allowed (use an ISO volume such as \
+                 local:iso/NAME.iso, or none)"
             ));
         }
+        host_path |= v.starts_with('/');
+    }
+    host_path.then(|| {
+        format!(
+            "{key:?} names a host path; host paths, bind mounts and pass-through disks are on \
+             the fixed floor and can never be allowed (use STORAGE:SIZE or a volume id)"
+        )
+    })
+}
+
+/// Why a guest made from `config` (a clone of it, or a restore of a backup holding
+/// it) would be on the floor whatever it is given: a container that is not
+/// unprivileged (a privileged container has no `unprivileged` key at all).
+pub fn inherited_floor(kind: GuestType, config: &GuestSettings) -> Option<String> {
+    if kind == GuestType::Lxc && !config.get("unprivileged").is_some_and(|v| truthy(v)) {
+        return Some(
+            "it is a privileged container (its configuration lacks unprivileged: 1), and a \
+             copy of it would be privileged too; privileged containers are on the fixed floor \
+             and can never be allowed"
+                .into(),
+        );
     }
     None
 }
@@ -114,6 +154,7 @@ pub const EXAMPLES: &[(ApiMethod, &str)] = &[
     (ApiMethod::Post, "/nodes/x/lxc/100/spiceproxy"),
     (ApiMethod::Post, "/nodes/x/execute"),
     (ApiMethod::Post, "/nodes/x/qemu/100/agent/exec"),
+    (ApiMethod::Post, "/nodes/x/lxc/100/clone"),
     (ApiMethod::Post, "/access/ticket"),
     (ApiMethod::Put, "/access/users/x"),
     (ApiMethod::Post, "/access/users/x/token/x"),
@@ -137,6 +178,10 @@ pub fn path_floor_reason(method: ApiMethod, path: &ApiPath) -> Option<String> {
             "guest consoles and tunnels"
         }
         ["nodes", _, "execute"] => "running commands on a node through the API",
+        ["nodes", _, "qemu" | "lxc", _, "clone"] if write => {
+            "cloning a guest through the raw API (use guest_clone, which judges what the \
+             clone inherits)"
+        }
         ["nodes", _, "qemu", _, "agent", cmd] if AGENT_SHELL.contains(cmd) => {
             "guest agent commands that run programs, move files or set passwords"
         }
@@ -150,18 +195,32 @@ pub fn path_floor_reason(method: ApiMethod, path: &ApiPath) -> Option<String> {
 }
 
 /// Why the parameters of a write are on the floor: guest settings that hand out host
-/// code, devices or paths, and containers created privileged.
+/// code, devices or paths, containers created privileged, and restores, whose guest
+/// inherits a backup's settings that only backup_restore reads and judges.
 fn params_floor_reason(method: ApiMethod, path: &ApiPath, params: &ApiParams) -> Option<String> {
     if method == ApiMethod::Get {
         return None;
     }
-    let segs: Vec<&str> = path.segments().collect();
-    if let ["nodes", _, "lxc"] = segs.as_slice() {
-        let unprivileged = params
+    let param = |name: &str| {
+        params
             .iter()
-            .find(|(k, _)| k.as_str() == "unprivileged")
-            .is_some_and(|(_, v)| matches!(v.to_form().trim(), "1" | "true"));
-        if !unprivileged {
+            .find(|(k, _)| k.as_str() == name)
+            .map(|(_, v)| v.to_form())
+    };
+    let segs: Vec<&str> = path.segments().collect();
+    if let ["nodes", _, kind @ ("qemu" | "lxc")] = segs.as_slice() {
+        let restore = match *kind {
+            "qemu" => param("archive").is_some(),
+            _ => param("restore").is_some_and(|v| truthy(&v)),
+        };
+        if restore {
+            return Some(
+                "restoring a backup through the raw API can never be allowed (use \
+                 backup_restore, which judges what the restored guest inherits)"
+                    .into(),
+            );
+        }
+        if *kind == "lxc" && !param("unprivileged").is_some_and(|v| truthy(&v)) {
             return Some(
                 "creating or restoring a privileged container: pass unprivileged=1 \
                  (privileged containers are on the fixed floor)"
@@ -226,6 +285,12 @@ mod tests {
             ("unprivileged", "false"),
             ("features", "nesting=1,mount=nfs"),
             ("archive", "/var/lib/vz/dump/x.vma"),
+            ("ide2", "cdrom,media=cdrom"),
+            ("ide2", "file=cdrom,media=cdrom"),
+            ("cdrom", "cdrom"),
+            ("sata1", "cdrom,media=cdrom"),
+            ("unprivileged", "no"),
+            ("unprivileged", ""),
         ] {
             let params: ApiParams = serde_json::from_value(serde_json::json!({ k: v })).unwrap();
             for m in [ApiMethod::Put, ApiMethod::Post] {
@@ -239,6 +304,11 @@ mod tests {
             ("features", "nesting=1"),
             ("unprivileged", "1"),
             ("usbx", "1"),
+            ("ide2", "none,media=cdrom"),
+            ("ide2", "local:iso/debian.iso,media=cdrom"),
+            ("cdrom", "local:iso/debian.iso"),
+            ("cdrom", "none"),
+            ("unprivileged", "yes"),
         ] {
             assert!(config_floor(k, v).is_none(), "{k}={v}");
         }
@@ -253,5 +323,82 @@ mod tests {
         assert!(floor_reason(ApiMethod::Post, &path, &ok).is_none());
         let b: ApiParams = serde_json::from_str(r#"{"unprivileged": true}"#).unwrap();
         assert!(floor_reason(ApiMethod::Post, &path, &b).is_none());
+    }
+
+    #[test]
+    fn raw_clones_and_restores_are_closed() {
+        assert!(closed(ApiMethod::Post, "/nodes/x/qemu/100/clone"));
+        assert!(closed(ApiMethod::Post, "/nodes/x/lxc/100/clone"));
+        assert!(!closed(ApiMethod::Get, "/nodes/x/lxc/100/clone"));
+        let post = |kind: &str, json: serde_json::Value| {
+            let params: ApiParams = serde_json::from_value(json).unwrap();
+            let path = ApiPath::parse(&format!("/nodes/x/{kind}")).unwrap();
+            floor_reason(ApiMethod::Post, &path, &params)
+        };
+        let vma = "local:backup/vzdump-qemu-100-2026_01_01-00_00_00.vma.zst";
+        let why = post("qemu", serde_json::json!({"vmid": 9000, "archive": vma})).unwrap();
+        assert!(why.contains("use backup_restore"), "{why}");
+        let tar = "local:backup/vzdump-lxc-100-2026_01_01-00_00_00.tar.zst";
+        let why = post(
+            "lxc",
+            serde_json::json!({"vmid": 9000, "ostemplate": tar, "restore": 1, "unprivileged": 1}),
+        )
+        .unwrap();
+        assert!(why.contains("use backup_restore"), "{why}");
+        assert!(post("qemu", serde_json::json!({"vmid": 9000, "cores": 2})).is_none());
+    }
+
+    #[test]
+    fn only_unprivileged_containers_are_copied() {
+        let conf = |pairs: &[(&str, &str)]| -> GuestSettings {
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect()
+        };
+        let privileged = conf(&[("hostname", "ct"), ("rootfs", "local-lvm:8")]);
+        assert!(inherited_floor(GuestType::Lxc, &privileged).is_some());
+        let zero = conf(&[("unprivileged", "0")]);
+        assert!(inherited_floor(GuestType::Lxc, &zero).is_some());
+        let fine = conf(&[("unprivileged", "1")]);
+        assert!(inherited_floor(GuestType::Lxc, &fine).is_none());
+        assert!(inherited_floor(GuestType::Qemu, &privileged).is_none());
+    }
+
+    /// Every message of the floor reads as one sentence: no runs of spaces left by a
+    /// string continued over lines.
+    #[test]
+    fn floor_messages_have_no_runs_of_spaces() {
+        let mut messages: Vec<String> = Vec::new();
+        for key in [
+            "hookscript",
+            "args",
+            "ivshmem",
+            "hostpci0",
+            "dev1",
+            "lxc.cgroup2",
+        ] {
+            messages.extend(config_floor(key, "x"));
+        }
+        for (k, v) in [
+            ("unprivileged", "0"),
+            ("features", "mount=nfs"),
+            ("scsi1", "/dev/sdb"),
+            ("ide2", "cdrom,media=cdrom"),
+        ] {
+            messages.extend(config_floor(k, v));
+        }
+        for (m, p) in EXAMPLES {
+            messages.extend(path_floor_reason(*m, &ApiPath::parse(p).unwrap()));
+        }
+        let lxc = ApiPath::parse("/nodes/x/lxc").unwrap();
+        messages.extend(floor_reason(ApiMethod::Post, &lxc, &ApiParams::default()));
+        let restore: ApiParams = serde_json::from_str(r#"{"restore": 1}"#).unwrap();
+        messages.extend(floor_reason(ApiMethod::Post, &lxc, &restore));
+        messages.extend(inherited_floor(GuestType::Lxc, &GuestSettings::new()));
+        assert!(messages.len() >= 20, "{messages:?}");
+        for m in messages {
+            assert!(!m.contains("  "), "a run of spaces in {m:?}");
+        }
     }
 }

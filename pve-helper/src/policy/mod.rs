@@ -3,9 +3,14 @@
 //! by [`decide`]; nothing here does I/O except [`Policy::load`] reading the file and
 //! resolving command paths.
 
+#[macro_use]
+mod requests;
 mod bounds;
 mod decide;
+mod decide_copy;
+mod decide_create;
 mod decide_lifecycle;
+mod decide_media;
 mod floor;
 mod lifecycle;
 mod parse;
@@ -17,12 +22,16 @@ mod summary;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_floor;
+#[cfg(test)]
 mod tests_lifecycle;
 
 pub use bounds::{Denial, GuestSettings, Origin, parse_config_text, size_gib, tags_of};
 pub use decide::{Decision, Facts, GuestAttrs, GuestFacts, decide, referenced_vmids};
-pub use decide_lifecycle::{config_vmids, create_settings};
-pub use floor::{config_floor, floor_reason};
+pub use decide_create::create_settings;
+pub use decide_lifecycle::config_vmids;
+pub use decide_media::task_guest;
+pub use floor::{config_floor, floor_reason, inherited_floor};
 pub use lifecycle::{AgentRules, Bounds, ConfigKeys, Create, Media, VolumePattern};
 pub use parse::{COMMAND_PATH, Diagnostic, Severity};
 pub use pattern::{ArgPattern, CommandRule, PathPattern, is_plain_arg};

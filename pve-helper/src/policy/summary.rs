@@ -207,8 +207,11 @@ pub fn capabilities(p: &Policy) -> Capabilities {
             .map(|e| super::AgentRules::render(e))
             .collect(),
         agent_timeout_secs: p.agent.timeout.as_secs(),
-        firewall_cluster: get_allowed(p, "/cluster/firewall/rules"),
-        firewall_node: get_allowed(p, "/nodes/x/firewall/rules"),
+        // The helper reads a firewall's rules and options: both must be allowed.
+        firewall_cluster: get_allowed(p, "/cluster/firewall/rules")
+            && get_allowed(p, "/cluster/firewall/options"),
+        firewall_node: get_allowed(p, "/nodes/x/firewall/rules")
+            && get_allowed(p, "/nodes/x/firewall/options"),
         pools: get_allowed(p, "/pools"),
         ha_resources: get_allowed(p, "/cluster/ha/resources"),
     }

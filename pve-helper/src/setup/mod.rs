@@ -7,6 +7,7 @@
 mod keys;
 mod pin;
 mod privs;
+mod privs_keys;
 mod pveum;
 mod status;
 

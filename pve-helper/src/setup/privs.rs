@@ -6,8 +6,9 @@
 //! grant work, and a raw API rule it cannot map gets a note instead of a guess, so the
 //! admin grants such privileges by hand, knowingly.
 
+use super::privs_keys::{self, KeyCheck};
 use crate::policy::{ApiRule, Operation, Policy};
-use pve_mcp_proto::{ApiMethod, ApiPath};
+use pve_mcp_proto::{ApiMethod, ApiPath, GuestType};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// What a policy needs from Proxmox.
@@ -15,7 +16,8 @@ use std::collections::{BTreeMap, BTreeSet};
 pub struct Requirements {
     /// Each needed privilege, with the grants that need it.
     pub privileges: BTreeMap<&'static str, BTreeSet<String>>,
-    /// Raw API rules no privilege is mapped for: the admin decides.
+    /// Raw API rules no privilege is mapped for, and `[config] keys` Proxmox lets only
+    /// `root@pam` set: the admin decides.
     pub unmapped: Vec<String>,
 }
 
@@ -212,8 +214,14 @@ fn operation_privileges(op: Operation) -> (&'static [&'static str], &'static str
         ),
         Operation::Migrate => (&["VM.Migrate"], "migrating"),
         Operation::Delete => (&["VM.Allocate"], "deleting guests"),
+        // Restores check the backed-up bridges too (`check_restore_permissions`).
         Operation::BackupRestore => (
-            &["VM.Backup", "VM.Allocate", "Datastore.AllocateSpace"],
+            &[
+                "VM.Backup",
+                "VM.Allocate",
+                "Datastore.AllocateSpace",
+                "SDN.Use",
+            ],
             "restoring backups",
         ),
         Operation::BackupDelete => (
@@ -225,21 +233,71 @@ fn operation_privileges(op: Operation) -> (&'static [&'static str], &'static str
     }
 }
 
-/// The `VM.Config.*` privilege PVE checks for changing `key`.
-fn config_key_privilege(key: &str) -> &'static str {
-    let stem = key.trim_end_matches(|c: char| c.is_ascii_digit() || c == '*');
-    match stem {
-        "cores" | "sockets" | "vcpus" | "cpu" | "cpulimit" | "cpuunits" | "numa" | "affinity" => {
-            "VM.Config.CPU"
+/// The privileges PVE checks for setting `key` (a `[config] keys` entry, `net*` for a
+/// family) on whichever kind of guest has it, and a note when Proxmox reserves it to
+/// `root@pam`.
+fn config_key_privileges(key: &str) -> (Vec<&'static str>, Option<String>) {
+    let sample = match key.strip_suffix('*') {
+        Some(stem) => format!("{stem}0"),
+        None => key.to_owned(),
+    };
+    let mut out: Vec<&'static str> = Vec::new();
+    let mut root_only = false;
+    for check in [privs_keys::qemu(&sample), privs_keys::lxc(&sample)] {
+        match check {
+            KeyCheck::Needs(needs) => {
+                for p in needs {
+                    if !out.contains(p) {
+                        out.push(p);
+                    }
+                }
+            }
+            KeyCheck::RootOnly => root_only = true,
+            KeyCheck::NoSuchKey => {}
         }
-        "memory" | "balloon" | "shares" | "swap" => "VM.Config.Memory",
-        "net" => "VM.Config.Network",
-        "ciuser" | "cipassword" | "citype" | "ciupgrade" | "cicustom" | "sshkeys" | "ipconfig"
-        | "nameserver" | "searchdomain" => "VM.Config.Cloudinit",
-        k if pve_mcp_proto::is_disk_key(&format!("{k}0")) || k == "rootfs" => "VM.Config.Disk",
-        _ => "VM.Config.Options",
     }
+    let note = (root_only || out.is_empty()).then(|| {
+        format!(
+            "[config] keys \"{key}\": Proxmox lets only root@pam set it{}; no privilege of the \
+             role allows it",
+            if out.is_empty() {
+                ""
+            } else {
+                " on some guests"
+            }
+        )
+    });
+    (out, note)
 }
+
+/// What guest_create sends for a new guest of each kind, by the privileges Proxmox
+/// checks for it: QEMU `name` (Options), `cores`, `memory`, `scsihw` (HWType), `net0`,
+/// cloud-init keys, `description` and tags; LXC `hostname` and `net0` (Network),
+/// `cores`, `memory`, `rootfs` (Disk), `description` and tags. Disks of a new VM
+/// only need space on their storage.
+const CREATE_PRIVILEGES: &[(GuestType, &[&str])] = &[
+    (
+        GuestType::Qemu,
+        &[
+            "VM.Config.CPU",
+            "VM.Config.Memory",
+            "VM.Config.HWType",
+            "VM.Config.Network",
+            "VM.Config.Options",
+            "VM.Config.Cloudinit",
+        ],
+    ),
+    (
+        GuestType::Lxc,
+        &[
+            "VM.Config.CPU",
+            "VM.Config.Memory",
+            "VM.Config.Disk",
+            "VM.Config.Network",
+            "VM.Config.Options",
+        ],
+    ),
+];
 
 /// Privileges of `[create]`, `[config] keys`, `[migrate]` and `[storage]`.
 fn lifecycle_privileges(policy: &Policy, req: &mut Requirements) {
@@ -248,42 +306,26 @@ fn lifecycle_privileges(policy: &Policy, req: &mut Requirements) {
         for p in ["VM.Allocate", "Datastore.AllocateSpace", "SDN.Use"] {
             req.need(p, why);
         }
-        if !create.types.is_empty() {
-            for p in [
-                "VM.Config.CPU",
-                "VM.Config.Memory",
-                "VM.Config.Disk",
-                "VM.Config.Network",
-                "VM.Config.Options",
-                "VM.Config.CDROM",
-                "VM.Config.Cloudinit",
-                "Datastore.Audit",
-            ] {
-                req.need(p, "[create] types: configuring guests created from scratch");
+        for (kind, privileges) in CREATE_PRIVILEGES {
+            if create.types.contains(kind) {
+                let why = format!(
+                    "[create] types \"{}\": configuring new guests",
+                    kind.as_str()
+                );
+                for p in *privileges {
+                    req.need(p, &why);
+                }
             }
         }
     }
-    if policy
+    // Listed keys may be set by guest_configure and given to guest_create.
+    let settable = policy
         .granted_operations()
         .contains(&Operation::ConfigWrite)
-    {
+        || policy.create.as_ref().is_some_and(|c| !c.types.is_empty());
+    if settable {
         for key in &policy.config_keys.0 {
-            req.need(
-                config_key_privilege(key),
-                &format!("[config] keys \"{key}\" (config.write)"),
-            );
-            if config_key_privilege(key) == "VM.Config.Disk" {
-                req.need(
-                    "Datastore.AllocateSpace",
-                    &format!("[config] keys \"{key}\": new disks (config.write)"),
-                );
-            }
-            if key.starts_with("net") {
-                req.need(
-                    "SDN.Use",
-                    &format!("[config] keys \"{key}\" (config.write)"),
-                );
-            }
+            config_key_requirements(req, key);
         }
     }
     if !policy.media.download_from.is_empty() {
@@ -300,6 +342,24 @@ fn lifecycle_privileges(policy: &Policy, req: &mut Requirements) {
             "[storage] delete: deleting ISO images and templates",
         );
     }
+}
+
+fn config_key_requirements(req: &mut Requirements, key: &str) {
+    let (privileges, note) = config_key_privileges(key);
+    let why = format!("[config] keys \"{key}\"");
+    for p in &privileges {
+        req.need(p, &why);
+    }
+    if privileges.contains(&"VM.Config.Disk") {
+        req.need(
+            "Datastore.AllocateSpace",
+            &format!("[config] keys \"{key}\": new disks"),
+        );
+    }
+    if privileges.contains(&"VM.Config.Network") && key.starts_with("net") {
+        req.need("SDN.Use", &format!("[config] keys \"{key}\": bridges"));
+    }
+    req.unmapped.extend(note);
 }
 
 fn api_rule(req: &mut Requirements, rule: &ApiRule) {
@@ -323,187 +383,5 @@ fn api_rule(req: &mut Requirements, rule: &ApiRule) {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use std::path::Path;
-
-    fn req(text: &str) -> Requirements {
-        let (p, _) = Policy::parse(text, Path::new("p.toml")).unwrap();
-        required_privileges(&p)
-    }
-
-    #[test]
-    fn shipped_policy_needs_audit_only() {
-        let text = include_str!("../../../policy/policy.toml");
-        assert_eq!(req(text).names(), ["Sys.Audit", "VM.Audit"]);
-        assert!(req(text).unmapped.is_empty());
-    }
-
-    #[test]
-    fn actions_and_api_rules_map() {
-        let r = req(concat!(
-            "[clients]\nusers = [\"u\"]\n[guests]\nallow = [\"100-199\"]\nactions = [\"start\"]\n",
-            "[api]\nallow = [\"GET /version\", \"GET /nodes/*/storage/**\", ",
-            "\"POST /nodes/*/qemu/*/snapshot\", \"PUT /nodes/*/qemu/*/config\"]\n"
-        ));
-        assert_eq!(
-            r.names(),
-            ["Datastore.Audit", "VM.Audit", "VM.PowerMgmt", "VM.Snapshot"]
-        );
-        assert_eq!(r.unmapped.len(), 1, "{:?}", r.unmapped);
-        assert!(r.unmapped[0].contains("PUT /nodes/*/qemu/*/config"));
-        let why = &r.privileges["VM.Snapshot"];
-        assert!(
-            why.contains("[api] \"POST /nodes/*/qemu/*/snapshot\""),
-            "{why:?}"
-        );
-    }
-
-    #[test]
-    fn rules_map_snapshot_operations() {
-        let r = req(concat!(
-            "[clients]\nusers = [\"u\"]\n[guests]\nallow = [\"pool:lab\"]\n",
-            "[[rule]]\nname = \"snap\"\nguests = [\"pool:lab&type:lxc\"]\n",
-            "actions = [\"snapshot.list\", \"snapshot.create\", \"snapshot.rollback\"]\n",
-            "confirm = [\"snapshot.rollback\"]\n"
-        ));
-        assert_eq!(
-            r.names(),
-            ["VM.Audit", "VM.Snapshot", "VM.Snapshot.Rollback"]
-        );
-        assert!(
-            r.privileges["VM.Snapshot.Rollback"].contains("snapshot rollback (snapshot.rollback)")
-        );
-    }
-
-    #[test]
-    fn backups_need_vm_backup_and_space_on_the_storage() {
-        let text = concat!(
-            "[clients]\nusers = [\"u\"]\n[guests]\nallow = [\"100-199\"]\n",
-            "actions = [\"backup.create\", \"backup.list\"]\n",
-            "[backup]\nstorages = [\"nas\"]\n"
-        );
-        assert_eq!(
-            req(text).names(),
-            [
-                "Datastore.AllocateSpace",
-                "Datastore.Audit",
-                "VM.Audit",
-                "VM.Backup"
-            ]
-        );
-        let (_, warnings) = Policy::parse(
-            "[clients]\nusers = [\"u\"]\n[guests]\nallow = [\"*\"]\nactions = [\"backup.create\"]\n",
-            Path::new("p.toml"),
-        )
-        .unwrap();
-        assert!(
-            warnings
-                .iter()
-                .any(|w| w.message.contains("[backup] storages is empty")),
-            "{warnings:?}"
-        );
-        let bad = Policy::parse(
-            "[clients]\nusers = [\"u\"]\n[backup]\nstorages = [\"nas\", \"no/pe\", \"nas\"]\n",
-            Path::new("p.toml"),
-        );
-        let Err(crate::policy::PolicyError::Invalid(errors)) = bad else {
-            panic!("accepted a bad storage list")
-        };
-        let errors: Vec<_> = errors
-            .iter()
-            .filter(|d| d.severity == crate::policy::Severity::Error)
-            .collect();
-        assert_eq!(errors.len(), 2, "{errors:?}");
-        assert!(
-            errors[1].message.contains("duplicate storage nas"),
-            "{errors:?}"
-        );
-    }
-
-    #[test]
-    fn empty_policy_needs_nothing() {
-        assert_eq!(req("[clients]\nusers = [\"u\"]\n"), Requirements::default());
-    }
-
-    #[test]
-    fn a_wide_read_rule_needs_every_audit_privilege() {
-        let r = req("[clients]\nusers = [\"u\"]\n[api]\nallow = [\"GET /**\"]\n");
-        assert_eq!(
-            r.names(),
-            [
-                "Datastore.Audit",
-                "Pool.Audit",
-                "Sys.Audit",
-                "Sys.Syslog",
-                "VM.Audit"
-            ]
-        );
-    }
-
-    #[test]
-    fn every_sample_is_a_valid_path() {
-        for (_, sample, _) in API_SAMPLES {
-            assert!(ApiPath::parse(sample).is_ok(), "{sample}");
-        }
-    }
-
-    #[test]
-    fn lifecycle_grants_map_to_exactly_what_they_need() {
-        let r = req(include_str!("../../../policy/examples/lab-builder.toml"));
-        assert_eq!(
-            r.names(),
-            [
-                "Datastore.Allocate",
-                "Datastore.AllocateSpace",
-                "Datastore.AllocateTemplate",
-                "Datastore.Audit",
-                "Pool.Audit",
-                "SDN.Use",
-                "Sys.Audit",
-                "Sys.Modify",
-                "VM.Allocate",
-                "VM.Audit",
-                "VM.Backup",
-                "VM.Clone",
-                "VM.Config.CDROM",
-                "VM.Config.CPU",
-                "VM.Config.Cloudinit",
-                "VM.Config.Disk",
-                "VM.Config.Memory",
-                "VM.Config.Network",
-                "VM.Config.Options",
-                "VM.Migrate",
-                "VM.PowerMgmt",
-                "VM.Snapshot",
-                "VM.Snapshot.Rollback",
-            ]
-        );
-        assert!(r.unmapped.is_empty(), "{:?}", r.unmapped);
-        assert!(
-            r.privileges["VM.Clone"]
-                .iter()
-                .any(|w| w.contains("(clone)"))
-        );
-        assert!(
-            r.privileges["VM.Migrate"]
-                .iter()
-                .any(|w| w.contains("(migrate)"))
-        );
-        // Only the config keys a policy lists bring their VM.Config.* privilege.
-        let r = req(concat!(
-            "[clients]\nusers = [\"u\"]\n[guests]\nallow = [\"pool:lab\"]\n",
-            "actions = [\"config.write\"]\n[config]\nkeys = [\"memory\", \"net*\"]\n",
-            "[bounds]\nmax_memory_mib = 4096\nbridges = [\"vmbr1\"]\n"
-        ));
-        assert_eq!(
-            r.names(),
-            [
-                "SDN.Use",
-                "VM.Audit",
-                "VM.Config.Memory",
-                "VM.Config.Network"
-            ]
-        );
-    }
-}
+#[path = "privs_tests.rs"]
+mod tests;

@@ -351,6 +351,7 @@ pub fn handle(
                 .ok_or_else(|| ApiError::param("vmid", "a single vmid is required here"))?;
             let storage = params.get("storage").unwrap_or("local");
             let mut c = cluster.write().unwrap_or_else(|e| e.into_inner());
+            super::perms::vzdump(&c, &vmid.to_string(), storage)?;
             let upid = c.request_vzdump(node, vmid, storage, user)?;
             stats.task_started();
             Ok(Reply::data(&upid))
@@ -452,7 +453,7 @@ fn answer(
             Reply::data(&super::volumes::content(c, node, storage, params)?)
         }
         Route::HaStatus => Reply::data(&super::ha::status_current(c)),
-        Route::AccessPermissions => Reply::data(&rc::access_permissions(params.get("path"))),
+        Route::AccessPermissions => Reply::data(&rc::access_permissions(c, params.get("path"))),
         Route::TaskLog(_, upid) => task_log(c, node, upid, params)?,
         Route::GuestAction(..) | Route::SnapshotWrite(..) | Route::Vzdump(_) => {
             return Err(ApiError::Internal("internal error".into()));

@@ -37,6 +37,10 @@ pub struct Args {
     /// Delay before each 401, in milliseconds (real PVE: 3000).
     #[arg(long, default_value_t = 0)]
     pub auth_delay_ms: u64,
+    /// The privileges of the token's role, comma-separated, checked on the guest
+    /// lifecycle routes (default: a read-and-power role, not checked).
+    #[arg(long, value_delimiter = ',')]
+    pub privileges: Option<Vec<String>>,
     /// Write the certificate (PEM) to this file.
     #[arg(long)]
     pub cert_out: Option<PathBuf>,
@@ -64,6 +68,7 @@ impl Args {
             port: self.port,
             latency: Duration::from_millis(self.latency_ms),
             auth_failure_delay: Duration::from_millis(self.auth_delay_ms),
+            privileges: self.privileges.clone(),
         }
     }
 }

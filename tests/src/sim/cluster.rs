@@ -217,6 +217,8 @@ pub struct Cluster {
     pub dataset_guests: usize,
     /// Counts MAC addresses handed out to new network devices.
     pub mac_seq: u32,
+    /// The privileges of the token's role, if checked (see [`super::perms`]).
+    pub role: Option<std::collections::BTreeSet<String>>,
 }
 
 impl Cluster {
@@ -251,6 +253,7 @@ impl Cluster {
             dataset_nodes: nodes,
             dataset_guests: guests_len,
             mac_seq: 0,
+            role: None,
         }
     }
 

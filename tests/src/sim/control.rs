@@ -1,11 +1,18 @@
 //! The simulator's own control endpoints under `/_sim/` (outside `/api2`, no auth, for
 //! tests and demos driving a `pve-sim` process): `GET /_sim/stats`, `DELETE /_sim/stats`,
 //! `GET|POST /_sim/faults` (JSON [`Faults`]), `GET /_sim/guests/{vmid}` (its
-//! [`super::GuestState`]), `GET /_sim/guests/{vmid}/config` (its stored config).
+//! [`super::GuestState`]), `GET /_sim/guests/{vmid}/config` (its stored config), and
+//! what an administrator does behind the API ([`super::admin`]): `POST
+//! /_sim/guests/{vmid}/config` (`{key: value or null}`), `POST /_sim/backups` (`{node,
+//! storage, type, vmid, config}`, answers `{volid}`), `POST /_sim/privileges` (the
+//! token's role: a list of privileges, or null for the default).
+
+use std::collections::BTreeMap;
 
 use bytes::Bytes;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
+use super::dataset::GuestKind;
 use super::faults::Faults;
 use super::reply::Reply;
 use super::server::Shared;
@@ -18,6 +25,18 @@ fn bad_request(msg: String) -> Reply {
     let mut r = Reply::plain_error(400, "Bad Request");
     r.body = Bytes::from(msg);
     r
+}
+
+/// `POST /_sim/backups`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewBackup {
+    node: String,
+    storage: String,
+    #[serde(rename = "type")]
+    kind: GuestKind,
+    vmid: u32,
+    config: String,
 }
 
 /// Handles `/_sim/{rest}`.
@@ -47,6 +66,48 @@ pub fn handle(shared: &Shared, method: &str, rest: &str, body: &[u8]) -> Reply {
             },
             Err(e) => bad_request(format!("invalid faults: {e}")),
         },
+        ("POST" | "PUT", path) if path.starts_with("guests/") && path.ends_with("/config") => {
+            let vmid = path
+                .strip_prefix("guests/")
+                .and_then(|p| p.strip_suffix("/config"))
+                .and_then(|v| v.parse::<u32>().ok());
+            let changes = serde_json::from_slice::<BTreeMap<String, Option<String>>>(body);
+            match (vmid, changes) {
+                (Some(v), Ok(ch)) => {
+                    let ch: Vec<(String, Option<String>)> = ch.into_iter().collect();
+                    if super::admin::edit_config(&shared.cluster, v, &ch) {
+                        json_reply(&super::guest_config(&shared.cluster, v))
+                    } else {
+                        Reply::plain_error(404, "no such guest")
+                    }
+                }
+                (_, Err(e)) => bad_request(format!("invalid config changes: {e}")),
+                (None, _) => Reply::plain_error(404, "no such guest"),
+            }
+        }
+        ("POST" | "PUT", "backups") => match serde_json::from_slice::<NewBackup>(body) {
+            Ok(b) => match super::admin::add_backup(
+                &shared.cluster,
+                &b.node,
+                &b.storage,
+                b.kind,
+                b.vmid,
+                &b.config,
+            ) {
+                Ok(volid) => json_reply(&serde_json::json!({ "volid": volid })),
+                Err(e) => bad_request(e),
+            },
+            Err(e) => bad_request(format!("invalid backup: {e}")),
+        },
+        ("POST" | "PUT", "privileges") => {
+            match serde_json::from_slice::<Option<Vec<String>>>(body) {
+                Ok(p) => {
+                    super::admin::set_role(&shared.cluster, p.as_deref());
+                    json_reply(&p)
+                }
+                Err(e) => bad_request(format!("invalid privileges: {e}")),
+            }
+        }
         ("GET", path) if path.starts_with("guests/") && path.ends_with("/config") => {
             let vmid = path
                 .strip_prefix("guests/")

@@ -56,7 +56,7 @@ pub const BASE_SNAPSHOT: &str = "base";
 pub const LOCKED_TAG: &str = "pve-locked";
 
 /// QEMU virtual machine or LXC container.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum GuestKind {
     Qemu,

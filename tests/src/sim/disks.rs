@@ -25,7 +25,7 @@ pub enum Alloc {
 }
 
 /// `$NEW_DISK_RE`: `STORAGE:SIZE` with a size in GiB (fractions allowed).
-fn new_disk_size(volid: &str) -> Option<(&str, f64)> {
+pub(super) fn new_disk_size(volid: &str) -> Option<(&str, f64)> {
     let (sid, size) = volid.split_once(':')?;
     let (int, frac) = size.split_once('.').unwrap_or((size, "0"));
     let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());

@@ -48,12 +48,13 @@ fn prepare(cfg: SimConfig) -> io::Result<Prepared> {
     }
     .map_err(invalid)?;
     let identity = tls::generate()?;
-    let cluster = Cluster::new(
+    let mut cluster = Cluster::new(
         cfg.nodes,
         cfg.guests,
         cfg.task_duration,
         identity.fingerprint.clone(),
     );
+    cluster.role = cfg.privileges.as_ref().map(|p| p.iter().cloned().collect());
     let (shutdown, shutdown_rx) = watch::channel(false);
     let faults = Faults {
         latency: cfg.latency,
@@ -239,6 +240,35 @@ impl SimHandle {
     /// cloud-init password as its hash), without `digest`, `lock`, `tags`, `template`.
     pub fn guest_config(&self, vmid: u32) -> Option<BTreeMap<String, String>> {
         super::guest_config(&self.shared.cluster, vmid)
+    }
+
+    /// Sets (`Some`) or removes (`None`) keys of guest `vmid`'s stored config, as an
+    /// administrator editing its config file would; `false` if there is no such guest.
+    pub fn edit_config(&self, vmid: u32, changes: &[(&str, Option<&str>)]) -> bool {
+        let changes: Vec<(String, Option<String>)> = changes
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), v.map(str::to_owned)))
+            .collect();
+        super::admin::edit_config(&self.shared.cluster, vmid, &changes)
+    }
+
+    /// Puts a backup of guest `vmid` holding `config` (a config file's text, as
+    /// `extractconfig` returns it) on `storage` of `node`; returns its volume ID.
+    pub fn add_backup(
+        &self,
+        node: &str,
+        storage: &str,
+        kind: super::GuestKind,
+        vmid: u32,
+        config: &str,
+    ) -> Result<String, String> {
+        super::admin::add_backup(&self.shared.cluster, node, storage, kind, vmid, config)
+    }
+
+    /// Gives the token a role of exactly `privileges`, which the lifecycle routes check
+    /// from now on (`None`: the default role, not checked).
+    pub fn set_privileges(&self, privileges: Option<&[String]>) {
+        super::admin::set_role(&self.shared.cluster, privileges);
     }
 
     /// Every guest's vmid, ascending.

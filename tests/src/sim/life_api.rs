@@ -1,8 +1,9 @@
 //! The `/api2/json` endpoints of the guest lifecycle, storage writes, task stops, guest
 //! agent commands and the firewall, pool, HA and `nextid` reads. Same steps as
 //! [`super::api`], in PVE's order: find a handler (501), check permissions (403), resolve
-//! the node (500), verify parameters (400), run the handler. Paths and parameters are
-//! untrusted.
+//! the node (500), verify parameters (400), check the role's privileges as the handler
+//! does before forking ([`super::perms`], 403), run the handler. Paths and parameters
+//! are untrusted.
 
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -230,7 +231,30 @@ pub fn handle(
         None => String::new(),
     };
     let vmid = verify(&r, params)?;
+    let params = &cdrom_alias(&r, params);
+    super::perms::check(&read(cluster, now), &r, params, user)?;
     super::life_run::run(cluster, stats, &r, &node, vmid, params, user, now)
+}
+
+/// QEMU's `cdrom` key is `ide2` as a CD/DVD drive (`$resolve_cdrom_alias`, applied by
+/// `create_vm` and `update_vm` before anything else).
+fn cdrom_alias<'a>(r: &Route, params: &'a Params) -> std::borrow::Cow<'a, Params> {
+    let qemu = matches!(
+        r,
+        Route::Create(_, GuestKind::Qemu) | Route::Config(_, GuestKind::Qemu, _, _)
+    );
+    let Some(value) = params.get("cdrom").filter(|_| qemu) else {
+        return std::borrow::Cow::Borrowed(params);
+    };
+    let value = if value.contains("media=") {
+        value.to_owned()
+    } else {
+        format!("{value},media=cdrom")
+    };
+    let mut p = params.clone();
+    p.take("cdrom");
+    p.set("ide2", &value);
+    std::borrow::Cow::Owned(p)
 }
 
 /// `DELETE /nodes/{node}/tasks/{upid}`: `null`, for a running task (which it stops) and

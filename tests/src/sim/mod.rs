@@ -56,8 +56,12 @@
 //!   `create`) while its worker runs; HA migrations move the guest when `hamigrate` ends;
 //!   a bridge is only checked when a guest starts (`bridge 'vmbr9' does not exist`, as
 //!   PVE); deleting a disk volume a guest still uses fails its `imgdel` task; cloud-init
-//!   drives are not listed as storage content; only the token's own view is simulated
-//!   (no ACLs besides the `pve-locked` guests' 403).
+//!   drives are not listed as storage content; only the token's own view is simulated:
+//!   a role on `/` (no ACL paths). By default that role is reported as
+//!   `TOKEN_PRIVILEGES` and not checked (only the `pve-locked` guests'
+//!   403); with [`SimConfig::privileges`] it is exactly those privileges, checked on the
+//!   lifecycle routes and vzdump as PVE checks them (`perms`: `VM.Config.HWType` for
+//!   `scsihw`, `SDN.Use` for bridges, `VM.Backup` for another guest's backup, ...).
 //!
 //! Not simulated: tickets, compression, HTTP/2, other endpoints (they answer 501 like
 //! unknown paths do), idle-connection timeouts.
@@ -70,9 +74,13 @@
 //! the cloud-init password as its hash), [`SimHandle::vmids`], [`SimHandle::volumes`]
 //! (a storage's volume IDs as a node lists them) and [`SimHandle::running_tasks`]; a
 //! `pve-sim` process answers `GET /_sim/guests/{vmid}` and `GET
-//! /_sim/guests/{vmid}/config` the same way.
+//! /_sim/guests/{vmid}/config` the same way. What no API call of the token makes, an
+//! administrator does through [`SimHandle::edit_config`] (a privileged container, a
+//! host device), [`SimHandle::add_backup`] (a backup holding any config) and
+//! [`SimHandle::set_privileges`] (the token's role), or the `/_sim/` control endpoints.
 
 mod actions;
+mod admin;
 mod agent;
 mod api;
 mod auth;
@@ -101,6 +109,9 @@ mod life_run;
 mod life_schema;
 mod migrate;
 mod params;
+mod perms;
+mod perms_config;
+mod perms_lxc;
 mod pools;
 mod prop_formats;
 mod propstr;
@@ -155,6 +166,10 @@ pub struct SimConfig {
     pub latency: Duration,
     /// Delay before answering 401 (real pveproxy: 3 s).
     pub auth_failure_delay: Duration,
+    /// The privileges of the token's role (on `/`, propagated), checked on the guest
+    /// lifecycle routes as PVE checks them; `None`: the default role, reported as
+    /// `TOKEN_PRIVILEGES` and not checked.
+    pub privileges: Option<Vec<String>>,
 }
 
 impl Default for SimConfig {
@@ -167,6 +182,7 @@ impl Default for SimConfig {
             port: 0,
             latency: Duration::ZERO,
             auth_failure_delay: Duration::ZERO,
+            privileges: None,
         }
     }
 }

@@ -267,12 +267,16 @@ pub const TOKEN_PRIVILEGES: [&str; 7] = [
 ];
 
 /// `GET /access/permissions`: the token's own permissions, `{path: {privilege: 1}}`
-/// (1: propagated); with `path`, what applies on that path.
-pub fn access_permissions(path: Option<&str>) -> Value {
-    let privs: serde_json::Map<String, Value> = TOKEN_PRIVILEGES
-        .iter()
-        .map(|p| ((*p).to_owned(), json!(1)))
-        .collect();
+/// (1: propagated); with `path`, what applies on that path. The role's privileges, or
+/// [`TOKEN_PRIVILEGES`] for the default role.
+pub fn access_permissions(c: &Cluster, path: Option<&str>) -> Value {
+    let privs: serde_json::Map<String, Value> = match &c.role {
+        Some(role) => role.iter().map(|p| (p.clone(), json!(1))).collect(),
+        None => TOKEN_PRIVILEGES
+            .iter()
+            .map(|p| ((*p).to_owned(), json!(1)))
+            .collect(),
+    };
     let mut out = serde_json::Map::new();
     out.insert(path.unwrap_or("/").to_owned(), Value::Object(privs));
     Value::Object(out)

@@ -100,6 +100,51 @@ impl Cluster {
     }
 }
 
+impl Cluster {
+    /// Puts a backup of guest `vmid` holding `config` (a config file's text) on
+    /// `storage` as `node` sees it, as if vzdump had written it (or it was copied
+    /// there); returns its volume ID. For tests that need backups no API call makes.
+    pub fn add_backup(
+        &mut self,
+        node: &str,
+        storage: &str,
+        kind: GuestKind,
+        vmid: u32,
+        config: &str,
+    ) -> Result<String, String> {
+        let holds = super::dataset::storage(storage).is_some_and(|s| s.holds("backup"));
+        if !holds || self.node(node).is_none() {
+            return Err(format!("no backup storage {storage:?} on node {node:?}"));
+        }
+        let (word, ext) = backup_ext(kind);
+        let mut ctime = Cluster::epoch_now();
+        let volid = loop {
+            let v = format!(
+                "{storage}:backup/vzdump-{word}-{vmid}-{}.{ext}",
+                backup_stamp(ctime)
+            );
+            if super::volumes::file(self, node, &v).is_none() {
+                break v;
+            }
+            ctime += 1;
+        };
+        let file = FileVolume {
+            volid: volid.clone(),
+            content: "backup",
+            format: ext.to_owned(),
+            size: 1_073_741_824,
+            ctime,
+            vmid: Some(vmid),
+            kind: Some(kind),
+            notes: None,
+            virtual_size: 0,
+            config: Some(config.to_owned()),
+        };
+        self.files.add(node, file);
+        Ok(volid)
+    }
+}
+
 /// The config as a backup stores it: the file text, QEMU's with a `#qmdump#map` line per
 /// disk (`vma` maps drives to their storage).
 pub fn backup_text(g: &super::cluster::Guest) -> String {

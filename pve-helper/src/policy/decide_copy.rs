@@ -1,0 +1,231 @@
+//! `decide` for guests made from other guests: clones of a guest and restores of a
+//! backup. The new guest inherits its source's configuration, so that configuration is
+//! judged like settings given by the client, against the fixed floor and `[bounds]`
+//! (not `[config] keys`: nobody chose them), and it lands where `[create]` says.
+
+use super::bounds::{Denial, GuestSettings, Origin, tags_of};
+use super::decide::{Decision, Facts, operation, operation_on};
+use super::decide_create::new_guest;
+use super::decide_lifecycle::{
+    allowed, denied, deny, no_create, owner_facts, permitted, scoped, unread,
+};
+use super::{Operation, Policy, floor};
+use pve_mcp_proto::{BackupRestore, GuestClone, GuestType, VmId};
+
+pub(super) fn clone(policy: &Policy, c: &GuestClone, facts: &Facts) -> Decision {
+    let d = operation(policy, c.vmid, Operation::Clone, c.confirmed, facts);
+    if !allowed(&d) {
+        return d;
+    }
+    let Some(src) = facts.guests.get(&c.vmid) else {
+        return d;
+    };
+    let Some(config) = facts.configs.get(&c.vmid) else {
+        return unread(c.vmid);
+    };
+    if let Some(d) = floor_of_copy(src.guest_type, config, &format!("cloning guest {}", c.vmid)) {
+        return d;
+    }
+    let target = c.target.as_ref().unwrap_or(&src.node);
+    let tags = tags_of(config);
+    if let Err(d) = new_guest(policy, c.newid, target, src.guest_type, &tags, "the clone") {
+        return d;
+    }
+    if let Some(d) = required_tags(policy, &tags, "the source") {
+        return d;
+    }
+    if !c.full && c.storage.is_some() {
+        return denied(
+            "clone",
+            "a linked clone stays on its template's storage; pass full: true to pick a storage"
+                .into(),
+        );
+    }
+    if let Some(s) = &c.storage
+        && let Err(e) = policy.storage_allowed(s.as_str(), "the clone's disks")
+    {
+        return deny(e);
+    }
+    let Some(newid) = c.newid else {
+        return no_create(policy);
+    };
+    inherited(
+        policy,
+        newid,
+        src.guest_type,
+        config,
+        c.vmid,
+        c.storage.is_some(),
+        d,
+    )
+}
+
+/// The fixed floor on what a copy inherits, judged before anything else (`what`:
+/// "cloning guest 117", "restoring VOLUME"): a privileged container stays privileged in
+/// every copy, and a floor setting would be the copy's too.
+fn floor_of_copy(kind: GuestType, config: &GuestSettings, what: &str) -> Option<Decision> {
+    if let Some(why) = floor::inherited_floor(kind, config) {
+        return Some(denied("fixed floor", format!("{what} is refused: {why}")));
+    }
+    let why = inheritable(config).find_map(|(k, v)| floor::config_floor(k, v))?;
+    Some(denied(
+        "fixed floor",
+        format!("{what} is refused: the new guest would inherit this: {why}"),
+    ))
+}
+
+/// The settings a copy inherits (not the source's template flag, digest, lock or
+/// snapshot parent).
+fn inheritable(config: &GuestSettings) -> impl Iterator<Item = (&str, &str)> {
+    config
+        .iter()
+        .filter(|(k, _)| !matches!(k.as_str(), "template" | "digest" | "lock" | "parent"))
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+}
+
+fn inherited(
+    policy: &Policy,
+    newid: VmId,
+    kind: GuestType,
+    config: &GuestSettings,
+    owner: VmId,
+    storage_override: bool,
+    d: Decision,
+) -> Decision {
+    let pairs = inheritable(config);
+    let origin = Origin::Inherited {
+        owner,
+        storage_override,
+    };
+    match policy.check_settings(newid, kind, pairs, config, origin) {
+        Ok(()) => d,
+        Err(e) => deny(Denial {
+            rule: e.rule,
+            reason: format!("the new guest would inherit this: {}", e.reason),
+        }),
+    }
+}
+
+/// Clones and restores keep their source's tags; they must already carry `[create]
+/// tags`.
+fn required_tags(policy: &Policy, tags: &[String], whose: &str) -> Option<Decision> {
+    let create = policy.create.as_ref()?;
+    let missing: Vec<&str> = create
+        .tags
+        .iter()
+        .map(|t| t.as_str())
+        .filter(|t| !tags.iter().any(|i| i.eq_ignore_ascii_case(t)))
+        .collect();
+    (!missing.is_empty()).then(|| {
+        denied(
+            "create.tags",
+            format!(
+                "{whose} lacks tag(s) {} that [create] tags requires of every new guest; tag it \
+                 first",
+                missing.join(", ")
+            ),
+        )
+    })
+}
+
+pub(super) fn restore(policy: &Policy, r: &BackupRestore, facts: &Facts) -> Decision {
+    let Some((kind, owner)) = r.volume.backup_of() else {
+        return denied(
+            "backup.restore",
+            format!(
+                "{} is not a vzdump backup of a guest (backup/vzdump-TYPE-VMID-...)",
+                r.volume
+            ),
+        );
+    };
+    if r.force && r.vmid.is_none() {
+        return denied(
+            "backup.restore",
+            "force restores over an existing guest: give vmid, the guest whose disks the \
+             backup replaces (or leave force out to restore to a new guest)"
+                .into(),
+        );
+    }
+    let Some(config) = &facts.backup_config else {
+        return denied(
+            "facts",
+            format!(
+                "the configuration inside {} could not be read, so the restore is refused",
+                r.volume
+            ),
+        );
+    };
+    let tags = tags_of(config);
+    let source = owner_facts(facts, owner, kind, &r.node, &tags);
+    let d = scoped(policy, &source);
+    if !allowed(&d) {
+        return d;
+    }
+    let d = operation_on(policy, &source, Operation::BackupRestore, r.confirmed);
+    if !permitted(&d) {
+        return d;
+    }
+    if let Some(d) = floor_of_copy(kind, config, &format!("restoring {}", r.volume)) {
+        return d;
+    }
+    if let Some(s) = &r.storage
+        && let Err(e) = policy.storage_allowed(s.as_str(), "the restored disks")
+    {
+        return deny(e);
+    }
+    let existing = r.vmid.and_then(|v| facts.guests.get(&v));
+    let (newid, d) = match existing {
+        Some(target) => {
+            if !r.force {
+                return denied(
+                    "backup.restore",
+                    format!(
+                        "guest {} exists; pass force: true to restore over it (destroying its \
+                         current disks), or leave vmid out to restore to a new guest",
+                        target.vmid
+                    ),
+                );
+            }
+            if target.guest_type != kind {
+                return denied(
+                    "backup.restore",
+                    format!(
+                        "{} holds a {} guest and guest {} is {}",
+                        r.volume,
+                        kind.as_str(),
+                        target.vmid,
+                        target.guest_type.as_str()
+                    ),
+                );
+            }
+            let d2 = scoped(policy, target);
+            if !allowed(&d2) {
+                return d2;
+            }
+            let d2 = operation_on(policy, target, Operation::BackupRestore, r.confirmed);
+            if !permitted(&d2) {
+                return d2;
+            }
+            // Confirmation of either guest's grant is enough reason to ask.
+            let d = if matches!(d, Decision::Confirm { .. }) {
+                d
+            } else {
+                d2
+            };
+            (target.vmid, d)
+        }
+        None => {
+            if let Err(d) = new_guest(policy, r.vmid, &r.node, kind, &tags, "the restored guest") {
+                return d;
+            }
+            if let Some(d) = required_tags(policy, &tags, "the backup") {
+                return d;
+            }
+            let Some(v) = r.vmid else {
+                return no_create(policy);
+            };
+            (v, d)
+        }
+    };
+    inherited(policy, newid, kind, config, owner, r.storage.is_some(), d)
+}

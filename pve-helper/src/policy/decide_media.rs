@@ -1,0 +1,139 @@
+//! `decide` for storage media and the node tasks that handle them: deleting backups,
+//! ISO images and container templates, downloading them from allowed URLs, and
+//! following the `imgdel` and `download` tasks those start.
+
+use super::decide::{Decision, Facts};
+use super::decide_lifecycle::{allowed, denied, owner_facts, scoped};
+use super::{Operation, Policy};
+use pve_mcp_proto::{StorageDownload, Upid, VmId, VolumeDelete};
+
+pub(super) fn volume_delete(policy: &Policy, v: &VolumeDelete, facts: &Facts) -> Decision {
+    match v.volume.content() {
+        Some("backup") => {
+            let Some((kind, owner)) = v.volume.backup_of() else {
+                return denied(
+                    "volume",
+                    format!(
+                        "{} is not a vzdump backup of a guest (backup/vzdump-TYPE-VMID-...)",
+                        v.volume
+                    ),
+                );
+            };
+            let g = owner_facts(facts, owner, kind, &v.node, &[]);
+            let d = scoped(policy, &g);
+            if !allowed(&d) {
+                return d;
+            }
+            super::decide::operation_on(policy, &g, Operation::BackupDelete, v.confirmed)
+        }
+        Some(c @ ("iso" | "vztmpl")) => {
+            if let Some(d) = media_storage(policy, v.volume.storage()) {
+                return d;
+            }
+            if !policy.media.delete {
+                return denied(
+                    "storage.delete",
+                    format!(
+                        "deleting {c} volumes is not allowed; to allow it, set delete = true in \
+                         [storage] in {}",
+                        policy.source.display()
+                    ),
+                );
+            }
+            Decision::Allow {
+                rule: "storage.delete".into(),
+            }
+        }
+        _ => denied(
+            "volume",
+            format!(
+                "{} is neither a backup, an ISO image nor a container template; guest disks \
+                 are removed with their guest",
+                v.volume
+            ),
+        ),
+    }
+}
+
+pub(super) fn download(policy: &Policy, s: &StorageDownload) -> Decision {
+    if let Some(d) = media_storage(policy, s.storage.as_str()) {
+        return d;
+    }
+    if !s.filename.fits(s.content) {
+        return denied(
+            "storage.download_from",
+            format!(
+                "file name {} does not fit content {} (.iso/.img for iso, .tar.gz/.tar.xz/\
+                 .tar.zst for vztmpl)",
+                s.filename,
+                s.content.as_str()
+            ),
+        );
+    }
+    if let Some(c) = &s.checksum
+        && let Err(e) = c.check()
+    {
+        return denied("storage.download_from", e.0);
+    }
+    match policy.media.url_allowed(&s.url) {
+        Some(prefix) => Decision::Allow {
+            rule: format!("storage.download_from {prefix:?}"),
+        },
+        None => denied(
+            "storage.download_from",
+            format!(
+                "downloading from {} is not allowed; to allow it, add its URL prefix to \
+                 [storage] download_from in {}",
+                s.url,
+                policy.source.display()
+            ),
+        ),
+    }
+}
+
+/// The guest a task works on: its object id when that is a vmid, or for a backup's
+/// deletion (`imgdel`, object `VMID@STORAGE`) the guest the backup belongs to.
+pub fn task_guest(upid: &Upid) -> Option<VmId> {
+    upid.vmid().or_else(|| {
+        let (owner, _storage) = upid.object_id().split_once('@')?;
+        (upid.task_type() == "imgdel")
+            .then(|| owner.parse().ok())
+            .flatten()
+    })
+}
+
+/// Following a node task the media grants start (`download`, `imgdel` of an ISO image
+/// or template): allowed for the tasks this helper started itself, when the policy
+/// still grants what started them. Others fall back to an `[api]` pattern.
+pub fn media_task(policy: &Policy, upid: &Upid, facts: &Facts) -> Option<Decision> {
+    let granted = match upid.task_type() {
+        "download" => !policy.media.download_from.is_empty(),
+        "imgdel" => {
+            policy.media.delete
+                || policy
+                    .granted_operations()
+                    .contains(&Operation::BackupDelete)
+        }
+        _ => false,
+    };
+    (granted && facts.own_task).then(|| Decision::Allow {
+        rule: format!(
+            "storage ({} tasks started through pve-mcp)",
+            upid.task_type()
+        ),
+    })
+}
+
+fn media_storage(policy: &Policy, storage: &str) -> Option<Decision> {
+    if policy.media.storages.iter().any(|s| s.as_str() == storage) {
+        return None;
+    }
+    Some(denied(
+        "storage.storages",
+        format!(
+            "ISO images and templates on storage {storage:?} may not be changed; to allow it, add \
+             {storage:?} to [storage] storages in {}",
+            policy.source.display()
+        ),
+    ))
+}
