@@ -28,7 +28,7 @@ if [[ "$(cargo-fuzz --version 2>/dev/null)" != "cargo-fuzz $CARGO_FUZZ" ]]; then
   cargo install --locked --quiet --root "$tools" "cargo-fuzz@$CARGO_FUZZ"
 fi
 
-targets=(frame request api_path argv policy)
+targets=(frame request api_path argv policy listing)
 target_dir=$cache/fuzz-target
 RUSTC_BOOTSTRAP=1 cargo fuzz build --sanitizer none --target-dir "$target_dir"
 failed=()

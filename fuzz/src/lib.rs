@@ -375,3 +375,27 @@ pub mod policy {
         }
     }
 }
+
+/// The `/cluster/resources` decoder that works while the answer arrives: cut into
+/// chunks anywhere, any bytes decode to the same guests as the whole answer does, or
+/// fail both ways. The first byte chooses the chunk size.
+pub mod listing {
+    use pve_helper::pve::{PveError, listing::ListingDecoder, resources::Snapshot};
+
+    fn outcome(r: Result<Snapshot, PveError>) -> Option<Vec<String>> {
+        let s = r.ok()?;
+        Some(s.guests.iter().map(|g| format!("{g:?}")).collect())
+    }
+
+    pub fn check(data: &[u8]) {
+        let Some((&size, body)) = data.split_first() else {
+            return;
+        };
+        let whole = outcome(Snapshot::decode(body));
+        let mut d = ListingDecoder::default();
+        for chunk in body.chunks(usize::from(size).max(1)) {
+            d.feed(chunk);
+        }
+        assert_eq!(outcome(d.finish()), whole, "chunks of {size}");
+    }
+}

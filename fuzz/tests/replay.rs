@@ -25,6 +25,7 @@ fn seeds_and_regressions_hold() {
         + replay("request", pve_mcp_fuzz::request::check)
         + replay("api_path", pve_mcp_fuzz::api_path::check)
         + replay("argv", pve_mcp_fuzz::argv::check)
-        + replay("policy", pve_mcp_fuzz::policy::check);
+        + replay("policy", pve_mcp_fuzz::policy::check)
+        + replay("listing", pve_mcp_fuzz::listing::check);
     assert!(n >= 30, "only {n} inputs");
 }

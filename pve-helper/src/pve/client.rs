@@ -49,8 +49,26 @@ struct Envelope<T> {
     data: T,
 }
 
+/// Where [`PveClient::get_chunks`] delivers an answer.
+pub trait BodySink {
+    /// The answer's length, when Proxmox announced it (at most [`MAX_BODY`]).
+    fn announced(&mut self, _len: usize) {}
+    fn chunk(&mut self, bytes: &[u8]);
+}
+
 /// Retries for idempotent requests that failed to connect.
 const GET_RETRIES: u32 = 2;
+
+/// Largest answer read from Proxmox: ten times the listing of a 30,000-guest cluster.
+/// A larger one is refused, never buffered.
+pub const MAX_BODY: usize = 96 * 1024 * 1024;
+
+fn too_large() -> PveError {
+    PveError::Decode(format!(
+        "the answer is larger than {} MiB",
+        MAX_BODY / (1024 * 1024)
+    ))
+}
 
 impl PveClient {
     pub fn new(cfg: &PveConfig, token: &ApiToken) -> Result<Self, ClientError> {
@@ -147,6 +165,36 @@ impl PveClient {
         decode(&body)
     }
 
+    /// `GET path`, handing the body to `sink` chunk by chunk as it arrives, so that a
+    /// large answer is decoded while the rest of it is still on the wire. An error
+    /// status is read and reported whole, as for the other calls.
+    pub async fn get_chunks(
+        &self,
+        path: &str,
+        query: &[(&str, &str)],
+        sink: &mut impl BodySink,
+    ) -> Result<(), PveError> {
+        let mut resp = self.request(ApiMethod::Get, path, query, None).await?;
+        if !resp.status().is_success() {
+            return self.read(resp).await.map(drop);
+        }
+        if let Some(n) = resp.content_length() {
+            if n > MAX_BODY as u64 {
+                return Err(too_large());
+            }
+            sink.announced(n as usize);
+        }
+        let mut len = 0usize;
+        while let Some(chunk) = resp.chunk().await.map_err(|e| self.transport(&e))? {
+            len += chunk.len();
+            if len > MAX_BODY {
+                return Err(too_large());
+            }
+            sink.chunk(&chunk);
+        }
+        Ok(())
+    }
+
     async fn send(
         &self,
         method: ApiMethod,
@@ -154,6 +202,19 @@ impl PveClient {
         query: &[(&str, &str)],
         form: Option<&[(String, String)]>,
     ) -> Result<bytes::Bytes, PveError> {
+        let resp = self.request(method, path, query, form).await?;
+        self.read(resp).await
+    }
+
+    /// Sends one request (retrying a GET that could not connect); the answer's status
+    /// and body are the caller's to read.
+    async fn request(
+        &self,
+        method: ApiMethod,
+        path: &str,
+        query: &[(&str, &str)],
+        form: Option<&[(String, String)]>,
+    ) -> Result<reqwest::Response, PveError> {
         let url = format!("{}{}", self.base, path);
         let mut attempt = 0;
         loop {
@@ -174,7 +235,7 @@ impl PveClient {
                 req = req.form(form);
             }
             match req.send().await {
-                Ok(resp) => return self.read(resp).await,
+                Ok(resp) => return Ok(resp),
                 Err(e)
                     if method == ApiMethod::Get
                         && e.is_connect()
@@ -197,7 +258,18 @@ impl PveClient {
             .map(|r| String::from_utf8_lossy(r.as_bytes()).into_owned())
             .or_else(|| status.canonical_reason().map(str::to_owned))
             .unwrap_or_default();
-        let body = resp.bytes().await.map_err(|e| self.transport(&e))?;
+        if resp.content_length().is_some_and(|n| n > MAX_BODY as u64) {
+            return Err(too_large());
+        }
+        let mut resp = resp;
+        let mut body = Vec::new();
+        while let Some(chunk) = resp.chunk().await.map_err(|e| self.transport(&e))? {
+            if body.len() + chunk.len() > MAX_BODY {
+                return Err(too_large());
+            }
+            body.extend_from_slice(&chunk);
+        }
+        let body = bytes::Bytes::from(body);
         if status.is_success() {
             return Ok(body);
         }
