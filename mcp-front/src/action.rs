@@ -6,10 +6,11 @@
 //! The task's UPID is never lost: every outcome after the start, including errors
 //! while polling, names it so the model can check the task later.
 
-use crate::helper_client::{HelperError, describe};
+use crate::helper_client::describe;
 use crate::{
     args::{ActionPlan, ArgError},
     confirm::{self, Asked},
+    long_call::{self, LongRun},
     operation::Operation,
     output::{ActionOutcome, ActionResult},
     render,
@@ -102,13 +103,13 @@ pub(crate) async fn send(
             Err(result) => return Err(result.into()),
         }
     }
-    let long = match op {
-        Operation::AgentExec(_) => Some(crate::agent::exec_wait(server).await),
+    let wait = match op {
+        Operation::AgentExec(_) => Some(long_call::wait_for(server, LongRun::AgentProgram).await),
         _ => None,
     };
     loop {
         let request = op.request();
-        let call = call_helper(server, &request, long, op.phrase(), ctx);
+        let call = long_call::call(server, &request, wait, op.phrase(), ctx);
         let sent = tokio::select! {
             _ = ctx.ct.cancelled() => return Err(cancelled_before_start(op).into()),
             sent = call => sent,
@@ -128,33 +129,6 @@ pub(crate) async fn send(
             }
             Ok(Response::Err(e)) => return Err(tool_error(describe(&e)).into()),
             Err(e) => return Err(tool_error(helper_error_text(&e)).into()),
-        }
-    }
-}
-
-/// Sends `request`. One the policy lets run past the call timeout (`long`: how long it
-/// may run, and how long to wait for its answer) is waited for that long, with
-/// progress notifications naming `what` from the first second on.
-async fn call_helper(
-    server: &PveMcp,
-    request: &Request,
-    long: Option<(Duration, Duration)>,
-    what: String,
-    ctx: &RequestContext<RoleServer>,
-) -> Result<Response, HelperError> {
-    let Some((runs, wait)) = long else {
-        return server.helper.call(request).await;
-    };
-    let started = Instant::now();
-    let mut progress = Progress::new(ctx, what, runs);
-    let call = server.helper.call_within(request, wait);
-    tokio::pin!(call);
-    let first = tokio::time::Instant::from_std(started + PROGRESS_EVERY);
-    let mut ticks = tokio::time::interval_at(first, PROGRESS_EVERY);
-    loop {
-        tokio::select! {
-            answer = &mut call => return answer,
-            _ = ticks.tick() => progress.send(started).await,
         }
     }
 }

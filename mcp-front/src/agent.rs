@@ -28,7 +28,7 @@ use rmcp::{
 };
 use schemars::JsonSchema;
 use serde::Serialize;
-use std::{fmt::Write, time::Duration};
+use std::fmt::Write;
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct GuestOs {
@@ -147,25 +147,6 @@ impl PveMcp {
             Err(response) => response,
         }
     }
-}
-
-/// The longest `[agent] timeout_secs` a policy may set, assumed when the helper has not
-/// said what the policy in force sets.
-const MAX_AGENT_SECS: u64 = 3600;
-/// Time for the helper's last poll of the program after its bound (one Proxmox call).
-const LAST_POLL: Duration = Duration::from_secs(30);
-
-/// How long a program may run in the guest (`[agent] timeout_secs`), and how long to
-/// wait for the helper's answer: that and its last poll, and never less than the call
-/// timeout. So a policy that lets programs run for ten minutes is not cut short by the
-/// front's own call timeout.
-pub(crate) async fn exec_wait(server: &PveMcp) -> (Duration, Duration) {
-    let secs = match server.permissions.current().await {
-        Some(caps) if caps.agent_timeout_secs > 0 => caps.agent_timeout_secs,
-        _ => MAX_AGENT_SECS,
-    };
-    let runs = Duration::from_secs(secs);
-    (runs, (runs + LAST_POLL).max(server.helper.call_timeout()))
 }
 
 pub fn render(a: &AgentResult) -> String {

@@ -160,8 +160,18 @@ fn tools_the_policy_leaves_nothing_to_do_for_are_hidden() {
         confirm: vec!["stop".into()],
     });
     operator.commands = vec!["uptime".into()];
+    operator.command_timeout_secs = 900;
     let listed = tools(all(), Some(&operator));
     assert_eq!(listed.len(), 9);
+    let command = listed.iter().find(|t| t.name == "execute_command").unwrap();
+    let text = command.description.as_deref().unwrap();
+    assert!(
+        text.ends_with(
+            "Allowed by the current policy (\"*\" is one plain argument): uptime. Each may run \
+             for up to 900 s."
+        ),
+        "{text}"
+    );
     let action = listed.iter().find(|t| t.name == "vm_action").unwrap();
     let text = action.description.as_deref().unwrap();
     assert!(

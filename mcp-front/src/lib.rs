@@ -13,8 +13,8 @@
 //! `action`/`confirm` run every change the policy may want confirmed (`operation`):
 //! guest actions, snapshot changes (`snapshots`), backups (`storage`), and the guest
 //! lifecycle (`lifecycle`, `media`, reported by `change`); `helper_client` carries
-//! requests to the helper, and `output`, `render` and `reply` turn answers into tool
-//! results.
+//! requests to the helper (`long_call` waits for what the policy lets run past the call
+//! timeout), and `output`, `render` and `reply` turn answers into tool results.
 #![forbid(unsafe_code)]
 #![deny(clippy::print_stdout, clippy::dbg_macro)]
 
@@ -31,6 +31,7 @@ pub mod helper_client;
 mod inventory;
 pub mod jsonrpc;
 mod lifecycle;
+mod long_call;
 mod media;
 mod metrics;
 mod my_permissions;

@@ -70,6 +70,9 @@ pub struct MyPermissions {
     pub node_tasks: bool,
     /// Commands `execute_command` may run, as argument patterns.
     pub commands: Vec<String>,
+    /// How long one may run at most (its own limit may be shorter), in seconds (0: not
+    /// known).
+    pub command_timeout_secs: u64,
     /// Request limits.
     pub limits: String,
     /// What `guest_create` (and clones, restores to a new vmid) may make; absent: no
@@ -121,6 +124,7 @@ impl MyPermissions {
             task_list,
             node_tasks,
             commands,
+            command_timeout_secs,
             limits,
             create,
             bounds,
@@ -160,6 +164,7 @@ impl MyPermissions {
             task_list,
             node_tasks,
             commands,
+            command_timeout_secs,
             limits,
             create: create.map(CreateRules::from),
             bounds: bounds.into(),
@@ -323,6 +328,13 @@ pub fn render(p: &MyPermissions) -> String {
     lifecycle::render(p, &mut out);
     let _ = writeln!(out, "Raw API (proxmox_api): {}.", list(&p.api));
     let _ = writeln!(out, "Commands (execute_command): {}.", list(&p.commands));
+    if !p.commands.is_empty() && p.command_timeout_secs > 0 {
+        let _ = writeln!(
+            out,
+            "Each command may run for up to {} s; it is killed at its time limit.",
+            p.command_timeout_secs
+        );
+    }
     if !p.limits.is_empty() {
         let _ = writeln!(out, "Limits: {}.", p.limits.trim_end_matches('.'));
     }

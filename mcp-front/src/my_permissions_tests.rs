@@ -2,7 +2,7 @@ use super::*;
 
 #[test]
 fn renders_every_part_of_the_policy() {
-    let p = MyPermissions {
+    let mut p = MyPermissions {
         guests: vec!["100-149".into()],
         guests_except: vec!["120".into()],
         grants: vec![Grant {
@@ -23,6 +23,7 @@ fn renders_every_part_of_the_policy() {
         task_list: false,
         node_tasks: true,
         commands: vec![],
+        command_timeout_secs: 0,
         limits: "600 requests per minute".into(),
         create: Some(CreateRules {
             types: vec!["qemu".into()],
@@ -71,4 +72,15 @@ fn renders_every_part_of_the_policy() {
     ] {
         assert!(text.contains(want), "{want:?} in\n{text}");
     }
+    assert!(!text.contains("Each command may run"), "{text}");
+    p.commands = vec!["uptime".into()];
+    p.command_timeout_secs = 600;
+    let text = render(&p);
+    assert!(
+        text.contains(
+            "Commands (execute_command): uptime.\nEach command may run for up to 600 s; it is \
+             killed at its time limit.\n"
+        ),
+        "{text}"
+    );
 }

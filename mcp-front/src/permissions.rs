@@ -318,8 +318,12 @@ pub fn note(tool: &str, caps: &Capabilities) -> Option<String> {
             some(&caps.api)
         )),
         "execute_command" => Some(format!(
-            "Allowed by the current policy (\"*\" is one plain argument): {}.",
-            some(&caps.commands)
+            "Allowed by the current policy (\"*\" is one plain argument): {}.{}",
+            some(&caps.commands),
+            match caps.command_timeout_secs {
+                0 => String::new(),
+                secs => format!(" Each may run for up to {secs} s."),
+            }
         )),
         tool => {
             let (_, op) = GRANT_TOOLS.iter().find(|(t, _)| *t == tool)?;

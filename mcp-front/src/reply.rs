@@ -87,7 +87,12 @@ pub(crate) fn helper_error_text(e: &HelperError) -> String {
 
 /// Sends `request`; a refusal or a failure becomes the text a model reads.
 pub(crate) async fn call(helper: &HelperClient, request: Request) -> Result<Payload, String> {
-    match helper.call(&request).await {
+    settle(helper.call(&request).await)
+}
+
+/// The helper's answer as a payload, or a refusal or failure as the text a model reads.
+pub(crate) fn settle(answer: Result<Response, HelperError>) -> Result<Payload, String> {
+    match answer {
         Ok(Response::Ok(payload)) => Ok(payload),
         Ok(Response::Err(e)) => Err(describe(&e)),
         Err(e) => Err(helper_error_text(&e)),

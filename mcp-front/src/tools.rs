@@ -13,10 +13,11 @@ use crate::{
     },
     confirm::Confirmations,
     helper_client::HelperClient,
+    long_call::{self, LongRun},
     output,
     permissions::Permissions,
     render,
-    reply::{forward, invalid, structured, unexpected},
+    reply::{forward, invalid, settle, structured, tool_error, unexpected},
 };
 use pve_mcp_proto::{Payload, Request};
 use rmcp::{
@@ -89,18 +90,30 @@ impl PveMcp {
     async fn execute_command(
         &self,
         Parameters(args): Parameters<ExecuteCommandArgs>,
+        ctx: RequestContext<RoleServer>,
     ) -> CallToolResult {
-        let request = match args.into_request() {
-            Ok(r) => Request::RunCommand(r),
+        let command = match args.into_request() {
+            Ok(r) => r,
             Err(e) => return invalid(e),
         };
-        match forward(&self.helper, request).await {
+        let what = format!("run `{}` on the node", command.argv);
+        let request = Request::RunCommand(command);
+        // The policy may let the command run longer than the call timeout.
+        let wait = long_call::wait_for(self, LongRun::Command).await;
+        let answer = tokio::select! {
+            _ = ctx.ct.cancelled() => return tool_error(format!(
+                "Cancelled: stopped waiting to {what}; the command may still run until it \
+                 ends or reaches its time limit."
+            )),
+            answer = long_call::call(self, &request, Some(wait), what.clone(), &ctx) => answer,
+        };
+        match settle(answer) {
             Ok(Payload::Command(c)) => {
                 let out = output::CommandResult::from(c);
                 structured(&out, render::command(&out))
             }
             Ok(other) => unexpected("run_command", &other),
-            Err(result) => result,
+            Err(text) => tool_error(text),
         }
     }
 

@@ -736,6 +736,11 @@ pub struct Capabilities {
     pub node_tasks: bool,
     /// Allow-listed commands, as argv patterns joined by spaces.
     pub commands: Vec<String>,
+    /// The longest time limit of an allow-listed command (`[commands] timeout_secs`
+    /// and each `[[command]]`'s); the front waits that long for `execute_command`'s
+    /// answer, whatever its own call timeout. 0: not said.
+    #[serde(default)]
+    pub command_timeout_secs: u64,
     /// Request limits, in words (e.g. "120 requests per minute, 8 at a time").
     pub limits: String,
     /// What new guests may be (`[create]`), absent when none may be made.

@@ -195,12 +195,19 @@ impl Stack {
         self.helper.as_ref().map(Child::id)
     }
 
-    /// Rewrites the policy file (`{uid}` replaced) and sends SIGHUP to the helper.
+    /// Replaces the policy file (`{uid}` replaced) at once, as an admin should: the text
+    /// is written to a new file renamed over the old one, so the helper (on a signal or
+    /// noticing the change) never reads it half-written. A file cut short can be a valid
+    /// policy of its own: an empty one denies everything, with the default limits.
+    pub fn write_policy(&self, policy: &str) -> std::io::Result<()> {
+        let new = self.dir.path().join("policy.toml.new");
+        std::fs::write(&new, policy.replace("{uid}", &own_uid().to_string()))?;
+        std::fs::rename(&new, self.dir.path().join("policy.toml"))
+    }
+
+    /// Replaces the policy file ([`Stack::write_policy`]) and sends SIGHUP to the helper.
     pub fn reload_policy(&self, policy: &str) -> std::io::Result<()> {
-        std::fs::write(
-            self.dir.path().join("policy.toml"),
-            policy.replace("{uid}", &own_uid().to_string()),
-        )?;
+        self.write_policy(policy)?;
         let pid = self
             .helper_pid()
             .ok_or_else(|| std::io::Error::other("helper not running"))?;

@@ -440,6 +440,88 @@ async fn execute_command_runs_allow_listed_argv_only() {
     assert!(is_error(&r), "{r}");
 }
 
+/// A policy whose `sleep` may run 5 s, longer than the 2 s call timeout of the front
+/// in [`a_command_may_run_past_the_call_timeout_up_to_its_limit_with_progress`].
+const LONG_COMMANDS: &str = r#"
+[clients]
+users = [{uid}]
+
+[commands]
+allow = [["echo", "*"]]
+timeout_secs = 1
+
+[[command]]
+argv = ["sleep", "*"]
+timeout_secs = 5
+"#;
+
+/// A command may run as long as its own time limit, even past the front's call timeout:
+/// the front waits for it with progress notifications, tells the model the limit, and
+/// a command that runs longer is killed by the helper at that limit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_command_may_run_past_the_call_timeout_up_to_its_limit_with_progress() {
+    let stack = Stack::start(options(LONG_COMMANDS)).expect("stack starts");
+    let mut front = stack.front_command();
+    front.env("PVE_MCP_CALL_TIMEOUT", "2");
+    let client = Client::spawn(front, &stack.dir().join("front.log"))
+        .await
+        .expect("mcp-front starts");
+    // The model is told the longest limit (the sleep's, not echo's).
+    let tools = client.tools().await.unwrap();
+    let tool = tools.iter().find(|t| t.name == "execute_command").unwrap();
+    let description = tool.description.as_deref().unwrap_or_default();
+    assert!(
+        description.ends_with("echo *, sleep *. Each may run for up to 5 s."),
+        "{description}"
+    );
+    let mine = client.call("my_permissions", json!({})).await.unwrap();
+    assert!(
+        text(&mine).contains("Each command may run for up to 5 s; it is killed at its time limit."),
+        "{}",
+        text(&mine)
+    );
+
+    let started = std::time::Instant::now();
+    let r = client
+        .call("execute_command", json!({"command": "sleep 3"}))
+        .await
+        .unwrap();
+    assert!(!is_error(&r), "{r}");
+    assert_eq!(r["structuredContent"]["exit_code"], 0, "{r}");
+    assert!(started.elapsed() >= Duration::from_secs(3));
+    let progress = client.progress();
+    assert!(
+        progress.len() >= 2,
+        "progress while waiting 3 s: {progress:?}"
+    );
+    let last = &progress[progress.len() - 1];
+    assert_eq!(last["total"], 5.0, "{last}");
+    assert!(
+        last["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("run `\"sleep\" \"3\"` on the node: running for"),
+        "{last}"
+    );
+
+    let started = std::time::Instant::now();
+    let r = client
+        .call("execute_command", json!({"command": "sleep 30"}))
+        .await
+        .unwrap();
+    let waited = started.elapsed();
+    assert!(is_error(&r), "{r}");
+    assert_eq!(
+        text(&r),
+        "Timeout: command \"sleep\" \"30\" did not finish within 5 s and was killed",
+        "the helper's limit, not the front's call timeout"
+    );
+    assert!(
+        waited >= Duration::from_secs(5) && waited < Duration::from_secs(10),
+        "{waited:?}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_peer_not_in_clients_is_refused() {
     let (_stack, client) =

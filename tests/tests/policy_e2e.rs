@@ -9,7 +9,15 @@ use pve_mcp_tests::{
     stack::{Stack, StackOptions},
 };
 use serde_json::{Value, json};
-use std::{collections::HashMap, time::Duration};
+use std::{
+    collections::HashMap,
+    io::Read,
+    sync::{
+        Arc,
+        atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::SeqCst},
+    },
+    time::{Duration, Instant},
+};
 use tokio::net::UnixStream;
 
 /// Policy A: 101 in scope and the raw API path granted. Policy B: neither. A request
@@ -58,25 +66,53 @@ fn probe() -> Request {
     })
 }
 
-/// Sends `n` pipelined probes on one connection; returns each answer's kind by id.
-async fn burst(stack: &Stack, first_id: u64, n: u64) -> HashMap<u64, &'static str> {
+/// Most probes one connection sends: 4 connections stay under the 100000 requests a
+/// minute of [`policy`], however slowly the reloads go.
+const MAX_PROBES: u64 = 10_000;
+
+/// What the probing connections and the reloading thread share: the answers so far by
+/// kind, and whether the reloads are done (then the probes stop).
+#[derive(Debug, Default)]
+struct Tally {
+    allow: AtomicUsize,
+    not_found: AtomicUsize,
+    done: AtomicBool,
+}
+
+/// Sends probes on one connection, pipelined (the helper reads at most 16 ahead), until
+/// the reloads are done or [`MAX_PROBES`] went out; returns each answer's kind by id.
+async fn burst(stack: &Stack, first_id: u64, tally: Arc<Tally>) -> HashMap<u64, &'static str> {
     let s = connect(stack).await;
     let (mut r, mut w) = s.into_split();
-    let writer = tokio::spawn(async move {
-        for id in first_id..first_id + n {
-            let call = FrontFrame::Call {
-                id,
-                request: probe(),
-            };
-            write_frame(&mut w, &call, MAX_REQUEST_FRAME).await.unwrap();
-            if id % 8 == 0 {
-                tokio::time::sleep(Duration::from_millis(2)).await;
+    // How many probes were sent, once the last one is about to go (0 until then).
+    let sent = Arc::new(AtomicU64::new(0));
+    let writer = tokio::spawn({
+        let (tally, sent) = (tally.clone(), sent.clone());
+        async move {
+            for id in first_id.. {
+                let n = id - first_id + 1;
+                let last = tally.done.load(SeqCst) || n == MAX_PROBES;
+                if last {
+                    sent.store(n, SeqCst);
+                }
+                let call = FrontFrame::Call {
+                    id,
+                    request: probe(),
+                };
+                write_frame(&mut w, &call, MAX_REQUEST_FRAME).await.unwrap();
+                if last {
+                    break;
+                }
+                if id % 4 == 0 {
+                    tokio::time::sleep(Duration::from_millis(2)).await;
+                }
             }
+            w
         }
-        w
     });
     let mut seen = HashMap::new();
-    while (seen.len() as u64) < n {
+    // The last probe's answer comes after `sent` is set, so this ends.
+    while sent.load(SeqCst) == 0 || (seen.len() as u64) < sent.load(SeqCst) {
         let f: HelperFrame = read_frame(&mut r, MAX_RESPONSE_FRAME).await.unwrap();
         let HelperFrame::Reply { id, response } = f else {
             panic!("{f:?}")
@@ -87,69 +123,154 @@ async fn burst(stack: &Stack, first_id: u64, n: u64) -> HashMap<u64, &'static st
             Response::Err(e) if e.kind == ErrorKind::Denied => "deny",
             Response::Err(e) => panic!("unexpected error {e:?}"),
         };
+        match kind {
+            "allow" => tally.allow.fetch_add(1, SeqCst),
+            "not_found" => tally.not_found.fetch_add(1, SeqCst),
+            _ => 0,
+        };
         assert!(seen.insert(id, kind).is_none(), "reply {id} twice");
     }
+    let sent = sent.load(SeqCst);
+    assert!(
+        (first_id..first_id + sent).all(|id| seen.contains_key(&id)),
+        "a reply to no probe"
+    );
     drop(writer.await.unwrap());
     seen
 }
 
+/// The helper's SIGHUP reloads, good or bad, counted from its log as it grows.
+struct Reloads {
+    log: std::fs::File,
+    unread: Vec<u8>,
+    count: usize,
+}
+
+impl Reloads {
+    fn new(stack: &Stack) -> Self {
+        Self {
+            log: std::fs::File::open(stack.helper_log_path()).unwrap(),
+            unread: Vec::new(),
+            count: 0,
+        }
+    }
+
+    /// Waits until the helper has logged `n` reloads since this started counting.
+    fn wait_for(&mut self, n: usize) {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            self.log.read_to_end(&mut self.unread).unwrap();
+            let whole = self
+                .unread
+                .iter()
+                .rposition(|b| *b == b'\n')
+                .map_or(0, |i| i + 1);
+            let lines = String::from_utf8_lossy(&self.unread[..whole]).into_owned();
+            self.count += lines
+                .lines()
+                .filter(|l| l.contains("policy reload") && l.contains("SIGHUP"))
+                .count();
+            self.unread.drain(..whole);
+            if self.count >= n {
+                return;
+            }
+            assert!(Instant::now() < deadline, "reload {n} not logged in time");
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    }
+}
+
+/// How long the reloader waits for the helper, or for an answer, before failing.
+const PATIENCE: Duration = Duration::from_secs(60);
+
+/// Waits until `counter` passes `before`: a probe was answered as only the policy just
+/// loaded answers it.
+fn wait_past(counter: &AtomicUsize, before: usize, what: &str) {
+    let deadline = Instant::now() + PATIENCE;
+    while counter.load(SeqCst) <= before {
+        assert!(Instant::now() < deadline, "no probe answered {what}");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
+/// Sets [`Tally::done`] when the reloads end, even by a failed assertion.
+struct StopsProbes(Arc<Tally>);
+
+impl Drop for StopsProbes {
+    fn drop(&mut self) {
+        self.0.done.store(true, SeqCst);
+    }
+}
+
+/// Under the probes' load, three times: policy B, a broken file, policy A; each reload
+/// waited for in the helper's log, and after B and A a probe answered as only that
+/// policy answers. Returns the reloads done.
+fn reload_under_load(stack: &Stack, tally: Arc<Tally>) -> usize {
+    let _stop = StopsProbes(tally.clone());
+    let mut reloads = Reloads::new(stack);
+    wait_past(&tally.allow, 0, "under policy A at the start");
+    let mut n = 0;
+    for _ in 0..3 {
+        for (text, answer) in [
+            (
+                policy(false),
+                Some((&tally.not_found, "not found under policy B")),
+            ),
+            ("[guests\nbroken = ".to_owned(), None),
+            (policy(true), Some((&tally.allow, "allowed under policy A"))),
+        ] {
+            let before = answer.map(|(counter, _)| counter.load(SeqCst));
+            stack.reload_policy(&text).unwrap();
+            n += 1;
+            reloads.wait_for(n);
+            if let (Some((counter, what)), Some(before)) = (answer, before) {
+                wait_past(counter, before, what);
+            }
+        }
+    }
+    n
+}
+
+/// The policy is replaced (atomically, by rename) and reloaded nine times while four
+/// connections keep probes in flight: every probe gets exactly one answer, and each is
+/// one of a whole policy (A allows, B does not find), never a mix (A's scope with B's
+/// [api] denies). The probes never exceed `[limits] concurrent`: the helper reads at
+/// most 16 ahead on each connection, 64 in all, under the 256 of both policies. Each
+/// step waits for the helper to log the reload, not for time to pass.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reload_under_load_loses_nothing_and_is_atomic() {
-    let stack = Stack::start(options(&policy(true))).unwrap();
-    let flipping = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
-    let flip = {
-        let flipping = flipping.clone();
-        let dir = stack.dir().to_owned();
-        let pid = stack.helper_pid().unwrap();
-        std::thread::spawn(move || {
-            let mut rounds = 0;
-            let uid = std::fs::metadata("/proc/self")
-                .map(|m| std::os::unix::fs::MetadataExt::uid(&m))
-                .unwrap();
-            while flipping.load(std::sync::atomic::Ordering::Relaxed) {
-                for text in [policy(false), "[guests\nbroken = ".to_owned(), policy(true)] {
-                    std::fs::write(
-                        dir.join("policy.toml"),
-                        text.replace("{uid}", &uid.to_string()),
-                    )
-                    .unwrap();
-                    std::process::Command::new("kill")
-                        .args(["-HUP", &pid.to_string()])
-                        .status()
-                        .unwrap();
-                    std::thread::sleep(Duration::from_millis(15));
-                }
-                rounds += 1;
-            }
-            rounds
-        })
-    };
-    let (a, b, c, d) = tokio::join!(
-        burst(&stack, 0, 250),
-        burst(&stack, 1000, 250),
-        burst(&stack, 2000, 250),
-        burst(&stack, 3000, 250)
+    let stack = Arc::new(Stack::start(options(&policy(true))).unwrap());
+    let tally = Arc::new(Tally::default());
+    let reloader = std::thread::spawn({
+        let (stack, tally) = (stack.clone(), tally.clone());
+        move || reload_under_load(&stack, tally)
+    });
+    let results = tokio::join!(
+        burst(&stack, 0, tally.clone()),
+        burst(&stack, MAX_PROBES, tally.clone()),
+        burst(&stack, 2 * MAX_PROBES, tally.clone()),
+        burst(&stack, 3 * MAX_PROBES, tally.clone())
     );
-    let results = [a, b, c, d];
-    flipping.store(false, std::sync::atomic::Ordering::Relaxed);
-    let rounds = flip.join().unwrap();
+    let reloads = reloader.join().expect("the reloads went as planned");
+    assert_eq!(reloads, 9);
     let mut counts: HashMap<&str, usize> = HashMap::new();
-    for r in &results {
-        assert_eq!(r.len(), 250, "every request got exactly one reply");
+    let mut answered = 0;
+    for r in [results.0, results.1, results.2, results.3] {
+        answered += r.len();
         for kind in r.values() {
             *counts.entry(kind).or_default() += 1;
         }
     }
-    assert!(
-        rounds >= 2,
-        "the policy was reloaded under load ({rounds} rounds)"
-    );
     assert_eq!(
         counts.get("deny"),
         None,
         "a half-loaded policy answered: {counts:?}"
     );
-    assert_eq!(counts.values().sum::<usize>(), 1000);
+    assert_eq!(
+        (counts["allow"], counts["not_found"]),
+        (tally.allow.load(SeqCst), tally.not_found.load(SeqCst))
+    );
+    assert_eq!(counts.values().sum::<usize>(), answered);
     let log = stack.helper_log();
     assert!(
         log.contains("policy reload (SIGHUP) failed, keeping the old policy"),
@@ -174,14 +295,7 @@ async fn a_bad_policy_keeps_the_old_one_and_a_changed_file_is_reloaded() {
     );
     assert!(stack.helper_log().contains("keeping the old policy"));
     // No signal this time: the helper notices the file changed.
-    let uid = std::fs::metadata("/proc/self")
-        .map(|m| std::os::unix::fs::MetadataExt::uid(&m))
-        .unwrap();
-    std::fs::write(
-        stack.dir().join("policy.toml"),
-        policy(false).replace("{uid}", &uid.to_string()),
-    )
-    .unwrap();
+    stack.write_policy(&policy(false)).unwrap();
     let mut hidden = false;
     for _ in 0..50 {
         let r = call().await.unwrap();

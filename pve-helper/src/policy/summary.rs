@@ -179,6 +179,13 @@ pub fn capabilities(p: &Policy) -> Capabilities {
         task_list: get_allowed(p, "/cluster/tasks"),
         node_tasks: get_allowed(p, "/nodes/x/tasks"),
         commands: strings(&mut p.commands.allow.iter().map(ToString::to_string)),
+        command_timeout_secs: p
+            .commands
+            .allow
+            .iter()
+            .map(|c| c.timeout.as_secs())
+            .max()
+            .unwrap_or(0),
         limits: limits(p),
         create: p.create.as_ref().map(|c| CreateSummary {
             types: c.types.iter().map(|t| t.as_str().to_owned()).collect(),

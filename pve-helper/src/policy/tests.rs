@@ -470,4 +470,14 @@ fn summary_and_capabilities_describe_the_policy() {
     assert_eq!(c.grants.len(), 3);
     assert_eq!(c.grants[1].confirm, vec!["reset", "snapshot.rollback"]);
     assert!(!c.node_list && !c.node_detail);
+    // The front waits for the longest command (uptime 3 s, echo 30 s).
+    assert_eq!(c.command_timeout_secs, 30);
+    assert_eq!(
+        Policy::parse("", Path::new("p"))
+            .unwrap()
+            .0
+            .capabilities()
+            .command_timeout_secs,
+        0
+    );
 }
