@@ -47,8 +47,42 @@ pub fn bind(path: &Path, group: Option<&str>) -> io::Result<UnixListener> {
 /// How often the policy file is checked for changes.
 const WATCH_INTERVAL: std::time::Duration = std::time::Duration::from_secs(2);
 
+type Stamp = Option<(std::time::SystemTime, u64, u64)>;
+
+/// When a changed policy file is loaded: once it has stayed the same for a whole
+/// [`WATCH_INTERVAL`], so that a file an editor is still writing (truncated, half
+/// written) is not taken for the new policy.
+#[derive(Debug)]
+struct Watch {
+    loaded: Stamp,
+    seen: Stamp,
+}
+
+impl Watch {
+    fn new(loaded: Stamp) -> Self {
+        Self {
+            loaded,
+            seen: loaded,
+        }
+    }
+
+    /// Takes the file's stamp now; true when it is time to load it.
+    fn observe(&mut self, now: Stamp) -> bool {
+        if now.is_none() || now == self.loaded {
+            self.seen = now;
+            return false;
+        }
+        if now != self.seen {
+            self.seen = now;
+            return false;
+        }
+        self.loaded = now;
+        true
+    }
+}
+
 /// The identity of the policy file's current content, as far as `stat` tells.
-fn file_stamp(path: &Path) -> Option<(std::time::SystemTime, u64, u64)> {
+fn file_stamp(path: &Path) -> Stamp {
     use std::os::unix::fs::MetadataExt;
     let m = std::fs::metadata(path).ok()?;
     Some((m.modified().ok()?, m.len(), m.ino()))
@@ -62,7 +96,8 @@ fn reload(service: &Service, why: &str) {
 }
 
 /// Waits for SIGTERM or SIGINT, reloading the policy on every SIGHUP and whenever the
-/// file changes meanwhile. A bad file keeps the old policy in force.
+/// file has changed and then stayed the same for a [`WATCH_INTERVAL`]. A bad file keeps
+/// the old policy in force.
 pub async fn signals(service: Arc<Service>) {
     let (Ok(mut hup), Ok(mut term), Ok(mut int)) = (
         signal(SignalKind::hangup()),
@@ -74,17 +109,15 @@ pub async fn signals(service: Arc<Service>) {
     };
     let mut tick = tokio::time::interval(WATCH_INTERVAL);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut stamp = file_stamp(service.policy_path());
+    let mut watch = Watch::new(file_stamp(service.policy_path()));
     loop {
         tokio::select! {
             _ = hup.recv() => {
-                stamp = file_stamp(service.policy_path());
+                watch = Watch::new(file_stamp(service.policy_path()));
                 reload(&service, "SIGHUP");
             }
             _ = tick.tick() => {
-                let now = file_stamp(service.policy_path());
-                if now.is_some() && now != stamp {
-                    stamp = now;
+                if watch.observe(file_stamp(service.policy_path())) {
                     reload(&service, "file changed");
                 }
             }
@@ -93,4 +126,29 @@ pub async fn signals(service: Arc<Service>) {
         }
     }
     tracing::info!("stopping");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, SystemTime};
+
+    fn stamp(secs: u64, len: u64) -> Stamp {
+        Some((SystemTime::UNIX_EPOCH + Duration::from_secs(secs), len, 7))
+    }
+
+    #[test]
+    fn a_changed_file_is_loaded_once_it_has_settled() {
+        let mut w = Watch::new(stamp(1, 100));
+        assert!(!w.observe(stamp(1, 100)), "unchanged");
+        // An editor truncates, then writes: neither is loaded while it changes.
+        assert!(!w.observe(stamp(2, 0)));
+        assert!(!w.observe(stamp(3, 120)));
+        assert!(w.observe(stamp(3, 120)), "the same for a whole interval");
+        assert!(!w.observe(stamp(3, 120)), "loaded once");
+        // A file that goes away and comes back as it was is not loaded again.
+        assert!(!w.observe(None));
+        assert!(!w.observe(stamp(3, 120)));
+        assert!(!w.observe(stamp(3, 120)));
+    }
 }
