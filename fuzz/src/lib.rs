@@ -396,6 +396,10 @@ pub mod listing {
         for chunk in body.chunks(usize::from(size).max(1)) {
             d.feed(chunk);
         }
-        assert_eq!(outcome(d.finish()), whole, "chunks of {size}");
+        assert_eq!(
+            outcome(d.finish(&mut String::new())),
+            whole,
+            "chunks of {size}"
+        );
     }
 }

@@ -86,6 +86,15 @@ fn match_head(b: &[u8]) -> HeadMatch {
 }
 
 impl ListingDecoder {
+    /// A decoder writing the answer into `buffer` (emptied first; its memory reused).
+    pub fn with_buffer(mut buffer: String) -> Self {
+        buffer.clear();
+        Self {
+            text: buffer,
+            ..Self::default()
+        }
+    }
+
     /// Takes the next bytes of the answer and decodes every entry they complete.
     pub fn feed(&mut self, chunk: &[u8]) {
         self.append(chunk);
@@ -189,8 +198,16 @@ impl ListingDecoder {
         }
     }
 
-    /// The listing, once the whole answer has been fed.
-    pub fn finish(self) -> Result<Snapshot, PveError> {
+    /// The listing, once the whole answer has been fed; leaves the buffer, emptied,
+    /// in `spare`.
+    pub fn finish(mut self, spare: &mut String) -> Result<Snapshot, PveError> {
+        let result = self.result();
+        self.text.clear();
+        *spare = self.text;
+        result
+    }
+
+    fn result(&mut self) -> Result<Snapshot, PveError> {
         if let Some(at) = self.not_utf8_at {
             return Err(PveError::Decode(format!(
                 "the answer is not UTF-8 (at byte {at})"
@@ -203,7 +220,7 @@ impl ListingDecoder {
             )));
         }
         if self.phase == (Phase::Tail { closed: true }) && self.pos == self.text.len() {
-            return Ok(Snapshot::new(self.guests));
+            return Ok(Snapshot::new(std::mem::take(&mut self.guests)));
         }
         Snapshot::decode(self.text.as_bytes())
     }

@@ -18,7 +18,7 @@ fn streamed(body: &[u8], size: usize) -> Result<Snapshot, PveError> {
     for chunk in body.chunks(size.max(1)) {
         d.feed(chunk);
     }
-    d.finish()
+    d.finish(&mut String::new())
 }
 
 /// Every way of cutting `body` into chunks decodes as the whole body does.
@@ -126,4 +126,17 @@ fn a_name_cannot_forge_an_entry() {
     let guests = agrees(&body).unwrap();
     assert_eq!(guests.len(), 1, "{guests:?}");
     assert!(guests[0].starts_with("101 "), "{guests:?}");
+}
+
+#[test]
+fn a_reused_buffer_starts_empty() {
+    let mut spare = String::from("{\"data\":[");
+    let good = format!("{{\"data\":[{A}]}}");
+    for body in ["{\"data\":[{\"vmid\":", good.as_str(), good.as_str()] {
+        let mut d = ListingDecoder::with_buffer(std::mem::take(&mut spare));
+        d.feed(body.as_bytes());
+        let r = outcome(d.finish(&mut spare));
+        assert_eq!(r, outcome(Snapshot::decode(body.as_bytes())), "{body}");
+        assert!(spare.is_empty() && spare.capacity() >= body.len());
+    }
 }

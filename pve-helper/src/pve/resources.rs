@@ -317,7 +317,14 @@ fn by_vmid(guests: Vec<Guest>) -> Vec<Guest> {
 #[derive(Debug, Default)]
 pub struct ResourceCache {
     state: tokio::sync::Mutex<Option<Arc<Snapshot>>>,
+    /// The last answer's buffer, emptied, for the next one: writing a listing into
+    /// memory just taken from the system cost a page fault every 4 KiB (274 faults per
+    /// 3,000-guest fetch, 148 with the buffer kept).
+    spare: std::sync::Mutex<String>,
 }
+
+/// Largest buffer kept between fetches (a 100,000-guest listing).
+const SPARE_MAX: usize = 32 * 1024 * 1024;
 
 impl ResourceCache {
     /// A listing at most [`TTL`] old; concurrent callers share one fetch.
@@ -327,11 +334,16 @@ impl ResourceCache {
             return Ok(s.clone());
         }
         let started = Instant::now();
-        let mut decoder = ListingDecoder::default();
+        let spare = std::mem::take(&mut *self.spare());
+        let mut decoder = ListingDecoder::with_buffer(spare);
         pve.get_chunks("/cluster/resources", &[("type", "vm")], &mut decoder)
             .await?;
         let received = started.elapsed();
-        let snap = Arc::new(decoder.finish()?);
+        let mut spare = String::new();
+        let snap = Arc::new(decoder.finish(&mut spare)?);
+        if spare.capacity() <= SPARE_MAX {
+            *self.spare() = spare;
+        }
         tracing::debug!(
             guests = snap.guests.len(),
             receive_us = received.as_micros(),
@@ -344,6 +356,10 @@ impl ResourceCache {
         Ok(snap)
     }
 
+    fn spare(&self) -> std::sync::MutexGuard<'_, String> {
+        self.spare.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     /// Forgets the listing, after an action changed a guest.
     pub async fn invalidate(&self) {
         let old = self.state.lock().await.take();
@@ -351,8 +367,8 @@ impl ResourceCache {
     }
 }
 
-/// Frees a replaced listing on a blocking thread: dropping tens of thousands of
-/// strings takes a millisecond or more, which no caller should wait for.
+/// Frees a replaced listing on a blocking thread: freeing tens of thousands of guests
+/// takes about a millisecond, which no caller need wait for.
 fn drop_later(old: Option<Arc<Snapshot>>) {
     if let Some(old) = old {
         tokio::task::spawn_blocking(move || drop(old));
@@ -485,7 +501,7 @@ mod timing {
             for chunk in body.as_bytes().chunks(16 * 1024) {
                 d.feed(chunk);
             }
-            d.finish().unwrap()
+            d.finish(&mut String::new()).unwrap()
         });
         println!(
             "decode + snapshot of 3000 guests ({} KiB): median {whole:?} whole, \
