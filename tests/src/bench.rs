@@ -22,6 +22,8 @@
 //!   `/cluster/resources` again (`up/call` 1 for `list_vms`, 2 for `vm_status`). Their
 //!   floor is a direct GET of `/cluster/resources` also made after 1.6 s idle (plus, for
 //!   `vm_status`, the warm guest status floor: percentiles added), `--cold-cache` times.
+//!   `node_status {node} (idle)` is made after the same idleness, against a direct GET
+//!   of its path after it: what waking every process costs, with no listing to fetch.
 //! - **Concurrency**: the helper is restarted, the counters reset, then `--sessions`
 //!   fronts (one thread each) call a mix of `node_status`, `vm_status`, `list_vms {}` and
 //!   `list_vms {limit: 1000}` back to back for `--duration-secs`. Upstream connections
@@ -42,7 +44,7 @@ use crate::{
 };
 use floor::Floor;
 use measure::Case;
-use report::{Report, SizeReport};
+use report::{Report, SizeReport, Summary};
 use serde_json::json;
 use std::time::{Duration, Instant};
 
@@ -154,28 +156,39 @@ fn run_size(opts: &Options, guests: usize) -> anyhow::Result<SizeReport> {
     let floor = Floor::new(&stack.sim)?;
     let mut tools = measure::tools(&stack, &front, &floor, &cases, opts.rounds)?;
     if opts.cold_cache > 0 {
-        step("cold cache (1.6 s idle before each call)");
+        step("after 1.6 s idle (the listing cache expired)");
         let listing = &cases[2].floor_path;
+        let idle = |case: &Case, label: &str, idle_floor: &str, extra: Option<Summary>| {
+            let case = Case {
+                label: label.into(),
+                floor_path: match &extra {
+                    Some(_) => format!("{idle_floor} (idle) + {}", case.floor_path),
+                    None => format!("{idle_floor} (idle)"),
+                },
+                ..case.clone()
+            };
+            measure::IdleCase {
+                case,
+                idle_floor: idle_floor.to_owned(),
+                extra,
+            }
+        };
         let cold = [
-            (
-                Case {
-                    label: "vm_status {vmid} (cold cache)".into(),
-                    floor_path: format!("{listing} (idle) + {}", cases[1].floor_path),
-                    ..cases[1].clone()
-                },
-                Some(tools[1].floor.clone()),
-            ),
-            (
-                Case {
-                    label: "list_vms {} (cold cache)".into(),
-                    floor_path: format!("{listing} (idle)"),
-                    ..cases[2].clone()
-                },
+            idle(
+                &cases[0],
+                "node_status {node} (idle)",
+                &cases[0].floor_path,
                 None,
             ),
+            idle(
+                &cases[1],
+                "vm_status {vmid} (cold cache)",
+                listing,
+                Some(tools[1].floor.clone()),
+            ),
+            idle(&cases[2], "list_vms {} (cold cache)", listing, None),
         ];
-        let rows =
-            measure::cold_cache(&stack.sim, &front, &floor, listing, &cold, opts.cold_cache)?;
+        let rows = measure::idle_calls(&stack.sim, &front, &floor, &cold, opts.cold_cache)?;
         tools.extend(rows);
     }
     step("concurrent sessions");
@@ -225,6 +238,7 @@ fn notes() -> Vec<String> {
         "floor = direct keep-alive reqwest GET of the same upstream path (body read, not parsed); overhead = p50 - floor p50",
         "cache hit rows: the helper serves /cluster/resources from its 1.5 s cache, so their overhead is negative when the listing is large; the (cold cache) rows wait 1.6 s before each call and pay the fetch",
         "(cold cache) floors: a direct /cluster/resources GET after the same 1.6 s idle (+ the guest status floor for vm_status, percentiles added)",
+        "(idle) node_status: the same 1.6 s idle with nothing to fetch; its overhead is what waking the front and the helper costs, above the direct GET after idle",
         "peak RSS = VmHWM; the helper is restarted before the concurrency run",
         "the simulator closes a connection after 100 requests, like pveproxy: min = ceil(requests / 100)",
     ]

@@ -119,41 +119,55 @@ pub fn tools(
     Ok(rows)
 }
 
-/// Latency of calls that each find the helper's listing cache expired: `runs` rounds,
-/// each a GET of `listing` with the direct client and then one call of each case, all
-/// [`CACHE_EXPIRY`] apart. Each case's floor is that idle-then-GET of the listing, plus
-/// its `extra` floor (the guest status GET for `vm_status`).
-pub fn cold_cache(
+/// One call measured after [`CACHE_EXPIRY`] of idleness, and its floor: a direct GET
+/// of `idle_floor` after the same idleness, plus `extra` (a warm floor) if given.
+#[derive(Debug, Clone)]
+pub struct IdleCase {
+    pub case: Case,
+    pub idle_floor: String,
+    pub extra: Option<Summary>,
+}
+
+/// Latency of calls made after [`CACHE_EXPIRY`] of idleness (so each finds the
+/// helper's listing cache expired, and every process has gone idle): `runs` rounds,
+/// each a direct GET of every idle floor path, then one call of each case, all
+/// [`CACHE_EXPIRY`] apart.
+pub fn idle_calls(
     sim: &SimHandle,
     front: &FrontCmd<'_>,
     floor: &Floor,
-    listing: &str,
-    cases: &[(Case, Option<Summary>)],
+    cases: &[IdleCase],
     runs: usize,
 ) -> anyhow::Result<Vec<ToolRow>> {
     let mut session = Session::start(front)?;
-    let mut floor_samples = Vec::with_capacity(runs);
+    let mut paths: Vec<&str> = cases.iter().map(|c| c.idle_floor.as_str()).collect();
+    paths.dedup();
+    let mut floor_samples = vec![Vec::with_capacity(runs); paths.len()];
     let mut latency = vec![Vec::with_capacity(runs); cases.len()];
     let mut upstream = vec![0; cases.len()];
     let mut bytes = vec![0; cases.len()];
     for _ in 0..runs {
-        std::thread::sleep(CACHE_EXPIRY);
-        floor_samples.push(floor.get(listing)?);
-        for (i, (case, _)) in cases.iter().enumerate() {
+        for (i, path) in paths.iter().enumerate() {
+            std::thread::sleep(CACHE_EXPIRY);
+            floor_samples[i].push(floor.get(path)?);
+        }
+        for (i, c) in cases.iter().enumerate() {
             std::thread::sleep(CACHE_EXPIRY);
             sim.reset_stats();
-            latency[i].push(session.call(case.tool, &case.args)?);
+            latency[i].push(session.call(c.case.tool, &c.case.args)?);
             upstream[i] += sim.stats().requests;
             bytes[i] = session.last_answer_len();
         }
     }
     session.close()?;
-    let idle_floor = Summary::of(&floor_samples);
-    let rows = cases.iter().enumerate().map(|(i, (case, extra))| {
-        let floor = extra
+    let rows = cases.iter().enumerate().map(|(i, c)| {
+        let at = paths.iter().position(|p| *p == c.idle_floor).unwrap_or(0);
+        let idle_floor = Summary::of(&floor_samples[at]);
+        let floor = c
+            .extra
             .as_ref()
             .map_or(idle_floor.clone(), |e| idle_floor.plus(e));
-        row(case, &latency[i], upstream[i], floor, bytes[i])
+        row(&c.case, &latency[i], upstream[i], floor, bytes[i])
     });
     Ok(rows.collect())
 }
