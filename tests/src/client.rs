@@ -134,6 +134,21 @@ impl Client {
             .unwrap_or_default()
     }
 
+    /// Checks that a call that waited reported progress: at least two notifications,
+    /// the last with `total` and a message that starts with `message`.
+    pub fn assert_waited_with_progress(&self, total: f64, message: &str) {
+        let progress = self.progress();
+        assert!(progress.len() >= 2, "progress while waiting: {progress:?}");
+        let last = &progress[progress.len() - 1];
+        assert_eq!(last["total"], total, "{last}");
+        assert!(
+            last["message"]
+                .as_str()
+                .is_some_and(|m| m.starts_with(message)),
+            "{last}"
+        );
+    }
+
     /// The negotiated server info (name, version, instructions).
     pub fn server_info(&self) -> Value {
         serde_json::to_value(self.service.peer_info()).unwrap_or(Value::Null)

@@ -489,20 +489,7 @@ async fn a_command_may_run_past_the_call_timeout_up_to_its_limit_with_progress()
     assert!(!is_error(&r), "{r}");
     assert_eq!(r["structuredContent"]["exit_code"], 0, "{r}");
     assert!(started.elapsed() >= Duration::from_secs(3));
-    let progress = client.progress();
-    assert!(
-        progress.len() >= 2,
-        "progress while waiting 3 s: {progress:?}"
-    );
-    let last = &progress[progress.len() - 1];
-    assert_eq!(last["total"], 5.0, "{last}");
-    assert!(
-        last["message"]
-            .as_str()
-            .unwrap()
-            .starts_with("run `\"sleep\" \"3\"` on the node: running for"),
-        "{last}"
-    );
+    client.assert_waited_with_progress(5.0, "run `\"sleep\" \"3\"` on the node: running for");
 
     let started = std::time::Instant::now();
     let r = client

@@ -65,19 +65,9 @@ async fn a_program_may_run_up_to_the_agent_timeout_with_progress_and_no_longer()
     .await;
     assert_eq!(r["structuredContent"]["exit_code"], 0, "{r}");
     assert!(started.elapsed() >= Duration::from_secs(3));
-    let progress = client.progress();
-    assert!(
-        progress.len() >= 2,
-        "progress while waiting 3 s: {progress:?}"
-    );
-    let last = &progress[progress.len() - 1];
-    assert_eq!(last["total"], 5.0, "{last}");
-    assert!(
-        last["message"]
-            .as_str()
-            .unwrap()
-            .starts_with("run `\"sleep\" \"3\"` in guest 102 through its guest agent: running for"),
-        "{last}"
+    client.assert_waited_with_progress(
+        5.0,
+        "run `\"sleep\" \"3\"` in guest 102 through its guest agent: running for",
     );
 
     let started = Instant::now();
