@@ -45,15 +45,18 @@ fn bench_runs_at_a_tiny_size_and_reports_json() {
         assert_eq!(size["cold_start"]["n"], 2);
         assert!(size["front_idle_rss_bytes"].as_u64().unwrap() > 0);
         let tools = size["tools"].as_array().unwrap();
-        assert_eq!(tools.len(), 6, "4 warm rows and 2 cold-cache rows");
+        assert_eq!(tools.len(), 7, "4 warm rows and 3 after idleness");
         for row in tools {
             assert!(row["latency"]["n"].as_u64().unwrap() >= 1, "{row}");
             assert!(row["floor"]["p50_ms"].as_f64().unwrap() > 0.0, "{row}");
             assert!(row["upstream_per_call"].as_f64().is_some(), "{row}");
         }
-        // vm_status and node_status need one upstream GET each; a cold listing one.
+        // node_status needs one upstream GET, warm or idle; vm_status with the
+        // listing expired two; a cold listing one.
         assert_eq!(tools[0]["upstream_per_call"], 1.0);
-        assert_eq!(tools[5]["upstream_per_call"], 1.0);
+        assert_eq!(tools[4]["upstream_per_call"], 1.0);
+        assert_eq!(tools[5]["upstream_per_call"], 2.0);
+        assert_eq!(tools[6]["upstream_per_call"], 1.0);
         let c = &size["concurrency"];
         assert!(c["calls"].as_u64().unwrap() > 0);
         assert!(c["upstream_tls_handshakes"].as_u64().unwrap() >= 1);
