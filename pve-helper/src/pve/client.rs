@@ -56,6 +56,13 @@ pub trait BodySink {
     fn chunk(&mut self, bytes: &[u8]);
 }
 
+/// The whole answer, in memory.
+impl BodySink for Vec<u8> {
+    fn chunk(&mut self, bytes: &[u8]) {
+        self.extend_from_slice(bytes);
+    }
+}
+
 /// Retries for idempotent requests that failed to connect.
 const GET_RETRIES: u32 = 2;
 
@@ -178,6 +185,16 @@ impl PveClient {
         if !resp.status().is_success() {
             return self.read(resp).await.map(drop);
         }
+        self.drain(&mut resp, sink).await
+    }
+
+    /// Hands the body to `sink` as it arrives, refusing one of more than [`MAX_BODY`]
+    /// bytes (announced or not) before it is read.
+    async fn drain(
+        &self,
+        resp: &mut reqwest::Response,
+        sink: &mut impl BodySink,
+    ) -> Result<(), PveError> {
         if let Some(n) = resp.content_length() {
             if n > MAX_BODY as u64 {
                 return Err(too_large());
@@ -250,7 +267,7 @@ impl PveClient {
         }
     }
 
-    async fn read(&self, resp: reqwest::Response) -> Result<bytes::Bytes, PveError> {
+    async fn read(&self, mut resp: reqwest::Response) -> Result<bytes::Bytes, PveError> {
         let status = resp.status();
         let reason = resp
             .extensions()
@@ -258,17 +275,8 @@ impl PveClient {
             .map(|r| String::from_utf8_lossy(r.as_bytes()).into_owned())
             .or_else(|| status.canonical_reason().map(str::to_owned))
             .unwrap_or_default();
-        if resp.content_length().is_some_and(|n| n > MAX_BODY as u64) {
-            return Err(too_large());
-        }
-        let mut resp = resp;
         let mut body = Vec::new();
-        while let Some(chunk) = resp.chunk().await.map_err(|e| self.transport(&e))? {
-            if body.len() + chunk.len() > MAX_BODY {
-                return Err(too_large());
-            }
-            body.extend_from_slice(&chunk);
-        }
+        self.drain(&mut resp, &mut body).await?;
         let body = bytes::Bytes::from(body);
         if status.is_success() {
             return Ok(body);
