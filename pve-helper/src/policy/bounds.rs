@@ -343,7 +343,8 @@ fn family(key: &str) -> String {
     }
 }
 
-fn numbered(key: &str, prefix: &str) -> bool {
+/// Whether `key` is `prefix` followed by a number (`net0`, `ipconfig12`).
+pub fn numbered(key: &str, prefix: &str) -> bool {
     key.strip_prefix(prefix)
         .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
 }

@@ -109,13 +109,7 @@ fn inherited(
 /// Clones and restores keep their source's tags; they must already carry `[create]
 /// tags`.
 fn required_tags(policy: &Policy, tags: &[String], whose: &str) -> Option<Decision> {
-    let create = policy.create.as_ref()?;
-    let missing: Vec<&str> = create
-        .tags
-        .iter()
-        .map(|t| t.as_str())
-        .filter(|t| !tags.iter().any(|i| i.eq_ignore_ascii_case(t)))
-        .collect();
+    let missing = policy.create.as_ref()?.missing_tags(tags);
     (!missing.is_empty()).then(|| {
         denied(
             "create.tags",

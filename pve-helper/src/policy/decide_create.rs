@@ -52,14 +52,13 @@ pub(super) fn new_guest(
             ),
         ));
     }
-    let missing: Vec<&str> = create
-        .tags
-        .iter()
-        .map(|t| t.as_str())
-        .filter(|t| !inherited_tags.iter().any(|i| i.eq_ignore_ascii_case(t)))
-        .collect();
     let mut tags = inherited_tags.to_vec();
-    tags.extend(missing.iter().map(|t| (*t).to_owned()));
+    tags.extend(
+        create
+            .missing_tags(inherited_tags)
+            .into_iter()
+            .map(str::to_owned),
+    );
     let g = GuestFacts {
         vmid,
         node: node.clone(),
@@ -88,7 +87,6 @@ pub(super) fn new_guest(
     }
 }
 
-/// The settings a create request gives the new guest, with their origin. The helper
 /// The settings a create request gives the new guest, with their origin. The helper
 /// sends exactly these (plus pool and tags).
 pub fn create_settings(c: &GuestCreate) -> Vec<(String, String, Origin)> {

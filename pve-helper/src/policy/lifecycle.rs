@@ -30,6 +30,16 @@ impl Create {
     pub fn vmids_text(&self) -> String {
         format!("{}-{}", self.vmids.0, self.vmids.1)
     }
+
+    /// The tags every new guest carries that `tags` lacks (compared without case,
+    /// as `tag:` selectors compare them).
+    pub fn missing_tags(&self, tags: &[String]) -> Vec<&str> {
+        self.tags
+            .iter()
+            .map(|t| t.as_str())
+            .filter(|t| !tags.iter().any(|i| i.eq_ignore_ascii_case(t)))
+            .collect()
+    }
 }
 
 /// `[bounds]`: limits every created, cloned, restored or reconfigured guest stays

@@ -26,7 +26,7 @@ mod tests_floor;
 #[cfg(test)]
 mod tests_lifecycle;
 
-pub use bounds::{Denial, GuestSettings, Origin, parse_config_text, size_gib, tags_of};
+pub use bounds::{Denial, GuestSettings, Origin, numbered, parse_config_text, size_gib, tags_of};
 pub use decide::{Decision, Facts, GuestAttrs, GuestFacts, decide, referenced_vmids};
 pub use decide_create::create_settings;
 pub use decide_lifecycle::config_vmids;

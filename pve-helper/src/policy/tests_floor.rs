@@ -1,24 +1,10 @@
 //! Unit tests of the floor as copies inherit it, the host CD/DVD drive, the firewall
 //! reads, the media tasks a client may follow, and the wording of every refusal.
 
+use super::tests_lifecycle::{node, policy, settings, vmid};
 use super::*;
 use pve_mcp_proto::*;
 use std::path::Path;
-
-fn policy() -> Policy {
-    let text = include_str!("../../../policy/examples/lab-builder.toml");
-    Policy::parse(text, Path::new("lab-builder.toml"))
-        .unwrap()
-        .0
-}
-
-fn vmid(n: u64) -> VmId {
-    VmId::new(n).unwrap()
-}
-
-fn node(n: &str) -> NodeName {
-    NodeName::parse(n).unwrap()
-}
 
 fn guest(id: u64, kind: GuestType, pool: &str) -> GuestFacts {
     GuestFacts {
@@ -28,13 +14,6 @@ fn guest(id: u64, kind: GuestType, pool: &str) -> GuestFacts {
         pool: Some(pool.to_owned()),
         tags: Vec::new(),
     }
-}
-
-fn settings(pairs: &[(&str, &str)]) -> GuestSettings {
-    pairs
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect()
 }
 
 /// 117: a privileged lab container (no `unprivileged` key); 118: an unprivileged one;

@@ -4,22 +4,23 @@ use super::*;
 use pve_mcp_proto::*;
 use std::path::Path;
 
-fn policy() -> Policy {
+/// The shipped lab-builder example.
+pub(super) fn policy() -> Policy {
     let text = include_str!("../../../policy/examples/lab-builder.toml");
     Policy::parse(text, Path::new("lab-builder.toml"))
         .unwrap()
         .0
 }
 
-fn vmid(n: u64) -> VmId {
+pub(super) fn vmid(n: u64) -> VmId {
     VmId::new(n).unwrap()
 }
 
-fn node(n: &str) -> NodeName {
+pub(super) fn node(n: &str) -> NodeName {
     NodeName::parse(n).unwrap()
 }
 
-fn settings(pairs: &[(&str, &str)]) -> GuestSettings {
+pub(super) fn settings(pairs: &[(&str, &str)]) -> GuestSettings {
     pairs
         .iter()
         .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))

@@ -208,15 +208,11 @@ impl ListingDecoder {
     }
 
     fn result(&mut self) -> Result<Snapshot, PveError> {
-        if let Some(at) = self.not_utf8_at {
+        // A character still cut at the end is invalid where it begins.
+        let cut = (!self.carry.is_empty()).then_some(self.text.len());
+        if let Some(at) = self.not_utf8_at.or(cut) {
             return Err(PveError::Decode(format!(
                 "the answer is not UTF-8 (at byte {at})"
-            )));
-        }
-        if !self.carry.is_empty() {
-            return Err(PveError::Decode(format!(
-                "the answer is not UTF-8 (at byte {})",
-                self.text.len()
             )));
         }
         if self.phase == (Phase::Tail { closed: true }) && self.pos == self.text.len() {

@@ -4,6 +4,7 @@
 //! `$diskoptions`, `$cloudinitoptions`, drives by their media) and pve-container's
 //! `check_ct_modify_config_perm` (`PVE::LXC`) group them. Pure data and lookups.
 
+use crate::policy::numbered;
 use pve_mcp_proto::is_disk_key;
 
 const QEMU_CPU: &[&str] = &[
@@ -105,11 +106,6 @@ pub enum KeyCheck {
     RootOnly,
     /// These privileges on the guest.
     Needs(&'static [&'static str]),
-}
-
-fn numbered(key: &str, prefix: &str) -> bool {
-    key.strip_prefix(prefix)
-        .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// qemu-server's option groups and the privilege each needs.
