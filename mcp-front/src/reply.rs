@@ -22,10 +22,10 @@ pub(crate) fn invalid(e: ArgError) -> CallToolResult {
 }
 
 /// Key of the stand-in that carries a result's structured content, as JSON text, from
-/// the tool to the transport, which writes the text in its place (`transport::to_line`).
-/// A `serde_json::Value` tree of a large answer cost more time and memory than all the
-/// rest of the call (a 1,000-guest page: 2 MB and half the front's instructions). No
-/// output type has a key like it.
+/// the tool to the transport, which writes the text in its place
+/// (`transport::message_line`). A `serde_json::Value` tree of a large answer cost more
+/// time and memory than all the rest of the call (a 1,000-guest page: 2 MB and half the
+/// front's instructions). No output type has a key like it.
 pub(crate) const STRUCTURED_JSON: &str = "\u{0}pve-mcp:structured-json";
 
 /// A result with `value` as structured content and `text` as its content.
