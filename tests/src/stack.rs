@@ -226,6 +226,17 @@ impl Stack {
         self.dir.path()
     }
 
+    /// What `pve-helper status --no-service` prints for this stack's configuration.
+    pub fn helper_status(&self) -> String {
+        let out = Command::new(workspace_bin("pve-helper"))
+            .arg("--config")
+            .arg(self.dir().join("helper.toml"))
+            .args(["status", "--no-service"])
+            .output()
+            .expect("pve-helper runs");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
     pub fn helper_log_path(&self) -> PathBuf {
         self.dir.path().join("helper.log")
     }

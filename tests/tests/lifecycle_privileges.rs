@@ -7,12 +7,12 @@
 
 mod common;
 
-use common::Api;
+use common::{Api, privileges_line};
 use pve_helper::{policy::Policy, setup::required_privileges};
 use pve_mcp_tests::{
     client::{Client, is_error, text},
     sim::SimConfig,
-    stack::{Stack, StackOptions, workspace_bin},
+    stack::{Stack, StackOptions},
 };
 use serde_json::{Value, json};
 use std::{path::Path, time::Duration};
@@ -71,21 +71,6 @@ fn new_ct() -> Value {
            "bridge": "vmbr1"})
 }
 
-/// `pve-helper status`'s privileges line.
-fn status_privileges(stack: &Stack) -> String {
-    let out = std::process::Command::new(workspace_bin("pve-helper"))
-        .arg("--config")
-        .arg(stack.dir().join("helper.toml"))
-        .args(["status", "--no-service"])
-        .output()
-        .expect("pve-helper runs");
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .find(|l| l.contains("privileges"))
-        .unwrap_or_default()
-        .to_owned()
-}
-
 /// A backup of `vmid` on `storage` of `node`, as the storage lists it.
 async fn backup_of(api: &Api, node: &str, storage: &str, vmid: u32) -> String {
     let (_, content) = api
@@ -109,7 +94,8 @@ async fn the_lab_builder_runs_on_exactly_the_privileges_setup_grants() {
     let stack = stack(privileges.clone());
     let api = Api::new(&stack.sim);
     let client = stack.confirming_client(true).await.unwrap();
-    let line = status_privileges(&stack);
+    let status = stack.helper_status();
+    let line = privileges_line(&status);
     assert!(line.trim_start().starts_with("ok"), "{line}");
 
     let vm = vmid(&ok(&client, "guest_create", new_vm()).await);
@@ -194,7 +180,8 @@ async fn the_lab_builder_runs_on_exactly_the_privileges_setup_grants() {
         "{why}"
     );
     ok(&client, "guest_create", new_ct()).await;
-    let line = status_privileges(&stack);
+    let status = stack.helper_status();
+    let line = privileges_line(&status);
     assert!(
         line.contains("FAIL") && line.contains("VM.Config.HWType"),
         "{line}"

@@ -4,8 +4,8 @@
 
 mod common;
 
-use common::Api;
-use pve_mcp_tests::stack::{Stack, StackOptions, workspace_bin};
+use common::{Api, privileges_line};
+use pve_mcp_tests::stack::{Stack, StackOptions};
 
 const OPERATOR: &str = r#"
 [clients]
@@ -23,22 +23,6 @@ users = [{uid}]
 [api]
 allow = ["GET /nodes/*/syslog"]
 "#;
-
-fn status(stack: &Stack) -> String {
-    let out = std::process::Command::new(workspace_bin("pve-helper"))
-        .arg("--config")
-        .arg(stack.dir().join("helper.toml"))
-        .args(["status", "--no-service"])
-        .output()
-        .expect("pve-helper runs");
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn privileges_line(text: &str) -> &str {
-    text.lines()
-        .find(|l| l.contains("privileges"))
-        .unwrap_or_default()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn access_permissions_has_pves_shape() {
@@ -58,7 +42,7 @@ async fn access_permissions_has_pves_shape() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn status_compares_the_tokens_privileges_with_the_policys_needs() {
     let stack = Stack::start(StackOptions::new(OPERATOR)).expect("stack starts");
-    let text = status(&stack);
+    let text = stack.helper_status();
     let line = privileges_line(&text);
     assert!(
         line.trim_start().starts_with("ok") || line.trim_start().starts_with("warn"),
@@ -67,7 +51,7 @@ async fn status_compares_the_tokens_privileges_with_the_policys_needs() {
     assert!(!line.contains("skip") && !line.contains("501"), "{text}");
 
     stack.reload_policy(NEEDS_SYSLOG).expect("policy written");
-    let text = status(&stack);
+    let text = stack.helper_status();
     let line = privileges_line(&text);
     assert!(
         line.contains("FAIL") && line.contains("Sys.Syslog"),
@@ -82,7 +66,7 @@ async fn status_names_the_lifecycle_privileges_the_token_lacks() {
     let policy = include_str!("../../policy/examples/lab-builder.toml")
         .replace("users = [\"claude-user\"]", "users = [{uid}]");
     let stack = Stack::start(StackOptions::new(&policy)).expect("stack starts");
-    let text = status(&stack);
+    let text = stack.helper_status();
     let line = privileges_line(&text);
     assert!(line.contains("FAIL"), "{text}");
     for privilege in [

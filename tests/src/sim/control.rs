@@ -39,6 +39,13 @@ struct NewBackup {
     config: String,
 }
 
+/// `guests/{vmid}/config`: its vmid (`Some(None)`: not a valid one); `None` for other
+/// paths.
+fn config_path(path: &str) -> Option<Option<u32>> {
+    let id = path.strip_prefix("guests/")?.strip_suffix("/config")?;
+    Some(id.parse().ok())
+}
+
 /// Handles `/_sim/{rest}`.
 pub fn handle(shared: &Shared, method: &str, rest: &str, body: &[u8]) -> Reply {
     match (method, rest) {
@@ -66,11 +73,8 @@ pub fn handle(shared: &Shared, method: &str, rest: &str, body: &[u8]) -> Reply {
             },
             Err(e) => bad_request(format!("invalid faults: {e}")),
         },
-        ("POST" | "PUT", path) if path.starts_with("guests/") && path.ends_with("/config") => {
-            let vmid = path
-                .strip_prefix("guests/")
-                .and_then(|p| p.strip_suffix("/config"))
-                .and_then(|v| v.parse::<u32>().ok());
+        ("POST" | "PUT", path) if config_path(path).is_some() => {
+            let vmid = config_path(path).flatten();
             let changes = serde_json::from_slice::<BTreeMap<String, Option<String>>>(body);
             match (vmid, changes) {
                 (Some(v), Ok(ch)) => {
@@ -108,11 +112,8 @@ pub fn handle(shared: &Shared, method: &str, rest: &str, body: &[u8]) -> Reply {
                 Err(e) => bad_request(format!("invalid privileges: {e}")),
             }
         }
-        ("GET", path) if path.starts_with("guests/") && path.ends_with("/config") => {
-            let vmid = path
-                .strip_prefix("guests/")
-                .and_then(|p| p.strip_suffix("/config"))
-                .and_then(|v| v.parse::<u32>().ok());
+        ("GET", path) if config_path(path).is_some() => {
+            let vmid = config_path(path).flatten();
             match vmid.and_then(|v| super::guest_config(&shared.cluster, v)) {
                 Some(config) => json_reply(&config),
                 None => Reply::plain_error(404, "no such guest"),

@@ -75,25 +75,9 @@ impl Cluster {
         let Some(g) = self.guest_on(&w.node, w.kind, w.vmid) else {
             return Err(format!("guest {} is gone", w.vmid));
         };
-        let ctime = Cluster::epoch_now();
-        let (kind, ext) = backup_ext(w.kind);
-        let file = FileVolume {
-            volid: format!(
-                "{}:backup/vzdump-{kind}-{}-{}.{ext}",
-                w.storage,
-                w.vmid,
-                backup_stamp(ctime)
-            ),
-            content: "backup",
-            format: ext.to_owned(),
-            size: 1_073_741_824,
-            ctime,
-            vmid: Some(w.vmid),
-            kind: Some(w.kind),
-            notes: Some(g.seed.name.clone()),
-            virtual_size: 0,
-            config: Some(backup_text(g)),
-        };
+        let mut file = backup_file(&w.storage, w.kind, w.vmid, Cluster::epoch_now());
+        file.notes = Some(g.seed.name.clone());
+        file.config = Some(backup_text(g));
         let node = w.node.clone();
         self.files.add(&node, file);
         Ok(())
@@ -116,32 +100,39 @@ impl Cluster {
         if !holds || self.node(node).is_none() {
             return Err(format!("no backup storage {storage:?} on node {node:?}"));
         }
-        let (word, ext) = backup_ext(kind);
         let mut ctime = Cluster::epoch_now();
-        let volid = loop {
-            let v = format!(
-                "{storage}:backup/vzdump-{word}-{vmid}-{}.{ext}",
-                backup_stamp(ctime)
-            );
-            if super::volumes::file(self, node, &v).is_none() {
-                break v;
+        let mut file = loop {
+            let file = backup_file(storage, kind, vmid, ctime);
+            if super::volumes::file(self, node, &file.volid).is_none() {
+                break file;
             }
             ctime += 1;
         };
-        let file = FileVolume {
-            volid: volid.clone(),
-            content: "backup",
-            format: ext.to_owned(),
-            size: 1_073_741_824,
-            ctime,
-            vmid: Some(vmid),
-            kind: Some(kind),
-            notes: None,
-            virtual_size: 0,
-            config: Some(config.to_owned()),
-        };
+        file.config = Some(config.to_owned());
+        let volid = file.volid.clone();
         self.files.add(node, file);
         Ok(volid)
+    }
+}
+
+/// A 1 GiB vzdump archive of guest `vmid` on `storage`, written at `ctime`, with
+/// neither notes nor config yet.
+fn backup_file(storage: &str, kind: GuestKind, vmid: u32, ctime: u64) -> FileVolume {
+    let (word, ext) = backup_ext(kind);
+    FileVolume {
+        volid: format!(
+            "{storage}:backup/vzdump-{word}-{vmid}-{}.{ext}",
+            backup_stamp(ctime)
+        ),
+        content: "backup",
+        format: ext.to_owned(),
+        size: 1_073_741_824,
+        ctime,
+        vmid: Some(vmid),
+        kind: Some(kind),
+        notes: None,
+        virtual_size: 0,
+        config: None,
     }
 }
 

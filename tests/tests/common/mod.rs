@@ -12,6 +12,15 @@ use rustls::pki_types::{CertificateDer, ServerName};
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+/// The line of `pve-helper status` that compares the token's privileges with the
+/// policy's needs.
+pub fn privileges_line(status: &str) -> &str {
+    status
+        .lines()
+        .find(|l| l.contains("privileges"))
+        .unwrap_or_default()
+}
+
 /// A rustls client config trusting exactly the simulator's certificate.
 pub fn client_config(sim: &SimHandle) -> rustls::ClientConfig {
     let mut roots = rustls::RootCertStore::empty();
