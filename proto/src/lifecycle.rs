@@ -721,14 +721,32 @@ impl HttpsUrl {
                 .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
             && s.bytes()
                 .all(|b| b.is_ascii_graphic() && !b"\"'\\<>`{}|^".contains(&b));
-        if ok {
-            Ok(Self(s.to_owned()))
-        } else {
-            invalid(format!(
+        if !ok {
+            return invalid(format!(
                 "URL {:?} is invalid: https://HOST/PATH, printable, no user info",
                 shown(s)
-            ))
+            ));
         }
+        // Allowed prefixes are matched on the text: a path that a server would
+        // resolve elsewhere (`..`, `.`, encoded dots or slashes) could leave the prefix.
+        let path = rest[host.len()..]
+            .split(['?', '#'])
+            .next()
+            .unwrap_or_default();
+        let lower = path.to_ascii_lowercase();
+        if path.split('/').any(|seg| seg == "." || seg == "..")
+            || ["%2e", "%2f", "%5c", "%00"]
+                .iter()
+                .any(|e| lower.contains(e))
+            || path.contains("//")
+        {
+            return invalid(format!(
+                "URL {:?} is invalid: its path must not hold '.' or '..' segments, '//', or \
+                 encoded dots or slashes",
+                shown(s)
+            ));
+        }
+        Ok(Self(s.to_owned()))
     }
 }
 
@@ -1097,6 +1115,14 @@ mod tests {
             "https://h/a b",
             "file:///etc/passwd",
             "https://h/\"x",
+            "https://h/releases/../daily/x.img",
+            "https://h/releases/%2e%2e/daily/x.img",
+            "https://h/releases/%2E%2E/daily/x.img",
+            "https://h/releases/.%2e/x.img",
+            "https://h/releases%2f..%2fx.img",
+            "https://h/releases/./x.img",
+            "https://h/releases//x.img",
+            "https://h/releases/..",
         ] {
             assert!(HttpsUrl::parse(bad).is_err(), "{bad:?}");
         }

@@ -309,6 +309,7 @@ pub fn assumed_guest(vmid: VmId) -> GuestFacts {
         guest_type: GuestType::Qemu,
         pool: None,
         tags: Vec::new(),
+        running: false,
     }
 }
 
@@ -445,7 +446,7 @@ pub fn live_facts(
                 &[("volume", r.volume.as_str())],
             ))
             .map_err(|e| e.to_string())?;
-        facts.backup_config = Some(crate::policy::parse_config_text(&text));
+        facts.backup_config = Some(crate::policy::ConfigFile::parse(&text));
     }
     Ok(facts)
 }

@@ -17,6 +17,7 @@ pub mod paths;
 pub mod policy;
 pub mod privileges;
 pub mod pve;
+pub mod schema;
 pub mod secret;
 pub mod server;
 pub mod service;

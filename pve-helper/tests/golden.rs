@@ -29,6 +29,10 @@ struct Golden {
     /// The configuration inside each backup, by volume id, for restores.
     #[serde(default)]
     backups: BTreeMap<String, String>,
+    /// The configuration each snapshot holds, by `VMID/NAME`, for rollbacks; a
+    /// snapshot not listed holds its guest's configuration.
+    #[serde(default)]
+    snapshots: BTreeMap<String, String>,
     #[serde(rename = "case")]
     cases: Vec<Case>,
 }
@@ -43,6 +47,10 @@ struct Case {
     /// The task the request names was started by this helper.
     #[serde(default)]
     own_task: bool,
+    /// The vmid the request gives a new guest is taken by a guest no listing shows,
+    /// or a storage holds volumes of it.
+    #[serde(default)]
+    vmid_taken: bool,
 }
 
 fn run_file(path: &Path) -> Vec<String> {
@@ -82,11 +90,19 @@ fn run_file(path: &Path) -> Vec<String> {
             .unwrap_or_else(|e| panic!("{}: {:?}: {e}", path.display(), case.request));
         let mut facts = facts.clone();
         facts.own_task = case.own_task;
+        facts.vmid_free = Some(!case.vmid_taken);
+        if let Request::SnapshotRollback(t) = &request {
+            let key = format!("{}/{}", t.vmid, t.name);
+            facts.snapshot_config = Some(match g.snapshots.get(&key) {
+                Some(text) => parse_config_text(text),
+                None => facts.configs.get(&t.vmid).cloned().unwrap_or_default(),
+            });
+        }
         if let Request::BackupRestore(r) = &request {
             facts.backup_config = g
                 .backups
                 .get(r.volume.as_str())
-                .map(|t| parse_config_text(t));
+                .map(|t| pve_helper::policy::ConfigFile::parse(t));
         }
         let d = decide(&policy, &request, &facts);
         let reason = match &d {

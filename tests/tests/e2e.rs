@@ -380,7 +380,7 @@ async fn proxmox_api_allows_patterns_and_keeps_the_floor_closed() {
         ),
         (
             json!({"endpoint": "/version", "method": "DELETE"}),
-            "matches no [api] allow pattern",
+            "Proxmox VE's API has no DELETE method for this path",
         ),
         (
             json!({"endpoint": "/nodes/pve1/../../access/users"}),
@@ -412,26 +412,24 @@ async fn execute_command_runs_allow_listed_argv_only() {
         .await
         .unwrap();
     assert!(!is_error(&r) && text(&r).contains("hello"), "{r}");
-    for hostile in [
-        "uptime; id",
-        "uptime && id",
-        "echo $(id)",
-        "echo `id`",
-        "echo a | sh",
-        "echo -e x",
-        "echo /etc/shadow",
-        "rm -rf /",
+    // Shell syntax is refused by mcp-front, which says that no shell runs; the rest
+    // is denied by the helper's allow-list.
+    for (hostile, why) in [
+        ("uptime; id", "commands run without a shell"),
+        ("uptime && id", "commands run without a shell"),
+        ("echo $(id)", "commands run without a shell"),
+        ("echo `id`", "commands run without a shell"),
+        ("echo a | sh", "commands run without a shell"),
+        ("echo -e x", "matches no [commands] allow entry"),
+        ("echo /etc/shadow", "matches no [commands] allow entry"),
+        ("rm -rf /", "matches no [commands] allow entry"),
     ] {
         let r = client
             .call("execute_command", json!({"command": hostile}))
             .await
             .unwrap();
         assert!(is_error(&r), "{hostile}: {r}");
-        assert!(
-            text(&r).contains("matches no [commands] allow entry"),
-            "{hostile}: {}",
-            text(&r)
-        );
+        assert!(text(&r).contains(why), "{hostile}: {}", text(&r));
     }
     let r = client
         .call("execute_command", json!({"command": "echo 'unbalanced"}))

@@ -522,6 +522,7 @@ async fn api_paths_and_methods_that_could_escape_the_policy_are_refused() {
     // naming a guest out of scope. Answered on a live connection, each audited.
     let floor = "fixed floor";
     let hidden = "does not exist or is not visible";
+    let unreadable = "api.params";
     let refused: Vec<(&str, &str, Value, &str)> = vec![
         ("POST", "/nodes/pve1/execute", json!({}), floor),
         ("POST", "/nodes/pve1/termproxy", json!({}), floor),
@@ -567,7 +568,10 @@ async fn api_paths_and_methods_that_could_escape_the_policy_are_refused() {
         ),
         ("GET", "/nodes/pve2/qemu/155/config", json!({}), hidden),
         ("GET", "/nodes/pve1/qemu/120/config", json!({}), hidden),
-        ("GET", "/nodes/pve2/qemu/0155/config", json!({}), hidden),
+        // A vmid not written as Proxmox writes one is refused as such, never judged
+        // as another guest.
+        ("GET", "/nodes/pve2/qemu/0155/config", json!({}), unreadable),
+        ("GET", "/nodes/pve2/qemu/+155/config", json!({}), unreadable),
         (
             "POST",
             "/nodes/pve2/qemu/155/status/start",
@@ -590,7 +594,13 @@ async fn api_paths_and_methods_that_could_escape_the_policy_are_refused() {
         let Response::Err(e) = &r else {
             panic!("{method} {path} was allowed: {r:?}")
         };
-        if *needle == floor {
+        if *needle == unreadable {
+            assert_eq!(
+                (e.kind, e.rule.as_deref()),
+                (ErrorKind::Denied, Some(unreadable)),
+                "{method} {path}: {e:?}"
+            );
+        } else if *needle == floor {
             assert_eq!(
                 (e.kind, e.rule.as_deref()),
                 (ErrorKind::Denied, Some(floor)),
@@ -609,7 +619,7 @@ async fn api_paths_and_methods_that_could_escape_the_policy_are_refused() {
         assert!(
             new.len() == 1
                 && new[0].contains("request=\"api ")
-                && new[0].contains(if *needle == floor {
+                && new[0].contains(if *needle == floor || *needle == unreadable {
                     "decision=\"deny\""
                 } else {
                     "decision=\"not_found\""
@@ -761,37 +771,41 @@ async fn tool_arguments_that_try_to_escape_the_policy_are_refused_through_mcp_fr
     let denied = "matches no [commands] allow entry";
     let floor = "fixed floor";
     let cases: Vec<(&str, Value, &str)> = vec![
-        ("execute_command", json!({"command": "uptime; id"}), denied),
+        ("execute_command", json!({"command": "uptime; id"}), "';'"),
         (
             "execute_command",
             json!({"command": "uptime && id"}),
-            denied,
+            "'&&'",
         ),
         (
             "execute_command",
             json!({"command": "uptime || id"}),
-            denied,
+            "'||'",
         ),
-        ("execute_command", json!({"command": "echo a | sh"}), denied),
-        ("execute_command", json!({"command": "echo $(id)"}), denied),
-        ("execute_command", json!({"command": "echo `id`"}), denied),
+        ("execute_command", json!({"command": "echo a | sh"}), "'|'"),
+        ("execute_command", json!({"command": "echo $(id)"}), "'$('"),
+        ("execute_command", json!({"command": "echo `id`"}), "'`'"),
         (
             "execute_command",
             json!({"command": "echo ${PATH}"}),
-            denied,
+            "'${'",
         ),
-        ("execute_command", json!({"command": "echo *"}), denied),
-        ("execute_command", json!({"command": "echo /etc/*"}), denied),
+        ("execute_command", json!({"command": "echo *"}), "'*'"),
+        ("execute_command", json!({"command": "echo /etc/*"}), "'*'"),
         (
             "execute_command",
             json!({"command": "echo a > /etc/motd"}),
-            denied,
+            "'>'",
         ),
-        ("execute_command", json!({"command": "uptime\nid"}), denied),
+        (
+            "execute_command",
+            json!({"command": "uptime\nid"}),
+            "a line break",
+        ),
         (
             "execute_command",
             json!({"command": "echo 'a\nid'"}),
-            denied,
+            "a line break",
         ),
         ("execute_command", json!({"command": "echo -- x"}), denied),
         ("execute_command", json!({"command": "echo --help"}), denied),
@@ -803,7 +817,7 @@ async fn tool_arguments_that_try_to_escape_the_policy_are_refused_through_mcp_fr
         (
             "execute_command",
             json!({"command": "FOO=bar uptime"}),
-            denied,
+            "would not set an environment variable",
         ),
         (
             "execute_command",
@@ -825,14 +839,18 @@ async fn tool_arguments_that_try_to_escape_the_policy_are_refused_through_mcp_fr
         (
             "execute_command",
             json!({"command": "echo \"$HOME\""}),
-            denied,
+            "'$' inside",
         ),
         (
             "execute_command",
             json!({"command": "echo 'unbalanced"}),
             "unterminated quote",
         ),
-        ("execute_command", json!({"command": "echo a\\"}), denied),
+        (
+            "execute_command",
+            json!({"command": "echo a\\"}),
+            "a backslash",
+        ),
         (
             "execute_command",
             json!({"command": "echo a\u{0}b"}),

@@ -162,7 +162,79 @@ impl Policy {
         }
     }
 
+    /// Judges the guest as it will be, not only the keys a request sends: the totals
+    /// of a new guest (`touched` empty), or those a change touches, counted with
+    /// Proxmox's defaults for absent keys: a container without `cores` may use every
+    /// core of its node, and memory and swap default to 512 MiB. A bound that is not
+    /// set refuses, as for every new or changed value.
+    pub fn check_result(
+        &self,
+        kind: GuestType,
+        after: &GuestSettings,
+        touched: &[&str],
+    ) -> Result<(), Denial> {
+        self.check_totals(kind, after, touched, true)
+    }
+
+    /// [`Self::check_result`] for a configuration the guest had before (a snapshot
+    /// rollback brings it back): only the bounds the policy sets apply.
+    pub fn check_earlier(&self, kind: GuestType, after: &GuestSettings) -> Result<(), Denial> {
+        self.check_totals(kind, after, &[], false)
+    }
+
+    fn check_totals(
+        &self,
+        kind: GuestType,
+        after: &GuestSettings,
+        touched: &[&str],
+        unset_refuses: bool,
+    ) -> Result<(), Denial> {
+        let all = touched.is_empty();
+        let touches = |keys: &[&str]| all || touched.iter().any(|k| keys.contains(k));
+        if touches(&["cores", "sockets", "vcpus"])
+            && (unset_refuses || self.bounds.max_cores.is_some())
+        {
+            self.check_cores(kind, after)?;
+        }
+        let mut memory = vec!["memory"];
+        if kind == GuestType::Lxc {
+            memory.push("swap");
+        }
+        if !unset_refuses && self.bounds.max_memory_mib.is_none() {
+            memory.clear();
+        }
+        for key in memory {
+            if !touches(&[key]) {
+                continue;
+            }
+            let mib = match after.get(key) {
+                Some(v) => memory_mib(v).ok_or_else(|| invalid(key, v, "a size in MiB"))?,
+                None => DEFAULT_MEMORY_MIB,
+            };
+            self.within(
+                "max_memory_mib",
+                self.bounds.max_memory_mib,
+                mib,
+                &format!("{key} {mib} MiB"),
+            )?;
+        }
+        Ok(())
+    }
+
     fn check_cores(&self, kind: GuestType, after: &GuestSettings) -> Result<(), Denial> {
+        if kind == GuestType::Lxc && !after.contains_key("cores") {
+            return Err(Denial::new(
+                "bounds.max_cores",
+                format!(
+                    "a container without cores may use every core of its node, which is above \
+                     [bounds] max_cores{} in {}; set cores",
+                    self.bounds
+                        .max_cores
+                        .map_or_else(|| " (not set)".to_owned(), |m| format!(" = {m}")),
+                    self.source.display()
+                ),
+            ));
+        }
         let num = |k: &str| -> Result<u64, Denial> {
             match after.get(k) {
                 None => Ok(1),
@@ -293,11 +365,17 @@ impl Policy {
             .iter()
             .any(|p| name.starts_with(&format!("{p}-{owner}-")));
         if !owned {
+            // What a copy inherits is not echoed: it may name a guest out of scope.
+            let shown = if inherited {
+                String::new()
+            } else {
+                format!(" {volume:?}")
+            };
             return Err(Denial::new(
                 "bounds",
                 format!(
-                    "{key}: volume {volume:?} does not belong to guest {owner}; attach only its \
-                     own volumes or allocate a new one as STORAGE:SIZE_GIB"
+                    "{key}: volume{shown} does not belong to guest {owner}; attach only its own \
+                     volumes or allocate a new one as STORAGE:SIZE_GIB"
                 ),
             ));
         }
@@ -349,6 +427,9 @@ pub fn numbered(key: &str, prefix: &str) -> bool {
         .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
 }
 
+/// What Proxmox gives a guest without a `memory` (or a container without `swap`).
+const DEFAULT_MEMORY_MIB: u64 = 512;
+
 /// `2048` or PVE 8's `current=2048[,...]`.
 fn memory_mib(v: &str) -> Option<u64> {
     v.parse().ok().or_else(|| {
@@ -393,31 +474,6 @@ fn check_ipconfig(key: &str, value: &str) -> Result<(), Denial> {
             "ip=dhcp or ip=CIDR[,gw=IP][,ip6=...][,gw6=...]",
         ))
     }
-}
-
-/// A configuration as Proxmox writes it to a file (as `vzdump/extractconfig` returns
-/// it): `key: value` lines, `#` lines forming the description, up to the first
-/// snapshot section.
-pub fn parse_config_text(text: &str) -> GuestSettings {
-    let mut out = GuestSettings::new();
-    let mut description = Vec::new();
-    for line in text.lines() {
-        let line = line.trim_end();
-        if line.starts_with('[') {
-            break;
-        }
-        if let Some(d) = line.strip_prefix('#') {
-            description.push(d.to_owned());
-            continue;
-        }
-        if let Some((k, v)) = line.split_once(':') {
-            out.insert(k.trim().to_owned(), v.trim().to_owned());
-        }
-    }
-    if !description.is_empty() {
-        out.insert("description".into(), description.join("\n"));
-    }
-    out
 }
 
 /// The tags a guest's configuration carries.

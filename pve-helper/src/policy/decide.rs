@@ -2,8 +2,8 @@
 //! No I/O; the facts it needs (which node, pool and tags a guest has) are gathered by
 //! the caller beforehand, for the guests [`referenced_vmids`] names.
 
-use super::decide_media::task_guest;
-use super::{Operation, Policy, floor};
+use super::refs::task_guest;
+use super::{Operation, Policy};
 use pve_mcp_proto::{ApiMethod, ApiPath, GuestType, NodeName, Request, Upid, VmId};
 use std::collections::{BTreeSet, HashMap};
 
@@ -16,9 +16,15 @@ pub struct Facts {
     /// change, resize or delete).
     pub configs: HashMap<VmId, super::GuestSettings>,
     /// The configuration inside the backup a restore names.
-    pub backup_config: Option<super::GuestSettings>,
+    pub backup_config: Option<super::ConfigFile>,
     /// The task a status or log request names was started by this helper.
     pub own_task: bool,
+    /// Whether the vmid a new guest would take is free: no guest has it (visible or
+    /// not) and no storage holds volumes or backups named for it. `None`: unknown, which
+    /// refuses the new guest.
+    pub vmid_free: Option<bool>,
+    /// The configuration a snapshot rollback brings back.
+    pub snapshot_config: Option<super::GuestSettings>,
 }
 
 /// The attributes of a guest that selectors look at.
@@ -29,6 +35,8 @@ pub struct GuestFacts {
     pub guest_type: GuestType,
     pub pool: Option<String>,
     pub tags: Vec<String>,
+    /// Running (or paused): not stopped.
+    pub running: bool,
 }
 
 /// What selectors read of a guest: [`GuestFacts`], which `decide` is given, or a guest
@@ -121,10 +129,10 @@ pub fn referenced_vmids(policy: &Policy, request: &Request) -> Vec<VmId> {
         Request::SnapshotCreate(c) => vec![c.vmid],
         Request::SnapshotRollback(t) | Request::SnapshotDelete(t) => vec![t.vmid],
         Request::GuestAction(a) => vec![a.vmid],
-        Request::TaskStatus(t) => task_guest(&t.upid).into_iter().collect(),
-        Request::TaskLog(t) => task_guest(&t.upid).into_iter().collect(),
+        Request::TaskStatus(t) => task_guest(&t.upid).ok().flatten().into_iter().collect(),
+        Request::TaskLog(t) => task_guest(&t.upid).ok().flatten().into_iter().collect(),
         Request::ListTasks(q) => q.vmid.into_iter().collect(),
-        Request::Api(call) => path_vmids(&call.path),
+        Request::Api(call) => super::decide_api::referenced(policy, call),
         lifecycle_requests!() => super::decide_lifecycle::referenced(request),
         Request::RunCommand(c) => {
             let set: BTreeSet<VmId> = policy
@@ -135,20 +143,6 @@ pub fn referenced_vmids(policy: &Policy, request: &Request) -> Vec<VmId> {
                 .collect();
             set.into_iter().collect()
         }
-    }
-}
-
-/// Vmids carried by an API path: `/nodes/N/{qemu,lxc}/VMID/...` and task UPIDs.
-fn path_vmids(path: &ApiPath) -> Vec<VmId> {
-    let segs: Vec<&str> = path.segments().collect();
-    match segs.as_slice() {
-        ["nodes", _, "qemu" | "lxc", id, ..] => id.parse().ok().into_iter().collect(),
-        ["nodes", _, "tasks", upid, ..] => Upid::parse(upid)
-            .ok()
-            .and_then(|u| task_guest(&u))
-            .into_iter()
-            .collect(),
-        _ => Vec::new(),
     }
 }
 
@@ -180,13 +174,21 @@ pub fn decide(policy: &Policy, request: &Request, facts: &Facts) -> Decision {
             c.confirmed,
             facts,
         ),
-        Request::SnapshotRollback(t) => operation(
-            policy,
-            t.vmid,
-            Operation::SnapshotRollback,
-            t.confirmed,
-            facts,
-        ),
+        Request::SnapshotRollback(t) => {
+            let d = operation(
+                policy,
+                t.vmid,
+                Operation::SnapshotRollback,
+                t.confirmed,
+                facts,
+            );
+            match facts.guests.get(&t.vmid) {
+                Some(g) if matches!(d, Decision::Allow { .. } | Decision::Confirm { .. }) => {
+                    rollback(policy, g, t, facts).unwrap_or(d)
+                }
+                _ => d,
+            }
+        }
         Request::SnapshotDelete(t) => operation(
             policy,
             t.vmid,
@@ -269,18 +271,7 @@ pub fn decide(policy: &Policy, request: &Request, facts: &Facts) -> Decision {
             };
             api_path_rule(policy, ApiMethod::Get, &path, "task listing")
         }
-        Request::Api(call) => {
-            if let Some(reason) = floor::floor_reason(call.method, &call.path, &call.params) {
-                return Decision::Deny {
-                    rule: "fixed floor".into(),
-                    reason: format!("{} {}: {reason}", call.method, call.path),
-                };
-            }
-            if let Some(d) = first_out_of_scope(policy, &path_vmids(&call.path), facts) {
-                return d;
-            }
-            api_rule(policy, call.method, &call.path, "API call")
-        }
+        Request::Api(call) => super::decide_api::decide(policy, call, facts),
         lifecycle_requests!() => super::decide_lifecycle::decide(policy, request, facts),
         Request::RunCommand(c) => {
             let Some(i) = policy
@@ -310,20 +301,102 @@ pub fn decide(policy: &Policy, request: &Request, facts: &Facts) -> Decision {
     }
 }
 
+/// A rollback brings back the snapshot's configuration: judged like a restore over
+/// the guest (the fixed floor, `[bounds]` on the whole guest, and its tags as a tag
+/// change).
+fn rollback(
+    policy: &Policy,
+    g: &GuestFacts,
+    t: &pve_mcp_proto::SnapshotTarget,
+    facts: &Facts,
+) -> Option<Decision> {
+    let deny = |rule: &str, reason: String| Decision::Deny {
+        rule: rule.to_owned(),
+        reason,
+    };
+    let Some(config) = &facts.snapshot_config else {
+        return Some(deny(
+            "facts",
+            format!(
+                "the configuration of snapshot {} of guest {} could not be read, so the \
+                 rollback is refused",
+                t.name, t.vmid
+            ),
+        ));
+    };
+    let what = format!("rolling guest {} back to snapshot {}", t.vmid, t.name);
+    // The floor holds for what the rollback brings back that the guest lacks now: a
+    // setting an admin gave the guest itself stays the admin's.
+    let Some(now) = facts.configs.get(&t.vmid) else {
+        return Some(deny(
+            "facts",
+            format!(
+                "the configuration of guest {} could not be read, so the rollback is refused",
+                t.vmid
+            ),
+        ));
+    };
+    let privileged_now = super::floor::inherited_floor(g.guest_type, now).is_some();
+    let brought = |k: &String, v: &String| now.get(k) != Some(v);
+    let why = super::floor::inherited_floor(g.guest_type, config)
+        .filter(|_| !privileged_now)
+        .or_else(|| {
+            config
+                .iter()
+                .filter(|(k, v)| brought(k, v))
+                .find_map(|(k, v)| super::floor::config_floor(k, v))
+        });
+    if let Some(why) = why {
+        return Some(deny("fixed floor", format!("{what} is refused: {why}")));
+    }
+    if let Err(e) = policy.check_earlier(g.guest_type, config) {
+        return Some(deny(&e.rule, format!("{what} is refused: {}", e.reason)));
+    }
+    super::decide_create::retag(
+        policy,
+        g,
+        super::tags_of(config),
+        &format!("the tags of snapshot {}", t.name),
+    )
+}
+
 /// Reading a task's status or log: its guest in scope (or, gone, a task this helper
 /// started, such as its deletion); a node task this helper started for a media grant,
 /// or else by its `[api]` pattern.
 fn task_access(policy: &Policy, upid: &Upid, what: &str, facts: &Facts) -> Decision {
     match task_guest(upid) {
-        Some(vmid) if facts.own_task && !facts.guests.contains_key(&vmid) => Decision::Allow {
-            rule: "task started through pve-mcp".into(),
+        Err(e) => Decision::Deny {
+            rule: "tasks".into(),
+            reason: e,
         },
-        Some(vmid) => in_scope(policy, vmid, facts),
-        None => super::decide_media::media_task(policy, upid, facts).unwrap_or_else(|| {
+        // A task this helper started was judged when it started: readable while its
+        // guest is not in scope yet (a new guest joins its pool when its task ends) or
+        // no more (a deleted guest).
+        Ok(Some(vmid)) if facts.own_task && policy_scope(policy, vmid, facts).is_none() => {
+            Decision::Allow {
+                rule: "task started through pve-mcp".into(),
+            }
+        }
+        Ok(Some(vmid)) => in_scope(policy, vmid, facts),
+        Ok(None) => super::decide_media::media_task(policy, upid, facts).unwrap_or_else(|| {
+            if !node_task_names_no_guest(upid) {
+                return Decision::Deny {
+                    rule: "tasks".into(),
+                    reason: format!(
+                        "task {upid} ({}) acts on guests without naming one; pve-mcp shows the \
+                         {what} of such tasks only when it started them",
+                        upid.task_type()
+                    ),
+                };
+            }
             let path = format!("/nodes/{}/tasks/{upid}/{what}", upid.node());
             api_path_rule(policy, ApiMethod::Get, &path, &format!("task {what}"))
         }),
     }
+}
+
+fn policy_scope<'p>(policy: &'p Policy, vmid: VmId, facts: &Facts) -> Option<&'p super::Selector> {
+    facts.guests.get(&vmid).and_then(|g| policy.guest_scope(g))
 }
 
 pub(super) fn first_out_of_scope(
@@ -439,7 +512,44 @@ pub(super) fn api_path_rule(
     }
 }
 
-fn api_rule(policy: &Policy, method: ApiMethod, path: &ApiPath, what: &str) -> Decision {
+/// Node tasks (whose object is no guest) that act on no guest either: services,
+/// packages, disks, storages, Ceph, certificates, downloads. Any other node task
+/// (`startall`, a `vzdump` of several guests, a type pve-mcp does not know) may act on
+/// guests outside the scope, and stays hidden.
+pub fn node_task_names_no_guest(upid: &Upid) -> bool {
+    const NEUTRAL: &[&str] = &[
+        "aptupdate",
+        "srvstart",
+        "srvstop",
+        "srvrestart",
+        "srvreload",
+        "download",
+        "ociregistrypull",
+        "imgdel",
+        "diskinit",
+        "wipedisk",
+        "dircreate",
+        "dirremove",
+        "lvmcreate",
+        "lvmremove",
+        "lvmthincreate",
+        "lvmthinremove",
+        "zfscreate",
+        "zfsremove",
+        "reloadnetworkall",
+        "acmenewcert",
+        "acmerenew",
+        "acmerevoke",
+        "acmeregister",
+        "vncshell",
+        "spiceshell",
+        "termproxy",
+    ];
+    let t = upid.task_type();
+    NEUTRAL.contains(&t) || t.starts_with("ceph")
+}
+
+pub(super) fn api_rule(policy: &Policy, method: ApiMethod, path: &ApiPath, what: &str) -> Decision {
     match policy
         .api
         .iter()

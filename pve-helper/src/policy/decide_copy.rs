@@ -9,7 +9,7 @@ use super::decide_create::new_guest;
 use super::decide_lifecycle::{
     allowed, denied, deny, no_create, owner_facts, permitted, scoped, unread,
 };
-use super::{Operation, Policy, floor};
+use super::{ConfigFile, Operation, Policy, floor};
 use pve_mcp_proto::{BackupRestore, GuestClone, GuestType, VmId};
 
 pub(super) fn clone(policy: &Policy, c: &GuestClone, facts: &Facts) -> Decision {
@@ -28,7 +28,15 @@ pub(super) fn clone(policy: &Policy, c: &GuestClone, facts: &Facts) -> Decision 
     }
     let target = c.target.as_ref().unwrap_or(&src.node);
     let tags = tags_of(config);
-    if let Err(d) = new_guest(policy, c.newid, target, src.guest_type, &tags, "the clone") {
+    if let Err(d) = new_guest(
+        policy,
+        facts,
+        c.newid,
+        target,
+        src.guest_type,
+        &tags,
+        "the clone",
+    ) {
         return d;
     }
     if let Some(d) = required_tags(policy, &tags, "the source") {
@@ -74,6 +82,46 @@ fn floor_of_copy(kind: GuestType, config: &GuestSettings, what: &str) -> Option<
     ))
 }
 
+/// The fixed floor on a whole backup: what a restore gives the guest, and every
+/// other section (snapshots and pending changes, which restores keep), raw LXC keys
+/// however written, and no line Proxmox would read otherwise than pve-mcp did.
+fn floor_of_archive(kind: GuestType, file: &ConfigFile, what: &str) -> Option<Decision> {
+    if let Some(d) = floor_of_copy(kind, &file.main, what) {
+        return Some(d);
+    }
+    if let Some(line) = file.unreadable.first() {
+        return Some(denied(
+            "fixed floor",
+            format!(
+                "{what} is refused: its configuration holds a line pve-mcp cannot judge \
+                 ({line:?})"
+            ),
+        ));
+    }
+    for (section, settings) in &file.sections {
+        if let Some(why) = settings.iter().find_map(|(k, v)| floor::config_floor(k, v)) {
+            return Some(denied(
+                "fixed floor",
+                format!("{what} is refused: its section {section} holds this: {why}"),
+            ));
+        }
+        if kind == GuestType::Lxc
+            && settings
+                .get("unprivileged")
+                .is_some_and(|v| v.trim() != "1")
+        {
+            return Some(denied(
+                "fixed floor",
+                format!(
+                    "{what} is refused: its section {section} makes the container privileged; \
+                     privileged containers are on the fixed floor and can never be allowed"
+                ),
+            ));
+        }
+    }
+    None
+}
+
 /// The settings a copy inherits (not the source's template flag, digest, lock or
 /// snapshot parent).
 fn inheritable(config: &GuestSettings) -> impl Iterator<Item = (&str, &str)> {
@@ -97,7 +145,10 @@ fn inherited(
         owner,
         storage_override,
     };
-    match policy.check_settings(newid, kind, pairs, config, origin) {
+    match policy
+        .check_settings(newid, kind, pairs, config, origin)
+        .and_then(|()| policy.check_result(kind, config, &[]))
+    {
         Ok(()) => d,
         Err(e) => deny(Denial {
             rule: e.rule,
@@ -140,7 +191,22 @@ pub(super) fn restore(policy: &Policy, r: &BackupRestore, facts: &Facts) -> Deci
                 .into(),
         );
     }
-    let Some(config) = &facts.backup_config else {
+    // The backup's guest first: one that exists outside the scope reads as missing,
+    // before anything about the backup itself is told.
+    if let Some(g) = facts.guests.get(&owner) {
+        let d = scoped(policy, g);
+        if !allowed(&d) {
+            return d;
+        }
+    }
+    let Some(file) = &facts.backup_config else {
+        if !facts.guests.contains_key(&owner) {
+            // A backup of no guest that cannot be read reads like one of a guest
+            // outside the scope.
+            return Decision::NotFound {
+                reason: format!("guest {owner} does not exist or is not visible to this client"),
+            };
+        }
         return denied(
             "facts",
             format!(
@@ -149,6 +215,7 @@ pub(super) fn restore(policy: &Policy, r: &BackupRestore, facts: &Facts) -> Deci
             ),
         );
     };
+    let config = &file.main;
     let tags = tags_of(config);
     let source = owner_facts(facts, owner, kind, &r.node, &tags);
     let d = scoped(policy, &source);
@@ -159,7 +226,7 @@ pub(super) fn restore(policy: &Policy, r: &BackupRestore, facts: &Facts) -> Deci
     if !permitted(&d) {
         return d;
     }
-    if let Some(d) = floor_of_copy(kind, config, &format!("restoring {}", r.volume)) {
+    if let Some(d) = floor_of_archive(kind, file, &format!("restoring {}", r.volume)) {
         return d;
     }
     if let Some(s) = &r.storage
@@ -167,59 +234,66 @@ pub(super) fn restore(policy: &Policy, r: &BackupRestore, facts: &Facts) -> Deci
     {
         return deny(e);
     }
-    let existing = r.vmid.and_then(|v| facts.guests.get(&v));
-    let (newid, d) = match existing {
-        Some(target) => {
-            if !r.force {
-                return denied(
-                    "backup.restore",
-                    format!(
-                        "guest {} exists; pass force: true to restore over it (destroying its \
-                         current disks), or leave vmid out to restore to a new guest",
-                        target.vmid
-                    ),
-                );
-            }
-            if target.guest_type != kind {
-                return denied(
-                    "backup.restore",
-                    format!(
-                        "{} holds a {} guest and guest {} is {}",
-                        r.volume,
-                        kind.as_str(),
-                        target.vmid,
-                        target.guest_type.as_str()
-                    ),
-                );
-            }
-            let d2 = scoped(policy, target);
-            if !allowed(&d2) {
-                return d2;
-            }
-            let d2 = operation_on(policy, target, Operation::BackupRestore, r.confirmed);
-            if !permitted(&d2) {
-                return d2;
-            }
-            // Confirmation of either guest's grant is enough reason to ask.
-            let d = if matches!(d, Decision::Confirm { .. }) {
-                d
-            } else {
-                d2
-            };
-            (target.vmid, d)
+    let (newid, d) = if r.force {
+        // Over an existing guest: it must be in scope, which a guest that does not exist
+        // or is invisible is not, in the same words.
+        let Some(vmid) = r.vmid else {
+            return no_create(policy);
+        };
+        let d2 = operation(policy, vmid, Operation::BackupRestore, r.confirmed, facts);
+        if !permitted(&d2) {
+            return d2;
         }
-        None => {
-            if let Err(d) = new_guest(policy, r.vmid, &r.node, kind, &tags, "the restored guest") {
-                return d;
-            }
-            if let Some(d) = required_tags(policy, &tags, "the backup") {
-                return d;
-            }
-            let Some(v) = r.vmid else {
-                return no_create(policy);
-            };
-            (v, d)
+        let Some(target) = facts.guests.get(&vmid) else {
+            return d2;
+        };
+        if target.guest_type != kind {
+            return denied(
+                "backup.restore",
+                format!(
+                    "{} holds a {} guest and guest {} is {}",
+                    r.volume,
+                    kind.as_str(),
+                    target.vmid,
+                    target.guest_type.as_str()
+                ),
+            );
         }
+        // The restored guest takes the backup's tags: judged as a tag change.
+        if let Some(d) = super::decide_create::retag(
+            policy,
+            target,
+            tags.clone(),
+            &format!("the tags of {}", r.volume),
+        ) {
+            return d;
+        }
+        // Confirmation of either guest's grant is enough reason to ask.
+        let d = if matches!(d, Decision::Confirm { .. }) {
+            d
+        } else {
+            d2
+        };
+        (vmid, d)
+    } else {
+        if let Err(d) = new_guest(
+            policy,
+            facts,
+            r.vmid,
+            &r.node,
+            kind,
+            &tags,
+            "the restored guest",
+        ) {
+            return d;
+        }
+        if let Some(d) = required_tags(policy, &tags, "the backup") {
+            return d;
+        }
+        let Some(v) = r.vmid else {
+            return no_create(policy);
+        };
+        (v, d)
     };
     inherited(policy, newid, kind, config, owner, r.storage.is_some(), d)
 }

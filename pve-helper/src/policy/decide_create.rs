@@ -7,12 +7,13 @@ use super::decide::{Decision, Facts, GuestFacts, operation};
 use super::decide_lifecycle::{allowed, denied, deny, no_create, unread};
 use super::{Operation, Policy};
 use pve_mcp_proto::{GuestConfigure, GuestCreate, GuestType, NodeName, VmId};
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 
 /// Where a new guest may go: `[create]` vmids and nodes, and in scope once it carries
 /// the pool and tags it will have.
 pub(super) fn new_guest(
     policy: &Policy,
+    facts: &Facts,
     vmid: Option<VmId>,
     node: &NodeName,
     kind: GuestType,
@@ -65,8 +66,14 @@ pub(super) fn new_guest(
         guest_type: kind,
         pool: create.pool.as_ref().map(|p| p.as_str().to_owned()),
         tags,
+        running: false,
     };
     match policy.guest_scope(&g) {
+        // Existence last, and in one sentence whoever has the vmid: a guest outside the
+        // scope, one in it, or leftovers of an earlier guest.
+        Some(_) if facts.vmid_free != Some(true) || facts.guests.contains_key(&vmid) => {
+            Err(unavailable(vmid))
+        }
         Some(sel) => Ok(format!(
             "create (in scope by guests.allow {:?})",
             sel.to_string()
@@ -85,6 +92,18 @@ pub(super) fn new_guest(
             ),
         )),
     }
+}
+
+/// The one refusal for a vmid a new guest cannot take because something has it.
+pub(super) fn unavailable(vmid: VmId) -> Decision {
+    denied(
+        "create.vmids",
+        format!(
+            "vmid {vmid} is not available for a new guest: a guest has it, or a storage still \
+             holds volumes or backups named for it; leave vmid out to get the next free one \
+             (to restore over a guest in scope, pass force: true)"
+        ),
+    )
 }
 
 /// The settings a create request gives the new guest, with their origin. The helper
@@ -151,7 +170,7 @@ pub fn create_settings(c: &GuestCreate) -> Vec<(String, String, Origin)> {
     out
 }
 
-pub(super) fn create(policy: &Policy, c: &GuestCreate) -> Decision {
+pub(super) fn create(policy: &Policy, c: &GuestCreate, facts: &Facts) -> Decision {
     let file = policy.source.display();
     let Some(spec) = &policy.create else {
         return no_create(policy);
@@ -191,7 +210,22 @@ pub(super) fn create(policy: &Policy, c: &GuestCreate) -> Decision {
     {
         return denied("fixed floor", format!("the new guest: {why}"));
     }
-    let rule = match new_guest(policy, c.vmid, &c.node, c.guest_type, &[], "a new guest") {
+    if let Err(e) = super::api_call::check_settings(
+        c.guest_type,
+        true,
+        settings.iter().map(|(k, v, _)| (k.as_str(), v.as_str())),
+    ) {
+        return denied("config.value", format!("the new guest: {e}"));
+    }
+    let rule = match new_guest(
+        policy,
+        facts,
+        c.vmid,
+        &c.node,
+        c.guest_type,
+        &[],
+        "a new guest",
+    ) {
         Ok(r) => r,
         Err(d) => return d,
     };
@@ -224,6 +258,9 @@ pub(super) fn create(policy: &Policy, c: &GuestCreate) -> Decision {
         if let Err(e) = policy.check_settings(vmid, c.guest_type, pairs, &after, origin) {
             return deny(e);
         }
+    }
+    if let Err(e) = policy.check_result(c.guest_type, &after, &[]) {
+        return deny(e);
     }
     Decision::Allow { rule }
 }
@@ -277,45 +314,264 @@ pub(super) fn configure(policy: &Policy, c: &GuestConfigure, facts: &Facts) -> D
     if let Err(e) = policy.check_settings(c.vmid, g.guest_type, pairs, &after, Origin::Listed) {
         return deny(e);
     }
-    if c.set.get("tags").is_some() || c.delete.iter().any(|k| k.as_str() == "tags") {
-        let mut changed = g.clone();
-        changed.tags = tags_of(&after);
-        if policy.guest_scope(&changed).is_none() {
-            return denied(
-                "config.write",
-                format!(
-                    "these tags would take guest {} out of scope; keep the tags [guests] allow \
-                     relies on",
-                    c.vmid
-                ),
-            );
-        }
-        let before = granted(policy, g);
-        let gained: Vec<String> = granted(policy, &changed)
-            .difference(&before)
-            .map(|o| o.to_string())
-            .collect();
-        if !gained.is_empty() {
-            return denied(
-                "config.write",
-                format!(
-                    "these tags would grant {} on guest {} through another rule; tags cannot \
-                     widen what may be done to a guest",
-                    gained.join(", "),
-                    c.vmid
-                ),
-            );
-        }
+    if let Err(e) = super::api_call::check_settings(
+        g.guest_type,
+        false,
+        c.set.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+    ) {
+        return denied("config.value", format!("guest {}: {e}", c.vmid));
+    }
+    // A removed key takes its default, which may be no limit at all (a container
+    // without cores uses every core of its node).
+    let removed: Vec<&str> = c.delete.iter().map(|k| k.as_str()).collect();
+    if !removed.is_empty()
+        && let Err(e) = policy.check_result(g.guest_type, &after, &removed)
+    {
+        return deny(e);
+    }
+    if let Some(why) = floor_of_removal(g.guest_type, &removed) {
+        return denied("fixed floor", why);
+    }
+    // Every change leaves the whole guest within the bounds the policy sets.
+    if let Err(e) = policy.check_earlier(g.guest_type, &after) {
+        return deny(super::bounds::Denial {
+            rule: e.rule,
+            reason: format!("guest {} as it would be: {}", c.vmid, e.reason),
+        });
+    }
+    if (c.set.get("tags").is_some() || c.delete.iter().any(|k| k.as_str() == "tags"))
+        && let Some(d) = retag(policy, g, tags_of(&after), "these tags")
+    {
+        return d;
     }
     d
 }
 
-/// Every operation some grant allows on `g`.
-fn granted(policy: &Policy, g: &GuestFacts) -> BTreeSet<Operation> {
-    policy
-        .grants
+/// Removing `unprivileged` from a container makes it privileged.
+fn floor_of_removal(kind: GuestType, removed: &[&str]) -> Option<String> {
+    (kind == GuestType::Lxc && removed.contains(&"unprivileged")).then(|| {
+        "removing \"unprivileged\" would make the container privileged; privileged containers \
+         are on the fixed floor and can never be allowed"
+            .to_owned()
+    })
+}
+
+/// Every operation some grant allows on `g`, and whether any grant of it asks for
+/// the user's confirmation there.
+fn profile(policy: &Policy, g: &GuestFacts) -> BTreeMap<Operation, bool> {
+    let mut out: BTreeMap<Operation, bool> = BTreeMap::new();
+    for gr in policy.grants.iter().filter(|gr| gr.covers(g)) {
+        for op in &gr.operations {
+            *out.entry(*op).or_default() |= gr.confirm.contains(op);
+        }
+    }
+    out
+}
+
+/// Judges giving guest `g` the tags `tags` (a tag change, a restore over it, a
+/// snapshot rollback), as an action of its own: the guest must stay in scope, gain no
+/// operation and keep every confirmation it needs now. `what`: "these tags".
+pub(super) fn retag(
+    policy: &Policy,
+    g: &GuestFacts,
+    tags: Vec<String>,
+    what: &str,
+) -> Option<Decision> {
+    let mut changed = g.clone();
+    changed.tags = tags;
+    if policy.guest_scope(&changed).is_none() {
+        return Some(denied(
+            "config.write",
+            format!(
+                "{what} would take guest {} out of scope; keep the tags [guests] allow relies on",
+                g.vmid
+            ),
+        ));
+    }
+    let before = profile(policy, g);
+    let after = profile(policy, &changed);
+    let gained: Vec<String> = after
+        .keys()
+        .filter(|op| !before.contains_key(op))
+        .map(|o| o.to_string())
+        .collect();
+    if !gained.is_empty() {
+        return Some(denied(
+            "config.write",
+            format!(
+                "{what} would grant {} on guest {} through another rule; tags cannot widen what \
+                 may be done to a guest",
+                gained.join(", "),
+                g.vmid
+            ),
+        ));
+    }
+    let shed: Vec<String> = after
         .iter()
-        .filter(|gr| gr.covers(g))
-        .flat_map(|gr| gr.operations.iter().copied())
-        .collect()
+        .filter(|(op, confirm)| !**confirm && before.get(op) == Some(&true))
+        .map(|(o, _)| o.to_string())
+        .collect();
+    (!shed.is_empty()).then(|| {
+        denied(
+            "config.write",
+            format!(
+                "{what} would let {} run on guest {} without the user's confirmation, which the \
+                 policy asks for now; tags cannot take a confirmation away",
+                shed.join(", "),
+                g.vmid
+            ),
+        )
+    })
+}
+
+/// The keys the typed `guest_create` sets from its own fields, which `[config] keys`
+/// need not list when a raw create sends them.
+const FIELD_KEYS: &[(GuestType, &[&str])] = &[
+    (
+        GuestType::Qemu,
+        &[
+            "name",
+            "cores",
+            "memory",
+            "scsihw",
+            "scsi0",
+            "ide2",
+            "net0",
+            "ide0",
+            "ciuser",
+            "cipassword",
+            "sshkeys",
+            "ipconfig0",
+            "description",
+        ],
+    ),
+    (
+        GuestType::Lxc,
+        &[
+            "hostname",
+            "cores",
+            "memory",
+            "rootfs",
+            "ostemplate",
+            "unprivileged",
+            "net0",
+            "ssh-public-keys",
+            "description",
+        ],
+    ),
+];
+
+/// A new guest made by a raw `POST /nodes/{node}/{qemu,lxc}`, judged as
+/// `guest_create` judges one: `[create]` (types, vmids, nodes, pool, tags), a free vmid,
+/// the fixed floor and `[bounds]` on every key, `[config] keys` for the keys
+/// `guest_create` does not set itself. Restores never come here (the floor refuses
+/// them).
+pub(super) fn raw_create(policy: &Policy, a: &super::Analysis, facts: &Facts) -> Decision {
+    let file = policy.source.display();
+    let Some(spec) = &policy.create else {
+        return no_create(policy);
+    };
+    let kind = if a.endpoint.template.ends_with("/lxc") {
+        GuestType::Lxc
+    } else {
+        GuestType::Qemu
+    };
+    if !spec.types.contains(&kind) {
+        return denied(
+            "create.types",
+            format!(
+                "creating {} guests from scratch is not allowed; to allow it, add {:?} to \
+                 [create] types in {file}",
+                kind.as_str(),
+                kind.as_str()
+            ),
+        );
+    }
+    for refused in [
+        "start",
+        "storage",
+        "force",
+        "unique",
+        "live-restore",
+        "bwlimit",
+    ] {
+        if a.param(refused).is_some_and(|v| v != "0") {
+            return denied(
+                "api.params",
+                format!("{refused} is not judged for a raw create; use guest_create"),
+            );
+        }
+    }
+    let (Some(vmid), Ok(node)) = (
+        a.param("vmid").and_then(|v| super::refs::vmid(v).ok()),
+        NodeName::parse(a.param("node").unwrap_or("")),
+    ) else {
+        return denied("api.params", "a create names its vmid and node".into());
+    };
+    let want_pool = spec.pool.as_ref().map(|p| p.as_str());
+    if a.param("pool") != want_pool {
+        return denied(
+            "create.pool",
+            format!(
+                "a new guest goes into the pool [create] names ({}) in {file}: pass exactly \
+                 that as pool",
+                want_pool.unwrap_or("none")
+            ),
+        );
+    }
+    let tags: Vec<String> = a
+        .param("tags")
+        .map(|t| super::bounds::tags_of(&[("tags".to_owned(), t.to_owned())].into()))
+        .unwrap_or_default();
+    let missing = spec.missing_tags(&tags);
+    if !missing.is_empty() {
+        return denied(
+            "create.tags",
+            format!(
+                "a new guest carries the tags [create] tags names in {file}; add {} to tags",
+                missing.join(", ")
+            ),
+        );
+    }
+    let rule = match new_guest(policy, facts, Some(vmid), &node, kind, &tags, "a new guest") {
+        Ok(r) => r,
+        Err(d) => return d,
+    };
+    if let Some(t) = a.param("ostemplate") {
+        if super::refs::volume(t)
+            .is_ok_and(|v| matches!(v.content, super::refs::Content::Backup(_)))
+        {
+            return denied(
+                "backup.restore",
+                "a container made from a backup is a restore: use backup_restore".into(),
+            );
+        }
+        if let Err(e) = policy.source_allowed(t, "the container template") {
+            return deny(e);
+        }
+    }
+    let fields = FIELD_KEYS
+        .iter()
+        .find(|(k, _)| *k == kind)
+        .map_or(&[][..], |(_, keys)| *keys);
+    let settings: GuestSettings = a
+        .params
+        .iter()
+        .filter(|(k, _)| !matches!(k.as_str(), "node" | "vmid" | "pool" | "tags" | "start"))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    for origin in [Origin::Field, Origin::Listed] {
+        let pairs = settings
+            .iter()
+            .filter(|(k, _)| fields.contains(&k.as_str()) == (origin == Origin::Field))
+            .filter(|(k, _)| k.as_str() != "ostemplate")
+            .map(|(k, v)| (k.as_str(), v.as_str()));
+        if let Err(e) = policy.check_settings(vmid, kind, pairs, &settings, origin) {
+            return deny(e);
+        }
+    }
+    if let Err(e) = policy.check_result(kind, &settings, &[]) {
+        return deny(e);
+    }
+    Decision::Allow { rule }
 }

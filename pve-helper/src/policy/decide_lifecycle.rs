@@ -35,7 +35,11 @@ pub fn referenced(request: &Request) -> Vec<VmId> {
             v
         }
         Request::VolumeDelete(d) => d.volume.backup_of().map(|(_, id)| id).into_iter().collect(),
-        Request::TaskCancel(t) => t.upid.vmid().into_iter().collect(),
+        Request::TaskCancel(t) => super::refs::task_guest(&t.upid)
+            .ok()
+            .flatten()
+            .into_iter()
+            .collect(),
         Request::AgentExec(a) => vec![a.vmid],
         Request::Firewall(q) => q.vmid.into_iter().collect(),
         other_requests!() => Vec::new(),
@@ -44,6 +48,12 @@ pub fn referenced(request: &Request) -> Vec<VmId> {
 
 /// The guests whose configuration `decide` needs.
 pub fn config_vmids(request: &Request) -> Vec<VmId> {
+    if let Request::Api(call) = request {
+        return super::decide_api::config_vmids(call);
+    }
+    if let Request::SnapshotRollback(t) = request {
+        return vec![t.vmid];
+    }
     match request {
         Request::GuestClone(c) => vec![c.vmid],
         Request::GuestConfigure(c) => vec![c.vmid],
@@ -91,10 +101,20 @@ pub(super) fn permitted(d: &Decision) -> bool {
 /// Judges a lifecycle request.
 pub fn decide(policy: &Policy, request: &Request, facts: &Facts) -> Decision {
     match request {
-        Request::GuestCreate(c) => create(policy, c),
+        Request::GuestCreate(c) => create(policy, c, facts),
         Request::GuestClone(c) => clone(policy, c, facts),
         Request::GuestTemplate(g) => {
-            operation(policy, g.vmid, Operation::Template, g.confirmed, facts)
+            let d = operation(policy, g.vmid, Operation::Template, g.confirmed, facts);
+            if permitted(&d) && facts.guests.get(&g.vmid).is_some_and(|g| g.running) {
+                return denied(
+                    "template",
+                    format!(
+                        "guest {} is running; stop it before converting it into a template",
+                        g.vmid
+                    ),
+                );
+            }
+            d
         }
         Request::GuestConfigure(c) => configure(policy, c, facts),
         Request::DiskResize(r) => resize(policy, r, facts),
@@ -223,9 +243,10 @@ fn delete(policy: &Policy, del: &GuestDelete, facts: &Facts) -> Decision {
 }
 
 fn task_cancel(policy: &Policy, t: &TaskCancel, facts: &Facts) -> Decision {
-    match t.upid.vmid() {
-        Some(vmid) => operation(policy, vmid, Operation::TaskCancel, t.confirmed, facts),
-        None => denied(
+    match super::refs::task_guest(&t.upid) {
+        Err(e) => denied("task.cancel", e),
+        Ok(Some(vmid)) => operation(policy, vmid, Operation::TaskCancel, t.confirmed, facts),
+        Ok(None) => denied(
             "task.cancel",
             format!(
                 "task {} belongs to no guest; only tasks of guests in scope can be stopped",
@@ -343,6 +364,7 @@ pub(super) fn owner_facts(
         guest_type: kind,
         pool: None,
         tags: tags.to_vec(),
+        running: false,
     })
 }
 

@@ -5,7 +5,7 @@
 use super::decide::{Decision, Facts};
 use super::decide_lifecycle::{allowed, denied, owner_facts, scoped};
 use super::{Operation, Policy};
-use pve_mcp_proto::{StorageDownload, Upid, VmId, VolumeDelete};
+use pve_mcp_proto::{StorageDownload, Upid, VolumeDelete};
 
 pub(super) fn volume_delete(policy: &Policy, v: &VolumeDelete, facts: &Facts) -> Decision {
     match v.volume.content() {
@@ -89,17 +89,6 @@ pub(super) fn download(policy: &Policy, s: &StorageDownload) -> Decision {
             ),
         ),
     }
-}
-
-/// The guest a task works on: its object id when that is a vmid, or for a backup's
-/// deletion (`imgdel`, object `VMID@STORAGE`) the guest the backup belongs to.
-pub fn task_guest(upid: &Upid) -> Option<VmId> {
-    upid.vmid().or_else(|| {
-        let (owner, _storage) = upid.object_id().split_once('@')?;
-        (upid.task_type() == "imgdel")
-            .then(|| owner.parse().ok())
-            .flatten()
-    })
 }
 
 /// Following a node task the media grants start (`download`, `imgdel` of an ISO image

@@ -287,6 +287,7 @@ fn lands_in_scope(c: &Create, scope: &Scope) -> bool {
                         guest_type,
                         pool: pool.clone(),
                         tags: tags.clone(),
+                        running: false,
                     };
                     !scope.deny.iter().any(|s| s.matches(&g))
                         && scope.allow.iter().any(|s| s.matches(&g))

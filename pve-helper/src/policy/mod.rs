@@ -5,18 +5,23 @@
 
 #[macro_use]
 mod requests;
+mod api_call;
+mod api_class;
 mod bounds;
+mod config_file;
 mod decide;
+mod decide_api;
 mod decide_copy;
 mod decide_create;
 mod decide_lifecycle;
 mod decide_media;
-mod floor;
+pub(crate) mod floor;
 mod lifecycle;
 mod parse;
 mod parse_commands;
 mod parse_guests;
 mod pattern;
+pub mod refs;
 mod selector;
 mod summary;
 #[cfg(test)]
@@ -26,15 +31,21 @@ mod tests_floor;
 #[cfg(test)]
 mod tests_lifecycle;
 
-pub use bounds::{Denial, GuestSettings, Origin, numbered, parse_config_text, size_gib, tags_of};
-pub use decide::{Decision, Facts, GuestAttrs, GuestFacts, decide, referenced_vmids};
+pub use api_call::{Analysis, Mention, analyze};
+pub use api_class::{Class, Filter, Typed};
+pub use bounds::{Denial, GuestSettings, Origin, numbered, size_gib, tags_of};
+pub use config_file::{ConfigFile, parse_config_text};
+pub use decide::{
+    Decision, Facts, GuestAttrs, GuestFacts, decide, node_task_names_no_guest, referenced_vmids,
+};
+pub use decide_api::{equivalent_request, named_task, raw_create_vmid};
 pub use decide_create::create_settings;
 pub use decide_lifecycle::config_vmids;
-pub use decide_media::task_guest;
 pub use floor::{config_floor, floor_reason, inherited_floor};
 pub use lifecycle::{AgentRules, Bounds, ConfigKeys, Create, Media, VolumePattern};
 pub use parse::{COMMAND_PATH, Diagnostic, Severity};
 pub use pattern::{ArgPattern, CommandRule, PathPattern, is_plain_arg};
+pub use refs::task_guest;
 pub use selector::{Selector, Term};
 
 use pve_mcp_proto::{ApiMethod, GuestAction, InvalidValue};

@@ -33,6 +33,7 @@ fn guest(vmid: u32, node: &str, pool: Option<&str>, tags: &[&str]) -> GuestFacts
         guest_type: GuestType::Qemu,
         pool: pool.map(str::to_owned),
         tags: tags.iter().map(|t| t.to_string()).collect(),
+        running: false,
     }
 }
 

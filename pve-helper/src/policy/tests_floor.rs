@@ -13,13 +13,17 @@ fn guest(id: u64, kind: GuestType, pool: &str) -> GuestFacts {
         guest_type: kind,
         pool: Some(pool.to_owned()),
         tags: Vec::new(),
+        running: false,
     }
 }
 
 /// 117: a privileged lab container (no `unprivileged` key); 118: an unprivileged one;
 /// 9001: a lab VM; 400: a VM outside the lab.
 fn facts() -> Facts {
-    let mut f = Facts::default();
+    let mut f = Facts {
+        vmid_free: Some(true),
+        ..Facts::default()
+    };
     for g in [
         guest(117, GuestType::Lxc, "lab"),
         guest(118, GuestType::Lxc, "lab"),
@@ -83,7 +87,7 @@ fn a_privileged_container_is_neither_cloned_nor_restored() {
     ));
     let restore = |config: GuestSettings| {
         let mut f = facts();
-        f.backup_config = Some(config);
+        f.backup_config = Some(config.into());
         let r = Request::BackupRestore(BackupRestore {
             volume: VolumeId::parse("local:backup/vzdump-lxc-118-2026_01_01-00_00_00.tar.zst")
                 .unwrap(),
@@ -107,7 +111,7 @@ fn a_privileged_container_is_neither_cloned_nor_restored() {
 #[test]
 fn a_forced_restore_needs_the_guest_it_overwrites() {
     let mut f = facts();
-    f.backup_config = Some(f.configs[&vmid(9001)].clone());
+    f.backup_config = Some(f.configs[&vmid(9001)].clone().into());
     let r = Request::BackupRestore(BackupRestore {
         volume: VolumeId::parse("local:backup/vzdump-qemu-9001-2026_01_01-00_00_00.vma.zst")
             .unwrap(),
@@ -226,7 +230,7 @@ fn media_tasks_are_followed_only_when_this_helper_started_them() {
     }
     // A backup's deletion is its guest's task: in scope or not found.
     f.own_task = false;
-    assert_eq!(task_guest(&upid("imgdel", "400@nas")), Some(vmid(400)));
+    assert_eq!(task_guest(&upid("imgdel", "400@nas")), Ok(Some(vmid(400))));
     let out = status(upid("imgdel", "400@nas"));
     assert_eq!(referenced_vmids(&p, &out), vec![vmid(400)]);
     assert!(matches!(decide(&p, &out, &f), Decision::NotFound { .. }));

@@ -43,6 +43,7 @@ fn facts() -> Facts {
                 guest_type: GuestType::Qemu,
                 pool: pool.map(str::to_owned),
                 tags,
+                running: false,
             },
         );
     }
@@ -54,6 +55,7 @@ fn facts() -> Facts {
         ("template", "1"),
     ]);
     f.configs.insert(vmid(109), small);
+    f.vmid_free = Some(true);
     f.configs.insert(
         vmid(9001),
         settings(&[
@@ -407,20 +409,37 @@ fn restore(volume: &str, target: Option<u64>, force: bool) -> Request {
 #[test]
 fn restores_are_bounded_like_new_guests() {
     let mut f = facts();
-    f.backup_config = Some(settings(&[
-        ("cores", "2"),
-        ("memory", "2048"),
-        ("scsi0", "local-lvm:vm-9001-disk-0,size=32G"),
-    ]));
+    f.backup_config = Some(
+        settings(&[
+            ("cores", "2"),
+            ("memory", "2048"),
+            ("scsi0", "local-lvm:vm-9001-disk-0,size=32G"),
+        ])
+        .into(),
+    );
     let p = policy();
     let vol = "local:backup/vzdump-qemu-9001-2026_11_25-10_00_00.vma.zst";
     assert!(matches!(
         decide(&p, &restore(vol, Some(9030), false), &f),
         Decision::Allow { .. }
     ));
+    // An existing guest's vmid is no new guest's, in the words used for every
+    // unavailable vmid (whether the guest is in scope or not).
     assert_eq!(
         denied_by(&decide(&p, &restore(vol, Some(9001), false), &f)),
-        "backup.restore"
+        "create.vmids"
+    );
+    assert_eq!(
+        reason(&decide(&p, &restore(vol, Some(9001), false), &f)).replace("9001", "N"),
+        reason(&decide(
+            &p,
+            &restore(vol, Some(9002), false),
+            &Facts {
+                vmid_free: Some(false),
+                ..f.clone()
+            }
+        ))
+        .replace("9002", "N")
     );
     assert!(matches!(
         decide(&p, &restore(vol, Some(9001), true), &f),
@@ -435,6 +454,7 @@ fn restores_are_bounded_like_new_guests() {
     f.backup_config
         .as_mut()
         .unwrap()
+        .main
         .insert("cores".into(), "16".into());
     assert_eq!(
         denied_by(&decide(&p, &restore(vol, Some(9030), false), &f)),
@@ -445,6 +465,28 @@ fn restores_are_bounded_like_new_guests() {
         denied_by(&decide(&p, &restore(vol, Some(9030), false), &f)),
         "facts"
     );
+    // A backup of a guest that does not exist, unreadable: not found, as for a
+    // backup that does not exist at all.
+    let gone = "local:backup/vzdump-qemu-9077-2026_11_25-10_00_00.vma.zst";
+    assert!(matches!(
+        decide(&p, &restore(gone, Some(9030), false), &f),
+        Decision::NotFound { .. }
+    ));
+    // Floor settings anywhere in the archive: snapshot sections, pending changes, raw
+    // LXC keys however written, lines Proxmox would not read.
+    for text in [
+        "cores: 2\nmemory: 2048\n[snap]\nhostpci0: 0000:01:00.0\n",
+        "cores: 2\nmemory: 2048\n[PENDING]\nargs: -monitor stdio\n",
+        "cores: 2\nmemory: 2048\nlxc.apparmor.profile = unconfined\n",
+        "cores: 2\nmemory: 2048\nCores: 4\n",
+    ] {
+        f.backup_config = Some(crate::policy::ConfigFile::parse(text));
+        assert_eq!(
+            denied_by(&decide(&p, &restore(vol, Some(9030), false), &f)),
+            "fixed floor",
+            "{text}"
+        );
+    }
 }
 
 #[test]

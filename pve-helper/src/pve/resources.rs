@@ -149,6 +149,7 @@ impl Guest {
             guest_type: self.guest_type,
             pool: self.pool.as_deref().map(str::to_owned),
             tags: self.tags.to_vec(),
+            running: self.status != GuestState::Stopped,
         }
     }
 }

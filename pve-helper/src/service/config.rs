@@ -50,6 +50,23 @@ fn redact_parts(value: &str) -> Option<String> {
     changed.then(|| parts.join(","))
 }
 
+/// One configuration value as it may leave the helper: a secret key's value
+/// redacted whole, secret parts of a property string redacted, made one line (the
+/// description keeps its line breaks) and bounded.
+pub fn redact_value(key: &str, text: &str) -> String {
+    if is_secret(key) {
+        REDACTED.to_owned()
+    } else if key == "description" {
+        text.chars()
+            .filter(|c| *c == '\n' || !c.is_control())
+            .take(MAX_DESCRIPTION)
+            .collect()
+    } else {
+        let one_line = sanitize(text);
+        redact_parts(&one_line).unwrap_or(one_line)
+    }
+}
+
 /// Turns Proxmox's config object into redacted `key -> value` text, and the redacted keys.
 pub fn redact(
     raw: serde_json::Map<String, serde_json::Value>,
@@ -66,37 +83,36 @@ pub fn redact(
             other => other.to_string(),
         };
         let key = sanitize(&key);
-        let value = if is_secret(&key) {
+        let value = redact_value(&key, &text);
+        if value != text && (is_secret(&key) || value.contains(REDACTED)) {
             redacted.push(key.clone());
-            REDACTED.to_owned()
-        } else if key == "description" {
-            text.chars()
-                .filter(|c| *c == '\n' || !c.is_control())
-                .take(MAX_DESCRIPTION)
-                .collect()
-        } else {
-            let one_line = sanitize(&text);
-            match redact_parts(&one_line) {
-                Some(v) => {
-                    redacted.push(key.clone());
-                    v
-                }
-                None => one_line,
-            }
-        };
+        }
         config.insert(key, value);
     }
     (config, redacted)
 }
 
-pub async fn read(svc: &Service, vmid: VmId) -> OpResult {
+pub async fn read(svc: &Service, policy: &crate::policy::Policy, vmid: VmId) -> OpResult {
     let g = lookup(svc, vmid).await?;
     let raw: serde_json::Map<String, serde_json::Value> = svc
         .pve
         .get(&format!("{}/config", guest_path(&g)), &[])
         .await
         .map_err(upstream_error)?;
-    let (config, redacted) = redact(raw);
+    let (mut config, mut redacted) = redact(raw);
+    // A value naming a guest out of scope (a disk of another guest, attached by an
+    // admin) is withheld, as in raw answers.
+    let snap = svc.cache.get(&svc.pve).await.map_err(upstream_error)?;
+    let viewer = super::answers::Viewer {
+        policy,
+        snap: &snap,
+    };
+    for (key, value) in config.iter_mut() {
+        if key != "description" && !viewer.text(value) {
+            *value = super::answers::WITHHELD.to_owned();
+            redacted.push(key.clone());
+        }
+    }
     Ok(Payload::Config(GuestConfig {
         vmid,
         guest_type: g.guest_type,

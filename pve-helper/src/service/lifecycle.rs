@@ -10,6 +10,7 @@ use crate::policy::{GuestSettings, Origin, Policy, create_settings};
 use crate::pve::{PveError, resources::Num, sanitize};
 use pve_mcp_proto::*;
 use serde::Deserialize;
+use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 /// How long the helper waits for a running guest to stop before deleting it: under
@@ -54,7 +55,7 @@ pub async fn settings(svc: &Service, vmid: VmId) -> Result<Option<GuestSettings>
     Ok(Some(to_settings(raw)))
 }
 
-fn to_settings(raw: serde_json::Map<String, serde_json::Value>) -> GuestSettings {
+pub(super) fn to_settings(raw: serde_json::Map<String, serde_json::Value>) -> GuestSettings {
     raw.into_iter()
         .filter_map(|(k, v)| {
             let v = match v {
@@ -67,13 +68,12 @@ fn to_settings(raw: serde_json::Map<String, serde_json::Value>) -> GuestSettings
         .collect()
 }
 
-/// The configuration inside a vzdump backup (`vzdump/extractconfig`): `key: value`
-/// lines up to the first snapshot section.
+/// The configuration inside a vzdump backup (`vzdump/extractconfig`), every section.
 pub async fn backup_settings(
     svc: &Service,
     node: &NodeName,
     volume: &VolumeId,
-) -> Result<GuestSettings, PveError> {
+) -> Result<crate::policy::ConfigFile, PveError> {
     let text: String = svc
         .pve
         .get(
@@ -81,38 +81,109 @@ pub async fn backup_settings(
             &[("volume", volume.as_str())],
         )
         .await?;
-    Ok(crate::policy::parse_config_text(&text))
+    Ok(crate::policy::ConfigFile::parse(&text))
 }
 
-/// The lowest vmid of `[create] vmids` no guest has, confirmed by `/cluster/nextid`
-/// (which also sees guests the token cannot).
+/// Whether a new guest may take `vmid`: no guest has it (`/cluster/nextid` also sees
+/// guests the token cannot) and no storage holds volumes or backups named for it,
+/// which would otherwise become the new guest's.
+pub async fn vmid_free(svc: &Service, vmid: VmId) -> Result<bool, PveError> {
+    let taken = svc.cache.get(&svc.pve).await?.get(vmid).is_some();
+    if taken || !nextid_free(svc, vmid).await? {
+        return Ok(false);
+    }
+    Ok(!leftover_owners(svc).await?.contains(&vmid))
+}
+
+async fn nextid_free(svc: &Service, vmid: VmId) -> Result<bool, PveError> {
+    let id_text = vmid.to_string();
+    match svc
+        .pve
+        .get::<serde_json::Value>("/cluster/nextid", &[("vmid", &id_text)])
+        .await
+    {
+        Ok(_) => Ok(true),
+        Err(PveError::Http { status: 400, .. }) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Deserialize)]
+struct RawStorageResource {
+    storage: String,
+    node: String,
+    #[serde(default)]
+    shared: Option<Num>,
+    #[serde(default)]
+    status: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct RawVolume {
+    volid: String,
+    #[serde(default)]
+    vmid: Option<Num>,
+}
+
+/// Every guest that some storage holds a volume or backup of (guests that exist
+/// included), from one content listing of each available storage (shared storages
+/// once).
+pub async fn leftover_owners(svc: &Service) -> Result<HashSet<VmId>, PveError> {
+    let stores: Vec<RawStorageResource> = svc
+        .pve
+        .get("/cluster/resources", &[("type", "storage")])
+        .await?;
+    let mut seen_shared = HashSet::new();
+    let mut owners = HashSet::new();
+    for s in stores {
+        if s.status.as_deref().is_some_and(|st| st != "available") {
+            continue;
+        }
+        let shared = s.shared.is_some_and(|v| v.u64() != 0);
+        if shared && !seen_shared.insert(s.storage.clone()) {
+            continue;
+        }
+        let (Ok(node), Ok(storage)) = (NodeName::parse(&s.node), StorageId::parse(&s.storage))
+        else {
+            continue;
+        };
+        let volumes: Vec<RawVolume> = svc
+            .pve
+            .get(&format!("/nodes/{node}/storage/{storage}/content"), &[])
+            .await?;
+        for v in volumes {
+            owners.extend(v.vmid.and_then(|n| VmId::new(n.u64()).ok()));
+            if let Ok(vol) = crate::policy::refs::volume(&v.volid) {
+                owners.extend(vol.guests());
+            }
+        }
+    }
+    Ok(owners)
+}
+
+/// The lowest vmid of `[create] vmids` that [`vmid_free`] would accept: no guest
+/// has it (confirmed by `/cluster/nextid`) and no storage holds anything of it.
 pub async fn next_free_vmid(svc: &Service, policy: &Policy) -> Result<Option<VmId>, ErrorBody> {
     let Some(create) = &policy.create else {
         return Ok(None);
     };
     let snap = svc.cache.get(&svc.pve).await.map_err(upstream_error)?;
+    let leftovers = leftover_owners(svc).await.map_err(upstream_error)?;
     let (lo, hi) = (create.vmids.0.get(), create.vmids.1.get());
     let mut tried = 0;
     for id in lo..=hi {
         let Ok(vmid) = VmId::new(u64::from(id)) else {
             continue;
         };
-        if snap.get(vmid).is_some() {
+        if snap.get(vmid).is_some() || leftovers.contains(&vmid) {
             continue;
         }
         if tried == NEXTID_TRIES {
             break;
         }
         tried += 1;
-        let id_text = vmid.to_string();
-        match svc
-            .pve
-            .get::<serde_json::Value>("/cluster/nextid", &[("vmid", &id_text)])
-            .await
-        {
-            Ok(_) => return Ok(Some(vmid)),
-            Err(PveError::Http { status: 400, .. }) => continue,
-            Err(e) => return Err(upstream_error(e)),
+        if nextid_free(svc, vmid).await.map_err(upstream_error)? {
+            return Ok(Some(vmid));
         }
     }
     Ok(None)
@@ -237,7 +308,7 @@ pub async fn template(svc: &Service, vmid: VmId) -> OpResult {
     started_task(&d)
 }
 
-pub async fn configure(svc: &Service, c: &GuestConfigure) -> OpResult {
+pub async fn configure(svc: &Service, policy: &Policy, c: &GuestConfigure) -> OpResult {
     let g = lookup(svc, c.vmid).await?;
     let mut form: Form = c
         .set
@@ -254,10 +325,10 @@ pub async fn configure(svc: &Service, c: &GuestConfigure) -> OpResult {
     if d.is_string() {
         return started_task(&d);
     }
-    config::read(svc, c.vmid).await
+    config::read(svc, policy, c.vmid).await
 }
 
-pub async fn resize(svc: &Service, r: &DiskResize) -> OpResult {
+pub async fn resize(svc: &Service, policy: &Policy, r: &DiskResize) -> OpResult {
     let g = lookup(svc, r.vmid).await?;
     let form: Form = vec![
         ("disk".into(), r.disk.to_string()),
@@ -276,7 +347,7 @@ pub async fn resize(svc: &Service, r: &DiskResize) -> OpResult {
     if d.is_string() {
         return started_task(&d);
     }
-    config::read(svc, r.vmid).await
+    config::read(svc, policy, r.vmid).await
 }
 
 pub async fn migrate(svc: &Service, m: &GuestMigrate) -> OpResult {
@@ -396,6 +467,7 @@ pub async fn restore(svc: &Service, policy: &Policy, r: &BackupRestore) -> OpRes
                 .await
                 .map_err(upstream_error)?;
             if let Some(storage) = cfg
+                .main
                 .get("rootfs")
                 .and_then(|v| v.split(',').next())
                 .and_then(|v| v.split_once(':'))

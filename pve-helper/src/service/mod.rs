@@ -3,6 +3,7 @@
 //! types, and is still judged as hostile.
 
 mod agent;
+mod answers;
 mod api;
 mod cluster;
 mod config;
@@ -128,8 +129,9 @@ impl Service {
         let (verdict, rule) = (decision.verdict(), decision.rule().to_owned());
         let result = match decision {
             Decision::Allow { .. } => {
-                let result = self.execute(policy, request).await;
+                let mut result = self.execute(policy, request).await;
                 self.remember(&result);
+                self.withhold(policy, &mut result).await;
                 result
             }
             Decision::Deny { rule, reason } => Err(ErrorBody {
@@ -147,6 +149,55 @@ impl Service {
             }),
         };
         (verdict, rule, result)
+    }
+
+    /// Text from Proxmox that names a guest outside the scope never leaves: an error
+    /// message (`VM 250 already exists`, `volume ... is used by VM 250`), a task's exit
+    /// status or its log lines.
+    async fn withhold(&self, policy: &Policy, result: &mut OpResult) {
+        let told = |t: &pve_mcp_proto::TaskInfo| t.exitstatus.is_some() || !t.log_tail.is_empty();
+        let needs = match result {
+            Err(e) => !e.message.is_empty(),
+            Ok(Payload::Task(t)) => told(t),
+            Ok(Payload::NewGuest(g)) => told(&g.task),
+            Ok(Payload::TaskLog(log)) => !log.lines.is_empty(),
+            Ok(_) => false,
+        };
+        if !needs {
+            return;
+        }
+        let Ok(snap) = self.cache.get(&self.pve).await else {
+            return;
+        };
+        let viewer = answers::Viewer {
+            policy,
+            snap: &snap,
+        };
+        let task = |t: &mut pve_mcp_proto::TaskInfo| {
+            t.exitstatus = t.exitstatus.as_deref().map(|s| viewer.scrub(s));
+            for line in &mut t.log_tail {
+                *line = viewer.scrub(line);
+            }
+        };
+        match result {
+            Err(e) if !viewer.text(&e.message) => {
+                e.message = format!(
+                    "Proxmox refused the request{}; its message names a guest outside this \
+                     client's scope and is withheld",
+                    e.upstream_status
+                        .map(|s| format!(" (HTTP {s})"))
+                        .unwrap_or_default()
+                );
+            }
+            Ok(Payload::Task(t)) => task(t),
+            Ok(Payload::NewGuest(g)) => task(&mut g.task),
+            Ok(Payload::TaskLog(log)) => {
+                for line in &mut log.lines {
+                    *line = viewer.scrub(line);
+                }
+            }
+            _ => {}
+        }
     }
 
     fn remember(&self, result: &OpResult) {
@@ -199,11 +250,32 @@ impl Service {
                 facts.configs.insert(vmid, s);
             }
         }
-        if let Request::TaskStatus(pve_mcp_proto::TaskRef { upid })
-        | Request::TaskLog(pve_mcp_proto::TaskLogQuery { upid, .. }) = request
-        {
+        let named_task = match request {
+            Request::TaskStatus(pve_mcp_proto::TaskRef { upid })
+            | Request::TaskLog(pve_mcp_proto::TaskLogQuery { upid, .. }) => Some(upid.clone()),
+            Request::Api(call) => crate::policy::named_task(call),
+            _ => None,
+        };
+        if let Some(upid) = named_task {
             let started = self.started.lock().unwrap_or_else(|e| e.into_inner());
-            facts.own_task = started.contains(upid);
+            facts.own_task = started.contains(&upid);
+        }
+        // A raw write is judged as the typed request it amounts to: gather its facts.
+        let equivalent = match request {
+            Request::Api(call) => crate::policy::equivalent_request(call),
+            _ => None,
+        };
+        let effective = equivalent.as_ref().unwrap_or(request);
+        if let Some(vmid) = new_guest_vmid(request, effective) {
+            facts.vmid_free = Some(lifecycle::vmid_free(self, vmid).await?);
+        }
+        if let Request::SnapshotRollback(t) = effective
+            && facts
+                .guests
+                .get(&t.vmid)
+                .is_some_and(|g| policy.guest_scope(g).is_some())
+        {
+            facts.snapshot_config = Some(snapshots::settings(self, t).await?);
         }
         if let Request::BackupRestore(r) = request {
             // Read only backups of guests whose backups the client could reach.
@@ -214,8 +286,11 @@ impl Service {
                     .is_none_or(|g| policy.guest_scope(g).is_some())
             });
             if owner_visible {
-                facts.backup_config =
-                    Some(lifecycle::backup_settings(self, &r.node, &r.volume).await?);
+                // Unreadable (no such backup, say): `decide` tells it like a backup of
+                // a guest outside the scope, with Proxmox's words withheld.
+                facts.backup_config = lifecycle::backup_settings(self, &r.node, &r.volume)
+                    .await
+                    .ok();
             }
         }
         Ok(facts)
@@ -230,7 +305,7 @@ impl Service {
             Request::TaskStatus(t) => guests::task(self, &t.upid).await,
             Request::NodeStatus(q) => nodes::status(self, q.node.as_ref()).await,
             Request::Describe(_) => Ok(Payload::Capabilities(policy.capabilities())),
-            Request::GuestConfig(g) => config::read(self, g.vmid).await,
+            Request::GuestConfig(g) => config::read(self, policy, g.vmid).await,
             Request::ListTasks(q) => tasks::list(self, policy, &q).await,
             Request::ClusterStatus(_) => cluster::status(self, policy).await,
             Request::GuestAgent(q) => agent::ask(self, &q).await,
@@ -248,8 +323,8 @@ impl Service {
             Request::GuestCreate(c) => lifecycle::create(self, policy, &c).await,
             Request::GuestClone(c) => lifecycle::clone(self, policy, &c).await,
             Request::GuestTemplate(g) => lifecycle::template(self, g.vmid).await,
-            Request::GuestConfigure(c) => lifecycle::configure(self, &c).await,
-            Request::DiskResize(r) => lifecycle::resize(self, &r).await,
+            Request::GuestConfigure(c) => lifecycle::configure(self, policy, &c).await,
+            Request::DiskResize(r) => lifecycle::resize(self, policy, &r).await,
             Request::GuestMigrate(m) => lifecycle::migrate(self, &m).await,
             Request::GuestDelete(d) => lifecycle::delete(self, &d).await,
             Request::BackupRestore(r) => lifecycle::restore(self, policy, &r).await,
@@ -281,6 +356,20 @@ impl Service {
                 }
             }
         }
+    }
+}
+
+/// The vmid a request would give a new guest: a create, a clone, a restore to a new
+/// guest, or a raw create.
+fn new_guest_vmid(request: &Request, effective: &Request) -> Option<pve_mcp_proto::VmId> {
+    match effective {
+        Request::GuestCreate(c) => c.vmid,
+        Request::GuestClone(c) => c.newid,
+        Request::BackupRestore(r) if !r.force => r.vmid,
+        _ => match request {
+            Request::Api(call) => crate::policy::raw_create_vmid(call),
+            _ => None,
+        },
     }
 }
 

@@ -93,6 +93,39 @@ pub async fn create(svc: &Service, c: &SnapshotCreate) -> OpResult {
     started_task(&data)
 }
 
+/// The configuration a rollback to `t` brings back (not redacted: `decide` reads it).
+/// A snapshot that does not exist reads as an empty configuration; the rollback then
+/// fails in Proxmox.
+pub async fn settings(
+    svc: &Service,
+    t: &SnapshotTarget,
+) -> Result<crate::policy::GuestSettings, crate::pve::PveError> {
+    let snap = svc.cache.get(&svc.pve).await?;
+    let Some(g) = snap.get(t.vmid) else {
+        return Ok(Default::default());
+    };
+    let path = format!(
+        "/nodes/{}/{}/{}/snapshot/{}/config",
+        g.node,
+        g.guest_type.as_str(),
+        t.vmid,
+        t.name
+    );
+    drop(snap);
+    match svc
+        .pve
+        .get::<serde_json::Map<String, serde_json::Value>>(&path, &[])
+        .await
+    {
+        Ok(raw) => Ok(super::lifecycle::to_settings(raw)),
+        Err(crate::pve::PveError::Http {
+            status: 400 | 404 | 500,
+            ..
+        }) => Ok(Default::default()),
+        Err(e) => Err(e),
+    }
+}
+
 pub async fn rollback(svc: &Service, t: &SnapshotTarget) -> OpResult {
     let g = lookup(svc, t.vmid).await?;
     let path = format!("{}/snapshot/{}/rollback", guest_path(&g), t.name);

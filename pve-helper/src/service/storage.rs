@@ -99,32 +99,6 @@ struct RawVolume {
     notes: Option<String>,
 }
 
-/// The guest a volume belongs to: `Some(Some(vmid))`, `Some(None)` for a guest volume
-/// whose guest cannot be told, `None` for a volume of no guest (ISO, template).
-fn volume_guest(v: &RawVolume) -> Option<Option<VmId>> {
-    if let Some(n) = v.vmid {
-        return Some(VmId::new(n.u64()).ok());
-    }
-    let name = v.volid.split_once(':').map_or(v.volid.as_str(), |(_, p)| p);
-    let name = name.rsplit('/').next().unwrap_or(name);
-    // vzdump-qemu-101-..., vm-101-disk-0, subvol-101-disk-0, base-101-disk-0
-    let digits = [
-        "vzdump-qemu-",
-        "vzdump-lxc-",
-        "vzdump-openvz-",
-        "vm-",
-        "subvol-",
-        "base-",
-    ]
-    .iter()
-    .find_map(|p| name.strip_prefix(p));
-    match digits {
-        Some(rest) => Some(rest.split(['-', '.']).next().and_then(|d| d.parse().ok())),
-        None if matches!(v.content.as_str(), "backup" | "images" | "rootdir") => Some(None),
-        None => None,
-    }
-}
-
 fn volume(storage: &StorageId, v: RawVolume, vmid: Option<VmId>) -> Volume {
     Volume {
         storage: storage.clone(),
@@ -148,16 +122,22 @@ async fn volumes(
     let path = format!("/nodes/{node}/storage/{storage}/content");
     let raw: Vec<RawVolume> = svc.pve.get(&path, query).await.map_err(upstream_error)?;
     let snap = svc.cache.get(&svc.pve).await.map_err(upstream_error)?;
-    let visible = |vmid: VmId| {
-        snap.get(vmid)
-            .is_some_and(|g| policy.guest_scope(g).is_some())
+    let viewer = super::answers::Viewer {
+        policy,
+        snap: &snap,
     };
     Ok(raw
         .into_iter()
-        .filter_map(|v| match volume_guest(&v) {
-            None => Some(volume(storage, v, None)),
-            Some(Some(vmid)) if visible(vmid) => Some(volume(storage, v, Some(vmid))),
-            Some(_) => None,
+        .filter_map(|v| {
+            let listed = v.vmid.map(|n| serde_json::Value::from(n.u64()));
+            if !viewer.volume(&v.volid, listed.as_ref()) {
+                return None;
+            }
+            let owner = crate::policy::refs::volume(&v.volid)
+                .ok()
+                .and_then(|vol| vol.owner)
+                .or_else(|| v.vmid.and_then(|n| VmId::new(n.u64()).ok()));
+            Some(volume(storage, v, owner))
         })
         .take(MAX_VOLUMES)
         .collect())
@@ -224,51 +204,4 @@ pub async fn backups(svc: &Service, policy: &Policy, vmid: VmId) -> OpResult {
     }
     out.sort_by_key(|v| std::cmp::Reverse(v.ctime));
     Ok(Payload::Volumes(out))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn raw(volid: &str, content: &str, vmid: Option<f64>) -> RawVolume {
-        RawVolume {
-            volid: volid.into(),
-            content: content.into(),
-            format: String::new(),
-            size: Num(0.0),
-            ctime: None,
-            vmid: vmid.map(Num),
-            notes: None,
-        }
-    }
-
-    #[test]
-    fn volumes_are_tied_to_their_guest() {
-        let v = |n: u64| Some(Some(VmId::new(n).unwrap()));
-        assert_eq!(volume_guest(&raw("nas:iso/debian.iso", "iso", None)), None);
-        assert_eq!(
-            volume_guest(&raw("x:vm-101-disk-0", "images", Some(101.0))),
-            v(101)
-        );
-        assert_eq!(
-            volume_guest(&raw("x:vm-102-disk-0", "images", None)),
-            v(102)
-        );
-        assert_eq!(
-            volume_guest(&raw(
-                "nas:backup/vzdump-lxc-103-2024_12_02-03_00_00.tar.zst",
-                "backup",
-                None
-            )),
-            v(103)
-        );
-        assert_eq!(
-            volume_guest(&raw("nas:backup/weird-name.vma", "backup", None)),
-            Some(None)
-        );
-        assert_eq!(
-            volume_guest(&raw("x:vm-1-disk-0", "images", None)),
-            Some(None)
-        );
-    }
 }

@@ -5,7 +5,7 @@
 //! they never show. Task text from Proxmox is untrusted: made one line and
 //! bounded.
 
-use super::api::{entry_guest, visible};
+use super::answers::Viewer;
 use super::{OpResult, Service, upstream_error};
 use crate::policy::Policy;
 use crate::pve::{resources::Num, sanitize};
@@ -62,16 +62,18 @@ pub async fn list(svc: &Service, policy: &Policy, q: &TaskQuery) -> OpResult {
             .map_err(upstream_error)?,
     };
     let snap = svc.cache.get(&svc.pve).await.map_err(upstream_error)?;
+    let viewer = Viewer {
+        policy,
+        snap: &snap,
+    };
     let mut tasks: Vec<TaskEntry> = raw
         .into_iter()
-        .filter(|v| match entry_guest(v) {
-            None => true,
-            Some(Some(vmid)) => visible(policy, &snap, vmid),
-            Some(None) => false,
-        })
         .filter_map(|v| entry(&v))
-        // Any task whose object is a vmid (hastart, ...) is a guest's task.
-        .filter(|e| e.upid.vmid().is_none_or(|v| visible(policy, &snap, v)))
+        .filter(|e| viewer.task(e.upid.as_str(), false) && viewer.text(&e.id))
+        .map(|mut e| {
+            e.status = e.status.map(|s| viewer.scrub(&s));
+            e
+        })
         .filter(|e| matches(q, e))
         .collect();
     tasks.sort_by_key(|e| std::cmp::Reverse(e.starttime));
