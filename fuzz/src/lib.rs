@@ -142,6 +142,7 @@ pub mod request {
                     guest_type: GuestType::Qemu,
                     pool: (vmid.get() % 2 == 0).then(|| "lab".to_owned()),
                     tags: Vec::new(),
+                    running: false,
                 },
             );
         }
@@ -264,7 +265,7 @@ pub mod argv {
         let (line, patterns) = text
             .split_once('\n')
             .unwrap_or((text, "echo * {vmid} {node}"));
-        let Ok(words) = shell_words::split(line) else {
+        let Ok(words) = mcp_front::args::command_line::split(line) else {
             return;
         };
         let Ok(argv) = Argv::new(words) else {

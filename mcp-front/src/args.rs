@@ -28,6 +28,7 @@ pub use create::*;
 #[path = "args_extra.rs"]
 mod extra;
 pub use extra::*;
+pub mod command_line;
 
 /// An argument the proto types refused; the message is shown to the model as is.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -52,9 +53,12 @@ pub const LONG_WAIT_SECS: u64 = 600;
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExecuteCommandArgs {
-    /// The command line, e.g. `pvesm status` or `qm config 101`. It is split into words
-    /// like a POSIX shell would (quotes and backslashes work) but no shell runs it: pipes,
-    /// redirections, `;`, `&&`, `$VAR` and globs have no special meaning.
+    /// The command line, e.g. `pvesm status` or `qm config 101`: the program and its
+    /// arguments as words separated by spaces. No shell runs it, so shell syntax is
+    /// refused, not passed on: `;`, `&`, `|`, `<`, `>`, `$`, backquotes, backslashes,
+    /// `#`, globs (`*`, `?`, `[`), `(`, `)`, `{`, `}`, `~`, `!` and line breaks. An
+    /// argument in single quotes is taken as it is (`'a b'`, `'*.conf'`); double quotes
+    /// group words too, but refuse `$`, backquotes, `\` and `!`.
     #[schemars(length(min = 1, max = 32768))]
     pub command: String,
 }
@@ -202,11 +206,8 @@ impl ExecuteCommandArgs {
                 "the command is longer than {MAX_COMMAND_LEN} bytes"
             )));
         }
-        let words = shell_words::split(&self.command).map_err(|_| {
-            ArgError("the command has an unterminated quote or a trailing backslash".into())
-        })?;
         Ok(RunCommand {
-            argv: Argv::new(words)?,
+            argv: Argv::new(command_line::split(&self.command)?)?,
         })
     }
 }

@@ -74,7 +74,7 @@ fn data_object_conversion() {
 }
 
 #[test]
-fn shell_word_splitting() {
+fn command_lines_split_into_argv_or_are_refused() {
     let argv = |c: &str| {
         ExecuteCommandArgs { command: c.into() }
             .into_request()
@@ -82,14 +82,17 @@ fn shell_word_splitting() {
     };
     assert_eq!(argv("qm config 101").unwrap(), ["qm", "config", "101"]);
     assert_eq!(
-        argv(r#"echo "a b" 'c;d' e\ f"#).unwrap(),
+        argv(r#"echo "a b" 'c;d' "e f""#).unwrap(),
         ["echo", "a b", "c;d", "e f"]
     );
-    // No shell: operators are plain words.
-    assert_eq!(
-        argv("ls | rm -rf /").unwrap(),
-        ["ls", "|", "rm", "-rf", "/"]
+    // No shell: shell syntax is refused, never dropped or passed on.
+    let err = argv("df -h #; id").unwrap_err().0;
+    assert!(
+        err.starts_with("the command contains '#': commands run without a shell"),
+        "{err}"
     );
+    assert!(argv("ls | rm -rf /").unwrap_err().0.contains("'|'"));
+    assert!(argv(r"\uptime").unwrap_err().0.contains("backslash"));
     assert!(
         argv("echo 'unbalanced")
             .unwrap_err()
@@ -98,6 +101,9 @@ fn shell_word_splitting() {
     );
     assert!(argv("   ").unwrap_err().0.contains("empty"));
     assert!(argv(&"x ".repeat(70)).unwrap_err().0.contains("arguments"));
+    assert!(argv("echo a\u{0}b").unwrap_err().0.contains("NUL byte"));
+    let long = "x".repeat(MAX_COMMAND_LEN + 1);
+    assert!(argv(&long).unwrap_err().0.contains("longer than"));
 }
 
 #[test]

@@ -1,10 +1,11 @@
 //! `cluster_status`: cluster membership and quorum, and the HA manager's state (HA
 //! services of guests in scope only) when the policy allows reading it.
 //!
-//! The answer comes from the helper and is only rendered here.
+//! The answer comes from the helper and is only rendered here, its text escaped.
 
 use crate::{
     args::NoArgs,
+    render::untrusted::{own_line, own_lines},
     reply::{forward, structured, unexpected},
     tools::PveMcp,
 };
@@ -82,7 +83,7 @@ impl From<pve_mcp_proto::ClusterInfo> for Cluster {
             ha_note,
         } = c;
         Self {
-            name,
+            name: name.map(own_line),
             quorate,
             config_version,
             nodes: nodes
@@ -92,13 +93,13 @@ impl From<pve_mcp_proto::ClusterInfo> for Cluster {
                     online: n.online,
                     local: n.local,
                     nodeid: n.nodeid,
-                    ip: n.ip,
+                    ip: n.ip.map(own_line),
                 })
                 .collect(),
             ha: ha.map(|h| Ha {
-                quorum: h.quorum,
-                master: h.master,
-                lrms: h.lrms,
+                quorum: h.quorum.map(own_line),
+                master: h.master.map(own_line),
+                lrms: own_lines(h.lrms),
                 services: h
                     .services
                     .into_iter()
@@ -106,12 +107,12 @@ impl From<pve_mcp_proto::ClusterInfo> for Cluster {
                         vmid: s.vmid.get(),
                         guest_type: s.guest_type.to_string(),
                         node: s.node.to_string(),
-                        state: s.state,
-                        request_state: s.request_state,
+                        state: own_line(s.state),
+                        request_state: s.request_state.map(own_line),
                     })
                     .collect(),
             }),
-            ha_note,
+            ha_note: ha_note.map(own_line),
         }
     }
 }

@@ -4,7 +4,11 @@
 //!
 //! Every conversion destructures the proto type exhaustively: a field added to the
 //! wire contract does not compile here until the output schema says what becomes of it.
+//! Text from Proxmox or a guest is escaped on the way ([`untrusted`]): hidden characters
+//! never reach structured content either; what other modules build (an action's
+//! result, an API answer) is escaped when serialized.
 
+use crate::render::untrusted::{own_line, own_lines, own_text};
 use pve_mcp_proto as proto;
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -112,12 +116,12 @@ impl From<proto::GuestSummary> for Guest {
         } = g;
         Self {
             vmid: vmid.get(),
-            name,
+            name: own_line(name),
             guest_type: guest_type.into(),
             node: node.into(),
             status: status.into(),
-            pool,
-            tags,
+            pool: pool.map(own_line),
+            tags: own_lines(tags),
             template,
             cpu,
             maxcpu,
@@ -220,9 +224,9 @@ impl From<proto::GuestDetail> for GuestDetail {
         } = d;
         Self {
             guest: guest.into(),
-            qmpstatus,
-            lock,
-            ha_state,
+            qmpstatus: qmpstatus.map(own_line),
+            lock: lock.map(own_line),
+            ha_state: ha_state.map(own_line),
             disk,
             maxdisk,
             netin,
@@ -262,12 +266,18 @@ pub struct ActionResult {
     pub upid: String,
     pub node: String,
     /// `OK`, `WARNINGS: n` or the error, once the task stopped.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "crate::render::untrusted::serialize_line"
+    )]
     pub exitstatus: Option<String>,
     /// Milliseconds from the request to the last task status seen.
     pub elapsed_ms: u64,
     /// Last lines of the task log, when it failed.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        skip_serializing_if = "Vec::is_empty",
+        serialize_with = "crate::render::untrusted::serialize_lines"
+    )]
     pub log_tail: Vec<String>,
 }
 
@@ -320,15 +330,15 @@ impl From<proto::SnapshotList> for SnapshotList {
                         parent,
                     } = s;
                     Snapshot {
-                        name,
-                        description,
+                        name: own_line(name),
+                        description: own_text(description),
                         snaptime,
                         vmstate,
-                        parent,
+                        parent: parent.map(own_line),
                     }
                 })
                 .collect(),
-            current_parent,
+            current_parent: current_parent.map(own_line),
         }
     }
 }
@@ -376,7 +386,7 @@ impl From<proto::NodeInfo> for Node {
         } = n;
         Self {
             node: node.into(),
-            status,
+            status: own_line(status),
             cpu,
             maxcpu,
             mem,
@@ -385,9 +395,9 @@ impl From<proto::NodeInfo> for Node {
             maxdisk,
             uptime,
             loadavg,
-            kversion,
-            pveversion,
-            cpu_model,
+            kversion: kversion.map(own_line),
+            pveversion: pveversion.map(own_line),
+            cpu_model: cpu_model.map(own_line),
         }
     }
 }
@@ -406,6 +416,7 @@ pub struct ApiAnswer {
     pub path: String,
     /// The `data` member of Proxmox's answer, any JSON value as Proxmox returned it;
     /// null when `truncated`.
+    #[serde(serialize_with = "crate::render::untrusted::serialize_json")]
     pub data: serde_json::Value,
     /// The answer was too large to return as structured content; the text content holds
     /// its beginning.
@@ -441,8 +452,8 @@ impl From<proto::CommandOutput> for CommandResult {
         Self {
             exit_code,
             signal,
-            stdout,
-            stderr,
+            stdout: own_text(stdout),
+            stderr: own_text(stderr),
             truncated,
             duration_ms,
         }

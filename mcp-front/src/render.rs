@@ -1,13 +1,16 @@
 //! Text rendering of tool results for a model: compact, human units, one line per item.
 //!
-//! Input is the front's own output types (already validated by proto); the only
-//! untrusted-size input is free text from Proxmox, which is truncated here.
+//! Input is the front's own output types (already validated by proto); free text from
+//! Proxmox or a guest is untrusted in size and content: it is truncated here, and shown
+//! through [`untrusted`] (hidden characters escaped, guest-written text quoted as data).
 
 use crate::output::{
     ActionOutcome, ActionResult, ApiAnswer, CommandResult, Guest, GuestDetail, GuestPage,
     GuestType, Node, Nodes,
 };
 use std::fmt::Write;
+
+pub mod untrusted;
 
 /// Longest text rendering of a raw API answer or of one command output stream.
 pub const TEXT_LIMIT: usize = 32 * 1024;
@@ -129,8 +132,8 @@ fn kind_word(t: GuestType) -> &'static str {
 }
 
 fn guest_row(g: &Guest) -> Vec<String> {
-    let mut name = truncate(&g.name, NAME_WIDTH).to_owned();
-    if name.len() < g.name.len() {
+    let mut name = untrusted::line(truncate(&g.name, NAME_WIDTH)).into_owned();
+    if truncate(&g.name, NAME_WIDTH).len() < g.name.len() {
         name.push('~');
     }
     if g.template {
@@ -150,7 +153,7 @@ fn guest_row(g: &Guest) -> Vec<String> {
         },
         used_of(g.mem, g.maxmem),
         uptime(g.uptime),
-        g.tags.join(","),
+        untrusted::line(&g.tags.join(",")).into_owned(),
     ]
 }
 
@@ -196,7 +199,7 @@ pub fn guest_detail(d: &GuestDetail) -> String {
         "{} {} \"{}\" ({}) on node {}: {}",
         kind_word(g.guest_type),
         g.vmid,
-        g.name,
+        untrusted::line(&g.name),
         g.guest_type.as_str(),
         g.node,
         g.status.as_str()
@@ -227,7 +230,7 @@ pub fn guest_detail(d: &GuestDetail) -> String {
     );
     let mut extra = Vec::new();
     if !g.tags.is_empty() {
-        extra.push(format!("tags: {}", g.tags.join(", ")));
+        extra.push(format!("tags: {}", untrusted::line(&g.tags.join(", "))));
     }
     let fields = [
         ("pool", &g.pool),
@@ -237,7 +240,7 @@ pub fn guest_detail(d: &GuestDetail) -> String {
     ];
     for (label, value) in fields {
         if let Some(v) = value {
-            extra.push(format!("{label}: {v}"));
+            extra.push(format!("{label}: {}", untrusted::line(v)));
         }
     }
     if !extra.is_empty() {
@@ -256,7 +259,7 @@ pub fn nodes(n: &Nodes) -> String {
     rows.extend(n.nodes.iter().map(|n| {
         vec![
             n.node.clone(),
-            n.status.clone(),
+            untrusted::line(&n.status).into_owned(),
             percent(n.cpu, 1.0),
             used_of(n.mem, n.maxmem),
             used_of(n.disk, n.maxdisk),
@@ -281,7 +284,7 @@ fn node_details(n: &Node, out: &mut String) {
     ];
     for (label, value) in details {
         if let Some(v) = value {
-            let _ = writeln!(out, "{}: {label} {v}", n.node);
+            let _ = writeln!(out, "{}: {label} {}", n.node, untrusted::line(v));
         }
     }
 }
@@ -307,7 +310,7 @@ pub fn action_what(r: &ActionResult) -> String {
 
 pub fn action(r: &ActionResult) -> String {
     let what = action_what(r);
-    let status = r.exitstatus.as_deref().unwrap_or("unknown");
+    let status = untrusted::line(r.exitstatus.as_deref().unwrap_or("unknown"));
     let took = elapsed(r.elapsed_ms);
     let mut out = match r.outcome {
         ActionOutcome::Started => format!("Started {what}: {}.", task_hint(r)),
@@ -327,20 +330,29 @@ pub fn action(r: &ActionResult) -> String {
             task_hint(r)
         ),
     };
-    if !r.log_tail.is_empty() {
-        out.push_str("\nLast lines of the task log:");
-        for line in &r.log_tail {
-            let _ = write!(out, "\n  {}", truncate(line, 512));
-        }
-    }
     out.push('\n');
+    log_tail(&r.log_tail, &mut out);
     out
 }
+
+/// The last lines of a failed task's log, quoted: Proxmox's and the guest's words.
+pub fn log_tail(lines: &[String], out: &mut String) {
+    if lines.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "{}", untrusted::label(TASK_LOG.0, TASK_LOG.1));
+    for line in lines {
+        untrusted::quote_line(out, "", truncate(line, 512));
+    }
+}
+
+/// The label of task log lines: what they are and whose words.
+pub const TASK_LOG: (&str, &str) = ("Last lines of the task log", "the task's output");
 
 /// The `proxmox_api` answer: pretty JSON, cut at [`TEXT_LIMIT`].
 pub fn api(a: &ApiAnswer, pretty: &str) -> String {
     let mut out = format!("{} {}:\n", a.method, a.path);
-    out.push_str(truncate(pretty, TEXT_LIMIT));
+    out.push_str(&untrusted::text(truncate(pretty, TEXT_LIMIT)));
     if pretty.len() > TEXT_LIMIT {
         let _ = write!(
             out,
@@ -353,8 +365,14 @@ pub fn api(a: &ApiAnswer, pretty: &str) -> String {
     out
 }
 
-/// The `execute_command` answer: exit status, then each non-empty stream.
+/// The `execute_command` answer: exit status, then each non-empty stream quoted as
+/// data (a node command may print text a guest or its admin wrote).
 pub fn command(c: &CommandResult) -> String {
+    command_from(c, "the command's output")
+}
+
+/// A command's answer, its streams quoted as data from `source`.
+pub fn command_from(c: &CommandResult, source: &str) -> String {
     let mut out = match (c.exit_code, c.signal) {
         (Some(code), _) => format!("exit code {code}"),
         (None, Some(sig)) => format!("killed by signal {sig}"),
@@ -365,17 +383,9 @@ pub fn command(c: &CommandResult) -> String {
         if text.is_empty() {
             continue;
         }
-        let _ = writeln!(out, "--- {label} ---");
-        out.push_str(truncate(text, TEXT_LIMIT));
+        untrusted::quote(&mut out, "", (label, source), truncate(text, TEXT_LIMIT));
         if text.len() > TEXT_LIMIT {
-            let _ = write!(
-                out,
-                "\n[{label} cut at {TEXT_LIMIT} of {} bytes]",
-                text.len()
-            );
-        }
-        if !out.ends_with('\n') {
-            out.push('\n');
+            let _ = writeln!(out, "[{label} cut at {TEXT_LIMIT} of {} bytes]", text.len());
         }
     }
     if c.stdout.is_empty() && c.stderr.is_empty() {

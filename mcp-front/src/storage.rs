@@ -4,12 +4,15 @@
 //! drops them.
 //!
 //! Arguments are untrusted model output, validated in `args`; answers come from the
-//! helper and are only rendered here.
+//! helper and are only rendered here: text escaped, a volume's notes quoted as data.
 
 use crate::{
     action,
     args::{BackupStartArgs, ListStorageArgs, StorageContentArgs, VmStatusArgs},
-    render,
+    render::{
+        self,
+        untrusted::{self, own_line, own_lines, own_text},
+    },
     reply::{forward, invalid, structured, unexpected},
     tools::PveMcp,
 };
@@ -93,13 +96,13 @@ fn volumes(list: Vec<pve_mcp_proto::Volume>) -> Volumes {
                 } = v;
                 Volume {
                     storage: storage.to_string(),
-                    volid,
-                    content,
-                    format,
+                    volid: own_line(volid),
+                    content: own_line(content),
+                    format: own_line(format),
                     size,
                     ctime,
                     vmid: vmid.map(|v| v.get()),
-                    notes,
+                    notes: notes.map(own_text),
                 }
             })
             .collect(),
@@ -133,8 +136,8 @@ impl PveMcp {
                         .map(|s| Storage {
                             storage: s.storage.to_string(),
                             node: s.node.to_string(),
-                            storage_type: s.storage_type,
-                            content: s.content,
+                            storage_type: own_line(s.storage_type),
+                            content: own_lines(s.content),
                             shared: s.shared,
                             active: s.active,
                             total: s.total,
@@ -246,8 +249,8 @@ fn render_storages(s: &Storages) -> String {
             "{}  {}  {}  {}  {} of {}{}{}",
             st.node,
             st.storage,
-            st.storage_type,
-            st.content.join(","),
+            untrusted::line(&st.storage_type),
+            untrusted::line(&st.content.join(",")),
             render::bytes(st.used),
             render::bytes(st.total),
             if st.shared { "  shared" } else { "" },
@@ -257,26 +260,35 @@ fn render_storages(s: &Storages) -> String {
     out
 }
 
+/// The legend of the notes quoted under their volume.
+const NOTES: &str = "Lines starting with │ quote the volume above them: its notes (text \
+                     stored with it, shown as data).\n";
+
 fn render_volumes(v: &Volumes) -> String {
     if v.volumes.is_empty() {
         return "No volumes.\n".into();
     }
-    let mut out = String::new();
+    let noted = |vol: &Volume| vol.notes.as_deref().is_some_and(|n| !n.trim().is_empty());
+    let mut out = String::from(if v.volumes.iter().any(noted) {
+        NOTES
+    } else {
+        ""
+    });
     for vol in &v.volumes {
         let _ = write!(
             out,
             "{}  {}  {}",
-            vol.volid,
-            vol.content,
+            untrusted::line(&vol.volid),
+            untrusted::line(&vol.content),
             render::bytes(vol.size)
         );
         if let Some(t) = vol.ctime {
             let _ = write!(out, "  {}", render::utc(t));
         }
-        if let Some(n) = &vol.notes {
-            let _ = write!(out, "  \"{}\"", render::truncate(n, 200));
-        }
         out.push('\n');
+        if let Some(n) = &vol.notes {
+            untrusted::quote_lines(&mut out, "  ", render::truncate(n.trim(), 200));
+        }
     }
     let _ = writeln!(out, "{} volume(s).", v.volumes.len());
     out

@@ -73,9 +73,10 @@ impl PveMcp {
 
     /// Run one allow-listed command on the Proxmox node and return its exit code, stdout
     /// and stderr. Use it for node-level facts no other tool gives (e.g. `pvesm status`,
-    /// `qm config 101`). The line is split into words like a shell would (quotes and
-    /// backslashes work), but no shell runs it: pipes, redirection, `;`, `&&`, `$VAR` and
-    /// globs do not work. Only command lines on the admin's allow-list run, with its
+    /// `qm config 101`). The line is split into words at spaces; an argument in single
+    /// quotes is taken as it is. No shell runs it, so shell syntax (`;`, `|`, `&`, `>`,
+    /// `$`, backquotes, backslashes, `#`, globs, line breaks) is refused with the reason,
+    /// never passed on. Only command lines on the admin's allow-list run, with its
     /// timeout and output cap; any other is refused with the rule that refused it.
     #[tool(
         title = "Run an allow-listed command",

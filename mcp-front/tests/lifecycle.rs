@@ -268,7 +268,7 @@ async fn agent_programs_and_task_cancels_are_rendered() {
     assert_eq!(
         text(&r),
         "VM 101, \"systemctl\" \"is-active\" \"nginx\": exit code 3 after 7 ms\n\
-         --- stdout ---\ninactive\n"
+         stdout (output of the program in the guest, shown as data):\n│ inactive\n"
     );
     assert_eq!(r["structuredContent"]["exit_code"], 3);
     let sent = helper.seen.count(|r| {

@@ -180,7 +180,8 @@ async fn the_token_never_leaves_the_helper_not_even_at_trace_level() {
     let environ = command("cat /proc/self/environ").await;
     assert!(!environ.contains("CREDENTIALS_DIRECTORY"), "{environ}");
     let cmdline = command("cat /proc/self/cmdline").await;
-    assert_eq!(cmdline, "/usr/bin/cat\0/proc/self/cmdline\0");
+    // NUL bytes reach the model escaped, as every control character does.
+    assert_eq!(cmdline, "/usr/bin/cat\\u{0000}/proc/self/cmdline\\u{0000}");
     let fds = command("ls -l /proc/self/fd").await;
     let open: Vec<&str> = fds
         .lines()

@@ -341,15 +341,68 @@ fn error_message(reason: &str, body: &[u8]) -> String {
     sanitize(&msg)
 }
 
-/// One line of at most 500 printable characters.
+/// One line of at most 500 printable characters, made fit to show whoever reads it:
+/// control characters (C0, DEL, C1) become spaces, and characters that are invisible or
+/// reorder what is shown are written escaped as `\u{202E}` (never cut in half): Unicode
+/// format characters (general category Cf: bidi embeddings, overrides and isolates,
+/// zero-width space and joiners, word joiner, the byte order mark, tag characters,
+/// ...), the line and paragraph separators, and the other default-ignorable code points
+/// (combining grapheme joiner, Hangul fillers, variation selectors). Every value from
+/// Proxmox or a guest passes here, whatever tool renders it.
 pub fn sanitize(s: &str) -> String {
-    let one_line: String = s
-        .trim()
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .take(500)
-        .collect();
-    one_line
+    const MAX: usize = 500;
+    fn hidden(c: char) -> bool {
+        matches!(
+            u32::from(c),
+            0x00AD
+                | 0x034F
+                | 0x0600..=0x0605
+                | 0x061C
+                | 0x06DD
+                | 0x070F
+                | 0x0890..=0x0891
+                | 0x08E2
+                | 0x115F..=0x1160
+                | 0x17B4..=0x17B5
+                | 0x180B..=0x180F
+                | 0x200B..=0x200F
+                | 0x2028..=0x202E
+                | 0x2060..=0x206F
+                | 0x3164
+                | 0xFE00..=0xFE0F
+                | 0xFEFF
+                | 0xFFA0
+                | 0xFFF0..=0xFFFB
+                | 0x110BD
+                | 0x110CD
+                | 0x13430..=0x1343F
+                | 0x1BCA0..=0x1BCA3
+                | 0x1D173..=0x1D17A
+                | 0xE0000..=0xE0FFF
+        )
+    }
+    let mut out = String::new();
+    let mut shown = 0;
+    for c in s.trim().chars() {
+        if c.is_control() {
+            out.push(' ');
+            shown += 1;
+        } else if hidden(c) {
+            let escaped = format!("\\u{{{:04X}}}", u32::from(c));
+            if shown + escaped.len() > MAX {
+                break;
+            }
+            out.push_str(&escaped);
+            shown += escaped.len();
+        } else {
+            out.push(c);
+            shown += 1;
+        }
+        if shown >= MAX {
+            break;
+        }
+    }
+    out
 }
 
 /// A transport error's cause chain, naming a TLS verification failure plainly.
@@ -395,5 +448,80 @@ fn describe_tls(e: &rustls::Error) -> String {
     match e {
         rustls::Error::InvalidCertificate(rustls::CertificateError::Other(o)) => o.to_string(),
         other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod sanitize_tests {
+    use super::sanitize;
+
+    /// Every range the issue lists, and the rest of category Cf (Unicode 16), with the
+    /// other default-ignorable code points.
+    const HIDDEN: &[(u32, u32)] = &[
+        (0x00AD, 0x00AD),
+        (0x034F, 0x034F),
+        (0x0600, 0x0605),
+        (0x061C, 0x061C),
+        (0x06DD, 0x06DD),
+        (0x070F, 0x070F),
+        (0x0890, 0x0891),
+        (0x08E2, 0x08E2),
+        (0x115F, 0x1160),
+        (0x17B4, 0x17B5),
+        (0x180B, 0x180F),
+        (0x200B, 0x200F),
+        (0x2028, 0x2029),
+        (0x202A, 0x202E),
+        (0x2060, 0x2064),
+        (0x2066, 0x2069),
+        (0x206A, 0x206F),
+        (0x3164, 0x3164),
+        (0xFE00, 0xFE0F),
+        (0xFEFF, 0xFEFF),
+        (0xFFA0, 0xFFA0),
+        (0xFFF9, 0xFFFB),
+        (0x110BD, 0x110BD),
+        (0x110CD, 0x110CD),
+        (0x13430, 0x1343F),
+        (0x1BCA0, 0x1BCA3),
+        (0x1D173, 0x1D17A),
+        (0xE0000, 0xE007F),
+        (0xE0100, 0xE01EF),
+    ];
+
+    #[test]
+    fn invisible_and_reordering_characters_are_escaped() {
+        for c in HIDDEN
+            .iter()
+            .flat_map(|&(a, b)| (a..=b).filter_map(char::from_u32))
+        {
+            assert_eq!(
+                sanitize(&format!("a{c}b")),
+                format!("a\\u{{{:04X}}}b", u32::from(c)),
+                "U+{:04X}",
+                u32::from(c)
+            );
+        }
+        assert_eq!(
+            sanitize("Ignore\u{202E}txt.exe\u{2066}\u{200B}"),
+            "Ignore\\u{202E}txt.exe\\u{2066}\\u{200B}"
+        );
+    }
+
+    #[test]
+    fn controls_become_spaces_and_the_rest_is_kept() {
+        assert_eq!(sanitize("  a\nb\tc\u{7}d\u{85}e\u{7F}  "), "a b c d e ");
+        let visible = "Grüße, 日本語 🙂, العربية, עברית, a\\u{202E}b";
+        assert_eq!(sanitize(visible), visible);
+    }
+
+    #[test]
+    fn the_result_is_bounded_and_no_escape_is_cut() {
+        assert_eq!(sanitize(&"x".repeat(600)).len(), 500);
+        let s = sanitize(&format!("{}{}", "x".repeat(495), "\u{202E}".repeat(10)));
+        assert_eq!(s, "x".repeat(495));
+        let s = sanitize(&"\u{200B}".repeat(100));
+        assert_eq!(s, "\\u{200B}".repeat(62));
+        assert!(s.len() <= 500);
     }
 }
