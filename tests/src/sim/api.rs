@@ -298,8 +298,11 @@ pub fn handle(
 ) -> Result<Reply, ApiError> {
     let segments: Vec<&str> = rel.split('/').filter(|s| !s.is_empty()).collect();
     let Some(r) = route(method, &segments) else {
-        return match super::life_api::route(method, &segments) {
-            Some(r) => super::life_api::handle(cluster, stats, r, params, user),
+        if let Some(r) = super::life_api::route(method, &segments) {
+            return super::life_api::handle(cluster, stats, r, params, user);
+        }
+        return match super::audit_api::route(method, &segments) {
+            Some(r) => super::audit_api::handle(cluster, r, params, user),
             None => Err(ApiError::no_handler(method, rel)),
         };
     };

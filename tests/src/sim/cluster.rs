@@ -81,6 +81,7 @@ impl Guest {
                 snaptime: 1_700_000_000 + i,
                 vmstate: false,
                 parent: None,
+                saved: None,
             }]
         } else {
             Vec::new()
@@ -219,6 +220,12 @@ pub struct Cluster {
     pub mac_seq: u32,
     /// The privileges of the token's role, if checked (see [`super::perms`]).
     pub role: Option<std::collections::BTreeSet<String>>,
+    /// Backup and replication jobs (none unless an administrator adds them).
+    pub jobs: super::jobs::Jobs,
+    /// PVE 9's HA rules (none unless an administrator adds them).
+    pub ha_rules: Vec<super::ha::HaRule>,
+    /// ACL entries an administrator added (beside the token's own on `/`).
+    pub acl: Vec<super::acl::AclEntry>,
 }
 
 impl Cluster {
@@ -254,6 +261,9 @@ impl Cluster {
             dataset_guests: guests_len,
             mac_seq: 0,
             role: None,
+            jobs: super::jobs::Jobs::default(),
+            ha_rules: Vec::new(),
+            acl: Vec::new(),
         }
     }
 
@@ -351,6 +361,7 @@ impl Cluster {
                 Job::Snapshot(work) => self.apply_snapshot(work, at),
                 Job::Backup(work) => self.apply_backup(work),
                 Job::Life(work) => self.apply_life(work, at, &mut log),
+                Job::Record => Ok(()),
             };
             if let Some(task) = self.tasks.get_mut(&upid) {
                 task.log.extend(log);

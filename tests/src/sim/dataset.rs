@@ -18,7 +18,7 @@
 //! | HA        | `i % 50 == 20` (vmid 120, 170, ...): HA-managed, so start/stop/shutdown run as `hastart`/`hastop` tasks and the entry carries `hastate` |
 //! | state     | stopped when template or `i % 4 == 3`; otherwise running (no guest starts paused) |
 //! | cores     | `[1, 2, 4][i % 3]`; QEMU sockets 2 when `i % 10 == 0`, else 1 |
-//! | cpulimit  | LXC with `i % 4 == 1` has `cpulimit: 1.5` and no `cores`, so PVE reports its `cpus` as the *string* `"1.5"` |
+//! | cpulimit  | LXC with `i % 4 == 1`, not templates, has `cpulimit: 1.5` and no `cores`, so PVE reports its `cpus` as the *string* `"1.5"`; such a container may use every core of its node |
 //! | memory    | `[1024, 2048, 4096, 512, 8192][(i / 2) % 5]` MiB |
 //! | disk      | `[8, 16, 32, 64][(i / 3) % 4]` GiB (QEMU `scsi0`, LXC `rootfs`) |
 //! | cloud-init | QEMU with `i % 4 == 1`: `ciuser admin`, a `cipassword` (shown masked, `**********`, as PVE does), a cloud-init drive on `ide2`, `ipconfig0 ip=dhcp` |
@@ -177,7 +177,8 @@ pub fn guest(i: usize, nodes: usize) -> GuestSeed {
         3 => Some("ci"),
         _ => None,
     };
-    let cpulimit_only = kind == GuestKind::Lxc && i % 4 == 1;
+    // A template made to be cloned has its size set; so has the container 117.
+    let cpulimit_only = kind == GuestKind::Lxc && i % 4 == 1 && !template;
     let initial = if template || i % 4 == 3 {
         PowerState::Stopped
     } else {

@@ -1,7 +1,10 @@
 //! The HA manager's view, as pve-ha-manager's API renders it: `GET
 //! /cluster/ha/status/current` (the quorum entry, the CRM master, one LRM per node, then
 //! one entry per HA-managed guest, `service:vm:120`, whose state follows the guest's
-//! power state), `GET /cluster/ha/resources` and `GET /cluster/ha/groups`.
+//! power state), `GET /cluster/ha/resources[/{sid}]`, `GET /cluster/ha/groups`, `GET
+//! /cluster/ha/status/manager_status` (`PVE::API2::HA::Status`: the CRM's state file, the
+//! quorum and every LRM's status) and PVE 9's `GET /cluster/ha/rules[/{rule}]`
+//! (`PVE::API2::HA::Rules`; rules are added by an administrator).
 
 use serde_json::{Value, json};
 
@@ -100,4 +103,155 @@ pub fn groups(c: &Cluster) -> Value {
     let nodes = nodes.join(",");
     let digest = sha1_hex(&format!("group: {HA_GROUP}\n\tnodes {nodes}\n\n"));
     json!([{"group": HA_GROUP, "type": "group", "nodes": nodes, "digest": digest}])
+}
+
+/// One rule of `rules.cfg` (PVE 9; `PVE::HA::Rules`): `node-affinity` (resources kept
+/// on `nodes`) or `resource-affinity` (resources kept together, or apart).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HaRule {
+    pub id: String,
+    /// `node-affinity` or `resource-affinity`.
+    pub kind: &'static str,
+    /// Service ids, e.g. `["vm:250", "vm:300"]`.
+    pub resources: Vec<String>,
+    /// Node-affinity: `pve1` or `pve1:2` (with a priority).
+    pub nodes: Vec<String>,
+    /// Resource-affinity: `positive` or `negative`.
+    pub affinity: Option<&'static str>,
+    pub strict: bool,
+    pub comment: Option<String>,
+}
+
+fn rule_entry(r: &HaRule, order: usize, digest: &str) -> Value {
+    let mut v = json!({
+        "rule": r.id, "type": r.kind, "resources": r.resources.join(","),
+        "order": order, "digest": digest, "disable": 0,
+    });
+    match r.kind {
+        "node-affinity" => {
+            v["nodes"] = json!(r.nodes.join(","));
+            v["strict"] = json!(u8::from(r.strict));
+        }
+        _ => v["affinity"] = json!(r.affinity.unwrap_or("positive")),
+    }
+    if let Some(c) = &r.comment {
+        v["comment"] = json!(c);
+    }
+    v
+}
+
+fn rules_digest(c: &Cluster) -> String {
+    let text: String = c
+        .ha_rules
+        .iter()
+        .map(|r| {
+            format!(
+                "{}: {}\n\tresources {}\n\n",
+                r.kind,
+                r.id,
+                r.resources.join(",")
+            )
+        })
+        .collect();
+    sha1_hex(&text)
+}
+
+/// `GET /cluster/ha/rules[?type=&resource=]` (PVE 9).
+pub fn rules(c: &Cluster, ty: Option<&str>, resource: Option<&str>) -> Value {
+    let digest = rules_digest(c);
+    let list: Vec<Value> = c
+        .ha_rules
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| ty.is_none_or(|t| t == r.kind))
+        .filter(|(_, r)| resource.is_none_or(|s| r.resources.iter().any(|x| x == s)))
+        .map(|(i, r)| rule_entry(r, i + 1, &digest))
+        .collect();
+    Value::Array(list)
+}
+
+/// `GET /cluster/ha/rules/{rule}` (PVE 9).
+pub fn rule(c: &Cluster, id: &str) -> Result<Value, super::errors::ApiError> {
+    let digest = rules_digest(c);
+    c.ha_rules
+        .iter()
+        .enumerate()
+        .find(|(_, r)| r.id == id)
+        .map(|(i, r)| rule_entry(r, i + 1, &digest))
+        .ok_or_else(|| super::errors::ApiError::Internal(format!("no such ha rule '{id}'")))
+}
+
+/// `GET /cluster/ha/resources/{sid}`: `vm:250`, `ct:251`, or a bare vmid.
+pub fn resource(c: &Cluster, sid: &str) -> Result<Value, super::errors::ApiError> {
+    let want = if sid.bytes().all(|b| b.is_ascii_digit()) {
+        c.guest(sid.parse().unwrap_or(0)).map(|g| {
+            let ty = if g.seed.kind == GuestKind::Lxc {
+                "ct"
+            } else {
+                "vm"
+            };
+            format!("{ty}:{sid}")
+        })
+    } else {
+        Some(sid.to_owned())
+    };
+    let all = resources(c, None);
+    all.as_array()
+        .and_then(|l| {
+            l.iter()
+                .find(|r| Some(r["sid"].as_str().unwrap_or("")) == want.as_deref())
+        })
+        .cloned()
+        .ok_or_else(|| {
+            super::errors::ApiError::Internal(format!(
+                "no such resource '{}'",
+                want.unwrap_or_else(|| sid.to_owned())
+            ))
+        })
+}
+
+/// `GET /cluster/ha/status/manager_status`: the CRM's `manager_status` (node states,
+/// one `service_status` entry per HA-managed guest), the quorum, and each LRM's status.
+pub fn manager_status(c: &Cluster) -> Value {
+    let Some(master) = c.nodes.first() else {
+        return json!({});
+    };
+    let mut nodes = serde_json::Map::new();
+    let mut lrm = serde_json::Map::new();
+    for n in &c.nodes {
+        nodes.insert(n.name.clone(), json!("online"));
+        lrm.insert(
+            n.name.clone(),
+            json!({"mode": "active", "state": "active", "timestamp": STAMP + 1, "results": {}}),
+        );
+    }
+    let mut services = serde_json::Map::new();
+    for g in c.guests.iter().filter(|g| g.seed.ha) {
+        let prefix = if g.seed.kind == GuestKind::Lxc {
+            "ct"
+        } else {
+            "vm"
+        };
+        let sid = format!("{prefix}:{}", g.seed.vmid);
+        let state = if g.is_running() { "started" } else { "stopped" };
+        let uid = super::conf::uuid(g.seed.vmid, 7).replace('-', "");
+        services.insert(
+            sid.clone(),
+            json!({"node": g.seed.node, "state": state, "uid": uid, "running": u8::from(g.is_running())}),
+        );
+        if let Some(results) = lrm
+            .get_mut(&g.seed.node)
+            .and_then(|l| l["results"].as_object_mut())
+        {
+            results.insert(uid, json!({"sid": sid, "state": state, "exit_code": 0}));
+        }
+    }
+    json!({
+        "manager_status": {
+            "master_node": master.name, "node_status": nodes,
+            "service_status": services, "timestamp": STAMP,
+        },
+        "quorum": {"node": master.name, "quorate": "1"},
+        "lrm_status": lrm,
+    })
 }

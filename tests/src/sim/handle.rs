@@ -271,6 +271,37 @@ impl SimHandle {
         super::admin::set_role(&self.shared.cluster, privileges);
     }
 
+    /// Adds a guest made behind the API, with any vmid, pool, tags and config.
+    pub fn add_guest(&self, guest: super::NewGuest) -> Result<(), String> {
+        super::admin::add_guest(&self.shared.cluster, guest)
+    }
+
+    /// Removes guest `vmid` behind the API (volumes, tasks and jobs stay).
+    pub fn remove_guest(&self, vmid: u32) -> bool {
+        super::admin::remove_guest(&self.shared.cluster, vmid)
+    }
+
+    /// Records a task someone else ran, with its log; returns its UPID.
+    pub fn add_task(&self, record: super::TaskRecord) -> Result<String, String> {
+        super::admin::add_task(&self.shared.cluster, record)
+    }
+
+    /// Puts an orphan disk `volid` (owned by `vmid`, referenced by no config) on `node`.
+    pub fn add_orphan_disk(
+        &self,
+        node: &str,
+        volid: &str,
+        vmid: u32,
+        size: u64,
+    ) -> Result<(), String> {
+        super::admin::add_orphan_disk(&self.shared.cluster, node, volid, vmid, size)
+    }
+
+    /// Adds a backup job, a replication job, an HA rule or an ACL entry.
+    pub fn add_record(&self, record: super::Record) {
+        super::admin::add_record(&self.shared.cluster, record);
+    }
+
     /// Every guest's vmid, ascending.
     pub fn vmids(&self) -> Vec<u32> {
         let c = self

@@ -63,8 +63,26 @@
 //!   lifecycle routes and vzdump as PVE checks them (`perms`: `VM.Config.HWType` for
 //!   `scsihw`, `SDN.Use` for bridges, `VM.Backup` for another guest's backup, ...).
 //!
+//! - What surrounds the guests (`audit_api` routes, checked against pve-manager 8.4/9,
+//!   pve-ha-manager, pve-access-control, qemu-server and pve-storage): the cluster log and
+//!   a node's syslog and journal, which log `starting task UPID` and `end task UPID STATUS`
+//!   for every task (`fork_worker`), and `GET /nodes/{node}/report` (`qm list`, `pct
+//!   list`); `GET /access/acl`; backup jobs (`/cluster/backup[/{id}[/included_volumes]]`,
+//!   `/cluster/backup-info/not-backed-up`) and replication jobs (`/cluster/replication
+//!   [/{id}]`, `/nodes/{node}/replication[/{id}/status|log]`); HA resources by sid, the
+//!   manager's status (`/cluster/ha/status/manager_status`) and PVE 9's `/cluster/ha/rules
+//!   [/{rule}]`; a guest's `/pending`, a VM's `/cloudinit/dump` (the password hash unless
+//!   the token lacks `VM.Config.Cloudinit`) and a snapshot's `/config` (unmasked); one
+//!   volume's attributes (`GET .../content/{volume}`) and `GET .../prunebackups`.
+//!   Snapshots keep the config and tags they were taken with, and a rollback restores
+//!   them. Jobs, rules, ACL entries, tasks others ran ([`TaskRecord`], of any type, with
+//!   their log) and orphan disks exist only once an administrator adds them.
+//!
 //! Not simulated: tickets, compression, HTTP/2, other endpoints (they answer 501 like
-//! unknown paths do), idle-connection timeouts.
+//! unknown paths do), idle-connection timeouts. A restore reads an archive's config
+//! loosely: section headers (`[snapshot]`, `[PENDING]`) do not end the main section, and
+//! raw `lxc.key = value` lines are ignored (PVE keeps sections and takes both spellings
+//! of raw LXC keys).
 //!
 //! The dataset is documented in [`dataset`].
 //!
@@ -77,12 +95,19 @@
 //! /_sim/guests/{vmid}/config` the same way. What no API call of the token makes, an
 //! administrator does through [`SimHandle::edit_config`] (a privileged container, a
 //! host device), [`SimHandle::add_backup`] (a backup holding any config) and
-//! [`SimHandle::set_privileges`] (the token's role), or the `/_sim/` control endpoints.
+//! [`SimHandle::set_privileges`] (the token's role), or the `/_sim/` control endpoints;
+//! and, through [`SimHandle`] only, [`SimHandle::add_guest`] (any vmid, pool, tags,
+//! config and snapshots), [`SimHandle::remove_guest`], [`SimHandle::add_task`],
+//! [`SimHandle::add_orphan_disk`] and [`SimHandle::add_record`] (backup and replication
+//! jobs, HA rules, ACL entries). [`SimStats::writes`] lists the write requests that
+//! reached the simulator, per method and path.
 
+mod acl;
 mod actions;
 mod admin;
 mod agent;
 mod api;
+mod audit_api;
 mod auth;
 pub mod cli;
 mod clone;
@@ -90,6 +115,7 @@ mod cluster;
 mod conf;
 mod conf_schema;
 mod conf_values;
+mod config_views;
 mod control;
 mod create;
 mod create_ct;
@@ -103,10 +129,12 @@ mod firewall;
 mod formats;
 mod ha;
 mod handle;
+mod jobs;
 mod life;
 mod life_api;
 mod life_run;
 mod life_schema;
+mod logs;
 mod migrate;
 mod params;
 mod perms;
@@ -126,10 +154,12 @@ mod shared_cluster;
 mod snapshots;
 pub mod stats;
 mod storage;
+mod task_history;
 mod task_list;
 mod tasks;
 pub mod tls;
 mod update;
+mod volume_info;
 pub mod volumes;
 mod vzdump;
 
@@ -137,13 +167,18 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
+pub use acl::AclEntry;
+pub use admin::{NewGuest, NewSnapshot, Record};
 pub use auth::TokenAuth;
 pub use dataset::{GuestKind, GuestSeed, PowerState, StorageSeed, dataset, node_names};
 pub use errors::ApiError;
 pub use faults::Faults;
+pub use ha::HaRule;
 pub use handle::{SimHandle, spawn, start};
+pub use jobs::{BackupJob, ReplicationJob, Selection};
 pub use render_cluster::{PVE_RELEASE, PVE_REPOID, PVE_VERSION};
 pub use stats::SimStats;
+pub use task_history::TaskRecord;
 pub use tasks::Upid;
 
 /// The default API token ID (`USER@REALM!TOKENID`).

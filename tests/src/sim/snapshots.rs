@@ -24,6 +24,16 @@ pub struct Snapshot {
     /// QEMU: the snapshot saved the VM's RAM.
     pub vmstate: bool,
     pub parent: Option<String>,
+    /// The config (and tags) when the snapshot was taken, which a rollback restores;
+    /// `None` for the dataset's snapshots, taken from the config the guest still has.
+    pub saved: Option<SavedConfig>,
+}
+
+/// A guest's config as a snapshot section keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SavedConfig {
+    pub config: super::conf::ConfigMap,
+    pub tags: Option<String>,
 }
 
 /// What a snapshot task does.
@@ -159,12 +169,17 @@ impl Cluster {
                 None,
             ) => {
                 let vmstate = *vmstate && g.is_running();
+                let saved = SavedConfig {
+                    config: g.config_map().into_owned(),
+                    tags: g.tags.clone(),
+                };
                 g.snapshots.push(Snapshot {
                     name: w.name.clone(),
                     description: description.clone(),
                     snaptime: Cluster::epoch_now(),
                     vmstate,
                     parent: g.parent.clone(),
+                    saved: Some(saved),
                 });
                 g.parent = Some(w.name.clone());
                 Ok(())
@@ -172,6 +187,11 @@ impl Cluster {
             (SnapshotOp::Rollback { .. } | SnapshotOp::Delete, None) => Err(missing()),
             (SnapshotOp::Rollback { start }, Some(i)) => {
                 let with_ram = g.snapshots[i].vmstate;
+                if let Some(saved) = g.snapshots[i].saved.clone() {
+                    g.config = Some(Box::new(saved.config));
+                    g.tags = saved.tags;
+                    g.sync_traits();
+                }
                 g.parent = Some(w.name.clone());
                 g.halt();
                 if with_ram || *start {
@@ -255,5 +275,26 @@ mod tests {
         let listed = list(c.guest(100).unwrap());
         assert_eq!(listed[1]["name"], "current");
         assert_eq!(listed[1]["parent"], "s1");
+    }
+
+    #[test]
+    fn rollback_brings_back_the_config_and_tags_it_kept() {
+        let mut c = Cluster::new(1, 3, Duration::ZERO, String::new());
+        let create = SnapshotOp::Create {
+            description: String::new(),
+            vmstate: false,
+        };
+        c.apply_snapshot(&work(100, "kept", create), Instant::now())
+            .unwrap();
+        let g = c.guest_mut(100).unwrap();
+        g.config_mut().insert("cores".into(), "8".into());
+        g.tags = Some("other".into());
+        g.sync_traits();
+        let rb = SnapshotOp::Rollback { start: false };
+        c.apply_snapshot(&work(100, "kept", rb), Instant::now())
+            .unwrap();
+        let g = c.guest(100).unwrap();
+        assert_eq!(g.config_value("cores").as_deref(), Some("1"));
+        assert_eq!(g.tags.as_deref(), Some("mcp;web"));
     }
 }

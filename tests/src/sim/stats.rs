@@ -41,6 +41,16 @@ impl SimStats {
             .map(|(_, v)| v)
             .sum()
     }
+
+    /// The write requests (every method but `GET`) per `METHOD /path`: what a test
+    /// checks to prove that a refused call never reached Proxmox.
+    pub fn writes(&self) -> BTreeMap<String, u64> {
+        self.per_path
+            .iter()
+            .filter(|(k, _)| !k.starts_with("GET "))
+            .map(|(k, v)| (k.clone(), *v))
+            .collect()
+    }
 }
 
 /// The live counters.

@@ -101,6 +101,9 @@ pub enum Job {
     Backup(super::vzdump::BackupWork),
     /// Creating, cloning, changing, moving or destroying guests, and storage work.
     Life(Box<super::life::LifeWork>),
+    /// A task someone else ran, recorded with its log ([`super::task_history`]): it
+    /// changes nothing when it ends.
+    Record,
 }
 
 impl Task {
