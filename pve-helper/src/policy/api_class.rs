@@ -314,6 +314,27 @@ fn guest_write(method: ApiMethod, rest: &[&str]) -> Class {
     }
 }
 
+/// The endpoints of the schema `rule` opens, besides those the fixed floor closes,
+/// with their class.
+pub fn covered(rule: &super::ApiRule) -> Vec<(&'static crate::schema::Endpoint, Class)> {
+    crate::schema::Schema::get()
+        .endpoints()
+        .into_iter()
+        .filter(|e| e.method == rule.method && rule.pattern.may_match_template(&e.template))
+        .filter(|e| {
+            let sample = e
+                .template
+                .split('/')
+                .map(|s| if s.starts_with('{') { "100" } else { s })
+                .collect::<Vec<_>>()
+                .join("/");
+            pve_mcp_proto::ApiPath::parse(&sample)
+                .is_ok_and(|p| super::floor::path_floor_reason(e.method, &p).is_none())
+        })
+        .map(|e| (e, classify(e.method, &e.template)))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -365,6 +365,48 @@ fn api(cx: &mut Ctx, raw: RawApi) -> Vec<ApiRule> {
                 break;
             }
         }
+        let covered = super::api_class::covered(&rule);
+        if covered.is_empty() {
+            cx.warn(
+                span.clone(),
+                format!(
+                    "\"{rule}\" matches no endpoint of Proxmox VE's API (besides the fixed \
+                     floor): it opens nothing"
+                ),
+            );
+        }
+        let refused: Vec<(String, &str)> = covered
+            .iter()
+            .filter_map(|(e, c)| match c {
+                super::Class::Refused(why) => Some((format!("{} {}", e.method, e.template), *why)),
+                _ => None,
+            })
+            .collect();
+        if !refused.is_empty() {
+            const SHOWN: usize = 8;
+            let mut names: Vec<&str> = refused
+                .iter()
+                .take(SHOWN)
+                .map(|(n, _)| n.as_str())
+                .collect();
+            let more = format!("and {} more", refused.len().saturating_sub(SHOWN));
+            if refused.len() > SHOWN {
+                names.push(&more);
+            }
+            let mut why: Vec<&str> = refused.iter().map(|(_, w)| *w).collect();
+            why.dedup();
+            why.sort_unstable();
+            why.dedup();
+            cx.warn(
+                span.clone(),
+                format!(
+                    "\"{rule}\" covers endpoints pve-mcp refuses whatever the policy says: {} \
+                     ({})",
+                    names.join(", "),
+                    why.join("; ")
+                ),
+            );
+        }
         if rule.method != ApiMethod::Get && rule.pattern.to_string().ends_with("**") {
             cx.warn(
                 span.clone(),

@@ -77,6 +77,27 @@ impl PathPattern {
         it.next().is_none()
     }
 
+    /// Whether some path of the schema template `template` (`/nodes/{node}/status`)
+    /// matches: a `{name}` segment stands for any value, so it meets any literal.
+    pub fn may_match_template(&self, template: &str) -> bool {
+        let mut it = template.split('/').filter(|s| !s.is_empty());
+        for seg in &self.segs {
+            match seg {
+                Seg::Rest => return true,
+                Seg::One => {
+                    if it.next().is_none() {
+                        return false;
+                    }
+                }
+                Seg::Literal(l) => match it.next() {
+                    Some(t) if t.starts_with('{') || t == l => {}
+                    _ => return false,
+                },
+            }
+        }
+        it.next().is_none()
+    }
+
     /// A concrete path this pattern matches, with `*` and `**` replaced by `x`.
     pub fn sample(&self) -> String {
         let mut out = String::new();

@@ -482,3 +482,34 @@ fn summary_and_capabilities_describe_the_policy() {
         0
     );
 }
+
+/// `check` says which `[api]` patterns open endpoints that are refused whatever the
+/// policy says, and which open nothing at all.
+#[test]
+fn check_names_patterns_that_open_refused_endpoints_or_nothing() {
+    let text = r#"
+        [clients]
+        users = ["u"]
+        [api]
+        allow = ["POST /nodes/*/startall", "GET /cluster/**", "GET /nothing/here", "GET /version"]
+    "#;
+    let (_, warnings) = Policy::parse(text, Path::new("p.toml")).unwrap();
+    let all: Vec<String> = warnings.iter().map(ToString::to_string).collect();
+    let about = |pattern: &str, needle: &str| {
+        all.iter()
+            .any(|w| w.contains(&format!("\"{pattern}\"")) && w.contains(needle))
+    };
+    assert!(
+        about("POST /nodes/*/startall", "refuses whatever the policy says"),
+        "{all:#?}"
+    );
+    assert!(about("GET /cluster/**", "GET /cluster/log"), "{all:#?}");
+    assert!(
+        about("GET /nothing/here", "matches no endpoint"),
+        "{all:#?}"
+    );
+    assert!(
+        !all.iter().any(|w| w.contains("\"GET /version\"")),
+        "{all:#?}"
+    );
+}
