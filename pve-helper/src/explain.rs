@@ -334,7 +334,11 @@ pub fn offline_facts(
                 .to_owned(),
         );
     }
+    let new_vmid = new_guest_vmid(request);
     for vmid in referenced_vmids(policy, request) {
+        if Some(vmid) == new_vmid {
+            continue;
+        }
         if let std::collections::hash_map::Entry::Vacant(slot) = facts.guests.entry(vmid) {
             slot.insert(assumed_guest(vmid));
             notes.push(format!(
@@ -343,7 +347,32 @@ pub fn offline_facts(
             ));
         }
     }
+    assume_vmid_free(&mut facts, new_vmid, &mut notes);
     (facts, notes)
+}
+
+/// The vmid a request gives a new guest, if it names one.
+fn new_guest_vmid(request: &Request) -> Option<VmId> {
+    match request {
+        Request::GuestCreate(c) => c.vmid,
+        Request::GuestClone(c) => c.newid,
+        Request::BackupRestore(r) if !r.force => r.vmid,
+        Request::Api(call) => crate::policy::raw_create_vmid(call),
+        _ => None,
+    }
+}
+
+/// A new guest's vmid is taken to be free unless a known guest has it: explain does
+/// not look for leftover volumes and backups, which the helper does.
+fn assume_vmid_free(facts: &mut Facts, vmid: Option<VmId>, notes: &mut Vec<String>) {
+    let Some(vmid) = vmid else {
+        return;
+    };
+    facts.vmid_free = Some(!facts.guests.contains_key(&vmid));
+    notes.push(format!(
+        "vmid {vmid} is assumed free of leftover volumes and backups, which the helper also \
+         looks for before a new guest takes it"
+    ));
 }
 
 /// Whether `user` (a name or uid) is listed in `[clients]`, by name or uid.
@@ -439,6 +468,20 @@ pub fn live_facts(
             facts.configs.insert(vmid, settings(path)?);
         }
     }
+    if let Request::SnapshotRollback(t) = request
+        && let Some(g) = facts.guests.get(&t.vmid)
+    {
+        let path = format!(
+            "/nodes/{}/{}/{}/snapshot/{}/config",
+            g.node,
+            g.guest_type.as_str(),
+            t.vmid,
+            t.name
+        );
+        facts.snapshot_config = Some(settings(path)?);
+    }
+    // As offline: leftover volumes are not looked for.
+    facts.vmid_free = new_guest_vmid(request).map(|v| !facts.guests.contains_key(&v));
     if let Request::BackupRestore(r) = request {
         let text: String = runtime
             .block_on(pve.get(
