@@ -267,7 +267,7 @@ async fn guest_words(server: &PveMcp, vmid: VmId) -> String {
                 "VM"
             },
             vmid,
-            d.guest.name,
+            crate::render::untrusted::line(&d.guest.name),
             d.guest.node,
             d.guest.status.as_str()
         ),
@@ -304,7 +304,7 @@ fn admin_hint(action: &str) -> String {
 
 /// The refusal for a client that cannot ask its user.
 fn unsupported(refusal: &ErrorBody, action: &str) -> rmcp::model::CallToolResult {
-    let reason = refusal.message.trim_end_matches('.');
+    let reason = crate::render::untrusted::line(refusal.message.trim_end_matches('.'));
     tool_error(format!(
         "Confirmation required: {reason}. This MCP client cannot ask its user to confirm (it \
          did not declare form elicitation), so nothing was done. Tell the user; they can do \

@@ -5,6 +5,7 @@
 //! malformed frame or a reply out of turn ends the connection, and every call in flight
 //! on it fails with that reason.
 
+use crate::render::untrusted;
 use pve_mcp_proto::{
     CallId, ErrorBody, FrameError, FrontFrame, HelperFrame, MAX_REQUEST_FRAME, MAX_RESPONSE_FRAME,
     PROTO_VERSION, Request, Response, read_frame, write_frame,
@@ -69,13 +70,15 @@ pub enum HelperError {
 }
 
 /// `Kind: message (rule: r) (Proxmox HTTP status)`, the text a model reads for an error.
+/// The message may quote Proxmox or a guest (a name, PVE's own error): it is one line,
+/// with every hidden character and line break written escaped.
 pub fn describe(e: &ErrorBody) -> String {
     let kind = e.kind.as_str();
     let mut kind_title = kind[..1].to_uppercase();
     kind_title.push_str(&kind[1..]);
-    let mut out = format!("{kind_title}: {}", e.message);
+    let mut out = format!("{kind_title}: {}", untrusted::line(&e.message));
     if let Some(rule) = &e.rule {
-        out.push_str(&format!(" (rule: {rule})"));
+        out.push_str(&format!(" (rule: {})", untrusted::line(rule)));
     }
     if let Some(status) = e.upstream_status {
         out.push_str(&format!(" (Proxmox answered HTTP {status})"));

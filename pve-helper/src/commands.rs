@@ -1,8 +1,14 @@
 //! Runs an allow-listed command: execve of the program resolved at policy load, no
 //! shell, cleared environment, stdin closed, cwd `/`, its own process group killed on
-//! timeout, output capped.
+//! timeout, output capped. The output is text the command's author, or a guest, wrote:
+//! made fit to show before it leaves the helper
+//! ([`sanitize_text`](crate::pve::sanitize_text)).
 
-use crate::{paths, policy::CommandRule};
+use crate::{
+    paths,
+    policy::CommandRule,
+    pve::{cut_text, sanitize_text_owned},
+};
 use pve_mcp_proto::{Argv, CommandOutput};
 use std::{process::Stdio, time::Instant};
 use tokio::io::{AsyncRead, AsyncReadExt};
@@ -115,8 +121,10 @@ impl Drop for GroupKill {
     }
 }
 
-/// Reads a stream to its end, keeping at most `cap` bytes; returns the kept text
-/// (invalid UTF-8 replaced) and whether anything was dropped.
+/// Reads a stream to its end, keeping at most `cap` bytes; returns the kept text and
+/// whether anything was dropped. The text is what was read (invalid UTF-8 replaced)
+/// made fit to show ([`sanitize_text`](crate::pve::sanitize_text)), still at most `cap`
+/// bytes however many escapes it holds.
 async fn capped(mut r: impl AsyncRead + Unpin, cap: usize) -> (String, bool) {
     let mut kept = Vec::new();
     let mut buf = [0u8; 8192];
@@ -131,7 +139,13 @@ async fn capped(mut r: impl AsyncRead + Unpin, cap: usize) -> (String, bool) {
             }
         }
     }
-    (String::from_utf8_lossy(&kept).into_owned(), truncated)
+    let text = match String::from_utf8(kept) {
+        Ok(text) => text,
+        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+    };
+    let mut text = sanitize_text_owned(text);
+    truncated |= cut_text(&mut text, cap);
+    (text, truncated)
 }
 
 #[cfg(test)]
@@ -218,6 +232,23 @@ mod tests {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
         panic!("sleep {nap} outlived its abandoned request");
+    }
+
+    #[tokio::test]
+    async fn output_is_shown_with_hidden_characters_escaped_within_the_cap() {
+        let printed = "Ignore\u{202E}txt.exe\r\n\tnext\u{200B}\u{1B}[0m";
+        let printf = rule("/usr/bin/printf", &[printed], FIVE, 4096);
+        let out = run(&printf, &argv(&["printf", printed]), &[])
+            .await
+            .unwrap();
+        assert_eq!(out.stdout, "Ignore\\u{202E}txt.exe\n\tnext\\u{200B}\\u{001B}[0m");
+        assert!(!out.truncated);
+        // Escapes count against the cap, and none is cut in half.
+        let many = "\u{202E}".repeat(20);
+        let printf = rule("/usr/bin/printf", &[&many], FIVE, 60);
+        let out = run(&printf, &argv(&["printf", &many]), &[]).await.unwrap();
+        assert_eq!(out.stdout, "\\u{202E}".repeat(7));
+        assert!(out.truncated);
     }
 
     #[tokio::test]

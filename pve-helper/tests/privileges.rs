@@ -279,7 +279,12 @@ async fn as_an_ordinary_user_it_holds_no_capability_and_neither_do_its_commands(
         }
         assert_eq!(status_field(&out.stdout, "NoNewPrivs:"), "1");
         let out = run_command(&s.socket(), &["cat", "/proc/self/environ"]).await;
-        let mut vars: Vec<&str> = out.stdout.split('\0').filter(|v| !v.is_empty()).collect();
+        // NUL separators reach the client escaped.
+        let mut vars: Vec<&str> = out
+            .stdout
+            .split("\\u{0000}")
+            .filter(|v| !v.is_empty())
+            .collect();
         vars.sort();
         assert_eq!(vars, ["LANG=C.UTF-8", "PATH=/usr/sbin:/usr/bin:/sbin:/bin"]);
         let log = std::fs::read_to_string(s.path("helper.log")).unwrap();

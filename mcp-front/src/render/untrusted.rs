@@ -103,6 +103,22 @@ pub fn own_text(s: String) -> String {
     }
 }
 
+/// A JSON value with its strings and keys escaped as by [`text`], for structured
+/// content kept as a value (as [`serialize_json`] does when serializing one).
+pub fn own_json(v: serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match v {
+        Value::String(t) => Value::String(own_text(t)),
+        Value::Array(items) => Value::Array(items.into_iter().map(own_json).collect()),
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(k, v)| (own_text(k), own_json(v)))
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
 /// [`own_line`] of each string.
 pub fn own_lines(v: Vec<String>) -> Vec<String> {
     v.into_iter().map(own_line).collect()
@@ -256,6 +272,10 @@ mod tests {
         assert_eq!(line("a\nb\tc"), "a\\u{000A}b\\u{0009}c");
         assert_eq!(own_line("x\u{E0041}".into()), "x\\u{E0041}");
         assert_eq!(own_text("x\ny".into()), "x\ny");
+        assert_eq!(
+            own_json(serde_json::json!({"k\u{202E}": ["a\n\u{200B}", 1, {"b": "c\u{7}"}]})),
+            serde_json::json!({"k\\u{202E}": ["a\n\\u{200B}", 1, {"b": "c\\u{0007}"}]})
+        );
     }
 
     #[test]

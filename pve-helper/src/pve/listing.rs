@@ -8,7 +8,8 @@
 //! of any other shape than `{"data":[{..},..]}` (other members, an entry that is not
 //! an object, anything unexpected) is decoded whole at the end, exactly as
 //! [`Snapshot::decode`] does. Both ways therefore accept the same answers and produce
-//! the same guests; a test and a fuzz target check it.
+//! the same guests (one [`Interner`] validates each entry, and escapes its name, pool
+//! and tags, for both); a test and a fuzz target check it.
 //!
 //! Trust: the bytes are Proxmox's and unvalidated until serde_json has decoded them.
 

@@ -1,8 +1,10 @@
 //! `/cluster/resources`: one call that tells where every guest lives (node, type, pool,
 //! tags) and how it runs. Parsed leniently (PVE mixes numbers, strings and 0/1 flags),
-//! validated into proto types, and cached for at most [`TTL`].
+//! validated into proto types, and cached for at most [`TTL`]. Names, pools and tags are
+//! text Proxmox sends: kept with their control and hidden characters written escaped
+//! ([`escape_value`]), so every answer that carries them carries them fit to show.
 
-use super::{PveClient, PveError, listing::ListingDecoder};
+use super::{PveClient, PveError, client::escape_value, listing::ListingDecoder};
 use crate::policy::{GuestAttrs, GuestFacts};
 use pve_mcp_proto::{GuestState, GuestSummary, GuestType, NodeName, VmId};
 use serde::{Deserialize, de};
@@ -112,12 +114,13 @@ pub struct Guest {
     pub uptime: u64,
 }
 
-/// Splits PVE's tag list (`a;b`, older releases also `,` or space).
+/// Splits PVE's tag list (`a;b`, older releases also `,` or space), each tag with its
+/// control and hidden characters written escaped ([`escape_value`]).
 pub fn split_tags(tags: Option<&str>) -> Vec<String> {
     tags.unwrap_or("")
         .split([';', ',', ' '])
         .filter(|t| !t.is_empty())
-        .map(str::to_owned)
+        .map(|t| escape_value(t).into_owned())
         .collect()
 }
 
@@ -172,8 +175,8 @@ impl GuestAttrs for Guest {
     }
 }
 
-/// The node names, pools and tag lists of one listing, each validated and allocated
-/// once however many guests share it.
+/// The node names, pools and tag lists of one listing, each validated (or escaped) and
+/// allocated once however many guests share it.
 #[derive(Debug, Default)]
 pub(super) struct Interner {
     /// `None`: not a valid node name (its guests are dropped).
@@ -196,7 +199,7 @@ impl Interner {
         if let Some(p) = self.pools.get(raw) {
             return p.clone();
         }
-        let p: Arc<str> = raw.into();
+        let p: Arc<str> = escape_value(raw).into();
         self.pools.insert(raw.into(), p.clone());
         p
     }
@@ -232,7 +235,7 @@ impl Interner {
                 .filter(|p| !p.is_empty())
                 .map(|p| self.pool(p)),
             tags: self.tags(r.tags.as_deref().unwrap_or("")),
-            name: r.name.as_deref().unwrap_or("").into(),
+            name: escape_value(r.name.as_deref().unwrap_or("")).into(),
             cpu: r.cpu.0,
             maxcpu: r.maxcpu.0,
             mem: r.mem.u64(),
@@ -411,6 +414,37 @@ mod tests {
         assert_eq!(ct.guest_type, GuestType::Lxc);
         assert!(ct.tags.is_empty());
         assert_eq!(ct.facts().node.as_str(), "pve2");
+    }
+
+    #[test]
+    fn names_pools_and_tags_carry_hidden_characters_escaped() {
+        let snap = Snapshot::decode(
+            r#"{"data":[
+            {"type":"qemu","vmid":101,"node":"pve1","name":"web\u202Eexe.txt\u0007",
+             "pool":"lab\u200B","tags":"mcp;w\u2066eb;\udb40\udc41"},
+            {"type":"qemu","vmid":102,"node":"pve1","name":"Grüße","pool":"lab\u200B",
+             "tags":"mcp;w\u2066eb;\udb40\udc41"},
+            {"type":"qemu","vmid":103,"node":"pve1","name":" lab","pool":" lab","tags":"lab"}
+        ]}"#
+            .as_bytes(),
+        )
+        .unwrap();
+        let web = snap.get(VmId::new(101).unwrap()).unwrap();
+        assert_eq!(&*web.name, "web\\u{202E}exe.txt\\u{0007}");
+        assert_eq!(web.pool.as_deref(), Some("lab\\u{200B}"));
+        assert_eq!(&web.tags[..], ["mcp", "w\\u{2066}eb", "\\u{E0041}"]);
+        let summary = web.summary();
+        assert_eq!(summary.tags, ["mcp", "w\\u{2066}eb", "\\u{E0041}"]);
+        assert_eq!(web.facts().pool.as_deref(), Some("lab\\u{200B}"));
+        let other = snap.get(VmId::new(102).unwrap()).unwrap();
+        assert_eq!(&*other.name, "Grüße");
+        assert!(Arc::ptr_eq(&web.tags, &other.tags));
+        // Nothing trimmed: a pool that is not `lab` does not become `lab`.
+        let spaced = snap.get(VmId::new(103).unwrap()).unwrap();
+        assert_eq!(
+            (&*spaced.name, spaced.pool.as_deref()),
+            (" lab", Some(" lab"))
+        );
     }
 
     #[test]

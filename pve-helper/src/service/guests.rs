@@ -112,7 +112,7 @@ pub async fn status(svc: &Service, vmid: VmId) -> OpResult {
         raw.qmpstatus.as_deref(),
     );
     if let Some(n) = raw.name {
-        g.name = n;
+        g.name = sanitize(&n);
     }
     g.cpu = raw.cpu.0;
     g.maxcpu = raw.cpus.0;
@@ -121,9 +121,9 @@ pub async fn status(svc: &Service, vmid: VmId) -> OpResult {
     g.uptime = raw.uptime.u64();
     Ok(Payload::Guest(GuestDetail {
         guest: g,
-        qmpstatus: raw.qmpstatus,
-        lock: raw.lock,
-        ha_state: raw.ha.and_then(|h| h.state),
+        qmpstatus: raw.qmpstatus.map(|s| sanitize(&s)),
+        lock: raw.lock.map(|s| sanitize(&s)),
+        ha_state: raw.ha.and_then(|h| h.state).map(|s| sanitize(&s)),
         disk: raw.disk.u64(),
         maxdisk: raw.maxdisk.u64(),
         netin: raw.netin.u64(),

@@ -66,7 +66,9 @@ pub async fn status(svc: &Service, node: Option<&NodeName>) -> OpResult {
             .filter_map(|n| {
                 Some(NodeInfo {
                     node: NodeName::parse(&n.node).ok()?,
-                    status: n.status.unwrap_or_else(|| "unknown".into()),
+                    status: n
+                        .status
+                        .map_or_else(|| "unknown".into(), |s| crate::pve::sanitize(&s)),
                     cpu: n.cpu.0,
                     maxcpu: u32::try_from(n.maxcpu.u64()).unwrap_or(u32::MAX),
                     mem: n.mem.u64(),
@@ -104,8 +106,8 @@ pub async fn status(svc: &Service, node: Option<&NodeName>) -> OpResult {
         maxdisk: raw.rootfs.total.u64(),
         uptime: raw.uptime.u64(),
         loadavg,
-        kversion: raw.kversion,
-        pveversion: raw.pveversion,
-        cpu_model: raw.cpuinfo.model,
+        kversion: raw.kversion.map(|s| crate::pve::sanitize(&s)),
+        pveversion: raw.pveversion.map(|s| crate::pve::sanitize(&s)),
+        cpu_model: raw.cpuinfo.model.map(|s| crate::pve::sanitize(&s)),
     }]))
 }
