@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Refreshes api/pve-9.json.gz, Proxmox VE's API schema (see api/README.md).
-#   scripts/refresh-api-schema.sh              from the PyPI package fakepve (FAKEPVE_VERSION)
-#   scripts/refresh-api-schema.sh apidoc.js    from the API viewer's apidoc.js
+# Refreshes api/pve-9.json.gz (or api/pve-8.json.gz), Proxmox VE's API schema (see api/README.md).
+#   scripts/refresh-api-schema.sh              PVE 9, from the PyPI package fakepve (FAKEPVE_VERSION)
+#   scripts/refresh-api-schema.sh apidoc.js    PVE 9, from the API viewer's apidoc.js
+#   OUT=api/pve-8.json.gz scripts/refresh-api-schema.sh apidoc.js    PVE 8's
 set -euo pipefail
 cd "$(dirname "$0")/.."
-out=api/pve-9.json.gz
+out=${OUT:-api/pve-9.json.gz}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
@@ -12,26 +13,34 @@ if (($# == 1)); then
   python3 - "$1" "$work/new.json" <<'PY'
 import json, re, sys
 text = open(sys.argv[1], encoding="utf-8").read()
+# `const apiSchema = [...];` is followed by the viewer's own JavaScript: read the one
+# JSON value that starts at the bracket, and nothing after it.
 start = text.index("[", text.index("apiSchema"))
-end = text.rindex("]")
-tree = json.loads(text[start:end + 1])
-KEEP = {"type", "format", "optional", "enum", "pattern", "minimum", "maximum",
-        "minLength", "maxLength", "alias", "default_key", "items", "requires",
-        "keyAlias", "type-property", "instance-types", "oneOf", "default", "min", "max",
-        "properties", "additionalProperties"}
-def trim(v):
-    if isinstance(v, dict):
-        return {k: trim(x) for k, x in v.items() if k in KEEP or k not in
-                {"description", "verbose_description", "typetext", "format_description",
-                 "title", "renderer"}}
+tree, _ = json.JSONDecoder().raw_decode(text, start)
+PROSE = {"description", "verbose_description", "typetext", "format_description",
+         "title", "renderer", "print_width"}
+def schema(v):
+    """A schema object: prose dropped; parameter and sub-key maps kept whole."""
     if isinstance(v, list):
-        return [trim(x) for x in v]
-    return v
+        return [schema(x) for x in v]
+    if not isinstance(v, dict):
+        return v
+    out = {}
+    for k, x in v.items():
+        if k in PROSE:
+            continue
+        if k == "properties" or (k == "format" and isinstance(x, dict)):
+            out[k] = {name: schema(sub) for name, sub in x.items()}
+        else:
+            out[k] = schema(x)
+    return out
+def trim(info):
+    return {m: schema(i) for m, i in info.items()}
 paths = {}
 def walk(nodes):
     for n in nodes:
         if n.get("info"):
-            paths[n["path"]] = {m: trim(i) for m, i in n["info"].items()}
+            paths[n["path"]] = trim(n["info"])
         walk(n.get("children") or [])
 walk(tree)
 json.dump({"paths": paths}, open(sys.argv[2], "w"), sort_keys=True, separators=(",", ":"))

@@ -61,6 +61,7 @@ fn ha_resources_then_groups() {
             nofailback: true,
             comment: Some("web tier".into()),
         }],
+        rules: Vec::new(),
     });
     assert_eq!(
         render_ha(&h),
@@ -69,4 +70,32 @@ fn ha_resources_then_groups() {
          HA groups: 1.\n\
          \x20 prefer-pve1  nodes pve1:2,pve2:1  nofailback  \"web tier\"\n"
     );
+}
+
+/// Proxmox VE 9 has rules where PVE 8 had groups.
+#[test]
+fn ha_rules_of_proxmox_ve_9() {
+    let h = HaResources::from(pve_mcp_proto::HaConfig {
+        resources: Vec::new(),
+        groups: Vec::new(),
+        rules: vec![pve_mcp_proto::HaRule {
+            rule: "keep-web-on-pve1".into(),
+            rule_type: "node-affinity".into(),
+            resources: "vm:101,ct:102".into(),
+            nodes: Some("pve1:2,pve2".into()),
+            affinity: None,
+            strict: true,
+            disabled: false,
+            comment: Some("web\u{202E}".into()),
+        }],
+    });
+    assert_eq!(
+        render_ha(&h),
+        "HA resources in scope: 0.\n\
+         HA groups: 0.\n\
+         HA rules (all of whose guests are in scope): 1.\n\
+         \x20 keep-web-on-pve1  node-affinity  vm:101,ct:102  nodes pve1:2,pve2  strict  \"web\\u{202E}\"\n"
+    );
+    let v = serde_json::to_value(&h).unwrap();
+    assert_eq!(v["rules"][0]["type"], "node-affinity");
 }

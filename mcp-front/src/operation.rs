@@ -231,10 +231,20 @@ impl Operation {
                     GuestType::Qemu => "VM",
                     GuestType::Lxc => "container",
                 };
+                let disk = match &c.image {
+                    Some(image) => format!(
+                        "a disk imported from {image} (at its size) on storage {}",
+                        c.disk.storage
+                    ),
+                    None => format!(
+                        "a {} GiB disk on storage {}",
+                        c.disk.size_gib, c.disk.storage
+                    ),
+                };
                 format!(
                     "create {kind} \"{}\" ({id}) on node {} with {} cores, {} MiB memory and \
-                     a {} GiB disk on storage {}",
-                    c.name, c.node, c.cores, c.memory_mib, c.disk.size_gib, c.disk.storage
+                     {disk}",
+                    c.name, c.node, c.cores, c.memory_mib
                 )
             }
             Self::Clone(c) => clone_phrase(c, guest),

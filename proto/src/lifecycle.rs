@@ -902,6 +902,10 @@ pub struct NewGuest {
     pub vmid: VmId,
     pub node: NodeName,
     pub task: crate::TaskInfo,
+    /// What the new guest will be unlike what was asked (a disk imported from an image
+    /// takes the image's size).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 /// A firewall's rules and options, as PVE reports them (options are a flat object).
@@ -973,7 +977,36 @@ pub struct PoolMember {
 #[serde(deny_unknown_fields)]
 pub struct HaConfig {
     pub resources: Vec<HaResource>,
+    /// HA groups (Proxmox VE 8).
     pub groups: Vec<HaGroup>,
+    /// HA rules (Proxmox VE 9, which migrated groups to node-affinity rules): only
+    /// rules whose guests are all in scope.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rules: Vec<HaRule>,
+}
+
+/// A PVE 9 HA rule: where guests run (`node-affinity`) or whether they run together
+/// (`resource-affinity`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HaRule {
+    pub rule: String,
+    /// `node-affinity` or `resource-affinity`.
+    pub rule_type: String,
+    /// `vm:101,ct:102`.
+    pub resources: String,
+    /// Node affinity: `node[:priority],...`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nodes: Option<String>,
+    /// Resource affinity: `positive` or `negative`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub affinity: Option<String>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub strict: bool,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub disabled: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -27,6 +27,6 @@ pub const PVE_NODE_CERT: &str = "/etc/pve/local/pve-ssl.pem";
 /// The Proxmox user `pve-helper setup` creates for the helper.
 pub const PVE_USER: &str = "mcp@pve";
 /// The Proxmox role holding exactly the privileges the policy needs.
-pub const PVE_ROLE: &str = "PVEMCPHelper";
+pub const PVE_ROLE: &str = "MCPHelper";
 /// The name of the privilege-separated API token of [`PVE_USER`].
 pub const PVE_TOKEN_NAME: &str = "mcp";

@@ -33,6 +33,11 @@ struct Golden {
     /// snapshot not listed holds its guest's configuration.
     #[serde(default)]
     snapshots: BTreeMap<String, String>,
+    /// Storages every node reaches (disks elsewhere are local), for migrations.
+    #[serde(default)]
+    shared_storages: Vec<String>,
+    /// The size in GiB of the images new VMs import their disk from.
+    image_gib: Option<u64>,
     #[serde(rename = "case")]
     cases: Vec<Case>,
 }
@@ -91,6 +96,8 @@ fn run_file(path: &Path) -> Vec<String> {
         let mut facts = facts.clone();
         facts.own_task = case.own_task;
         facts.vmid_free = Some(!case.vmid_taken);
+        facts.shared_storages = Some(g.shared_storages.iter().cloned().collect());
+        facts.image_gib = g.image_gib;
         if let Request::SnapshotRollback(t) = &request {
             let key = format!("{}/{}", t.vmid, t.name);
             facts.snapshot_config = Some(match g.snapshots.get(&key) {

@@ -36,6 +36,10 @@ case "$1 $2" in
 esac
 "#;
 
+/// A stand-in for `pveversion`, printing the release the test asks for.
+const FAKE_PVEVERSION: &str =
+    "#!/bin/sh\necho \"pve-manager/${PVE_RELEASE}/0123abcd (running kernel: 6.8.12-4-pve)\"\n";
+
 const FAKE_SYSTEMCTL: &str = "#!/bin/sh\necho \"systemctl $*\" >> \"$STATE/log\"\n[ \"$1\" = is-active ] && echo active\nexit 0\n";
 
 /// A certificate file: a DER blob need not be a real certificate to be fingerprinted.
@@ -53,7 +57,11 @@ impl Node {
         let p = dir.path();
         std::fs::create_dir_all(p.join("bin")).unwrap();
         std::fs::create_dir_all(p.join("state")).unwrap();
-        for (name, text) in [("pveum", FAKE_PVEUM), ("systemctl", FAKE_SYSTEMCTL)] {
+        for (name, text) in [
+            ("pveum", FAKE_PVEUM),
+            ("systemctl", FAKE_SYSTEMCTL),
+            ("pveversion", FAKE_PVEVERSION),
+        ] {
             let f = p.join("bin").join(name);
             std::fs::write(&f, text).unwrap();
             std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o755)).unwrap();
@@ -82,6 +90,10 @@ impl Node {
     }
 
     fn run(&self, args: &[&str]) -> Output {
+        self.run_on("9.0.10", args)
+    }
+
+    fn run_on(&self, release: &str, args: &[&str]) -> Output {
         let path = format!(
             "{}:{}",
             self.path("bin").display(),
@@ -93,6 +105,7 @@ impl Node {
             .args(args)
             .env("PATH", path)
             .env("STATE", self.path("state"))
+            .env("PVE_RELEASE", release)
             .output()
             .unwrap()
     }
@@ -146,10 +159,10 @@ fn dry_run_shows_the_plan_and_changes_nothing() {
     let out = node.setup(&["--dry-run"]);
     for expected in [
         "would run: pveum user add mcp@pve --comment 'pve-mcp helper (managed by pve-helper setup)'",
-        "would run: pveum role add PVEMCPHelper --privs Sys.Audit,VM.Audit",
-        "would run: pveum acl modify / --users mcp@pve --roles PVEMCPHelper",
+        "would run: pveum role add MCPHelper --privs Sys.Audit,VM.Audit",
+        "would run: pveum acl modify / --users mcp@pve --roles MCPHelper",
         "would run: pveum user token add mcp@pve mcp --privsep 1",
-        "would run: pveum acl modify / --tokens 'mcp@pve!mcp' --roles PVEMCPHelper",
+        "would run: pveum acl modify / --tokens 'mcp@pve!mcp' --roles MCPHelper",
         &format!("would pin {CERT_FP}"),
         "claude mcp add proxmox -- ssh claude-user@pve1.example.org",
     ] {
@@ -177,10 +190,10 @@ fn setup_converges_and_is_idempotent() {
         writes(&calls),
         [
             "pveum user add mcp@pve --comment pve-mcp helper (managed by pve-helper setup)",
-            "pveum role add PVEMCPHelper --privs Sys.Audit,VM.Audit",
-            "pveum acl modify / --users mcp@pve --roles PVEMCPHelper",
+            "pveum role add MCPHelper --privs Sys.Audit,VM.Audit",
+            "pveum acl modify / --users mcp@pve --roles MCPHelper",
             "pveum user token add mcp@pve mcp --privsep 1 --comment pve-mcp helper --output-format json",
-            "pveum acl modify / --tokens mcp@pve!mcp --roles PVEMCPHelper",
+            "pveum acl modify / --tokens mcp@pve!mcp --roles MCPHelper",
             "systemctl enable --quiet pve-mcp-helper.service",
             "systemctl restart pve-mcp-helper.service",
         ],
@@ -224,7 +237,7 @@ fn setup_converges_and_is_idempotent() {
     node.setup(&["--no-start"]);
     assert_eq!(
         writes(&node.calls()),
-        ["pveum role modify PVEMCPHelper --privs Sys.Audit,VM.Audit,VM.PowerMgmt"]
+        ["pveum role modify MCPHelper --privs Sys.Audit,VM.Audit,VM.PowerMgmt"]
     );
 
     // A lost token file means a new token (the secret cannot be read back).
@@ -235,7 +248,7 @@ fn setup_converges_and_is_idempotent() {
         [
             "pveum user token remove mcp@pve mcp",
             "pveum user token add mcp@pve mcp --privsep 1 --comment pve-mcp helper --output-format json",
-            "pveum acl modify / --tokens mcp@pve!mcp --roles PVEMCPHelper",
+            "pveum acl modify / --tokens mcp@pve!mcp --roles MCPHelper",
         ]
     );
     assert_eq!(
@@ -272,4 +285,44 @@ fn status_reports_each_check() {
     assert!(text.contains("warn  pin"), "{text}");
     assert!(text.contains("  ok  policy"), "{text}");
     assert!(text.contains("clients: claude-user"), "{text}");
+}
+
+/// The guest agent's privileges differ: PVE 9 dropped VM.Monitor (its pveum refuses
+/// it) for VM.GuestAgent.Audit and VM.GuestAgent.Unrestricted. Setup reads the release
+/// from pveversion, and refuses to guess when it cannot tell.
+#[test]
+fn guest_agent_privileges_follow_the_nodes_release() {
+    let node = Node::new();
+    let policy = concat!(
+        "[clients]\nusers = [\"claude-user\"]\n[guests]\nallow = [\"tag:mcp\"]\n",
+        "actions = [\"agent.read\", \"agent.exec\"]\n[agent]\nexec = [[\"uname\", \"-a\"]]\n"
+    );
+    std::fs::write(node.path("policy.toml"), policy).unwrap();
+    let dry = |release: &str| {
+        let cert = node.path("cert.pem");
+        let out = node.run_on(
+            release,
+            &["setup", "--dry-run", "--pve-cert", cert.to_str().unwrap()],
+        );
+        let text = String::from_utf8_lossy(&out.stdout).into_owned()
+            + &String::from_utf8_lossy(&out.stderr);
+        (out.status.success(), text)
+    };
+    let (ok, out) = dry("9.0.10");
+    assert!(ok, "{out}");
+    assert!(out.contains("release: Proxmox VE 9"), "{out}");
+    assert!(
+        out.contains("--privs VM.Audit,VM.GuestAgent.Audit,VM.GuestAgent.Unrestricted"),
+        "{out}"
+    );
+    assert!(!out.contains("VM.Monitor"), "{out}");
+    let (ok, out) = dry("8.4.1");
+    assert!(ok, "{out}");
+    assert!(out.contains("--privs VM.Audit,VM.Monitor"), "{out}");
+    let (ok, out) = dry("unknown");
+    assert!(!ok, "{out}");
+    assert!(
+        out.contains("cannot tell which Proxmox VE release"),
+        "{out}"
+    );
 }

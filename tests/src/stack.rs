@@ -45,6 +45,9 @@ pub fn workspace_bin(name: &str) -> PathBuf {
             if dir.ends_with("release") {
                 cmd.arg("--release");
             }
+            // A test process passes its own CARGO_MANIFEST_DIR on; build scripts that
+            // watch it (ring's) would rerun, and rebuild the TLS stack and both binaries.
+            cmd.env_remove("CARGO_MANIFEST_DIR");
             match cmd.current_dir(env!("CARGO_MANIFEST_DIR")).status() {
                 Ok(s) if s.success() => Ok(()),
                 Ok(s) => Err(format!("cargo build exited with {s}")),

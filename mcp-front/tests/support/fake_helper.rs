@@ -351,6 +351,7 @@ fn answer(seen: &Seen, request: &Request) -> Act {
             vmid: c.vmid.unwrap_or(VmId::new(9001).unwrap()),
             node: c.node.clone(),
             task: task(UPID_CREATE, false),
+            notes: Vec::new(),
         }))),
         Request::GuestConfigure(c) if c.set.len() == 1 && c.set.get("description").is_some() => {
             Act::Reply(ok(Payload::Config(GuestConfig {

@@ -68,9 +68,17 @@ fn unreadable(rule: &'static str, reason: String) -> Unreadable {
     Unreadable { rule, reason }
 }
 
-/// Reads `call` against the shipped schema.
+/// Reads `call` against the newest release's schema.
 pub fn analyze(call: &ApiCall) -> Result<Analysis, Unreadable> {
-    let schema = Schema::get();
+    analyze_on(call, crate::pve::release::Release::Pve9)
+}
+
+/// Reads `call` against `release`'s schema.
+pub fn analyze_on(
+    call: &ApiCall,
+    release: crate::pve::release::Release,
+) -> Result<Analysis, Unreadable> {
+    let schema = Schema::for_release(release);
     let what = format!("{} {}", call.method, call.path);
     let resolved = schema
         .resolve(call.method, &call.path)
@@ -112,7 +120,7 @@ pub fn analyze(call: &ApiCall) -> Result<Analysis, Unreadable> {
             return Err(unreadable(
                 "api.schema",
                 format!(
-                    "{what}: Proxmox VE's API has no parameter {name:?} for {} {}",
+                    "{what}: the API of {release} has no parameter {name:?} for {} {}",
                     endpoint.method, endpoint.template
                 ),
             ));

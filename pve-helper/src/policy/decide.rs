@@ -25,6 +25,14 @@ pub struct Facts {
     pub vmid_free: Option<bool>,
     /// The configuration a snapshot rollback brings back.
     pub snapshot_config: Option<super::GuestSettings>,
+    /// The storages every node can reach (a guest's disks elsewhere are local, and a
+    /// migration copies them), for migrations.
+    pub shared_storages: Option<std::collections::BTreeSet<String>>,
+    /// The size in GiB of the image a new VM's disk is imported from (Proxmox sizes
+    /// the disk from the image).
+    pub image_gib: Option<u64>,
+    /// The cluster's release, whose API schema judges raw calls (PVE 9's if unknown).
+    pub release: Option<crate::pve::release::Release>,
 }
 
 /// The attributes of a guest that selectors look at.

@@ -86,7 +86,8 @@ pub fn decide(policy: &Policy, call: &ApiCall, facts: &Facts) -> Decision {
             format!("{} {}: {reason}", call.method, call.path),
         );
     }
-    let a = match analyze(call) {
+    let release = facts.release.unwrap_or(crate::pve::release::Release::Pve9);
+    let a = match super::api_call::analyze_on(call, release) {
         Ok(a) => a,
         Err(e) => return denied(e.rule, e.reason),
     };

@@ -237,6 +237,20 @@ pub(super) fn create(policy: &Policy, c: &GuestCreate, facts: &Facts) -> Decisio
     {
         return deny(e);
     }
+    // Proxmox sizes a disk imported from an image from the image, not from the request.
+    if let Some(image) = &c.image {
+        let Some(gib) = facts.image_gib else {
+            return denied(
+                "facts",
+                format!("the size of {image} could not be read, so the new guest is refused"),
+            );
+        };
+        if let Err(e) =
+            policy.within_disk(gib, &format!("the disk imported from {image} ({gib} GiB)"))
+        {
+            return deny(e);
+        }
+    }
     if settings
         .iter()
         .any(|(k, _, o)| *o == Origin::Listed && matches!(k.as_str(), "pool" | "tags"))

@@ -59,9 +59,9 @@ pub fn config_vmids(request: &Request) -> Vec<VmId> {
         Request::GuestConfigure(c) => vec![c.vmid],
         Request::DiskResize(r) => vec![r.vmid],
         Request::GuestDelete(d) => vec![d.vmid],
+        Request::GuestMigrate(m) => vec![m.vmid],
         Request::GuestCreate(_)
         | Request::GuestTemplate(_)
-        | Request::GuestMigrate(_)
         | Request::BackupRestore(_)
         | Request::VolumeDelete(_)
         | Request::StorageDownload(_)
@@ -205,6 +205,9 @@ fn migrate(policy: &Policy, m: &GuestMigrate, facts: &Facts) -> Decision {
             format!("guest {} is already on node {}", m.vmid, m.target),
         );
     }
+    if let Some(d) = local_disks(policy, m, facts) {
+        return d;
+    }
     if !policy.migrate_nodes.contains(&m.target) {
         return denied(
             "migrate.nodes",
@@ -218,6 +221,51 @@ fn migrate(policy: &Policy, m: &GuestMigrate, facts: &Facts) -> Decision {
         );
     }
     d
+}
+
+/// A migration copies the guest's disks on storages only its node reaches (a live one
+/// only with `with-local-disks`): each lands on the storage of the same name on the
+/// target, which `[bounds] storages` must list.
+fn local_disks(policy: &Policy, m: &GuestMigrate, facts: &Facts) -> Option<Decision> {
+    let (Some(config), Some(shared)) = (facts.configs.get(&m.vmid), &facts.shared_storages) else {
+        return Some(denied(
+            "facts",
+            format!(
+                "the disks of guest {} or the cluster's storages could not be read, so the \
+                 migration is refused",
+                m.vmid
+            ),
+        ));
+    };
+    let storage = local_disk_storages(config, shared)
+        .into_iter()
+        .find_map(|s| {
+            policy
+                .storage_allowed(&s, "a local disk copied by the migration")
+                .err()
+        })?;
+    Some(deny(storage))
+}
+
+/// The storages of a guest's disks that are not shared (not CD-ROMs, not empty
+/// drives): a migration copies those disks.
+pub fn local_disk_storages(
+    config: &super::GuestSettings,
+    shared: &std::collections::BTreeSet<String>,
+) -> Vec<String> {
+    let mut out: Vec<String> = config
+        .iter()
+        .filter(|(k, _)| pve_mcp_proto::is_disk_key(k))
+        .filter(|(_, v)| !v.contains("media=cdrom"))
+        .filter_map(|(_, v)| {
+            let volume = v.split(',').next()?;
+            let (storage, _) = volume.split_once(':')?;
+            (!shared.contains(storage)).then(|| storage.to_owned())
+        })
+        .collect();
+    out.sort();
+    out.dedup();
+    out
 }
 
 fn delete(policy: &Policy, del: &GuestDelete, facts: &Facts) -> Decision {

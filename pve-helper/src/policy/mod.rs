@@ -40,7 +40,7 @@ pub use decide::{
 };
 pub use decide_api::{equivalent_request, named_task, raw_create_vmid};
 pub use decide_create::create_settings;
-pub use decide_lifecycle::config_vmids;
+pub use decide_lifecycle::{config_vmids, local_disk_storages};
 pub use floor::{config_floor, floor_reason, inherited_floor};
 pub use lifecycle::{AgentRules, Bounds, ConfigKeys, Create, Media, VolumePattern};
 pub use parse::{COMMAND_PATH, Diagnostic, Severity};

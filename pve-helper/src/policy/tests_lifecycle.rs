@@ -56,6 +56,8 @@ fn facts() -> Facts {
     ]);
     f.configs.insert(vmid(109), small);
     f.vmid_free = Some(true);
+    f.shared_storages = Some(["nas".to_owned()].into());
+    f.image_gib = Some(3);
     f.configs.insert(
         vmid(9001),
         settings(&[
@@ -375,6 +377,22 @@ fn migrate_delete_and_protection() {
     assert!(matches!(judge(m("pve2")), Decision::Allow { .. }));
     assert_eq!(denied_by(&judge(m("pve4"))), "migrate.nodes");
     assert_eq!(denied_by(&judge(m("pve1"))), "migrate");
+    // A disk on a storage only the guest's node has is copied to the storage of the
+    // same name on the target: [bounds] storages must list it.
+    let mut f = facts();
+    f.configs
+        .get_mut(&vmid(9001))
+        .unwrap()
+        .insert("scsi1".into(), "local-zfs:vm-9001-disk-1,size=8G".into());
+    let d = decide(&policy(), &m("pve2"), &f);
+    assert_eq!(denied_by(&d), "bounds.storages", "{}", reason(&d));
+    f.shared_storages = Some(["nas".to_owned(), "local-zfs".to_owned()].into());
+    assert!(matches!(
+        decide(&policy(), &m("pve2"), &f),
+        Decision::Allow { .. }
+    ));
+    f.shared_storages = None;
+    assert_eq!(denied_by(&decide(&policy(), &m("pve2"), &f)), "facts");
     let del = |confirmed| {
         Request::GuestDelete(GuestDelete {
             vmid: vmid(9001),

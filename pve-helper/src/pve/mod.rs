@@ -2,7 +2,11 @@
 
 mod client;
 pub mod listing;
+pub mod release;
 pub mod resources;
 pub mod tls;
 
-pub use client::{BodySink, ClientError, MAX_BODY, PveClient, PveError, decode, sanitize};
+pub use client::{
+    BodySink, ClientError, MAX_BODY, PveClient, PveError, cut_text, decode, escape_value, sanitize,
+    sanitize_text, sanitize_text_owned,
+};

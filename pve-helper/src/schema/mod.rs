@@ -9,12 +9,14 @@ mod params;
 
 pub use params::{Format, Named, Param, Params, PropString, Props, Ty, check_scalar};
 
+use crate::pve::release::Release;
 use pve_mcp_proto::{ApiMethod, ApiPath};
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
-/// The compressed schema as shipped (see `api/README.md` for its source and date).
-const SCHEMA_GZ: &[u8] = include_bytes!("../../../api/pve-9.json.gz");
+/// The compressed schemas as shipped (see `api/README.md` for their sources and dates).
+const PVE9_GZ: &[u8] = include_bytes!("../../../api/pve-9.json.gz");
+const PVE8_GZ: &[u8] = include_bytes!("../../../api/pve-8.json.gz");
 
 /// One method of one endpoint: its path template and parameters (path parameters
 /// included, as Proxmox merges them).
@@ -59,15 +61,25 @@ pub enum Unresolved {
 }
 
 impl Schema {
-    /// The schema shipped with the helper.
+    /// The schema of the newest release pve-mcp knows (Proxmox VE 9).
     pub fn get() -> &'static Schema {
-        static SCHEMA: OnceLock<Schema> = OnceLock::new();
-        SCHEMA.get_or_init(|| match load::parse_gz(SCHEMA_GZ) {
+        Self::for_release(Release::Pve9)
+    }
+
+    /// The schema of `release`, parsed on first use.
+    pub fn for_release(release: Release) -> &'static Schema {
+        static PVE9: OnceLock<Schema> = OnceLock::new();
+        static PVE8: OnceLock<Schema> = OnceLock::new();
+        let (cell, gz) = match release {
+            Release::Pve9 => (&PVE9, PVE9_GZ),
+            Release::Pve8 => (&PVE8, PVE8_GZ),
+        };
+        cell.get_or_init(|| match load::parse_gz(gz) {
             Ok(s) => s,
             Err(e) => {
                 // Shipped data that does not parse is a build defect; an empty schema
                 // refuses every raw call, which fails closed.
-                tracing::error!("the shipped Proxmox API schema does not load: {e}");
+                tracing::error!("the shipped Proxmox API schema ({release}) does not load: {e}");
                 Schema::default()
             }
         })
@@ -181,10 +193,16 @@ mod tests {
     }
 
     #[test]
-    fn the_shipped_schema_loads_whole() {
+    fn the_shipped_schemas_load_whole() {
         let s = Schema::get();
         assert_eq!(s.len(), 680, "methods in api/pve-9.json.gz");
         assert_eq!(s.endpoints().len(), 680);
+        let s = Schema::for_release(Release::Pve8);
+        assert_eq!(s.len(), 605, "methods in api/pve-8.json.gz");
+        // PVE 9 added HA rules; PVE 8 has none.
+        let rules = ApiPath::parse("/cluster/ha/rules").unwrap();
+        assert!(Schema::get().resolve(ApiMethod::Get, &rules).is_ok());
+        assert!(s.resolve(ApiMethod::Get, &rules).is_err());
     }
 
     #[test]

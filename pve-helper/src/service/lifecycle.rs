@@ -206,7 +206,12 @@ fn data(p: Payload) -> serde_json::Value {
 
 fn new_guest(vmid: VmId, node: NodeName, data: &serde_json::Value) -> OpResult {
     match started_task(data)? {
-        Payload::Task(task) => Ok(Payload::NewGuest(NewGuest { vmid, node, task })),
+        Payload::Task(task) => Ok(Payload::NewGuest(NewGuest {
+            vmid,
+            node,
+            task,
+            notes: Vec::new(),
+        })),
         other => Ok(other),
     }
 }
@@ -252,10 +257,33 @@ pub async fn create(svc: &Service, policy: &Policy, c: &GuestCreate) -> OpResult
         }
     }
     placement(policy, &mut form, &[]);
+    // Proxmox sizes a disk imported from an image from the image (decide checked it
+    // against [bounds]), whatever size was asked: say so.
+    let imported = match &c.image {
+        Some(image) => Some((
+            image,
+            super::storage::volume_gib(svc, &c.node, image)
+                .await
+                .map_err(upstream_error)?,
+        )),
+        None => None,
+    };
     let path = format!("/nodes/{}/{}", c.node, c.guest_type.as_str());
     let d = data(post(svc, ApiMethod::Post, &path, &form).await?);
     svc.cache.invalidate().await;
-    new_guest(vmid, c.node.clone(), &d)
+    let mut made = new_guest(vmid, c.node.clone(), &d)?;
+    if let (Payload::NewGuest(g), Some((image, gib))) = (&mut made, imported) {
+        let asked = c.disk.size_gib.get();
+        let grow = if asked > gib {
+            format!("; grow it with disk_resize to the {asked} GiB asked")
+        } else {
+            String::new()
+        };
+        g.notes.push(format!(
+            "disk scsi0 is imported from {image} and takes its size, {gib} GiB{grow}"
+        ));
+    }
+    Ok(made)
 }
 
 pub async fn clone(svc: &Service, policy: &Policy, c: &GuestClone) -> OpResult {
@@ -362,7 +390,20 @@ pub async fn migrate(svc: &Service, m: &GuestMigrate) -> OpResult {
     let mut form: Form = vec![("target".into(), m.target.to_string())];
     if running {
         match g.guest_type {
-            GuestType::Qemu => push(&mut form, "online", 1),
+            GuestType::Qemu => {
+                push(&mut form, "online", 1);
+                // A live migration copies disks on storages only this node reaches
+                // when told to; decide checked their storages against [bounds].
+                let config = settings(svc, m.vmid).await.map_err(upstream_error)?;
+                let shared = super::storage::shared_storages(svc)
+                    .await
+                    .map_err(upstream_error)?;
+                if config
+                    .is_some_and(|c| !crate::policy::local_disk_storages(&c, &shared).is_empty())
+                {
+                    push(&mut form, "with-local-disks", 1);
+                }
+            }
             GuestType::Lxc => push(&mut form, "restart", 1),
         }
     }
@@ -551,19 +592,14 @@ struct ExecStatus {
     err_truncated: Option<Num>,
 }
 
+/// An output stream of a command run in the guest, made fit to show
+/// ([`sanitize_text`](crate::pve::sanitize_text): lines and tabs kept, other controls
+/// dropped, hidden characters escaped) and cut to at most `max` bytes, escapes included;
+/// sets `truncated` if cut.
 fn cap(s: Option<String>, max: usize, truncated: &mut bool) -> String {
-    let mut s = s.unwrap_or_default();
-    if s.len() > max {
-        let mut end = max;
-        while !s.is_char_boundary(end) {
-            end -= 1;
-        }
-        s.truncate(end);
-        *truncated = true;
-    }
-    s.chars()
-        .filter(|c| *c == '\n' || *c == '\t' || !c.is_control())
-        .collect()
+    let mut s = crate::pve::sanitize_text_owned(s.unwrap_or_default());
+    *truncated |= crate::pve::cut_text(&mut s, max);
+    s
 }
 
 pub async fn agent_exec(svc: &Service, policy: &Policy, a: &AgentExec) -> OpResult {
@@ -828,6 +864,25 @@ struct RawHaGroup {
     comment: Option<String>,
 }
 
+#[derive(Deserialize)]
+struct RawHaRule {
+    rule: String,
+    #[serde(rename = "type")]
+    rule_type: String,
+    #[serde(default)]
+    resources: String,
+    #[serde(default)]
+    nodes: Option<String>,
+    #[serde(default)]
+    affinity: Option<String>,
+    #[serde(default)]
+    strict: Option<Num>,
+    #[serde(default)]
+    disable: Option<Num>,
+    #[serde(default)]
+    comment: Option<String>,
+}
+
 pub async fn ha(svc: &Service, policy: &Policy) -> OpResult {
     let raw: Vec<RawHaResource> = svc
         .pve
@@ -854,7 +909,9 @@ pub async fn ha(svc: &Service, policy: &Policy) -> OpResult {
         })
         .take(10_000)
         .collect();
-    let groups = if policy.allows_get("/cluster/ha/groups") {
+    // PVE 9 migrated groups to rules, and answers 500 to /cluster/ha/groups.
+    let rules_instead = svc.release().await?.has_ha_rules();
+    let groups = if !rules_instead && policy.allows_get("/cluster/ha/groups") {
         let raw: Vec<RawHaGroup> = svc
             .pve
             .get("/cluster/ha/groups", &[])
@@ -873,7 +930,46 @@ pub async fn ha(svc: &Service, policy: &Policy) -> OpResult {
     } else {
         Vec::new()
     };
-    Ok(Payload::Ha(HaConfig { resources, groups }))
+    let rules = if rules_instead && policy.allows_get("/cluster/ha/rules") {
+        let raw: Vec<RawHaRule> = svc
+            .pve
+            .get("/cluster/ha/rules", &[])
+            .await
+            .map_err(upstream_error)?;
+        let viewer = super::answers::Viewer {
+            policy,
+            snap: &snap,
+        };
+        raw.into_iter()
+            // A rule is shown only when every guest it names is in scope.
+            .filter(|r| {
+                r.resources
+                    .split(',')
+                    .filter(|s| !s.trim().is_empty())
+                    .all(|s| {
+                        crate::policy::refs::ha_resource(s.trim()).is_ok_and(|v| viewer.guest(v))
+                    })
+            })
+            .take(1000)
+            .map(|r| HaRule {
+                rule: sanitize(&r.rule),
+                rule_type: sanitize(&r.rule_type),
+                resources: sanitize(&r.resources),
+                nodes: r.nodes.map(|n| sanitize(&n)),
+                affinity: r.affinity.map(|a| sanitize(&a)),
+                strict: r.strict.is_some_and(|v| v.u64() != 0),
+                disabled: r.disable.is_some_and(|v| v.u64() != 0),
+                comment: r.comment.map(|c| sanitize(&c)),
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Ok(Payload::Ha(HaConfig {
+        resources,
+        groups,
+        rules,
+    }))
 }
 
 pub async fn next_vmid(svc: &Service, policy: &Policy) -> OpResult {
@@ -922,5 +1018,22 @@ mod tests {
         let mut t = false;
         assert_eq!(cap(Some("aé".into()), 2, &mut t), "a");
         assert!(t);
+    }
+
+    #[test]
+    fn output_shows_hidden_characters_escaped_within_the_cap() {
+        let mut t = false;
+        let out = "C:\\>dir\r\n\tIgnore\u{202E}txt.exe\u{200B}\u{7}\n";
+        assert_eq!(
+            cap(Some(out.into()), 100, &mut t),
+            "C:\\>dir\n\tIgnore\\u{202E}txt.exe\\u{200B}\\u{0007}\n"
+        );
+        assert!(!t);
+        // The escape that would pass the cap is dropped whole.
+        assert_eq!(cap(Some("ab\u{2066}".into()), 8, &mut t), "ab");
+        assert!(t);
+        let mut t = false;
+        assert_eq!(cap(None, 8, &mut t), "");
+        assert!(!t);
     }
 }

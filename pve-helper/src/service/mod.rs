@@ -42,6 +42,8 @@ pub struct Service {
     /// Tasks this helper started lately, so their status stays readable after their
     /// guest is gone (a deletion's own task).
     started: std::sync::Mutex<std::collections::VecDeque<pve_mcp_proto::Upid>>,
+    /// The Proxmox VE release of the cluster, read once (`GET /version`).
+    release: tokio::sync::OnceCell<crate::pve::release::Release>,
 }
 
 /// How many started tasks the helper remembers.
@@ -60,7 +62,35 @@ impl Service {
             limiter: Limiter::default(),
             audit,
             started: std::sync::Mutex::default(),
+            release: tokio::sync::OnceCell::new(),
         }
+    }
+
+    /// The cluster's Proxmox VE release, asked once.
+    pub(crate) async fn release(&self) -> Result<crate::pve::release::Release, ErrorBody> {
+        #[derive(serde::Deserialize)]
+        struct Version {
+            version: String,
+        }
+        self.release
+            .get_or_try_init(|| async {
+                let v: Version = self
+                    .pve
+                    .get("/version", &[])
+                    .await
+                    .map_err(upstream_error)?;
+                crate::pve::release::Release::from_version(&v.version).ok_or_else(|| {
+                    ErrorBody::new(
+                        ErrorKind::Unavailable,
+                        format!(
+                            "Proxmox VE {} is not supported (8 and 9 are)",
+                            crate::pve::sanitize(&v.version)
+                        ),
+                    )
+                })
+            })
+            .await
+            .copied()
     }
 
     /// The policy file this service reloads.
@@ -260,6 +290,13 @@ impl Service {
             let started = self.started.lock().unwrap_or_else(|e| e.into_inner());
             facts.own_task = started.contains(&upid);
         }
+        if let Request::Api(_) = request {
+            facts.release = Some(
+                self.release()
+                    .await
+                    .map_err(|e| PveError::Decode(e.message))?,
+            );
+        }
         // A raw write is judged as the typed request it amounts to: gather its facts.
         let equivalent = match request {
             Request::Api(call) => crate::policy::equivalent_request(call),
@@ -268,6 +305,15 @@ impl Service {
         let effective = equivalent.as_ref().unwrap_or(request);
         if let Some(vmid) = new_guest_vmid(request, effective) {
             facts.vmid_free = Some(lifecycle::vmid_free(self, vmid).await?);
+        }
+        if let Request::GuestMigrate(_) = effective {
+            facts.shared_storages = Some(storage::shared_storages(self).await?);
+        }
+        if let Request::GuestCreate(c) = effective
+            && let Some(image) = &c.image
+        {
+            // Unreadable (no such image): decide refuses the new guest for want of it.
+            facts.image_gib = storage::volume_gib(self, &c.node, image).await.ok();
         }
         if let Request::SnapshotRollback(t) = effective
             && facts

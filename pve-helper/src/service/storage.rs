@@ -156,6 +156,45 @@ pub async fn content(svc: &Service, policy: &Policy, q: &ContentQuery) -> OpResu
     Ok(Payload::Volumes(list))
 }
 
+/// The storages every node reaches (`shared` in `/cluster/resources`).
+pub async fn shared_storages(
+    svc: &Service,
+) -> Result<std::collections::BTreeSet<String>, crate::pve::PveError> {
+    let raw: Vec<RawStorage> = svc
+        .pve
+        .get("/cluster/resources", &[("type", "storage")])
+        .await?;
+    Ok(raw
+        .into_iter()
+        .filter(|r| r.shared.0 != 0.0)
+        .map(|r| r.storage)
+        .collect())
+}
+
+/// A volume's size in GiB, rounded up (`GET .../content/{volume}`: for an image, its
+/// virtual size, which a disk imported from it takes).
+pub async fn volume_gib(
+    svc: &Service,
+    node: &NodeName,
+    volume: &VolumeId,
+) -> Result<u64, crate::pve::PveError> {
+    #[derive(Deserialize)]
+    struct Info {
+        size: Num,
+    }
+    let info: Info = svc
+        .pve
+        .get(
+            &format!(
+                "/nodes/{node}/storage/{}/content/{volume}",
+                volume.storage()
+            ),
+            &[],
+        )
+        .await?;
+    Ok(info.size.u64().div_ceil(1 << 30))
+}
+
 /// Starts `vzdump` of one guest on its own node, to the storage the policy allowed.
 pub async fn backup_start(svc: &Service, b: &BackupRequest) -> OpResult {
     let g = lookup(svc, b.vmid).await?;

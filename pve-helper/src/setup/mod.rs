@@ -11,6 +11,7 @@ mod privs_keys;
 mod pveum;
 mod status;
 
+pub use crate::pve::release::Release;
 pub use pin::{cert_fingerprint, set_fingerprint};
 pub use privs::{Requirements, required_privileges};
 pub use status::{StatusArgs, status};
@@ -77,6 +78,12 @@ pub enum SetupError {
     Keys(#[from] keys::KeyError),
     #[error("`systemctl {args}` failed: {message}")]
     Systemctl { args: String, message: String },
+    #[error(
+        "cannot tell which Proxmox VE release this node runs ({0}); the policy grants \
+         guest agent operations, whose privileges differ between PVE 8 (VM.Monitor) and \
+         PVE 9 (VM.GuestAgent.*)"
+    )]
+    Release(String),
 }
 
 /// Runs setup; prints what it does on stdout.
@@ -93,7 +100,16 @@ pub fn setup(config_path: &Path, args: &SetupArgs) -> Result<(), SetupError> {
         eprintln!("{w}");
     }
     println!("policy {}: OK", config.policy.display());
-    let req = required_privileges(&policy);
+    let release = match node_release() {
+        Ok(r) => r,
+        Err(why) if !needs_release(&policy) => {
+            println!("release: unknown ({why}); the policy needs no privilege that differs");
+            Release::Pve9
+        }
+        Err(why) => return Err(SetupError::Release(why)),
+    };
+    println!("release: {release}");
+    let req = required_privileges(&policy, release);
     print_requirements(&req);
 
     let mut restart = converge_proxmox(&config, args, &req)?;
@@ -117,6 +133,29 @@ pub fn setup(config_path: &Path, args: &SetupArgs) -> Result<(), SetupError> {
     }
     print_next_steps(args);
     Ok(())
+}
+
+/// The release this node runs, from `pveversion` (argv, no shell).
+fn node_release() -> Result<Release, String> {
+    let out = std::process::Command::new("pveversion")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .map_err(|e| format!("cannot run pveversion: {e}"))?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let first = text.lines().next().unwrap_or("");
+    Release::from_pveversion(first).ok_or_else(|| {
+        format!(
+            "pveversion printed {:?}",
+            first.chars().take(80).collect::<String>()
+        )
+    })
+}
+
+/// Whether the privileges `policy` needs differ between the releases.
+fn needs_release(policy: &Policy) -> bool {
+    let ops = policy.granted_operations();
+    ops.contains(&crate::policy::Operation::AgentRead)
+        || ops.contains(&crate::policy::Operation::AgentExec)
 }
 
 /// Brings the Proxmox user, role, ACLs and token to what the policy needs, storing a
@@ -208,6 +247,14 @@ fn check_names(args: &SetupArgs) -> Result<(), SetupError> {
     if !role_ok {
         return Err(SetupError::Name {
             what: "role name",
+            value: args.role.clone(),
+        });
+    }
+    // pve-access-control keeps the PVE namespace for its own roles (since 8.0):
+    // "cannot use role ID starting with the (case-insensitive) 'PVE' namespace".
+    if args.role.to_ascii_lowercase().starts_with("pve") {
+        return Err(SetupError::Name {
+            what: "role name (Proxmox refuses new roles starting with PVE)",
             value: args.role.clone(),
         });
     }

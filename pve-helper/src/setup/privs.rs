@@ -8,6 +8,7 @@
 
 use super::privs_keys::{self, KeyCheck};
 use crate::policy::{ApiRule, Operation, Policy};
+use crate::pve::release::Release;
 use pve_mcp_proto::{ApiMethod, ApiPath, GuestType};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -156,15 +157,15 @@ const API_SAMPLES: &[(ApiMethod, &str, &[&str])] = &[
     (ApiMethod::Get, "/cluster/ha/groups", &["Sys.Audit"]),
 ];
 
-/// The privileges `policy` needs, each with the grants that need it.
-pub fn required_privileges(policy: &Policy) -> Requirements {
+/// The privileges `policy` needs on `release`, each with the grants that need it.
+pub fn required_privileges(policy: &Policy, release: Release) -> Requirements {
     let mut req = Requirements::default();
     if !policy.guests.allow.is_empty() {
         // Listing and status go through /cluster/resources and the guest status calls.
         req.need("VM.Audit", "[guests] allow: see guests and their status");
     }
     for op in policy.granted_operations() {
-        let (privileges, what) = operation_privileges(op);
+        let (privileges, what) = operation_privileges(op, release);
         for privilege in privileges {
             req.need(privilege, &format!("{what} ({op})"));
         }
@@ -185,8 +186,8 @@ pub fn required_privileges(policy: &Policy) -> Requirements {
 }
 
 /// The privileges Proxmox checks for one guest operation, and what they are for.
-fn operation_privileges(op: Operation) -> (&'static [&'static str], &'static str) {
-    match op {
+fn operation_privileges(op: Operation, release: Release) -> (Vec<&'static str>, &'static str) {
+    let (privileges, what): (&[&'static str], &'static str) = match op {
         Operation::Power(_) => (&["VM.PowerMgmt"], "power actions"),
         Operation::SnapshotList => (&["VM.Audit"], "listing snapshots"),
         Operation::SnapshotCreate | Operation::SnapshotDelete => (&["VM.Snapshot"], "snapshots"),
@@ -194,7 +195,9 @@ fn operation_privileges(op: Operation) -> (&'static [&'static str], &'static str
         Operation::ConfigRead => (&["VM.Audit"], "reading guest configuration"),
         Operation::BackupList => (&["Datastore.Audit"], "listing backups"),
         Operation::MetricsRead => (&["VM.Audit"], "reading resource usage"),
-        Operation::AgentRead => (&["VM.Monitor"], "guest agent queries"),
+        Operation::AgentRead => {
+            return (vec![release.agent_read_privilege()], "guest agent queries");
+        }
         Operation::BackupCreate => (&["VM.Backup"], "starting backups"),
         Operation::Clone => (
             &[
@@ -229,8 +232,14 @@ fn operation_privileges(op: Operation) -> (&'static [&'static str], &'static str
             "deleting backups",
         ),
         Operation::TaskCancel => (&["Sys.Modify"], "stopping tasks"),
-        Operation::AgentExec => (&["VM.Monitor"], "running programs through the guest agent"),
-    }
+        Operation::AgentExec => {
+            return (
+                vec![release.agent_exec_privilege()],
+                "running programs through the guest agent",
+            );
+        }
+    };
+    (privileges.to_vec(), what)
 }
 
 /// The privileges PVE checks for setting `key` (a `[config] keys` entry, `net*` for a

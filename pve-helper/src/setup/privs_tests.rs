@@ -1,11 +1,38 @@
 //! Unit tests of the privilege mapping: what each kind of policy needs, by name.
 
 use super::*;
+use crate::pve::release::Release;
 use std::path::Path;
 
 fn req(text: &str) -> Requirements {
+    req_on(text, Release::Pve9)
+}
+
+fn req_on(text: &str, release: Release) -> Requirements {
     let (p, _) = Policy::parse(text, Path::new("p.toml")).unwrap();
-    required_privileges(&p)
+    required_privileges(&p, release)
+}
+
+/// PVE 9 dropped VM.Monitor: the guest agent needs VM.GuestAgent.Audit to be asked,
+/// VM.GuestAgent.Unrestricted to run programs; PVE 8 checks VM.Monitor for both.
+#[test]
+fn guest_agent_privileges_follow_the_release() {
+    let text = concat!(
+        "[clients]\nusers = [\"u\"]\n[guests]\nallow = [\"100-199\"]\n",
+        "actions = [\"agent.read\", \"agent.exec\"]\n[agent]\nexec = [[\"uname\"]]\n"
+    );
+    assert_eq!(
+        req_on(text, Release::Pve8).names(),
+        ["VM.Audit", "VM.Monitor"]
+    );
+    assert_eq!(
+        req_on(text, Release::Pve9).names(),
+        [
+            "VM.Audit",
+            "VM.GuestAgent.Audit",
+            "VM.GuestAgent.Unrestricted"
+        ]
+    );
 }
 
 #[test]

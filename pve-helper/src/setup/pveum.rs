@@ -312,3 +312,48 @@ mod tests {
         assert!(!e.contains("s3cr3t"), "{e}");
     }
 }
+
+/// `current` reads pveum's JSON exactly as pve-access-control prints it on PVE 8 and 9
+/// (`PVE::API2::User::index` with its tokens, `PVE::API2::Role::index` with privileges
+/// joined by commas, `PVE::API2::ACL::read_acl`, `PVE::API2::User::token_index`), extra
+/// fields and all.
+#[cfg(test)]
+mod shapes {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    const USERS: &str = r#"[{"comment":"pve-mcp helper (managed by pve-helper setup)","email":null,"enable":1,"expire":0,"firstname":null,"groups":"","keys":null,"lastname":null,"realm-type":"pve","tfa-locked-until":null,"tokens":[{"comment":"pve-mcp helper","expire":0,"privsep":1,"tokenid":"mcp"}],"totp-locked":0,"userid":"mcp@pve"},{"enable":1,"expire":0,"realm-type":"pam","userid":"root@pam"}]"#;
+    const ROLES: &str = r#"[{"privs":"Datastore.Allocate,Datastore.AllocateSpace,Datastore.AllocateTemplate,Datastore.Audit,Group.Allocate,Mapping.Audit,Mapping.Modify,Mapping.Use,Permissions.Modify,Pool.Allocate,Pool.Audit,Realm.Allocate,Realm.AllocateUser,SDN.Allocate,SDN.Audit,SDN.Use,Sys.AccessNetwork,Sys.Audit,Sys.Console,Sys.Incoming,Sys.Modify,Sys.PowerMgmt,Sys.Syslog,User.Modify,VM.Allocate,VM.Audit,VM.Backup,VM.Clone,VM.Config.CDROM,VM.Config.CPU,VM.Config.Cloudinit,VM.Config.Disk,VM.Config.HWType,VM.Config.Memory,VM.Config.Network,VM.Config.Options,VM.Console,VM.GuestAgent.Audit,VM.GuestAgent.FileRead,VM.GuestAgent.FileSystemMgmt,VM.GuestAgent.FileWrite,VM.GuestAgent.Unrestricted,VM.Migrate,VM.PowerMgmt,VM.Replicate,VM.Snapshot,VM.Snapshot.Rollback","roleid":"PVEAdmin","special":1},{"privs":"Sys.Audit,VM.Audit,VM.PowerMgmt","roleid":"MCPHelper","special":0}]"#;
+    const ACLS: &str = r#"[{"path":"/","propagate":1,"roleid":"MCPHelper","type":"user","ugid":"mcp@pve"},{"path":"/","propagate":1,"roleid":"MCPHelper","type":"token","ugid":"mcp@pve!mcp"},{"path":"/vms/100","propagate":1,"roleid":"PVEVMUser","type":"group","ugid":"ops"}]"#;
+    const TOKENS: &str = r#"[{"comment":"pve-mcp helper","expire":0,"privsep":1,"tokenid":"mcp"}]"#;
+
+    #[test]
+    fn pve_access_control_output_is_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let script = dir.path().join("pveum");
+        std::fs::write(
+            &script,
+            format!(
+                "#!/bin/sh\ncase \"$1 $2\" in\n\"user list\") echo '{USERS}' ;;\n\"role list\") echo '{ROLES}' ;;\n\"acl list\") echo '{ACLS}' ;;\n\"user token\") echo '{TOKENS}' ;;\nesac\n"
+            ),
+        )
+        .unwrap();
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let pveum = Pveum {
+            program: script.into_os_string(),
+        };
+        let want = Wanted {
+            user: "mcp@pve".into(),
+            role: "MCPHelper".into(),
+            token: "mcp".into(),
+            privileges: vec!["Sys.Audit", "VM.Audit", "VM.PowerMgmt"],
+            new_token: false,
+        };
+        let now = pveum.current(&want).unwrap();
+        assert!(now.user_exists && now.token_exists && now.user_acl && now.token_acl);
+        assert_eq!(
+            now.role_privileges.unwrap().into_iter().collect::<Vec<_>>(),
+            ["Sys.Audit", "VM.Audit", "VM.PowerMgmt"]
+        );
+    }
+}

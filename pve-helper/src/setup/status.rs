@@ -4,7 +4,13 @@
 //! only; a check that cannot be made is reported as skipped, never as passed.
 
 use super::{pin, privs};
-use crate::{config::Config, paths, policy::Policy, pve::PveClient, secret::ApiToken};
+use crate::{
+    config::Config,
+    paths,
+    policy::Policy,
+    pve::{PveClient, release::Release, sanitize},
+    secret::ApiToken,
+};
 use std::{
     collections::{BTreeMap, BTreeSet},
     os::unix::fs::{FileTypeExt, MetadataExt},
@@ -97,9 +103,8 @@ pub fn status(config_path: &Path, args: &StatusArgs) -> bool {
             None
         }
     };
-    let needed = policy.as_ref().map(|(p, _)| privs::required_privileges(p));
     match &token {
-        Some(token) => remote_checks(&mut r, &config, token, needed.as_ref()),
+        Some(token) => remote_checks(&mut r, &config, token, policy.as_ref().map(|(p, _)| p)),
         None => r.line(Outcome::Skip, "proxmox", "no usable token"),
     }
     if let Some((p, warnings)) = &policy {
@@ -266,12 +271,7 @@ fn pin_matches_local(config: &Config, args: &StatusArgs) -> (Outcome, String) {
     }
 }
 
-fn remote_checks(
-    r: &mut Report,
-    config: &Config,
-    token: &ApiToken,
-    needed: Option<&privs::Requirements>,
-) {
+fn remote_checks(r: &mut Report, config: &Config, token: &ApiToken, policy: Option<&Policy>) {
     let rt = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -287,24 +287,40 @@ fn remote_checks(
     struct Version {
         version: String,
     }
-    match rt.block_on(client.get::<Version>("/version", &[])) {
-        Ok(v) => r.line(
-            Outcome::Ok,
-            "proxmox",
-            &format!(
-                "{} reachable, certificate verified, version {}",
-                client.url(),
-                v.version
-            ),
-        ),
+    let release = match rt.block_on(client.get::<Version>("/version", &[])) {
+        Ok(v) => {
+            let release = Release::from_version(&v.version);
+            let (outcome, note) = match release {
+                Some(rel) => (Outcome::Ok, format!(" ({rel})")),
+                None => (
+                    Outcome::Fail,
+                    " (not a supported release: 8 or 9)".to_owned(),
+                ),
+            };
+            r.line(
+                outcome,
+                "proxmox",
+                &format!(
+                    "{} reachable, certificate verified, version {}{note}",
+                    client.url(),
+                    sanitize(&v.version)
+                ),
+            );
+            release
+        }
         Err(e) => {
             r.line(Outcome::Fail, "proxmox", &e.to_string());
             return r.line(Outcome::Skip, "privileges", "Proxmox is not reachable");
         }
-    }
-    let Some(needed) = needed else {
-        return r.line(Outcome::Skip, "privileges", "the policy does not load");
     };
+    let (Some(policy), Some(release)) = (policy, release) else {
+        return r.line(
+            Outcome::Skip,
+            "privileges",
+            "the policy does not load, or the release is not known",
+        );
+    };
+    let needed = privs::required_privileges(policy, release);
     type Perms = BTreeMap<String, BTreeMap<String, serde_json::Value>>;
     match rt.block_on(client.get::<Perms>("/access/permissions", &[])) {
         Ok(perms) => {

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use super::cluster::Cluster;
 
 /// The role `pve-helper setup` creates for the token.
-pub const TOKEN_ROLE: &str = "PVEMCPHelper";
+pub const TOKEN_ROLE: &str = "MCPHelper";
 
 /// One ACL entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
