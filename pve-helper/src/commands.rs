@@ -241,7 +241,10 @@ mod tests {
         let out = run(&printf, &argv(&["printf", printed]), &[])
             .await
             .unwrap();
-        assert_eq!(out.stdout, "Ignore\\u{202E}txt.exe\n\tnext\\u{200B}\\u{001B}[0m");
+        assert_eq!(
+            out.stdout,
+            "Ignore\\u{202E}txt.exe\n\tnext\\u{200B}\\u{001B}[0m"
+        );
         assert!(!out.truncated);
         // Escapes count against the cap, and none is cut in half.
         let many = "\u{202E}".repeat(20);

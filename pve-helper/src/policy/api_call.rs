@@ -148,6 +148,8 @@ pub fn analyze_on(
             format!("{what}: the parameter {name:?} is required"),
         ));
     }
+    crate::schema::missing_required(&endpoint.params.exact, |k| params.contains_key(k))
+        .map_err(|e| unreadable("api.params", format!("{what}: {e}")))?;
     let class = classify(endpoint.method, &endpoint.template);
     Ok(Analysis {
         endpoint,
@@ -404,12 +406,54 @@ mod tests {
             ),
             (ApiMethod::Get, "/nodes/pve1/nothing", serde_json::json!({})),
             (ApiMethod::Post, "/nodes/pve1/qemu", serde_json::json!({})),
+            // `type` requires `poolid`; a NIC needs its model; the model set twice
+            // through its key alias.
+            (
+                ApiMethod::Get,
+                "/pools",
+                serde_json::json!({"type": "qemu"}),
+            ),
+            (
+                ApiMethod::Put,
+                "/nodes/pve1/qemu/102/config",
+                serde_json::json!({"net0": "bridge=vmbr0"}),
+            ),
+            (
+                ApiMethod::Put,
+                "/nodes/pve1/qemu/102/config",
+                serde_json::json!({"net0": "virtio=BC:24:11:00:00:01,model=e1000"}),
+            ),
+            (
+                ApiMethod::Put,
+                "/nodes/pve1/qemu/102/config",
+                serde_json::json!({"net0": "virtio=BC:24:11:00:00:01,e1000=BC:24:11:00:00:02"}),
+            ),
         ] {
             assert!(
                 analyze(&call(m, path, params.clone())).is_err(),
                 "{m} {path} {params}"
             );
         }
+    }
+
+    #[test]
+    fn property_strings_and_companions_are_read_whole() {
+        let nic = |v: &str| {
+            analyze(&call(
+                ApiMethod::Put,
+                "/nodes/pve1/qemu/102/config",
+                serde_json::json!({ "net0": v }),
+            ))
+        };
+        assert!(nic("virtio=BC:24:11:00:00:01,bridge=vmbr0").is_ok());
+        assert!(nic("model=virtio,bridge=vmbr0").is_ok());
+        assert!(nic("e1000,bridge=vmbr0").is_ok());
+        let pools = analyze(&call(
+            ApiMethod::Get,
+            "/pools",
+            serde_json::json!({"type": "qemu", "poolid": "lab"}),
+        ));
+        assert!(pools.is_ok(), "{pools:?}");
     }
 
     #[test]

@@ -23,6 +23,9 @@ pub enum PveError {
     /// The answer was not the JSON we expect.
     #[error("Proxmox sent an answer that cannot be read: {0}")]
     Decode(String),
+    /// The node runs a Proxmox VE release the helper does not know.
+    #[error("Proxmox VE {0} is not supported (8 and 9 are)")]
+    Unsupported(String),
 }
 
 #[derive(Debug, thiserror::Error)]

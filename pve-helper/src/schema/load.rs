@@ -109,7 +109,9 @@ impl Interner {
             format,
             optional: flag("optional"),
             alias: get("alias").and_then(Value::as_str).map(str::to_owned),
+            key_alias: get("keyAlias").and_then(Value::as_str).map(str::to_owned),
             default_key: flag("default_key"),
+            requires: get("requires").and_then(Value::as_str).map(str::to_owned),
         }
     }
 }
@@ -121,7 +123,9 @@ impl Param {
             format: Format::None,
             optional: true,
             alias: None,
+            key_alias: None,
             default_key: false,
+            requires: None,
         }
     }
 }

@@ -7,7 +7,9 @@
 mod load;
 mod params;
 
-pub use params::{Format, Named, Param, Params, PropString, Props, Ty, check_scalar};
+pub use params::{
+    Format, Named, Param, Params, PropString, Props, Ty, check_scalar, missing_required,
+};
 
 use crate::pve::release::Release;
 use pve_mcp_proto::{ApiMethod, ApiPath};

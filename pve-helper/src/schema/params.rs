@@ -95,7 +95,12 @@ pub struct Param {
     pub optional: bool,
     /// For a property-string sub-key: the key it stands for.
     pub alias: Option<String>,
+    /// For a property-string sub-key with an alias: the key that gets this key's name
+    /// (`virtio=MAC` sets `model=virtio` and `macaddr=MAC`).
+    pub key_alias: Option<String>,
     pub default_key: bool,
+    /// The parameter that must be given with this one.
+    pub requires: Option<String>,
 }
 
 /// The sub-keys of a property string.
@@ -142,6 +147,14 @@ impl Props {
                     let Some(spec) = self.keys.get(k) else {
                         return Err(format!("invalid key in property string: {k:?}"));
                     };
+                    if out.contains_key(k) {
+                        return Err(format!("duplicate key in property string: {k:?}"));
+                    }
+                    if let (Some(_), Some(named)) = (&spec.alias, &spec.key_alias)
+                        && out.insert(named.clone(), k.to_owned()).is_some()
+                    {
+                        return Err(format!("duplicate key in property string: {named:?}"));
+                    }
                     let canonical = spec.alias.as_deref().unwrap_or(k);
                     if !self.keys.contains_key(canonical) {
                         return Err(format!("invalid key in property string: {k:?}"));
@@ -169,8 +182,33 @@ impl Props {
                 }
             }
         }
+        // What `check_object` then demands of the whole.
+        for (key, spec) in &self.keys {
+            if !spec.optional && spec.alias.is_none() && !out.contains_key(key) {
+                return Err(format!(
+                    "property string without the key {key:?}, which is not optional"
+                ));
+            }
+        }
+        missing_required(&self.keys, |k| out.contains_key(k))?;
         Ok(PropString(out))
     }
+}
+
+/// The first parameter given without the one it `requires`, as Proxmox refuses it.
+pub fn missing_required(
+    specs: &BTreeMap<String, Param>,
+    given: impl Fn(&str) -> bool,
+) -> Result<(), String> {
+    for (key, spec) in specs {
+        if let Some(required) = &spec.requires
+            && given(key)
+            && !given(required)
+        {
+            return Err(format!("{key:?} requires {required:?}, which is missing"));
+        }
+    }
+    Ok(())
 }
 
 /// The parameters of one endpoint: exact names and numbered families (`net[n]`).
@@ -277,7 +315,9 @@ mod tests {
             format: Format::None,
             optional: true,
             alias: alias.map(str::to_owned),
+            key_alias: None,
             default_key,
+            requires: None,
         };
         let mut keys = BTreeMap::new();
         keys.insert("file".to_owned(), p(true, None));
@@ -341,7 +381,9 @@ mod tests {
             format: Format::None,
             optional: true,
             alias: None,
+            key_alias: None,
             default_key: false,
+            requires: None,
         };
         params.numbered.push(("scsi".into(), p));
         assert!(params.get("scsi0").is_some());

@@ -68,26 +68,19 @@ impl Service {
 
     /// The cluster's Proxmox VE release, asked once.
     pub(crate) async fn release(&self) -> Result<crate::pve::release::Release, ErrorBody> {
+        self.node_release().await.map_err(upstream_error)
+    }
+
+    async fn node_release(&self) -> Result<crate::pve::release::Release, PveError> {
         #[derive(serde::Deserialize)]
         struct Version {
             version: String,
         }
         self.release
             .get_or_try_init(|| async {
-                let v: Version = self
-                    .pve
-                    .get("/version", &[])
-                    .await
-                    .map_err(upstream_error)?;
-                crate::pve::release::Release::from_version(&v.version).ok_or_else(|| {
-                    ErrorBody::new(
-                        ErrorKind::Unavailable,
-                        format!(
-                            "Proxmox VE {} is not supported (8 and 9 are)",
-                            crate::pve::sanitize(&v.version)
-                        ),
-                    )
-                })
+                let v: Version = self.pve.get("/version", &[]).await?;
+                crate::pve::release::Release::from_version(&v.version)
+                    .ok_or_else(|| PveError::Unsupported(crate::pve::sanitize(&v.version)))
             })
             .await
             .copied()
@@ -291,11 +284,7 @@ impl Service {
             facts.own_task = started.contains(&upid);
         }
         if let Request::Api(_) = request {
-            facts.release = Some(
-                self.release()
-                    .await
-                    .map_err(|e| PveError::Decode(e.message))?,
-            );
+            facts.release = Some(self.node_release().await?);
         }
         // A raw write is judged as the typed request it amounts to: gather its facts.
         let equivalent = match request {
@@ -442,5 +431,6 @@ pub fn upstream_error(e: PveError) -> ErrorBody {
         e @ PveError::Transport { .. } => ErrorBody::new(ErrorKind::Unavailable, e.to_string()),
         e @ PveError::Timeout(_) => ErrorBody::new(ErrorKind::Timeout, e.to_string()),
         e @ PveError::Decode(_) => ErrorBody::new(ErrorKind::Upstream, e.to_string()),
+        e @ PveError::Unsupported(_) => ErrorBody::new(ErrorKind::Unavailable, e.to_string()),
     }
 }
