@@ -15,6 +15,7 @@ use lab::{
     with_api,
 };
 use pve_mcp_tests::client::{Client, text};
+use pve_mcp_tests::sim::PveVersion;
 use serde_json::{Value, json};
 
 /// A stopped lab VM on pve1 without tags or firewall (dataset index 27).
@@ -284,7 +285,7 @@ async fn ha_resources_are_read_where_allowed_and_show_guests_in_scope_only() {
     );
     let policy = with_api(
         &policy,
-        "\"GET /cluster/ha/resources\", \"GET /cluster/ha/groups\"",
+        "\"GET /cluster/ha/resources\", \"GET /cluster/ha/groups\", \"GET /cluster/ha/rules\"",
     );
     let stack = lab::stack(&policy, 80);
     let api = Api::new(&stack.sim);
@@ -299,10 +300,25 @@ async fn ha_resources_are_read_where_allowed_and_show_guests_in_scope_only() {
     let client = stack.client().await.unwrap();
     let r = ok(&client, "ha_resources", json!({})).await;
     let ha = &r["structuredContent"];
-    let only_120 = json!([{"sid": "vm:120", "vmid": 120, "state": "started",
-                           "group": "all-nodes", "max_restart": 1, "max_relocate": 1}]);
-    assert_eq!(ha["resources"], only_120, "only the guest in scope");
-    assert_eq!(ha["groups"][0]["nodes"], "pve1,pve2,pve3", "{ha}");
+    match stack.sim.config().pve {
+        PveVersion::Pve8 => {
+            let only_120 = json!([{"sid": "vm:120", "vmid": 120, "state": "started",
+                                   "group": "all-nodes", "max_restart": 1, "max_relocate": 1}]);
+            assert_eq!(ha["resources"], only_120, "only the guest in scope");
+            assert_eq!(ha["groups"][0]["nodes"], "pve1,pve2,pve3", "{ha}");
+        }
+        PveVersion::Pve9 => {
+            // Groups became rules; the one rule also names container 170, so it is
+            // not shown.
+            let only_120 = json!([{"sid": "vm:120", "vmid": 120, "state": "started",
+                                   "max_restart": 1, "max_relocate": 1}]);
+            assert_eq!(ha["resources"], only_120, "only the guest in scope");
+            let (_, rules) = api.get("/cluster/ha/rules").await;
+            assert_eq!(rules["data"][0]["resources"], "ct:170,vm:120", "{rules}");
+            assert!(ha.get("rules").is_none(), "{ha}");
+            assert_eq!(ha["groups"], json!([]), "{ha}");
+        }
+    }
     assert!(!text(&r).contains("170"), "{}", text(&r));
 }
 

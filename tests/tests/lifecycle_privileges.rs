@@ -14,7 +14,7 @@ use pve_helper::{
 };
 use pve_mcp_tests::{
     client::{Client, is_error, text},
-    sim::SimConfig,
+    sim::{PveVersion, SimConfig},
     stack::{Stack, StackOptions},
 };
 use serde_json::{Value, json};
@@ -29,8 +29,12 @@ const TEMPLATE: u32 = 117;
 fn granted() -> Vec<String> {
     let (policy, _) =
         Policy::parse(LAB_BUILDER, Path::new("lab-builder.toml")).expect("the example parses");
-    // The simulator answers as PVE 8.4.
-    let names = required_privileges(&policy, Release::Pve8).names();
+    // The release the simulator plays (PVE_MCP_SIM_PVE), whose privilege names it takes.
+    let release = match PveVersion::from_env() {
+        PveVersion::Pve8 => Release::Pve8,
+        PveVersion::Pve9 => Release::Pve9,
+    };
+    let names = required_privileges(&policy, release).names();
     assert!(names.contains(&"VM.Config.HWType"), "{names:?}");
     names.into_iter().map(str::to_owned).collect()
 }

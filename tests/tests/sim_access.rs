@@ -26,7 +26,10 @@ allow = ["GET /nodes/*/syslog"]
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn access_permissions_has_pves_shape() {
-    let stack = Stack::start(StackOptions::new(OPERATOR)).expect("stack starts");
+    let mut o = StackOptions::new(OPERATOR);
+    // `?bogus=1` below is refused on purpose.
+    o.sim.expects_invalid_requests = true;
+    let stack = Stack::start(o).expect("stack starts");
     let api = Api::new(&stack.sim);
     let (code, body) = api.get("/access/permissions").await;
     assert_eq!(code, 200, "{body}");

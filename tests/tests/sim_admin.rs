@@ -97,7 +97,24 @@ async fn the_role_is_reported_and_checked() {
     let (_, perms) = api.get("/access/permissions").await;
     let held: Vec<&String> = perms["data"]["/"].as_object().unwrap().keys().collect();
     assert_eq!(held, ["Datastore.AllocateSpace", "VM.Allocate", "VM.Audit"]);
-    // VM.Config.Memory is missing: PVE names the guest and the privilege.
+    // No VM.Config.* at all: the endpoint's own `permissions` (any of them) refuse.
+    let (code, body) = api
+        .put("/nodes/pve2/lxc/107/config", &[("memory", "1024")])
+        .await;
+    assert_eq!(code, 403, "{body}");
+    assert_eq!(
+        body["message"],
+        "Permission check failed (/vms/107, VM.Config.Disk|VM.Config.CPU|VM.Config.Memory|\
+         VM.Config.Network|VM.Config.Options)\n"
+    );
+    // With one of them, the handler checks each key: VM.Config.Memory is missing.
+    let role = json!([
+        "VM.Audit",
+        "VM.Allocate",
+        "Datastore.AllocateSpace",
+        "VM.Config.CPU"
+    ]);
+    assert_eq!(control(&api, &sim, "privileges", role).await.0, 200);
     let (code, body) = api
         .put("/nodes/pve2/lxc/107/config", &[("memory", "1024")])
         .await;

@@ -6,7 +6,9 @@ mod common;
 use std::time::Duration;
 
 use common::{Api, RawConn, encode, keepalive_get, raw, raw_get};
-use pve_mcp_tests::sim::{self, GuestKind, PowerState, SimConfig, SimHandle, Upid, dataset};
+use pve_mcp_tests::sim::{
+    self, GuestKind, PowerState, PveVersion, SimConfig, SimHandle, Upid, dataset,
+};
 use serde_json::Value;
 
 async fn sim(guests: usize) -> SimHandle {
@@ -14,6 +16,9 @@ async fn sim(guests: usize) -> SimHandle {
         nodes: 3,
         guests,
         task_duration: Duration::from_millis(100),
+        expects_invalid_requests: true,
+        // These tests hold PVE 8.4's answers and wording; `sim_versions` the other's.
+        pve: PveVersion::Pve8,
         ..SimConfig::default()
     })
     .await
@@ -328,6 +333,7 @@ async fn stats_show_keep_alive_reuse() {
 fn spawn_serves_sync_callers() {
     let sim = sim::spawn(SimConfig {
         guests: 3000,
+        expects_invalid_requests: true,
         ..SimConfig::default()
     })
     .expect("simulator spawns");

@@ -43,7 +43,11 @@ fn announces_serves_and_exits_on_stdin_eof() {
         .as_object()
         .map(|o| o.keys().map(String::as_str).collect())
         .unwrap_or_default();
-    assert_eq!(keys, ["fingerprint", "guests", "nodes", "token", "url"]);
+    assert_eq!(
+        keys,
+        ["fingerprint", "guests", "nodes", "pve", "token", "url"]
+    );
+    assert_eq!(a["pve"], "8.4.1");
     assert_eq!(a["token"], "ci@pve!bench=s3cret");
     assert_eq!(
         (a["nodes"].clone(), a["guests"].clone()),
@@ -66,6 +70,20 @@ fn announces_serves_and_exits_on_stdin_eof() {
 
     drop(child.stdin.take());
     assert!(wait_exit(&mut child).success());
+}
+
+#[test]
+fn answers_as_the_release_asked_for() {
+    let (mut child, a) = launch(&["--exit-on-stdin-eof", "--pve", "9"]);
+    assert_eq!(a["pve"], "9.2.11");
+    drop(child.stdin.take());
+    assert!(wait_exit(&mut child).success());
+    let out = Command::new(env!("CARGO_BIN_EXE_pve-sim"))
+        .args(["--pve", "7"])
+        .stdin(Stdio::null())
+        .output()
+        .expect("pve-sim runs");
+    assert!(!out.status.success());
 }
 
 #[test]

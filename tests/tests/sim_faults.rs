@@ -11,6 +11,7 @@ use pve_mcp_tests::sim::{self, Faults, SimConfig, SimHandle};
 async fn sim() -> SimHandle {
     sim::start(SimConfig {
         guests: 20,
+        expects_invalid_requests: true,
         ..SimConfig::default()
     })
     .await

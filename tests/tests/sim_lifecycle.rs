@@ -10,7 +10,7 @@ mod common;
 use std::time::Duration;
 
 use common::{Api, encode};
-use pve_mcp_tests::sim::{self, GuestKind, PowerState, SimConfig, SimHandle, Upid};
+use pve_mcp_tests::sim::{self, GuestKind, PowerState, PveVersion, SimConfig, SimHandle, Upid};
 use serde_json::{Value, json};
 
 const CLOUD_IMAGE: &str = "local:import/debian-12-genericcloud-amd64.qcow2";
@@ -23,6 +23,9 @@ async fn sim_with(task_ms: u64) -> SimHandle {
         nodes: 3,
         guests: 30,
         task_duration: Duration::from_millis(task_ms),
+        expects_invalid_requests: true,
+        // These tests hold PVE 8.4's answers and wording; `sim_versions` the other's.
+        pve: PveVersion::Pve8,
         ..SimConfig::default()
     })
     .await

@@ -55,9 +55,13 @@ pub fn add_backup(
 
 /// Gives the token a role of exactly `privileges`, checked from now on; `None` goes
 /// back to the default role, which is not checked.
-pub fn set_role(cluster: &SharedCluster, privileges: Option<&[String]>) {
+pub fn set_role(cluster: &SharedCluster, privileges: Option<&[String]>) -> Result<(), String> {
     let mut c = cluster.write().unwrap_or_else(|e| e.into_inner());
+    if let Some(p) = privileges {
+        c.pve.check_privileges(p)?;
+    }
     c.role = privileges.map(|p| p.iter().cloned().collect());
+    Ok(())
 }
 
 /// A guest as an administrator makes it behind the API (restored from elsewhere, or

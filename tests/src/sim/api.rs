@@ -1,7 +1,9 @@
 //! The `/api2/json` dispatcher. Paths and parameters are untrusted; each request goes
 //! through the steps of `PVE::HTTPServer::rest_handler` in PVE's order: find a handler
 //! (501), check permissions (403), resolve the node to proxy to (500), verify parameters
-//! (400), then run the handler (its own 500s).
+//! (400), then run the handler (its own 500s). The first four are judged against the
+//! release's published schema ([`super::schema::admit`]) before the handler's own
+//! checks run.
 
 use super::shared_cluster::SharedCluster;
 use std::collections::BTreeMap;
@@ -19,6 +21,7 @@ use super::params::{Params, Ty, check_vmid, validate};
 use super::render_cluster::{self as rc, ResourceType};
 use super::render_guests as rg;
 use super::reply::Reply;
+use super::schema::{self as api_schema, Judge, Tally, Verdict};
 use super::snapshots::{self, SnapshotOp, SnapshotWork};
 use super::stats::Stats;
 use super::task_list;
@@ -287,16 +290,55 @@ pub(super) fn read(cluster: &SharedCluster, now: Instant) -> RwLockReadGuard<'_,
     cluster.read().unwrap_or_else(|e| e.into_inner())
 }
 
+/// Whether the simulator has a handler for `method` and the path's `segments`.
+pub(super) fn served(method: &str, segments: &[&str]) -> bool {
+    route(method, segments).is_some()
+        || super::life_api::route(method, segments).is_some()
+        || super::audit_api::route(method, segments).is_some()
+}
+
+/// Judges a request against the schema of the cluster's release, with its role.
+fn admit(
+    cluster: &SharedCluster,
+    tally: &Tally,
+    req: &api_schema::Request<'_>,
+    served: bool,
+) -> Result<(), ApiError> {
+    let c = read(cluster, Instant::now());
+    let node = |name: &str| c.node(name).map(|n| n.name.clone());
+    let judge = Judge {
+        version: c.pve,
+        role: c.role.as_ref(),
+        served,
+        node: &node,
+        tally,
+    };
+    match api_schema::admit(&judge, req) {
+        Verdict::Admitted { .. } => Ok(()),
+        Verdict::Refused(e) => Err(e),
+    }
+}
+
 /// Handles one authenticated API request. `rel` is the decoded path after `/api2/json`.
 pub fn handle(
     cluster: &SharedCluster,
     stats: &Stats,
+    tally: &Tally,
     method: &str,
     rel: &str,
     params: &Params,
     user: &str,
 ) -> Result<Reply, ApiError> {
     let segments: Vec<&str> = rel.split('/').filter(|s| !s.is_empty()).collect();
+    let served = served(method, &segments);
+    let req = api_schema::Request {
+        method,
+        rel,
+        segments: &segments,
+        params,
+        userid: user,
+    };
+    admit(cluster, tally, &req, served)?;
     let Some(r) = route(method, &segments) else {
         if let Some(r) = super::life_api::route(method, &segments) {
             return super::life_api::handle(cluster, stats, r, params, user);
@@ -408,7 +450,7 @@ fn answer(
     };
     let reply = match r {
         Route::Index => Reply::data(&rc::root_index()),
-        Route::Version => Reply::data(&rc::version()),
+        Route::Version => Reply::data(&rc::version(c.pve)),
         Route::Resources => {
             let filter = params.get("type").and_then(ResourceType::parse);
             Reply::json_bytes(shared.resources(c, filter, now))

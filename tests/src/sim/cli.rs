@@ -10,9 +10,9 @@ use std::time::Duration;
 use clap::Parser;
 use serde::Serialize;
 
-use super::{SimConfig, start};
+use super::{PveVersion, SimConfig, start};
 
-/// Simulated Proxmox VE 8 cluster over HTTPS on 127.0.0.1.
+/// Simulated Proxmox VE 8 or 9 cluster over HTTPS on 127.0.0.1.
 #[derive(Debug, Parser)]
 #[command(name = "pve-sim", version)]
 pub struct Args {
@@ -37,10 +37,13 @@ pub struct Args {
     /// Delay before each 401, in milliseconds (real PVE: 3000).
     #[arg(long, default_value_t = 0)]
     pub auth_delay_ms: u64,
-    /// The privileges of the token's role, comma-separated, checked on the guest
-    /// lifecycle routes (default: a read-and-power role, not checked).
+    /// The privileges of the token's role, comma-separated, checked as each endpoint's
+    /// schema and handler check them (default: a read-and-power role, not checked).
     #[arg(long, value_delimiter = ',')]
     pub privileges: Option<Vec<String>>,
+    /// The Proxmox VE release to answer as: 8 (8.4) or 9 (9.2).
+    #[arg(long, default_value = "8", value_parser = clap::value_parser!(PveVersion))]
+    pub pve: PveVersion,
     /// Write the certificate (PEM) to this file.
     #[arg(long)]
     pub cert_out: Option<PathBuf>,
@@ -56,6 +59,8 @@ struct Announcement<'a> {
     token: &'a str,
     nodes: u64,
     guests: usize,
+    /// The Proxmox VE version answered as (`GET /version`'s `version`).
+    pve: &'a str,
 }
 
 impl Args {
@@ -69,6 +74,8 @@ impl Args {
             latency: Duration::from_millis(self.latency_ms),
             auth_failure_delay: Duration::from_millis(self.auth_delay_ms),
             privileges: self.privileges.clone(),
+            pve: self.pve,
+            expects_invalid_requests: false,
         }
     }
 }
@@ -133,6 +140,7 @@ async fn run(args: Args) -> io::Result<()> {
         token: &sim.token(),
         nodes: args.nodes,
         guests: cfg.guests,
+        pve: cfg.pve.version(),
     })?;
     let mut out = io::stdout().lock();
     writeln!(out, "{line}")?;

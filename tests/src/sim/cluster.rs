@@ -220,6 +220,8 @@ pub struct Cluster {
     pub mac_seq: u32,
     /// The privileges of the token's role, if checked (see [`super::perms`]).
     pub role: Option<std::collections::BTreeSet<String>>,
+    /// The Proxmox VE release the cluster runs.
+    pub pve: super::version::PveVersion,
     /// Backup and replication jobs (none unless an administrator adds them).
     pub jobs: super::jobs::Jobs,
     /// PVE 9's HA rules (none unless an administrator adds them).
@@ -261,6 +263,7 @@ impl Cluster {
             dataset_guests: guests_len,
             mac_seq: 0,
             role: None,
+            pve: super::version::PveVersion::default(),
             jobs: super::jobs::Jobs::default(),
             ha_rules: Vec::new(),
             acl: Vec::new(),

@@ -5,7 +5,9 @@
 //! what an administrator does behind the API ([`super::admin`]): `POST
 //! /_sim/guests/{vmid}/config` (`{key: value or null}`), `POST /_sim/backups` (`{node,
 //! storage, type, vmid, config}`, answers `{volid}`), `POST /_sim/privileges` (the
-//! token's role: a list of privileges, or null for the default).
+//! token's role: a list of privileges, or null for the default; 400 `invalid privilege
+//! 'NAME'` for one the release does not have), and `GET /_sim/schema` (what the schema
+//! checks judged, [`super::Figures`]).
 
 use std::collections::BTreeMap;
 
@@ -50,6 +52,7 @@ fn config_path(path: &str) -> Option<Option<u32>> {
 pub fn handle(shared: &Shared, method: &str, rest: &str, body: &[u8]) -> Reply {
     match (method, rest) {
         ("GET", "stats") => json_reply(&shared.stats.snapshot()),
+        ("GET", "schema") => json_reply(&shared.tally.figures()),
         ("DELETE", "stats") => {
             shared.stats.reset();
             json_reply(&shared.stats.snapshot())
@@ -105,10 +108,10 @@ pub fn handle(shared: &Shared, method: &str, rest: &str, body: &[u8]) -> Reply {
         },
         ("POST" | "PUT", "privileges") => {
             match serde_json::from_slice::<Option<Vec<String>>>(body) {
-                Ok(p) => {
-                    super::admin::set_role(&shared.cluster, p.as_deref());
-                    json_reply(&p)
-                }
+                Ok(p) => match super::admin::set_role(&shared.cluster, p.as_deref()) {
+                    Ok(()) => json_reply(&p),
+                    Err(e) => bad_request(e),
+                },
                 Err(e) => bad_request(format!("invalid privileges: {e}")),
             }
         }

@@ -11,7 +11,7 @@ pub enum ApiError {
     Unauthorized(&'static str),
     /// 400 "Parameter verification failed." with `errors: {param: message}`.
     Param(BTreeMap<String, String>),
-    /// 403 "Permission check failed (what)".
+    /// 403 "Permission check failed (what)", or without parentheses when `what` is empty.
     Permission(String),
     /// 500 with a handler's `die` message (without its trailing newline).
     Internal(String),
@@ -70,6 +70,7 @@ impl ApiError {
         match self {
             ApiError::Unauthorized(m) => (*m).to_owned(),
             ApiError::Param(_) => "Parameter verification failed.\n".to_owned(),
+            ApiError::Permission(what) if what.is_empty() => "Permission check failed\n".to_owned(),
             ApiError::Permission(what) => format!("Permission check failed ({what})\n"),
             ApiError::Internal(m) => format!("{m}\n"),
             ApiError::NotImplemented(m) => m.clone(),

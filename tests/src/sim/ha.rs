@@ -77,12 +77,16 @@ fn sha1_hex(text: &str) -> String {
 /// [`HA_GROUP`], with the state its power state asks for.
 pub fn resources(c: &Cluster, ty: Option<&str>) -> Value {
     let all = services(c);
+    let grouped = !c.pve.has_ha_rules();
     let text: String = all
         .iter()
         .map(|(sid, _, state)| {
-            format!(
-                "{sid}\n\tgroup {HA_GROUP}\n\tmax_relocate 1\n\tmax_restart 1\n\tstate {state}\n\n"
-            )
+            let group = if grouped {
+                format!("\tgroup {HA_GROUP}\n")
+            } else {
+                String::new()
+            };
+            format!("{sid}\n{group}\tmax_relocate 1\n\tmax_restart 1\n\tstate {state}\n\n")
         })
         .collect();
     let digest = sha1_hex(&text);
@@ -90,19 +94,49 @@ pub fn resources(c: &Cluster, ty: Option<&str>) -> Value {
         .into_iter()
         .filter(|(_, t, _)| ty.is_none_or(|want| want == *t))
         .map(|(sid, t, state)| {
-            json!({"sid": sid, "type": t, "state": state, "group": HA_GROUP,
-                   "max_restart": 1, "max_relocate": 1, "digest": digest})
+            let mut v = json!({"sid": sid, "type": t, "state": state,
+                   "max_restart": 1, "max_relocate": 1, "digest": digest});
+            if grouped {
+                v["group"] = json!(HA_GROUP);
+            }
+            v
         })
         .collect();
     Value::Array(list)
 }
 
-/// `GET /cluster/ha/groups`: the one group, holding every node.
-pub fn groups(c: &Cluster) -> Value {
+/// `GET /cluster/ha/groups`: the one group, holding every node (PVE 9: the groups
+/// were migrated to rules, and the index fails).
+pub fn groups(c: &Cluster) -> Result<Value, super::errors::ApiError> {
+    if c.pve.has_ha_rules() {
+        return Err(super::errors::ApiError::Internal(
+            "cannot index groups: ha groups have been migrated to rules".into(),
+        ));
+    }
     let nodes: Vec<&str> = c.nodes.iter().map(|n| n.name.as_str()).collect();
     let nodes = nodes.join(",");
     let digest = sha1_hex(&format!("group: {HA_GROUP}\n\tnodes {nodes}\n\n"));
-    json!([{"group": HA_GROUP, "type": "group", "nodes": nodes, "digest": digest}])
+    Ok(json!([{"group": HA_GROUP, "type": "group", "nodes": nodes, "digest": digest}]))
+}
+
+/// PVE 9's rules: the one the HA manager made of the group when it migrated it
+/// (`migrate_groups_to_rules`: `ha-group-NAME`, node affinity, not strict), then the
+/// ones an administrator added.
+fn all_rules(c: &Cluster) -> Vec<HaRule> {
+    let mut rules = Vec::with_capacity(c.ha_rules.len() + 1);
+    if c.pve.has_ha_rules() {
+        rules.push(HaRule {
+            id: format!("ha-group-{HA_GROUP}"),
+            kind: "node-affinity",
+            resources: services(c).into_iter().map(|(sid, _, _)| sid).collect(),
+            nodes: c.nodes.iter().map(|n| n.name.clone()).collect(),
+            affinity: None,
+            strict: false,
+            comment: Some(format!("Generated from HA group '{HA_GROUP}'.")),
+        });
+    }
+    rules.extend(c.ha_rules.iter().cloned());
+    rules
 }
 
 /// One rule of `rules.cfg` (PVE 9; `PVE::HA::Rules`): `node-affinity` (resources kept
@@ -140,9 +174,8 @@ fn rule_entry(r: &HaRule, order: usize, digest: &str) -> Value {
     v
 }
 
-fn rules_digest(c: &Cluster) -> String {
-    let text: String = c
-        .ha_rules
+fn rules_digest(rules: &[HaRule]) -> String {
+    let text: String = rules
         .iter()
         .map(|r| {
             format!(
@@ -158,9 +191,9 @@ fn rules_digest(c: &Cluster) -> String {
 
 /// `GET /cluster/ha/rules[?type=&resource=]` (PVE 9).
 pub fn rules(c: &Cluster, ty: Option<&str>, resource: Option<&str>) -> Value {
-    let digest = rules_digest(c);
-    let list: Vec<Value> = c
-        .ha_rules
+    let rules = all_rules(c);
+    let digest = rules_digest(&rules);
+    let list: Vec<Value> = rules
         .iter()
         .enumerate()
         .filter(|(_, r)| ty.is_none_or(|t| t == r.kind))
@@ -172,8 +205,9 @@ pub fn rules(c: &Cluster, ty: Option<&str>, resource: Option<&str>) -> Value {
 
 /// `GET /cluster/ha/rules/{rule}` (PVE 9).
 pub fn rule(c: &Cluster, id: &str) -> Result<Value, super::errors::ApiError> {
-    let digest = rules_digest(c);
-    c.ha_rules
+    let rules = all_rules(c);
+    let digest = rules_digest(&rules);
+    rules
         .iter()
         .enumerate()
         .find(|(_, r)| r.id == id)

@@ -1,7 +1,8 @@
 //! Starting a simulator and holding on to it: [`spawn`] (own thread and 2-worker tokio
 //! runtime, for sync tests), [`start`] (on the caller's runtime), and [`SimHandle`], which
 //! exposes the URL, certificate, token, counters, faults, guest states and configs, and
-//! storage contents, and shuts the server down when dropped.
+//! storage contents, and shuts the server down when dropped, writing what the schema
+//! checks judged to `target/tmp/pve-mcp-figures/` ([`super::schema::tally`]).
 
 use std::collections::BTreeMap;
 
@@ -47,6 +48,9 @@ fn prepare(cfg: SimConfig) -> io::Result<Prepared> {
         TokenAuth::parse(&cfg.token)
     }
     .map_err(invalid)?;
+    if let Some(p) = &cfg.privileges {
+        cfg.pve.check_privileges(p).map_err(invalid)?;
+    }
     let identity = tls::generate()?;
     let mut cluster = Cluster::new(
         cfg.nodes,
@@ -55,6 +59,7 @@ fn prepare(cfg: SimConfig) -> io::Result<Prepared> {
         identity.fingerprint.clone(),
     );
     cluster.role = cfg.privileges.as_ref().map(|p| p.iter().cloned().collect());
+    cluster.pve = cfg.pve;
     let (shutdown, shutdown_rx) = watch::channel(false);
     let faults = Faults {
         latency: cfg.latency,
@@ -65,6 +70,7 @@ fn prepare(cfg: SimConfig) -> io::Result<Prepared> {
         auth,
         faults: Mutex::new(faults),
         stats: Stats::default(),
+        tally: super::schema::Tally::default(),
         auth_failure_delay: cfg.auth_failure_delay,
         shutdown: shutdown_rx,
     });
@@ -97,6 +103,8 @@ pub struct SimHandle {
     addr: SocketAddr,
     identity: TlsIdentity,
     cfg: SimConfig,
+    /// Whether the schema figures were written (once, when the server stops).
+    figures_written: bool,
 }
 
 /// Starts a simulator on its own thread with its own 2-worker tokio runtime.
@@ -152,7 +160,8 @@ pub async fn start(cfg: SimConfig) -> io::Result<SimHandle> {
 impl SimHandle {
     fn new(p: Prepared, addr: SocketAddr, runner: Runner) -> SimHandle {
         tracing::info!(
-            "simulated PVE cluster on https://{addr}: {} nodes, {} guests, token {}",
+            "simulated {} cluster on https://{addr}: {} nodes, {} guests, token {}",
+            p.cfg.pve,
             p.cfg.nodes,
             p.cfg.guests,
             p.shared.auth.tokenid()
@@ -164,6 +173,7 @@ impl SimHandle {
             addr,
             identity: p.identity,
             cfg: p.cfg,
+            figures_written: false,
         }
     }
 
@@ -218,6 +228,12 @@ impl SimHandle {
         self.shared.stats.reset();
     }
 
+    /// What the schema checks judged so far: requests judged, refused by the schema,
+    /// denied for the token's privileges, not simulated, formats not implemented.
+    pub fn schema_figures(&self) -> super::Figures {
+        self.shared.tally.figures()
+    }
+
     /// Replaces the injected faults.
     pub fn set_faults(&self, faults: Faults) {
         *self.shared.faults.lock().unwrap_or_else(|e| e.into_inner()) = faults;
@@ -265,10 +281,22 @@ impl SimHandle {
         super::admin::add_backup(&self.shared.cluster, node, storage, kind, vmid, config)
     }
 
-    /// Gives the token a role of exactly `privileges`, which the lifecycle routes check
-    /// from now on (`None`: the default role, not checked).
+    /// Gives the token a role of exactly `privileges`, which every endpoint checks from
+    /// now on (`None`: the default role, not checked).
+    ///
+    /// # Panics
+    /// If one is no privilege of the simulated release (`pveum` refuses it: `invalid
+    /// privilege 'VM.Monitor'` on PVE 9); [`SimHandle::try_set_privileges`] returns that.
     pub fn set_privileges(&self, privileges: Option<&[String]>) {
-        super::admin::set_role(&self.shared.cluster, privileges);
+        if let Err(e) = self.try_set_privileges(privileges) {
+            panic!("set_privileges on {}: {e}", self.cfg.pve);
+        }
+    }
+
+    /// [`SimHandle::set_privileges`], failing as `pveum role add` does on a privilege
+    /// the release does not have.
+    pub fn try_set_privileges(&self, privileges: Option<&[String]>) -> Result<(), String> {
+        super::admin::set_role(&self.shared.cluster, privileges)
     }
 
     /// Adds a guest made behind the API, with any vmid, pool, tags and config.
@@ -359,6 +387,15 @@ impl SimHandle {
                 let _ = t.join();
             }
             Some(Runner::Task(_)) | None => {}
+        }
+        if !self.figures_written {
+            self.figures_written = true;
+            let text = self
+                .shared
+                .tally
+                .figures()
+                .render(self.cfg.pve.version(), self.cfg.expects_invalid_requests);
+            super::schema::tally::write_figures(&text);
         }
     }
 }

@@ -130,7 +130,7 @@ fn node_of(r: &Route) -> Option<&str> {
 }
 
 /// The guest a route acts on (raw vmid) and the privilege PVE checks on it.
-fn privilege(r: &Route) -> Option<(&str, &'static str)> {
+fn privilege(r: &Route, pve: super::version::PveVersion) -> Option<(&str, &'static str)> {
     let p = match r {
         Route::Clone(_, _, v) => (v, "VM.Clone"),
         Route::Template(_, _, v) | Route::Destroy(_, _, v) => (v, "VM.Allocate"),
@@ -145,7 +145,7 @@ fn privilege(r: &Route) -> Option<(&str, &'static str)> {
         ),
         Route::Resize(_, _, v) => (v, "VM.Config.Disk"),
         Route::Migrate(_, _, v) => (v, "VM.Migrate"),
-        Route::Exec(_, v) | Route::ExecStatus(_, v) => (v, "VM.Monitor"),
+        Route::Exec(_, v) | Route::ExecStatus(_, v) => (v, pve.agent_exec_privilege()),
         _ => return None,
     };
     Some((p.0.as_str(), p.1))
@@ -212,7 +212,8 @@ pub fn handle(
     user: &str,
 ) -> Result<Reply, ApiError> {
     let now = Instant::now();
-    if let Some((raw, privilege)) = privilege(&r) {
+    let pve = read(cluster, now).pve;
+    if let Some((raw, privilege)) = privilege(&r, pve) {
         let c = read(cluster, now);
         let locked = check_vmid(raw)
             .ok()

@@ -107,7 +107,7 @@ pub fn run(
                 Route::Pools => pools::list(&c, params.get("poolid"), params.get("type"), now)?,
                 Route::Pool(id) => pools::read(&c, id, params.get("type"), now)?,
                 Route::HaResources => super::ha::resources(&c, params.get("type")),
-                Route::HaGroups => super::ha::groups(&c),
+                Route::HaGroups => super::ha::groups(&c)?,
                 Route::NextId => {
                     let want = params
                         .get("vmid")

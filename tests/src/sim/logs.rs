@@ -119,7 +119,7 @@ pub fn report(c: &Cluster, node: &str) -> Value {
     let mut out = format!(
         "==== general system info ====\n\n# hostname\n{node}\n\n# pveversion --verbose\n\
          proxmox-ve: {}\n\n==== info about virtual guests ====\n\n# qm list\n",
-        super::PVE_VERSION
+        c.pve.version()
     );
     out.push_str("      VMID NAME                 STATUS     MEM(MB)    BOOTDISK(GB) PID       \n");
     let here = c.guests.iter().filter(|g| g.seed.node == node);

@@ -1,7 +1,39 @@
-//! A simulated Proxmox VE 8 cluster, served over HTTPS on loopback, for end-to-end tests,
-//! benchmarks, fault tests and the no-Proxmox demo. It owns the whole fake: TLS identity,
-//! token auth, the `/api2/json` endpoints pve-mcp uses, stateful guests and tasks, faults
-//! and counters. Every request is treated as hostile input and answered PVE-style.
+//! A simulated Proxmox VE 8 or 9 cluster, served over HTTPS on loopback, for end-to-end
+//! tests, benchmarks, fault tests and the no-Proxmox demo. It owns the whole fake: TLS
+//! identity, token auth, the `/api2/json` endpoints pve-mcp uses, stateful guests and
+//! tasks, faults and counters. Every request is treated as hostile input and answered
+//! PVE-style.
+//!
+//! # The published schema judges every request
+//! Before any handler runs, [`schema`] judges the request against the API schema of the
+//! release the cluster runs ([`SimConfig::pve`]: `api/pve-8.json.gz` or
+//! `api/pve-9.json.gz`), as pveproxy's `rest_handler` does and in its order: the
+//! endpoint must exist (501), path and request parameters must not conflict (400), the
+//! token's role, when one is set ([`SimConfig::privileges`]), must hold what the
+//! endpoint's `permissions` ask (403 `Permission check failed (PATH, PRIV)`; the
+//! handlers' own checks follow), the node must be a cluster member (500), and the
+//! parameters must pass `PVE::JSONSchema::validate` (400 with per-parameter errors):
+//! types, enumerations, ranges, lengths, Perl patterns, named formats and property
+//! strings, in pve-common's words for that release. Request parameters are read as
+//! pveproxy reads them ([`perl_values`]): `GET`/`DELETE` bodies are ignored, the query
+//! replaces body parameters, `name=` is `undef`, JSON keeps its types. What was judged,
+//! refused and denied, and the named formats not modelled (they pass), are counted per
+//! simulator ([`SimHandle::schema_figures`], `GET /_sim/schema`) and written to
+//! `target/tmp/pve-mcp-figures/schema-*.txt` when it stops; `.ci/run` fails when the
+//! product sent a request the schema refuses. Tests that send invalid requests on
+//! purpose set [`SimConfig::expects_invalid_requests`].
+//!
+//! # PVE 8 and PVE 9
+//! [`PveVersion`] (default PVE 8.4): the schema; `GET /version` and a node's
+//! `pveversion` and kernel (8.4.1 / 9.2.11); the privileges a role may hold (PVE 9 has
+//! no `VM.Monitor`, and has `VM.GuestAgent.{Audit,Unrestricted,FileRead,FileWrite,
+//! FileSystemMgmt}` and `VM.Replicate`: a role with another release's privilege is
+//! refused with `invalid privilege 'NAME'`); the guest agent's permissions (from each
+//! schema, and in the `exec` handler); HA (PVE 9 migrated the group to the rule
+//! `ha-group-all-nodes`: `GET /cluster/ha/groups` answers 500, resources carry no group,
+//! `/cluster/ha/rules` exists; PVE 8 has no rules endpoint, 501); and pve-common's
+//! wording (`missing property required by 'x'`, `storage ID 'a' cannot be shorter than
+//! 2 characters`, `key 'k' is already defined (via alias)`, sizes in `GiB`).
 //!
 //! # Fidelity
 //! Shapes were checked against the PVE sources (pve-manager, qemu-server, pve-container,
@@ -59,9 +91,10 @@
 //!   drives are not listed as storage content; only the token's own view is simulated:
 //!   a role on `/` (no ACL paths). By default that role is reported as
 //!   `TOKEN_PRIVILEGES` and not checked (only the `pve-locked` guests'
-//!   403); with [`SimConfig::privileges`] it is exactly those privileges, checked on the
-//!   lifecycle routes and vzdump as PVE checks them (`perms`: `VM.Config.HWType` for
-//!   `scsihw`, `SDN.Use` for bridges, `VM.Backup` for another guest's backup, ...).
+//!   403); with [`SimConfig::privileges`] it is exactly those privileges, checked as
+//!   every endpoint's schema `permissions` say, then on the lifecycle routes and vzdump
+//!   as their handlers check them (`perms`: `VM.Config.HWType` for `scsihw`, `SDN.Use`
+//!   for bridges, `VM.Backup` for another guest's backup, ...).
 //!
 //! - What surrounds the guests (`audit_api` routes, checked against pve-manager 8.4/9,
 //!   pve-ha-manager, pve-access-control, qemu-server and pve-storage): the cluster log and
@@ -78,8 +111,8 @@
 //!   them. Jobs, rules, ACL entries, tasks others ran ([`TaskRecord`], of any type, with
 //!   their log) and orphan disks exist only once an administrator adds them.
 //!
-//! Not simulated: tickets, compression, HTTP/2, other endpoints (they answer 501 like
-//! unknown paths do), idle-connection timeouts. A restore reads an archive's config
+//! Not simulated: tickets, compression, HTTP/2, other endpoints of the schema (they
+//! answer 501 like unknown paths do, and are counted apart), idle-connection timeouts. A restore reads an archive's config
 //! loosely: section headers (`[snapshot]`, `[PENDING]`) do not end the main section, and
 //! raw `lxc.key = value` lines are ignored (PVE keeps sections and takes both spellings
 //! of raw LXC keys).
@@ -137,6 +170,7 @@ mod life_schema;
 mod logs;
 mod migrate;
 mod params;
+mod perl_values;
 mod perms;
 mod perms_config;
 mod perms_lxc;
@@ -149,6 +183,7 @@ mod reply;
 mod resize;
 mod restore;
 mod rrd;
+pub mod schema;
 mod server;
 mod shared_cluster;
 mod snapshots;
@@ -159,6 +194,7 @@ mod task_list;
 mod tasks;
 pub mod tls;
 mod update;
+pub mod version;
 mod volume_info;
 pub mod volumes;
 mod vzdump;
@@ -177,9 +213,11 @@ pub use ha::HaRule;
 pub use handle::{SimHandle, spawn, start};
 pub use jobs::{BackupJob, ReplicationJob, Selection};
 pub use render_cluster::{PVE_RELEASE, PVE_REPOID, PVE_VERSION};
+pub use schema::{Figures, Rejection};
 pub use stats::SimStats;
 pub use task_history::TaskRecord;
 pub use tasks::Upid;
+pub use version::PveVersion;
 
 /// The default API token ID (`USER@REALM!TOKENID`).
 pub const DEFAULT_TOKEN_ID: &str = "mcp@pve!mcp";
@@ -201,10 +239,17 @@ pub struct SimConfig {
     pub latency: Duration,
     /// Delay before answering 401 (real pveproxy: 3 s).
     pub auth_failure_delay: Duration,
-    /// The privileges of the token's role (on `/`, propagated), checked on the guest
-    /// lifecycle routes as PVE checks them; `None`: the default role, reported as
-    /// `TOKEN_PRIVILEGES` and not checked.
+    /// The privileges of the token's role (on `/`, propagated), checked as each
+    /// endpoint's schema `permissions` and the lifecycle routes' handlers check them;
+    /// `None`: the default role, reported as `TOKEN_PRIVILEGES` and not checked. Each
+    /// must be a privilege of [`SimConfig::pve`] (PVE 9 has no `VM.Monitor`).
     pub privileges: Option<Vec<String>>,
+    /// The Proxmox VE release to answer as: its API schema, version, privileges and HA.
+    pub pve: PveVersion,
+    /// The requests sent straight to this simulator include invalid ones on purpose
+    /// (tests of the simulator itself): its schema rejections are reported as expected
+    /// ones and do not fail CI.
+    pub expects_invalid_requests: bool,
 }
 
 impl Default for SimConfig {
@@ -218,6 +263,8 @@ impl Default for SimConfig {
             latency: Duration::ZERO,
             auth_failure_delay: Duration::ZERO,
             privileges: None,
+            pve: PveVersion::from_env(),
+            expects_invalid_requests: false,
         }
     }
 }

@@ -107,7 +107,9 @@ pub fn check(c: &Cluster, r: &Route, params: &Params, user: &str) -> Result<(), 
             }
             role.check(&format!("/nodes/{node}"), &["Sys.Modify"])
         }
-        Route::Exec(_, v) | Route::ExecStatus(_, v) => role.check(&vms(v), &["VM.Monitor"]),
+        Route::Exec(_, v) | Route::ExecStatus(_, v) => {
+            role.check(&vms(v), &[c.pve.agent_exec_privilege()])
+        }
         Route::ExtractConfig(_) => {
             let volume = params.get("volume").unwrap_or_default();
             pc::volume_access(role, volume, None, Some("backup"))

@@ -64,11 +64,16 @@ pub fn parse(format: &Format, data: &str, path: &str) -> Result<Props, String> {
                 res.push(((*target).to_owned(), v.to_owned()));
                 continue;
             }
-            if !format.keys.iter().any(|(name, _)| *name == k) {
+            let Some((_, ty)) = format.keys.iter().find(|(name, _)| *name == k) else {
                 return Err(format!(
                     "invalid key in comma-separated list property: {k}\n"
                 ));
-            }
+            };
+            // `parse_boolean`: yes/no, on/off, true/false (any case) are read as 1/0.
+            let v = match ty {
+                Ty::Bool => super::schema::check::parse_boolean(v).unwrap_or(v),
+                _ => v,
+            };
             res.push((k.to_owned(), v.to_owned()));
         } else if !part.contains('=') {
             let Some(key) = format.default_key else {
@@ -226,10 +231,12 @@ mod tests {
             "invalid key in comma-separated list property: foo\n"
         );
         assert_eq!(
-            parse(&NET, "virtio,tag=0,firewall=yes", "net1").unwrap_err(),
-            "format error\nnet1.firewall: type check ('boolean') failed - got 'yes'\n\
+            parse(&NET, "virtio,tag=0,firewall=maybe", "net1").unwrap_err(),
+            "format error\nnet1.firewall: type check ('boolean') failed - got 'maybe'\n\
              net1.tag: value must have a minimum value of 1\n"
         );
+        let p = parse(&NET, "virtio,firewall=Yes", "net1").unwrap();
+        assert_eq!(get(&p, "firewall"), Some("1"));
     }
 
     #[test]

@@ -1,6 +1,6 @@
-//! JSON shapes of cluster-wide and node data as PVE 8 returns them: `/cluster/resources`
-//! (written straight into one buffer, it is the hot path), `/cluster/status`, `/nodes`,
-//! `/nodes/{node}/status` and `/version`.
+//! JSON shapes of cluster-wide and node data as PVE 8 and 9 return them:
+//! `/cluster/resources` (written straight into one buffer, it is the hot path),
+//! `/cluster/status`, `/nodes`, `/nodes/{node}/status` and `/version`.
 
 use std::time::Instant;
 
@@ -11,12 +11,11 @@ use super::cluster::{Cluster, NODE_CPUS, NODE_MEM, NODE_ROOTFS, Node};
 use super::dataset::{POOLS, STORAGES};
 use super::render_guests::{Num, VmResource};
 
-/// PVE version the simulator claims to be.
+/// The PVE version the simulator claims to be by default (PVE 8.4; see
+/// [`super::PveVersion`] for the other).
 pub const PVE_VERSION: &str = "8.4.1";
 pub const PVE_RELEASE: &str = "8.4";
 pub const PVE_REPOID: &str = "2a5fa54a8503f96d";
-const KERNEL_RELEASE: &str = "6.8.12-9-pve";
-const KERNEL_VERSION: &str = "#1 SMP PREEMPT_DYNAMIC PMX 6.8.12-9 (2025-03-16T19:18Z)";
 
 /// The `type` filter of `/cluster/resources` (PVE's enum has no `pool`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -288,13 +287,14 @@ pub fn node_status(c: &Cluster, n: &Node, now: Instant) -> Value {
     let swap_total: u64 = 8 * 1024 * 1024 * 1024;
     let disk_used = node_disk(n);
     let load = |base: f64| format!("{:.2}", base + (n.index % 5) as f64 * 0.17);
-    json!({
+    let (kernel_release, kernel_version) = c.pve.kernel();
+    let mut status = json!({
         "uptime": n.uptime(c.started, now),
         "idle": 0,
         "loadavg": [load(0.42), load(0.37), load(0.31)],
-        "kversion": format!("Linux {KERNEL_RELEASE} {KERNEL_VERSION}"),
-        "current-kernel": {"sysname": "Linux", "release": KERNEL_RELEASE,
-            "version": KERNEL_VERSION, "machine": "x86_64"},
+        "kversion": format!("Linux {kernel_release} {kernel_version}"),
+        "current-kernel": {"sysname": "Linux", "release": kernel_release,
+            "version": kernel_version, "machine": "x86_64"},
         "boot-info": {"mode": "efi", "secureboot": 0},
         "cpuinfo": {"user_hz": 100, "model": "AMD EPYC 7313P 16-Core Processor",
             "mhz": "2999.998", "cpus": NODE_CPUS, "sockets": 1, "cores": 16, "hvm": "1",
@@ -304,15 +304,20 @@ pub fn node_status(c: &Cluster, n: &Node, now: Instant) -> Value {
         "memory": {"total": NODE_MEM, "used": used, "free": NODE_MEM - used},
         "ksm": {"shared": 0},
         "swap": {"total": swap_total, "used": 0, "free": swap_total},
-        "pveversion": format!("pve-manager/{PVE_VERSION}/{PVE_REPOID}"),
+        "pveversion": format!("pve-manager/{}/{}", c.pve.version(), c.pve.repoid()),
         "rootfs": {"total": NODE_ROOTFS, "avail": NODE_ROOTFS - disk_used - 5_000_000_000,
             "used": disk_used, "free": NODE_ROOTFS - disk_used},
-    })
+    });
+    if c.pve == super::PveVersion::Pve9 {
+        // pve-manager 9 reports MemAvailable too (the simulated node caches nothing).
+        status["memory"]["available"] = json!(NODE_MEM - used);
+    }
+    status
 }
 
 /// `GET /version`.
-pub fn version() -> Value {
-    json!({"version": PVE_VERSION, "release": PVE_RELEASE, "repoid": PVE_REPOID})
+pub fn version(v: super::PveVersion) -> Value {
+    json!({"version": v.version(), "release": v.release(), "repoid": v.repoid()})
 }
 
 /// `GET /` (the API root index).

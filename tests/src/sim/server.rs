@@ -42,6 +42,8 @@ pub struct Shared {
     pub auth: TokenAuth,
     pub faults: Mutex<Faults>,
     pub stats: Stats,
+    /// What the schema checks judged and refused.
+    pub tally: super::schema::Tally,
     /// pveproxy delays every 401 by 3 s; the simulator by this (default zero).
     pub auth_failure_delay: Duration,
     pub shutdown: watch::Receiver<bool>,
@@ -234,12 +236,26 @@ async fn api_request(
     if format != "json" {
         return Reply::plain_error(501, &format!("no formatter for uri {rel}, {format}"));
     }
-    let params = match Params::parse(parts.uri.query(), header(header::CONTENT_TYPE), body) {
+    let method = parts.method.as_str();
+    let params = match Params::parse_request(
+        method,
+        parts.uri.query(),
+        header(header::CONTENT_TYPE),
+        body,
+    ) {
         Ok(p) => p,
         Err(bad) => return Reply::plain_error(500, &bad.0),
     };
-    let method = parts.method.as_str();
-    match super::api::handle(&shared.cluster, &shared.stats, method, rel, &params, user) {
+    let api = super::api::handle(
+        &shared.cluster,
+        &shared.stats,
+        &shared.tally,
+        method,
+        rel,
+        &params,
+        user,
+    );
+    match api {
         Ok(reply) => reply,
         Err(e) => Reply::error(&e),
     }

@@ -12,7 +12,7 @@
 
 pub use super::world_backups::Backups;
 use pve_mcp_tests::{
-    sim::{NewGuest, SimConfig, SimHandle},
+    sim::{NewGuest, PveVersion, SimConfig, SimHandle},
     stack::{Stack, StackOptions},
 };
 use std::time::Duration;
@@ -98,6 +98,8 @@ impl World {
             nodes: 3,
             guests: 0,
             task_duration: Duration::from_millis(40),
+            // HA rules exist from PVE 9 on.
+            pve: PveVersion::Pve9,
             ..SimConfig::default()
         };
         let stack = Stack::start(o).expect("stack starts");
