@@ -266,3 +266,69 @@ async fn the_schema_and_its_wording_follow_the_release() {
         Some("/nodes/pve1/qemu/112/config")
     );
 }
+
+/// The role `pve-helper setup` makes for each shipped policy is one that release's
+/// `pveum role add` accepts (its privilege names, from pve-access-control), and with
+/// agent access granted, one the agent endpoints of that release admit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn setup_makes_roles_each_release_accepts() {
+    use pve_helper::{
+        policy::Policy,
+        setup::{Release, required_privileges},
+    };
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../policy");
+    let mut policies: Vec<_> = std::fs::read_dir(root.join("examples"))
+        .expect("the examples")
+        .map(|e| e.expect("an entry").path())
+        .collect();
+    policies.push(root.join("policy.toml"));
+    policies.sort();
+    // With the agent granted, the policy's role needs each release's agent privileges.
+    let agent = std::fs::read_to_string(root.join("examples/lab-builder.toml"))
+        .expect("the lab builder")
+        .replace("actions = [", "actions = [\"agent.read\", \"agent.exec\", ")
+        + "\n[agent]\nexec = [[\"hostname\"]]\n";
+    let mut texts: Vec<(String, String)> = policies
+        .iter()
+        .map(|p| {
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            (name, std::fs::read_to_string(p).expect("readable"))
+        })
+        .collect();
+    texts.push(("lab-builder.toml with the agent".into(), agent));
+    assert_eq!(texts.len(), 6, "{texts:?}");
+    for (pve, release) in [
+        (PveVersion::Pve8, Release::Pve8),
+        (PveVersion::Pve9, Release::Pve9),
+    ] {
+        let sim = sim(pve).await;
+        let mut last = Vec::new();
+        for (name, text) in &texts {
+            let (policy, _) = Policy::parse(text, std::path::Path::new(name))
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+            let names: Vec<String> = required_privileges(&policy, release)
+                .names()
+                .into_iter()
+                .map(str::to_owned)
+                .collect();
+            assert_eq!(
+                sim.try_set_privileges(Some(&names)),
+                Ok(()),
+                "{pve}: {name}: {names:?}"
+            );
+            last = names;
+        }
+        // The agent role (the last one) admits every agent call the tools make.
+        let role: Vec<&str> = last.iter().map(String::as_str).collect();
+        for (method, cmd) in [
+            (reqwest::Method::POST, "ping"),
+            (reqwest::Method::GET, "get-osinfo"),
+            (reqwest::Method::GET, "network-get-interfaces"),
+            (reqwest::Method::POST, "exec"),
+            (reqwest::Method::GET, "exec-status"),
+        ] {
+            let (code, msg) = agent_call(&sim, &role, method, cmd).await;
+            assert_ne!(code, 403, "{pve}: {cmd}: {msg}");
+        }
+    }
+}
