@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs the third-party MCP clients that tests/tests/mcp_clients.rs drives, each
+# Installs the third-party MCP clients that tests/tests/e2e/clients/ drives, each
 # pinned, into a cache directory reused between runs:
 #   $PVE_MCP_CLIENTS (default ${XDG_CACHE_HOME:-$HOME/.cache}/pve-mcp-ci/clients)
 #     py-mcp1/      venv with the official Python SDK, 1.x line (initialize handshake)

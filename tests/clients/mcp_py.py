@@ -1,5 +1,5 @@
 """Drive mcp-front with the official MCP Python SDK, 1.x or 2.x, and print on stdout one
-JSON report of everything the client saw. Run by tests/tests/mcp_clients.rs.
+JSON report of everything the client saw. Run by tests/tests/e2e/clients/.
 
     python mcp_py.py PLAN_JSON
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs fakepve, the third party's fake of the Proxmox VE 9 API that
-# tests/tests/fakepve.rs drives the real helper against, pinned and with its `crypto`
+# tests/tests/e2e/fakepve/ drives the real helper against, pinned and with its `crypto`
 # extra (it makes the fake's TLS certificate), into a venv in the same cache directory
 # as the MCP clients (tests/clients/install.sh):
 #   $PVE_MCP_CLIENTS (default ${XDG_CACHE_HOME:-$HOME/.cache}/pve-mcp-ci/clients)

@@ -1,5 +1,5 @@
 """Runs fakepve (the third party's fake of the Proxmox VE 9 API, PyPI `fakepve`) for
-tests/tests/fakepve.rs, seeded with the lab of lab.json, through fakepve's public Python
+tests/tests/e2e/fakepve/, seeded with the lab of lab.json, through fakepve's public Python
 API only (FakePve, its documented attributes and fakepve.certs.make_cert).
 
     python launch.py --dir DIR [--host 127.0.0.1] [--port 0] [--time-scale 0.01]

@@ -6,4 +6,5 @@ pub mod bench;
 pub mod client;
 pub mod demo;
 pub mod sim;
+pub mod sim_client;
 pub mod stack;

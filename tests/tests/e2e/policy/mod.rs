@@ -1,0 +1,8 @@
+//! The policy through the real binaries: reloads, rate limits and the audit trail
+//! (`rules`), what the model is told it may do (`permissions`, `visibility`), and text
+//! that a guest or Proxmox controls reaching the model only as data (`guest_text`).
+
+mod guest_text;
+mod permissions;
+mod rules;
+mod visibility;

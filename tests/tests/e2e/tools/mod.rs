@@ -1,0 +1,13 @@
+//! Each tool family end to end, allowed and refused as the policy says, with the
+//! pinned `tools/list` answer.
+
+mod agent;
+mod backups;
+mod cluster;
+mod guest_config;
+mod list_snapshot;
+mod metrics;
+mod seed;
+mod snapshots;
+mod storage;
+mod tasks;
