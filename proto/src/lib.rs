@@ -17,20 +17,26 @@
 //! Every type here validates on deserialization: a [`VmId`], [`NodeName`], [`ApiPath`]
 //! or [`Argv`] cannot exist in an invalid state, and every struct and enum rejects
 //! unknown fields. The helper still treats all of it as hostile input.
+//!
+//! # Layout
+//!
+//! - `values/`: the newtypes, by what they name (guests, configuration, storage,
+//!   snapshots, tasks, raw API calls and commands).
+//! - `requests/`: [`Request`] and its arguments, by kind: reads, changes to a guest,
+//!   the guest lifecycle, raw API calls and commands.
+//! - `payloads/`: [`Response`] and what it carries, by domain.
+//! - `wire/`: frames, their caps, and the conversation they carry.
+//!
+//! Everything is re-exported here: users name `pve_mcp_proto::VmId`, never a module.
 #![forbid(unsafe_code)]
 
 #[macro_use]
-mod types;
-mod frame;
-mod helper_frame;
-mod lifecycle;
-mod message;
+mod values;
 mod payloads;
+mod requests;
+mod wire;
 
-pub use frame::{
-    FrameError, MAX_REQUEST_FRAME, MAX_RESPONSE_FRAME, read_frame, read_frame_timed, write_frame,
-};
-pub use lifecycle::*;
-pub use message::*;
 pub use payloads::*;
-pub use types::*;
+pub use requests::*;
+pub use values::*;
+pub use wire::*;

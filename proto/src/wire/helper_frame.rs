@@ -4,7 +4,7 @@
 //! `type`, or with an unknown, duplicate or missing field, is refused, as the derived
 //! decoder with `deny_unknown_fields` would refuse it.
 
-use crate::message::{CallId, ErrorBody, HelperFrame, ProtoVersion, Response};
+use crate::{CallId, ErrorBody, HelperFrame, ProtoVersion, Response};
 use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use std::fmt;
@@ -130,7 +130,7 @@ impl<'de> Deserialize<'de> for HelperFrame {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::message::{ErrorKind, PROTO_VERSION, Payload};
+    use crate::{ErrorKind, PROTO_VERSION, Payload};
 
     fn decode(text: &str) -> Result<HelperFrame, String> {
         serde_json::from_str(text).map_err(|e| e.to_string())
@@ -145,7 +145,7 @@ mod tests {
             },
             HelperFrame::Reply {
                 id: 7,
-                response: Response::Ok(Payload::Vmid(crate::types::VmId::new(101).unwrap())),
+                response: Response::Ok(Payload::Vmid(crate::VmId::new(101).unwrap())),
             },
             HelperFrame::Reply {
                 id: 8,
