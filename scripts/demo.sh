@@ -6,7 +6,7 @@ set -eu
 root=$(CDPATH= cd -- "$(dirname -- "$0")/.." && pwd)
 cd "$root"
 echo "building pve-helper, mcp-front and pve-demo (minutes the first time)..." >&2
-cargo build --quiet --locked -p pve-helper -p mcp-front -p pve-mcp-tests --bins
+cargo build --quiet --locked --workspace --bins
 target_dir=$(cargo metadata --quiet --format-version 1 --no-deps --locked \
     | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
 exec "${target_dir:-$root/target}/debug/pve-demo" "$@"

@@ -4,6 +4,7 @@
 
 use crate::sim::{self, SimConfig, SimHandle};
 use std::{
+    io::Write,
     os::unix::fs::PermissionsExt,
     path::{Path, PathBuf},
     process::{Child, Command, Stdio},
@@ -24,8 +25,13 @@ pub fn bin_dir() -> PathBuf {
 }
 
 /// Path of a workspace binary. Under `cargo test`/`cargo run` (which set `CARGO`) the
-/// front and the helper are built first, once per process, so that a test of this crate
+/// workspace's binaries are built first, once per process, so that a test of this crate
 /// alone never runs stale binaries; otherwise (scripts, `PVE_MCP_BIN_DIR`) they must exist.
+///
+/// The build is `cargo build --workspace --bins`, as `scripts/demo.sh` runs it: with
+/// the same packages, Cargo resolves the same features as `cargo test --workspace`,
+/// so after that command (or the demo) nothing is rebuilt, and the tests and the demo
+/// never rebuild each other's binaries. Cargo's progress is shown, not hidden.
 pub fn workspace_bin(name: &str) -> PathBuf {
     static BUILT: std::sync::OnceLock<Result<(), String>> = std::sync::OnceLock::new();
     let dir = bin_dir();
@@ -33,21 +39,18 @@ pub fn workspace_bin(name: &str) -> PathBuf {
     if let Some(cargo) = cargo {
         let built = BUILT.get_or_init(|| {
             let mut cmd = Command::new(cargo);
-            cmd.args([
-                "build",
-                "--quiet",
-                "-p",
-                "mcp-front",
-                "-p",
-                "pve-helper",
-                "--bins",
-            ]);
+            cmd.args(["build", "--workspace", "--bins"]);
             if dir.ends_with("release") {
                 cmd.arg("--release");
             }
             // A test process passes its own CARGO_MANIFEST_DIR on; build scripts that
             // watch it (ring's) would rerun, and rebuild the TLS stack and both binaries.
             cmd.env_remove("CARGO_MANIFEST_DIR");
+            // Straight to stderr: libtest would hold an `eprintln!` back.
+            let _ = writeln!(
+                std::io::stderr(),
+                "pve-mcp tests: building the workspace's binaries (cargo build --workspace --bins)"
+            );
             match cmd.current_dir(env!("CARGO_MANIFEST_DIR")).status() {
                 Ok(s) if s.success() => Ok(()),
                 Ok(s) => Err(format!("cargo build exited with {s}")),

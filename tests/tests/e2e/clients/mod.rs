@@ -38,9 +38,10 @@ fn cache() -> PathBuf {
     base.join("pve-mcp-ci/clients")
 }
 
-/// The program that runs `client`, or `None` (after a loud message) when it is not
-/// installed. Panics instead when `PVE_MCP_REQUIRE_CLIENTS` is set, as in CI.
-pub fn require(client: Client) -> Option<PathBuf> {
+/// The program that runs `client`. Its test runs only when `tests/build.rs` found the
+/// client installed, or when `PVE_MCP_REQUIRE_CLIENTS` is set (as in CI): so a missing
+/// one is a failure, with the command that installs it.
+pub fn require(client: Client) -> PathBuf {
     let root = cache();
     let program = match client {
         Client::Python1 => root.join("py-mcp1/bin/python"),
@@ -49,19 +50,12 @@ pub fn require(client: Client) -> Option<PathBuf> {
     };
     let extra = inspector_launcher(&root);
     let present = program.exists() && (!matches!(client, Client::Inspector) || extra.exists());
-    if present {
-        return Some(program);
-    }
-    let message = format!(
-        "\n\n!!! SKIPPED: MCP client {client:?} is not installed under {} !!!\n\
-         !!! install the clients with: bash tests/clients/install.sh !!!\n",
+    assert!(
+        present,
+        "MCP client {client:?} is not installed under {}: bash tests/clients/install.sh",
         root.display()
     );
-    if std::env::var_os("PVE_MCP_REQUIRE_CLIENTS").is_some() {
-        panic!("{message}(PVE_MCP_REQUIRE_CLIENTS is set)");
-    }
-    eprintln!("{message}");
-    None
+    program
 }
 
 fn inspector_launcher(root: &Path) -> PathBuf {

@@ -6,8 +6,9 @@
 //! and the confirmation of a `confirm` action where the client can show them.
 //!
 //! The clients live in a cache directory filled by `tests/clients/install.sh` (which
-//! `.ci/run` runs). A client that is not installed skips its test with a loud message;
-//! with `PVE_MCP_REQUIRE_CLIENTS=1` (set by `.ci/run`) it fails it instead.
+//! `.ci/run` runs). A test whose client is not installed is ignored, with the reason
+//! and the command that installs it in `cargo test`'s output (`tests/build.rs`); with
+//! `PVE_MCP_REQUIRE_CLIENTS=1` (set by `.ci/run`) it runs, and fails.
 
 use super::{Client, Report, Run, require};
 use pve_mcp_tests::{
@@ -169,8 +170,8 @@ fn check(report: &Report, stack: &Stack, confirm: Confirm, progress: bool) {
     }
 }
 
-async fn python(client: Client, mode: &str, version: Option<&str>) -> Option<(Stack, Report)> {
-    let python = require(client)?;
+async fn python(client: Client, mode: &str, version: Option<&str>) -> (Stack, Report) {
+    let python = require(client);
     let stack = stack();
     let run = Run::new(&stack);
     let report = run.python(&python, mode, version, &calls()).await;
@@ -178,17 +179,18 @@ async fn python(client: Client, mode: &str, version: Option<&str>) -> Option<(St
     if mode != "2026-07-28" {
         assert!(report.instructions().is_some(), "{report:?}");
     }
-    Some((stack, report))
+    (stack, report)
 }
 
 macro_rules! python1 {
     ($name:ident, $version:literal, $confirm:expr) => {
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        #[cfg_attr(
+            not(have_mcp_python1),
+            ignore = "the MCP Python SDK 1.x is not installed: bash tests/clients/install.sh"
+        )]
         async fn $name() {
-            let Some((stack, report)) = python(Client::Python1, "session", Some($version)).await
-            else {
-                return;
-            };
+            let (stack, report) = python(Client::Python1, "session", Some($version)).await;
             assert_eq!(report.protocol_version(), $version, "{report:?}");
             check(&report, &stack, $confirm, true);
             if $confirm == Confirm::Asked {
@@ -207,10 +209,12 @@ python1!(python_sdk_1_at_2025_06_18, "2025-06-18", Confirm::Asked);
 python1!(python_sdk_1_at_2025_11_25, "2025-11-25", Confirm::Asked);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(have_mcp_python2),
+    ignore = "the MCP Python SDK 2.x is not installed: bash tests/clients/install.sh"
+)]
 async fn python_sdk_2_auto_mode_discovers_2026_07_28() {
-    let Some((stack, report)) = python(Client::Python2, "auto", None).await else {
-        return;
-    };
+    let (stack, report) = python(Client::Python2, "auto", None).await;
     assert_eq!(report.protocol_version(), "2026-07-28", "{report:?}");
     check(&report, &stack, Confirm::Asked, true);
     assert_eq!(
@@ -221,27 +225,29 @@ async fn python_sdk_2_auto_mode_discovers_2026_07_28() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(have_mcp_python2),
+    ignore = "the MCP Python SDK 2.x is not installed: bash tests/clients/install.sh"
+)]
 async fn python_sdk_2_pinned_to_2026_07_28_needs_no_handshake() {
-    let Some((stack, report)) = python(Client::Python2, "2026-07-28", None).await else {
-        return;
-    };
+    let (stack, report) = python(Client::Python2, "2026-07-28", None).await;
     assert_eq!(report.protocol_version(), "2026-07-28", "{report:?}");
     check(&report, &stack, Confirm::Asked, true);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(have_mcp_python2),
+    ignore = "the MCP Python SDK 2.x is not installed: bash tests/clients/install.sh"
+)]
 async fn python_sdk_2_legacy_mode_initializes() {
-    let Some((stack, report)) = python(Client::Python2, "legacy", None).await else {
-        return;
-    };
+    let (stack, report) = python(Client::Python2, "legacy", None).await;
     assert_eq!(report.protocol_version(), "2025-11-25", "{report:?}");
     check(&report, &stack, Confirm::Asked, true);
 }
 
 async fn inspector(era: &str) {
-    let Some(node) = require(Client::Inspector) else {
-        return;
-    };
+    let node = require(Client::Inspector);
     let stack = stack();
     let run = Run::new(&stack);
     let report = run.inspector(&node, era, &calls()).await;
@@ -249,11 +255,19 @@ async fn inspector(era: &str) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(all(have_node22, have_mcp_inspector)),
+    ignore = "the MCP Inspector CLI (Node 22) is not installed: bash tests/clients/install.sh"
+)]
 async fn inspector_cli_legacy_era() {
     inspector("legacy").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(all(have_node22, have_mcp_inspector)),
+    ignore = "the MCP Inspector CLI (Node 22) is not installed: bash tests/clients/install.sh"
+)]
 async fn inspector_cli_modern_era() {
     inspector("modern").await;
 }

@@ -1,5 +1,5 @@
-//! fakepve as a subprocess: found in the cache `tests/fakepve/install.sh` fills (or the
-//! test skips loudly, or fails under `PVE_MCP_REQUIRE_CLIENTS`), started through
+//! fakepve as a subprocess: found in the cache `tests/fakepve/install.sh` fills (without
+//! it the test is ignored, or fails under `PVE_MCP_REQUIRE_CLIENTS`), started through
 //! `tests/fakepve/launch.py` on loopback with the lab of `tests/fakepve/lab.json`, and
 //! the launcher's command channel. fakepve is a black box here: only the launcher's
 //! commands and fakepve's HTTP API ([`Api`]) are used.
@@ -33,25 +33,19 @@ fn venv() -> PathBuf {
     root.join("fakepve")
 }
 
-/// The venv's python when the pinned fakepve is installed, else `None` after a loud
-/// message; panics instead when `PVE_MCP_REQUIRE_CLIENTS` is set, as in CI.
-pub fn require() -> Option<PathBuf> {
+/// The venv's python of the pinned fakepve. The test runs only when `tests/build.rs`
+/// found it installed, or when `PVE_MCP_REQUIRE_CLIENTS` is set (as in CI): so a
+/// missing one is a failure, with the command that installs it.
+pub fn require() -> PathBuf {
     let dir = venv();
     let pinned = std::fs::read_to_string(dir.join(".pinned")).unwrap_or_default();
     let python = dir.join("bin/python");
-    if pinned.trim() == FAKEPVE_VERSION && python.exists() {
-        return Some(python);
-    }
-    let message = format!(
-        "\n\n!!! SKIPPED: fakepve {FAKEPVE_VERSION} is not installed under {} !!!\n\
-         !!! install it with: bash tests/fakepve/install.sh !!!\n",
+    assert!(
+        pinned.trim() == FAKEPVE_VERSION && python.exists(),
+        "fakepve {FAKEPVE_VERSION} is not installed under {}: bash tests/fakepve/install.sh",
         dir.display()
     );
-    if std::env::var_os("PVE_MCP_REQUIRE_CLIENTS").is_some() {
-        panic!("{message}(PVE_MCP_REQUIRE_CLIENTS is set)");
-    }
-    eprintln!("{message}");
-    None
+    python
 }
 
 /// A running fakepve; killed when dropped.
