@@ -165,8 +165,11 @@ fn the_host_cd_drive_is_on_the_floor_for_every_tool() {
 
 #[test]
 fn the_cdrom_key_is_judged_as_a_cd_drive() {
-    let text = include_str!("../../../policy/examples/lab-builder.toml")
-        .replace("\"agent\",\n]", "\"agent\", \"cdrom\",\n]");
+    let text = include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../policy/examples/lab-builder.toml"
+    ))
+    .replace("\"agent\",\n]", "\"agent\", \"cdrom\",\n]");
     let p = Policy::parse(&text, Path::new("p.toml")).unwrap().0;
     let set = |v: &str| {
         let mut after = GuestSettings::new();
@@ -187,7 +190,10 @@ fn the_cdrom_key_is_judged_as_a_cd_drive() {
 
 #[test]
 fn a_firewall_is_read_only_when_its_rules_and_options_are() {
-    let base = include_str!("../../../policy/examples/lab-builder.toml");
+    let base = include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../policy/examples/lab-builder.toml"
+    ));
     let with = |rules: &str| {
         let text = base.replace("\"GET /pools/*\",", &format!("\"GET /pools/*\", {rules}"));
         Policy::parse(&text, Path::new("p.toml")).unwrap().0

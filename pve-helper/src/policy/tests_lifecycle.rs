@@ -6,7 +6,10 @@ use std::path::Path;
 
 /// The shipped lab-builder example.
 pub(super) fn policy() -> Policy {
-    let text = include_str!("../../../policy/examples/lab-builder.toml");
+    let text = include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../policy/examples/lab-builder.toml"
+    ));
     Policy::parse(text, Path::new("lab-builder.toml"))
         .unwrap()
         .0

@@ -11,6 +11,7 @@ mod guests;
 mod lifecycle;
 mod metrics;
 mod nodes;
+mod redact;
 mod snapshots;
 mod storage;
 mod tasks;
@@ -19,9 +20,9 @@ use crate::{
     audit::{self, Auditor, Record},
     commands,
     limits::Limiter,
+    peer::Peer,
     policy::{Decision, Facts, Policy, PolicyError, config_vmids, decide, referenced_vmids},
-    pve::{PveClient, PveError, resources::ResourceCache},
-    server::Peer,
+    pve::{PveClient, PveError, cache::ResourceCache},
 };
 use pve_mcp_proto::{ErrorBody, ErrorKind, Payload, Request, Response};
 use std::{
