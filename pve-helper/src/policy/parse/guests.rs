@@ -1,7 +1,8 @@
 //! The `[guests]` section (scope and scope-wide grants) and the `[[rule]]` blocks
 //! (grants on part of the scope).
 
-use super::{Grant, Operation, Scope, Selector, parse::Ctx};
+use super::diagnostics::Ctx;
+use crate::policy::{Grant, Operation, Scope, Selector};
 use serde::Deserialize;
 use std::collections::BTreeSet;
 use toml::Spanned;
