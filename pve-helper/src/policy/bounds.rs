@@ -40,6 +40,26 @@ pub enum Origin {
 }
 
 impl Policy {
+    pub(super) fn within_disk(&self, gib: u64, what: &str) -> Result<(), Denial> {
+        match self.bounds.max_disk_gib {
+            Some(m) if gib <= m => Ok(()),
+            Some(m) => Err(Denial {
+                rule: "bounds.max_disk_gib".into(),
+                reason: format!(
+                    "{what} is above [bounds] max_disk_gib = {m} in {}",
+                    self.source.display()
+                ),
+            }),
+            None => Err(Denial {
+                rule: "bounds.max_disk_gib".into(),
+                reason: format!(
+                    "{what} is refused: [bounds] max_disk_gib is not set in {}",
+                    self.source.display()
+                ),
+            }),
+        }
+    }
+
     /// Checks `changes` (key, value) for guest `vmid` of kind `kind`; `after` is the
     /// whole configuration once they apply (for totals such as cores × sockets).
     pub fn check_settings<'a>(

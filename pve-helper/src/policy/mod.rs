@@ -3,18 +3,13 @@
 //! by [`decide`]; nothing here does I/O except [`Policy::load`] reading the file and
 //! resolving command paths.
 
-#[macro_use]
-mod requests;
 mod api_call;
 mod api_class;
 mod bounds;
 mod config_file;
 mod decide;
-mod decide_api;
-mod decide_copy;
-mod decide_create;
-mod decide_lifecycle;
-mod decide_media;
+mod decision;
+mod facts;
 pub(crate) mod floor;
 mod lifecycle_rules;
 mod parse;
@@ -24,21 +19,17 @@ mod selector;
 mod summary;
 #[cfg(test)]
 mod tests;
-#[cfg(test)]
-mod tests_floor;
-#[cfg(test)]
-mod tests_lifecycle;
 
 pub use api_call::{Analysis, Mention, analyze};
 pub use api_class::{Class, Filter, Typed};
 pub use bounds::{Denial, GuestSettings, Origin, numbered, size_gib, tags_of};
 pub use config_file::{ConfigFile, parse_config_text};
 pub use decide::{
-    Decision, Facts, GuestAttrs, GuestFacts, decide, node_task_names_no_guest, referenced_vmids,
+    config_vmids, create_settings, decide, equivalent_request, local_disk_storages, named_task,
+    node_task_names_no_guest, raw_create_vmid, referenced_vmids,
 };
-pub use decide_api::{equivalent_request, named_task, raw_create_vmid};
-pub use decide_create::create_settings;
-pub use decide_lifecycle::{config_vmids, local_disk_storages};
+pub use decision::Decision;
+pub use facts::{Facts, GuestAttrs, GuestFacts};
 pub use floor::{config_floor, floor_reason, inherited_floor};
 pub use lifecycle_rules::{AgentRules, Bounds, ConfigKeys, Create, Media, VolumePattern};
 pub use parse::{COMMAND_PATH, Diagnostic, Severity};

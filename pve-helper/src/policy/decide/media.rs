@@ -2,9 +2,8 @@
 //! ISO images and container templates, downloading them from allowed URLs, and
 //! following the `imgdel` and `download` tasks those start.
 
-use super::decide::{Decision, Facts};
-use super::decide_lifecycle::{allowed, denied, owner_facts, scoped};
-use super::{Operation, Policy};
+use super::common::{allowed, denied, operation_on, owner_facts, scoped};
+use crate::policy::{Decision, Facts, Operation, Policy};
 use pve_mcp_proto::{StorageDownload, Upid, VolumeDelete};
 
 pub(super) fn volume_delete(policy: &Policy, v: &VolumeDelete, facts: &Facts) -> Decision {
@@ -24,7 +23,7 @@ pub(super) fn volume_delete(policy: &Policy, v: &VolumeDelete, facts: &Facts) ->
             if !allowed(&d) {
                 return d;
             }
-            super::decide::operation_on(policy, &g, Operation::BackupDelete, v.confirmed)
+            operation_on(policy, &g, Operation::BackupDelete, v.confirmed)
         }
         Some(c @ ("iso" | "vztmpl")) => {
             if let Some(d) = media_storage(policy, v.volume.storage()) {
@@ -94,7 +93,7 @@ pub(super) fn download(policy: &Policy, s: &StorageDownload) -> Decision {
 /// Following a node task the media grants start (`download`, `imgdel` of an ISO image
 /// or template): allowed for the tasks this helper started itself, when the policy
 /// still grants what started them. Others fall back to an `[api]` pattern.
-pub fn media_task(policy: &Policy, upid: &Upid, facts: &Facts) -> Option<Decision> {
+pub(super) fn media_task(policy: &Policy, upid: &Upid, facts: &Facts) -> Option<Decision> {
     let granted = match upid.task_type() {
         "download" => !policy.media.download_from.is_empty(),
         "imgdel" => {

@@ -1,8 +1,8 @@
 //! Unit tests of the floor as copies inherit it, the host CD/DVD drive, the firewall
 //! reads, the media tasks a client may follow, and the wording of every refusal.
 
-use super::tests_lifecycle::{node, policy, settings, vmid};
-use super::*;
+use super::{node, policy, settings, vmid};
+use crate::policy::*;
 use pve_mcp_proto::*;
 use std::path::Path;
 

@@ -3,13 +3,13 @@
 //! judged like settings given by the client, against the fixed floor and `[bounds]`
 //! (not `[config] keys`: nobody chose them), and it lands where `[create]` says.
 
-use super::bounds::{Denial, GuestSettings, Origin, tags_of};
-use super::decide::{Decision, Facts, operation, operation_on};
-use super::decide_create::new_guest;
-use super::decide_lifecycle::{
-    allowed, denied, deny, no_create, owner_facts, permitted, scoped, unread,
+use super::common::{
+    allowed, denied, deny, no_create, operation, operation_on, owner_facts, permitted, scoped,
+    unread,
 };
-use super::{ConfigFile, Operation, Policy, floor};
+use super::create::{new_guest, retag};
+use crate::policy::bounds::{Denial, GuestSettings, Origin, tags_of};
+use crate::policy::{ConfigFile, Decision, Facts, Operation, Policy, floor};
 use pve_mcp_proto::{BackupRestore, GuestClone, GuestType, VmId};
 
 pub(super) fn clone(policy: &Policy, c: &GuestClone, facts: &Facts) -> Decision {
@@ -260,7 +260,7 @@ pub(super) fn restore(policy: &Policy, r: &BackupRestore, facts: &Facts) -> Deci
             );
         }
         // The restored guest takes the backup's tags: judged as a tag change.
-        if let Some(d) = super::decide_create::retag(
+        if let Some(d) = retag(
             policy,
             target,
             tags.clone(),

@@ -2,10 +2,11 @@
 //! be and where it may go) and `guest_configure` (which keys may change, within
 //! `[bounds]`, without tags widening what may be done to the guest).
 
-use super::bounds::{GuestSettings, Origin, tags_of};
-use super::decide::{Decision, Facts, GuestFacts, operation};
-use super::decide_lifecycle::{allowed, denied, deny, no_create, unread};
-use super::{Operation, Policy};
+use super::common::{allowed, denied, deny, no_create, operation, unread};
+use crate::policy::bounds::{Denial, GuestSettings, Origin, tags_of};
+use crate::policy::{
+    Analysis, Decision, Facts, GuestFacts, Operation, Policy, api_call, floor, refs,
+};
 use pve_mcp_proto::{GuestConfigure, GuestCreate, GuestType, NodeName, VmId};
 use std::collections::BTreeMap;
 
@@ -91,6 +92,16 @@ pub(super) fn new_guest(
                 }
             ),
         )),
+    }
+}
+
+/// The next vmid a new guest may take: asking needs a `[create]` section.
+pub(super) fn next_vmid(policy: &Policy) -> Decision {
+    match &policy.create {
+        Some(c) => Decision::Allow {
+            rule: format!("create.vmids {:?}", c.vmids_text()),
+        },
+        None => no_create(policy),
     }
 }
 
@@ -206,11 +217,11 @@ pub(super) fn create(policy: &Policy, c: &GuestCreate, facts: &Facts) -> Decisio
     // The floor first: whatever else is wrong, a floor setting is named as such.
     if let Some(why) = settings
         .iter()
-        .find_map(|(k, v, _)| super::floor::config_floor(k, v))
+        .find_map(|(k, v, _)| floor::config_floor(k, v))
     {
         return denied("fixed floor", format!("the new guest: {why}"));
     }
-    if let Err(e) = super::api_call::check_settings(
+    if let Err(e) = api_call::check_settings(
         c.guest_type,
         true,
         settings.iter().map(|(k, v, _)| (k.as_str(), v.as_str())),
@@ -328,7 +339,7 @@ pub(super) fn configure(policy: &Policy, c: &GuestConfigure, facts: &Facts) -> D
     if let Err(e) = policy.check_settings(c.vmid, g.guest_type, pairs, &after, Origin::Listed) {
         return deny(e);
     }
-    if let Err(e) = super::api_call::check_settings(
+    if let Err(e) = api_call::check_settings(
         g.guest_type,
         false,
         c.set.iter().map(|(k, v)| (k.as_str(), v.as_str())),
@@ -348,7 +359,7 @@ pub(super) fn configure(policy: &Policy, c: &GuestConfigure, facts: &Facts) -> D
     }
     // Every change leaves the whole guest within the bounds the policy sets.
     if let Err(e) = policy.check_earlier(g.guest_type, &after) {
-        return deny(super::bounds::Denial {
+        return deny(Denial {
             rule: e.rule,
             reason: format!("guest {} as it would be: {}", c.vmid, e.reason),
         });
@@ -480,7 +491,7 @@ const FIELD_KEYS: &[(GuestType, &[&str])] = &[
 /// the fixed floor and `[bounds]` on every key, `[config] keys` for the keys
 /// `guest_create` does not set itself. Restores never come here (the floor refuses
 /// them).
-pub(super) fn raw_create(policy: &Policy, a: &super::Analysis, facts: &Facts) -> Decision {
+pub(super) fn raw_create(policy: &Policy, a: &Analysis, facts: &Facts) -> Decision {
     let file = policy.source.display();
     let Some(spec) = &policy.create else {
         return no_create(policy);
@@ -517,7 +528,7 @@ pub(super) fn raw_create(policy: &Policy, a: &super::Analysis, facts: &Facts) ->
         }
     }
     let (Some(vmid), Ok(node)) = (
-        a.param("vmid").and_then(|v| super::refs::vmid(v).ok()),
+        a.param("vmid").and_then(|v| refs::vmid(v).ok()),
         NodeName::parse(a.param("node").unwrap_or("")),
     ) else {
         return denied("api.params", "a create names its vmid and node".into());
@@ -535,7 +546,7 @@ pub(super) fn raw_create(policy: &Policy, a: &super::Analysis, facts: &Facts) ->
     }
     let tags: Vec<String> = a
         .param("tags")
-        .map(|t| super::bounds::tags_of(&[("tags".to_owned(), t.to_owned())].into()))
+        .map(|t| tags_of(&[("tags".to_owned(), t.to_owned())].into()))
         .unwrap_or_default();
     let missing = spec.missing_tags(&tags);
     if !missing.is_empty() {
@@ -552,9 +563,7 @@ pub(super) fn raw_create(policy: &Policy, a: &super::Analysis, facts: &Facts) ->
         Err(d) => return d,
     };
     if let Some(t) = a.param("ostemplate") {
-        if super::refs::volume(t)
-            .is_ok_and(|v| matches!(v.content, super::refs::Content::Backup(_)))
-        {
+        if refs::volume(t).is_ok_and(|v| matches!(v.content, refs::Content::Backup(_))) {
             return denied(
                 "backup.restore",
                 "a container made from a backup is a restore: use backup_restore".into(),

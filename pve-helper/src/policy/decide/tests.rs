@@ -1,8 +1,11 @@
-//! Unit tests of the lifecycle decisions on the shipped lab-builder example.
+//! Unit tests of `decide` for the lifecycle requests, on the shipped lab-builder
+//! example; `floor` adds the fixed floor's cases on the same policy.
 
-use super::*;
+use crate::policy::*;
 use pve_mcp_proto::*;
 use std::path::Path;
+
+mod floor;
 
 /// The shipped lab-builder example.
 pub(super) fn policy() -> Policy {
