@@ -28,7 +28,7 @@ pub use decide::{
     config_vmids, create_settings, decide, equivalent_request, local_disk_storages, named_task,
     node_task_names_no_guest, raw_create_vmid, referenced_vmids,
 };
-pub use decision::Decision;
+pub use decision::{Decision, Rule};
 pub use facts::{Facts, GuestAttrs, GuestFacts};
 pub use floor::{config_floor, floor_reason, inherited_floor};
 pub use lifecycle_rules::{AgentRules, Bounds, ConfigKeys, Create, Media, VolumePattern};

@@ -150,7 +150,7 @@ impl Service {
             Err(e) => return ("error", "facts".to_owned(), Err(upstream_error(e))),
         };
         let decision = decide(policy, &request, &facts);
-        let (verdict, rule) = (decision.verdict(), decision.rule().to_owned());
+        let (verdict, rule) = (decision.verdict(), decision.rule().to_string());
         let result = match decision {
             Decision::Allow { .. } => {
                 let mut result = self.execute(policy, request).await;
@@ -161,14 +161,14 @@ impl Service {
             Decision::Deny { rule, reason } => Err(ErrorBody {
                 kind: ErrorKind::Denied,
                 message: reason,
-                rule: Some(rule),
+                rule: Some(rule.to_string()),
                 upstream_status: None,
             }),
             Decision::NotFound { reason } => Err(ErrorBody::new(ErrorKind::NotFound, reason)),
             Decision::Confirm { rule, reason } => Err(ErrorBody {
                 kind: ErrorKind::ConfirmationRequired,
                 message: reason,
-                rule: Some(rule),
+                rule: Some(rule.to_string()),
                 upstream_status: None,
             }),
         };

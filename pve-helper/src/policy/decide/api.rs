@@ -10,7 +10,7 @@ use super::create::raw_create;
 use super::tasks::node_task_names_no_guest;
 use crate::policy::api_call::{Analysis, Mention, analyze, analyze_on};
 use crate::policy::api_class::{Class, Typed};
-use crate::policy::{Decision, Facts, Operation, Policy, floor, refs};
+use crate::policy::{Decision, Facts, Operation, Policy, Rule, floor, refs};
 use pve_mcp_proto::*;
 use std::collections::BTreeMap;
 
@@ -91,7 +91,7 @@ pub(super) fn decide(
 ) -> Decision {
     if let Some(reason) = floor::floor_reason(call.method, &call.path, &call.params) {
         return denied(
-            "fixed floor",
+            Rule::FixedFloor,
             format!("{} {}: {reason}", call.method, call.path),
         );
     }
@@ -105,7 +105,7 @@ pub(super) fn decide(
         _ => None,
     }) {
         return denied(
-            "fixed floor",
+            Rule::FixedFloor,
             format!(
                 "{} {}: {param} names the host path {path:?}; host paths are on the fixed floor \
                  and can never be allowed",
@@ -120,10 +120,10 @@ pub(super) fn decide(
     for (_, m) in &a.mentions {
         let Mention::Task(upid) = m else { continue };
         match refs::task_guest(upid) {
-            Err(e) => return denied("tasks", e),
+            Err(e) => return denied(Rule::Tasks, e),
             Ok(None) if !facts.own_task && !node_task_names_no_guest(upid) => {
                 return denied(
-                    "tasks",
+                    Rule::Tasks,
                     format!(
                         "task {upid} ({}) acts on guests without naming one; pve-mcp shows such \
                          tasks only when it started them",
@@ -137,10 +137,10 @@ pub(super) fn decide(
     let what = format!("{} {}", call.method, call.path);
     let pattern = api_rule(policy, call.method, &call.path, "API call");
     match a.class {
-        Class::Refused(why) => denied("api.refused", format!("{what} is never allowed: {why}")),
+        Class::Refused(why) => denied(Rule::ApiRefused, format!("{what} is never allowed: {why}")),
         Class::Neutral => match a.mentions.first() {
             Some((param, _)) => denied(
-                "api.refused",
+                Rule::ApiRefused,
                 format!(
                     "{what}: parameter {param} names a guest or volume, which this endpoint \
                      cannot be judged for"
@@ -151,7 +151,7 @@ pub(super) fn decide(
         Class::GuestLocal | Class::Filtered(_) => {
             if a.mentions.iter().any(|(_, m)| matches!(m, Mention::Volume(v) if v.owner.is_none() && v.content == refs::Content::Unknown)) {
                 return denied(
-                    "api.params",
+                    Rule::ApiParams,
                     format!("{what} names a volume whose guest cannot be told"),
                 );
             }
@@ -210,7 +210,7 @@ type Conversion = Result<Option<Equivalent>, Decision>;
 
 fn bad(a: &Analysis, why: String) -> Decision {
     denied(
-        "api.params",
+        Rule::ApiParams,
         format!("{} {}: {why}", a.endpoint.method, a.endpoint.template),
     )
 }

@@ -3,7 +3,7 @@
 //! must be in scope.
 
 use super::common::first_out_of_scope;
-use crate::policy::{Decision, Facts, Policy};
+use crate::policy::{Decision, Facts, Policy, Rule};
 use pve_mcp_proto::{RunCommand, VmId};
 use std::collections::BTreeSet;
 
@@ -26,7 +26,7 @@ pub(super) fn run(policy: &Policy, c: &RunCommand, facts: &Facts) -> Decision {
         .position(|r| r.matches(&c.argv))
     else {
         return Decision::Deny {
-            rule: "default deny".into(),
+            rule: Rule::DefaultDeny,
             reason: format!(
                 "command {} matches no [commands] allow entry in {}; commands run \
                  without a shell and must match an entry argument for argument",
@@ -40,6 +40,9 @@ pub(super) fn run(policy: &Policy, c: &RunCommand, facts: &Facts) -> Decision {
         return d;
     }
     Decision::Allow {
-        rule: format!("commands.allow[{i}] {:?}", rule.to_string()),
+        rule: Rule::CommandsAllow {
+            index: i,
+            argv: rule.to_string(),
+        },
     }
 }

@@ -4,7 +4,7 @@
 //! facts the caller gathered, nothing else.
 
 use crate::policy::bounds::Denial;
-use crate::policy::{Decision, Facts, Grant, GuestFacts, Operation, Policy, Selector};
+use crate::policy::{Decision, Facts, Grant, GuestFacts, Operation, Policy, Rule, Selector};
 use pve_mcp_proto::{ApiMethod, ApiPath, GuestType, NodeName, VmId};
 
 pub(super) fn policy_scope<'p>(
@@ -35,7 +35,7 @@ pub(super) fn in_scope(policy: &Policy, vmid: VmId, facts: &Facts) -> Decision {
     };
     match policy.guest_scope(g) {
         Some(sel) => Decision::Allow {
-            rule: format!("guests.allow {:?}", sel.to_string()),
+            rule: Rule::GuestsAllow(sel.to_string()),
         },
         None => not_found(),
     }
@@ -72,7 +72,7 @@ pub(super) fn operation_on(
         .collect();
     let Some(first) = granting.first() else {
         return Decision::Deny {
-            rule: "guests.actions".into(),
+            rule: Rule::GuestsActions,
             reason: format!(
                 "action {:?} on guest {vmid} is not allowed; to allow it, add {:?} to [guests] \
                  actions, or to a [[rule]] whose guests include {vmid}, in {}",
@@ -84,9 +84,9 @@ pub(super) fn operation_on(
     };
     let rule_name = |gr: &Grant| {
         if gr.name == "guests" {
-            "guests.actions".to_owned()
+            Rule::GuestsActions
         } else {
-            format!("rule {:?}", gr.name)
+            Rule::Grant(gr.name.clone())
         }
     };
     if let Some(gr) = granting
@@ -122,7 +122,7 @@ pub(super) fn api_path_rule(
     match ApiPath::parse(path) {
         Ok(p) => api_rule(policy, method, &p, what),
         Err(e) => Decision::Deny {
-            rule: "default deny".into(),
+            rule: Rule::DefaultDeny,
             reason: e.to_string(),
         },
     }
@@ -135,10 +135,13 @@ pub(super) fn api_rule(policy: &Policy, method: ApiMethod, path: &ApiPath, what:
         .position(|r| r.method == method && r.pattern.matches(path))
     {
         Some(i) => Decision::Allow {
-            rule: format!("api.allow[{i}] {:?}", policy.api[i].to_string()),
+            rule: Rule::ApiAllow {
+                index: i,
+                pattern: policy.api[i].to_string(),
+            },
         },
         None => Decision::Deny {
-            rule: "default deny".into(),
+            rule: Rule::DefaultDeny,
             reason: format!(
                 "{what} {method} {path} matches no [api] allow pattern; to allow it, add a \
                  pattern such as \"{method} {path}\" to [api] allow in {}",
@@ -155,11 +158,8 @@ pub(super) fn deny(d: Denial) -> Decision {
     }
 }
 
-pub(super) fn denied(rule: &str, reason: String) -> Decision {
-    Decision::Deny {
-        rule: rule.to_owned(),
-        reason,
-    }
+pub(super) fn denied(rule: Rule, reason: String) -> Decision {
+    Decision::Deny { rule, reason }
 }
 
 pub(super) fn allowed(d: &Decision) -> bool {
@@ -173,14 +173,14 @@ pub(super) fn permitted(d: &Decision) -> bool {
 
 pub(super) fn unread(vmid: VmId) -> Decision {
     denied(
-        "facts",
+        Rule::Facts,
         format!("the configuration of guest {vmid} could not be read, so the request is refused"),
     )
 }
 
 pub(super) fn no_create(policy: &Policy) -> Decision {
     denied(
-        "create",
+        Rule::Create,
         format!(
             "making new guests is not allowed; to allow it, add a [create] section (vmids, \
              nodes, pool) to {}",
@@ -193,7 +193,7 @@ pub(super) fn no_create(policy: &Policy) -> Decision {
 pub(super) fn scoped(policy: &Policy, g: &GuestFacts) -> Decision {
     match policy.guest_scope(g) {
         Some(sel) => Decision::Allow {
-            rule: format!("guests.allow {:?}", sel.to_string()),
+            rule: Rule::GuestsAllow(sel.to_string()),
         },
         None => Decision::NotFound {
             reason: format!(

@@ -8,7 +8,7 @@ use super::common::{allowed, denied, deny, operation, permitted, unread};
 use super::create::retag;
 use crate::policy::bounds::size_gib;
 use crate::policy::{
-    Decision, Facts, GuestFacts, GuestSettings, Operation, Policy, floor, tags_of,
+    Decision, Facts, GuestFacts, GuestSettings, Operation, Policy, Rule, floor, tags_of,
 };
 use pve_mcp_proto::{
     AgentExec, BackupRequest, DiskResize, GuestDelete, GuestMigrate, GuestOp, SnapshotTarget,
@@ -38,13 +38,10 @@ fn brought_back(
     t: &SnapshotTarget,
     facts: &Facts,
 ) -> Option<Decision> {
-    let deny = |rule: &str, reason: String| Decision::Deny {
-        rule: rule.to_owned(),
-        reason,
-    };
+    let deny = |rule: Rule, reason: String| Decision::Deny { rule, reason };
     let Some(config) = &facts.snapshot_config else {
         return Some(deny(
-            "facts",
+            Rule::Facts,
             format!(
                 "the configuration of snapshot {} of guest {} could not be read, so the \
                  rollback is refused",
@@ -57,7 +54,7 @@ fn brought_back(
     // setting an admin gave the guest itself stays the admin's.
     let Some(now) = facts.configs.get(&t.vmid) else {
         return Some(deny(
-            "facts",
+            Rule::Facts,
             format!(
                 "the configuration of guest {} could not be read, so the rollback is refused",
                 t.vmid
@@ -75,10 +72,10 @@ fn brought_back(
                 .find_map(|(k, v)| floor::config_floor(k, v))
         });
     if let Some(why) = why {
-        return Some(deny("fixed floor", format!("{what} is refused: {why}")));
+        return Some(deny(Rule::FixedFloor, format!("{what} is refused: {why}")));
     }
     if let Err(e) = policy.check_earlier(g.guest_type, config) {
-        return Some(deny(&e.rule, format!("{what} is refused: {}", e.reason)));
+        return Some(deny(e.rule, format!("{what} is refused: {}", e.reason)));
     }
     retag(
         policy,
@@ -93,7 +90,7 @@ pub(super) fn template(policy: &Policy, g: &GuestOp, facts: &Facts) -> Decision 
     let d = operation(policy, g.vmid, Operation::Template, g.confirmed, facts);
     if permitted(&d) && facts.guests.get(&g.vmid).is_some_and(|g| g.running) {
         return denied(
-            "template",
+            Rule::Template,
             format!(
                 "guest {} is running; stop it before converting it into a template",
                 g.vmid
@@ -109,7 +106,7 @@ pub(super) fn backup(policy: &Policy, b: &BackupRequest, facts: &Facts) -> Decis
     let storage_ok = policy.backup_storages.contains(&b.storage);
     match d {
         Decision::Allow { .. } | Decision::Confirm { .. } if !storage_ok => Decision::Deny {
-            rule: "backup.storages".into(),
+            rule: Rule::BackupStorages,
             reason: format!(
                 "backups to storage {:?} are not allowed; to allow them, add {:?} to [backup] \
                  storages in {} (allowed now: {})",
@@ -142,7 +139,7 @@ pub(super) fn resize(policy: &Policy, r: &DiskResize, facts: &Facts) -> Decision
     };
     let Some(current) = config.get(r.disk.as_str()) else {
         return denied(
-            "disk.resize",
+            Rule::DiskResize,
             format!("guest {} has no disk {}", r.vmid, r.disk),
         );
     };
@@ -154,7 +151,7 @@ pub(super) fn resize(policy: &Policy, r: &DiskResize, facts: &Facts) -> Decision
         && r.size_gib.get() <= now
     {
         return denied(
-            "disk.resize",
+            Rule::DiskResize,
             format!(
                 "disk {} of guest {} is {now} GiB; disks only grow, ask for more than {now} GiB",
                 r.disk, r.vmid
@@ -181,7 +178,7 @@ pub(super) fn migrate(policy: &Policy, m: &GuestMigrate, facts: &Facts) -> Decis
         .is_some_and(|g| g.node == m.target)
     {
         return denied(
-            "migrate",
+            Rule::Migrate,
             format!("guest {} is already on node {}", m.vmid, m.target),
         );
     }
@@ -190,7 +187,7 @@ pub(super) fn migrate(policy: &Policy, m: &GuestMigrate, facts: &Facts) -> Decis
     }
     if !policy.migrate_nodes.contains(&m.target) {
         return denied(
-            "migrate.nodes",
+            Rule::MigrateNodes,
             format!(
                 "migrating to node {} is not allowed; to allow it, add {:?} to [migrate] nodes \
                  in {}",
@@ -209,7 +206,7 @@ pub(super) fn migrate(policy: &Policy, m: &GuestMigrate, facts: &Facts) -> Decis
 fn local_disks(policy: &Policy, m: &GuestMigrate, facts: &Facts) -> Option<Decision> {
     let (Some(config), Some(shared)) = (facts.configs.get(&m.vmid), &facts.shared_storages) else {
         return Some(denied(
-            "facts",
+            Rule::Facts,
             format!(
                 "the disks of guest {} or the cluster's storages could not be read, so the \
                  migration is refused",
@@ -258,7 +255,7 @@ pub(super) fn delete(policy: &Policy, del: &GuestDelete, facts: &Facts) -> Decis
     };
     if config.get("protection").is_some_and(|p| p.trim() == "1") {
         return denied(
-            "pve protection",
+            Rule::PveProtection,
             format!(
                 "guest {} has the Proxmox protection flag set, which forbids deleting it; clear \
                  it first (guest_configure delete [\"protection\"], if [config] keys lists \
@@ -277,7 +274,7 @@ pub(super) fn agent_exec(policy: &Policy, a: &AgentExec, facts: &Facts) -> Decis
     }
     if policy.agent.matching(&a.argv).is_none() {
         return denied(
-            "agent.exec",
+            Rule::AgentExec,
             format!(
                 "running {} in the guest matches no [agent] exec entry in {}; entries match \
                  argument for argument",

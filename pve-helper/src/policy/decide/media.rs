@@ -3,7 +3,7 @@
 //! following the `imgdel` and `download` tasks those start.
 
 use super::common::{allowed, denied, operation_on, owner_facts, scoped};
-use crate::policy::{Decision, Facts, Operation, Policy};
+use crate::policy::{Decision, Facts, Operation, Policy, Rule};
 use pve_mcp_proto::{StorageDownload, Upid, VolumeDelete};
 
 pub(super) fn volume_delete(policy: &Policy, v: &VolumeDelete, facts: &Facts) -> Decision {
@@ -11,7 +11,7 @@ pub(super) fn volume_delete(policy: &Policy, v: &VolumeDelete, facts: &Facts) ->
         Some("backup") => {
             let Some((kind, owner)) = v.volume.backup_of() else {
                 return denied(
-                    "volume",
+                    Rule::Volume,
                     format!(
                         "{} is not a vzdump backup of a guest (backup/vzdump-TYPE-VMID-...)",
                         v.volume
@@ -31,7 +31,7 @@ pub(super) fn volume_delete(policy: &Policy, v: &VolumeDelete, facts: &Facts) ->
             }
             if !policy.media.delete {
                 return denied(
-                    "storage.delete",
+                    Rule::StorageDelete,
                     format!(
                         "deleting {c} volumes is not allowed; to allow it, set delete = true in \
                          [storage] in {}",
@@ -40,11 +40,11 @@ pub(super) fn volume_delete(policy: &Policy, v: &VolumeDelete, facts: &Facts) ->
                 );
             }
             Decision::Allow {
-                rule: "storage.delete".into(),
+                rule: Rule::StorageDelete,
             }
         }
         _ => denied(
-            "volume",
+            Rule::Volume,
             format!(
                 "{} is neither a backup, an ISO image nor a container template; guest disks \
                  are removed with their guest",
@@ -60,7 +60,7 @@ pub(super) fn download(policy: &Policy, s: &StorageDownload) -> Decision {
     }
     if !s.filename.fits(s.content) {
         return denied(
-            "storage.download_from",
+            Rule::StorageDownloadFrom,
             format!(
                 "file name {} does not fit content {} (.iso/.img for iso, .tar.gz/.tar.xz/\
                  .tar.zst for vztmpl)",
@@ -72,14 +72,14 @@ pub(super) fn download(policy: &Policy, s: &StorageDownload) -> Decision {
     if let Some(c) = &s.checksum
         && let Err(e) = c.check()
     {
-        return denied("storage.download_from", e.0);
+        return denied(Rule::StorageDownloadFrom, e.0);
     }
     match policy.media.url_allowed(&s.url) {
         Some(prefix) => Decision::Allow {
-            rule: format!("storage.download_from {prefix:?}"),
+            rule: Rule::StorageDownloadPrefix(prefix.to_string()),
         },
         None => denied(
-            "storage.download_from",
+            Rule::StorageDownloadFrom,
             format!(
                 "downloading from {} is not allowed; to allow it, add its URL prefix to \
                  [storage] download_from in {}",
@@ -105,10 +105,7 @@ pub(super) fn media_task(policy: &Policy, upid: &Upid, facts: &Facts) -> Option<
         _ => false,
     };
     (granted && facts.own_task).then(|| Decision::Allow {
-        rule: format!(
-            "storage ({} tasks started through pve-mcp)",
-            upid.task_type()
-        ),
+        rule: Rule::MediaTask(upid.task_type().to_owned()),
     })
 }
 
@@ -117,7 +114,7 @@ fn media_storage(policy: &Policy, storage: &str) -> Option<Decision> {
         return None;
     }
     Some(denied(
-        "storage.storages",
+        Rule::StorageStorages,
         format!(
             "ISO images and templates on storage {storage:?} may not be changed; to allow it, add \
              {storage:?} to [storage] storages in {}",

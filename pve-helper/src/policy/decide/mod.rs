@@ -24,7 +24,7 @@ pub use lifecycle::local_disk_storages;
 pub use tasks::node_task_names_no_guest;
 
 use super::refs::task_guest;
-use super::{Decision, Facts, Operation, Policy};
+use super::{Decision, Facts, Operation, Policy, Rule};
 use common::{in_scope, operation};
 use pve_mcp_proto::{Request, VmId};
 
@@ -134,10 +134,10 @@ pub fn config_vmids(request: &Request) -> Vec<VmId> {
 pub fn decide(policy: &Policy, request: &Request, facts: &Facts) -> Decision {
     match request {
         Request::ListGuests(_) => Decision::Allow {
-            rule: "guests.allow (listing filtered to scope)".into(),
+            rule: Rule::ListingFiltered,
         },
         Request::Describe(_) => Decision::Allow {
-            rule: "describe (a client may read its own permissions)".into(),
+            rule: Rule::Describe,
         },
         Request::GuestStatus(g) => in_scope(policy, g.vmid, facts),
         Request::GuestAction(a) => operation(

@@ -4,7 +4,7 @@
 use super::common::{api_path_rule, denied, in_scope, operation, policy_scope};
 use super::media::media_task;
 use crate::policy::refs::task_guest;
-use crate::policy::{Decision, Facts, Operation, Policy};
+use crate::policy::{Decision, Facts, Operation, Policy, Rule};
 use pve_mcp_proto::{ApiMethod, TaskCancel, Upid};
 
 /// Reading a task's status or log: its guest in scope (or, gone, a task this helper
@@ -13,7 +13,7 @@ use pve_mcp_proto::{ApiMethod, TaskCancel, Upid};
 pub(super) fn task_access(policy: &Policy, upid: &Upid, what: &str, facts: &Facts) -> Decision {
     match task_guest(upid) {
         Err(e) => Decision::Deny {
-            rule: "tasks".into(),
+            rule: Rule::Tasks,
             reason: e,
         },
         // A task this helper started was judged when it started: readable while its
@@ -21,14 +21,14 @@ pub(super) fn task_access(policy: &Policy, upid: &Upid, what: &str, facts: &Fact
         // no more (a deleted guest).
         Ok(Some(vmid)) if facts.own_task && policy_scope(policy, vmid, facts).is_none() => {
             Decision::Allow {
-                rule: "task started through pve-mcp".into(),
+                rule: Rule::OwnTask,
             }
         }
         Ok(Some(vmid)) => in_scope(policy, vmid, facts),
         Ok(None) => media_task(policy, upid, facts).unwrap_or_else(|| {
             if !node_task_names_no_guest(upid) {
                 return Decision::Deny {
-                    rule: "tasks".into(),
+                    rule: Rule::Tasks,
                     reason: format!(
                         "task {upid} ({}) acts on guests without naming one; pve-mcp shows the \
                          {what} of such tasks only when it started them",
@@ -81,10 +81,10 @@ pub fn node_task_names_no_guest(upid: &Upid) -> bool {
 
 pub(super) fn task_cancel(policy: &Policy, t: &TaskCancel, facts: &Facts) -> Decision {
     match task_guest(&t.upid) {
-        Err(e) => denied("task.cancel", e),
+        Err(e) => denied(Rule::TaskCancel, e),
         Ok(Some(vmid)) => operation(policy, vmid, Operation::TaskCancel, t.confirmed, facts),
         Ok(None) => denied(
-            "task.cancel",
+            Rule::TaskCancel,
             format!(
                 "task {} belongs to no guest; only tasks of guests in scope can be stopped",
                 t.upid
