@@ -446,7 +446,7 @@ pub fn live_facts(
     let mut facts = Facts::default();
     for vmid in referenced_vmids(policy, request) {
         if let Some(g) = snap.get(vmid) {
-            facts.guests.insert(vmid, g.facts());
+            facts.guests.insert(vmid, GuestFacts::from(g));
         }
     }
     let settings = |path: String| -> Result<crate::policy::GuestSettings, String> {

@@ -3,7 +3,8 @@
 //! service from Proxmox's answers (already validated into proto types); `decide` and
 //! the selectors only read it, and a fact that is missing refuses what needs it.
 
-use pve_mcp_proto::{GuestType, NodeName, VmId};
+use crate::pve::resources::Guest;
+use pve_mcp_proto::{GuestState, GuestType, NodeName, VmId};
 use std::collections::{BTreeSet, HashMap};
 
 /// What the helper learned from Proxmox about the guests a request names.
@@ -57,6 +58,38 @@ pub trait GuestAttrs {
 }
 
 impl GuestAttrs for GuestFacts {
+    fn vmid(&self) -> VmId {
+        self.vmid
+    }
+    fn node(&self) -> &NodeName {
+        &self.node
+    }
+    fn guest_type(&self) -> GuestType {
+        self.guest_type
+    }
+    fn pool(&self) -> Option<&str> {
+        self.pool.as_deref()
+    }
+    fn tags(&self) -> &[String] {
+        &self.tags
+    }
+}
+
+/// A guest of the cached listing, as `decide` is told of it.
+impl From<&Guest> for GuestFacts {
+    fn from(g: &Guest) -> Self {
+        Self {
+            vmid: g.vmid,
+            node: NodeName::clone(&g.node),
+            guest_type: g.guest_type,
+            pool: g.pool.as_deref().map(str::to_owned),
+            tags: g.tags.to_vec(),
+            running: g.status != GuestState::Stopped,
+        }
+    }
+}
+
+impl GuestAttrs for Guest {
     fn vmid(&self) -> VmId {
         self.vmid
     }

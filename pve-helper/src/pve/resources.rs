@@ -6,7 +6,6 @@
 //! them carries them fit to show.
 
 use super::{PveError, client::escape_value};
-use crate::policy::{GuestAttrs, GuestFacts};
 use pve_mcp_proto::{GuestState, GuestSummary, GuestType, NodeName, VmId};
 use serde::{Deserialize, de};
 use std::{
@@ -140,36 +139,6 @@ impl Guest {
             maxmem: self.maxmem,
             uptime: self.uptime,
         }
-    }
-
-    /// The guest as `decide` is told of it.
-    pub fn facts(&self) -> GuestFacts {
-        GuestFacts {
-            vmid: self.vmid,
-            node: NodeName::clone(&self.node),
-            guest_type: self.guest_type,
-            pool: self.pool.as_deref().map(str::to_owned),
-            tags: self.tags.to_vec(),
-            running: self.status != GuestState::Stopped,
-        }
-    }
-}
-
-impl GuestAttrs for Guest {
-    fn vmid(&self) -> VmId {
-        self.vmid
-    }
-    fn node(&self) -> &NodeName {
-        &self.node
-    }
-    fn guest_type(&self) -> GuestType {
-        self.guest_type
-    }
-    fn pool(&self) -> Option<&str> {
-        self.pool.as_deref()
-    }
-    fn tags(&self) -> &[String] {
-        &self.tags
     }
 }
 
@@ -343,7 +312,7 @@ mod tests {
         assert_eq!(web.summary().tags, vec!["mcp", "web"]);
         assert_eq!(web.summary().status, GuestState::Running);
         assert_eq!(web.summary().mem, 1 << 30);
-        assert_eq!(web.facts().pool.as_deref(), Some("lab"));
+        assert_eq!(web.pool.as_deref(), Some("lab"));
         let db = snap.get(VmId::new(103).unwrap()).unwrap();
         assert_eq!(&*db.name, "db \"1\"");
         assert_eq!(db.pool, None, "an empty pool is no pool");
@@ -354,7 +323,7 @@ mod tests {
         assert!(ct.template);
         assert_eq!(ct.guest_type, GuestType::Lxc);
         assert!(ct.tags.is_empty());
-        assert_eq!(ct.facts().node.as_str(), "pve2");
+        assert_eq!(ct.node.as_str(), "pve2");
     }
 
     #[test]
@@ -376,7 +345,7 @@ mod tests {
         assert_eq!(&web.tags[..], ["mcp", "w\\u{2066}eb", "\\u{E0041}"]);
         let summary = web.summary();
         assert_eq!(summary.tags, ["mcp", "w\\u{2066}eb", "\\u{E0041}"]);
-        assert_eq!(web.facts().pool.as_deref(), Some("lab\\u{200B}"));
+        assert_eq!(web.pool.as_deref(), Some("lab\\u{200B}"));
         let other = snap.get(VmId::new(102).unwrap()).unwrap();
         assert_eq!(&*other.name, "Grüße");
         assert!(Arc::ptr_eq(&web.tags, &other.tags));

@@ -21,7 +21,9 @@ use crate::{
     commands,
     limits::Limiter,
     peer::Peer,
-    policy::{Decision, Facts, Policy, PolicyError, config_vmids, decide, referenced_vmids},
+    policy::{
+        Decision, Facts, GuestFacts, Policy, PolicyError, config_vmids, decide, referenced_vmids,
+    },
     pve::{PveClient, PveError, cache::ResourceCache},
 };
 use pve_mcp_proto::{ErrorBody, ErrorKind, Payload, Request, Response};
@@ -261,7 +263,7 @@ impl Service {
             let snap = self.cache.get(&self.pve).await?;
             for vmid in vmids {
                 if let Some(g) = snap.get(vmid) {
-                    facts.guests.insert(vmid, g.facts());
+                    facts.guests.insert(vmid, GuestFacts::from(g));
                 }
             }
         }

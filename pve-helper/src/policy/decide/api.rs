@@ -2,7 +2,7 @@
 //! against Proxmox's schema ([`analyze`]); every guest it names, anywhere, must be in
 //! scope; then its endpoint's class decides: writes that a typed tool also makes are
 //! judged exactly as that tool's request (`[create]`, `[bounds]`, `[config] keys`,
-//! tags, confirmations), writes that name no guest need only their `[api]` pattern,
+//! tags, confirmations; by the dispatcher's `decide`, handed in), writes that name no guest need only their `[api]` pattern,
 //! and the rest is refused whatever the pattern says.
 
 use super::common::{api_rule, denied, first_out_of_scope, operation};
@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 pub enum Equivalent {
     Request(Request),
     Operation(VmId, Operation),
-    /// A new guest made through the raw API (judged in `decide_create`).
+    /// A new guest made through the raw API (judged in `create`).
     Create,
 }
 

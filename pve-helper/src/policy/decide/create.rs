@@ -1,6 +1,7 @@
-//! `decide` for the settings of new and changed guests: `guest_create` (what it may
-//! be and where it may go) and `guest_configure` (which keys may change, within
-//! `[bounds]`, without tags widening what may be done to the guest).
+//! `decide` for the settings of new and changed guests: `guest_create` and a raw
+//! create (what it may be and where it may go), asking for the next free vmid, and
+//! `guest_configure` (which keys may change, within `[bounds]`, without tags widening
+//! what may be done to the guest).
 
 use super::common::{allowed, denied, deny, no_create, operation, unread};
 use crate::policy::bounds::{Denial, GuestSettings, Origin, tags_of};

@@ -1,7 +1,6 @@
 //! The parser of the lifecycle sections: `[create]`, `[bounds]`, `[config]`,
 //! `[migrate]`, `[storage]` and `[agent]`, from untrusted admin text into the
-//! `lifecycle_rules` types, with positions for every error. Judged in
-//! `decide_lifecycle`.
+//! `lifecycle_rules` types, with positions for every error. Judged in `decide`.
 
 use super::diagnostics::Ctx;
 use crate::policy::lifecycle_rules::{
