@@ -4,12 +4,9 @@
 //! source's configuration, which the new guest inherits.
 
 use super::Rule;
+use super::config_file::GuestSettings;
 use super::{Policy, floor};
 use pve_mcp_proto::{GuestName, GuestType, PasswordHash, SshKeys, Tag, VmId, is_disk_key};
-use std::collections::BTreeMap;
-
-/// A guest's configuration as key → value text, as Proxmox reports it.
-pub type GuestSettings = BTreeMap<String, String>;
 
 /// A refusal: the rule that refused and what to change.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -3,6 +3,7 @@
 //! service from Proxmox's answers (already validated into proto types); `decide` and
 //! the selectors only read it, and a fact that is missing refuses what needs it.
 
+use super::config_file::{ConfigFile, GuestSettings};
 use crate::pve::resources::Guest;
 use pve_mcp_proto::{GuestState, GuestType, NodeName, VmId};
 use std::collections::{BTreeSet, HashMap};
@@ -12,11 +13,11 @@ use std::collections::{BTreeSet, HashMap};
 pub struct Facts {
     /// Guests that exist, by vmid. A vmid missing here does not exist.
     pub guests: HashMap<VmId, GuestFacts>,
-    /// Configurations of the guests [`config_vmids`](super::config_vmids) names (clone sources, guests to
+    /// Configurations of the guests `config_vmids` names (clone sources, guests to
     /// change, resize or delete).
-    pub configs: HashMap<VmId, super::GuestSettings>,
+    pub configs: HashMap<VmId, GuestSettings>,
     /// The configuration inside the backup a restore names.
-    pub backup_config: Option<super::ConfigFile>,
+    pub backup_config: Option<ConfigFile>,
     /// The task a status or log request names was started by this helper.
     pub own_task: bool,
     /// Whether the vmid a new guest would take is free: no guest has it (visible or
@@ -24,7 +25,7 @@ pub struct Facts {
     /// refuses the new guest.
     pub vmid_free: Option<bool>,
     /// The configuration a snapshot rollback brings back.
-    pub snapshot_config: Option<super::GuestSettings>,
+    pub snapshot_config: Option<GuestSettings>,
     /// The storages every node can reach (a guest's disks elsewhere are local, and a
     /// migration copies them), for migrations.
     pub shared_storages: Option<BTreeSet<String>>,

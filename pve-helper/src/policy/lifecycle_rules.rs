@@ -4,7 +4,7 @@
 //! (programs the guest agent may run). Built only by `parse::lifecycle_sections`, so
 //! every value here was validated there; matching requests against them is pure.
 
-use super::ArgPattern;
+use super::pattern::ArgPattern;
 use pve_mcp_proto::{Argv, Bridge, GuestType, HttpsUrl, NodeName, PoolName, StorageId, Tag, VmId};
 use std::{fmt, time::Duration};
 

@@ -22,8 +22,8 @@ mod tests;
 
 pub use api_call::{Analysis, Mention, analyze};
 pub use api_class::{Class, Filter, Typed};
-pub use bounds::{Denial, GuestSettings, Origin, numbered, size_gib, tags_of};
-pub use config_file::{ConfigFile, parse_config_text};
+pub use bounds::{Denial, Origin, numbered, size_gib, tags_of};
+pub use config_file::{ConfigFile, GuestSettings, parse_config_text};
 pub use decide::{
     config_vmids, create_settings, decide, equivalent_request, local_disk_storages, named_task,
     node_task_names_no_guest, raw_create_vmid, referenced_vmids,

@@ -8,7 +8,8 @@ use super::common::{
     unread,
 };
 use super::create::{new_guest, retag};
-use crate::policy::bounds::{Denial, GuestSettings, Origin, tags_of};
+use crate::policy::bounds::{Denial, Origin, tags_of};
+use crate::policy::config_file::GuestSettings;
 use crate::policy::{ConfigFile, Decision, Facts, Operation, Policy, Rule, floor};
 use pve_mcp_proto::{BackupRestore, GuestClone, GuestType, VmId};
 

@@ -4,7 +4,8 @@
 //! what may be done to the guest).
 
 use super::common::{allowed, denied, deny, no_create, operation, unread};
-use crate::policy::bounds::{Denial, GuestSettings, Origin, tags_of};
+use crate::policy::bounds::{Denial, Origin, tags_of};
+use crate::policy::config_file::GuestSettings;
 use crate::policy::{
     Analysis, Decision, Facts, GuestFacts, Operation, Policy, Rule, api_call, floor, refs,
 };
