@@ -3,9 +3,9 @@
 //! names (in the path, in parameters, inside property strings). Hostile input: whatever
 //! cannot be read exactly is refused, never passed on unjudged.
 
-use super::Rule;
 use super::api_class::{Class, classify};
 use super::refs::{self, Volume};
+use crate::policy::decision::Rule;
 use crate::schema::{Endpoint, Format, Named, Param, Params, Schema, Ty, Unresolved};
 use pve_mcp_proto::{ApiCall, Upid, VmId};
 use std::collections::BTreeMap;
@@ -39,7 +39,7 @@ impl Analysis {
     /// Every existing guest the call names, directly, through a volume or through a
     /// task (not the vmid a create gives its new guest, which `[create]` judges).
     pub fn guests(&self) -> Vec<VmId> {
-        let new_guest = matches!(self.class, Class::Typed(super::Typed::Create));
+        let new_guest = matches!(self.class, Class::Typed(super::api_class::Typed::Create));
         let mut out: Vec<VmId> = Vec::new();
         for (param, m) in &self.mentions {
             if new_guest && param == "vmid" {

@@ -3,9 +3,10 @@
 //! turns its request into settings and passes them here; a clone or restore passes the
 //! source's configuration, which the new guest inherits.
 
-use super::Rule;
 use super::config_file::GuestSettings;
-use super::{Policy, floor};
+use crate::policy::decision::Rule;
+use crate::policy::floor;
+use crate::policy::model::Policy;
 use pve_mcp_proto::{GuestName, GuestType, PasswordHash, SshKeys, Tag, VmId, is_disk_key};
 
 /// A refusal: the rule that refused and what to change.

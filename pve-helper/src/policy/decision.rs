@@ -226,7 +226,7 @@ impl Decision {
 
 #[cfg(test)]
 mod tests {
-    use super::Rule;
+    use crate::policy::decision::Rule;
 
     /// Audit lines, denials, `explain` and the golden tables read these names: a rule
     /// must keep rendering as it always has.

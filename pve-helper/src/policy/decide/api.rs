@@ -10,7 +10,10 @@ use super::create::raw_create;
 use super::tasks::node_task_names_no_guest;
 use crate::policy::api_call::{Analysis, Mention, analyze, analyze_on};
 use crate::policy::api_class::{Class, Typed};
-use crate::policy::{Decision, Facts, Operation, Policy, Rule, floor, refs};
+use crate::policy::decision::{Decision, Rule};
+use crate::policy::facts::Facts;
+use crate::policy::model::{Operation, Policy};
+use crate::policy::{floor, refs};
 use pve_mcp_proto::*;
 use std::collections::BTreeMap;
 

@@ -3,7 +3,9 @@
 //! must be in scope.
 
 use super::common::first_out_of_scope;
-use crate::policy::{Decision, Facts, Policy, Rule};
+use crate::policy::decision::{Decision, Rule};
+use crate::policy::facts::Facts;
+use crate::policy::model::Policy;
 use pve_mcp_proto::{RunCommand, VmId};
 use std::collections::BTreeSet;
 

@@ -4,7 +4,10 @@
 //! facts the caller gathered, nothing else.
 
 use crate::policy::bounds::Denial;
-use crate::policy::{Decision, Facts, Grant, GuestFacts, Operation, Policy, Rule, Selector};
+use crate::policy::decision::{Decision, Rule};
+use crate::policy::facts::{Facts, GuestFacts};
+use crate::policy::model::{Grant, Operation, Policy};
+use crate::policy::selector::Selector;
 use pve_mcp_proto::{ApiMethod, ApiPath, GuestType, NodeName, VmId};
 
 pub(super) fn policy_scope<'p>(

@@ -9,8 +9,12 @@ use super::common::{
 };
 use super::create::{new_guest, retag};
 use crate::policy::bounds::{Denial, Origin, tags_of};
+use crate::policy::config_file::ConfigFile;
 use crate::policy::config_file::GuestSettings;
-use crate::policy::{ConfigFile, Decision, Facts, Operation, Policy, Rule, floor};
+use crate::policy::decision::{Decision, Rule};
+use crate::policy::facts::Facts;
+use crate::policy::floor;
+use crate::policy::model::{Operation, Policy};
 use pve_mcp_proto::{BackupRestore, GuestClone, GuestType, VmId};
 
 pub(super) fn clone(policy: &Policy, c: &GuestClone, facts: &Facts) -> Decision {

@@ -4,11 +4,13 @@
 //! what may be done to the guest).
 
 use super::common::{allowed, denied, deny, no_create, operation, unread};
+use crate::policy::api_call::Analysis;
 use crate::policy::bounds::{Denial, Origin, tags_of};
 use crate::policy::config_file::GuestSettings;
-use crate::policy::{
-    Analysis, Decision, Facts, GuestFacts, Operation, Policy, Rule, api_call, floor, refs,
-};
+use crate::policy::decision::{Decision, Rule};
+use crate::policy::facts::{Facts, GuestFacts};
+use crate::policy::model::{Operation, Policy};
+use crate::policy::{api_call, floor, refs};
 use pve_mcp_proto::{GuestConfigure, GuestCreate, GuestType, NodeName, VmId};
 use std::collections::BTreeMap;
 

@@ -7,9 +7,12 @@
 use super::common::{allowed, denied, deny, operation, permitted, unread};
 use super::create::retag;
 use crate::policy::bounds::size_gib;
-use crate::policy::{
-    Decision, Facts, GuestFacts, GuestSettings, Operation, Policy, Rule, floor, tags_of,
-};
+use crate::policy::bounds::tags_of;
+use crate::policy::config_file::GuestSettings;
+use crate::policy::decision::{Decision, Rule};
+use crate::policy::facts::{Facts, GuestFacts};
+use crate::policy::floor;
+use crate::policy::model::{Operation, Policy};
 use pve_mcp_proto::{
     AgentExec, BackupRequest, DiskResize, GuestDelete, GuestMigrate, GuestOp, SnapshotTarget,
 };

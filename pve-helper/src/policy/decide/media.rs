@@ -3,7 +3,9 @@
 //! following the `imgdel` and `download` tasks those start.
 
 use super::common::{allowed, denied, operation_on, owner_facts, scoped};
-use crate::policy::{Decision, Facts, Operation, Policy, Rule};
+use crate::policy::decision::{Decision, Rule};
+use crate::policy::facts::Facts;
+use crate::policy::model::{Operation, Policy};
 use pve_mcp_proto::{StorageDownload, Upid, VolumeDelete};
 
 pub(super) fn volume_delete(policy: &Policy, v: &VolumeDelete, facts: &Facts) -> Decision {

@@ -24,7 +24,9 @@ pub use lifecycle::local_disk_storages;
 pub use tasks::node_task_names_no_guest;
 
 use super::refs::task_guest;
-use super::{Decision, Facts, Operation, Policy, Rule};
+use crate::policy::decision::{Decision, Rule};
+use crate::policy::facts::Facts;
+use crate::policy::model::{Operation, Policy};
 use common::{in_scope, operation};
 use pve_mcp_proto::{Request, VmId};
 

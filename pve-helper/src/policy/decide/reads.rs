@@ -4,7 +4,9 @@
 //! a guest the read names must be in scope first.
 
 use super::common::{allowed, api_path_rule, first_out_of_scope, in_scope};
-use crate::policy::{Decision, Facts, Policy};
+use crate::policy::decision::Decision;
+use crate::policy::facts::Facts;
+use crate::policy::model::Policy;
 use pve_mcp_proto::{
     ApiMethod, ContentQuery, FirewallQuery, NodeQuery, PoolQuery, StorageQuery, TaskQuery,
 };

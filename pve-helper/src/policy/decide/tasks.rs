@@ -3,8 +3,10 @@
 
 use super::common::{api_path_rule, denied, in_scope, operation, policy_scope};
 use super::media::media_task;
+use crate::policy::decision::{Decision, Rule};
+use crate::policy::facts::Facts;
+use crate::policy::model::{Operation, Policy};
 use crate::policy::refs::task_guest;
-use crate::policy::{Decision, Facts, Operation, Policy, Rule};
 use pve_mcp_proto::{ApiMethod, TaskCancel, Upid};
 
 /// Reading a task's status or log: its guest in scope (or, gone, a task this helper

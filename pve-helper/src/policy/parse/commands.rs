@@ -3,7 +3,8 @@
 //! environment allow-list.
 
 use super::diagnostics::Ctx;
-use crate::policy::{ArgPattern, CommandRule, CommandRules};
+use crate::policy::model::CommandRules;
+use crate::policy::pattern::{ArgPattern, CommandRule};
 use serde::Deserialize;
 use std::{
     path::{Path, PathBuf},

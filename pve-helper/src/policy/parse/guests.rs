@@ -2,7 +2,8 @@
 //! (grants on part of the scope).
 
 use super::diagnostics::Ctx;
-use crate::policy::{Grant, Operation, Scope, Selector};
+use crate::policy::model::{Grant, Operation, Scope};
+use crate::policy::selector::Selector;
 use serde::Deserialize;
 use std::collections::BTreeSet;
 use toml::Spanned;

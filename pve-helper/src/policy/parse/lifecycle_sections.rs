@@ -3,10 +3,13 @@
 //! `lifecycle_rules` types, with positions for every error. Judged in `decide`.
 
 use super::diagnostics::Ctx;
+use crate::policy::facts::GuestFacts;
+use crate::policy::floor;
 use crate::policy::lifecycle_rules::{
     AgentRules, Bounds, ConfigKeys, Create, Media, VolumePattern,
 };
-use crate::policy::{ArgPattern, GuestFacts, Scope, floor};
+use crate::policy::model::Scope;
+use crate::policy::pattern::ArgPattern;
 use pve_mcp_proto::{Bridge, GuestType, HttpsUrl, NodeName, PoolName, StorageId, Tag, VmId};
 use serde::Deserialize;
 use std::{fmt, time::Duration};

@@ -11,7 +11,9 @@ mod lifecycle_sections;
 pub use commands::COMMAND_PATH;
 pub use diagnostics::{Diagnostic, Severity};
 
-use super::{ApiRule, ClientSpec, Limits, Operation, PathPattern, Policy, floor};
+use crate::policy::floor;
+use crate::policy::model::{ApiRule, ClientSpec, Limits, Operation, Policy};
+use crate::policy::pattern::PathPattern;
 use diagnostics::Ctx;
 use lifecycle_sections as lifecycle;
 use pve_mcp_proto::{ApiMethod, ApiPath};
@@ -96,7 +98,7 @@ pub fn parse(text: &str, file: &Path) -> Result<(Policy, Vec<Diagnostic>), Vec<D
         .unwrap_or_default();
     let backups_granted = grants
         .iter()
-        .any(|g| g.operations.contains(&super::Operation::BackupCreate));
+        .any(|g| g.operations.contains(&Operation::BackupCreate));
     if backups_granted && backup_storages.is_empty() {
         cx.warn(
             0..0,
@@ -277,7 +279,7 @@ fn api(cx: &mut Ctx, raw: RawApi) -> Vec<ApiRule> {
                 break;
             }
         }
-        let covered = super::api_class::covered(&rule);
+        let covered = crate::policy::api_class::covered(&rule);
         if covered.is_empty() {
             cx.warn(
                 span.clone(),
@@ -290,7 +292,9 @@ fn api(cx: &mut Ctx, raw: RawApi) -> Vec<ApiRule> {
         let refused: Vec<(String, &str)> = covered
             .iter()
             .filter_map(|(e, c)| match c {
-                super::Class::Refused(why) => Some((format!("{} {}", e.method, e.template), *why)),
+                crate::policy::api_class::Class::Refused(why) => {
+                    Some((format!("{} {}", e.method, e.template), *why))
+                }
                 _ => None,
             })
             .collect();
