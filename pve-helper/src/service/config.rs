@@ -4,8 +4,9 @@
 //! withheld, as in raw answers (`answers`).
 
 use super::guests::{guest_path, lookup};
+use super::outcome::{OpResult, upstream_error};
 use super::redact::redact;
-use super::{OpResult, Service, upstream_error};
+use super::state::Service;
 use pve_mcp_proto::*;
 
 pub async fn read(svc: &Service, policy: &crate::policy::Policy, vmid: VmId) -> OpResult {
