@@ -1,7 +1,9 @@
 //! The policy: what a connected client may see and do. Parsed from `policy.toml`
 //! (untrusted admin input, every error reported with its position), then judged purely
 //! by [`decide`]; nothing here does I/O except [`Policy::load`] reading the file and
-//! resolving command paths.
+//! resolving command paths. This file is the face: the entry points that load, parse
+//! and summarise a policy, and [`PolicyError`]. The validated policy is `model`, its
+//! parser `parse`; `decide` judges over `facts` and returns a `decision`.
 
 mod api_call;
 mod api_class;
