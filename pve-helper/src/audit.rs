@@ -3,7 +3,7 @@
 //! line per record in an append-only file. Requests are rendered redacted: parameter
 //! values of raw API calls never appear, and the token never reaches this module.
 
-use crate::server::Peer;
+use crate::peer::Peer;
 use pve_mcp_proto::{ErrorBody, Payload, Request};
 use serde::Serialize;
 use std::{

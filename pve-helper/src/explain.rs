@@ -441,12 +441,12 @@ pub fn live_facts(
         .build()
         .map_err(|e| e.to_string())?;
     let snap = runtime
-        .block_on(crate::pve::resources::ResourceCache::default().get(&pve))
+        .block_on(crate::pve::cache::ResourceCache::default().get(&pve))
         .map_err(|e| e.to_string())?;
     let mut facts = Facts::default();
     for vmid in referenced_vmids(policy, request) {
         if let Some(g) = snap.get(vmid) {
-            facts.guests.insert(vmid, g.facts());
+            facts.guests.insert(vmid, GuestFacts::from(g));
         }
     }
     let settings = |path: String| -> Result<crate::policy::GuestSettings, String> {

@@ -14,6 +14,7 @@ pub mod config;
 pub mod explain;
 pub mod limits;
 pub mod paths;
+pub mod peer;
 pub mod policy;
 pub mod privileges;
 pub mod pve;

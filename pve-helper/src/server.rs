@@ -2,7 +2,7 @@
 //! checked (SO_PEERCRED) before anything is read, frames are capped in size and time,
 //! and work is bounded per connection and overall.
 
-use crate::{audit, policy::ClientSpec, service::Service};
+use crate::{audit, peer::Peer, policy::ClientSpec, service::Service};
 use pve_mcp_proto::*;
 use std::{sync::Arc, time::Duration};
 use tokio::{
@@ -10,14 +10,6 @@ use tokio::{
     sync::{Semaphore, mpsc},
     task::JoinSet,
 };
-
-/// The process on the other end of a connection, as the kernel reports it.
-#[derive(Debug, Clone, Copy)]
-pub struct Peer {
-    pub uid: u32,
-    pub gid: u32,
-    pub pid: i32,
-}
 
 /// Bounds on connections and work.
 #[derive(Debug, Clone, Copy)]
@@ -64,7 +56,7 @@ pub async fn serve(listener: UnixListener, service: Arc<Service>, limits: Limits
                 });
             }
             Err(_) => {
-                if let Some(peer) = peer_of(&stream) {
+                if let Some(peer) = Peer::of(&stream) {
                     audit::connection_event(&peer, "refused", "too many connections");
                 }
                 tokio::spawn(refuse(
@@ -88,15 +80,6 @@ async fn refuse(mut stream: UnixStream, kind: ErrorKind, message: String) {
     .await;
 }
 
-fn peer_of(stream: &UnixStream) -> Option<Peer> {
-    let cred = stream.peer_cred().ok()?;
-    Some(Peer {
-        uid: cred.uid(),
-        gid: cred.gid(),
-        pid: cred.pid().unwrap_or(0),
-    })
-}
-
 /// Whether `uid` is one of the policy's clients, by uid or by user name.
 fn is_client(clients: &[ClientSpec], uid: u32) -> bool {
     let name = || {
@@ -117,7 +100,7 @@ async fn connection(
     work: Arc<Semaphore>,
     limits: Limits,
 ) {
-    let Some(peer) = peer_of(&stream) else {
+    let Some(peer) = Peer::of(&stream) else {
         tracing::warn!("connection without peer credentials refused");
         return;
     };

@@ -119,7 +119,10 @@ fn run_file(path: &Path) -> Vec<String> {
             | pve_helper::policy::Decision::Confirm { reason, .. } => reason.clone(),
         };
         let ok = d.verdict() == case.expect
-            && case.rule.as_ref().is_none_or(|r| d.rule() == r)
+            && case
+                .rule
+                .as_ref()
+                .is_none_or(|r| d.rule().to_string() == *r)
             && case
                 .reason
                 .as_ref()

@@ -5,6 +5,7 @@
 
 use super::api_class::{Class, classify};
 use super::refs::{self, Volume};
+use crate::policy::decision::Rule;
 use crate::schema::{Endpoint, Format, Named, Param, Params, Schema, Ty, Unresolved};
 use pve_mcp_proto::{ApiCall, Upid, VmId};
 use std::collections::BTreeMap;
@@ -38,7 +39,7 @@ impl Analysis {
     /// Every existing guest the call names, directly, through a volume or through a
     /// task (not the vmid a create gives its new guest, which `[create]` judges).
     pub fn guests(&self) -> Vec<VmId> {
-        let new_guest = matches!(self.class, Class::Typed(super::Typed::Create));
+        let new_guest = matches!(self.class, Class::Typed(super::api_class::Typed::Create));
         let mut out: Vec<VmId> = Vec::new();
         for (param, m) in &self.mentions {
             if new_guest && param == "vmid" {
@@ -60,11 +61,11 @@ impl Analysis {
 /// Why a call could not be read: the rule and the message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Unreadable {
-    pub rule: &'static str,
+    pub rule: Rule,
     pub reason: String,
 }
 
-fn unreadable(rule: &'static str, reason: String) -> Unreadable {
+fn unreadable(rule: Rule, reason: String) -> Unreadable {
     Unreadable { rule, reason }
 }
 
@@ -84,11 +85,11 @@ pub fn analyze_on(
         .resolve(call.method, &call.path)
         .map_err(|e| match e {
             Unresolved::NoPath => unreadable(
-                "api.schema",
+                Rule::ApiSchema,
                 format!("{what}: Proxmox VE's API has no such path"),
             ),
             Unresolved::NoMethod(m) => unreadable(
-                "api.schema",
+                Rule::ApiSchema,
                 format!(
                     "{what}: Proxmox VE's API has no {} method for this path (it has {})",
                     call.method,
@@ -108,7 +109,7 @@ pub fn analyze_on(
         let name = name.as_str();
         if params.contains_key(name) {
             return Err(unreadable(
-                "api.params",
+                Rule::ApiParams,
                 format!("{what}: {name} is given in the path; do not pass it again in data"),
             ));
         }
@@ -118,7 +119,7 @@ pub fn analyze_on(
     for (name, value) in &params {
         let Some(spec) = endpoint.params.get(name) else {
             return Err(unreadable(
-                "api.schema",
+                Rule::ApiSchema,
                 format!(
                     "{what}: the API of {release} has no parameter {name:?} for {} {}",
                     endpoint.method, endpoint.template
@@ -134,7 +135,7 @@ pub fn analyze_on(
             value,
             &mut found,
         )
-        .map_err(|e| unreadable("api.params", format!("{what}: {e}")))?;
+        .map_err(|e| unreadable(Rule::ApiParams, format!("{what}: {e}")))?;
         mentions.extend(found.into_iter().map(|m| (name.clone(), m)));
     }
     if let Some((name, _)) = endpoint
@@ -144,12 +145,12 @@ pub fn analyze_on(
         .find(|(n, p)| !p.optional && !params.contains_key(n.as_str()))
     {
         return Err(unreadable(
-            "api.params",
+            Rule::ApiParams,
             format!("{what}: the parameter {name:?} is required"),
         ));
     }
     crate::schema::missing_required(&endpoint.params.exact, |k| params.contains_key(k))
-        .map_err(|e| unreadable("api.params", format!("{what}: {e}")))?;
+        .map_err(|e| unreadable(Rule::ApiParams, format!("{what}: {e}")))?;
     let class = classify(endpoint.method, &endpoint.template);
     Ok(Analysis {
         endpoint,

@@ -316,7 +316,7 @@ fn guest_write(method: ApiMethod, rest: &[&str]) -> Class {
 
 /// The endpoints of the schema `rule` opens, besides those the fixed floor closes,
 /// with their class.
-pub fn covered(rule: &super::ApiRule) -> Vec<(&'static crate::schema::Endpoint, Class)> {
+pub fn covered(rule: &super::model::ApiRule) -> Vec<(&'static crate::schema::Endpoint, Class)> {
     crate::schema::Schema::get()
         .endpoints()
         .into_iter()

@@ -3,24 +3,23 @@
 //! turns its request into settings and passes them here; a clone or restore passes the
 //! source's configuration, which the new guest inherits.
 
-use super::{Policy, floor};
+use super::config_file::GuestSettings;
+use crate::policy::decision::Rule;
+use crate::policy::floor;
+use crate::policy::model::Policy;
 use pve_mcp_proto::{GuestName, GuestType, PasswordHash, SshKeys, Tag, VmId, is_disk_key};
-use std::collections::BTreeMap;
-
-/// A guest's configuration as key → value text, as Proxmox reports it.
-pub type GuestSettings = BTreeMap<String, String>;
 
 /// A refusal: the rule that refused and what to change.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Denial {
-    pub rule: String,
+    pub rule: Rule,
     pub reason: String,
 }
 
 impl Denial {
-    fn new(rule: &str, reason: impl Into<String>) -> Self {
+    fn new(rule: Rule, reason: impl Into<String>) -> Self {
         Self {
-            rule: rule.to_owned(),
+            rule,
             reason: reason.into(),
         }
     }
@@ -40,6 +39,26 @@ pub enum Origin {
 }
 
 impl Policy {
+    pub(super) fn within_disk(&self, gib: u64, what: &str) -> Result<(), Denial> {
+        match self.bounds.max_disk_gib {
+            Some(m) if gib <= m => Ok(()),
+            Some(m) => Err(Denial {
+                rule: Rule::BoundsMaxDiskGib,
+                reason: format!(
+                    "{what} is above [bounds] max_disk_gib = {m} in {}",
+                    self.source.display()
+                ),
+            }),
+            None => Err(Denial {
+                rule: Rule::BoundsMaxDiskGib,
+                reason: format!(
+                    "{what} is refused: [bounds] max_disk_gib is not set in {}",
+                    self.source.display()
+                ),
+            }),
+        }
+    }
+
     /// Checks `changes` (key, value) for guest `vmid` of kind `kind`; `after` is the
     /// whole configuration once they apply (for totals such as cores × sockets).
     pub fn check_settings<'a>(
@@ -54,14 +73,17 @@ impl Policy {
         // The floor first: whatever else is wrong, a floor setting is named as such.
         for (key, value) in &changes {
             if let Some(why) = floor::config_floor(key, value) {
-                return Err(Denial::new("fixed floor", format!("guest {vmid}: {why}")));
+                return Err(Denial::new(
+                    Rule::FixedFloor,
+                    format!("guest {vmid}: {why}"),
+                ));
             }
         }
         let mut cores_checked = false;
         for (key, value) in changes {
             if origin == Origin::Listed && self.config_keys.listing(key).is_none() {
                 return Err(Denial::new(
-                    "config.keys",
+                    Rule::ConfigKeys,
                     format!(
                         "changing {key:?} is not allowed; to allow it, add {:?} to [config] keys \
                          in {}",
@@ -79,7 +101,7 @@ impl Policy {
                     let mib =
                         memory_mib(value).ok_or_else(|| invalid(key, value, "a size in MiB"))?;
                     self.within(
-                        "max_memory_mib",
+                        Rule::BoundsMaxMemoryMib,
                         self.bounds.max_memory_mib,
                         mib,
                         &format!("{key} {mib} MiB"),
@@ -92,14 +114,14 @@ impl Policy {
                     let memory = after.get("memory").and_then(|m| memory_mib(m));
                     if memory.is_some_and(|m| mib > m) {
                         return Err(Denial::new(
-                            "bounds",
+                            Rule::Bounds,
                             format!("balloon {mib} MiB is above the guest's memory"),
                         ));
                     }
                 }
                 k if k.starts_with("unused") && is_disk_key(k) => {
                     return Err(Denial::new(
-                        "bounds",
+                        Rule::Bounds,
                         format!("{k} cannot be set; detached disks become unused by themselves"),
                     ));
                 }
@@ -112,27 +134,27 @@ impl Policy {
                 k if numbered(k, "ipconfig") => check_ipconfig(k, value)?,
                 "cipassword" if !PasswordHash::looks_hashed(value) => {
                     return Err(Denial::new(
-                        "bounds",
+                        Rule::Bounds,
                         "cipassword must be a crypt hash ($6$..., $y$...); a clear password is \
                          refused",
                     ));
                 }
                 "sshkeys" | "ssh-public-keys" => {
                     for line in value.lines().filter(|l| !l.trim().is_empty()) {
-                        SshKeys::check(line.trim()).map_err(|e| Denial::new("bounds", e.0))?;
+                        SshKeys::check(line.trim()).map_err(|e| Denial::new(Rule::Bounds, e.0))?;
                     }
                 }
                 "name" | "hostname" => {
-                    GuestName::parse(value).map_err(|e| Denial::new("bounds", e.0))?;
+                    GuestName::parse(value).map_err(|e| Denial::new(Rule::Bounds, e.0))?;
                 }
                 "tags" => {
                     for t in split_tags(value) {
-                        Tag::parse(t).map_err(|e| Denial::new("bounds", e.0))?;
+                        Tag::parse(t).map_err(|e| Denial::new(Rule::Bounds, e.0))?;
                     }
                 }
                 "template" => {
                     return Err(Denial::new(
-                        "bounds",
+                        Rule::Bounds,
                         "template cannot be set here: use guest_template",
                     ));
                 }
@@ -142,17 +164,20 @@ impl Policy {
         Ok(())
     }
 
-    fn within(&self, bound: &str, max: Option<u64>, value: u64, what: &str) -> Result<(), Denial> {
+    /// `value` within the `[bounds]` limit `max`, which `rule` names.
+    fn within(&self, rule: Rule, max: Option<u64>, value: u64, what: &str) -> Result<(), Denial> {
+        let key = rule.to_string();
+        let bound = key.strip_prefix("bounds.").unwrap_or(&key);
         match max {
             None => Err(Denial::new(
-                &format!("bounds.{bound}"),
+                rule.clone(),
                 format!(
                     "{what} is refused: [bounds] {bound} is not set in {}; set it to allow sizes",
                     self.source.display()
                 ),
             )),
             Some(m) if value > m => Err(Denial::new(
-                &format!("bounds.{bound}"),
+                rule,
                 format!(
                     "{what} is above [bounds] {bound} = {m} in {}",
                     self.source.display()
@@ -212,7 +237,7 @@ impl Policy {
                 None => DEFAULT_MEMORY_MIB,
             };
             self.within(
-                "max_memory_mib",
+                Rule::BoundsMaxMemoryMib,
                 self.bounds.max_memory_mib,
                 mib,
                 &format!("{key} {mib} MiB"),
@@ -224,7 +249,7 @@ impl Policy {
     fn check_cores(&self, kind: GuestType, after: &GuestSettings) -> Result<(), Denial> {
         if kind == GuestType::Lxc && !after.contains_key("cores") {
             return Err(Denial::new(
-                "bounds.max_cores",
+                Rule::BoundsMaxCores,
                 format!(
                     "a container without cores may use every core of its node, which is above \
                      [bounds] max_cores{} in {}; set cores",
@@ -255,7 +280,7 @@ impl Policy {
         } else {
             format!("{total} cores")
         };
-        self.within("max_cores", self.bounds.max_cores, total, &what)
+        self.within(Rule::BoundsMaxCores, self.bounds.max_cores, total, &what)
     }
 
     pub(super) fn storage_allowed(&self, storage: &str, what: &str) -> Result<(), Denial> {
@@ -263,7 +288,7 @@ impl Policy {
             return Ok(());
         }
         Err(Denial::new(
-            "bounds.storages",
+            Rule::BoundsStorages,
             format!(
                 "{what} on storage {storage:?} is refused; to allow it, add {storage:?} to \
                  [bounds] storages in {}",
@@ -277,7 +302,7 @@ impl Policy {
             return Ok(());
         }
         Err(Denial::new(
-            "bounds.sources",
+            Rule::BoundsSources,
             format!(
                 "{what} {volume:?} is refused; to allow it, add a pattern matching it to \
                  [bounds] sources in {}",
@@ -318,7 +343,7 @@ impl Policy {
         if let Some(size) = opt("size") {
             let gib = size_gib(size).ok_or_else(|| invalid(key, value, "size=N[KMGT]"))?;
             self.within(
-                "max_disk_gib",
+                Rule::BoundsMaxDiskGib,
                 self.bounds.max_disk_gib,
                 gib,
                 &format!("{key} of {gib} GiB"),
@@ -343,7 +368,7 @@ impl Policy {
                 return Err(invalid(key, value, "a size in GiB"));
             }
             self.within(
-                "max_disk_gib",
+                Rule::BoundsMaxDiskGib,
                 self.bounds.max_disk_gib,
                 gib.ceil() as u64,
                 &format!("{key} of {gib} GiB"),
@@ -372,7 +397,7 @@ impl Policy {
                 format!(" {volume:?}")
             };
             return Err(Denial::new(
-                "bounds",
+                Rule::Bounds,
                 format!(
                     "{key}: volume{shown} does not belong to guest {owner}; attach only its own \
                      volumes or allocate a new one as STORAGE:SIZE_GIB"
@@ -388,7 +413,7 @@ impl Policy {
             .find_map(|i| i.strip_prefix("bridge="))
             .ok_or_else(|| {
                 Denial::new(
-                    "bounds.bridges",
+                    Rule::BoundsBridges,
                     format!("{key} must name a bridge (bridge=...) from [bounds] bridges"),
                 )
             })?;
@@ -396,7 +421,7 @@ impl Policy {
             return Ok(());
         }
         Err(Denial::new(
-            "bounds.bridges",
+            Rule::BoundsBridges,
             format!(
                 "{key} on bridge {bridge:?} is refused; to allow it, add {bridge:?} to [bounds] \
                  bridges in {}",
@@ -408,7 +433,7 @@ impl Policy {
 
 fn invalid(key: &str, value: &str, want: &str) -> Denial {
     let shown: String = value.chars().take(64).collect();
-    Denial::new("bounds", format!("{key} = {shown:?} is not {want}"))
+    Denial::new(Rule::Bounds, format!("{key} = {shown:?} is not {want}"))
 }
 
 /// `net0` → `net*`, for the message naming what to add to `[config] keys`.
@@ -525,28 +550,31 @@ mod tests {
     fn limits_hold_at_and_just_past_their_bound() {
         assert!(check("cores", "8").is_ok());
         let e = check("cores", "9").unwrap_err();
-        assert_eq!(e.rule, "bounds.max_cores");
+        assert_eq!(e.rule, Rule::BoundsMaxCores);
         assert!(e.reason.contains("max_cores = 8"), "{}", e.reason);
         assert!(check("memory", "8192").is_ok());
         assert_eq!(
             check("memory", "8193").unwrap_err().rule,
-            "bounds.max_memory_mib"
+            Rule::BoundsMaxMemoryMib
         );
         assert!(check("scsi1", "local-lvm:64").is_ok());
         assert_eq!(
             check("scsi1", "local-lvm:65").unwrap_err().rule,
-            "bounds.max_disk_gib"
+            Rule::BoundsMaxDiskGib
         );
         assert_eq!(
             check("scsi1", "other:8").unwrap_err().rule,
-            "bounds.storages"
+            Rule::BoundsStorages
         );
         assert!(check("net0", "virtio,bridge=vmbr1").is_ok());
         assert_eq!(
             check("net0", "virtio,bridge=vmbr0").unwrap_err().rule,
-            "bounds.bridges"
+            Rule::BoundsBridges
         );
-        assert_eq!(check("net0", "virtio").unwrap_err().rule, "bounds.bridges");
+        assert_eq!(
+            check("net0", "virtio").unwrap_err().rule,
+            Rule::BoundsBridges
+        );
     }
 
     #[test]
@@ -574,7 +602,7 @@ mod tests {
     #[test]
     fn keys_must_be_listed_and_floor_beats_everything() {
         let e = check("onboot", "1").unwrap_err();
-        assert_eq!(e.rule, "config.keys");
+        assert_eq!(e.rule, Rule::ConfigKeys);
         assert!(
             e.reason.contains("add \"onboot\" to [config] keys"),
             "{}",
@@ -592,7 +620,7 @@ mod tests {
             ("scsi2", "/dev/sda"),
             ("args", "-x"),
         ] {
-            assert_eq!(check(k, v).unwrap_err().rule, "fixed floor", "{k}");
+            assert_eq!(check(k, v).unwrap_err().rule, Rule::FixedFloor, "{k}");
         }
     }
 
@@ -605,7 +633,7 @@ mod tests {
             check("scsi2", "nas:iso/debian.iso,media=cdrom")
                 .unwrap_err()
                 .rule,
-            "bounds.sources"
+            Rule::BoundsSources
         );
         assert!(check("scsi1", "local-lvm:vm-9000-disk-1").is_ok());
         assert!(check("scsi1", "local-lvm:vm-101-disk-0").is_err());

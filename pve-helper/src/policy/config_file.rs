@@ -3,9 +3,14 @@
 //! `parse_vm_config`, pve-container's `parse_pct_config`): the current settings, every
 //! other section (snapshots, `[PENDING]`, `[pve:pending]`, `[special:cloudinit]`),
 //! raw `lxc.*` keys written with `:` or `=`, and every line neither parser would
-//! read. The text comes from a backup anyone may have written: hostile.
+//! read. The text comes from a backup anyone may have written: hostile. Also
+//! [`GuestSettings`], a guest's configuration as key → value text, which everything
+//! that judges settings (the floor, `[bounds]`, `decide`) reads.
 
-use super::GuestSettings;
+use std::collections::BTreeMap;
+
+/// A guest's configuration as key → value text, as Proxmox reports it.
+pub type GuestSettings = BTreeMap<String, String>;
 
 /// A configuration file, read.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -1,7 +1,7 @@
 //! The fixed floor: API endpoints that no policy can open, because they hand out a
 //! shell, a console, credentials, or control of the cluster itself.
 
-use super::GuestSettings;
+use super::config_file::GuestSettings;
 use pve_mcp_proto::{ApiMethod, ApiParams, ApiPath, GuestType};
 
 /// Console and tunnel endpoints of nodes and guests (any method).

@@ -2,7 +2,7 @@
 //! `type:qemu|lxc`, and their combinations with `&` (all must match), e.g.
 //! `pool:lab&type:lxc`.
 
-use super::GuestAttrs;
+use super::facts::GuestAttrs;
 use pve_mcp_proto::{GuestType, NodeName, PoolName, Tag, VmId};
 use std::fmt;
 

@@ -1,7 +1,7 @@
 //! What a policy means, in words: the summary `pve-helper check` prints, and the
 //! structured [`Capabilities`] the front turns into its tools and instructions.
 
-use super::{ClientSpec, Grant, Policy};
+use crate::policy::model::{ClientSpec, Grant, Policy};
 use pve_mcp_proto::{ApiMethod, ApiPath, BoundsSummary, Capabilities, CreateSummary, GrantSummary};
 use std::fmt::Write;
 
@@ -128,7 +128,12 @@ fn lifecycle_lines(p: &Policy, out: &mut String) {
         let _ = writeln!(
             out,
             "guest agent may run: {} (timeout {} s, output {} bytes)",
-            join(p.agent.exec.iter().map(|e| super::AgentRules::render(e))),
+            join(
+                p.agent
+                    .exec
+                    .iter()
+                    .map(|e| super::lifecycle_rules::AgentRules::render(e))
+            ),
             p.agent.timeout.as_secs(),
             p.agent.max_output_bytes
         );
@@ -211,7 +216,7 @@ pub fn capabilities(p: &Policy) -> Capabilities {
             .agent
             .exec
             .iter()
-            .map(|e| super::AgentRules::render(e))
+            .map(|e| super::lifecycle_rules::AgentRules::render(e))
             .collect(),
         agent_timeout_secs: p.agent.timeout.as_secs(),
         // The helper reads a firewall's rules and options: both must be allowed.

@@ -117,7 +117,7 @@ fn actions_need_a_grant_and_say_which_rule() {
     let Decision::Deny { rule, reason } = d else {
         panic!("{d:?}")
     };
-    assert_eq!(rule, "guests.actions");
+    assert_eq!(rule, Rule::GuestsActions);
     assert!(
         reason.contains("add \"stop\" to [guests] actions, or to a [[rule]] whose guests include 101, in policy.toml"),
         "{reason}"
@@ -150,7 +150,7 @@ fn api_patterns_floor_and_path_vmids() {
         &facts(),
     );
     assert!(
-        matches!(&d, Decision::Deny { rule, .. } if rule == "fixed floor"),
+        matches!(&d, Decision::Deny { rule, .. } if *rule == Rule::FixedFloor),
         "{d:?}"
     );
     let upid = "/nodes/pve2/tasks/UPID:pve2:0000000A:0000000B:6000:qmstop:400:root@pam:/status";
@@ -350,7 +350,7 @@ fn confirmed(n: u32, a: GuestAction) -> Request {
 #[test]
 fn rules_grant_on_part_of_the_scope() {
     assert!(
-        matches!(decide_rules(&action(101, GuestAction::Stop)), Decision::Allow { ref rule } if rule == "rule \"lab power\"")
+        matches!(decide_rules(&action(101, GuestAction::Stop)), Decision::Allow { ref rule } if *rule == Rule::Grant("lab power".into()))
     );
     assert!(
         matches!(
@@ -360,7 +360,7 @@ fn rules_grant_on_part_of_the_scope() {
         "not in the lab pool"
     );
     assert!(
-        matches!(decide_rules(&action(103, GuestAction::Start)), Decision::Allow { ref rule } if rule == "guests.actions")
+        matches!(decide_rules(&action(103, GuestAction::Start)), Decision::Allow { ref rule } if *rule == Rule::GuestsActions)
     );
     // Combined selectors: tag:mcp&type:lxc brings 300 into scope, not 301.
     assert!(matches!(
@@ -385,7 +385,7 @@ fn confirm_is_required_until_confirmed() {
     let Decision::Confirm { rule, reason } = d else {
         panic!("{d:?}")
     };
-    assert_eq!(rule, "rule \"lab power\"");
+    assert_eq!(rule, Rule::Grant("lab power".into()));
     assert!(reason.contains("confirm of rule \"lab power\""), "{reason}");
     assert!(matches!(
         decide_rules(&confirmed(101, GuestAction::Reset)),

@@ -234,5 +234,4 @@ impl BodySink for ListingDecoder {
 }
 
 #[cfg(test)]
-#[path = "listing_tests.rs"]
 mod tests;

@@ -1,5 +1,6 @@
 //! Talking to Proxmox VE: the HTTPS client, TLS trust, and the cluster resource cache.
 
+pub mod cache;
 mod client;
 pub mod listing;
 pub mod release;

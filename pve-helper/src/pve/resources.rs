@@ -1,11 +1,11 @@
 //! `/cluster/resources`: one call that tells where every guest lives (node, type, pool,
 //! tags) and how it runs. Parsed leniently (PVE mixes numbers, strings and 0/1 flags),
-//! validated into proto types, and cached for at most [`TTL`]. Names, pools and tags are
-//! text Proxmox sends: kept with their control and hidden characters written escaped
-//! ([`escape_value`]), so every answer that carries them carries them fit to show.
+//! validated into proto types, and sorted into a [`Snapshot`] (which `cache` keeps a
+//! moment). Names, pools and tags are text Proxmox sends: kept with their control and
+//! hidden characters written escaped ([`escape_value`]), so every answer that carries
+//! them carries them fit to show.
 
-use super::{PveClient, PveError, client::escape_value, listing::ListingDecoder};
-use crate::policy::{GuestAttrs, GuestFacts};
+use super::{PveError, client::escape_value};
 use pve_mcp_proto::{GuestState, GuestSummary, GuestType, NodeName, VmId};
 use serde::{Deserialize, de};
 use std::{
@@ -14,9 +14,6 @@ use std::{
     sync::Arc,
     time::{Duration, Instant},
 };
-
-/// How long a fetched listing is reused.
-pub const TTL: Duration = Duration::from_millis(1500);
 
 /// A number that PVE may send as a JSON number or a numeric string.
 #[derive(Debug, Clone, Copy, Default)]
@@ -143,36 +140,6 @@ impl Guest {
             uptime: self.uptime,
         }
     }
-
-    /// The guest as `decide` is told of it.
-    pub fn facts(&self) -> GuestFacts {
-        GuestFacts {
-            vmid: self.vmid,
-            node: NodeName::clone(&self.node),
-            guest_type: self.guest_type,
-            pool: self.pool.as_deref().map(str::to_owned),
-            tags: self.tags.to_vec(),
-            running: self.status != GuestState::Stopped,
-        }
-    }
-}
-
-impl GuestAttrs for Guest {
-    fn vmid(&self) -> VmId {
-        self.vmid
-    }
-    fn node(&self) -> &NodeName {
-        &self.node
-    }
-    fn guest_type(&self) -> GuestType {
-        self.guest_type
-    }
-    fn pool(&self) -> Option<&str> {
-        self.pool.as_deref()
-    }
-    fn tags(&self) -> &[String] {
-        &self.tags
-    }
 }
 
 /// The node names, pools and tag lists of one listing, each validated (or escaped) and
@@ -293,6 +260,11 @@ impl Snapshot {
         Ok(Self::new(guests))
     }
 
+    /// How long ago the listing was fetched (made).
+    pub fn age(&self) -> Duration {
+        self.fetched.elapsed()
+    }
+
     pub fn get(&self, vmid: VmId) -> Option<&Guest> {
         self.guests
             .binary_search_by_key(&vmid, |g| g.vmid)
@@ -315,68 +287,6 @@ fn by_vmid(guests: Vec<Guest>) -> Vec<Guest> {
         .into_iter()
         .filter_map(|(_, i)| slots.get_mut(i).and_then(Option::take))
         .collect()
-}
-
-/// Single-flight cache of the guest listing.
-#[derive(Debug, Default)]
-pub struct ResourceCache {
-    state: tokio::sync::Mutex<Option<Arc<Snapshot>>>,
-    /// The last answer's buffer, emptied, for the next one: writing a listing into
-    /// memory just taken from the system cost a page fault every 4 KiB (274 faults per
-    /// 3,000-guest fetch, 148 with the buffer kept).
-    spare: std::sync::Mutex<String>,
-}
-
-/// Largest buffer kept between fetches (a 100,000-guest listing).
-const SPARE_MAX: usize = 32 * 1024 * 1024;
-
-impl ResourceCache {
-    /// A listing at most [`TTL`] old; concurrent callers share one fetch.
-    pub async fn get(&self, pve: &PveClient) -> Result<Arc<Snapshot>, PveError> {
-        let mut state = self.state.lock().await;
-        if let Some(s) = state.as_ref().filter(|s| s.fetched.elapsed() < TTL) {
-            return Ok(s.clone());
-        }
-        let started = Instant::now();
-        let spare = std::mem::take(&mut *self.spare());
-        let mut decoder = ListingDecoder::with_buffer(spare);
-        pve.get_chunks("/cluster/resources", &[("type", "vm")], &mut decoder)
-            .await?;
-        let received = started.elapsed();
-        let mut spare = String::new();
-        let snap = Arc::new(decoder.finish(&mut spare)?);
-        if spare.capacity() <= SPARE_MAX {
-            *self.spare() = spare;
-        }
-        tracing::debug!(
-            guests = snap.guests.len(),
-            receive_us = received.as_micros(),
-            finish_us = (started.elapsed() - received).as_micros(),
-            "guest listing fetched"
-        );
-        let old = state.replace(snap.clone());
-        drop(state);
-        drop_later(old);
-        Ok(snap)
-    }
-
-    fn spare(&self) -> std::sync::MutexGuard<'_, String> {
-        self.spare.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// Forgets the listing, after an action changed a guest.
-    pub async fn invalidate(&self) {
-        let old = self.state.lock().await.take();
-        drop_later(old);
-    }
-}
-
-/// Frees a replaced listing on a blocking thread: freeing tens of thousands of guests
-/// takes about a millisecond, which no caller need wait for.
-fn drop_later(old: Option<Arc<Snapshot>>) {
-    if let Some(old) = old {
-        tokio::task::spawn_blocking(move || drop(old));
-    }
 }
 
 #[cfg(test)]
@@ -402,7 +312,7 @@ mod tests {
         assert_eq!(web.summary().tags, vec!["mcp", "web"]);
         assert_eq!(web.summary().status, GuestState::Running);
         assert_eq!(web.summary().mem, 1 << 30);
-        assert_eq!(web.facts().pool.as_deref(), Some("lab"));
+        assert_eq!(web.pool.as_deref(), Some("lab"));
         let db = snap.get(VmId::new(103).unwrap()).unwrap();
         assert_eq!(&*db.name, "db \"1\"");
         assert_eq!(db.pool, None, "an empty pool is no pool");
@@ -413,7 +323,7 @@ mod tests {
         assert!(ct.template);
         assert_eq!(ct.guest_type, GuestType::Lxc);
         assert!(ct.tags.is_empty());
-        assert_eq!(ct.facts().node.as_str(), "pve2");
+        assert_eq!(ct.node.as_str(), "pve2");
     }
 
     #[test]
@@ -435,7 +345,7 @@ mod tests {
         assert_eq!(&web.tags[..], ["mcp", "w\\u{2066}eb", "\\u{E0041}"]);
         let summary = web.summary();
         assert_eq!(summary.tags, ["mcp", "w\\u{2066}eb", "\\u{E0041}"]);
-        assert_eq!(web.facts().pool.as_deref(), Some("lab\\u{200B}"));
+        assert_eq!(web.pool.as_deref(), Some("lab\\u{200B}"));
         let other = snap.get(VmId::new(102).unwrap()).unwrap();
         assert_eq!(&*other.name, "Grüße");
         assert!(Arc::ptr_eq(&web.tags, &other.tags));
@@ -484,64 +394,5 @@ mod tests {
         for body in [&br#"{"data":{}}"#[..], br#"{"data":[1]}"#, b"[]", b"{"] {
             assert!(Snapshot::decode(body).is_err(), "{body:?}");
         }
-    }
-}
-
-#[cfg(test)]
-mod timing {
-    use super::*;
-
-    /// Prints how long decoding a 3,000-guest listing takes; run with
-    /// `cargo test --release -p pve-helper --lib decode_timing -- --ignored --nocapture`.
-    #[test]
-    #[ignore = "timing report, not a test"]
-    fn decode_timing() {
-        let entry = |i: usize| {
-            format!(
-                r#"{{"id":"qemu/{v}","type":"qemu","vmid":{v},"name":"web-{i:03}","node":"pve{n}","status":"running","tags":"mcp;web","pool":"lab","template":0,"cpu":0.0123,"maxcpu":4,"mem":1073741824,"maxmem":4294967296,"disk":0,"maxdisk":34359738368,"uptime":86400,"netin":123456,"netout":654321,"diskread":1000,"diskwrite":2000,"hastate":"started"}}"#,
-                v = 100 + i,
-                n = i % 3 + 1
-            )
-        };
-        // In Proxmox's order: by id as a string (`qemu/1000` before `qemu/101`).
-        let mut entries: Vec<(String, String)> = (0..3000)
-            .map(|i| ((100 + i).to_string(), entry(i)))
-            .collect();
-        entries.sort();
-        let entries: Vec<String> = entries.into_iter().map(|(_, e)| e).collect();
-        let body = format!("{{\"data\":[{}]}}", entries.join(","));
-        let median = |decode: &dyn Fn() -> Snapshot| {
-            let mut times: Vec<_> = (0..50)
-                .map(|_| {
-                    let t = Instant::now();
-                    assert_eq!(decode().guests.len(), 3000);
-                    t.elapsed()
-                })
-                .collect();
-            times.sort();
-            times[25]
-        };
-        // Both ways copy the answer out of 16 KiB chunks, as it arrives from the
-        // network, into memory of their own.
-        let whole = median(&|| {
-            let mut whole = Vec::with_capacity(body.len());
-            for chunk in body.as_bytes().chunks(16 * 1024) {
-                whole.extend_from_slice(chunk);
-            }
-            Snapshot::decode(&whole).unwrap()
-        });
-        let streamed = median(&|| {
-            let mut d = super::super::listing::ListingDecoder::default();
-            super::super::BodySink::announced(&mut d, body.len());
-            for chunk in body.as_bytes().chunks(16 * 1024) {
-                d.feed(chunk);
-            }
-            d.finish(&mut String::new()).unwrap()
-        });
-        println!(
-            "decode + snapshot of 3000 guests ({} KiB): median {whole:?} whole, \
-             {streamed:?} in 16 KiB chunks",
-            body.len() / 1024
-        );
     }
 }

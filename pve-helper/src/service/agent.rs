@@ -4,7 +4,8 @@
 //! addresses are made one line and bounded, and lists are capped.
 
 use super::guests::{guest_path, lookup};
-use super::{OpResult, Service, upstream_error};
+use super::outcome::{OpResult, upstream_error};
+use super::state::Service;
 use crate::pve::sanitize;
 use pve_mcp_proto::*;
 use serde::Deserialize;

@@ -360,7 +360,7 @@ impl Viewer<'_> {
             Value::String(s) => s.clone(),
             other => other.to_string(),
         };
-        let redacted = super::config::redact_value(key, &text);
+        let redacted = super::redact::redact_value(key, &text);
         if key == "description" || self.text(&redacted) {
             redacted
         } else {

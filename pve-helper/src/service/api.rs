@@ -3,7 +3,8 @@
 //! before it leaves the helper, so that guests outside the scope never show up.
 
 use super::answers::Viewer;
-use super::{OpResult, Service, upstream_error};
+use super::outcome::{OpResult, upstream_error};
+use super::state::Service;
 use crate::policy::{Class, Policy, analyze};
 use pve_mcp_proto::{ApiCall, ApiResult, ErrorBody, ErrorKind, Payload};
 

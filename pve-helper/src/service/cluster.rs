@@ -3,7 +3,8 @@
 //! allows that call. HA services of guests outside the scope are dropped. Text from
 //! Proxmox is untrusted: made one line and bounded.
 
-use super::{OpResult, Service, upstream_error};
+use super::outcome::{OpResult, upstream_error};
+use super::state::Service;
 use crate::policy::Policy;
 use crate::pve::{resources::Num, sanitize};
 use pve_mcp_proto::*;

@@ -1,6 +1,7 @@
 //! Guest operations: the filtered listing, status, lifecycle actions and their tasks.
 
-use super::{OpResult, Service, upstream_error};
+use super::outcome::{OpResult, upstream_error};
+use super::state::Service;
 use crate::policy::Policy;
 use crate::pve::{
     resources::{Guest, Num},

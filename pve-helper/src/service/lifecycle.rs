@@ -4,8 +4,10 @@
 //! next-vmid answers. Every guest's node and type come from Proxmox (the resource
 //! cache), never from the client; every value sent was judged by `decide` first.
 
+use super::config;
 use super::guests::{guest_path, lookup, started_task, task};
-use super::{OpResult, Service, config, upstream_error};
+use super::outcome::{OpResult, upstream_error};
+use super::state::Service;
 use crate::policy::{GuestSettings, Origin, Policy, create_settings};
 use crate::pve::{PveError, resources::Num, sanitize};
 use pve_mcp_proto::*;

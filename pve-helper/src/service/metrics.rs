@@ -4,7 +4,8 @@
 //! only finite, non-negative numbers count.
 
 use super::guests::{guest_path, lookup};
-use super::{OpResult, Service, upstream_error};
+use super::outcome::{OpResult, upstream_error};
+use super::state::Service;
 use crate::pve::resources::Num;
 use pve_mcp_proto::*;
 use serde::Deserialize;

@@ -11,108 +11,28 @@ mod guests;
 mod lifecycle;
 mod metrics;
 mod nodes;
+mod outcome;
+mod redact;
 mod snapshots;
+mod state;
 mod storage;
 mod tasks;
 
+pub use outcome::{OpResult, upstream_error};
+pub use state::Service;
+
 use crate::{
-    audit::{self, Auditor, Record},
+    audit::{self, Record},
     commands,
-    limits::Limiter,
-    policy::{Decision, Facts, Policy, PolicyError, config_vmids, decide, referenced_vmids},
-    pve::{PveClient, PveError, resources::ResourceCache},
-    server::Peer,
+    peer::Peer,
+    policy::{Decision, Facts, GuestFacts, Policy, config_vmids, decide, referenced_vmids},
+    pve::PveError,
 };
 use pve_mcp_proto::{ErrorBody, ErrorKind, Payload, Request, Response};
-use std::{
-    path::PathBuf,
-    sync::{Arc, RwLock},
-    time::Instant,
-};
-
-/// Everything a connection handler needs to serve requests.
-#[derive(Debug)]
-pub struct Service {
-    policy: RwLock<Arc<Policy>>,
-    policy_path: PathBuf,
-    pve: PveClient,
-    cache: ResourceCache,
-    limiter: Limiter,
-    audit: Auditor,
-    /// Tasks this helper started lately, so their status stays readable after their
-    /// guest is gone (a deletion's own task).
-    started: std::sync::Mutex<std::collections::VecDeque<pve_mcp_proto::Upid>>,
-    /// The Proxmox VE release of the cluster, read once (`GET /version`).
-    release: tokio::sync::OnceCell<crate::pve::release::Release>,
-}
-
-/// How many started tasks the helper remembers.
-const STARTED_TASKS: usize = 4096;
-
-/// An error while executing an allowed request.
-pub type OpResult = Result<Payload, ErrorBody>;
+use state::STARTED_TASKS;
+use std::time::Instant;
 
 impl Service {
-    pub fn new(policy: Policy, policy_path: PathBuf, pve: PveClient, audit: Auditor) -> Self {
-        Self {
-            policy: RwLock::new(Arc::new(policy)),
-            policy_path,
-            pve,
-            cache: ResourceCache::default(),
-            limiter: Limiter::default(),
-            audit,
-            started: std::sync::Mutex::default(),
-            release: tokio::sync::OnceCell::new(),
-        }
-    }
-
-    /// The cluster's Proxmox VE release, asked once.
-    pub(crate) async fn release(&self) -> Result<crate::pve::release::Release, ErrorBody> {
-        self.node_release().await.map_err(upstream_error)
-    }
-
-    async fn node_release(&self) -> Result<crate::pve::release::Release, PveError> {
-        #[derive(serde::Deserialize)]
-        struct Version {
-            version: String,
-        }
-        self.release
-            .get_or_try_init(|| async {
-                let v: Version = self.pve.get("/version", &[]).await?;
-                crate::pve::release::Release::from_version(&v.version)
-                    .ok_or_else(|| PveError::Unsupported(crate::pve::sanitize(&v.version)))
-            })
-            .await
-            .copied()
-    }
-
-    /// The policy file this service reloads.
-    pub fn policy_path(&self) -> &std::path::Path {
-        &self.policy_path
-    }
-
-    /// The policy in force now; a request keeps the one it started with.
-    pub fn policy(&self) -> Arc<Policy> {
-        match self.policy.read() {
-            Ok(p) => p.clone(),
-            Err(poisoned) => poisoned.into_inner().clone(),
-        }
-    }
-
-    /// Loads the policy file again; on any error the old policy stays in force.
-    pub fn reload(&self) -> Result<usize, PolicyError> {
-        let (policy, warnings) = Policy::load(&self.policy_path)?;
-        for w in &warnings {
-            tracing::warn!("{w}");
-        }
-        let new = Arc::new(policy);
-        match self.policy.write() {
-            Ok(mut p) => *p = new,
-            Err(poisoned) => *poisoned.into_inner() = new,
-        }
-        Ok(warnings.len())
-    }
-
     /// Admits (limits), judges, executes and audits one request.
     pub async fn handle(&self, peer: &Peer, request: Request) -> Response {
         let started = Instant::now();
@@ -149,7 +69,7 @@ impl Service {
             Err(e) => return ("error", "facts".to_owned(), Err(upstream_error(e))),
         };
         let decision = decide(policy, &request, &facts);
-        let (verdict, rule) = (decision.verdict(), decision.rule().to_owned());
+        let (verdict, rule) = (decision.verdict(), decision.rule().to_string());
         let result = match decision {
             Decision::Allow { .. } => {
                 let mut result = self.execute(policy, request).await;
@@ -160,14 +80,14 @@ impl Service {
             Decision::Deny { rule, reason } => Err(ErrorBody {
                 kind: ErrorKind::Denied,
                 message: reason,
-                rule: Some(rule),
+                rule: Some(rule.to_string()),
                 upstream_status: None,
             }),
             Decision::NotFound { reason } => Err(ErrorBody::new(ErrorKind::NotFound, reason)),
             Decision::Confirm { rule, reason } => Err(ErrorBody {
                 kind: ErrorKind::ConfirmationRequired,
                 message: reason,
-                rule: Some(rule),
+                rule: Some(rule.to_string()),
                 upstream_status: None,
             }),
         };
@@ -260,7 +180,7 @@ impl Service {
             let snap = self.cache.get(&self.pve).await?;
             for vmid in vmids {
                 if let Some(g) = snap.get(vmid) {
-                    facts.guests.insert(vmid, g.facts());
+                    facts.guests.insert(vmid, GuestFacts::from(g));
                 }
             }
         }
@@ -405,32 +325,5 @@ fn new_guest_vmid(request: &Request, effective: &Request) -> Option<pve_mcp_prot
             Request::Api(call) => crate::policy::raw_create_vmid(call),
             _ => None,
         },
-    }
-}
-
-/// Maps a Proxmox error to the coarse error that crosses the socket.
-pub fn upstream_error(e: PveError) -> ErrorBody {
-    match e {
-        PveError::Http {
-            status: 401,
-            message,
-        } => ErrorBody {
-            kind: ErrorKind::Upstream,
-            message: format!(
-                "Proxmox rejected the helper's API token (401 {message}); the admin should check the token (pve-helper setup)"
-            ),
-            rule: None,
-            upstream_status: Some(401),
-        },
-        PveError::Http { status, message } => ErrorBody {
-            kind: ErrorKind::Upstream,
-            message: format!("Proxmox answered {status}: {message}"),
-            rule: None,
-            upstream_status: Some(status),
-        },
-        e @ PveError::Transport { .. } => ErrorBody::new(ErrorKind::Unavailable, e.to_string()),
-        e @ PveError::Timeout(_) => ErrorBody::new(ErrorKind::Timeout, e.to_string()),
-        e @ PveError::Decode(_) => ErrorBody::new(ErrorKind::Upstream, e.to_string()),
-        e @ PveError::Unsupported(_) => ErrorBody::new(ErrorKind::Unavailable, e.to_string()),
     }
 }

@@ -1,6 +1,7 @@
 //! Node status: every node from one `/nodes` call, or one node in depth.
 
-use super::{OpResult, Service, upstream_error};
+use super::outcome::{OpResult, upstream_error};
+use super::state::Service;
 use crate::pve::resources::Num;
 use pve_mcp_proto::{NodeInfo, NodeName, Payload};
 use serde::Deserialize;

@@ -3,7 +3,8 @@
 //! Proxmox task they started. Snapshot names and descriptions arrive validated by proto.
 
 use super::guests::{guest_path, lookup, started_task};
-use super::{OpResult, Service, upstream_error};
+use super::outcome::{OpResult, upstream_error};
+use super::state::Service;
 use crate::pve::{resources::Num, sanitize};
 use pve_mcp_proto::*;
 use serde::Deserialize;

@@ -6,7 +6,8 @@
 //! untrusted: made one line and bounded.
 
 use super::guests::lookup;
-use super::{OpResult, Service, upstream_error};
+use super::outcome::{OpResult, upstream_error};
+use super::state::Service;
 use crate::policy::Policy;
 use crate::pve::{resources::Num, sanitize};
 use pve_mcp_proto::*;

@@ -6,7 +6,8 @@
 //! bounded.
 
 use super::answers::Viewer;
-use super::{OpResult, Service, upstream_error};
+use super::outcome::{OpResult, upstream_error};
+use super::state::Service;
 use crate::policy::Policy;
 use crate::pve::{resources::Num, sanitize};
 use pve_mcp_proto::*;

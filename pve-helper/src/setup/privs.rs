@@ -392,5 +392,4 @@ fn api_rule(req: &mut Requirements, rule: &ApiRule) {
 }
 
 #[cfg(test)]
-#[path = "privs_tests.rs"]
 mod tests;

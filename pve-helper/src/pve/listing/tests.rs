@@ -140,3 +140,62 @@ fn a_reused_buffer_starts_empty() {
         assert!(spare.is_empty() && spare.capacity() >= body.len());
     }
 }
+
+mod timing {
+    use super::*;
+    use std::time::Instant;
+
+    /// Prints how long decoding a 3,000-guest listing takes; run with
+    /// `cargo test --release -p pve-helper --lib decode_timing -- --ignored --nocapture`.
+    #[test]
+    #[ignore = "timing report, not a test"]
+    fn decode_timing() {
+        let entry = |i: usize| {
+            format!(
+                r#"{{"id":"qemu/{v}","type":"qemu","vmid":{v},"name":"web-{i:03}","node":"pve{n}","status":"running","tags":"mcp;web","pool":"lab","template":0,"cpu":0.0123,"maxcpu":4,"mem":1073741824,"maxmem":4294967296,"disk":0,"maxdisk":34359738368,"uptime":86400,"netin":123456,"netout":654321,"diskread":1000,"diskwrite":2000,"hastate":"started"}}"#,
+                v = 100 + i,
+                n = i % 3 + 1
+            )
+        };
+        // In Proxmox's order: by id as a string (`qemu/1000` before `qemu/101`).
+        let mut entries: Vec<(String, String)> = (0..3000)
+            .map(|i| ((100 + i).to_string(), entry(i)))
+            .collect();
+        entries.sort();
+        let entries: Vec<String> = entries.into_iter().map(|(_, e)| e).collect();
+        let body = format!("{{\"data\":[{}]}}", entries.join(","));
+        let median = |decode: &dyn Fn() -> Snapshot| {
+            let mut times: Vec<_> = (0..50)
+                .map(|_| {
+                    let t = Instant::now();
+                    assert_eq!(decode().guests.len(), 3000);
+                    t.elapsed()
+                })
+                .collect();
+            times.sort();
+            times[25]
+        };
+        // Both ways copy the answer out of 16 KiB chunks, as it arrives from the
+        // network, into memory of their own.
+        let whole = median(&|| {
+            let mut whole = Vec::with_capacity(body.len());
+            for chunk in body.as_bytes().chunks(16 * 1024) {
+                whole.extend_from_slice(chunk);
+            }
+            Snapshot::decode(&whole).unwrap()
+        });
+        let streamed = median(&|| {
+            let mut d = ListingDecoder::default();
+            BodySink::announced(&mut d, body.len());
+            for chunk in body.as_bytes().chunks(16 * 1024) {
+                d.feed(chunk);
+            }
+            d.finish(&mut String::new()).unwrap()
+        });
+        println!(
+            "decode + snapshot of 3000 guests ({} KiB): median {whole:?} whole, \
+             {streamed:?} in 16 KiB chunks",
+            body.len() / 1024
+        );
+    }
+}

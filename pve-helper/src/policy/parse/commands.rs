@@ -2,16 +2,18 @@
 //! resolved to absolute paths at load, per-command timeout and output cap, and the
 //! environment allow-list.
 
-use super::{
-    ArgPattern, CommandRule, CommandRules,
-    parse::{COMMAND_PATH, Ctx},
-};
+use super::diagnostics::Ctx;
+use crate::policy::model::CommandRules;
+use crate::policy::pattern::{ArgPattern, CommandRule};
 use serde::Deserialize;
 use std::{
     path::{Path, PathBuf},
     time::Duration,
 };
 use toml::Spanned;
+
+/// Directories searched for commands named without a path, in order.
+pub const COMMAND_PATH: &[&str] = &["/usr/sbin", "/usr/bin", "/sbin", "/bin"];
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -1,12 +1,18 @@
-//! Unit tests of the lifecycle decisions on the shipped lab-builder example.
+//! Unit tests of `decide` for the lifecycle requests, on the shipped lab-builder
+//! example; `floor` adds the fixed floor's cases on the same policy.
 
-use super::*;
+use crate::policy::*;
 use pve_mcp_proto::*;
 use std::path::Path;
 
+mod floor;
+
 /// The shipped lab-builder example.
 pub(super) fn policy() -> Policy {
-    let text = include_str!("../../../policy/examples/lab-builder.toml");
+    let text = include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../policy/examples/lab-builder.toml"
+    ));
     Policy::parse(text, Path::new("lab-builder.toml"))
         .unwrap()
         .0
@@ -84,19 +90,19 @@ fn judge(r: Request) -> Decision {
     decide(&policy(), &r, &facts())
 }
 
-fn denied_by(d: &Decision) -> &str {
+fn denied_by(d: &Decision) -> Rule {
     match d {
-        Decision::Deny { rule, .. } => rule,
+        Decision::Deny { rule, .. } => rule.clone(),
         other => panic!("expected a denial, got {other:?}"),
     }
 }
 
-fn reason(d: &Decision) -> &str {
+fn reason(d: &Decision) -> String {
     match d {
         Decision::Deny { reason, .. }
         | Decision::Confirm { reason, .. }
-        | Decision::NotFound { reason } => reason,
-        Decision::Allow { rule } => rule,
+        | Decision::NotFound { reason } => reason.clone(),
+        Decision::Allow { rule } => rule.to_string(),
     }
 }
 
@@ -107,16 +113,16 @@ fn create_limits_at_and_past_their_bound() {
         Decision::Allow { .. }
     ));
     let d = judge(Request::GuestCreate(Box::new(create(9, 2048, 32))));
-    assert_eq!(denied_by(&d), "bounds.max_cores");
+    assert_eq!(denied_by(&d), Rule::BoundsMaxCores);
     assert!(
         reason(&d).contains("9 cores is above [bounds] max_cores = 8"),
         "{}",
         reason(&d)
     );
     let d = judge(Request::GuestCreate(Box::new(create(2, 16385, 32))));
-    assert_eq!(denied_by(&d), "bounds.max_memory_mib");
+    assert_eq!(denied_by(&d), Rule::BoundsMaxMemoryMib);
     let d = judge(Request::GuestCreate(Box::new(create(2, 2048, 129))));
-    assert_eq!(denied_by(&d), "bounds.max_disk_gib");
+    assert_eq!(denied_by(&d), Rule::BoundsMaxDiskGib);
 }
 
 #[test]
@@ -125,31 +131,31 @@ fn create_places_new_guests_within_create() {
     c.vmid = Some(vmid(9100));
     assert_eq!(
         denied_by(&judge(Request::GuestCreate(Box::new(c)))),
-        "create.vmids"
+        Rule::CreateVmids
     );
     let mut c = create(2, 2048, 32);
     c.node = node("pve4");
     assert_eq!(
         denied_by(&judge(Request::GuestCreate(Box::new(c)))),
-        "create.nodes"
+        Rule::CreateNodes
     );
     let mut c = create(2, 2048, 32);
     c.bridge = Some(Bridge::parse("vmbr9").unwrap());
     assert_eq!(
         denied_by(&judge(Request::GuestCreate(Box::new(c)))),
-        "bounds.bridges"
+        Rule::BoundsBridges
     );
     let mut c = create(2, 2048, 32);
     c.iso = Some(VolumeId::parse("nas:iso/x.iso").unwrap());
     assert_eq!(
         denied_by(&judge(Request::GuestCreate(Box::new(c)))),
-        "bounds.sources"
+        Rule::BoundsSources
     );
     let mut c = create(2, 2048, 32);
     c.disk.storage = StorageId::parse("nas").unwrap();
     assert_eq!(
         denied_by(&judge(Request::GuestCreate(Box::new(c)))),
-        "bounds.storages"
+        Rule::BoundsStorages
     );
 }
 
@@ -166,7 +172,7 @@ fn create_refuses_floor_keys_whatever_the_policy() {
         c.config = serde_json::from_value(serde_json::json!({ k: v })).unwrap();
         assert_eq!(
             denied_by(&judge(Request::GuestCreate(Box::new(c)))),
-            "fixed floor",
+            Rule::FixedFloor,
             "{k}"
         );
     }
@@ -181,7 +187,7 @@ fn create_refuses_floor_keys_whatever_the_policy() {
     c.config = serde_json::from_value(serde_json::json!({"ostype": "l26"})).unwrap();
     assert_eq!(
         denied_by(&judge(Request::GuestCreate(Box::new(c)))),
-        "config.keys"
+        Rule::ConfigKeys
     );
 }
 
@@ -207,13 +213,13 @@ fn containers_need_a_listed_template_and_stay_unprivileged() {
     bad.ostemplate = Some(VolumeId::parse("nas:vztmpl/x.tar.zst").unwrap());
     assert_eq!(
         denied_by(&judge(Request::GuestCreate(Box::new(bad)))),
-        "bounds.sources"
+        Rule::BoundsSources
     );
     let mut bad = c;
     bad.config = serde_json::from_value(serde_json::json!({"mp0": "/srv,mp=/srv"})).unwrap();
     assert_eq!(
         denied_by(&judge(Request::GuestCreate(Box::new(bad)))),
-        "fixed floor"
+        Rule::FixedFloor
     );
 }
 
@@ -238,7 +244,7 @@ fn clones_inherit_bounds_and_land_in_scope() {
     ));
     assert_eq!(
         denied_by(&judge(clone_req(109, 8000, "pve2"))),
-        "create.vmids"
+        Rule::CreateVmids
     );
     assert!(matches!(
         judge(clone_req(400, 9020, "pve1")),
@@ -250,7 +256,7 @@ fn clones_inherit_bounds_and_land_in_scope() {
         .unwrap()
         .insert("memory".into(), "32768".into());
     let d = decide(&policy(), &clone_req(109, 9020, "pve1"), &f);
-    assert_eq!(denied_by(&d), "bounds.max_memory_mib");
+    assert_eq!(denied_by(&d), Rule::BoundsMaxMemoryMib);
     assert!(reason(&d).contains("would inherit"), "{}", reason(&d));
     f.configs
         .get_mut(&vmid(109))
@@ -262,13 +268,13 @@ fn clones_inherit_bounds_and_land_in_scope() {
         .insert("hostpci0".into(), "01:00.0".into());
     assert_eq!(
         denied_by(&decide(&policy(), &clone_req(109, 9020, "pve1"), &f)),
-        "fixed floor"
+        Rule::FixedFloor
     );
     // Without the source's configuration, refuse.
     f.configs.clear();
     assert_eq!(
         denied_by(&decide(&policy(), &clone_req(109, 9020, "pve1"), &f)),
-        "facts"
+        Rule::Facts
     );
 }
 
@@ -292,30 +298,30 @@ fn configure_keys_bounds_and_tags() {
     ));
     assert_eq!(
         denied_by(&judge(configure(serde_json::json!({"memory": 16385}), &[]))),
-        "bounds.max_memory_mib"
+        Rule::BoundsMaxMemoryMib
     );
     assert_eq!(
         denied_by(&judge(configure(serde_json::json!({"sockets": 5}), &[]))),
-        "bounds.max_cores"
+        Rule::BoundsMaxCores
     );
     assert_eq!(
         denied_by(&judge(configure(serde_json::json!({"protection": 0}), &[]))),
-        "config.keys"
+        Rule::ConfigKeys
     );
     assert_eq!(
         denied_by(&judge(configure(serde_json::json!({"hostpci0": "x"}), &[]))),
-        "fixed floor"
+        Rule::FixedFloor
     );
     assert_eq!(
         denied_by(&judge(configure(serde_json::json!({}), &["unused0"]))),
-        "config.keys"
+        Rule::ConfigKeys
     );
     assert_eq!(
         denied_by(&judge(configure(
             serde_json::json!({"cipassword": "secret"}),
             &[]
         ))),
-        "bounds"
+        Rule::Bounds
     );
     assert!(matches!(
         judge(configure(serde_json::json!({"tags": "web;blue"}), &[])),
@@ -345,7 +351,7 @@ fn tags_cannot_widen_grants() {
         &configure(serde_json::json!({"tags": "web;disposable"}), &[]),
         &facts(),
     );
-    assert_eq!(denied_by(&d), "config.write");
+    assert_eq!(denied_by(&d), Rule::ConfigWrite);
     assert!(reason(&d).contains("would grant delete"), "{}", reason(&d));
 }
 
@@ -360,7 +366,7 @@ fn resize_grows_within_bounds_only() {
         })
     };
     assert!(matches!(judge(r(128)), Decision::Allow { .. }));
-    assert_eq!(denied_by(&judge(r(129))), "bounds.max_disk_gib");
+    assert_eq!(denied_by(&judge(r(129))), Rule::BoundsMaxDiskGib);
     assert!(reason(&judge(r(32))).contains("only grow"));
 }
 
@@ -375,8 +381,8 @@ fn migrate_delete_and_protection() {
         })
     };
     assert!(matches!(judge(m("pve2")), Decision::Allow { .. }));
-    assert_eq!(denied_by(&judge(m("pve4"))), "migrate.nodes");
-    assert_eq!(denied_by(&judge(m("pve1"))), "migrate");
+    assert_eq!(denied_by(&judge(m("pve4"))), Rule::MigrateNodes);
+    assert_eq!(denied_by(&judge(m("pve1"))), Rule::Migrate);
     // A disk on a storage only the guest's node has is copied to the storage of the
     // same name on the target: [bounds] storages must list it.
     let mut f = facts();
@@ -385,14 +391,14 @@ fn migrate_delete_and_protection() {
         .unwrap()
         .insert("scsi1".into(), "local-zfs:vm-9001-disk-1,size=8G".into());
     let d = decide(&policy(), &m("pve2"), &f);
-    assert_eq!(denied_by(&d), "bounds.storages", "{}", reason(&d));
+    assert_eq!(denied_by(&d), Rule::BoundsStorages, "{}", reason(&d));
     f.shared_storages = Some(["nas".to_owned(), "local-zfs".to_owned()].into());
     assert!(matches!(
         decide(&policy(), &m("pve2"), &f),
         Decision::Allow { .. }
     ));
     f.shared_storages = None;
-    assert_eq!(denied_by(&decide(&policy(), &m("pve2"), &f)), "facts");
+    assert_eq!(denied_by(&decide(&policy(), &m("pve2"), &f)), Rule::Facts);
     let del = |confirmed| {
         Request::GuestDelete(GuestDelete {
             vmid: vmid(9001),
@@ -409,7 +415,7 @@ fn migrate_delete_and_protection() {
         .unwrap()
         .insert("protection".into(), "1".into());
     let d = decide(&policy(), &del(true), &f);
-    assert_eq!(denied_by(&d), "pve protection");
+    assert_eq!(denied_by(&d), Rule::PveProtection);
     assert!(reason(&d).contains("protection flag"));
 }
 
@@ -445,7 +451,7 @@ fn restores_are_bounded_like_new_guests() {
     // unavailable vmid (whether the guest is in scope or not).
     assert_eq!(
         denied_by(&decide(&p, &restore(vol, Some(9001), false), &f)),
-        "create.vmids"
+        Rule::CreateVmids
     );
     assert_eq!(
         reason(&decide(&p, &restore(vol, Some(9001), false), &f)).replace("9001", "N"),
@@ -476,12 +482,12 @@ fn restores_are_bounded_like_new_guests() {
         .insert("cores".into(), "16".into());
     assert_eq!(
         denied_by(&decide(&p, &restore(vol, Some(9030), false), &f)),
-        "bounds.max_cores"
+        Rule::BoundsMaxCores
     );
     f.backup_config = None;
     assert_eq!(
         denied_by(&decide(&p, &restore(vol, Some(9030), false), &f)),
-        "facts"
+        Rule::Facts
     );
     // A backup of a guest that does not exist, unreadable: not found, as for a
     // backup that does not exist at all.
@@ -501,7 +507,7 @@ fn restores_are_bounded_like_new_guests() {
         f.backup_config = Some(crate::policy::ConfigFile::parse(text));
         assert_eq!(
             denied_by(&decide(&p, &restore(vol, Some(9030), false), &f)),
-            "fixed floor",
+            Rule::FixedFloor,
             "{text}"
         );
     }
@@ -533,7 +539,7 @@ fn media_downloads_and_volume_deletes() {
             "local",
             "u.iso"
         ))),
-        "storage.download_from"
+        Rule::StorageDownloadFrom
     );
     assert_eq!(
         denied_by(&judge(dl(
@@ -541,7 +547,7 @@ fn media_downloads_and_volume_deletes() {
             "nas",
             "u.iso"
         ))),
-        "storage.storages"
+        Rule::StorageStorages
     );
     assert_eq!(
         denied_by(&judge(dl(
@@ -549,7 +555,7 @@ fn media_downloads_and_volume_deletes() {
             "local",
             "u.tar.zst"
         ))),
-        "storage.download_from"
+        Rule::StorageDownloadFrom
     );
     let del = |v: &str| {
         Request::VolumeDelete(VolumeDelete {
@@ -574,7 +580,10 @@ fn media_downloads_and_volume_deletes() {
         )),
         Decision::NotFound { .. }
     ));
-    assert_eq!(denied_by(&judge(del("local-lvm:vm-9001-disk-0"))), "volume");
+    assert_eq!(
+        denied_by(&judge(del("local-lvm:vm-9001-disk-0"))),
+        Rule::Volume
+    );
 }
 
 #[test]
@@ -593,21 +602,21 @@ fn tasks_agent_and_reads() {
     };
     assert!(matches!(judge(cancel("9001")), Decision::Allow { .. }));
     assert!(matches!(judge(cancel("400")), Decision::NotFound { .. }));
-    assert_eq!(denied_by(&judge(cancel(""))), "task.cancel");
+    assert_eq!(denied_by(&judge(cancel(""))), Rule::TaskCancel);
     let exec = Request::AgentExec(AgentExec {
         vmid: vmid(9001),
         argv: Argv::new(vec!["uname".into(), "-a".into()]).unwrap(),
         confirmed: false,
     });
     // agent.exec is not granted by the lab builder.
-    assert_eq!(denied_by(&judge(exec)), "guests.actions");
+    assert_eq!(denied_by(&judge(exec)), Rule::GuestsActions);
     assert!(matches!(
         judge(Request::ListPools(PoolQuery::default())),
         Decision::Allow { .. }
     ));
     assert_eq!(
         denied_by(&judge(Request::HaResources(HaQuery {}))),
-        "default deny"
+        Rule::DefaultDeny
     );
     assert!(matches!(
         judge(Request::NextVmid(NextVmidQuery {})),
@@ -615,7 +624,7 @@ fn tasks_agent_and_reads() {
     ));
     assert_eq!(
         denied_by(&judge(Request::Firewall(FirewallQuery::default()))),
-        "default deny"
+        Rule::DefaultDeny
     );
 }
 

@@ -2,14 +2,18 @@
 //! against Proxmox's schema ([`analyze`]); every guest it names, anywhere, must be in
 //! scope; then its endpoint's class decides: writes that a typed tool also makes are
 //! judged exactly as that tool's request (`[create]`, `[bounds]`, `[config] keys`,
-//! tags, confirmations), writes that name no guest need only their `[api]` pattern,
+//! tags, confirmations; by the dispatcher's `decide`, handed in), writes that name no guest need only their `[api]` pattern,
 //! and the rest is refused whatever the pattern says.
 
-use super::api_call::{Analysis, Mention, analyze};
-use super::api_class::{Class, Typed};
-use super::decide::{Decision, Facts, api_rule, first_out_of_scope, operation};
-use super::decide_lifecycle::denied;
-use super::{Operation, Policy, floor};
+use super::common::{api_rule, denied, first_out_of_scope, operation};
+use super::create::raw_create;
+use super::tasks::node_task_names_no_guest;
+use crate::policy::api_call::{Analysis, Mention, analyze, analyze_on};
+use crate::policy::api_class::{Class, Typed};
+use crate::policy::decision::{Decision, Rule};
+use crate::policy::facts::Facts;
+use crate::policy::model::{Operation, Policy};
+use crate::policy::{floor, refs};
 use pve_mcp_proto::*;
 use std::collections::BTreeMap;
 
@@ -19,34 +23,34 @@ use std::collections::BTreeMap;
 pub enum Equivalent {
     Request(Request),
     Operation(VmId, Operation),
-    /// A new guest made through the raw API (judged in `decide_create`).
+    /// A new guest made through the raw API (judged in `create`).
     Create,
 }
 
-/// The guests whose facts judging `call` needs.
-pub fn referenced(policy: &Policy, call: &ApiCall) -> Vec<VmId> {
+/// The guests whose facts judging `call` needs, and the typed request it is judged
+/// as (whose guests the dispatcher adds).
+pub(super) fn referenced(call: &ApiCall) -> (Vec<VmId>, Option<Request>) {
     let Ok(a) = analyze(call) else {
-        return Vec::new();
+        return (Vec::new(), None);
     };
     let mut out = a.guests();
     out.extend(raw_create_vmid(call));
-    if let Ok(Some(Equivalent::Request(r))) = equivalent(&a) {
-        out.extend(super::referenced_vmids(policy, &r));
-    }
-    out.sort();
-    out.dedup();
-    out
+    let typed = match equivalent(&a) {
+        Ok(Some(Equivalent::Request(r))) => Some(r),
+        _ => None,
+    };
+    (out, typed)
 }
 
-/// The guests whose configuration judging `call` needs.
-pub fn config_vmids(call: &ApiCall) -> Vec<VmId> {
-    // What the floor refuses needs no configuration read.
+/// The typed request `call` is judged as, whose configurations judging it needs; none
+/// for what the floor refuses first.
+pub(super) fn judged_as(call: &ApiCall) -> Option<Request> {
     if floor::floor_reason(call.method, &call.path, &call.params).is_some() {
-        return Vec::new();
+        return None;
     }
     match analyze(call).map(|a| equivalent(&a)) {
-        Ok(Ok(Some(Equivalent::Request(r)))) => super::config_vmids(&r),
-        _ => Vec::new(),
+        Ok(Ok(Some(Equivalent::Request(r)))) => Some(r),
+        _ => None,
     }
 }
 
@@ -74,20 +78,28 @@ pub fn named_task(call: &ApiCall) -> Option<Upid> {
 pub fn raw_create_vmid(call: &ApiCall) -> Option<VmId> {
     let a = analyze(call).ok()?;
     match a.class {
-        Class::Typed(Typed::Create) => a.param("vmid").and_then(|v| super::refs::vmid(v).ok()),
+        Class::Typed(Typed::Create) => a.param("vmid").and_then(|v| refs::vmid(v).ok()),
         _ => None,
     }
 }
 
-pub fn decide(policy: &Policy, call: &ApiCall, facts: &Facts) -> Decision {
+/// Judges a raw call: the fixed floor, Proxmox's schema, the scope of every guest it
+/// names, then its endpoint's class. A write that a typed tool also makes is judged as
+/// that tool's request, by `typed` (the dispatcher's `decide`).
+pub(super) fn decide(
+    policy: &Policy,
+    call: &ApiCall,
+    facts: &Facts,
+    typed: impl FnOnce(&Request) -> Decision,
+) -> Decision {
     if let Some(reason) = floor::floor_reason(call.method, &call.path, &call.params) {
         return denied(
-            "fixed floor",
+            Rule::FixedFloor,
             format!("{} {}: {reason}", call.method, call.path),
         );
     }
     let release = facts.release.unwrap_or(crate::pve::release::Release::Pve9);
-    let a = match super::api_call::analyze_on(call, release) {
+    let a = match analyze_on(call, release) {
         Ok(a) => a,
         Err(e) => return denied(e.rule, e.reason),
     };
@@ -96,7 +108,7 @@ pub fn decide(policy: &Policy, call: &ApiCall, facts: &Facts) -> Decision {
         _ => None,
     }) {
         return denied(
-            "fixed floor",
+            Rule::FixedFloor,
             format!(
                 "{} {}: {param} names the host path {path:?}; host paths are on the fixed floor \
                  and can never be allowed",
@@ -110,11 +122,11 @@ pub fn decide(policy: &Policy, call: &ApiCall, facts: &Facts) -> Decision {
     }
     for (_, m) in &a.mentions {
         let Mention::Task(upid) = m else { continue };
-        match super::refs::task_guest(upid) {
-            Err(e) => return denied("tasks", e),
-            Ok(None) if !facts.own_task && !super::decide::node_task_names_no_guest(upid) => {
+        match refs::task_guest(upid) {
+            Err(e) => return denied(Rule::Tasks, e),
+            Ok(None) if !facts.own_task && !node_task_names_no_guest(upid) => {
                 return denied(
-                    "tasks",
+                    Rule::Tasks,
                     format!(
                         "task {upid} ({}) acts on guests without naming one; pve-mcp shows such \
                          tasks only when it started them",
@@ -128,10 +140,10 @@ pub fn decide(policy: &Policy, call: &ApiCall, facts: &Facts) -> Decision {
     let what = format!("{} {}", call.method, call.path);
     let pattern = api_rule(policy, call.method, &call.path, "API call");
     match a.class {
-        Class::Refused(why) => denied("api.refused", format!("{what} is never allowed: {why}")),
+        Class::Refused(why) => denied(Rule::ApiRefused, format!("{what} is never allowed: {why}")),
         Class::Neutral => match a.mentions.first() {
             Some((param, _)) => denied(
-                "api.refused",
+                Rule::ApiRefused,
                 format!(
                     "{what}: parameter {param} names a guest or volume, which this endpoint \
                      cannot be judged for"
@@ -140,9 +152,9 @@ pub fn decide(policy: &Policy, call: &ApiCall, facts: &Facts) -> Decision {
             None => pattern,
         },
         Class::GuestLocal | Class::Filtered(_) => {
-            if a.mentions.iter().any(|(_, m)| matches!(m, Mention::Volume(v) if v.owner.is_none() && v.content == super::refs::Content::Unknown)) {
+            if a.mentions.iter().any(|(_, m)| matches!(m, Mention::Volume(v) if v.owner.is_none() && v.content == refs::Content::Unknown)) {
                 return denied(
-                    "api.params",
+                    Rule::ApiParams,
                     format!("{what} names a volume whose guest cannot be told"),
                 );
             }
@@ -155,11 +167,11 @@ pub fn decide(policy: &Policy, call: &ApiCall, facts: &Facts) -> Decision {
             let d = match equivalent(&a) {
                 Err(d) => return d,
                 Ok(None) => return pattern,
-                Ok(Some(Equivalent::Request(r))) => super::decide(policy, &r, facts),
+                Ok(Some(Equivalent::Request(r))) => typed(&r),
                 Ok(Some(Equivalent::Operation(vmid, op))) => {
                     operation(policy, vmid, op, false, facts)
                 }
-                Ok(Some(Equivalent::Create)) => super::decide_create::raw_create(policy, &a, facts),
+                Ok(Some(Equivalent::Create)) => raw_create(policy, &a, facts),
             };
             match d {
                 Decision::Confirm { rule, reason } => Decision::Deny {
@@ -201,7 +213,7 @@ type Conversion = Result<Option<Equivalent>, Decision>;
 
 fn bad(a: &Analysis, why: String) -> Decision {
     denied(
-        "api.params",
+        Rule::ApiParams,
         format!("{} {}: {why}", a.endpoint.method, a.endpoint.template),
     )
 }
@@ -223,7 +235,7 @@ fn only(a: &Analysis, allowed: &[&str], tool: &str) -> Result<(), Decision> {
 
 fn path_vmid(a: &Analysis) -> Result<VmId, Decision> {
     a.param("vmid")
-        .and_then(|v| super::refs::vmid(v).ok())
+        .and_then(|v| refs::vmid(v).ok())
         .ok_or_else(|| bad(a, "the path names no guest".into()))
 }
 
@@ -306,7 +318,7 @@ pub fn equivalent(a: &Analysis) -> Conversion {
                         .into(),
                 ));
             }
-            let gib = super::bounds::size_gib(size)
+            let gib = crate::policy::bounds::size_gib(size)
                 .ok_or_else(|| bad(a, format!("size {size:?} is not a disk size")))?;
             Request::DiskResize(DiskResize {
                 vmid: path_vmid(a)?,
@@ -464,7 +476,7 @@ fn backup(a: &Analysis) -> Result<Request, Decision> {
                 .into(),
         ));
     }
-    let list = super::refs::vmid_list(a.param("vmid").unwrap_or("")).map_err(|e| bad(a, e))?;
+    let list = refs::vmid_list(a.param("vmid").unwrap_or("")).map_err(|e| bad(a, e))?;
     let [vmid] = list.as_slice() else {
         return Err(bad(
             a,

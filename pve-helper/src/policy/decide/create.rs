@@ -1,11 +1,16 @@
-//! `decide` for the settings of new and changed guests: `guest_create` (what it may
-//! be and where it may go) and `guest_configure` (which keys may change, within
-//! `[bounds]`, without tags widening what may be done to the guest).
+//! `decide` for the settings of new and changed guests: `guest_create` and a raw
+//! create (what it may be and where it may go), asking for the next free vmid, and
+//! `guest_configure` (which keys may change, within `[bounds]`, without tags widening
+//! what may be done to the guest).
 
-use super::bounds::{GuestSettings, Origin, tags_of};
-use super::decide::{Decision, Facts, GuestFacts, operation};
-use super::decide_lifecycle::{allowed, denied, deny, no_create, unread};
-use super::{Operation, Policy};
+use super::common::{allowed, denied, deny, no_create, operation, unread};
+use crate::policy::api_call::Analysis;
+use crate::policy::bounds::{Denial, Origin, tags_of};
+use crate::policy::config_file::GuestSettings;
+use crate::policy::decision::{Decision, Rule};
+use crate::policy::facts::{Facts, GuestFacts};
+use crate::policy::model::{Operation, Policy};
+use crate::policy::{api_call, floor, refs};
 use pve_mcp_proto::{GuestConfigure, GuestCreate, GuestType, NodeName, VmId};
 use std::collections::BTreeMap;
 
@@ -19,14 +24,14 @@ pub(super) fn new_guest(
     kind: GuestType,
     inherited_tags: &[String],
     what: &str,
-) -> Result<String, Decision> {
+) -> Result<Rule, Decision> {
     let file = policy.source.display();
     let Some(create) = &policy.create else {
         return Err(no_create(policy));
     };
     let Some(vmid) = vmid else {
         return Err(denied(
-            "create.vmids",
+            Rule::CreateVmids,
             format!(
                 "no free vmid in [create] vmids {} in {file}",
                 create.vmids_text()
@@ -35,7 +40,7 @@ pub(super) fn new_guest(
     };
     if !create.vmid_allowed(vmid) {
         return Err(denied(
-            "create.vmids",
+            Rule::CreateVmids,
             format!(
                 "{what} with vmid {vmid} is refused: new guests take vmids {} ([create] vmids in \
                  {file}); leave vmid out to get the next free one",
@@ -45,7 +50,7 @@ pub(super) fn new_guest(
     }
     if !create.nodes.contains(node) {
         return Err(denied(
-            "create.nodes",
+            Rule::CreateNodes,
             format!(
                 "{what} on node {node} is refused; to allow it, add {:?} to [create] nodes in \
                  {file}",
@@ -74,12 +79,9 @@ pub(super) fn new_guest(
         Some(_) if facts.vmid_free != Some(true) || facts.guests.contains_key(&vmid) => {
             Err(unavailable(vmid))
         }
-        Some(sel) => Ok(format!(
-            "create (in scope by guests.allow {:?})",
-            sel.to_string()
-        )),
+        Some(sel) => Ok(Rule::CreateInScope(sel.to_string())),
         None => Err(denied(
-            "create.pool",
+            Rule::CreatePool,
             format!(
                 "{what} {vmid} would be out of scope (pool {}, tags {}): set [create] pool or tags \
                  to ones [guests] allow covers, in {file}",
@@ -94,10 +96,20 @@ pub(super) fn new_guest(
     }
 }
 
+/// The next vmid a new guest may take: asking needs a `[create]` section.
+pub(super) fn next_vmid(policy: &Policy) -> Decision {
+    match &policy.create {
+        Some(c) => Decision::Allow {
+            rule: Rule::CreateVmidRange(c.vmids_text()),
+        },
+        None => no_create(policy),
+    }
+}
+
 /// The one refusal for a vmid a new guest cannot take because something has it.
 pub(super) fn unavailable(vmid: VmId) -> Decision {
     denied(
-        "create.vmids",
+        Rule::CreateVmids,
         format!(
             "vmid {vmid} is not available for a new guest: a guest has it, or a storage still \
              holds volumes or backups named for it; leave vmid out to get the next free one \
@@ -177,7 +189,7 @@ pub(super) fn create(policy: &Policy, c: &GuestCreate, facts: &Facts) -> Decisio
     };
     if !spec.types.contains(&c.guest_type) {
         return denied(
-            "create.types",
+            Rule::CreateTypes,
             format!(
                 "creating {} guests from scratch is not allowed; to allow it, add {:?} to \
                  [create] types in {file}",
@@ -200,22 +212,22 @@ pub(super) fn create(policy: &Policy, c: &GuestCreate, facts: &Facts) -> Decisio
         _ => None,
     };
     if let Some(e) = shape_error {
-        return denied("create", e.to_owned());
+        return denied(Rule::Create, e.to_owned());
     }
     let settings = create_settings(c);
     // The floor first: whatever else is wrong, a floor setting is named as such.
     if let Some(why) = settings
         .iter()
-        .find_map(|(k, v, _)| super::floor::config_floor(k, v))
+        .find_map(|(k, v, _)| floor::config_floor(k, v))
     {
-        return denied("fixed floor", format!("the new guest: {why}"));
+        return denied(Rule::FixedFloor, format!("the new guest: {why}"));
     }
-    if let Err(e) = super::api_call::check_settings(
+    if let Err(e) = api_call::check_settings(
         c.guest_type,
         true,
         settings.iter().map(|(k, v, _)| (k.as_str(), v.as_str())),
     ) {
-        return denied("config.value", format!("the new guest: {e}"));
+        return denied(Rule::ConfigValue, format!("the new guest: {e}"));
     }
     let rule = match new_guest(
         policy,
@@ -241,7 +253,7 @@ pub(super) fn create(policy: &Policy, c: &GuestCreate, facts: &Facts) -> Decisio
     if let Some(image) = &c.image {
         let Some(gib) = facts.image_gib else {
             return denied(
-                "facts",
+                Rule::Facts,
                 format!("the size of {image} could not be read, so the new guest is refused"),
             );
         };
@@ -256,7 +268,7 @@ pub(super) fn create(policy: &Policy, c: &GuestCreate, facts: &Facts) -> Decisio
         .any(|(k, _, o)| *o == Origin::Listed && matches!(k.as_str(), "pool" | "tags"))
     {
         return denied(
-            "create",
+            Rule::Create,
             "pool and tags of a new guest come from [create]; leave them out of config".into(),
         );
     }
@@ -293,7 +305,7 @@ pub(super) fn configure(policy: &Policy, c: &GuestConfigure, facts: &Facts) -> D
     };
     if c.set.is_empty() && c.delete.is_empty() {
         return denied(
-            "config.write",
+            Rule::ConfigWrite,
             "nothing to change: give set or delete".into(),
         );
     }
@@ -301,11 +313,11 @@ pub(super) fn configure(policy: &Policy, c: &GuestConfigure, facts: &Facts) -> D
     for k in &c.delete {
         let k = k.as_str();
         if c.set.get(k).is_some() {
-            return denied("config.write", format!("{k:?} is both set and deleted"));
+            return denied(Rule::ConfigWrite, format!("{k:?} is both set and deleted"));
         }
         if policy.config_keys.listing(k).is_none() {
             return denied(
-                "config.keys",
+                Rule::ConfigKeys,
                 format!(
                     "removing {k:?} is not allowed; to allow it, add it to [config] keys in {file}"
                 ),
@@ -313,7 +325,7 @@ pub(super) fn configure(policy: &Policy, c: &GuestConfigure, facts: &Facts) -> D
         }
         if k.starts_with("unused") {
             return denied(
-                "config.write",
+                Rule::ConfigWrite,
                 format!(
                     "removing {k} would destroy its volume; that is not done through configuration"
                 ),
@@ -328,12 +340,12 @@ pub(super) fn configure(policy: &Policy, c: &GuestConfigure, facts: &Facts) -> D
     if let Err(e) = policy.check_settings(c.vmid, g.guest_type, pairs, &after, Origin::Listed) {
         return deny(e);
     }
-    if let Err(e) = super::api_call::check_settings(
+    if let Err(e) = api_call::check_settings(
         g.guest_type,
         false,
         c.set.iter().map(|(k, v)| (k.as_str(), v.as_str())),
     ) {
-        return denied("config.value", format!("guest {}: {e}", c.vmid));
+        return denied(Rule::ConfigValue, format!("guest {}: {e}", c.vmid));
     }
     // A removed key takes its default, which may be no limit at all (a container
     // without cores uses every core of its node).
@@ -344,11 +356,11 @@ pub(super) fn configure(policy: &Policy, c: &GuestConfigure, facts: &Facts) -> D
         return deny(e);
     }
     if let Some(why) = floor_of_removal(g.guest_type, &removed) {
-        return denied("fixed floor", why);
+        return denied(Rule::FixedFloor, why);
     }
     // Every change leaves the whole guest within the bounds the policy sets.
     if let Err(e) = policy.check_earlier(g.guest_type, &after) {
-        return deny(super::bounds::Denial {
+        return deny(Denial {
             rule: e.rule,
             reason: format!("guest {} as it would be: {}", c.vmid, e.reason),
         });
@@ -395,7 +407,7 @@ pub(super) fn retag(
     changed.tags = tags;
     if policy.guest_scope(&changed).is_none() {
         return Some(denied(
-            "config.write",
+            Rule::ConfigWrite,
             format!(
                 "{what} would take guest {} out of scope; keep the tags [guests] allow relies on",
                 g.vmid
@@ -411,7 +423,7 @@ pub(super) fn retag(
         .collect();
     if !gained.is_empty() {
         return Some(denied(
-            "config.write",
+            Rule::ConfigWrite,
             format!(
                 "{what} would grant {} on guest {} through another rule; tags cannot widen what \
                  may be done to a guest",
@@ -427,7 +439,7 @@ pub(super) fn retag(
         .collect();
     (!shed.is_empty()).then(|| {
         denied(
-            "config.write",
+            Rule::ConfigWrite,
             format!(
                 "{what} would let {} run on guest {} without the user's confirmation, which the \
                  policy asks for now; tags cannot take a confirmation away",
@@ -480,7 +492,7 @@ const FIELD_KEYS: &[(GuestType, &[&str])] = &[
 /// the fixed floor and `[bounds]` on every key, `[config] keys` for the keys
 /// `guest_create` does not set itself. Restores never come here (the floor refuses
 /// them).
-pub(super) fn raw_create(policy: &Policy, a: &super::Analysis, facts: &Facts) -> Decision {
+pub(super) fn raw_create(policy: &Policy, a: &Analysis, facts: &Facts) -> Decision {
     let file = policy.source.display();
     let Some(spec) = &policy.create else {
         return no_create(policy);
@@ -492,7 +504,7 @@ pub(super) fn raw_create(policy: &Policy, a: &super::Analysis, facts: &Facts) ->
     };
     if !spec.types.contains(&kind) {
         return denied(
-            "create.types",
+            Rule::CreateTypes,
             format!(
                 "creating {} guests from scratch is not allowed; to allow it, add {:?} to \
                  [create] types in {file}",
@@ -511,21 +523,21 @@ pub(super) fn raw_create(policy: &Policy, a: &super::Analysis, facts: &Facts) ->
     ] {
         if a.param(refused).is_some_and(|v| v != "0") {
             return denied(
-                "api.params",
+                Rule::ApiParams,
                 format!("{refused} is not judged for a raw create; use guest_create"),
             );
         }
     }
     let (Some(vmid), Ok(node)) = (
-        a.param("vmid").and_then(|v| super::refs::vmid(v).ok()),
+        a.param("vmid").and_then(|v| refs::vmid(v).ok()),
         NodeName::parse(a.param("node").unwrap_or("")),
     ) else {
-        return denied("api.params", "a create names its vmid and node".into());
+        return denied(Rule::ApiParams, "a create names its vmid and node".into());
     };
     let want_pool = spec.pool.as_ref().map(|p| p.as_str());
     if a.param("pool") != want_pool {
         return denied(
-            "create.pool",
+            Rule::CreatePool,
             format!(
                 "a new guest goes into the pool [create] names ({}) in {file}: pass exactly \
                  that as pool",
@@ -535,12 +547,12 @@ pub(super) fn raw_create(policy: &Policy, a: &super::Analysis, facts: &Facts) ->
     }
     let tags: Vec<String> = a
         .param("tags")
-        .map(|t| super::bounds::tags_of(&[("tags".to_owned(), t.to_owned())].into()))
+        .map(|t| tags_of(&[("tags".to_owned(), t.to_owned())].into()))
         .unwrap_or_default();
     let missing = spec.missing_tags(&tags);
     if !missing.is_empty() {
         return denied(
-            "create.tags",
+            Rule::CreateTags,
             format!(
                 "a new guest carries the tags [create] tags names in {file}; add {} to tags",
                 missing.join(", ")
@@ -552,11 +564,9 @@ pub(super) fn raw_create(policy: &Policy, a: &super::Analysis, facts: &Facts) ->
         Err(d) => return d,
     };
     if let Some(t) = a.param("ostemplate") {
-        if super::refs::volume(t)
-            .is_ok_and(|v| matches!(v.content, super::refs::Content::Backup(_)))
-        {
+        if refs::volume(t).is_ok_and(|v| matches!(v.content, refs::Content::Backup(_))) {
             return denied(
-                "backup.restore",
+                Rule::BackupRestore,
                 "a container made from a backup is a restore: use backup_restore".into(),
             );
         }

@@ -1,8 +1,8 @@
 //! Unit tests of the floor as copies inherit it, the host CD/DVD drive, the firewall
 //! reads, the media tasks a client may follow, and the wording of every refusal.
 
-use super::tests_lifecycle::{node, policy, settings, vmid};
-use super::*;
+use super::{node, policy, settings, vmid};
+use crate::policy::*;
 use pve_mcp_proto::*;
 use std::path::Path;
 
@@ -53,9 +53,9 @@ fn facts() -> Facts {
     f
 }
 
-fn denial(d: &Decision) -> (&str, &str) {
+fn denial(d: &Decision) -> (Rule, &str) {
     match d {
-        Decision::Deny { rule, reason } => (rule, reason),
+        Decision::Deny { rule, reason } => (rule.clone(), reason),
         other => panic!("expected a denial, got {other:?}"),
     }
 }
@@ -78,7 +78,7 @@ fn a_privileged_container_is_neither_cloned_nor_restored() {
     let (p, f) = (policy(), facts());
     let d = decide(&p, &clone_of(117), &f);
     let (rule, reason) = denial(&d);
-    assert_eq!(rule, "fixed floor");
+    assert_eq!(rule, Rule::FixedFloor);
     assert!(reason.contains("privileged container"), "{reason}");
     assert!(reason.contains("cloning guest 117"), "{reason}");
     assert!(matches!(
@@ -100,7 +100,7 @@ fn a_privileged_container_is_neither_cloned_nor_restored() {
         decide(&p, &r, &f)
     };
     let d = restore(f.configs[&vmid(117)].clone());
-    assert_eq!(denial(&d).0, "fixed floor");
+    assert_eq!(denial(&d).0, Rule::FixedFloor);
     assert!(denial(&d).1.contains("restoring local:backup/"), "{d:?}");
     assert!(matches!(
         restore(f.configs[&vmid(118)].clone()),
@@ -123,7 +123,7 @@ fn a_forced_restore_needs_the_guest_it_overwrites() {
     });
     let d = decide(&policy(), &r, &f);
     let (rule, reason) = denial(&d);
-    assert_eq!(rule, "backup.restore");
+    assert_eq!(rule, Rule::BackupRestore);
     assert!(reason.contains("give vmid"), "{reason}");
     assert!(!reason.contains("no free vmid"), "{reason}");
 }
@@ -150,7 +150,7 @@ fn the_host_cd_drive_is_on_the_floor_for_every_tool() {
         Decision::Allow { .. }
     ));
     let d = decide(&p, &configure("scsi2", "cdrom,media=cdrom"), &facts());
-    assert_eq!(denial(&d).0, "fixed floor");
+    assert_eq!(denial(&d).0, Rule::FixedFloor);
     assert!(denial(&d).1.contains("physical CD/DVD drive"), "{d:?}");
     let mut f = facts();
     f.configs
@@ -160,13 +160,16 @@ fn the_host_cd_drive_is_on_the_floor_for_every_tool() {
     f.guests
         .insert(vmid(9001), guest(9001, GuestType::Qemu, "lab"));
     let d = decide(&p, &clone_of(9001), &f);
-    assert_eq!(denial(&d).0, "fixed floor", "{d:?}");
+    assert_eq!(denial(&d).0, Rule::FixedFloor, "{d:?}");
 }
 
 #[test]
 fn the_cdrom_key_is_judged_as_a_cd_drive() {
-    let text = include_str!("../../../policy/examples/lab-builder.toml")
-        .replace("\"agent\",\n]", "\"agent\", \"cdrom\",\n]");
+    let text = include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../policy/examples/lab-builder.toml"
+    ))
+    .replace("\"agent\",\n]", "\"agent\", \"cdrom\",\n]");
     let p = Policy::parse(&text, Path::new("p.toml")).unwrap().0;
     let set = |v: &str| {
         let mut after = GuestSettings::new();
@@ -181,13 +184,19 @@ fn the_cdrom_key_is_judged_as_a_cd_drive() {
     };
     assert!(set("local:iso/debian.iso").is_ok());
     assert!(set("none").is_ok());
-    assert_eq!(set("nas:iso/other.iso").unwrap_err().rule, "bounds.sources");
-    assert_eq!(set("cdrom").unwrap_err().rule, "fixed floor");
+    assert_eq!(
+        set("nas:iso/other.iso").unwrap_err().rule,
+        Rule::BoundsSources
+    );
+    assert_eq!(set("cdrom").unwrap_err().rule, Rule::FixedFloor);
 }
 
 #[test]
 fn a_firewall_is_read_only_when_its_rules_and_options_are() {
-    let base = include_str!("../../../policy/examples/lab-builder.toml");
+    let base = include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../policy/examples/lab-builder.toml"
+    ));
     let with = |rules: &str| {
         let text = base.replace("\"GET /pools/*\",", &format!("\"GET /pools/*\", {rules}"));
         Policy::parse(&text, Path::new("p.toml")).unwrap().0
@@ -223,7 +232,7 @@ fn media_tasks_are_followed_only_when_this_helper_started_them() {
         f.own_task = false;
         assert_eq!(
             denial(&decide(&p, &status(u.clone()), &f)).0,
-            "default deny"
+            Rule::DefaultDeny
         );
         f.own_task = true;
         assert!(matches!(decide(&p, &status(u), &f), Decision::Allow { .. }));

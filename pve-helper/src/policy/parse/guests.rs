@@ -1,7 +1,9 @@
 //! The `[guests]` section (scope and scope-wide grants) and the `[[rule]]` blocks
 //! (grants on part of the scope).
 
-use super::{Grant, Operation, Scope, Selector, parse::Ctx};
+use super::diagnostics::Ctx;
+use crate::policy::model::{Grant, Operation, Scope};
+use crate::policy::selector::Selector;
 use serde::Deserialize;
 use std::collections::BTreeSet;
 use toml::Spanned;

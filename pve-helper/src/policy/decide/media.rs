@@ -2,9 +2,10 @@
 //! ISO images and container templates, downloading them from allowed URLs, and
 //! following the `imgdel` and `download` tasks those start.
 
-use super::decide::{Decision, Facts};
-use super::decide_lifecycle::{allowed, denied, owner_facts, scoped};
-use super::{Operation, Policy};
+use super::common::{allowed, denied, operation_on, owner_facts, scoped};
+use crate::policy::decision::{Decision, Rule};
+use crate::policy::facts::Facts;
+use crate::policy::model::{Operation, Policy};
 use pve_mcp_proto::{StorageDownload, Upid, VolumeDelete};
 
 pub(super) fn volume_delete(policy: &Policy, v: &VolumeDelete, facts: &Facts) -> Decision {
@@ -12,7 +13,7 @@ pub(super) fn volume_delete(policy: &Policy, v: &VolumeDelete, facts: &Facts) ->
         Some("backup") => {
             let Some((kind, owner)) = v.volume.backup_of() else {
                 return denied(
-                    "volume",
+                    Rule::Volume,
                     format!(
                         "{} is not a vzdump backup of a guest (backup/vzdump-TYPE-VMID-...)",
                         v.volume
@@ -24,7 +25,7 @@ pub(super) fn volume_delete(policy: &Policy, v: &VolumeDelete, facts: &Facts) ->
             if !allowed(&d) {
                 return d;
             }
-            super::decide::operation_on(policy, &g, Operation::BackupDelete, v.confirmed)
+            operation_on(policy, &g, Operation::BackupDelete, v.confirmed)
         }
         Some(c @ ("iso" | "vztmpl")) => {
             if let Some(d) = media_storage(policy, v.volume.storage()) {
@@ -32,7 +33,7 @@ pub(super) fn volume_delete(policy: &Policy, v: &VolumeDelete, facts: &Facts) ->
             }
             if !policy.media.delete {
                 return denied(
-                    "storage.delete",
+                    Rule::StorageDelete,
                     format!(
                         "deleting {c} volumes is not allowed; to allow it, set delete = true in \
                          [storage] in {}",
@@ -41,11 +42,11 @@ pub(super) fn volume_delete(policy: &Policy, v: &VolumeDelete, facts: &Facts) ->
                 );
             }
             Decision::Allow {
-                rule: "storage.delete".into(),
+                rule: Rule::StorageDelete,
             }
         }
         _ => denied(
-            "volume",
+            Rule::Volume,
             format!(
                 "{} is neither a backup, an ISO image nor a container template; guest disks \
                  are removed with their guest",
@@ -61,7 +62,7 @@ pub(super) fn download(policy: &Policy, s: &StorageDownload) -> Decision {
     }
     if !s.filename.fits(s.content) {
         return denied(
-            "storage.download_from",
+            Rule::StorageDownloadFrom,
             format!(
                 "file name {} does not fit content {} (.iso/.img for iso, .tar.gz/.tar.xz/\
                  .tar.zst for vztmpl)",
@@ -73,14 +74,14 @@ pub(super) fn download(policy: &Policy, s: &StorageDownload) -> Decision {
     if let Some(c) = &s.checksum
         && let Err(e) = c.check()
     {
-        return denied("storage.download_from", e.0);
+        return denied(Rule::StorageDownloadFrom, e.0);
     }
     match policy.media.url_allowed(&s.url) {
         Some(prefix) => Decision::Allow {
-            rule: format!("storage.download_from {prefix:?}"),
+            rule: Rule::StorageDownloadPrefix(prefix.to_string()),
         },
         None => denied(
-            "storage.download_from",
+            Rule::StorageDownloadFrom,
             format!(
                 "downloading from {} is not allowed; to allow it, add its URL prefix to \
                  [storage] download_from in {}",
@@ -94,7 +95,7 @@ pub(super) fn download(policy: &Policy, s: &StorageDownload) -> Decision {
 /// Following a node task the media grants start (`download`, `imgdel` of an ISO image
 /// or template): allowed for the tasks this helper started itself, when the policy
 /// still grants what started them. Others fall back to an `[api]` pattern.
-pub fn media_task(policy: &Policy, upid: &Upid, facts: &Facts) -> Option<Decision> {
+pub(super) fn media_task(policy: &Policy, upid: &Upid, facts: &Facts) -> Option<Decision> {
     let granted = match upid.task_type() {
         "download" => !policy.media.download_from.is_empty(),
         "imgdel" => {
@@ -106,10 +107,7 @@ pub fn media_task(policy: &Policy, upid: &Upid, facts: &Facts) -> Option<Decisio
         _ => false,
     };
     (granted && facts.own_task).then(|| Decision::Allow {
-        rule: format!(
-            "storage ({} tasks started through pve-mcp)",
-            upid.task_type()
-        ),
+        rule: Rule::MediaTask(upid.task_type().to_owned()),
     })
 }
 
@@ -118,7 +116,7 @@ fn media_storage(policy: &Policy, storage: &str) -> Option<Decision> {
         return None;
     }
     Some(denied(
-        "storage.storages",
+        Rule::StorageStorages,
         format!(
             "ISO images and templates on storage {storage:?} may not be changed; to allow it, add \
              {storage:?} to [storage] storages in {}",

@@ -1,67 +1,37 @@
 //! Turns `policy.toml` text (admin input, possibly with typos) into a [`Policy`],
-//! collecting every error and warning with its line and column. The sections are
-//! parsed in `parse_guests` and `parse_commands`; this file holds the frame.
+//! collecting every error and warning with its line and column. This file holds the
+//! frame and the small sections (`[clients]`, `[api]`, `[backup]`, `[limits]`); the
+//! larger ones are parsed in `guests`, `commands` and `lifecycle_sections`.
 
-use super::{
-    ApiRule, ClientSpec, Limits, Operation, PathPattern, Policy, floor, lifecycle, parse_commands,
-    parse_guests,
-};
+mod commands;
+mod diagnostics;
+mod guests;
+mod lifecycle_sections;
+
+pub use commands::COMMAND_PATH;
+pub use diagnostics::{Diagnostic, Severity};
+
+use crate::policy::floor;
+use crate::policy::model::{ApiRule, ClientSpec, Limits, Operation, Policy};
+use crate::policy::pattern::PathPattern;
+use diagnostics::Ctx;
+use lifecycle_sections as lifecycle;
 use pve_mcp_proto::{ApiMethod, ApiPath};
 use serde::Deserialize;
-use std::{
-    fmt,
-    ops::Range,
-    path::{Path, PathBuf},
-};
+use std::path::Path;
 use toml::Spanned;
-
-/// Directories searched for commands named without a path, in order.
-pub const COMMAND_PATH: &[&str] = &["/usr/sbin", "/usr/bin", "/sbin", "/bin"];
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Severity {
-    Error,
-    Warning,
-}
-
-/// One problem found in a policy file, printed as `FILE:LINE:COL: message`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Diagnostic {
-    pub severity: Severity,
-    pub file: PathBuf,
-    pub line: usize,
-    pub col: usize,
-    pub message: String,
-}
-
-impl fmt::Display for Diagnostic {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let tag = match self.severity {
-            Severity::Error => "",
-            Severity::Warning => "warning: ",
-        };
-        write!(
-            f,
-            "{}:{}:{}: {tag}{}",
-            self.file.display(),
-            self.line,
-            self.col,
-            self.message
-        )
-    }
-}
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawPolicy {
     clients: Option<Spanned<RawClients>>,
-    guests: Option<Spanned<parse_guests::RawGuests>>,
+    guests: Option<Spanned<guests::RawGuests>>,
     #[serde(default)]
-    rule: Vec<Spanned<parse_guests::RawRule>>,
+    rule: Vec<Spanned<guests::RawRule>>,
     api: Option<RawApi>,
-    commands: Option<parse_commands::RawCommands>,
+    commands: Option<commands::RawCommands>,
     #[serde(default)]
-    command: Vec<Spanned<parse_commands::RawCommand>>,
+    command: Vec<Spanned<commands::RawCommand>>,
     limits: Option<RawLimits>,
     backup: Option<RawBackup>,
     create: Option<Spanned<lifecycle::RawCreate>>,
@@ -107,65 +77,9 @@ struct RawLimits {
     concurrent: Option<Spanned<i64>>,
 }
 
-/// Collects diagnostics while building the policy.
-pub(super) struct Ctx<'a> {
-    text: &'a str,
-    file: &'a Path,
-    diags: Vec<Diagnostic>,
-}
-
-impl Ctx<'_> {
-    fn push(&mut self, severity: Severity, span: Range<usize>, message: impl Into<String>) {
-        let before = &self.text[..span.start.min(self.text.len())];
-        let line = before.matches('\n').count() + 1;
-        let col = before
-            .rfind('\n')
-            .map_or(before.chars().count(), |i| before[i + 1..].chars().count())
-            + 1;
-        self.diags.push(Diagnostic {
-            severity,
-            file: self.file.to_owned(),
-            line,
-            col,
-            message: message.into(),
-        });
-    }
-
-    pub(super) fn error(&mut self, span: Range<usize>, message: impl Into<String>) {
-        self.push(Severity::Error, span, message);
-    }
-
-    pub(super) fn warn(&mut self, span: Range<usize>, message: impl Into<String>) {
-        self.push(Severity::Warning, span, message);
-    }
-
-    /// An integer setting within `range`, or an error at its position.
-    pub(super) fn bounded(
-        &mut self,
-        v: &Spanned<i64>,
-        key: &str,
-        range: Range<u64>,
-    ) -> Option<u64> {
-        match u64::try_from(*v.get_ref()) {
-            Ok(n) if range.contains(&n) => Some(n),
-            _ => {
-                self.error(
-                    v.span(),
-                    format!("{key} must be {} to {}", range.start, range.end - 1),
-                );
-                None
-            }
-        }
-    }
-}
-
 /// Parses policy text. `Err` holds every diagnostic (at least one error).
 pub fn parse(text: &str, file: &Path) -> Result<(Policy, Vec<Diagnostic>), Vec<Diagnostic>> {
-    let mut cx = Ctx {
-        text,
-        file,
-        diags: Vec::new(),
-    };
+    let mut cx = Ctx::new(text, file);
     let raw: RawPolicy = match toml::from_str(text) {
         Ok(r) => r,
         Err(e) => {
@@ -174,9 +88,9 @@ pub fn parse(text: &str, file: &Path) -> Result<(Policy, Vec<Diagnostic>), Vec<D
         }
     };
     let clients = clients(&mut cx, raw.clients);
-    let (guests, grants) = parse_guests::guests_and_rules(&mut cx, raw.guests, raw.rule);
+    let (guests, grants) = guests::guests_and_rules(&mut cx, raw.guests, raw.rule);
     let api = raw.api.map(|a| api(&mut cx, a)).unwrap_or_default();
-    let commands = parse_commands::commands(&mut cx, raw.commands, raw.command);
+    let commands = commands::commands(&mut cx, raw.commands, raw.command);
     let limits = raw.limits.map(|l| limits(&mut cx, l)).unwrap_or_default();
     let backup_storages = raw
         .backup
@@ -184,7 +98,7 @@ pub fn parse(text: &str, file: &Path) -> Result<(Policy, Vec<Diagnostic>), Vec<D
         .unwrap_or_default();
     let backups_granted = grants
         .iter()
-        .any(|g| g.operations.contains(&super::Operation::BackupCreate));
+        .any(|g| g.operations.contains(&Operation::BackupCreate));
     if backups_granted && backup_storages.is_empty() {
         cx.warn(
             0..0,
@@ -365,7 +279,7 @@ fn api(cx: &mut Ctx, raw: RawApi) -> Vec<ApiRule> {
                 break;
             }
         }
-        let covered = super::api_class::covered(&rule);
+        let covered = crate::policy::api_class::covered(&rule);
         if covered.is_empty() {
             cx.warn(
                 span.clone(),
@@ -378,7 +292,9 @@ fn api(cx: &mut Ctx, raw: RawApi) -> Vec<ApiRule> {
         let refused: Vec<(String, &str)> = covered
             .iter()
             .filter_map(|(e, c)| match c {
-                super::Class::Refused(why) => Some((format!("{} {}", e.method, e.template), *why)),
+                crate::policy::api_class::Class::Refused(why) => {
+                    Some((format!("{} {}", e.method, e.template), *why))
+                }
                 _ => None,
             })
             .collect();

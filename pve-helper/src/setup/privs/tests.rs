@@ -37,7 +37,10 @@ fn guest_agent_privileges_follow_the_release() {
 
 #[test]
 fn shipped_policy_needs_audit_only() {
-    let text = include_str!("../../../policy/policy.toml");
+    let text = include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../policy/policy.toml"
+    ));
     assert_eq!(req(text).names(), ["Sys.Audit", "VM.Audit"]);
     assert!(req(text).unmapped.is_empty());
 }
@@ -151,7 +154,10 @@ fn every_sample_is_a_valid_path() {
 
 #[test]
 fn lifecycle_grants_map_to_exactly_what_they_need() {
-    let r = req(include_str!("../../../policy/examples/lab-builder.toml"));
+    let r = req(include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../policy/examples/lab-builder.toml"
+    )));
     assert_eq!(
         r.names(),
         [

@@ -3,13 +3,18 @@
 //! judged like settings given by the client, against the fixed floor and `[bounds]`
 //! (not `[config] keys`: nobody chose them), and it lands where `[create]` says.
 
-use super::bounds::{Denial, GuestSettings, Origin, tags_of};
-use super::decide::{Decision, Facts, operation, operation_on};
-use super::decide_create::new_guest;
-use super::decide_lifecycle::{
-    allowed, denied, deny, no_create, owner_facts, permitted, scoped, unread,
+use super::common::{
+    allowed, denied, deny, no_create, operation, operation_on, owner_facts, permitted, scoped,
+    unread,
 };
-use super::{ConfigFile, Operation, Policy, floor};
+use super::create::{new_guest, retag};
+use crate::policy::bounds::{Denial, Origin, tags_of};
+use crate::policy::config_file::ConfigFile;
+use crate::policy::config_file::GuestSettings;
+use crate::policy::decision::{Decision, Rule};
+use crate::policy::facts::Facts;
+use crate::policy::floor;
+use crate::policy::model::{Operation, Policy};
 use pve_mcp_proto::{BackupRestore, GuestClone, GuestType, VmId};
 
 pub(super) fn clone(policy: &Policy, c: &GuestClone, facts: &Facts) -> Decision {
@@ -44,7 +49,7 @@ pub(super) fn clone(policy: &Policy, c: &GuestClone, facts: &Facts) -> Decision 
     }
     if !c.full && c.storage.is_some() {
         return denied(
-            "clone",
+            Rule::Clone,
             "a linked clone stays on its template's storage; pass full: true to pick a storage"
                 .into(),
         );
@@ -73,11 +78,14 @@ pub(super) fn clone(policy: &Policy, c: &GuestClone, facts: &Facts) -> Decision 
 /// every copy, and a floor setting would be the copy's too.
 fn floor_of_copy(kind: GuestType, config: &GuestSettings, what: &str) -> Option<Decision> {
     if let Some(why) = floor::inherited_floor(kind, config) {
-        return Some(denied("fixed floor", format!("{what} is refused: {why}")));
+        return Some(denied(
+            Rule::FixedFloor,
+            format!("{what} is refused: {why}"),
+        ));
     }
     let why = inheritable(config).find_map(|(k, v)| floor::config_floor(k, v))?;
     Some(denied(
-        "fixed floor",
+        Rule::FixedFloor,
         format!("{what} is refused: the new guest would inherit this: {why}"),
     ))
 }
@@ -91,7 +99,7 @@ fn floor_of_archive(kind: GuestType, file: &ConfigFile, what: &str) -> Option<De
     }
     if let Some(line) = file.unreadable.first() {
         return Some(denied(
-            "fixed floor",
+            Rule::FixedFloor,
             format!(
                 "{what} is refused: its configuration holds a line pve-mcp cannot judge \
                  ({line:?})"
@@ -101,7 +109,7 @@ fn floor_of_archive(kind: GuestType, file: &ConfigFile, what: &str) -> Option<De
     for (section, settings) in &file.sections {
         if let Some(why) = settings.iter().find_map(|(k, v)| floor::config_floor(k, v)) {
             return Some(denied(
-                "fixed floor",
+                Rule::FixedFloor,
                 format!("{what} is refused: its section {section} holds this: {why}"),
             ));
         }
@@ -111,7 +119,7 @@ fn floor_of_archive(kind: GuestType, file: &ConfigFile, what: &str) -> Option<De
                 .is_some_and(|v| v.trim() != "1")
         {
             return Some(denied(
-                "fixed floor",
+                Rule::FixedFloor,
                 format!(
                     "{what} is refused: its section {section} makes the container privileged; \
                      privileged containers are on the fixed floor and can never be allowed"
@@ -163,7 +171,7 @@ fn required_tags(policy: &Policy, tags: &[String], whose: &str) -> Option<Decisi
     let missing = policy.create.as_ref()?.missing_tags(tags);
     (!missing.is_empty()).then(|| {
         denied(
-            "create.tags",
+            Rule::CreateTags,
             format!(
                 "{whose} lacks tag(s) {} that [create] tags requires of every new guest; tag it \
                  first",
@@ -176,7 +184,7 @@ fn required_tags(policy: &Policy, tags: &[String], whose: &str) -> Option<Decisi
 pub(super) fn restore(policy: &Policy, r: &BackupRestore, facts: &Facts) -> Decision {
     let Some((kind, owner)) = r.volume.backup_of() else {
         return denied(
-            "backup.restore",
+            Rule::BackupRestore,
             format!(
                 "{} is not a vzdump backup of a guest (backup/vzdump-TYPE-VMID-...)",
                 r.volume
@@ -185,7 +193,7 @@ pub(super) fn restore(policy: &Policy, r: &BackupRestore, facts: &Facts) -> Deci
     };
     if r.force && r.vmid.is_none() {
         return denied(
-            "backup.restore",
+            Rule::BackupRestore,
             "force restores over an existing guest: give vmid, the guest whose disks the \
              backup replaces (or leave force out to restore to a new guest)"
                 .into(),
@@ -208,7 +216,7 @@ pub(super) fn restore(policy: &Policy, r: &BackupRestore, facts: &Facts) -> Deci
             };
         }
         return denied(
-            "facts",
+            Rule::Facts,
             format!(
                 "the configuration inside {} could not be read, so the restore is refused",
                 r.volume
@@ -249,7 +257,7 @@ pub(super) fn restore(policy: &Policy, r: &BackupRestore, facts: &Facts) -> Deci
         };
         if target.guest_type != kind {
             return denied(
-                "backup.restore",
+                Rule::BackupRestore,
                 format!(
                     "{} holds a {} guest and guest {} is {}",
                     r.volume,
@@ -260,7 +268,7 @@ pub(super) fn restore(policy: &Policy, r: &BackupRestore, facts: &Facts) -> Deci
             );
         }
         // The restored guest takes the backup's tags: judged as a tag change.
-        if let Some(d) = super::decide_create::retag(
+        if let Some(d) = retag(
             policy,
             target,
             tags.clone(),
