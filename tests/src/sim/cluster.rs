@@ -49,6 +49,8 @@ pub struct Guest {
     pub uptime_base: u64,
     /// Config lock (`suspended` after a QEMU suspend-to-disk).
     pub lock: Option<&'static str>,
+    /// The running task that holds `lock` (and removes it when it ends), if one does.
+    pub lock_task: Option<String>,
     /// LXC container checkpointed by `vzsuspend` (so `vzresume` can restore it).
     pub checkpointed: bool,
     /// The deadline of the last task queued for this guest (tasks on a guest run in order).
@@ -95,6 +97,7 @@ impl Guest {
             since: now,
             uptime_base: 600 + (i * 7919) % 2_000_000,
             lock: None,
+            lock_task: None,
             checkpointed: false,
             busy_until: None,
             pid: 1000 + (seed.vmid % 4_000_000),
@@ -141,6 +144,7 @@ impl Guest {
         self.since = now;
         self.uptime_base = 0;
         self.lock = None;
+        self.lock_task = None;
         self.checkpointed = false;
         self.execs.clear();
     }
@@ -354,7 +358,7 @@ impl Cluster {
             if self
                 .tasks
                 .get(&upid)
-                .is_some_and(|t| t.state != TaskState::Running)
+                .is_some_and(|t| t.state != TaskState::Running || t.deadline > now)
             {
                 continue;
             }
@@ -365,6 +369,7 @@ impl Cluster {
                 Job::Backup(work) => self.apply_backup(work),
                 Job::Life(work) => self.apply_life(work, at, &mut log),
                 Job::Record => Ok(()),
+                Job::Fail(msg) => Err(msg.clone()),
             };
             if let Some(task) = self.tasks.get_mut(&upid) {
                 task.log.extend(log);
@@ -374,6 +379,7 @@ impl Cluster {
                     Err(msg) => msg,
                 });
             }
+            self.task_ended(&upid, &job, at, false);
         }
     }
 

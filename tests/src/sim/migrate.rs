@@ -99,6 +99,23 @@ impl Cluster {
             log.push("VM isn't running. Doing offline migration instead.".to_owned());
         }
         let ha = g.seed.ha;
+        // `PVE::LXC::Migrate::prepare` runs `check_lock` in the worker.
+        let refused = (kind == GuestKind::Lxc && !ha)
+            .then(|| super::locks::check(g).err())
+            .flatten();
+        if let Some(msg) = refused {
+            let worker = super::actions::Worker {
+                node: node.to_owned(),
+                kind,
+                vmid,
+                task_type: "vzmigrate",
+                user,
+                log: vec![format!(
+                    "ERROR: migration aborted (duration 00:00:00): {msg}"
+                )],
+            };
+            return Ok(self.spawn_refused(worker, "migration aborted".to_owned(), now));
+        }
         let work = MigrateWork {
             node: node.to_owned(),
             kind,
@@ -249,6 +266,23 @@ impl Cluster {
                 GuestKind::Lxc => format!("unable to destroy CT {vmid} - container is running"),
             }));
         }
+        // `destroy_vm` runs `check_lock` in the worker, letting a `suspended` lock through.
+        let refused = (kind == GuestKind::Qemu && !self.guest_busy(vmid, now))
+            .then(|| self.guest(vmid).and_then(|g| g.lock))
+            .flatten()
+            .filter(|l| *l != "suspended")
+            .map(|l| super::locks::refusal(kind, l));
+        if let Some(msg) = refused {
+            let worker = super::actions::Worker {
+                node: node.to_owned(),
+                kind,
+                vmid,
+                task_type: "qmdestroy",
+                user,
+                log: Vec::new(),
+            };
+            return Ok(self.spawn_refused(worker, msg, now));
+        }
         let work = DestroyWork {
             node: node.to_owned(),
             kind,
@@ -288,7 +322,8 @@ impl Cluster {
             ));
         };
         let wt = what(w.kind);
-        if let Some(lock) = g.lock {
+        let exempt = w.kind == GuestKind::Qemu && g.lock == Some("suspended");
+        if let Some(lock) = g.lock.filter(|_| !exempt) {
             return Err(format!("{wt} is locked ({lock})"));
         }
         if g.protected() {

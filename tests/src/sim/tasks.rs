@@ -102,8 +102,11 @@ pub enum Job {
     /// Creating, cloning, changing, moving or destroying guests, and storage work.
     Life(Box<super::life::LifeWork>),
     /// A task someone else ran, recorded with its log ([`super::task_history`]): it
-    /// changes nothing when it ends.
+    /// changes nothing when it ends (but holds its guest's lock while it runs, see
+    /// [`super::locks::held_by`]).
     Record,
+    /// A worker that fails at once with this message (its guest was locked).
+    Fail(String),
 }
 
 impl Task {
@@ -175,6 +178,18 @@ impl TaskStore {
             Some(Reverse((at, _, _))) if *at <= now => self.due.pop().map(|Reverse((_, _, k))| k),
             _ => None,
         }
+    }
+
+    /// Moves running task `upid`'s end to `deadline` (the old queue entry is skipped
+    /// once the task has stopped).
+    pub fn reschedule(&mut self, upid: &str, deadline: Instant) {
+        let Some(task) = self.tasks.get_mut(upid) else {
+            return;
+        };
+        task.deadline = deadline;
+        self.seq += 1;
+        self.due
+            .push(Reverse((deadline, self.seq, upid.to_owned())));
     }
 
     pub fn get(&self, upid: &str) -> Option<&Task> {
