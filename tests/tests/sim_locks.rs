@@ -111,6 +111,12 @@ async fn a_running_backup_locks_a_running_vm_as_qemu_server_does() {
         .and_then(|l| l.iter().find(|e| e["vmid"] == 100).cloned())
         .unwrap();
     assert_eq!(entry["lock"], "backup", "{entry}");
+    let (_, all) = api.get("/cluster/resources?type=vm").await;
+    let entry = all["data"]
+        .as_array()
+        .and_then(|l| l.iter().find(|e| e["vmid"] == 100).cloned())
+        .unwrap();
+    assert_eq!(entry["lock"], "backup", "{entry}");
 
     // The API handlers' own check_lock: HTTP 500 before any task.
     let locked = (500, "VM is locked (backup)".to_owned());
