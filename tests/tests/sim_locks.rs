@@ -440,3 +440,43 @@ async fn a_vm_suspended_to_disk_can_be_destroyed_but_not_reconfigured() {
     assert_eq!(exit(&api, "pve2", destroy).await, "OK");
     assert!(sim.guest_state(101).is_none());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_template_a_linked_clone_uses_cannot_be_destroyed() {
+    let sim = sim_with(20).await;
+    let api = Api::new(&sim);
+    // 109: a VM template on pve1; 117: a container template on pve3 (local-lvm).
+    for (node, kind, template, clone, refusal) in [
+        (
+            "pve1",
+            "qemu",
+            109,
+            900,
+            "base volume 'local-lvm:base-109-disk-0' is still in use by linked cloned",
+        ),
+        (
+            "pve3",
+            "lxc",
+            117,
+            901,
+            "base volume 'base-117-disk-0' is still in use by linked clones",
+        ),
+    ] {
+        let base = format!("/nodes/{node}/{kind}/{template}");
+        let newid = clone.to_string();
+        let linked = api
+            .post(&format!("{base}/clone"), &[("newid", newid.as_str())])
+            .await;
+        assert_eq!(exit(&api, node, linked).await, "OK");
+        let destroy = api.delete(&base, &[]).await;
+        assert_eq!(exit(&api, node, destroy).await, refusal, "{kind}");
+        assert!(sim.guest_state(template).is_some_and(|g| g.template));
+        let gone = api
+            .delete(&format!("/nodes/{node}/{kind}/{clone}"), &[])
+            .await;
+        assert_eq!(exit(&api, node, gone).await, "OK");
+        let destroy = api.delete(&base, &[]).await;
+        assert_eq!(exit(&api, node, destroy).await, "OK", "{kind}");
+        assert!(sim.guest_state(template).is_none());
+    }
+}

@@ -232,6 +232,8 @@ pub struct Cluster {
     pub ha_rules: Vec<super::ha::HaRule>,
     /// ACL entries an administrator added (beside the token's own on `/`).
     pub acl: Vec<super::acl::AclEntry>,
+    /// The base volume each linked clone's volume derives from ([`super::linked`]).
+    pub linked: std::collections::BTreeMap<String, String>,
 }
 
 impl Cluster {
@@ -271,6 +273,7 @@ impl Cluster {
             jobs: super::jobs::Jobs::default(),
             ha_rules: Vec::new(),
             acl: Vec::new(),
+            linked: std::collections::BTreeMap::new(),
         }
     }
 

@@ -332,6 +332,9 @@ impl Cluster {
                 w.vmid
             ));
         }
+        if let Some(msg) = self.linked_clone_refusal(g) {
+            return Err(msg);
+        }
         if g.is_running() {
             if !(w.kind == GuestKind::Lxc && w.force) {
                 return Err(match w.kind {

@@ -107,7 +107,10 @@
 //!   that do fail at once with it (power actions, snapshots, QEMU destroy and resize, CT
 //!   migrate: `migration aborted`, vzdump: `job errors`) instead of waiting for the lock
 //!   holder; qemu-server's exemptions hold (a `backup` lock lets a VM pause, resume and
-//!   start while running, a `suspended` one lets it be destroyed).
+//!   start while running, a `suspended` one lets it be destroyed). A template whose base
+//!   volume a linked clone still uses is not destroyed (`linked`: `base volume
+//!   'local-lvm:base-109-disk-0' is still in use by linked cloned`, qemu-server's words;
+//!   pve-storage's `... by linked clones` for containers).
 //! - What surrounds the guests (`audit_api` routes, checked against pve-manager 8.4/9,
 //!   pve-ha-manager, pve-access-control, qemu-server and pve-storage): the cluster log and
 //!   a node's syslog and journal, which log `starting task UPID` and `end task UPID STATUS`
@@ -179,6 +182,7 @@ mod life;
 mod life_api;
 mod life_run;
 mod life_schema;
+mod linked;
 mod locks;
 mod logs;
 mod migrate;
