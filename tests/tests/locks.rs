@@ -383,3 +383,52 @@ async fn list_vms_shows_which_guests_are_locked() {
         .to_owned();
     assert!(row.contains("backup"), "{row}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_template_with_a_linked_clone_is_not_deleted_and_the_model_reads_why() {
+    let (stack, client) = world().await;
+    let api = Api::new(&stack.sim);
+    // 109: a VM template on pve1; its linked clone 900 is out of the policy's scope.
+    let (code, body) = api
+        .post("/nodes/pve1/qemu/109/clone", &[("newid", "900")])
+        .await;
+    assert_eq!(code, 200, "{body}");
+    let done = api.wait_task("pve1", body["data"].as_str().unwrap()).await;
+    assert_eq!(done["exitstatus"], "OK", "{done}");
+    let s = refused(
+        &client,
+        "guest_delete",
+        json!({"vmid": 109}),
+        "base volume 'local-lvm:base-109-disk-0' is still in use by linked cloned",
+    )
+    .await;
+    assert_eq!(s["outcome"], "failed", "{s}");
+    assert!(stack.sim.guest_state(109).is_some_and(|g| g.template));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_container_under_a_backup_job_is_not_restored_over() {
+    let (stack, client) = world().await;
+    // 115: a stopped container on pve1.
+    stack
+        .sim
+        .add_task(admin_task("vzdump", "pve1", 115))
+        .unwrap();
+    let archive = stack
+        .sim
+        .add_backup(
+            "pve1",
+            "nas",
+            GuestKind::Lxc,
+            115,
+            "arch: amd64\ncores: 1\nhostname: old\nmemory: 512\nostype: debian\nrootfs: local-lvm:vm-115-disk-0,size=8G\nunprivileged: 1\n",
+        )
+        .unwrap();
+    refused(
+        &client,
+        "backup_restore",
+        json!({"vmid": 115, "node": "pve1", "volume": archive, "force": true}),
+        "unable to restore CT 115 - CT is locked (backup)",
+    )
+    .await;
+}

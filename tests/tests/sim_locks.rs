@@ -480,3 +480,39 @@ async fn a_template_a_linked_clone_uses_cannot_be_destroyed() {
         assert!(sim.guest_state(template).is_none());
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_container_being_backed_up_is_not_restored_over() {
+    let sim = sim_with(20).await;
+    let api = Api::new(&sim);
+    // 115: a stopped container on pve1.
+    let job = sim.add_task(running("vzdump", "pve1", 115)).unwrap();
+    let archive = sim
+        .add_backup(
+            "pve1",
+            "nas",
+            sim::GuestKind::Lxc,
+            115,
+            "arch: amd64\ncores: 1\nhostname: old\nmemory: 512\nostype: debian\nrootfs: local-lvm:vm-115-disk-0,size=8G\nunprivileged: 1\n",
+        )
+        .unwrap();
+    let form = [
+        ("vmid", "115"),
+        ("ostemplate", archive.as_str()),
+        ("restore", "1"),
+        ("force", "1"),
+        ("storage", "local-lvm"),
+    ];
+    let restore = api.post("/nodes/pve1/lxc", &form).await;
+    assert_eq!(
+        refused(&restore),
+        (
+            500,
+            "unable to restore CT 115 - CT is locked (backup)".to_owned()
+        )
+    );
+    stop_task(&api, "pve1", &job).await;
+    let restore = api.post("/nodes/pve1/lxc", &form).await;
+    assert_eq!(exit(&api, "pve1", restore).await, "OK");
+    assert_eq!(lock(&api, "pve1", "lxc", 115).await, Value::Null);
+}
