@@ -516,3 +516,53 @@ async fn a_container_being_backed_up_is_not_restored_over() {
     assert_eq!(exit(&api, "pve1", restore).await, "OK");
     assert_eq!(lock(&api, "pve1", "lxc", 115).await, Value::Null);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_migration_puts_local_disks_on_the_mapped_target_storage() {
+    let sim = sim_with(20).await;
+    let api = Api::new(&sim);
+    // 103: a stopped VM on pve1, its disk on the node's own local-lvm.
+    let base = "/nodes/pve1/qemu/103";
+    let images = api
+        .post(
+            &format!("{base}/migrate"),
+            &[("target", "pve2"), ("targetstorage", "local")],
+        )
+        .await;
+    assert_eq!(
+        refused(&images),
+        (500, "storage 'local' does not support vm images".to_owned())
+    );
+    let answer = api
+        .post(
+            &format!("{base}/migrate"),
+            &[("target", "pve2"), ("targetstorage", "local-lvm:nas")],
+        )
+        .await;
+    let task = upid(&answer);
+    let done = api.wait_task("pve1", &task).await;
+    assert_eq!(done["exitstatus"], "OK", "{done}");
+    let (code, body) = api.get("/nodes/pve2/qemu/103/config").await;
+    assert_eq!(code, 200, "{body}");
+    let disk = body["data"]["scsi0"].as_str().unwrap_or_default();
+    assert!(disk.starts_with("nas:"), "{disk}");
+    let text = log(&api, "pve1", &task).await;
+    let new = disk.split(',').next().unwrap_or_default();
+    assert!(
+        text.contains(&format!(
+            "volume 'local-lvm:vm-103-disk-0' is '{new}' on the target"
+        )),
+        "{text}"
+    );
+    // Back again: the disk, on the shared nas now, stays where it is.
+    let back = api
+        .post("/nodes/pve2/qemu/103/migrate", &[("target", "pve1")])
+        .await;
+    assert_eq!(exit(&api, "pve2", back).await, "OK");
+    let (_, body) = api.get("/nodes/pve1/qemu/103/config").await;
+    assert_eq!(
+        body["data"]["scsi0"].as_str(),
+        Some(disk),
+        "shared nas stays"
+    );
+}

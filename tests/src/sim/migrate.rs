@@ -1,7 +1,9 @@
 //! `POST .../{qemu|lxc}/{vmid}/migrate` and `DELETE .../{qemu|lxc}/{vmid}`, as
 //! `PVE::API2::Qemu`/`PVE::API2::LXC` and their migration modules do them: the early
 //! checks (HTTP 400/500), then a `qmigrate`/`vzmigrate` worker (`hamigrate` for
-//! HA-managed guests) that moves the guest to the target node, or a
+//! HA-managed guests) that moves the guest to the target node (a VM's local disks to
+//! the storage `targetstorage` maps them to: `volume 'local-lvm:vm-103-disk-0' is
+//! 'nas:103/vm-103-disk-0.raw' on the target`), or a
 //! `qmdestroy`/`vzdestroy` worker that removes it with its disks, pool membership and
 //! firewall rules (its backups stay).
 
@@ -25,6 +27,8 @@ pub struct MigrateWork {
     pub restart: bool,
     pub with_local_disks: bool,
     pub ha: bool,
+    /// QEMU `targetstorage`: where local disks land (`PVE::JSONSchema::parse_idmap`).
+    pub storagemap: Option<String>,
 }
 
 /// What a destroy worker does.
@@ -45,6 +49,74 @@ fn err(msg: String) -> ApiError {
 fn node_ip(c: &Cluster, node: &str) -> String {
     let i = c.node(node).map_or(0, |n| n.index);
     format!("10.10.{}.{}", i / 250, i % 250 + 1)
+}
+
+/// `map_id`: the storage a volume of storage `sid` lands on, for a `targetstorage` map
+/// (`SOURCE:TARGET` entries, one default target, or `1` for the same storage).
+fn map_storage<'a>(map: Option<&'a str>, sid: &'a str) -> &'a str {
+    let Some(map) = map else {
+        return sid;
+    };
+    let entries = map.split([',', ';', ' ']).filter(|e| !e.is_empty());
+    let mut default = None;
+    for e in entries {
+        match e.split_once(':') {
+            Some((from, to)) if from == sid => return to,
+            Some(_) => {}
+            None if e != "1" => default = Some(e),
+            None => {}
+        }
+    }
+    default.unwrap_or(sid)
+}
+
+/// The migrate handler's `$check_storage_access_migrate` on each target storage.
+fn check_storagemap(map: &str) -> Result<(), String> {
+    let targets = map
+        .split([',', ';', ' '])
+        .filter(|e| !e.is_empty() && *e != "1")
+        .map(|e| e.split_once(':').map_or(e, |(_, to)| to));
+    for sid in targets {
+        let s = dataset::storage(sid).ok_or_else(|| format!("storage '{sid}' does not exist"))?;
+        if !s.holds("images") {
+            return Err(format!("storage '{sid}' does not support vm images"));
+        }
+    }
+    Ok(())
+}
+
+/// `QemuMigrate::sync_offline_local_volumes`/`storage_migrate`: each local disk lands on
+/// its mapped storage (renamed there when the storage changes), and the config follows.
+fn move_local_disks(
+    g: &mut super::cluster::Guest,
+    local: &[String],
+    map: Option<&str>,
+    log: &mut Vec<String>,
+) {
+    let volumes = g.volumes();
+    let mut taken: Vec<String> = volumes.iter().map(|v| v.volid.clone()).collect();
+    for v in volumes.iter().filter(|v| local.contains(&v.volid)) {
+        let sid = v.volid.split(':').next().unwrap_or_default();
+        let target = map_storage(map, sid);
+        let new = match dataset::storage(target).filter(|_| target != sid) {
+            Some(s) => {
+                let volid = super::volumes::new_disk(s, g.seed.vmid, GuestKind::Qemu, &taken);
+                taken.push(volid.clone());
+                let value = super::conf::with_volume(
+                    GuestKind::Qemu,
+                    &v.key,
+                    &v.props,
+                    &volid,
+                    Some(v.size),
+                );
+                g.config_mut().insert(v.key.clone(), value);
+                volid
+            }
+            None => v.volid.clone(),
+        };
+        log.push(format!("volume '{}' is '{new}' on the target", v.volid));
+    }
+    g.sync_traits();
 }
 
 impl Cluster {
@@ -94,6 +166,13 @@ impl Cluster {
                 }
             }
         }
+        let storagemap = params
+            .get("targetstorage")
+            .filter(|_| kind == GuestKind::Qemu)
+            .map(str::to_owned);
+        if let Some(map) = &storagemap {
+            check_storagemap(map).map_err(err)?;
+        }
         let mut log = Vec::new();
         if kind == GuestKind::Qemu && online && !running {
             log.push("VM isn't running. Doing offline migration instead.".to_owned());
@@ -125,6 +204,7 @@ impl Cluster {
             restart: restart && running,
             with_local_disks: params.flag("with-local-disks"),
             ha,
+            storagemap,
         };
         let task_type = match (ha, kind) {
             (true, _) => "hamigrate",
@@ -206,6 +286,9 @@ impl Cluster {
         }
         for volid in &local {
             log.push(format!("found local disk '{volid}' (attached)"));
+        }
+        if w.kind == GuestKind::Qemu && !w.ha {
+            move_local_disks(g, &local, w.storagemap.as_deref(), log);
         }
         if w.restart {
             log.push(format!("shutdown CT {}", w.vmid));
