@@ -51,72 +51,34 @@ fn node_ip(c: &Cluster, node: &str) -> String {
     format!("10.10.{}.{}", i / 250, i % 250 + 1)
 }
 
-/// `map_id`: the storage a volume of storage `sid` lands on, for a `targetstorage` map
-/// (`SOURCE:TARGET` entries, one default target, or `1` for the same storage).
-fn map_storage<'a>(map: Option<&'a str>, sid: &'a str) -> &'a str {
-    let Some(map) = map else {
-        return sid;
-    };
-    let entries = map.split([',', ';', ' ']).filter(|e| !e.is_empty());
-    let mut default = None;
-    for e in entries {
-        match e.split_once(':') {
-            Some((from, to)) if from == sid => return to,
-            Some(_) => {}
-            None if e != "1" => default = Some(e),
-            None => {}
-        }
-    }
-    default.unwrap_or(sid)
+/// `AbstractMigrate::migrate` on an error of `prepare` or `phase1`: it logs why and
+/// the task ends `migration aborted`.
+fn aborted(log: &mut Vec<String>, why: &str) -> String {
+    log.push(format!(
+        "ERROR: migration aborted (duration 00:00:00): {why}"
+    ));
+    "migration aborted".to_owned()
 }
 
-/// The migrate handler's `$check_storage_access_migrate` on each target storage.
-fn check_storagemap(map: &str) -> Result<(), String> {
-    let targets = map
-        .split([',', ';', ' '])
-        .filter(|e| !e.is_empty() && *e != "1")
-        .map(|e| e.split_once(':').map_or(e, |(_, to)| to));
-    for sid in targets {
-        let s = dataset::storage(sid).ok_or_else(|| format!("storage '{sid}' does not exist"))?;
-        if !s.holds("images") {
-            return Err(format!("storage '{sid}' does not support vm images"));
-        }
-    }
-    Ok(())
-}
-
-/// `QemuMigrate::sync_offline_local_volumes`/`storage_migrate`: each local disk lands on
-/// its mapped storage (renamed there when the storage changes), and the config follows.
-fn move_local_disks(
-    g: &mut super::cluster::Guest,
-    local: &[String],
-    map: Option<&str>,
-    log: &mut Vec<String>,
-) {
-    let volumes = g.volumes();
-    let mut taken: Vec<String> = volumes.iter().map(|v| v.volid.clone()).collect();
-    for v in volumes.iter().filter(|v| local.contains(&v.volid)) {
-        let sid = v.volid.split(':').next().unwrap_or_default();
-        let target = map_storage(map, sid);
-        let new = match dataset::storage(target).filter(|_| target != sid) {
-            Some(s) => {
-                let volid = super::volumes::new_disk(s, g.seed.vmid, GuestKind::Qemu, &taken);
-                taken.push(volid.clone());
-                let value = super::conf::with_volume(
-                    GuestKind::Qemu,
-                    &v.key,
-                    &v.props,
-                    &volid,
-                    Some(v.size),
-                );
-                g.config_mut().insert(v.key.clone(), value);
-                volid
-            }
-            None => v.volid.clone(),
-        };
-        log.push(format!("volume '{}' is '{new}' on the target", v.volid));
-    }
-    g.sync_traits();
+/// `PVE::LXC::Migrate::prepare`: a bind or device mount point not marked `shared`
+/// cannot follow the container.
+fn local_mount_point(g: &super::cluster::Guest) -> Option<String> {
+    let map = g.config_map();
+    map.iter()
+        .filter(|(k, _)| matches!(super::conf_schema::numbered(k), ("mp", Some(_))))
+        .find_map(|(k, v)| {
+            let source = v.split(',').next().unwrap_or_default();
+            let source = source.strip_prefix("volume=").unwrap_or(source);
+            let shared = v.split(',').any(|p| p == "shared=1");
+            let kind = if source.starts_with("/dev/") {
+                "device"
+            } else if source.starts_with('/') {
+                "bind"
+            } else {
+                return None;
+            };
+            (!shared).then(|| format!("cannot migrate local {kind} mount point '{k}'"))
+        })
 }
 
 impl Cluster {
@@ -171,7 +133,7 @@ impl Cluster {
             .filter(|_| kind == GuestKind::Qemu)
             .map(str::to_owned);
         if let Some(map) = &storagemap {
-            check_storagemap(map).map_err(err)?;
+            super::storage_map::check(map).map_err(err)?;
         }
         let mut log = Vec::new();
         if kind == GuestKind::Qemu && online && !running {
@@ -277,10 +239,19 @@ impl Cluster {
                         "can't migrate local disk '{volid}': can't live migrate attached local disks without with-local-disks option"
                     ));
                 }
-                return Err("can't migrate VM - check log".into());
+                // `phase1` logs its error, `AbstractMigrate::migrate` the abort.
+                let why = "can't migrate VM - check log";
+                log.push(format!("ERROR: {why}"));
+                return Err(aborted(log, why));
             }
             GuestKind::Lxc if w.online => {
-                return Err("lxc live migration is currently not implemented".into());
+                let why = "lxc live migration is currently not implemented";
+                return Err(aborted(log, why));
+            }
+            GuestKind::Lxc => {
+                if let Some(why) = local_mount_point(g) {
+                    return Err(aborted(log, &why));
+                }
             }
             _ => {}
         }
@@ -288,7 +259,7 @@ impl Cluster {
             log.push(format!("found local disk '{volid}' (attached)"));
         }
         if w.kind == GuestKind::Qemu && !w.ha {
-            move_local_disks(g, &local, w.storagemap.as_deref(), log);
+            super::storage_map::move_local_disks(g, &local, w.storagemap.as_deref(), log);
         }
         if w.restart {
             log.push(format!("shutdown CT {}", w.vmid));

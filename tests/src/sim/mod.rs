@@ -206,6 +206,7 @@ mod shared_cluster;
 mod snapshots;
 pub mod stats;
 mod storage;
+mod storage_map;
 mod task_history;
 mod task_list;
 mod tasks;
