@@ -353,7 +353,11 @@ impl Cluster {
 
     /// Finishes every task whose deadline has passed, applying its effect.
     pub fn settle(&mut self, now: Instant) {
-        while let Some(upid) = self.tasks.pop_due(now) {
+        while let Some((due, upid)) = self.tasks.pop_due(now) {
+            if let Some(started) = upid.strip_prefix(super::tasks::START) {
+                self.task_started(started, due);
+                continue;
+            }
             let Some(job) = self.tasks.get(&upid).map(|t| t.job.clone()) else {
                 continue;
             };

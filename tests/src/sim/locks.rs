@@ -7,7 +7,10 @@
 //! holder to end; the exemptions are qemu-server's (`vm_start`, `vm_suspend`,
 //! `vm_resume` let a `backup` lock through, `destroy_vm` and `vm_start` a `suspended`
 //! one) and pve-container's (`mounted` for start and stop). The lock holder's UPID is
-//! kept with the lock, so that only that task's end (or stop) removes it.
+//! kept with the lock, so that only that task's end (or stop) removes it. A backup or
+//! snapshot forked while an earlier task on its guest holds the config's flock (a start,
+//! say) takes its lock when that task ends, as `set_lock` would once it got the flock,
+//! so the earlier task is not refused by a lock taken after it.
 
 use std::time::Instant;
 
@@ -213,11 +216,7 @@ impl Cluster {
             if let Some(Err(msg)) = refused {
                 let kind = self.guest(vmid).map_or(GuestKind::Qemu, |g| g.seed.kind);
                 let lines = backup_failed(vmid, kind, &msg);
-                if let Some(task) = self.tasks.get_mut(&upid) {
-                    task.log.extend(lines);
-                    task.state = TaskState::Stopped("job errors".to_owned());
-                    task.endtime = Some(Cluster::epoch_now());
-                }
+                self.end_task(&upid, lines, "job errors".to_owned());
                 continue;
             }
             self.take_lock(vmid, "backup", &upid);
@@ -230,9 +229,68 @@ impl Cluster {
     /// Whether guest `vmid` has a task that holds the flock of its config (tasks on a
     /// guest that does run one after the other).
     pub(super) fn guest_busy(&self, vmid: u32, now: Instant) -> bool {
+        self.busy_until(vmid, now).is_some()
+    }
+
+    /// When guest `vmid`'s tasks that hold its config's flock end, if one runs.
+    pub(super) fn busy_until(&self, vmid: u32, now: Instant) -> Option<Instant> {
         self.guest(vmid)
             .and_then(|g| g.busy_until)
-            .is_some_and(|at| at > now)
+            .filter(|at| *at > now)
+    }
+
+    /// The worker of queued task `upid` (a backup or snapshot forked while its guest's
+    /// earlier task held the flock) starts at `at`: it takes its lock, or fails at once
+    /// because the guest is locked by now.
+    pub(super) fn task_started(&mut self, upid: &str, at: Instant) {
+        let Some(job) = self
+            .tasks
+            .get(upid)
+            .filter(|t| t.state == TaskState::Running)
+            .map(|t| t.job.clone())
+        else {
+            return;
+        };
+        let failed = match &job {
+            Job::Backup(w) => {
+                let judged = self.guest(w.vmid).map(check);
+                match judged {
+                    Some(Err(msg)) => Some((backup_failed(w.vmid, w.kind, &msg), "job errors")),
+                    _ => {
+                        self.take_lock(w.vmid, "backup", upid);
+                        None
+                    }
+                }
+            }
+            Job::Snapshot(w) => {
+                let judged = self.guest(w.vmid).map(|g| super::snapshots::prepare(g, w));
+                match judged {
+                    Some(Err(msg)) => {
+                        self.end_task(upid, Vec::new(), msg);
+                        None
+                    }
+                    _ => {
+                        let lock = super::snapshots::snapshot_lock(&w.op);
+                        self.take_lock(w.vmid, lock, upid);
+                        None
+                    }
+                }
+            }
+            _ => None,
+        };
+        if let (Some((lines, status)), Job::Backup(w)) = (failed, &job) {
+            self.end_task(upid, lines, status.to_owned());
+            self.next_vzdump(&w.node, at);
+        }
+    }
+
+    /// Ends running task `upid` now with `status`, after `lines` of log.
+    fn end_task(&mut self, upid: &str, lines: Vec<String>, status: String) {
+        if let Some(task) = self.tasks.get_mut(upid) {
+            task.log.extend(lines);
+            task.state = TaskState::Stopped(status);
+            task.endtime = Some(Cluster::epoch_now());
+        }
     }
 }
 
@@ -258,6 +316,48 @@ mod tests {
             refusal(GuestKind::Lxc, "snapshot"),
             "CT is locked (snapshot)"
         );
+    }
+
+    #[test]
+    fn a_snapshot_queued_behind_a_start_locks_the_vm_only_once_the_start_is_done() {
+        let hour = Duration::from_secs(3600);
+        let mut c = Cluster::new(1, 4, hour, String::new());
+        // 103: a stopped VM with snapshot `base`.
+        let start = c
+            .request_action(
+                "pve1",
+                GuestKind::Qemu,
+                103,
+                Action::Start,
+                Default::default(),
+                "u",
+            )
+            .unwrap();
+        let work = super::super::snapshots::SnapshotWork {
+            node: "pve1".into(),
+            kind: GuestKind::Qemu,
+            vmid: 103,
+            name: "after-start".into(),
+            op: super::super::snapshots::SnapshotOp::Create {
+                description: String::new(),
+                vmstate: false,
+            },
+        };
+        let snap = c.request_snapshot(work, "u").unwrap();
+        assert_eq!(
+            c.guest(103).unwrap().lock,
+            None,
+            "not before the start ends"
+        );
+        c.settle(Instant::now() + hour + hour / 2);
+        let state = |c: &Cluster, upid: &str| c.tasks.get(upid).unwrap().state.clone();
+        assert_eq!(state(&c, &start), TaskState::Stopped("OK".into()));
+        assert_eq!(state(&c, &snap), TaskState::Running);
+        assert_eq!(c.guest(103).unwrap().lock, Some("snapshot"));
+        c.settle(Instant::now() + 3 * hour);
+        assert_eq!(state(&c, &snap), TaskState::Stopped("OK".into()));
+        assert_eq!(c.guest(103).unwrap().lock, None);
+        assert!(c.guest(103).unwrap().is_running());
     }
 
     #[test]

@@ -118,7 +118,7 @@ fn task_type(kind: GuestKind, op: &SnapshotOp) -> &'static str {
 }
 
 /// The lock a snapshot worker holds while it runs.
-fn snapshot_lock(op: &SnapshotOp) -> &'static str {
+pub(super) fn snapshot_lock(op: &SnapshotOp) -> &'static str {
     match op {
         SnapshotOp::Create { .. } => "snapshot",
         SnapshotOp::Delete => "snapshot-delete",
@@ -129,7 +129,7 @@ fn snapshot_lock(op: &SnapshotOp) -> &'static str {
 /// The worker's first steps, up to taking its lock, in `PVE::AbstractConfig`'s order:
 /// `__snapshot_prepare` (template, `check_lock`, name in use), `snapshot_delete` and
 /// `snapshot_rollback` (the snapshot must exist, then `check_lock`).
-fn prepare(g: &Guest, w: &SnapshotWork) -> Result<(), String> {
+pub(super) fn prepare(g: &Guest, w: &SnapshotWork) -> Result<(), String> {
     let exists = g.snapshots.iter().any(|s| s.name == w.name);
     match &w.op {
         SnapshotOp::Create { .. } => {
@@ -179,15 +179,16 @@ impl Cluster {
             log: Vec::new(),
         };
         let (vmid, lock) = (work.vmid, snapshot_lock(&work.op));
+        if let Some(start) = self.busy_until(vmid, now) {
+            let deadline = start + self.task_duration;
+            let upid = self.spawn_at(worker, Job::Snapshot(work), deadline);
+            self.tasks.schedule_start(&upid, start);
+            return Ok(upid);
+        }
         if let Some(Err(msg)) = self.guest(vmid).map(|g| prepare(g, &work)) {
             return Ok(self.spawn_refused(worker, msg, now));
         }
-        let start = self
-            .guest(vmid)
-            .and_then(|g| g.busy_until)
-            .filter(|at| *at > now)
-            .unwrap_or(now);
-        let upid = self.spawn_at(worker, Job::Snapshot(work), start + self.task_duration);
+        let upid = self.spawn_at(worker, Job::Snapshot(work), now + self.task_duration);
         self.take_lock(vmid, lock, &upid);
         Ok(upid)
     }

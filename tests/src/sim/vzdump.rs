@@ -78,6 +78,11 @@ impl Cluster {
             let deadline = until + self.task_duration;
             return Ok(self.spawn_at(worker, Job::Backup(work), deadline));
         }
+        if let Some(start) = self.busy_until(vmid, now) {
+            let upid = self.spawn_at(worker, Job::Backup(work), start + self.task_duration);
+            self.tasks.schedule_start(&upid, start);
+            return Ok(upid);
+        }
         if let Some(Err(msg)) = self.guest(vmid).map(locks::check) {
             worker.log.extend(locks::backup_failed(vmid, kind, &msg));
             return Ok(self.spawn_at(worker, Job::Fail("job errors".to_owned()), now));
