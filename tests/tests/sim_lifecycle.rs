@@ -1692,3 +1692,47 @@ async fn a_container_migration_that_cannot_be_done_is_aborted_with_the_reason_lo
     ok_task(&api, "pve2", "vzmigrate", shared).await;
     assert_eq!(sim.guest_state(107).unwrap().node, "pve1");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restore_adds_the_guests_unreferenced_disks_as_unused() {
+    let sim = sim().await;
+    let api = Api::new(&sim);
+    // 103: a stopped VM on pve1, with a disk of its own no config line references.
+    sim.add_orphan_disk("pve1", "local-lvm:vm-103-disk-7", 103, 1 << 30)
+        .unwrap();
+    let archive = sim
+        .add_backup(
+            "pve1",
+            "nas",
+            GuestKind::Qemu,
+            103,
+            "memory: 512\nscsi0: local-lvm:vm-103-disk-0,size=8G\n",
+        )
+        .unwrap();
+    let restore = api
+        .post(
+            "/nodes/pve1/qemu",
+            &[
+                ("vmid", "103"),
+                ("archive", archive.as_str()),
+                ("force", "1"),
+            ],
+        )
+        .await;
+    let upid = ok_task(&api, "pve1", "qmrestore", restore).await;
+    let conf = config(&api, "pve1", "qemu", 103).await;
+    assert_eq!(conf["unused0"], "local-lvm:vm-103-disk-7", "{conf}");
+    assert!(
+        conf["scsi0"]
+            .as_str()
+            .is_some_and(|d| !d.contains("disk-7")),
+        "{conf}"
+    );
+    let text = task_log(&api, "pve1", &upid).await;
+    assert!(
+        text.contains(
+            "VM 103 add unreferenced volume 'local-lvm:vm-103-disk-7' as 'unused0' to config"
+        ),
+        "{text}"
+    );
+}

@@ -110,7 +110,9 @@
 //!   start while running, a `suspended` one lets it be destroyed). A template whose base
 //!   volume a linked clone still uses is not destroyed (`linked`: `base volume
 //!   'local-lvm:base-109-disk-0' is still in use by linked cloned`, qemu-server's words;
-//!   pve-storage's `... by linked clones` for containers).
+//!   pve-storage's `... by linked clones` for containers). A VM's restore ends with
+//!   qemu-server's `rescan`: a disk of its vmid no config line references becomes
+//!   `unusedN` (`VM 103 add unreferenced volume '...' as 'unused0' to config`).
 //! - What surrounds the guests (`audit_api` routes, checked against pve-manager 8.4/9,
 //!   pve-ha-manager, pve-access-control, qemu-server and pve-storage): the cluster log and
 //!   a node's syslog and journal, which log `starting task UPID` and `end task UPID STATUS`
