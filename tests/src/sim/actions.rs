@@ -1,12 +1,16 @@
 //! Guest power actions as `PVE::API2::Qemu` and `PVE::API2::LXC::Status` perform them:
 //! the checks PVE makes before forking a worker (failing with HTTP 500), the worker task
-//! it forks (type, log), and what the worker does when it runs (failing the task).
+//! it forks (type, log), and what the worker does when it runs (failing the task). A
+//! worker on a guest whose config is locked by another task's run (a backup, a
+//! snapshot) is judged when it is forked ([`super::locks::power`]): it fails at once
+//! (`VM is locked (backup)`) or goes through, and does not wait for the lock holder.
 
 use std::time::Instant;
 
 use super::cluster::Cluster;
 use super::dataset::{GuestKind, PowerState};
 use super::errors::ApiError;
+use super::locks::{self, Gate};
 use super::tasks::{Job, Task, TaskState, Upid};
 
 /// A lifecycle action from `.../status/{action}`.
@@ -204,6 +208,28 @@ impl Cluster {
             ha,
             todisk,
         };
+        if !ha
+            && !self.guest_busy(vmid, now)
+            && let Some(g) = self.guest_on(node, kind, vmid)
+        {
+            let gate = locks::power(g, action, todisk);
+            let refused = match gate {
+                Gate::Proceed => None,
+                Gate::Nothing => Some(Job::Life(Box::new(super::life::LifeWork::Done))),
+                Gate::Refuse(msg) => Some(Job::Fail(msg)),
+            };
+            if let Some(job) = refused {
+                let worker = Worker {
+                    node: node.to_owned(),
+                    kind,
+                    vmid,
+                    task_type: task_type(kind, action, false, todisk),
+                    user,
+                    log: Vec::new(),
+                };
+                return Ok(self.spawn_at(worker, job, now));
+            }
+        }
         Ok(self.fork_worker(effect, user, now))
     }
 
@@ -290,9 +316,27 @@ impl Cluster {
             });
         };
         let running = g.is_running();
-        if let Some(lock) = g.lock.filter(|l| *l != "suspended") {
-            let what = super::life::what(e.kind);
-            return Err(format!("{what} is locked ({lock})"));
+        if e.ha {
+            if let Some(lock) = g.lock.filter(|l| *l != "suspended") {
+                return Err(locks::refusal(e.kind, lock));
+            }
+        } else {
+            match locks::power(g, e.action, e.todisk) {
+                Gate::Proceed => {}
+                Gate::Nothing => return Ok(()),
+                Gate::Refuse(msg) => return Err(msg),
+            }
+        }
+        if e.kind == GuestKind::Lxc
+            && e.action == Action::Reboot
+            && running
+            && g.lock.is_some_and(|l| l != "mounted")
+        {
+            // `vm_reboot` stops it; the start's prestart hook refuses the lock.
+            g.halt();
+            return Err(format!(
+                "command 'systemctl start pve-container@{vmid}' failed: exit code 1"
+            ));
         }
         if e.action == Action::Start
             && !running

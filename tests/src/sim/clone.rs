@@ -133,6 +133,9 @@ impl Cluster {
             )));
         }
         let (tags, firewall) = (g.tags.clone(), g.firewall);
+        if !full {
+            self.record_linked(kind, &source, &config);
+        }
         let mut config = config;
         match kind {
             GuestKind::Qemu => {

@@ -49,6 +49,8 @@ pub struct Guest {
     pub uptime_base: u64,
     /// Config lock (`suspended` after a QEMU suspend-to-disk).
     pub lock: Option<&'static str>,
+    /// The running task that holds `lock` (and removes it when it ends), if one does.
+    pub lock_task: Option<String>,
     /// LXC container checkpointed by `vzsuspend` (so `vzresume` can restore it).
     pub checkpointed: bool,
     /// The deadline of the last task queued for this guest (tasks on a guest run in order).
@@ -95,6 +97,7 @@ impl Guest {
             since: now,
             uptime_base: 600 + (i * 7919) % 2_000_000,
             lock: None,
+            lock_task: None,
             checkpointed: false,
             busy_until: None,
             pid: 1000 + (seed.vmid % 4_000_000),
@@ -141,6 +144,7 @@ impl Guest {
         self.since = now;
         self.uptime_base = 0;
         self.lock = None;
+        self.lock_task = None;
         self.checkpointed = false;
         self.execs.clear();
     }
@@ -228,6 +232,8 @@ pub struct Cluster {
     pub ha_rules: Vec<super::ha::HaRule>,
     /// ACL entries an administrator added (beside the token's own on `/`).
     pub acl: Vec<super::acl::AclEntry>,
+    /// The base volume each linked clone's volume derives from ([`super::linked`]).
+    pub linked: std::collections::BTreeMap<String, String>,
 }
 
 impl Cluster {
@@ -267,6 +273,7 @@ impl Cluster {
             jobs: super::jobs::Jobs::default(),
             ha_rules: Vec::new(),
             acl: Vec::new(),
+            linked: std::collections::BTreeMap::new(),
         }
     }
 
@@ -346,7 +353,11 @@ impl Cluster {
 
     /// Finishes every task whose deadline has passed, applying its effect.
     pub fn settle(&mut self, now: Instant) {
-        while let Some(upid) = self.tasks.pop_due(now) {
+        while let Some((due, upid)) = self.tasks.pop_due(now) {
+            if let Some(started) = upid.strip_prefix(super::tasks::START) {
+                self.task_started(started, due);
+                continue;
+            }
             let Some(job) = self.tasks.get(&upid).map(|t| t.job.clone()) else {
                 continue;
             };
@@ -354,7 +365,7 @@ impl Cluster {
             if self
                 .tasks
                 .get(&upid)
-                .is_some_and(|t| t.state != TaskState::Running)
+                .is_some_and(|t| t.state != TaskState::Running || t.deadline > now)
             {
                 continue;
             }
@@ -365,6 +376,7 @@ impl Cluster {
                 Job::Backup(work) => self.apply_backup(work),
                 Job::Life(work) => self.apply_life(work, at, &mut log),
                 Job::Record => Ok(()),
+                Job::Fail(msg) => Err(msg.clone()),
             };
             if let Some(task) = self.tasks.get_mut(&upid) {
                 task.log.extend(log);
@@ -374,6 +386,7 @@ impl Cluster {
                     Err(msg) => msg,
                 });
             }
+            self.task_ended(&upid, &job, at, false);
         }
     }
 

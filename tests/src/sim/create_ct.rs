@@ -53,6 +53,12 @@ impl Cluster {
                     "unable to restore CT {vmid} - protection mode enabled"
                 )));
             }
+            // `create_and_lock_config($vmid, $force)` runs `check_lock`.
+            if let Some(lock) = g.lock {
+                return Err(ApiError::Internal(format!(
+                    "unable to restore CT {vmid} - CT is locked ({lock})"
+                )));
+            }
         }
         if let Some(keys) = params.get("ssh-public-keys")
             && !cs::ssh_keys_valid(keys)

@@ -153,6 +153,7 @@ impl Cluster {
             task.endtime = Some(Cluster::epoch_now());
             task.state = TaskState::Stopped(status);
         }
+        self.task_ended(upid, &job, Instant::now(), true);
     }
 
     /// Removes a config lock left by a task.

@@ -1,7 +1,9 @@
 //! `POST .../{qemu|lxc}/{vmid}/migrate` and `DELETE .../{qemu|lxc}/{vmid}`, as
 //! `PVE::API2::Qemu`/`PVE::API2::LXC` and their migration modules do them: the early
 //! checks (HTTP 400/500), then a `qmigrate`/`vzmigrate` worker (`hamigrate` for
-//! HA-managed guests) that moves the guest to the target node, or a
+//! HA-managed guests) that moves the guest to the target node (a VM's local disks to
+//! the storage `targetstorage` maps them to: `volume 'local-lvm:vm-103-disk-0' is
+//! 'nas:103/vm-103-disk-0.raw' on the target`), or a
 //! `qmdestroy`/`vzdestroy` worker that removes it with its disks, pool membership and
 //! firewall rules (its backups stay).
 
@@ -25,6 +27,8 @@ pub struct MigrateWork {
     pub restart: bool,
     pub with_local_disks: bool,
     pub ha: bool,
+    /// QEMU `targetstorage`: where local disks land (`PVE::JSONSchema::parse_idmap`).
+    pub storagemap: Option<String>,
 }
 
 /// What a destroy worker does.
@@ -45,6 +49,36 @@ fn err(msg: String) -> ApiError {
 fn node_ip(c: &Cluster, node: &str) -> String {
     let i = c.node(node).map_or(0, |n| n.index);
     format!("10.10.{}.{}", i / 250, i % 250 + 1)
+}
+
+/// `AbstractMigrate::migrate` on an error of `prepare` or `phase1`: it logs why and
+/// the task ends `migration aborted`.
+fn aborted(log: &mut Vec<String>, why: &str) -> String {
+    log.push(format!(
+        "ERROR: migration aborted (duration 00:00:00): {why}"
+    ));
+    "migration aborted".to_owned()
+}
+
+/// `PVE::LXC::Migrate::prepare`: a bind or device mount point not marked `shared`
+/// cannot follow the container.
+fn local_mount_point(g: &super::cluster::Guest) -> Option<String> {
+    let map = g.config_map();
+    map.iter()
+        .filter(|(k, _)| matches!(super::conf_schema::numbered(k), ("mp", Some(_))))
+        .find_map(|(k, v)| {
+            let source = v.split(',').next().unwrap_or_default();
+            let source = source.strip_prefix("volume=").unwrap_or(source);
+            let shared = v.split(',').any(|p| p == "shared=1");
+            let kind = if source.starts_with("/dev/") {
+                "device"
+            } else if source.starts_with('/') {
+                "bind"
+            } else {
+                return None;
+            };
+            (!shared).then(|| format!("cannot migrate local {kind} mount point '{k}'"))
+        })
 }
 
 impl Cluster {
@@ -94,11 +128,35 @@ impl Cluster {
                 }
             }
         }
+        let storagemap = params
+            .get("targetstorage")
+            .filter(|_| kind == GuestKind::Qemu)
+            .map(str::to_owned);
+        if let Some(map) = &storagemap {
+            super::storage_map::check(map).map_err(err)?;
+        }
         let mut log = Vec::new();
         if kind == GuestKind::Qemu && online && !running {
             log.push("VM isn't running. Doing offline migration instead.".to_owned());
         }
         let ha = g.seed.ha;
+        // `PVE::LXC::Migrate::prepare` runs `check_lock` in the worker.
+        let refused = (kind == GuestKind::Lxc && !ha)
+            .then(|| super::locks::check(g).err())
+            .flatten();
+        if let Some(msg) = refused {
+            let worker = super::actions::Worker {
+                node: node.to_owned(),
+                kind,
+                vmid,
+                task_type: "vzmigrate",
+                user,
+                log: vec![format!(
+                    "ERROR: migration aborted (duration 00:00:00): {msg}"
+                )],
+            };
+            return Ok(self.spawn_refused(worker, "migration aborted".to_owned(), now));
+        }
         let work = MigrateWork {
             node: node.to_owned(),
             kind,
@@ -108,6 +166,7 @@ impl Cluster {
             restart: restart && running,
             with_local_disks: params.flag("with-local-disks"),
             ha,
+            storagemap,
         };
         let task_type = match (ha, kind) {
             (true, _) => "hamigrate",
@@ -180,15 +239,27 @@ impl Cluster {
                         "can't migrate local disk '{volid}': can't live migrate attached local disks without with-local-disks option"
                     ));
                 }
-                return Err("can't migrate VM - check log".into());
+                // `phase1` logs its error, `AbstractMigrate::migrate` the abort.
+                let why = "can't migrate VM - check log";
+                log.push(format!("ERROR: {why}"));
+                return Err(aborted(log, why));
             }
             GuestKind::Lxc if w.online => {
-                return Err("lxc live migration is currently not implemented".into());
+                let why = "lxc live migration is currently not implemented";
+                return Err(aborted(log, why));
+            }
+            GuestKind::Lxc => {
+                if let Some(why) = local_mount_point(g) {
+                    return Err(aborted(log, &why));
+                }
             }
             _ => {}
         }
         for volid in &local {
             log.push(format!("found local disk '{volid}' (attached)"));
+        }
+        if w.kind == GuestKind::Qemu && !w.ha {
+            super::storage_map::move_local_disks(g, &local, w.storagemap.as_deref(), log);
         }
         if w.restart {
             log.push(format!("shutdown CT {}", w.vmid));
@@ -249,6 +320,23 @@ impl Cluster {
                 GuestKind::Lxc => format!("unable to destroy CT {vmid} - container is running"),
             }));
         }
+        // `destroy_vm` runs `check_lock` in the worker, letting a `suspended` lock through.
+        let refused = (kind == GuestKind::Qemu && !self.guest_busy(vmid, now))
+            .then(|| self.guest(vmid).and_then(|g| g.lock))
+            .flatten()
+            .filter(|l| *l != "suspended")
+            .map(|l| super::locks::refusal(kind, l));
+        if let Some(msg) = refused {
+            let worker = super::actions::Worker {
+                node: node.to_owned(),
+                kind,
+                vmid,
+                task_type: "qmdestroy",
+                user,
+                log: Vec::new(),
+            };
+            return Ok(self.spawn_refused(worker, msg, now));
+        }
         let work = DestroyWork {
             node: node.to_owned(),
             kind,
@@ -288,7 +376,8 @@ impl Cluster {
             ));
         };
         let wt = what(w.kind);
-        if let Some(lock) = g.lock {
+        let exempt = w.kind == GuestKind::Qemu && g.lock == Some("suspended");
+        if let Some(lock) = g.lock.filter(|_| !exempt) {
             return Err(format!("{wt} is locked ({lock})"));
         }
         if g.protected() {
@@ -296,6 +385,9 @@ impl Cluster {
                 "can't remove {wt} {} - protection mode enabled",
                 w.vmid
             ));
+        }
+        if let Some(msg) = self.linked_clone_refusal(g) {
+            return Err(msg);
         }
         if g.is_running() {
             if !(w.kind == GuestKind::Lxc && w.force) {

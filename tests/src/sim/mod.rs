@@ -96,6 +96,23 @@
 //!   as their handlers check them (`perms`: `VM.Config.HWType` for `scsihw`, `SDN.Use`
 //!   for bridges, `VM.Backup` for another guest's backup, ...).
 //!
+//! - Config locks (`locks`, checked against pve-guest-common's `AbstractConfig`,
+//!   qemu-server 9.2, pve-container and pve-manager's `VZDump`): a vzdump task locks its
+//!   guest `backup` while it runs (and holds the node's global vzdump lock: another
+//!   backup on that node waits, `trying to get global lock - waiting...`), a snapshot
+//!   task `snapshot`, `snapshot-delete` or `rollback`; so does a task an administrator
+//!   runs ([`TaskRecord`] still running, e.g. a backup job), until it ends or is stopped.
+//!   Meanwhile handlers that run `check_lock` answer 500 `VM is locked (backup)` (config
+//!   writes, QEMU migrate, clone, template, restore over it, CT destroy), and workers
+//!   that do fail at once with it (power actions, snapshots, QEMU destroy and resize, CT
+//!   migrate: `migration aborted`, vzdump: `job errors`) instead of waiting for the lock
+//!   holder; qemu-server's exemptions hold (a `backup` lock lets a VM pause, resume and
+//!   start while running, a `suspended` one lets it be destroyed). A template whose base
+//!   volume a linked clone still uses is not destroyed (`linked`: `base volume
+//!   'local-lvm:base-109-disk-0' is still in use by linked cloned`, qemu-server's words;
+//!   pve-storage's `... by linked clones` for containers). A VM's restore ends with
+//!   qemu-server's `rescan`: a disk of its vmid no config line references becomes
+//!   `unusedN` (`VM 103 add unreferenced volume '...' as 'unused0' to config`).
 //! - What surrounds the guests (`audit_api` routes, checked against pve-manager 8.4/9,
 //!   pve-ha-manager, pve-access-control, qemu-server and pve-storage): the cluster log and
 //!   a node's syslog and journal, which log `starting task UPID` and `end task UPID STATUS`
@@ -167,6 +184,8 @@ mod life;
 mod life_api;
 mod life_run;
 mod life_schema;
+mod linked;
+mod locks;
 mod logs;
 mod migrate;
 mod params;
@@ -189,6 +208,7 @@ mod shared_cluster;
 mod snapshots;
 pub mod stats;
 mod storage;
+mod storage_map;
 mod task_history;
 mod task_list;
 mod tasks;

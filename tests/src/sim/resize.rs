@@ -78,6 +78,20 @@ impl Cluster {
                 return Err(err("disk is already at specified size".into()));
             }
         }
+        let refused = (kind == GuestKind::Qemu && !self.guest_busy(vmid, now))
+            .then(|| self.guest(vmid).and_then(|g| super::locks::check(g).err()))
+            .flatten();
+        if let Some(msg) = refused {
+            let worker = super::actions::Worker {
+                node: node.to_owned(),
+                kind,
+                vmid,
+                task_type: "resize",
+                user,
+                log: Vec::new(),
+            };
+            return Ok(self.spawn_refused(worker, msg, now));
+        }
         let spawn = Spawn {
             node,
             task_type: "resize",

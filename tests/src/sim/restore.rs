@@ -142,6 +142,9 @@ impl Cluster {
         }
         add_macs(self, kind, &mut config);
         log.push("rescan volumes...".to_owned());
+        if kind == GuestKind::Qemu {
+            self.add_unreferenced(node, vmid, &mut config, log);
+        }
         let tags = config.remove("tags").or(tags);
         Ok(Built {
             config,
@@ -149,6 +152,46 @@ impl Cluster {
             tags,
             agent_installed: true,
         })
+    }
+}
+
+impl Cluster {
+    /// qemu-server's `rescan` after a restore (`update_disk_config`): a disk of guest
+    /// `vmid` on a storage `node` sees that no config line references (left by a guest
+    /// destroyed without purging, or detached) becomes the next `unusedN`.
+    fn add_unreferenced(
+        &self,
+        node: &str,
+        vmid: u32,
+        config: &mut ConfigMap,
+        log: &mut Vec<String>,
+    ) {
+        let referenced: Vec<String> = conf::volumes(GuestKind::Qemu, config)
+            .into_iter()
+            .map(|v| v.volid)
+            .collect();
+        let local = format!("{node}/");
+        let state = format!("vm-{vmid}-state-");
+        let mut orphans: Vec<String> = self
+            .files
+            .added
+            .iter()
+            .filter(|(k, f)| *k == &f.volid || k.starts_with(&local))
+            .filter(|(_, f)| f.content == "images" && f.vmid == Some(vmid))
+            .map(|(_, f)| f.volid.clone())
+            .filter(|v| !referenced.contains(v) && !v.contains(&state))
+            .collect();
+        orphans.sort();
+        for volid in orphans {
+            let key = (0..)
+                .map(|n| format!("unused{n}"))
+                .find(|k| !config.contains_key(k))
+                .unwrap_or_default();
+            log.push(format!(
+                "VM {vmid} add unreferenced volume '{volid}' as '{key}' to config"
+            ));
+            config.insert(key, volid);
+        }
     }
 }
 

@@ -3,6 +3,9 @@
 //! synchronous checks (reserved names, HTTP 500), and the worker tasks (`qmsnapshot`,
 //! `qmrollback`, `qmdelsnapshot`, `vz*` for containers) whose failures ("snapshot name
 //! 'x' already used", "snapshot 'x' does not exist") end up in the task's exit status.
+//! A worker locks the guest's config (`snapshot`, `snapshot-delete`, `rollback`) while it
+//! runs; one that finds the guest locked fails at once (`VM is locked (backup)`,
+//! [`super::locks`]).
 //! Snapshot names from clients are untrusted: they are checked like PVE's `pve-configid`.
 
 use std::time::Instant;
@@ -114,6 +117,40 @@ fn task_type(kind: GuestKind, op: &SnapshotOp) -> &'static str {
     }
 }
 
+/// The lock a snapshot worker holds while it runs.
+pub(super) fn snapshot_lock(op: &SnapshotOp) -> &'static str {
+    match op {
+        SnapshotOp::Create { .. } => "snapshot",
+        SnapshotOp::Delete => "snapshot-delete",
+        SnapshotOp::Rollback { .. } => "rollback",
+    }
+}
+
+/// The worker's first steps, up to taking its lock, in `PVE::AbstractConfig`'s order:
+/// `__snapshot_prepare` (template, `check_lock`, name in use), `snapshot_delete` and
+/// `snapshot_rollback` (the snapshot must exist, then `check_lock`).
+pub(super) fn prepare(g: &Guest, w: &SnapshotWork) -> Result<(), String> {
+    let exists = g.snapshots.iter().any(|s| s.name == w.name);
+    match &w.op {
+        SnapshotOp::Create { .. } => {
+            if g.seed.template {
+                return Err("you can't take a snapshot if it's a template".to_owned());
+            }
+            super::locks::check(g)?;
+            if exists {
+                return Err(format!("snapshot name '{}' already used", w.name));
+            }
+        }
+        SnapshotOp::Delete | SnapshotOp::Rollback { .. } => {
+            if !exists {
+                return Err(format!("snapshot '{}' does not exist", w.name));
+            }
+            super::locks::check(g)?;
+        }
+    }
+    Ok(())
+}
+
 impl Cluster {
     /// The synchronous part of a snapshot call, then its worker; returns the UPID.
     pub fn request_snapshot(&mut self, work: SnapshotWork, user: &str) -> Result<String, ApiError> {
@@ -141,7 +178,19 @@ impl Cluster {
             user,
             log: Vec::new(),
         };
-        Ok(self.spawn_worker(worker, Job::Snapshot(work), now))
+        let (vmid, lock) = (work.vmid, snapshot_lock(&work.op));
+        if let Some(start) = self.busy_until(vmid, now) {
+            let deadline = start + self.task_duration;
+            let upid = self.spawn_at(worker, Job::Snapshot(work), deadline);
+            self.tasks.schedule_start(&upid, start);
+            return Ok(upid);
+        }
+        if let Some(Err(msg)) = self.guest(vmid).map(|g| prepare(g, &work)) {
+            return Ok(self.spawn_refused(worker, msg, now));
+        }
+        let upid = self.spawn_at(worker, Job::Snapshot(work), now + self.task_duration);
+        self.take_lock(vmid, lock, &upid);
+        Ok(upid)
     }
 
     /// Runs a snapshot worker at time `at`.

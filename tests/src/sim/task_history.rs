@@ -3,6 +3,10 @@
 //! listings, `/tasks/{upid}/status` and `/log`, the cluster log and the syslog hold every
 //! task type a real cluster shows. The record's fields are the test's, checked like a
 //! UPID PVE would write (`PVE::UPID::encode` of a type and id without `:` or spaces).
+//! A recorded task that still runs holds what its worker holds: a `vzdump` of a guest
+//! (a backup job) locks its config `backup` and the node's global vzdump lock, a
+//! snapshot task `snapshot`, `snapshot-delete` or `rollback` ([`super::locks`]), until
+//! someone stops it (`DELETE /nodes/{node}/tasks/{upid}`).
 
 use std::time::{Duration, Instant};
 
@@ -64,6 +68,7 @@ impl Cluster {
             Some(d) => (now, TaskState::Stopped(r.status), Some(r.starttime + d)),
             None => (now + STILL_RUNNING, TaskState::Running, None),
         };
+        let running = state == TaskState::Running;
         self.tasks.insert(Task {
             upid,
             upid_text: text.clone(),
@@ -73,6 +78,17 @@ impl Cluster {
             log: r.log,
             job: Job::Record,
         });
+        let vmid = r.id.parse::<u32>().ok();
+        let guest = vmid
+            .and_then(|v| self.guest(v))
+            .filter(|g| g.seed.node == r.node);
+        if running
+            && let (Some(lock), Some(g)) = (super::locks::held_by(&r.kind), guest)
+            && g.lock.is_none()
+        {
+            let vmid = g.seed.vmid;
+            self.take_lock(vmid, lock, &text);
+        }
         Ok(text)
     }
 }

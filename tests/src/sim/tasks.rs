@@ -12,6 +12,9 @@ use super::snapshots::SnapshotWork;
 /// At most this many tasks are remembered; the oldest finished ones are forgotten first.
 const MAX_TASKS: usize = 100_000;
 
+/// The queue entry of a worker's start is this prefix and the task's UPID.
+pub const START: &str = "start:";
+
 /// A parsed UPID: `UPID:{node}:{pid:08X}:{pstart:08X}:{starttime:08X}:{type}:{id}:{user}:`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Upid {
@@ -102,8 +105,11 @@ pub enum Job {
     /// Creating, cloning, changing, moving or destroying guests, and storage work.
     Life(Box<super::life::LifeWork>),
     /// A task someone else ran, recorded with its log ([`super::task_history`]): it
-    /// changes nothing when it ends.
+    /// changes nothing when it ends (but holds its guest's lock while it runs, see
+    /// [`super::locks::held_by`]).
     Record,
+    /// A worker that fails at once with this message (its guest was locked).
+    Fail(String),
 }
 
 impl Task {
@@ -169,12 +175,35 @@ impl TaskStore {
         self.due.peek().map(|Reverse((at, _, _))| *at)
     }
 
-    /// Removes and returns the UPID of the next task due at `now`, if any.
-    pub fn pop_due(&mut self, now: Instant) -> Option<String> {
+    /// Removes and returns the next queue entry due at `now`, if any: a task's UPID
+    /// (it ends), or [`START`] and a UPID (its worker starts), with when it is due.
+    pub fn pop_due(&mut self, now: Instant) -> Option<(Instant, String)> {
         match self.due.peek() {
-            Some(Reverse((at, _, _))) if *at <= now => self.due.pop().map(|Reverse((_, _, k))| k),
+            Some(Reverse((at, _, _))) if *at <= now => {
+                self.due.pop().map(|Reverse((at, _, k))| (at, k))
+            }
             _ => None,
         }
+    }
+
+    /// Running task `upid`, queued behind its guest's earlier tasks, starts its worker
+    /// at `at` (see [`super::locks`]).
+    pub fn schedule_start(&mut self, upid: &str, at: Instant) {
+        self.seq += 1;
+        self.due
+            .push(Reverse((at, self.seq, format!("{START}{upid}"))));
+    }
+
+    /// Moves running task `upid`'s end to `deadline` (the old queue entry is skipped
+    /// once the task has stopped).
+    pub fn reschedule(&mut self, upid: &str, deadline: Instant) {
+        let Some(task) = self.tasks.get_mut(upid) else {
+            return;
+        };
+        task.deadline = deadline;
+        self.seq += 1;
+        self.due
+            .push(Reverse((deadline, self.seq, upid.to_owned())));
     }
 
     pub fn get(&self, upid: &str) -> Option<&Task> {

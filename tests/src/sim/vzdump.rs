@@ -1,7 +1,11 @@
 //! `POST /nodes/{node}/vzdump` for one guest, as `PVE::API2::VZDump` runs it: the
 //! synchronous checks (the guest must be on this node, the storage must hold
 //! backups, HTTP 500 otherwise), then a `vzdump` worker (its UPID's id is the vmid)
-//! that writes a new archive, listed from then on by the storage's content, with the
+//! that waits for the node's global vzdump lock while another backup runs there
+//! (`trying to get global lock - waiting...`), locks the guest's config `backup` for as
+//! long as it runs (a guest locked otherwise fails the job: `ERROR: Backup of VM 100
+//! failed - VM is locked (snapshot)`, exit status `job errors`; [`super::locks`]), and
+//! writes a new archive, listed from then on by the storage's content, with the
 //! guest's config as a backup stores it ([`backup_text`], what `extractconfig` returns).
 
 use std::time::Instant;
@@ -10,6 +14,7 @@ use super::actions::Worker;
 use super::cluster::Cluster;
 use super::dataset::{GuestKind, STORAGES};
 use super::errors::ApiError;
+use super::locks;
 use super::tasks::Job;
 use super::volumes::{FileVolume, backup_ext, backup_stamp};
 
@@ -50,7 +55,7 @@ impl Cluster {
                 "storage '{storage}' does not support backups"
             )));
         }
-        let worker = Worker {
+        let mut worker = Worker {
             node: node.to_owned(),
             kind,
             vmid,
@@ -66,7 +71,25 @@ impl Cluster {
             vmid,
             storage: storage.to_owned(),
         };
-        Ok(self.spawn_worker(worker, Job::Backup(work), now))
+        if let Some(until) = self.vzdump_busy_until(node) {
+            worker
+                .log
+                .push("INFO: trying to get global lock - waiting...".to_owned());
+            let deadline = until + self.task_duration;
+            return Ok(self.spawn_at(worker, Job::Backup(work), deadline));
+        }
+        if let Some(start) = self.busy_until(vmid, now) {
+            let upid = self.spawn_at(worker, Job::Backup(work), start + self.task_duration);
+            self.tasks.schedule_start(&upid, start);
+            return Ok(upid);
+        }
+        if let Some(Err(msg)) = self.guest(vmid).map(locks::check) {
+            worker.log.extend(locks::backup_failed(vmid, kind, &msg));
+            return Ok(self.spawn_at(worker, Job::Fail("job errors".to_owned()), now));
+        }
+        let upid = self.spawn_at(worker, Job::Backup(work), now + self.task_duration);
+        self.take_lock(vmid, "backup", &upid);
+        Ok(upid)
     }
 
     /// Runs a vzdump worker: the archive (with the guest's config) appears on the

@@ -1121,7 +1121,12 @@ async fn migrations_move_guests_and_destroys_remove_them() {
         )
         .await;
     let done = task(&api, "pve1", "qmigrate", local_disks).await;
-    assert_eq!(done["exitstatus"], "can't migrate VM - check log");
+    assert_eq!(done["exitstatus"], "migration aborted");
+    let text = task_log(&api, "pve1", done["upid"].as_str().unwrap_or_default()).await;
+    assert!(
+        text.contains("ERROR: migration aborted (duration 00:00:00): can't migrate VM - check log"),
+        "{text}"
+    );
     let live = api
         .post(
             "/nodes/pve1/qemu/100/migrate",
@@ -1644,4 +1649,90 @@ async fn firewall_pool_ha_and_nextid_reads() {
     assert_eq!(param_error(&taken, "vmid"), "VM 101 already exists");
     let bad = api.get("/cluster/nextid?vmid=42").await;
     assert!(param_error(&bad, "vmid").contains("valid VM ID"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_container_migration_that_cannot_be_done_is_aborted_with_the_reason_logged() {
+    let sim = sim().await;
+    let api = Api::new(&sim);
+    // 108: a running container on pve3; 107: a stopped one on pve2.
+    let live = api
+        .post(
+            "/nodes/pve3/lxc/108/migrate",
+            &[("target", "pve1"), ("online", "1")],
+        )
+        .await;
+    let done = task(&api, "pve3", "vzmigrate", live).await;
+    assert_eq!(done["exitstatus"], "migration aborted", "{done}");
+    let text = task_log(&api, "pve3", done["upid"].as_str().unwrap_or_default()).await;
+    assert!(
+        text.contains(
+            "ERROR: migration aborted (duration 00:00:00): lxc live migration is currently not implemented"
+        ),
+        "{text}"
+    );
+    assert!(sim.edit_config(107, &[("mp0", Some("/srv/data,mp=/data"))]));
+    let bind = api
+        .post("/nodes/pve2/lxc/107/migrate", &[("target", "pve1")])
+        .await;
+    let done = task(&api, "pve2", "vzmigrate", bind).await;
+    assert_eq!(done["exitstatus"], "migration aborted", "{done}");
+    let text = task_log(&api, "pve2", done["upid"].as_str().unwrap_or_default()).await;
+    assert!(
+        text.contains(
+            "ERROR: migration aborted (duration 00:00:00): cannot migrate local bind mount point 'mp0'"
+        ),
+        "{text}"
+    );
+    assert_eq!(sim.guest_state(107).unwrap().node, "pve2");
+    assert!(sim.edit_config(107, &[("mp0", Some("/srv/data,mp=/data,shared=1"))]));
+    let shared = api
+        .post("/nodes/pve2/lxc/107/migrate", &[("target", "pve1")])
+        .await;
+    ok_task(&api, "pve2", "vzmigrate", shared).await;
+    assert_eq!(sim.guest_state(107).unwrap().node, "pve1");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restore_adds_the_guests_unreferenced_disks_as_unused() {
+    let sim = sim().await;
+    let api = Api::new(&sim);
+    // 103: a stopped VM on pve1, with a disk of its own no config line references.
+    sim.add_orphan_disk("pve1", "local-lvm:vm-103-disk-7", 103, 1 << 30)
+        .unwrap();
+    let archive = sim
+        .add_backup(
+            "pve1",
+            "nas",
+            GuestKind::Qemu,
+            103,
+            "memory: 512\nscsi0: local-lvm:vm-103-disk-0,size=8G\n",
+        )
+        .unwrap();
+    let restore = api
+        .post(
+            "/nodes/pve1/qemu",
+            &[
+                ("vmid", "103"),
+                ("archive", archive.as_str()),
+                ("force", "1"),
+            ],
+        )
+        .await;
+    let upid = ok_task(&api, "pve1", "qmrestore", restore).await;
+    let conf = config(&api, "pve1", "qemu", 103).await;
+    assert_eq!(conf["unused0"], "local-lvm:vm-103-disk-7", "{conf}");
+    assert!(
+        conf["scsi0"]
+            .as_str()
+            .is_some_and(|d| !d.contains("disk-7")),
+        "{conf}"
+    );
+    let text = task_log(&api, "pve1", &upid).await;
+    assert!(
+        text.contains(
+            "VM 103 add unreferenced volume 'local-lvm:vm-103-disk-7' as 'unused0' to config"
+        ),
+        "{text}"
+    );
 }
