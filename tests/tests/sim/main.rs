@@ -9,6 +9,7 @@ mod api;
 mod binary;
 mod faults;
 mod lifecycle;
+mod locks;
 mod perf;
 mod schema;
 mod versions;

@@ -6,6 +6,7 @@ mod backups;
 mod cluster;
 mod guest_config;
 mod list_snapshot;
+mod locks;
 mod metrics;
 mod seed;
 mod snapshots;

@@ -9,13 +9,13 @@
 //! token's own calls on a simulator whose tasks last an hour, so nothing here depends on
 //! timing.
 
-mod common;
+use pve_mcp_tests::sim_client;
 
 use std::time::Duration;
 
-use common::{Api, encode};
 use pve_mcp_tests::sim::{self, SimConfig, SimHandle, TaskRecord};
 use serde_json::Value;
+use sim_client::{Api, encode};
 
 /// A simulator whose tasks take `task_ms` each.
 async fn sim_with(task_ms: u64) -> SimHandle {

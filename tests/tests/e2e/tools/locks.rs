@@ -8,15 +8,15 @@
 //! the operations qemu-server lets through a backup lock (pause, resume, start of a
 //! running VM) succeed; and once the job is stopped, the same change goes through.
 
-mod common;
+use pve_mcp_tests::sim_client;
 
-use common::{Api, encode};
 use pve_mcp_tests::{
     client::{Client, is_error, text},
     sim::{GuestKind, SimConfig, TaskRecord},
     stack::{Stack, StackOptions},
 };
 use serde_json::{Value, json};
+use sim_client::{Api, encode};
 use std::time::Duration;
 
 const POLICY: &str = r#"
