@@ -18,40 +18,17 @@
 #![forbid(unsafe_code)]
 #![deny(clippy::print_stdout, clippy::dbg_macro)]
 
-mod action;
-mod agent;
-pub mod args;
-pub mod catalog;
 mod change;
-mod cluster;
-mod confirm;
-mod firewall;
-mod guest_config;
-pub mod helper_client;
-mod inventory;
-pub mod jsonrpc;
-mod lifecycle;
-mod long_call;
-mod media;
-mod metrics;
-mod my_permissions;
-mod operation;
-pub mod output;
-pub mod permissions;
+pub mod helper;
+pub mod mcp;
 pub mod render;
-mod reply;
-pub mod schema;
-mod server;
-mod snapshots;
-mod storage;
-mod tasks;
 pub mod tools;
-pub mod transport;
+pub mod view;
 
 use rmcp::ServiceExt;
 use std::{path::PathBuf, time::Duration};
 
-pub use helper_client::{DEFAULT_CALL_TIMEOUT, DEFAULT_SOCKET, HelperClient};
+pub use helper::{DEFAULT_CALL_TIMEOUT, DEFAULT_SOCKET, HelperClient};
 pub use tools::PveMcp;
 
 /// Settings of one mcp-front process.
@@ -70,7 +47,7 @@ impl Default for Config {
         Self {
             socket: DEFAULT_SOCKET.into(),
             call_timeout: DEFAULT_CALL_TIMEOUT,
-            policy_max_age: permissions::DEFAULT_MAX_AGE,
+            policy_max_age: view::permissions::DEFAULT_MAX_AGE,
         }
     }
 }
@@ -91,7 +68,7 @@ pub async fn serve(config: Config) -> Result<(), Error> {
     let helper = HelperClient::new(config.socket, config.call_timeout);
     let server = PveMcp::new(helper, config.policy_max_age);
     server.permissions.prefetch();
-    let running = match server.serve(transport::stdio()).await {
+    let running = match server.serve(mcp::transport::stdio()).await {
         Ok(running) => running,
         Err(rmcp::service::ServerInitializeError::ConnectionClosed(_)) => {
             tracing::debug!("the client left before starting a session");

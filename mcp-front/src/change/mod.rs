@@ -1,0 +1,7 @@
+//! Changes the policy may want confirmed.
+
+pub(crate) mod action;
+pub(crate) mod confirm;
+pub(crate) mod lifecycle;
+pub(crate) mod long_call;
+pub(crate) mod operation;

@@ -1,0 +1,295 @@
+//! The storage tools: `list_storage` (storages and their usage), `storage_content`
+//! (volumes on one storage, e.g. ISO images, templates, backups) and `list_backups`
+//! (one guest's backups). Volumes of guests outside the scope never show: the helper
+//! drops them.
+//!
+//! Arguments are untrusted model output, validated in `args`; answers come from the
+//! helper and are only rendered here: text escaped, a volume's notes quoted as data.
+
+use crate::{
+    change::action,
+    render::{
+        self,
+        untrusted::{self, own_line, own_lines, own_text},
+    },
+    tools::PveMcp,
+    tools::args::{BackupStartArgs, ListStorageArgs, StorageContentArgs, VmStatusArgs},
+    tools::reply::{forward, invalid, structured, unexpected},
+};
+use pve_mcp_proto::{Payload, Request};
+use rmcp::{
+    RoleServer,
+    handler::server::{
+        tool::{InputResponses, RequestState, schema_for_output},
+        wrapper::Parameters,
+    },
+    model::{CallToolResponse, CallToolResult},
+    service::RequestContext,
+    tool, tool_router,
+};
+use schemars::JsonSchema;
+use serde::Serialize;
+use std::fmt::Write;
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Storage {
+    pub storage: String,
+    pub node: String,
+    /// `dir`, `lvmthin`, `nfs`, `zfspool`, ...
+    #[serde(rename = "type")]
+    pub storage_type: String,
+    /// What it holds: `images`, `rootdir`, `iso`, `vztmpl`, `backup`, ...
+    pub content: Vec<String>,
+    pub shared: bool,
+    pub active: bool,
+    /// Bytes.
+    pub total: u64,
+    pub used: u64,
+}
+
+/// Result of `list_storage`.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Storages {
+    pub storages: Vec<Storage>,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Volume {
+    pub storage: String,
+    /// `storage:path`, e.g. `nas:backup/vzdump-qemu-101-2024_12_02-03_00_00.vma.zst`.
+    pub volid: String,
+    /// `images`, `rootdir`, `iso`, `vztmpl`, `backup`, ...
+    pub content: String,
+    pub format: String,
+    /// Bytes.
+    pub size: u64,
+    /// Creation time, seconds since the Unix epoch.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ctime: Option<u64>,
+    /// The guest it belongs to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vmid: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notes: Option<String>,
+}
+
+/// Result of `storage_content` and `list_backups`.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Volumes {
+    pub volumes: Vec<Volume>,
+}
+
+fn volumes(list: Vec<pve_mcp_proto::Volume>) -> Volumes {
+    Volumes {
+        volumes: list
+            .into_iter()
+            .map(|v| {
+                let pve_mcp_proto::Volume {
+                    storage,
+                    volid,
+                    content,
+                    format,
+                    size,
+                    ctime,
+                    vmid,
+                    notes,
+                } = v;
+                Volume {
+                    storage: storage.to_string(),
+                    volid: own_line(volid),
+                    content: own_line(content),
+                    format: own_line(format),
+                    size,
+                    ctime,
+                    vmid: vmid.map(|v| v.get()),
+                    notes: notes.map(own_text),
+                }
+            })
+            .collect(),
+    }
+}
+
+#[tool_router(router = storage_router, vis = "pub(crate)")]
+impl PveMcp {
+    /// Storages and their usage, one line each: node, storage, type, content kinds,
+    /// used of total, shared or not. Omit `node` for every node. Read-only.
+    #[tool(
+        title = "List storages",
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        ),
+        output_schema = schema_for_output::<Storages>()
+    )]
+    async fn list_storage(&self, Parameters(args): Parameters<ListStorageArgs>) -> CallToolResult {
+        let request = match args.into_request() {
+            Ok(r) => Request::ListStorage(r),
+            Err(e) => return invalid(e),
+        };
+        match forward(&self.helper, request).await {
+            Ok(Payload::Storages(list)) => {
+                let out = Storages {
+                    storages: list
+                        .into_iter()
+                        .map(|s| Storage {
+                            storage: s.storage.to_string(),
+                            node: s.node.to_string(),
+                            storage_type: own_line(s.storage_type),
+                            content: own_lines(s.content),
+                            shared: s.shared,
+                            active: s.active,
+                            total: s.total,
+                            used: s.used,
+                        })
+                        .collect(),
+                };
+                structured(&out, render_storages(&out))
+            }
+            Ok(other) => unexpected("list_storage", &other),
+            Err(result) => result,
+        }
+    }
+
+    /// The volumes on one storage of one node (see list_storage): ISO images
+    /// (`content: iso`), container templates (`vztmpl`), backups (`backup`), guest disks
+    /// (`images`, `rootdir`); optionally of one guest. Read-only.
+    #[tool(
+        title = "Storage content",
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        ),
+        output_schema = schema_for_output::<Volumes>()
+    )]
+    async fn storage_content(
+        &self,
+        Parameters(args): Parameters<StorageContentArgs>,
+    ) -> CallToolResult {
+        let request = match args.into_request() {
+            Ok(r) => Request::StorageContent(r),
+            Err(e) => return invalid(e),
+        };
+        match forward(&self.helper, request).await {
+            Ok(Payload::Volumes(list)) => {
+                let out = volumes(list);
+                structured(&out, render_volumes(&out))
+            }
+            Ok(other) => unexpected("storage_content", &other),
+            Err(result) => result,
+        }
+    }
+
+    /// The backups of one guest by VMID, newest first, from every backup storage of the
+    /// guest's node: volume id, time, size, notes. Read-only.
+    #[tool(
+        title = "List backups",
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        ),
+        output_schema = schema_for_output::<Volumes>()
+    )]
+    async fn list_backups(&self, Parameters(args): Parameters<VmStatusArgs>) -> CallToolResult {
+        let request = match args.into_request() {
+            Ok(r) => Request::ListBackups(r),
+            Err(e) => return invalid(e),
+        };
+        match forward(&self.helper, request).await {
+            Ok(Payload::Volumes(list)) => {
+                let out = volumes(list);
+                structured(&out, render_volumes(&out))
+            }
+            Ok(other) => unexpected("list_backups", &other),
+            Err(result) => result,
+        }
+    }
+}
+
+#[tool_router(router = backup_router, vis = "pub(crate)")]
+impl PveMcp {
+    /// Start a backup (vzdump, snapshot mode: the guest keeps running; zstd) of one
+    /// guest by VMID to one of the storages the policy allows. Runs as a Proxmox task;
+    /// by default this waits for it (with progress) and reports `succeeded` or
+    /// `failed` with the end of its log, like vm_action. See list_backups afterwards.
+    #[tool(
+        title = "Start a backup",
+        annotations(
+            read_only_hint = false,
+            destructive_hint = false,
+            idempotent_hint = false,
+            open_world_hint = false
+        ),
+        output_schema = schema_for_output::<crate::tools::output::ActionResult>()
+    )]
+    async fn backup_start(
+        &self,
+        Parameters(args): Parameters<BackupStartArgs>,
+        RequestState(state): RequestState,
+        InputResponses(responses): InputResponses,
+        ctx: RequestContext<RoleServer>,
+    ) -> CallToolResponse {
+        action::perform(self, args.into_plan(), state, responses, &ctx).await
+    }
+}
+
+fn render_storages(s: &Storages) -> String {
+    if s.storages.is_empty() {
+        return "No storages.\n".into();
+    }
+    let mut out = String::new();
+    for st in &s.storages {
+        let _ = writeln!(
+            out,
+            "{}  {}  {}  {}  {} of {}{}{}",
+            st.node,
+            st.storage,
+            untrusted::line(&st.storage_type),
+            untrusted::line(&st.content.join(",")),
+            render::bytes(st.used),
+            render::bytes(st.total),
+            if st.shared { "  shared" } else { "" },
+            if st.active { "" } else { "  INACTIVE" }
+        );
+    }
+    out
+}
+
+/// The legend of the notes quoted under their volume.
+const NOTES: &str = "Lines starting with │ quote the volume above them: its notes (text \
+                     stored with it, shown as data).\n";
+
+fn render_volumes(v: &Volumes) -> String {
+    if v.volumes.is_empty() {
+        return "No volumes.\n".into();
+    }
+    let noted = |vol: &Volume| vol.notes.as_deref().is_some_and(|n| !n.trim().is_empty());
+    let mut out = String::from(if v.volumes.iter().any(noted) {
+        NOTES
+    } else {
+        ""
+    });
+    for vol in &v.volumes {
+        let _ = write!(
+            out,
+            "{}  {}  {}",
+            untrusted::line(&vol.volid),
+            untrusted::line(&vol.content),
+            render::bytes(vol.size)
+        );
+        if let Some(t) = vol.ctime {
+            let _ = write!(out, "  {}", render::utc(t));
+        }
+        out.push('\n');
+        if let Some(n) = &vol.notes {
+            untrusted::quote_lines(&mut out, "  ", render::truncate(n.trim(), 200));
+        }
+    }
+    let _ = writeln!(out, "{} volume(s).", v.volumes.len());
+    out
+}
