@@ -29,7 +29,7 @@ use rmcp::ServiceExt;
 use std::{path::PathBuf, time::Duration};
 
 pub use helper::{DEFAULT_CALL_TIMEOUT, DEFAULT_SOCKET, HelperClient};
-pub use tools::PveMcp;
+pub use mcp::session::PveMcp;
 
 /// Settings of one mcp-front process.
 #[derive(Debug, Clone)]

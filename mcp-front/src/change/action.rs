@@ -9,10 +9,11 @@
 use crate::helper::describe;
 use crate::{
     change::confirm::{self, Asked},
+    change::engine::Engine,
     change::long_call::{self, LongRun},
     change::operation::Operation,
+    change::progress::Progress,
     render,
-    tools::PveMcp,
     tools::args::{ActionPlan, ArgError},
     tools::output::{ActionOutcome, ActionResult},
     tools::reply::{
@@ -24,7 +25,7 @@ use pve_mcp_proto::{
 };
 use rmcp::{
     RoleServer,
-    model::{CallToolResponse, CallToolResult, InputResponses, ProgressNotificationParam},
+    model::{CallToolResponse, CallToolResult, InputResponses},
     service::RequestContext,
 };
 use std::time::{Duration, Instant};
@@ -40,9 +41,6 @@ fn poll_interval(waited: Duration) -> Duration {
     }
 }
 
-/// Least time between two progress notifications.
-const PROGRESS_EVERY: Duration = Duration::from_secs(1);
-
 /// How waiting for the task ended.
 pub(crate) enum Waited {
     Stopped(TaskInfo),
@@ -56,7 +54,7 @@ pub(crate) enum Waited {
 /// for its task. `state` and `responses` are those of a 2026-07-28 confirmation round
 /// trip, when this call answers one.
 pub async fn perform(
-    server: &PveMcp,
+    engine: Engine<'_>,
     plan: Result<ActionPlan, ArgError>,
     state: Option<String>,
     responses: Option<InputResponses>,
@@ -68,12 +66,12 @@ pub async fn perform(
     };
     let started = Instant::now();
     let ActionPlan { mut request, wait } = plan;
-    let task = match send(server, &mut request, answered(state, responses), ctx).await {
+    let task = match send(engine, &mut request, answered(state, responses), ctx).await {
         Ok(Payload::Task(task)) => task,
         Ok(other) => return unexpected(request.request().op(), &other).into(),
         Err(response) => return response,
     };
-    finish_task(server, &request, task, wait, started, ctx)
+    finish_task(engine, &request, task, wait, started, ctx)
         .await
         .into()
 }
@@ -92,24 +90,24 @@ pub(crate) fn answered(
 /// `answered`) and sends it again confirmed. A refusal, a "no", a question for the
 /// client to ask, or a cancellation is returned as the tool's response.
 pub(crate) async fn send(
-    server: &PveMcp,
+    engine: Engine<'_>,
     op: &mut Operation,
     answered: Option<(String, InputResponses)>,
     ctx: &RequestContext<RoleServer>,
 ) -> Result<Payload, CallToolResponse> {
     if let Some((state, responses)) = answered {
-        match server.confirmations.resume(&state, &responses, op) {
+        match engine.confirmations.resume(&state, &responses, op) {
             Ok(()) => op.set_confirmed(true),
             Err(result) => return Err(result.into()),
         }
     }
     let wait = match op {
-        Operation::AgentExec(_) => Some(long_call::wait_for(server, LongRun::AgentProgram).await),
+        Operation::AgentExec(_) => Some(long_call::wait_for(engine, LongRun::AgentProgram).await),
         _ => None,
     };
     loop {
         let request = op.request();
-        let call = long_call::call(server, &request, wait, op.phrase(), ctx);
+        let call = long_call::call(engine, &request, wait, op.phrase(), ctx);
         let sent = tokio::select! {
             _ = ctx.ct.cancelled() => return Err(cancelled_before_start(op).into()),
             sent = call => sent,
@@ -121,7 +119,7 @@ pub(crate) async fn send(
                     && op.confirmable()
                     && !op.confirmed() =>
             {
-                match confirm::ask(server, op, &e, ctx).await {
+                match confirm::ask(engine.helper, engine.confirmations, op, &e, ctx).await {
                     Asked::Yes => op.set_confirmed(true),
                     Asked::No(result) => return Err(result.into()),
                     Asked::Later(input) => return Err(input.into()),
@@ -172,7 +170,7 @@ pub(crate) struct Followed {
 /// `None`), with progress notifications naming `what`. A wait that was cancelled or
 /// could not read the task's status is an error result naming the task.
 pub(crate) async fn follow(
-    server: &PveMcp,
+    engine: Engine<'_>,
     task: TaskInfo,
     wait: Option<Duration>,
     started: Instant,
@@ -192,7 +190,7 @@ pub(crate) async fn follow(
         Some(limit) => {
             let mut progress = Progress::new(ctx, format!("{what} (task {upid})"), limit);
             progress.send(started).await;
-            poll(server, &upid, (started, limit), ctx, &mut progress).await
+            poll(engine, &upid, (started, limit), ctx, &mut progress).await
         }
     };
     match waited {
@@ -227,7 +225,7 @@ pub(crate) fn elapsed_ms(started: Instant) -> u64 {
 
 /// Waits for the started `task` (unless `wait` is `None`) and renders the outcome.
 async fn finish_task(
-    server: &PveMcp,
+    engine: Engine<'_>,
     request: &Operation,
     task: TaskInfo,
     wait: Option<Duration>,
@@ -246,7 +244,7 @@ async fn finish_task(
         log_tail: Vec::new(),
     };
     let what = render::action_what(&result);
-    match follow(server, task, wait, started, &what, ctx).await {
+    match follow(engine, task, wait, started, &what, ctx).await {
         Ok(followed) => {
             result.outcome = followed.outcome;
             result.exitstatus = followed.exitstatus;
@@ -264,7 +262,7 @@ async fn finish_task(
 
 /// Polls the task until it stops, the wait ends or the request is cancelled.
 pub(crate) async fn poll(
-    server: &PveMcp,
+    engine: Engine<'_>,
     upid: &Upid,
     (started, limit): (Instant, Duration),
     ctx: &RequestContext<RoleServer>,
@@ -284,7 +282,7 @@ pub(crate) async fn poll(
         let request = Request::TaskStatus(TaskRef { upid: upid.clone() });
         let answer = tokio::select! {
             _ = ctx.ct.cancelled() => return Waited::Cancelled,
-            answer = call(&server.helper, request) => answer,
+            answer = call(engine.helper, request) => answer,
         };
         match answer {
             Ok(Payload::Task(task)) if task.status == TaskState::Stopped => {
@@ -295,47 +293,6 @@ pub(crate) async fn poll(
             Err(error) => return Waited::Failed(error),
         }
         progress.send(started).await;
-    }
-}
-
-/// Progress notifications for one wait, at most one per [`PROGRESS_EVERY`]; silent
-/// when the client sent no progress token.
-pub(crate) struct Progress<'a> {
-    ctx: &'a RequestContext<RoleServer>,
-    token: Option<rmcp::model::ProgressToken>,
-    what: String,
-    total: Duration,
-    last: Option<Instant>,
-}
-
-impl<'a> Progress<'a> {
-    /// Progress of waiting for `what` (named in each message), at most `total` long.
-    pub(crate) fn new(ctx: &'a RequestContext<RoleServer>, what: String, total: Duration) -> Self {
-        Self {
-            ctx,
-            token: ctx.meta.get_progress_token(),
-            what,
-            total,
-            last: None,
-        }
-    }
-
-    pub(crate) async fn send(&mut self, since: Instant) {
-        let Some(token) = &self.token else { return };
-        if self
-            .last
-            .is_some_and(|last| last.elapsed() < PROGRESS_EVERY)
-        {
-            return;
-        }
-        self.last = Some(Instant::now());
-        let secs = since.elapsed().as_secs_f64();
-        let param = ProgressNotificationParam::new(token.clone(), secs)
-            .with_total(self.total.as_secs_f64())
-            .with_message(format!("{}: running for {secs:.1} s", self.what));
-        if let Err(e) = self.ctx.peer.notify_progress(param).await {
-            tracing::debug!(error = %e, "progress notification not sent");
-        }
     }
 }
 

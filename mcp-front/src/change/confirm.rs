@@ -16,7 +16,7 @@
 //! request state is checked against what is pending, so it cannot confirm another
 //! action or be replayed.
 
-use crate::{change::operation::Operation, tools::PveMcp, tools::reply::tool_error};
+use crate::{change::operation::Operation, helper::HelperClient, tools::reply::tool_error};
 use pve_mcp_proto::{ErrorBody, GuestRef, Payload, Request, Response, VmId};
 use rmcp::{
     RoleServer,
@@ -173,7 +173,8 @@ fn has_form_elicitation(caps: Option<&ClientCapabilities>) -> bool {
 
 /// Asks the user to confirm `request`, which the helper refused with `refusal`.
 pub async fn ask(
-    server: &PveMcp,
+    helper: &HelperClient,
+    confirmations: &Confirmations,
     request: &Operation,
     refusal: &ErrorBody,
     ctx: &RequestContext<RoleServer>,
@@ -186,11 +187,11 @@ pub async fn ask(
     if !form || version < ProtocolVersion::V_2025_06_18 {
         return Asked::No(unsupported(refusal, request.name()));
     }
-    let Some(question) = elicitation(question(server, request).await) else {
+    let Some(question) = elicitation(question(helper, request).await) else {
         return Asked::No(unsupported(refusal, request.name()));
     };
     if version >= ProtocolVersion::V_2026_07_28 {
-        let state = server.confirmations.remember(request);
+        let state = confirmations.remember(request);
         let requests = InputRequests::from([(KEY.to_owned(), InputRequest::Elicitation(question))]);
         return Asked::Later(InputRequiredResult::new(Some(requests), Some(state)));
     }
@@ -241,9 +242,9 @@ async fn cancel_question(peer: &rmcp::Peer<RoleServer>, id: rmcp::model::Request
 
 /// What the user reads: the action, the guest (by name when the helper tells it) and
 /// the rule that asks.
-async fn question(server: &PveMcp, request: &Operation) -> String {
+async fn question(helper: &HelperClient, request: &Operation) -> String {
     let what = match request.guest() {
-        Some(vmid) => request.phrase_with(&guest_words(server, vmid).await),
+        Some(vmid) => request.phrase_with(&guest_words(helper, vmid).await),
         None => request.phrase(),
     };
     format!(
@@ -255,9 +256,9 @@ async fn question(server: &PveMcp, request: &Operation) -> String {
 
 /// `VM 101 "web" on node pve1 (now running)`, or `guest 101` when the helper does not
 /// say in time.
-async fn guest_words(server: &PveMcp, vmid: VmId) -> String {
+async fn guest_words(helper: &HelperClient, vmid: VmId) -> String {
     let status = Request::GuestStatus(GuestRef { vmid });
-    let answer = tokio::time::timeout(NAME_LOOKUP, server.helper.call(&status)).await;
+    let answer = tokio::time::timeout(NAME_LOOKUP, helper.call(&status)).await;
     match answer {
         Ok(Ok(Response::Ok(Payload::Guest(d)))) => format!(
             "{} {} \"{}\" on node {} (now {})",

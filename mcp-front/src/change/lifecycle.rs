@@ -10,12 +10,12 @@
 
 use crate::{
     change::action::{self, elapsed_ms},
+    change::engine::Engine,
     change::operation::Operation,
     render::{
         self,
         untrusted::{self, own_line, own_text},
     },
-    tools::PveMcp,
     tools::args::{ActionPlan, ArgError},
     tools::output::ActionOutcome,
     tools::reply::{invalid, structured, unexpected},
@@ -182,7 +182,7 @@ const DESCRIPTION: (&str, &str) = ("description", "text from the guest's config"
 /// for its task. `state` and `responses` are those of a 2026-07-28 confirmation round
 /// trip, when this call answers one.
 pub async fn perform(
-    server: &PveMcp,
+    engine: Engine<'_>,
     plan: Result<ActionPlan, ArgError>,
     state: Option<String>,
     responses: Option<InputResponses>,
@@ -194,7 +194,7 @@ pub async fn perform(
     };
     let started = Instant::now();
     let answered = action::answered(state, responses);
-    let payload = match action::send(server, &mut request, answered, ctx).await {
+    let payload = match action::send(engine, &mut request, answered, ctx).await {
         Ok(payload) => payload,
         Err(response) => return response,
     };
@@ -225,14 +225,14 @@ pub async fn perform(
             return structured(&result, render_change(&result, &request.phrase())).into();
         }
     };
-    follow(server, &request, &mut result, task, (started, wait), ctx)
+    follow(engine, &request, &mut result, task, (started, wait), ctx)
         .await
         .into()
 }
 
 /// Follows the change's task and renders the result.
 async fn follow(
-    server: &PveMcp,
+    engine: Engine<'_>,
     request: &Operation,
     result: &mut ChangeResult,
     task: TaskInfo,
@@ -245,7 +245,7 @@ async fn follow(
         (None, Some(volume)) => format!("\"{}\" of {volume}", result.operation),
         (None, None) => format!("\"{}\"", result.operation),
     };
-    match action::follow(server, task, wait, started, &what, ctx).await {
+    match action::follow(engine, task, wait, started, &what, ctx).await {
         Ok(followed) => {
             result.outcome = followed.outcome.into();
             result.exitstatus = followed.exitstatus;

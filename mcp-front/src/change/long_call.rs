@@ -8,7 +8,10 @@
 //! The helper's word is trusted only for how long to wait; when it has said nothing,
 //! the longest bound any policy may set is assumed.
 
-use crate::{change::action::Progress, helper::HelperError, tools::PveMcp};
+use crate::{
+    change::{engine::Engine, progress::Progress},
+    helper::HelperError,
+};
 use pve_mcp_proto::{Capabilities, Request, Response};
 use rmcp::{RoleServer, service::RequestContext};
 use std::time::{Duration, Instant};
@@ -69,30 +72,30 @@ impl Wait {
 }
 
 /// The wait for `run` under the policy in force.
-pub(crate) async fn wait_for(server: &PveMcp, run: LongRun) -> Wait {
-    let said = server
+pub(crate) async fn wait_for(engine: Engine<'_>, run: LongRun) -> Wait {
+    let said = engine
         .permissions
         .current()
         .await
         .map_or(0, |caps| run.said(&caps));
-    Wait::new(run, said, server.helper.call_timeout())
+    Wait::new(run, said, engine.helper.call_timeout())
 }
 
 /// Sends `request`, waiting for its answer as long as `wait` says (the call timeout
 /// when `None`), with progress notifications naming `what` from the first second on.
 pub(crate) async fn call(
-    server: &PveMcp,
+    engine: Engine<'_>,
     request: &Request,
     wait: Option<Wait>,
     what: String,
     ctx: &RequestContext<RoleServer>,
 ) -> Result<Response, HelperError> {
     let Some(Wait { runs, answer }) = wait else {
-        return server.helper.call(request).await;
+        return engine.helper.call(request).await;
     };
     let started = Instant::now();
     let mut progress = Progress::new(ctx, what, runs);
-    let call = server.helper.call_within(request, answer);
+    let call = engine.helper.call_within(request, answer);
     tokio::pin!(call);
     let first = tokio::time::Instant::from_std(started + PROGRESS_EVERY);
     let mut ticks = tokio::time::interval_at(first, PROGRESS_EVERY);

@@ -2,6 +2,8 @@
 
 pub(crate) mod action;
 pub(crate) mod confirm;
+pub(crate) mod engine;
 pub(crate) mod lifecycle;
 pub(crate) mod long_call;
 pub(crate) mod operation;
+pub(crate) mod progress;

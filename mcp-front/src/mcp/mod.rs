@@ -9,4 +9,5 @@ pub mod catalog;
 pub mod jsonrpc;
 pub mod schema;
 pub(crate) mod server;
+pub(crate) mod session;
 pub mod transport;

@@ -6,7 +6,7 @@
 //! Requests reach here already checked for JSON-RPC shape and order (`jsonrpc`);
 //! tool arguments are still untrusted and validated by the tools.
 
-use crate::{mcp::catalog, tools::PveMcp, view::my_permissions, view::permissions};
+use crate::{mcp::catalog, mcp::session::PveMcp, view::my_permissions, view::permissions};
 use rmcp::{
     ErrorData, Peer, RoleServer, ServerHandler,
     handler::server::tool::ToolCallContext,

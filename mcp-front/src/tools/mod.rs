@@ -26,6 +26,7 @@ use crate::{
     change::confirm::Confirmations,
     change::long_call::{self, LongRun},
     helper::HelperClient,
+    mcp::session::PveMcp,
     render,
     tools::args::{
         ExecuteCommandArgs, ListVmsArgs, NodeStatusArgs, ProxmoxApiArgs, VmActionArgs, VmStatusArgs,
@@ -37,7 +38,6 @@ use pve_mcp_proto::{Payload, Request};
 use rmcp::{
     RoleServer,
     handler::server::{
-        router::tool::ToolRouter,
         tool::{InputResponses, RequestState, schema_for_output},
         wrapper::Parameters,
     },
@@ -50,15 +50,6 @@ use std::time::Duration;
 
 /// Largest `data` kept as structured content of `proxmox_api`; the text is cut earlier.
 const MAX_STRUCTURED_API: usize = 1024 * 1024;
-
-/// The MCP server of one assistant session.
-#[derive(Debug, Clone)]
-pub struct PveMcp {
-    pub(crate) helper: HelperClient,
-    pub(crate) permissions: Permissions,
-    pub(crate) confirmations: Confirmations,
-    pub(crate) tool_router: ToolRouter<Self>,
-}
 
 #[tool_router]
 impl PveMcp {
@@ -114,13 +105,13 @@ impl PveMcp {
         let what = format!("run `{}` on the node", command.argv);
         let request = Request::RunCommand(command);
         // The policy may let the command run longer than the call timeout.
-        let wait = long_call::wait_for(self, LongRun::Command).await;
+        let wait = long_call::wait_for(self.engine(), LongRun::Command).await;
         let answer = tokio::select! {
             _ = ctx.ct.cancelled() => return tool_error(format!(
                 "Cancelled: stopped waiting to {what}; the command may still run until it \
                  ends or reaches its time limit."
             )),
-            answer = long_call::call(self, &request, Some(wait), what.clone(), &ctx) => answer,
+            answer = long_call::call(self.engine(), &request, Some(wait), what.clone(), &ctx) => answer,
         };
         match settle(answer) {
             Ok(Payload::Command(c)) => {
@@ -215,7 +206,7 @@ impl PveMcp {
         InputResponses(responses): InputResponses,
         ctx: RequestContext<RoleServer>,
     ) -> CallToolResponse {
-        action::perform(self, args.into_plan(), state, responses, &ctx).await
+        action::perform(self.engine(), args.into_plan(), state, responses, &ctx).await
     }
 
     /// Status of the cluster nodes: online state, CPU, memory, root disk and uptime. With

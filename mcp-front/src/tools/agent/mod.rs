@@ -9,11 +9,11 @@
 use crate::{
     change::action,
     change::operation::Operation,
+    mcp::session::PveMcp,
     render::{
         self,
         untrusted::{self, own_line, own_lines},
     },
-    tools::PveMcp,
     tools::args::{AgentExecArgs, GuestAgentArgs},
     tools::output::CommandResult,
     tools::reply::{forward, invalid, structured, unexpected},
@@ -122,7 +122,7 @@ impl PveMcp {
         let head = format!("VM {}, {}: ", request.vmid, request.argv);
         let mut op = Operation::AgentExec(request);
         let answered = action::answered(state, responses);
-        match action::send(self, &mut op, answered, &ctx).await {
+        match action::send(self.engine(), &mut op, answered, &ctx).await {
             Ok(Payload::Command(c)) => {
                 let out = CommandResult::from(c);
                 let text = render::command_from(&out, GUEST_PROGRAM);

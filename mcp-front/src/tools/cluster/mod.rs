@@ -4,8 +4,8 @@
 //! The answer comes from the helper and is only rendered here, its text escaped.
 
 use crate::{
+    mcp::session::PveMcp,
     render::untrusted::{own_line, own_lines},
-    tools::PveMcp,
     tools::args::NoArgs,
     tools::reply::{forward, structured, unexpected},
 };

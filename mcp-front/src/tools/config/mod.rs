@@ -6,11 +6,11 @@
 //! description (free text an admin or tool wrote) quoted as data.
 
 use crate::{
+    mcp::session::PveMcp,
     render::{
         self,
         untrusted::{self, own_line, own_text},
     },
-    tools::PveMcp,
     tools::args::VmStatusArgs,
     tools::reply::{forward, invalid, structured, unexpected},
 };

@@ -7,11 +7,11 @@
 //! the firewall wrote (for a guest's rules, its admin): quoted as data under the rule.
 
 use crate::{
+    mcp::session::PveMcp,
     render::{
         self,
         untrusted::{self, own_json, own_line},
     },
-    tools::PveMcp,
     tools::args::FirewallArgs,
     tools::reply::{forward, invalid, structured, unexpected},
 };

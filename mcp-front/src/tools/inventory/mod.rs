@@ -9,11 +9,11 @@
 //! within their quotes on their item's line.
 
 use crate::{
+    mcp::session::PveMcp,
     render::{
         self,
         untrusted::{self, own_line},
     },
-    tools::PveMcp,
     tools::args::{ListPoolsArgs, NoArgs},
     tools::reply::{forward, invalid, structured, unexpected},
 };

@@ -9,7 +9,7 @@
 
 use crate::{
     change::lifecycle::{self, ChangeResult},
-    tools::PveMcp,
+    mcp::session::PveMcp,
     tools::args::{
         BackupRestoreArgs, DiskResizeArgs, GuestCloneArgs, GuestConfigureArgs, GuestCreateArgs,
         GuestDeleteArgs, GuestMigrateArgs, GuestTemplateArgs,
@@ -55,7 +55,7 @@ impl PveMcp {
         InputResponses(responses): InputResponses,
         ctx: RequestContext<RoleServer>,
     ) -> CallToolResponse {
-        lifecycle::perform(self, args.into_plan(), state, responses, &ctx).await
+        lifecycle::perform(self.engine(), args.into_plan(), state, responses, &ctx).await
     }
 
     /// Clone a guest or template by VMID into a new guest: a full clone (default) is
@@ -80,7 +80,7 @@ impl PveMcp {
         InputResponses(responses): InputResponses,
         ctx: RequestContext<RoleServer>,
     ) -> CallToolResponse {
-        lifecycle::perform(self, args.into_plan(), state, responses, &ctx).await
+        lifecycle::perform(self.engine(), args.into_plan(), state, responses, &ctx).await
     }
 
     /// Convert a stopped guest into a template, the read-only source of linked and
@@ -104,7 +104,7 @@ impl PveMcp {
         InputResponses(responses): InputResponses,
         ctx: RequestContext<RoleServer>,
     ) -> CallToolResponse {
-        lifecycle::perform(self, args.into_plan(), state, responses, &ctx).await
+        lifecycle::perform(self.engine(), args.into_plan(), state, responses, &ctx).await
     }
 
     /// Change a guest's configuration by VMID: `set` keys (as Proxmox spells them,
@@ -131,7 +131,7 @@ impl PveMcp {
         InputResponses(responses): InputResponses,
         ctx: RequestContext<RoleServer>,
     ) -> CallToolResponse {
-        lifecycle::perform(self, args.into_plan(), state, responses, &ctx).await
+        lifecycle::perform(self.engine(), args.into_plan(), state, responses, &ctx).await
     }
 
     /// Grow one disk of a guest to `size_gib` (disks only grow), within the policy's
@@ -155,7 +155,7 @@ impl PveMcp {
         InputResponses(responses): InputResponses,
         ctx: RequestContext<RoleServer>,
     ) -> CallToolResponse {
-        lifecycle::perform(self, args.into_plan(), state, responses, &ctx).await
+        lifecycle::perform(self.engine(), args.into_plan(), state, responses, &ctx).await
     }
 
     /// Move a guest to another node of the cluster, one the policy lists. A running VM
@@ -180,7 +180,7 @@ impl PveMcp {
         InputResponses(responses): InputResponses,
         ctx: RequestContext<RoleServer>,
     ) -> CallToolResponse {
-        lifecycle::perform(self, args.into_plan(), state, responses, &ctx).await
+        lifecycle::perform(self.engine(), args.into_plan(), state, responses, &ctx).await
     }
 
     /// Destroy a guest by VMID with all its disks, stopping it first if it runs; with
@@ -204,7 +204,7 @@ impl PveMcp {
         InputResponses(responses): InputResponses,
         ctx: RequestContext<RoleServer>,
     ) -> CallToolResponse {
-        lifecycle::perform(self, args.into_plan(), state, responses, &ctx).await
+        lifecycle::perform(self.engine(), args.into_plan(), state, responses, &ctx).await
     }
 
     /// Restore a vzdump backup (see list_backups) to a new guest on a node (a vmid
@@ -229,6 +229,6 @@ impl PveMcp {
         InputResponses(responses): InputResponses,
         ctx: RequestContext<RoleServer>,
     ) -> CallToolResponse {
-        lifecycle::perform(self, args.into_plan(), state, responses, &ctx).await
+        lifecycle::perform(self.engine(), args.into_plan(), state, responses, &ctx).await
     }
 }

@@ -8,7 +8,7 @@
 
 use crate::{
     change::lifecycle::{self, ChangeResult},
-    tools::PveMcp,
+    mcp::session::PveMcp,
     tools::args::{StorageDownloadArgs, VolumeDeleteArgs},
 };
 use rmcp::{
@@ -45,7 +45,7 @@ impl PveMcp {
         InputResponses(responses): InputResponses,
         ctx: RequestContext<RoleServer>,
     ) -> CallToolResponse {
-        lifecycle::perform(self, args.into_plan(), state, responses, &ctx).await
+        lifecycle::perform(self.engine(), args.into_plan(), state, responses, &ctx).await
     }
 
     /// Download an ISO image (`content: iso`) or a container template (`vztmpl`)
@@ -71,6 +71,6 @@ impl PveMcp {
         InputResponses(responses): InputResponses,
         ctx: RequestContext<RoleServer>,
     ) -> CallToolResponse {
-        lifecycle::perform(self, args.into_plan(), state, responses, &ctx).await
+        lifecycle::perform(self.engine(), args.into_plan(), state, responses, &ctx).await
     }
 }

@@ -5,8 +5,8 @@
 //! the helper and is only rendered here.
 
 use crate::{
+    mcp::session::PveMcp,
     render,
-    tools::PveMcp,
     tools::args::GuestMetricsArgs,
     tools::reply::{forward, invalid, structured, unexpected},
 };

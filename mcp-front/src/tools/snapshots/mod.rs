@@ -7,8 +7,8 @@
 
 use crate::{
     change::action,
+    mcp::session::PveMcp,
     render::{self, untrusted},
-    tools::PveMcp,
     tools::args::{SnapshotCreateArgs, SnapshotTargetArgs, VmStatusArgs},
     tools::output::{self, SnapshotList},
     tools::reply::{forward, invalid, structured, unexpected},
@@ -77,7 +77,7 @@ impl PveMcp {
         InputResponses(responses): InputResponses,
         ctx: RequestContext<RoleServer>,
     ) -> CallToolResponse {
-        action::perform(self, args.into_plan(), state, responses, &ctx).await
+        action::perform(self.engine(), args.into_plan(), state, responses, &ctx).await
     }
 
     /// Roll a guest back to one of its snapshots: every change to its disks (and, for a
@@ -101,7 +101,7 @@ impl PveMcp {
         InputResponses(responses): InputResponses,
         ctx: RequestContext<RoleServer>,
     ) -> CallToolResponse {
-        action::perform(self, args.into_plan(true), state, responses, &ctx).await
+        action::perform(self.engine(), args.into_plan(true), state, responses, &ctx).await
     }
 
     /// Delete one snapshot of a guest; the guest's current state is kept, the
@@ -124,7 +124,7 @@ impl PveMcp {
         InputResponses(responses): InputResponses,
         ctx: RequestContext<RoleServer>,
     ) -> CallToolResponse {
-        action::perform(self, args.into_plan(false), state, responses, &ctx).await
+        action::perform(self.engine(), args.into_plan(false), state, responses, &ctx).await
     }
 }
 

@@ -8,11 +8,11 @@
 
 use crate::{
     change::action,
+    mcp::session::PveMcp,
     render::{
         self,
         untrusted::{self, own_line, own_lines, own_text},
     },
-    tools::PveMcp,
     tools::args::{BackupStartArgs, ListStorageArgs, StorageContentArgs, VmStatusArgs},
     tools::reply::{forward, invalid, structured, unexpected},
 };
@@ -234,7 +234,7 @@ impl PveMcp {
         InputResponses(responses): InputResponses,
         ctx: RequestContext<RoleServer>,
     ) -> CallToolResponse {
-        action::perform(self, args.into_plan(), state, responses, &ctx).await
+        action::perform(self.engine(), args.into_plan(), state, responses, &ctx).await
     }
 }
 

@@ -7,12 +7,13 @@
 //! helper and are only rendered here: text escaped, log lines quoted as data.
 
 use crate::{
-    change::action::{self, Progress, Waited, poll},
+    change::action::{self, Waited, poll},
+    change::progress::Progress,
+    mcp::session::PveMcp,
     render::{
         self,
         untrusted::{self, own_line, own_lines},
     },
-    tools::PveMcp,
     tools::args::{ListTasksArgs, TaskCancelArgs, TaskLogArgs, TaskStatusArgs},
     tools::reply::{forward, invalid, structured, tool_error, unexpected},
 };
@@ -221,7 +222,7 @@ impl PveMcp {
                 let what = format!("task {upid}");
                 let mut progress = Progress::new(&ctx, what, limit);
                 progress.send(started).await;
-                match poll(self, &upid, (started, limit), &ctx, &mut progress).await {
+                match poll(self.engine(), &upid, (started, limit), &ctx, &mut progress).await {
                     Waited::Stopped(t) => t,
                     Waited::TimedOut => task,
                     Waited::Cancelled => {
@@ -270,7 +271,7 @@ impl PveMcp {
             Err(e) => return invalid(e).into(),
         };
         let answered = action::answered(state, responses);
-        match action::send(self, &mut op, answered, &ctx).await {
+        match action::send(self.engine(), &mut op, answered, &ctx).await {
             Ok(Payload::Task(task)) => {
                 let status = TaskStatus::new(task, 0);
                 structured(&status, render_cancel(&status)).into()

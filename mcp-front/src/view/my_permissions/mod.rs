@@ -8,7 +8,7 @@
 
 use crate::{
     mcp::catalog,
-    tools::PveMcp,
+    mcp::session::PveMcp,
     tools::args::NoArgs,
     tools::reply::{forward, structured, unexpected},
 };
