@@ -6,18 +6,21 @@
 //! The task's UPID is never lost: every outcome after the start, including errors
 //! while polling, names it so the model can check the task later.
 
-use crate::helper::describe;
 use crate::{
-    change::confirm::{self, Asked},
-    change::engine::Engine,
-    change::long_call::{self, LongRun},
-    change::operation::Operation,
-    change::progress::Progress,
-    render,
-    tools::args::{ActionPlan, ArgError},
-    tools::output::{ActionOutcome, ActionResult},
-    tools::reply::{
-        call, helper_error_text, invalid, structured, tool_error, unexpected, unexpected_text,
+    change::{
+        confirm::{self, Asked},
+        engine::Engine,
+        long_call::{self, LongRun},
+        operation::Operation,
+        outcome::{ActionOutcome, ActionResult, action_what, render_action},
+        progress::Progress,
+    },
+    helper::describe,
+    tools::{
+        args::{ActionPlan, ArgError},
+        reply::{
+            call, helper_error_text, invalid, structured, tool_error, unexpected, unexpected_text,
+        },
     },
 };
 use pve_mcp_proto::{
@@ -243,7 +246,7 @@ async fn finish_task(
         elapsed_ms: 0,
         log_tail: Vec::new(),
     };
-    let what = render::action_what(&result);
+    let what = action_what(&result);
     match follow(engine, task, wait, started, &what, ctx).await {
         Ok(followed) => {
             result.outcome = followed.outcome;
@@ -253,7 +256,7 @@ async fn finish_task(
         Err(error) => return error,
     }
     result.elapsed_ms = elapsed_ms(started);
-    let mut out = structured(&result, render::action(&result));
+    let mut out = structured(&result, render_action(&result));
     if result.outcome == ActionOutcome::Failed {
         out.is_error = Some(true);
     }

@@ -9,16 +9,20 @@
 //! [`untrusted`]: escaped, the log and the description quoted as data.
 
 use crate::{
-    change::action::{self, elapsed_ms},
-    change::engine::Engine,
-    change::operation::Operation,
+    change::{
+        action::{self, elapsed_ms},
+        engine::Engine,
+        operation::Operation,
+        outcome::ActionOutcome,
+    },
     render::{
         self,
         untrusted::{self, own_line, own_text},
     },
-    tools::args::{ActionPlan, ArgError},
-    tools::output::ActionOutcome,
-    tools::reply::{invalid, structured, unexpected},
+    tools::{
+        args::{ActionPlan, ArgError},
+        reply::{invalid, structured, unexpected},
+    },
 };
 use pve_mcp_proto::{NewGuest, Payload, TaskInfo};
 use rmcp::{

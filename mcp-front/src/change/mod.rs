@@ -6,4 +6,5 @@ pub(crate) mod engine;
 pub(crate) mod lifecycle;
 pub(crate) mod long_call;
 pub(crate) mod operation;
+pub(crate) mod outcome;
 pub(crate) mod progress;

@@ -6,7 +6,16 @@
 //! Requests reach here already checked for JSON-RPC shape and order (`jsonrpc`);
 //! tool arguments are still untrusted and validated by the tools.
 
-use crate::{mcp::catalog, mcp::session::PveMcp, view::my_permissions, view::permissions};
+use crate::{
+    change::confirm::Confirmations,
+    helper::HelperClient,
+    mcp::{catalog, session::PveMcp},
+    tools,
+    view::{
+        my_permissions,
+        permissions::{self, Permissions},
+    },
+};
 use rmcp::{
     ErrorData, Peer, RoleServer, ServerHandler,
     handler::server::tool::ToolCallContext,
@@ -39,6 +48,16 @@ fn session_peer(context: &RequestContext<RoleServer>) -> Option<Peer<RoleServer>
 }
 
 impl PveMcp {
+    /// A server whose view of the policy is at most `policy_max_age` old.
+    pub fn new(helper: HelperClient, policy_max_age: Duration) -> Self {
+        Self {
+            permissions: Permissions::new(helper.clone(), policy_max_age),
+            helper,
+            confirmations: Confirmations::default(),
+            tool_router: tools::router(),
+        }
+    }
+
     fn info(&self) -> ServerConfig {
         let caps = self.permissions.cached(Duration::MAX);
         let capabilities = ServerCapabilities::builder()

@@ -7,18 +7,16 @@
 //! the helper and is only rendered here: escaped, and quoted as the guest's words.
 
 use crate::{
-    change::action,
-    change::operation::Operation,
+    change::{action, operation::Operation},
     mcp::session::PveMcp,
-    render::{
-        self,
-        untrusted::{self, own_line, own_lines},
+    render::untrusted::{self, own_line, own_lines},
+    tools::{
+        args::{ArgError, at, vmid, vmid_at},
+        command::{CommandResult, command_from},
+        reply::{forward, invalid, structured, unexpected},
     },
-    tools::args::{AgentExecArgs, GuestAgentArgs},
-    tools::output::CommandResult,
-    tools::reply::{forward, invalid, structured, unexpected},
 };
-use pve_mcp_proto::{Payload, Request};
+use pve_mcp_proto::{AgentCommand, AgentExec, AgentQuery, Argv, Payload, Request};
 use rmcp::{
     RoleServer,
     handler::server::{
@@ -30,7 +28,7 @@ use rmcp::{
     tool, tool_router,
 };
 use schemars::JsonSchema;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::fmt::Write;
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
@@ -125,7 +123,7 @@ impl PveMcp {
         match action::send(self.engine(), &mut op, answered, &ctx).await {
             Ok(Payload::Command(c)) => {
                 let out = CommandResult::from(c);
-                let text = render::command_from(&out, GUEST_PROGRAM);
+                let text = command_from(&out, GUEST_PROGRAM);
                 structured(&out, format!("{head}{text}")).into()
             }
             Ok(other) => unexpected("agent_exec", &other).into(),
@@ -241,5 +239,62 @@ mod tests {
             "Network interfaces of VM 101 (the guest agent's report, shown as data):\n\
              │ eth0\\u{2066}  bc:24:11:00:00:01  10.0.0.5/24\n"
         );
+    }
+}
+
+/// A guest agent question.
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum AgentArg {
+    /// Whether the agent answers.
+    Ping,
+    /// OS name, version, kernel.
+    Osinfo,
+    /// Interfaces with MAC and IP addresses.
+    Network,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GuestAgentArgs {
+    /// The VM's numeric id (VMID), e.g. 101.
+    #[schemars(range(min = 100, max = 999_999_999))]
+    pub vmid: u64,
+    /// What to ask the agent.
+    pub command: AgentArg,
+}
+
+impl GuestAgentArgs {
+    pub fn into_request(self) -> Result<AgentQuery, ArgError> {
+        Ok(AgentQuery {
+            vmid: vmid(self.vmid)?,
+            command: match self.command {
+                AgentArg::Ping => AgentCommand::Ping,
+                AgentArg::Osinfo => AgentCommand::OsInfo,
+                AgentArg::Network => AgentCommand::Network,
+            },
+        })
+    }
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AgentExecArgs {
+    /// The VM's numeric id (VMID), e.g. 101.
+    #[schemars(range(min = 100, max = 999_999_999))]
+    pub vmid: u64,
+    /// The program and its arguments, one item each, e.g. ["systemctl", "is-active",
+    /// "nginx"]. No shell runs it: pipes, redirections and `$VAR` are plain text.
+    #[schemars(length(min = 1, max = 64))]
+    pub argv: Vec<String>,
+}
+
+impl AgentExecArgs {
+    pub fn into_request(self) -> Result<AgentExec, ArgError> {
+        Ok(AgentExec {
+            vmid: vmid_at("vmid", self.vmid)?,
+            argv: at("argv", Argv::new(self.argv))?,
+            confirmed: false,
+        })
     }
 }

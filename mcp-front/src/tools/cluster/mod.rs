@@ -5,18 +5,25 @@
 
 use crate::{
     mcp::session::PveMcp,
-    render::untrusted::{own_line, own_lines},
-    tools::args::NoArgs,
-    tools::reply::{forward, structured, unexpected},
+    render::{
+        percent, table,
+        untrusted::{self, own_line, own_lines},
+        uptime, used_of,
+    },
+    tools::{
+        args::{ArgError, NoArgs, node},
+        reply::{forward, invalid, structured, unexpected},
+    },
 };
-use pve_mcp_proto::{ClusterQuery, Payload, Request};
+use pve_mcp_proto as proto;
+use pve_mcp_proto::{ClusterQuery, NodeQuery, Payload, Request};
 use rmcp::{
     handler::server::{tool::schema_for_output, wrapper::Parameters},
     model::CallToolResult,
     tool, tool_router,
 };
 use schemars::JsonSchema;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::fmt::Write;
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
@@ -189,3 +196,159 @@ pub fn render(c: &Cluster) -> String {
     }
     out
 }
+
+#[tool_router(router = nodes_router, vis = "pub(crate)")]
+impl PveMcp {
+    /// Status of the cluster nodes: online state, CPU, memory, root disk and uptime. With
+    /// `node`, also its load average, kernel and PVE versions and CPU model. Read-only.
+    #[tool(
+        title = "Node status",
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        ),
+        output_schema = schema_for_output::<Nodes>()
+    )]
+    async fn node_status(&self, Parameters(args): Parameters<NodeStatusArgs>) -> CallToolResult {
+        let request = match args.into_request() {
+            Ok(r) => Request::NodeStatus(r),
+            Err(e) => return invalid(e),
+        };
+        match forward(&self.helper, request).await {
+            Ok(Payload::Nodes(nodes)) => {
+                let nodes = Nodes {
+                    nodes: nodes.into_iter().map(Node::from).collect(),
+                };
+                structured(&nodes, render_nodes(&nodes))
+            }
+            Ok(other) => unexpected("node_status", &other),
+            Err(result) => result,
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NodeStatusArgs {
+    /// A cluster node name, e.g. `pve1`, for its details (load, versions, CPU model).
+    /// Omit it for a summary of every node.
+    #[schemars(length(min = 1, max = 63))]
+    pub node: Option<String>,
+}
+
+impl NodeStatusArgs {
+    pub fn into_request(self) -> Result<NodeQuery, ArgError> {
+        Ok(NodeQuery {
+            node: self.node.as_deref().map(node).transpose()?,
+        })
+    }
+}
+
+/// One cluster node.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Node {
+    pub node: String,
+    /// `online`, `offline` or `unknown`.
+    pub status: String,
+    /// CPU load as a fraction of all cores (0 to 1).
+    pub cpu: f64,
+    pub maxcpu: u32,
+    pub mem: u64,
+    pub maxmem: u64,
+    pub disk: u64,
+    pub maxdisk: u64,
+    pub uptime: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub loadavg: Option<[f64; 3]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kversion: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pveversion: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cpu_model: Option<String>,
+}
+
+impl From<proto::NodeInfo> for Node {
+    fn from(n: proto::NodeInfo) -> Self {
+        let proto::NodeInfo {
+            node,
+            status,
+            cpu,
+            maxcpu,
+            mem,
+            maxmem,
+            disk,
+            maxdisk,
+            uptime,
+            loadavg,
+            kversion,
+            pveversion,
+            cpu_model,
+        } = n;
+        Self {
+            node: node.into(),
+            status: own_line(status),
+            cpu,
+            maxcpu,
+            mem,
+            maxmem,
+            disk,
+            maxdisk,
+            uptime,
+            loadavg,
+            kversion: kversion.map(own_line),
+            pveversion: pveversion.map(own_line),
+            cpu_model: cpu_model.map(own_line),
+        }
+    }
+}
+
+/// Result of `node_status`.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Nodes {
+    pub nodes: Vec<Node>,
+}
+
+/// The `node_status` answer: a table, and details when one node was asked for.
+pub fn render_nodes(n: &Nodes) -> String {
+    let online = n.nodes.iter().filter(|n| n.status == "online").count();
+    let mut out = format!("{} nodes ({online} online)\n", n.nodes.len());
+    let header = ["NODE", "STATUS", "CPU", "MEM", "DISK", "UPTIME"];
+    let mut rows = vec![header.map(String::from).to_vec()];
+    rows.extend(n.nodes.iter().map(|n| {
+        vec![
+            n.node.clone(),
+            untrusted::line(&n.status).into_owned(),
+            percent(n.cpu, 1.0),
+            used_of(n.mem, n.maxmem),
+            used_of(n.disk, n.maxdisk),
+            uptime(n.uptime),
+        ]
+    }));
+    out.push_str(&table(&rows));
+    for node in &n.nodes {
+        node_details(node, &mut out);
+    }
+    out
+}
+
+fn node_details(n: &Node, out: &mut String) {
+    if let Some([a, b, c]) = n.loadavg {
+        let _ = writeln!(out, "{}: load average {a:.2} {b:.2} {c:.2}", n.node);
+    }
+    let details = [
+        ("PVE", &n.pveversion),
+        ("kernel", &n.kversion),
+        ("CPU", &n.cpu_model),
+    ];
+    for (label, value) in details {
+        if let Some(v) = value {
+            let _ = writeln!(out, "{}: {label} {}", n.node, untrusted::line(v));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -7,12 +7,18 @@
 //! Arguments are untrusted model output, validated in `args`; the policy (what may be
 //! made where, within which bounds) is the helper's to judge.
 
+pub(crate) mod change;
+pub(crate) mod create;
+
 use crate::{
     change::lifecycle::{self, ChangeResult},
     mcp::session::PveMcp,
-    tools::args::{
-        BackupRestoreArgs, DiskResizeArgs, GuestCloneArgs, GuestConfigureArgs, GuestCreateArgs,
-        GuestDeleteArgs, GuestMigrateArgs, GuestTemplateArgs,
+    tools::lifecycle::{
+        change::{
+            DiskResizeArgs, GuestConfigureArgs, GuestDeleteArgs, GuestMigrateArgs,
+            GuestTemplateArgs,
+        },
+        create::{BackupRestoreArgs, GuestCloneArgs, GuestCreateArgs},
     },
 };
 use rmcp::{

@@ -7,17 +7,19 @@
 use crate::{
     mcp::session::PveMcp,
     render,
-    tools::args::GuestMetricsArgs,
-    tools::reply::{forward, invalid, structured, unexpected},
+    tools::{
+        args::{ArgError, vmid},
+        reply::{forward, invalid, structured, unexpected},
+    },
 };
-use pve_mcp_proto::{Payload, Request};
+use pve_mcp_proto::{MetricsQuery, Payload, Request, Timeframe};
 use rmcp::{
     handler::server::{tool::schema_for_output, wrapper::Parameters},
     model::CallToolResult,
     tool, tool_router,
 };
 use schemars::JsonSchema;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Average, peak and latest value.
 #[derive(Debug, Clone, Copy, Serialize, JsonSchema)]
@@ -168,4 +170,36 @@ pub fn render_metrics(m: &Metrics) -> String {
         rate(&m.diskread),
         rate(&m.diskwrite),
     )
+}
+
+/// How far back: `hour` (1-minute points), `day` (30 minutes), `week` (3 hours).
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum TimeframeArg {
+    Hour,
+    Day,
+    Week,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GuestMetricsArgs {
+    /// The guest's numeric id (VMID), e.g. 101.
+    #[schemars(range(min = 100, max = 999_999_999))]
+    pub vmid: u64,
+    /// The last hour (default), day or week.
+    pub timeframe: Option<TimeframeArg>,
+}
+
+impl GuestMetricsArgs {
+    pub fn into_request(self) -> Result<MetricsQuery, ArgError> {
+        Ok(MetricsQuery {
+            vmid: vmid(self.vmid)?,
+            timeframe: match self.timeframe {
+                None | Some(TimeframeArg::Hour) => Timeframe::Hour,
+                Some(TimeframeArg::Day) => Timeframe::Day,
+                Some(TimeframeArg::Week) => Timeframe::Week,
+            },
+        })
+    }
 }

@@ -6,15 +6,27 @@
 //! Arguments are untrusted model output, validated in `args`; answers come from the
 //! helper and are only rendered here: text escaped, a volume's notes quoted as data.
 
+pub(crate) mod args;
+
 use crate::{
-    change::action,
+    change::{
+        action,
+        lifecycle::{self, ChangeResult},
+        outcome::ActionResult,
+    },
     mcp::session::PveMcp,
     render::{
         self,
         untrusted::{self, own_line, own_lines, own_text},
     },
-    tools::args::{BackupStartArgs, ListStorageArgs, StorageContentArgs, VmStatusArgs},
-    tools::reply::{forward, invalid, structured, unexpected},
+    tools::{
+        args::VmStatusArgs,
+        reply::{forward, invalid, structured, unexpected},
+        storage::args::{
+            BackupStartArgs, ListStorageArgs, StorageContentArgs, StorageDownloadArgs,
+            VolumeDeleteArgs,
+        },
+    },
 };
 use pve_mcp_proto::{Payload, Request};
 use rmcp::{
@@ -225,7 +237,7 @@ impl PveMcp {
             idempotent_hint = false,
             open_world_hint = false
         ),
-        output_schema = schema_for_output::<crate::tools::output::ActionResult>()
+        output_schema = schema_for_output::<ActionResult>()
     )]
     async fn backup_start(
         &self,
@@ -293,3 +305,59 @@ fn render_volumes(v: &Volumes) -> String {
     let _ = writeln!(out, "{} volume(s).", v.volumes.len());
     out
 }
+
+#[tool_router(router = media_router, vis = "pub(crate)")]
+impl PveMcp {
+    /// Delete one volume from a storage: a backup of a guest (see list_backups), or an
+    /// ISO image or container template (see storage_content). Guest disks are not
+    /// deleted this way. Gone for good. Runs at once or as a Proxmox task, waited for
+    /// like vm_action; may need the user's confirmation.
+    #[tool(
+        title = "Delete a backup, ISO image or template",
+        annotations(
+            read_only_hint = false,
+            destructive_hint = true,
+            idempotent_hint = false,
+            open_world_hint = false
+        ),
+        output_schema = schema_for_output::<ChangeResult>()
+    )]
+    async fn volume_delete(
+        &self,
+        Parameters(args): Parameters<VolumeDeleteArgs>,
+        RequestState(state): RequestState,
+        InputResponses(responses): InputResponses,
+        ctx: RequestContext<RoleServer>,
+    ) -> CallToolResponse {
+        lifecycle::perform(self.engine(), args.into_plan(), state, responses, &ctx).await
+    }
+
+    /// Download an ISO image (`content: iso`) or a container template (`vztmpl`)
+    /// from an https URL onto a storage of a node, as `filename`; give its
+    /// `checksum` so Proxmox verifies it. Only URLs under the prefixes the policy
+    /// lists, onto the storages it lists. Runs as a Proxmox task; by default this
+    /// waits for it (up to 600 s, with progress) and reports the new volume, then
+    /// usable as guest_create's iso or ostemplate.
+    #[tool(
+        title = "Download an ISO image or template",
+        annotations(
+            read_only_hint = false,
+            destructive_hint = false,
+            idempotent_hint = false,
+            open_world_hint = true
+        ),
+        output_schema = schema_for_output::<ChangeResult>()
+    )]
+    async fn storage_download(
+        &self,
+        Parameters(args): Parameters<StorageDownloadArgs>,
+        RequestState(state): RequestState,
+        InputResponses(responses): InputResponses,
+        ctx: RequestContext<RoleServer>,
+    ) -> CallToolResponse {
+        lifecycle::perform(self.engine(), args.into_plan(), state, responses, &ctx).await
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -7,10 +7,11 @@
 //! every request.
 
 use crate::{
-    mcp::catalog,
-    mcp::session::PveMcp,
-    tools::args::NoArgs,
-    tools::reply::{forward, structured, unexpected},
+    mcp::{catalog, session::PveMcp},
+    tools::{
+        args::NoArgs,
+        reply::{forward, structured, unexpected},
+    },
 };
 use pve_mcp_proto::{Capabilities, Describe, Payload, Request};
 use rmcp::{

@@ -2,9 +2,16 @@
 //! backup_restore): valid input becomes the request the helper expects, arguments that
 //! do not fit the kind of guest are refused, and every error names its argument.
 
-use super::lifecycle::{HASH, key, parse, refused, with};
 use super::*;
-use serde_json::json;
+use crate::{
+    change::operation::Operation,
+    tools::args::{
+        LONG_WAIT_SECS,
+        testing::{HASH, key, parse, refused, with},
+    },
+};
+use serde_json::{Value, json};
+use std::time::Duration;
 
 fn vm() -> Value {
     json!({"type": "qemu", "node": "pve1", "name": "web-02", "cores": 2, "memory_mib": 2048,

@@ -11,8 +11,10 @@ use crate::{
         self,
         untrusted::{self, own_line, own_text},
     },
-    tools::args::VmStatusArgs,
-    tools::reply::{forward, invalid, structured, unexpected},
+    tools::{
+        args::VmStatusArgs,
+        reply::{forward, invalid, structured, unexpected},
+    },
 };
 use pve_mcp_proto::{Payload, Request};
 use rmcp::{

@@ -4,32 +4,18 @@
 //! values that guest_create shares. Untrusted model output, validated like the rest of
 //! `args`: every error names the argument it is about.
 
-use super::{ActionPlan, ArgError, LONG_WAIT_SECS, wait_for, wait_with};
-use crate::change::operation::Operation;
+use crate::{
+    change::operation::Operation,
+    tools::args::{ActionPlan, ArgError, LONG_WAIT_SECS, at, vmid_at, wait_for, wait_with},
+};
 use pve_mcp_proto::{
     ConfigKey, ConfigMap, ConfigValue, DiskGib, DiskResize, DiskSlot, GuestConfigure, GuestDelete,
-    GuestMigrate, GuestOp, InvalidValue, NodeName, PasswordHash, SshKeys, VmId,
+    GuestMigrate, GuestOp, NodeName, PasswordHash, SshKeys,
 };
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
-
-/// `result` with its error about the argument `name`: the proto's message, prefixed
-/// by the argument's name unless it starts with it already.
-pub(super) fn at<T>(name: &str, result: Result<T, InvalidValue>) -> Result<T, ArgError> {
-    result.map_err(|e| {
-        if e.0.starts_with(&format!("{name} ")) {
-            ArgError(e.0)
-        } else {
-            ArgError(format!("{name}: {}", e.0))
-        }
-    })
-}
-
-pub(super) fn vmid_at(name: &str, id: u64) -> Result<VmId, ArgError> {
-    at(name, VmId::new(id))
-}
 
 /// A configuration value as the model gives it: text, an integer or a boolean.
 fn config_value(name: &str, value: Value, remove_hint: &str) -> Result<ConfigValue, ArgError> {
@@ -285,3 +271,6 @@ impl GuestDeleteArgs {
         })
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,18 +1,114 @@
-//! Arguments of the storage, task and guest agent changes around the guest lifecycle
-//! (volume_delete, storage_download, task_cancel, agent_exec) and of its read-only
-//! companions (firewall, list_pools), with their JSON Schemas and conversion into
-//! typed requests. Untrusted model output, validated like the rest of `args`.
+//! Arguments of the storage tools (`list_storage`, `storage_content`, `list_backups`,
+//! `backup_start`, `volume_delete`, `storage_download`), with their JSON Schemas and
+//! conversion into typed requests. Untrusted model output: serde refuses unknown
+//! fields, the proto newtypes every bad value, naming the rule.
 
-use super::change::{at, vmid_at};
-use super::{ActionPlan, ArgError, LONG_WAIT_SECS, node, vmid, wait_for, wait_with};
-use crate::change::operation::Operation;
+use crate::{
+    change::operation::Operation,
+    tools::args::{ActionPlan, ArgError, LONG_WAIT_SECS, at, node, vmid, wait_for, wait_with},
+};
 use pve_mcp_proto::{
-    AgentExec, Argv, Checksum, ChecksumAlgorithm, DownloadContent, FileName, FirewallQuery,
-    HttpsUrl, NodeName, PoolName, PoolQuery, StorageDownload, StorageId, TaskCancel, Upid,
-    VolumeDelete, VolumeId,
+    BackupRequest, Checksum, ChecksumAlgorithm, ContentQuery, ContentType, DownloadContent,
+    FileName, HttpsUrl, NodeName, StorageDownload, StorageId, StorageQuery, VolumeDelete, VolumeId,
 };
 use schemars::JsonSchema;
 use serde::Deserialize;
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ListStorageArgs {
+    /// Only this node's storages, e.g. `pve1`; omit for every node.
+    #[schemars(length(min = 1, max = 63))]
+    pub node: Option<String>,
+}
+
+/// A kind of storage content.
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ContentArg {
+    Images,
+    Rootdir,
+    Vztmpl,
+    Iso,
+    Backup,
+    Snippets,
+    Import,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StorageContentArgs {
+    /// The node, e.g. `pve1` (for a shared storage, any node that has it).
+    #[schemars(length(min = 1, max = 63))]
+    pub node: String,
+    /// The storage id, e.g. `local` or `nas` (see list_storage).
+    #[schemars(length(min = 2, max = 64))]
+    pub storage: String,
+    /// Only this kind of content: `iso` images, container templates (`vztmpl`),
+    /// `backup`s, guest disks (`images`, `rootdir`), `snippets`, `import`.
+    pub content: Option<ContentArg>,
+    /// Only volumes of this guest.
+    #[schemars(range(min = 100, max = 999_999_999))]
+    pub vmid: Option<u64>,
+}
+
+impl ListStorageArgs {
+    pub fn into_request(self) -> Result<StorageQuery, ArgError> {
+        Ok(StorageQuery {
+            node: self.node.as_deref().map(node).transpose()?,
+        })
+    }
+}
+
+impl StorageContentArgs {
+    pub fn into_request(self) -> Result<ContentQuery, ArgError> {
+        Ok(ContentQuery {
+            node: node(&self.node)?,
+            storage: StorageId::parse(&self.storage)?,
+            content: self.content.map(|c| match c {
+                ContentArg::Images => ContentType::Images,
+                ContentArg::Rootdir => ContentType::Rootdir,
+                ContentArg::Vztmpl => ContentType::Vztmpl,
+                ContentArg::Iso => ContentType::Iso,
+                ContentArg::Backup => ContentType::Backup,
+                ContentArg::Snippets => ContentType::Snippets,
+                ContentArg::Import => ContentType::Import,
+            }),
+            vmid: self.vmid.map(vmid).transpose()?,
+        })
+    }
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BackupStartArgs {
+    /// The guest's numeric id (VMID), e.g. 101.
+    #[schemars(range(min = 100, max = 999_999_999))]
+    pub vmid: u64,
+    /// The storage to write the backup to; only those the policy lists are allowed
+    /// (see my_permissions).
+    #[schemars(length(min = 2, max = 64))]
+    pub storage: String,
+    /// Wait until the backup task finishes and report its result (default true).
+    #[schemars(extend("default" = true))]
+    pub wait: Option<bool>,
+    /// Longest wait in seconds (1 to 3600, default 120); the task is not cancelled.
+    #[schemars(range(min = 1, max = 3600), extend("default" = 120))]
+    pub timeout_secs: Option<u64>,
+}
+
+impl BackupStartArgs {
+    pub fn into_plan(self) -> Result<ActionPlan, ArgError> {
+        Ok(ActionPlan {
+            request: Operation::Backup(BackupRequest {
+                vmid: vmid(self.vmid)?,
+                storage: StorageId::parse(&self.storage)?,
+                confirmed: false,
+            }),
+            wait: wait_for(self.wait, self.timeout_secs)?,
+        })
+    }
+}
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -150,97 +246,6 @@ impl StorageDownloadArgs {
                 checksum,
             }),
             wait: wait_with(self.wait, self.timeout_secs, LONG_WAIT_SECS)?,
-        })
-    }
-}
-
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct TaskCancelArgs {
-    /// The running task's id (UPID), as vm_action, list_tasks or another tool gave it;
-    /// only a guest's task (its UPID names the vmid).
-    #[schemars(length(min = 1, max = 256))]
-    pub upid: String,
-}
-
-impl TaskCancelArgs {
-    pub fn into_operation(self) -> Result<Operation, ArgError> {
-        let upid = at("upid", Upid::parse(&self.upid))?;
-        if upid.vmid().is_none() {
-            return Err(ArgError(format!(
-                "upid: task {upid} belongs to no guest; only tasks of guests can be stopped"
-            )));
-        }
-        Ok(Operation::TaskCancel(TaskCancel {
-            upid,
-            confirmed: false,
-        }))
-    }
-}
-
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct AgentExecArgs {
-    /// The VM's numeric id (VMID), e.g. 101.
-    #[schemars(range(min = 100, max = 999_999_999))]
-    pub vmid: u64,
-    /// The program and its arguments, one item each, e.g. ["systemctl", "is-active",
-    /// "nginx"]. No shell runs it: pipes, redirections and `$VAR` are plain text.
-    #[schemars(length(min = 1, max = 64))]
-    pub argv: Vec<String>,
-}
-
-impl AgentExecArgs {
-    pub fn into_request(self) -> Result<AgentExec, ArgError> {
-        Ok(AgentExec {
-            vmid: vmid_at("vmid", self.vmid)?,
-            argv: at("argv", Argv::new(self.argv))?,
-            confirmed: false,
-        })
-    }
-}
-
-#[derive(Debug, Default, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct FirewallArgs {
-    /// A node, e.g. `pve1`, for that node's firewall.
-    #[schemars(length(min = 1, max = 63))]
-    pub node: Option<String>,
-    /// A guest's numeric id (VMID), e.g. 101, for that guest's firewall (its node is
-    /// found from the vmid). Give node or vmid, not both; neither for the cluster's.
-    #[schemars(range(min = 100, max = 999_999_999))]
-    pub vmid: Option<u64>,
-}
-
-impl FirewallArgs {
-    pub fn into_request(self) -> Result<FirewallQuery, ArgError> {
-        if self.node.is_some() && self.vmid.is_some() {
-            return Err(ArgError(
-                "give node (a node's firewall) or vmid (a guest's firewall), not both; \
-                 a guest's node is found from its vmid"
-                    .into(),
-            ));
-        }
-        Ok(FirewallQuery {
-            node: self.node.as_deref().map(node).transpose()?,
-            vmid: self.vmid.map(vmid).transpose()?,
-        })
-    }
-}
-
-#[derive(Debug, Default, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ListPoolsArgs {
-    /// One pool's id, e.g. `lab`, to list its members (the guests in scope and the
-    /// storages); omit it to list every pool.
-    #[schemars(length(min = 1, max = 64))]
-    pub pool: Option<String>,
-}
-
-impl ListPoolsArgs {
-    pub fn into_request(self) -> Result<PoolQuery, ArgError> {
-        Ok(PoolQuery {
-            pool: self.pool.as_deref().map(PoolName::parse).transpose()?,
         })
     }
 }

@@ -4,9 +4,14 @@
 //! argument it is about, and arguments that do not fit the kind of guest are refused
 //! here rather than ignored.
 
-use super::change::{at, config_map, vmid_at};
-use super::{ActionPlan, ArgError, LONG_WAIT_SECS, TypeArg, wait_with};
-use crate::change::operation::Operation;
+use super::change::config_map;
+use crate::{
+    change::operation::Operation,
+    tools::{
+        args::{ActionPlan, ArgError, LONG_WAIT_SECS, at, vmid_at, wait_with},
+        guests::args::TypeArg,
+    },
+};
 use pve_mcp_proto::{
     BackupRestore, Bridge, CloudInit, ConfigValue, Cores, DiskGib, GuestClone, GuestCreate,
     GuestName, GuestType, MemoryMib, NewDisk, NodeName, PasswordHash, SshKeys, StorageId, VolumeId,
@@ -369,3 +374,6 @@ impl BackupRestoreArgs {
         })
     }
 }
+
+#[cfg(test)]
+mod tests;

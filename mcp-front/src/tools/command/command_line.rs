@@ -15,8 +15,7 @@
 //!
 //! Input is untrusted model output; every refusal names what it refused.
 
-use super::ArgError;
-use crate::render::untrusted;
+use crate::{render::untrusted, tools::args::ArgError};
 
 /// Where a character stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,0 +1,93 @@
+//! The guests as a model first meets them: `list_vms` (a page of guests, filtered) and
+//! `vm_status` (one guest in depth), and `guest_config` (its configuration, in
+//! [`config`]).
+//!
+//! Arguments are untrusted model output, validated in [`args`]; answers come from the
+//! helper and are only rendered ([`output`]).
+
+use crate::{
+    mcp::session::PveMcp,
+    tools::{
+        args::VmStatusArgs,
+        guests::{
+            args::ListVmsArgs,
+            output::{GuestDetail, GuestPage, guest_detail, guest_page},
+        },
+        reply::{forward, invalid, structured, unexpected},
+    },
+};
+use pve_mcp_proto::{Payload, Request};
+use rmcp::{
+    handler::server::{tool::schema_for_output, wrapper::Parameters},
+    model::CallToolResult,
+    tool, tool_router,
+};
+
+pub(crate) mod args;
+pub(crate) mod config;
+pub(crate) mod output;
+
+#[tool_router(router = guests_router, vis = "pub(crate)")]
+impl PveMcp {
+    /// List the Proxmox guests (QEMU VMs and LXC containers) you may see, one line each:
+    /// vmid, name, type, node, status, CPU, memory, uptime, tags. Start here to find a
+    /// guest's VMID. The first line counts all matching guests by state and type. Paged:
+    /// 100 guests by default, at most 1000; the last line gives the offset of the next
+    /// page. On a large cluster, filter by node, status, type, tag or name instead of
+    /// paging through everything. Read-only.
+    #[tool(
+        title = "List guests",
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        ),
+        output_schema = schema_for_output::<GuestPage>()
+    )]
+    async fn list_vms(&self, Parameters(args): Parameters<ListVmsArgs>) -> CallToolResult {
+        let request = match args.into_request() {
+            Ok(r) => Request::ListGuests(r),
+            Err(e) => return invalid(e),
+        };
+        match forward(&self.helper, request).await {
+            Ok(Payload::Guests(page)) => {
+                let page = GuestPage::from(page);
+                structured(&page, guest_page(&page))
+            }
+            Ok(other) => unexpected("list_guests", &other),
+            Err(result) => result,
+        }
+    }
+
+    /// Current status of one guest by VMID: state, uptime, CPU, memory, disk, network and
+    /// disk I/O counters, lock, HA state, pool and tags. Use list_vms to find a VMID by
+    /// name. Read-only.
+    #[tool(
+        title = "Guest status",
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        ),
+        output_schema = schema_for_output::<GuestDetail>()
+    )]
+    async fn vm_status(&self, Parameters(args): Parameters<VmStatusArgs>) -> CallToolResult {
+        let request = match args.into_request() {
+            Ok(r) => Request::GuestStatus(r),
+            Err(e) => return invalid(e),
+        };
+        match forward(&self.helper, request).await {
+            Ok(Payload::Guest(detail)) => {
+                let detail = GuestDetail::from(detail);
+                structured(&detail, guest_detail(&detail))
+            }
+            Ok(other) => unexpected("guest_status", &other),
+            Err(result) => result,
+        }
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests;
