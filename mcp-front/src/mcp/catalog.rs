@@ -4,7 +4,7 @@
 //!
 //! Input is our own router and the helper's description; nothing here is untrusted.
 
-use crate::{mcp::schema, view::permissions};
+use crate::{mcp::schema, tools};
 use pve_mcp_proto::Capabilities;
 use rmcp::model::{JsonObject, Tool};
 use serde_json::Value;
@@ -49,10 +49,11 @@ fn reflow_object(schema: &Arc<JsonObject>) -> Arc<JsonObject> {
 /// when the policy is not known.
 pub fn tools(all: Vec<Tool>, caps: Option<&Capabilities>) -> Vec<Tool> {
     all.into_iter()
-        .filter(|t| caps.is_none_or(|caps| permissions::allows(&t.name, caps)))
+        .filter(|t| caps.is_none_or(|caps| tools::spec(&t.name).is_some_and(|s| s.is_listed(caps))))
         .map(|mut tool| {
             let mut description = reflow(tool.description.as_deref().unwrap_or_default());
-            if let Some(note) = caps.and_then(|caps| permissions::note(&tool.name, caps)) {
+            let spec = tools::spec(&tool.name);
+            if let Some(note) = caps.and_then(|caps| spec.and_then(|s| s.note(caps))) {
                 description.push_str("\n\n");
                 description.push_str(&note);
             }

@@ -11,10 +11,7 @@ use crate::{
     helper::HelperClient,
     mcp::{catalog, session::PveMcp},
     tools,
-    view::{
-        my_permissions,
-        permissions::{self, Permissions},
-    },
+    view::{instructions, my_permissions, permissions::Permissions},
 };
 use rmcp::{
     ErrorData, Peer, RoleServer, ServerHandler,
@@ -70,7 +67,7 @@ impl PveMcp {
                 Implementation::new("pve-mcp", env!("CARGO_PKG_VERSION"))
                     .with_title("Proxmox VE (pve-mcp)"),
             )
-            .with_instructions(permissions::instructions(caps.as_deref()))
+            .with_instructions(instructions::instructions(caps.as_deref()))
     }
 
     /// After a tool call, in the background: when the policy changed since the tools

@@ -1,10 +1,13 @@
 use crate::change::outcome::{tests::action_result, *};
 use crate::render::untrusted;
+use crate::tools::{TOOLS, router, spec};
 use crate::tools::{
     api::*,
     command::*,
     guests::{output::*, tests::guest},
 };
+use pve_mcp_proto::Capabilities;
+use std::collections::BTreeSet;
 
 /// Text from Proxmox in every answer of this module: hidden characters escaped in the
 /// text and in the structured content, whoever built the value.
@@ -105,4 +108,84 @@ fn conversions_escape_the_helpers_text() {
     });
     assert_eq!(c.stdout, "ok\\u{FEFF}\n\tnext\\u{000D}\n");
     assert_eq!(c.stderr, "\\u{001B}[0m");
+}
+
+/// Whether the table lists `tool` under the policy described by `caps`.
+fn allows(tool: &str, caps: &Capabilities) -> bool {
+    spec(tool).is_some_and(|t| t.is_listed(caps))
+}
+
+/// Every tool the router serves has one entry in the table, and every entry is served:
+/// a tool cannot be listed, or hidden, by a rule that does not exist.
+#[test]
+fn the_table_and_the_router_name_the_same_tools() {
+    let served: BTreeSet<String> = router()
+        .list_all()
+        .into_iter()
+        .map(|t| t.name.into_owned())
+        .collect();
+    let entered: BTreeSet<String> = TOOLS.iter().map(|t| t.name.to_owned()).collect();
+    assert_eq!(entered.len(), TOOLS.len(), "a tool is entered twice");
+    assert_eq!(served, entered);
+}
+
+#[test]
+fn read_only_extras_follow_their_capabilities() {
+    let none = Capabilities {
+        guests: vec!["100-199".into()],
+        ..Capabilities::default()
+    };
+    for tool in ["firewall", "list_pools", "ha_resources", "next_vmid"] {
+        assert!(!allows(tool, &none), "{tool}");
+    }
+    let caps = Capabilities {
+        pools: true,
+        ha_resources: true,
+        create: Some(pve_mcp_proto::CreateSummary::default()),
+        ..none.clone()
+    };
+    for tool in ["list_pools", "ha_resources", "next_vmid"] {
+        assert!(allows(tool, &caps), "{tool}");
+    }
+    let node = Capabilities {
+        firewall_node: true,
+        ..Capabilities::default()
+    };
+    assert!(allows("firewall", &node));
+    let with_api = |patterns: &[&str]| Capabilities {
+        api: patterns.iter().map(|p| (*p).to_owned()).collect(),
+        ..none.clone()
+    };
+    // The helper reads a guest firewall's rules and options: both must be readable.
+    for patterns in [
+        &[
+            "GET /nodes/*/qemu/*/firewall/rules",
+            "GET /nodes/*/qemu/*/firewall/options",
+        ][..],
+        &["GET /nodes/pve1/lxc/205/firewall/**"],
+        &["GET /nodes/*/*/*/firewall/*"],
+        &["GET /nodes/**"],
+        &["GET /**"],
+    ] {
+        assert!(allows("firewall", &with_api(patterns)), "{patterns:?}");
+    }
+    for patterns in [
+        &["GET /nodes/*/qemu/*/config"][..],
+        &["PUT /nodes/*/qemu/*/firewall/rules"],
+        &["GET /nodes/*/storage/*/firewall"],
+        &["GET /nodes/*/qemu"],
+        &["GET /nodes/*/qemu/*/firewall/options"],
+        &["GET /nodes/*/qemu/*/firewall/rules"],
+        &["GET /nodes/*/qemu/*/firewall/rules/*"],
+        &[
+            "GET /nodes/*/qemu/*/firewall/rules",
+            "GET /nodes/*/lxc/*/firewall/options",
+        ],
+    ] {
+        assert!(!allows("firewall", &with_api(patterns)), "{patterns:?}");
+    }
+    // A guest firewall pattern gives nothing to read without guests in scope.
+    let mut no_scope = with_api(&["GET /nodes/**"]);
+    no_scope.guests.clear();
+    assert!(!allows("firewall", &no_scope));
 }

@@ -6,6 +6,8 @@
 //! Arguments are untrusted model output, validated in `args`; the answer comes from
 //! the helper and is only rendered here: escaped, and quoted as the guest's words.
 
+use crate::tools::spec::ToolSpec;
+use crate::view::grants::{grant, granted_in_scope, or_none};
 use crate::{
     change::{action, operation::Operation},
     mcp::session::PveMcp,
@@ -163,7 +165,7 @@ impl From<pve_mcp_proto::AgentAnswer> for AgentResult {
 }
 
 /// Whose words a guest agent's answers are.
-const GUEST_AGENT: &str = "the guest agent's report";
+const AGENT_REPORT: &str = "the guest agent's report";
 /// Whose words a program's output in the guest is.
 const GUEST_PROGRAM: &str = "output of the program in the guest";
 
@@ -180,7 +182,7 @@ pub fn render(a: &AgentResult) -> String {
                     "{} (kernel {}, {})",
                     o.pretty_name, o.kernel_release, o.machine
                 );
-                untrusted::quote(&mut out, "", (&what, GUEST_AGENT), &untrusted::line(&os));
+                untrusted::quote(&mut out, "", (&what, AGENT_REPORT), &untrusted::line(&os));
             }
             None => {
                 let _ = writeln!(out, "VM {}: the agent gave no OS information.", a.vmid);
@@ -188,7 +190,7 @@ pub fn render(a: &AgentResult) -> String {
         },
         _ => {
             let what = format!("Network interfaces of VM {}", a.vmid);
-            let _ = writeln!(out, "{}", untrusted::label(&what, GUEST_AGENT));
+            let _ = writeln!(out, "{}", untrusted::label(&what, AGENT_REPORT));
             for i in &a.interfaces {
                 let mac = i.mac.as_deref().unwrap_or("-");
                 let line = format!("{}  {mac}  {}", i.name, i.addresses.join(", "));
@@ -198,6 +200,32 @@ pub fn render(a: &AgentResult) -> String {
     }
     out
 }
+
+pub const GUEST_AGENT: ToolSpec = ToolSpec {
+    name: "guest_agent",
+    grant: Some("agent.read"),
+    listed: |caps| granted_in_scope(caps, "agent.read"),
+    note: |caps| Some(grant(caps, "agent.read")),
+};
+
+/// `agent_exec` is listed when it is granted and the policy allows some program; its
+/// note names them and how long each may run.
+pub const AGENT_EXEC: ToolSpec = ToolSpec {
+    name: "agent_exec",
+    grant: Some("agent.exec"),
+    listed: |caps| granted_in_scope(caps, "agent.exec") && !caps.agent_exec.is_empty(),
+    note: |caps| {
+        Some(format!(
+            "{} Programs (\"*\" is one plain argument): {}.{}",
+            grant(caps, "agent.exec"),
+            or_none(&caps.agent_exec),
+            match caps.agent_timeout_secs {
+                0 => String::new(),
+                secs => format!(" Each may run for up to {secs} s."),
+            }
+        ))
+    },
+};
 
 #[cfg(test)]
 mod tests {

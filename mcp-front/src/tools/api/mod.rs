@@ -5,6 +5,8 @@
 //! are validated here by the proto newtypes; which calls pass is the helper's policy to
 //! judge. The answer's text is escaped when shown or serialized.
 
+use crate::tools::spec::ToolSpec;
+use crate::view::grants::some;
 use crate::{
     mcp::session::PveMcp,
     render::{TEXT_LIMIT, truncate, untrusted},
@@ -180,6 +182,20 @@ pub fn render_api(a: &ApiAnswer, pretty: &str) -> String {
     out.push('\n');
     out
 }
+
+/// `proxmox_api` is listed when the policy allows some raw API pattern; its note names
+/// them.
+pub const PROXMOX_API: ToolSpec = ToolSpec {
+    name: "proxmox_api",
+    grant: None,
+    listed: |caps| !caps.api.is_empty(),
+    note: |caps| {
+        Some(format!(
+            "Allowed by the current policy: {}.",
+            some(&caps.api)
+        ))
+    },
+};
 
 #[cfg(test)]
 mod tests;

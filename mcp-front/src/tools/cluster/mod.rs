@@ -3,6 +3,7 @@
 //!
 //! The answer comes from the helper and is only rendered here, its text escaped.
 
+use crate::tools::spec::{ToolSpec, no_note};
 use crate::{
     mcp::session::PveMcp,
     render::{
@@ -349,6 +350,20 @@ fn node_details(n: &Node, out: &mut String) {
         }
     }
 }
+
+pub const CLUSTER_STATUS: ToolSpec = ToolSpec {
+    name: "cluster_status",
+    grant: None,
+    listed: |caps| caps.cluster_status,
+    note: no_note,
+};
+
+pub const NODE_STATUS: ToolSpec = ToolSpec {
+    name: "node_status",
+    grant: None,
+    listed: |caps| caps.node_list || caps.node_detail,
+    note: no_note,
+};
 
 #[cfg(test)]
 mod tests;

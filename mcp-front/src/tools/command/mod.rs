@@ -6,6 +6,8 @@
 //! reason, never passed on; which commands run is the helper's policy to judge. The
 //! output is escaped and quoted as data.
 
+use crate::tools::spec::ToolSpec;
+use crate::view::grants::some;
 use crate::{
     change::long_call::{self, LongRun},
     mcp::session::PveMcp,
@@ -180,6 +182,24 @@ pub fn command_from(c: &CommandResult, source: &str) -> String {
     }
     out
 }
+
+/// `execute_command` is listed when the policy allows some command; its note names
+/// them and how long each may run.
+pub const EXECUTE_COMMAND: ToolSpec = ToolSpec {
+    name: "execute_command",
+    grant: None,
+    listed: |caps| !caps.commands.is_empty(),
+    note: |caps| {
+        Some(format!(
+            "Allowed by the current policy (\"*\" is one plain argument): {}.{}",
+            some(&caps.commands),
+            match caps.command_timeout_secs {
+                0 => String::new(),
+                secs => format!(" Each may run for up to {secs} s."),
+            }
+        ))
+    },
+};
 
 #[cfg(test)]
 mod tests;

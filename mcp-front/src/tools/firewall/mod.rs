@@ -6,6 +6,8 @@
 //! escaped through [`untrusted`]). A rule's comment is free text that whoever may edit
 //! the firewall wrote (for a guest's rules, its admin): quoted as data under the rule.
 
+use crate::tools::spec::ToolSpec;
+use crate::view::grants::in_scope;
 use crate::{
     mcp::session::PveMcp,
     render::{
@@ -17,6 +19,7 @@ use crate::{
         reply::{forward, invalid, structured, unexpected},
     },
 };
+use pve_mcp_proto::Capabilities;
 use pve_mcp_proto::{FirewallQuery, Payload, Request};
 use rmcp::{
     handler::server::{tool::schema_for_output, wrapper::Parameters},
@@ -244,6 +247,63 @@ impl FirewallArgs {
             vmid: self.vmid.map(vmid).transpose()?,
         })
     }
+}
+
+/// `firewall` is listed when some firewall is readable: the cluster's, each node's, or
+/// a guest's through the raw API patterns; its note says which.
+pub const FIREWALL: ToolSpec = ToolSpec {
+    name: "firewall",
+    grant: None,
+    listed: |caps| {
+        caps.firewall_cluster
+            || caps.firewall_node
+            || (in_scope(caps) && guest_firewall_readable(caps))
+    },
+    note: |caps| {
+        let mut scopes = Vec::new();
+        if caps.firewall_cluster {
+            scopes.push("the cluster's");
+        }
+        if caps.firewall_node {
+            scopes.push("each node's");
+        }
+        scopes.push("a guest's where the raw API patterns allow reading it");
+        Some(format!(
+            "Readable under the current policy: {}.",
+            scopes.join(", ")
+        ))
+    },
+};
+
+/// Whether raw API patterns let some guest's firewall be read: its rules and its
+/// options (`GET /nodes/{node}/{qemu|lxc}/{vmid}/firewall/{rules,options}`), both of
+/// which the helper reads and checks.
+fn guest_firewall_readable(caps: &Capabilities) -> bool {
+    let readable = |kind: &str, part: &str| {
+        caps.api.iter().any(|pattern| {
+            pattern
+                .strip_prefix("GET ")
+                .is_some_and(|path| covers(path, &["nodes", "", kind, "", "firewall", part]))
+        })
+    };
+    ["qemu", "lxc"]
+        .iter()
+        .any(|kind| readable(kind, "rules") && readable(kind, "options"))
+}
+
+/// Whether the path pattern (`*` one segment, `**` the rest) matches the path
+/// `segments`, whose empty segments stand for any value.
+fn covers(pattern: &str, segments: &[&str]) -> bool {
+    let mut parts = pattern.trim_start_matches('/').split('/');
+    for want in segments {
+        match parts.next() {
+            Some("**") => return true,
+            Some("*") => {}
+            Some(literal) if want.is_empty() || literal == *want => {}
+            _ => return false,
+        }
+    }
+    parts.next().is_none()
 }
 
 #[cfg(test)]

@@ -5,6 +5,8 @@
 //! the helper and is only rendered here. Values are text from Proxmox: escaped, and the
 //! description (free text an admin or tool wrote) quoted as data.
 
+use crate::tools::spec::ToolSpec;
+use crate::view::grants::{grant, granted_in_scope};
 use crate::{
     mcp::session::PveMcp,
     render::{
@@ -122,6 +124,13 @@ pub fn render_config(c: &GuestConfig) -> String {
     }
     out
 }
+
+pub const GUEST_CONFIG: ToolSpec = ToolSpec {
+    name: "guest_config",
+    grant: Some("config.read"),
+    listed: |caps| granted_in_scope(caps, "config.read"),
+    note: |caps| Some(grant(caps, "config.read")),
+};
 
 #[cfg(test)]
 mod tests {

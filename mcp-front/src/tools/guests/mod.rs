@@ -5,6 +5,8 @@
 //! Arguments are untrusted model output, validated in [`args`]; answers come from the
 //! helper and are only rendered ([`output`]).
 
+use crate::tools::spec::{ToolSpec, no_note};
+use crate::view::grants::in_scope;
 use crate::{
     mcp::session::PveMcp,
     tools::{
@@ -88,6 +90,21 @@ impl PveMcp {
         }
     }
 }
+
+/// `list_vms` and `vm_status` work on the guests in scope.
+pub const LIST_VMS: ToolSpec = ToolSpec {
+    name: "list_vms",
+    grant: None,
+    listed: in_scope,
+    note: no_note,
+};
+
+pub const VM_STATUS: ToolSpec = ToolSpec {
+    name: "vm_status",
+    grant: None,
+    listed: in_scope,
+    note: no_note,
+};
 
 #[cfg(test)]
 pub(crate) mod tests;

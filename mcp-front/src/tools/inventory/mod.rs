@@ -8,6 +8,7 @@
 //! text and the structured content carry no hidden character, and comments shown
 //! within their quotes on their item's line.
 
+use crate::tools::spec::{ToolSpec, no_note};
 use crate::{
     mcp::session::PveMcp,
     render::{
@@ -454,6 +455,33 @@ impl ListPoolsArgs {
         })
     }
 }
+
+pub const LIST_POOLS: ToolSpec = ToolSpec {
+    name: "list_pools",
+    grant: None,
+    listed: |caps| caps.pools,
+    note: no_note,
+};
+
+pub const HA_RESOURCES: ToolSpec = ToolSpec {
+    name: "ha_resources",
+    grant: None,
+    listed: |caps| caps.ha_resources,
+    note: no_note,
+};
+
+/// `next_vmid` is listed when guests may be created; its note gives their vmids.
+pub const NEXT_VMID: ToolSpec = ToolSpec {
+    name: "next_vmid",
+    grant: None,
+    listed: |caps| caps.create.is_some(),
+    note: |caps| {
+        Some(format!(
+            "New guests take vmids {}.",
+            caps.create.as_ref().map_or("none", |c| c.vmids.as_str())
+        ))
+    },
+};
 
 #[cfg(test)]
 mod tests;

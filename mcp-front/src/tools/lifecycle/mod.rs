@@ -10,6 +10,10 @@
 pub(crate) mod change;
 pub(crate) mod create;
 
+use crate::tools::spec::ToolSpec;
+use crate::view::grants::{
+    bounds, config_keys, create_words, grant, granted_in_scope, or_none, some,
+};
 use crate::{
     change::lifecycle::{self, ChangeResult},
     mcp::session::PveMcp,
@@ -21,6 +25,7 @@ use crate::{
         create::{BackupRestoreArgs, GuestCloneArgs, GuestCreateArgs},
     },
 };
+use pve_mcp_proto::{Capabilities, CreateSummary};
 use rmcp::{
     RoleServer,
     handler::server::{
@@ -237,4 +242,125 @@ impl PveMcp {
     ) -> CallToolResponse {
         lifecycle::perform(self.engine(), args.into_plan(), state, responses, &ctx).await
     }
+}
+
+/// `guest_create` is listed when guests may be created; its note says what they may be.
+pub const GUEST_CREATE: ToolSpec = ToolSpec {
+    name: "guest_create",
+    grant: None,
+    listed: |caps| caps.create.is_some(),
+    note: |caps| {
+        Some(format!(
+            "Allowed by the current policy: {}.{}{}",
+            caps.create.as_ref().map_or("none".into(), create_words),
+            bounds(caps),
+            config_keys(caps, "Further config keys")
+        ))
+    },
+};
+
+/// A clone needs its grant on the source and a [create] section for the new guest.
+pub const GUEST_CLONE: ToolSpec = ToolSpec {
+    name: "guest_clone",
+    grant: Some("clone"),
+    listed: |caps| granted_in_scope(caps, "clone") && caps.create.is_some(),
+    note: |caps| {
+        Some(format!(
+            "{}{}{}",
+            grant(caps, "clone"),
+            new_guests(caps),
+            bounds(caps)
+        ))
+    },
+};
+
+pub const BACKUP_RESTORE: ToolSpec = ToolSpec {
+    name: "backup_restore",
+    grant: Some("backup.restore"),
+    listed: |caps| granted_in_scope(caps, "backup.restore"),
+    note: |caps| {
+        Some(format!(
+            "{}{}{}",
+            grant(caps, "backup.restore"),
+            new_guests(caps),
+            bounds(caps)
+        ))
+    },
+};
+
+pub const GUEST_TEMPLATE: ToolSpec = ToolSpec {
+    name: "guest_template",
+    grant: Some("template"),
+    listed: |caps| granted_in_scope(caps, "template"),
+    note: |caps| Some(grant(caps, "template")),
+};
+
+/// `guest_configure` needs its grant and some configuration key it may change.
+pub const GUEST_CONFIGURE: ToolSpec = ToolSpec {
+    name: "guest_configure",
+    grant: Some("config.write"),
+    listed: |caps| granted_in_scope(caps, "config.write") && !caps.config_keys.is_empty(),
+    note: |caps| {
+        Some(format!(
+            "{}{}{}",
+            grant(caps, "config.write"),
+            config_keys(caps, "Keys you may change"),
+            bounds(caps)
+        ))
+    },
+};
+
+pub const DISK_RESIZE: ToolSpec = ToolSpec {
+    name: "disk_resize",
+    grant: Some("disk.resize"),
+    listed: |caps| granted_in_scope(caps, "disk.resize"),
+    note: |caps| {
+        let largest = caps
+            .bounds
+            .max_disk_gib
+            .map(|n| format!(" Largest disk: {n} GiB."))
+            .unwrap_or_default();
+        Some(format!("{}{largest}", grant(caps, "disk.resize")))
+    },
+};
+
+/// `guest_migrate` needs its grant and some node guests may be moved to.
+pub const GUEST_MIGRATE: ToolSpec = ToolSpec {
+    name: "guest_migrate",
+    grant: Some("migrate"),
+    listed: |caps| granted_in_scope(caps, "migrate") && !caps.migrate_nodes.is_empty(),
+    note: |caps| {
+        Some(format!(
+            "{} Target nodes: {}.",
+            grant(caps, "migrate"),
+            or_none(&caps.migrate_nodes)
+        ))
+    },
+};
+
+pub const GUEST_DELETE: ToolSpec = ToolSpec {
+    name: "guest_delete",
+    grant: Some("delete"),
+    listed: |caps| granted_in_scope(caps, "delete"),
+    note: |caps| Some(grant(caps, "delete")),
+};
+
+/// ` New guests: ... .` for clones and restores, which keep their source's tags rather
+/// than being given `[create]` tags: the source must carry those already.
+fn new_guests(caps: &Capabilities) -> String {
+    let Some(c) = &caps.create else {
+        return " New guests: none may be created.".into();
+    };
+    let untagged = CreateSummary {
+        tags: Vec::new(),
+        ..c.clone()
+    };
+    let mut out = format!(" New guests: {}.", create_words(&untagged));
+    if !c.tags.is_empty() {
+        out.push_str(&format!(
+            " The source must already be tagged {} (the new guest keeps its source's tags).",
+            some(&c.tags)
+        ));
+    }
+    out
 }

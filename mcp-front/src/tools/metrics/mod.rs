@@ -4,6 +4,8 @@
 //! Arguments are untrusted model output, validated in `args`; the answer comes from
 //! the helper and is only rendered here.
 
+use crate::tools::spec::ToolSpec;
+use crate::view::grants::{grant, granted_in_scope};
 use crate::{
     mcp::session::PveMcp,
     render,
@@ -203,3 +205,10 @@ impl GuestMetricsArgs {
         })
     }
 }
+
+pub const GUEST_METRICS: ToolSpec = ToolSpec {
+    name: "guest_metrics",
+    grant: Some("metrics.read"),
+    listed: |caps| granted_in_scope(caps, "metrics.read"),
+    note: |caps| Some(grant(caps, "metrics.read")),
+};

@@ -5,11 +5,14 @@
 //! Arguments are untrusted model output, validated here; which actions are allowed on
 //! which guests is the helper's to judge.
 
+use crate::tools::spec::ToolSpec;
+use crate::view::grants::in_scope;
 use crate::{
     change::{action, operation::Operation, outcome::ActionResult},
     mcp::session::PveMcp,
     tools::args::{ActionPlan, ArgError, vmid, wait_for},
 };
+use pve_mcp_proto::Capabilities;
 use pve_mcp_proto::{GuestAction, GuestActionRequest};
 use rmcp::{
     RoleServer,
@@ -108,6 +111,52 @@ impl VmActionArgs {
         })
     }
 }
+
+/// The lifecycle actions `vm_action` knows.
+const ACTIONS: [&str; 7] = [
+    "start", "stop", "shutdown", "reboot", "reset", "suspend", "resume",
+];
+
+/// Granted lifecycle actions, and those among them that need confirmation.
+pub(crate) fn actions(caps: &Capabilities) -> (Vec<&str>, Vec<&str>) {
+    let mut granted = Vec::new();
+    let mut confirm = Vec::new();
+    for action in ACTIONS {
+        let grants = caps.grants.iter();
+        if grants
+            .clone()
+            .any(|g| g.operations.iter().any(|o| o == action))
+        {
+            granted.push(action);
+        }
+        if grants
+            .clone()
+            .any(|g| g.confirm.iter().any(|o| o == action))
+        {
+            confirm.push(action);
+        }
+    }
+    (granted, confirm)
+}
+
+/// `vm_action` is listed when some action is granted on guests in scope; its note
+/// names the actions, and those the user must confirm.
+pub const VM_ACTION: ToolSpec = ToolSpec {
+    name: "vm_action",
+    grant: None,
+    listed: |caps| in_scope(caps) && !actions(caps).0.is_empty(),
+    note: |caps| {
+        let (granted, confirm) = actions(caps);
+        let mut note = format!("Allowed by the current policy: {}.", granted.join(", "));
+        if !confirm.is_empty() {
+            note.push_str(&format!(
+                " The user is asked to confirm first (the call waits for the answer): {}.",
+                confirm.join(", ")
+            ));
+        }
+        Some(note)
+    },
+};
 
 #[cfg(test)]
 mod tests;

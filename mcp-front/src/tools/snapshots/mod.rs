@@ -5,6 +5,8 @@
 //! Arguments are untrusted model output, validated in `args`; answers come from the
 //! helper and are only rendered here (names escaped, descriptions quoted as data).
 
+use crate::tools::spec::ToolSpec;
+use crate::view::grants::{grant, granted_in_scope};
 use crate::{
     change::{action, operation::Operation, outcome::ActionResult},
     mcp::session::PveMcp,
@@ -332,6 +334,34 @@ impl From<proto::SnapshotList> for SnapshotList {
         }
     }
 }
+
+pub const SNAPSHOT_LIST: ToolSpec = ToolSpec {
+    name: "snapshot_list",
+    grant: Some("snapshot.list"),
+    listed: |caps| granted_in_scope(caps, "snapshot.list"),
+    note: |caps| Some(grant(caps, "snapshot.list")),
+};
+
+pub const SNAPSHOT_CREATE: ToolSpec = ToolSpec {
+    name: "snapshot_create",
+    grant: Some("snapshot.create"),
+    listed: |caps| granted_in_scope(caps, "snapshot.create"),
+    note: |caps| Some(grant(caps, "snapshot.create")),
+};
+
+pub const SNAPSHOT_ROLLBACK: ToolSpec = ToolSpec {
+    name: "snapshot_rollback",
+    grant: Some("snapshot.rollback"),
+    listed: |caps| granted_in_scope(caps, "snapshot.rollback"),
+    note: |caps| Some(grant(caps, "snapshot.rollback")),
+};
+
+pub const SNAPSHOT_DELETE: ToolSpec = ToolSpec {
+    name: "snapshot_delete",
+    grant: Some("snapshot.delete"),
+    listed: |caps| granted_in_scope(caps, "snapshot.delete"),
+    note: |caps| Some(grant(caps, "snapshot.delete")),
+};
 
 #[cfg(test)]
 mod tests;

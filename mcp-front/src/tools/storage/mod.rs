@@ -8,6 +8,8 @@
 
 pub(crate) mod args;
 
+use crate::tools::spec::{ToolSpec, no_note};
+use crate::view::grants::{covered, grant, granted, granted_in_scope, or_none};
 use crate::{
     change::{
         action,
@@ -28,6 +30,7 @@ use crate::{
         },
     },
 };
+use pve_mcp_proto::Capabilities;
 use pve_mcp_proto::{Payload, Request};
 use rmcp::{
     RoleServer,
@@ -357,6 +360,80 @@ impl PveMcp {
     ) -> CallToolResponse {
         lifecycle::perform(self.engine(), args.into_plan(), state, responses, &ctx).await
     }
+}
+
+pub const LIST_STORAGE: ToolSpec = ToolSpec {
+    name: "list_storage",
+    grant: None,
+    listed: |caps| caps.storage_all || caps.storage_node,
+    note: no_note,
+};
+
+pub const STORAGE_CONTENT: ToolSpec = ToolSpec {
+    name: "storage_content",
+    grant: None,
+    listed: |caps| caps.storage_content,
+    note: no_note,
+};
+
+pub const LIST_BACKUPS: ToolSpec = ToolSpec {
+    name: "list_backups",
+    grant: Some("backup.list"),
+    listed: |caps| granted_in_scope(caps, "backup.list"),
+    note: |caps| Some(grant(caps, "backup.list")),
+};
+
+/// `backup_start` needs its grant and a storage backups may be written to.
+pub const BACKUP_START: ToolSpec = ToolSpec {
+    name: "backup_start",
+    grant: Some("backup.create"),
+    listed: |caps| granted_in_scope(caps, "backup.create") && !caps.backup_storages.is_empty(),
+    note: |caps| Some(grant(caps, "backup.create")),
+};
+
+/// `volume_delete` deletes backups of guests it is granted on, or ISO images and
+/// container templates when the policy allows deleting media.
+pub const VOLUME_DELETE: ToolSpec = ToolSpec {
+    name: "volume_delete",
+    grant: Some("backup.delete"),
+    listed: |caps| granted_in_scope(caps, "backup.delete") || caps.media_delete,
+    note: |caps| Some(volume_delete_note(caps)),
+};
+
+/// `storage_download` fetches from the URLs the policy allows.
+pub const STORAGE_DOWNLOAD: ToolSpec = ToolSpec {
+    name: "storage_download",
+    grant: None,
+    listed: |caps| !caps.download_from.is_empty(),
+    note: |caps| {
+        Some(format!(
+            "Allowed by the current policy: URLs starting with {}; to storages {}.",
+            or_none(&caps.download_from),
+            or_none(&caps.media_storages)
+        ))
+    },
+};
+
+fn volume_delete_note(caps: &Capabilities) -> String {
+    let mut parts = Vec::new();
+    if granted(caps, "backup.delete").0 {
+        parts.push(format!(
+            "backups of {}{}",
+            covered(caps, "backup.delete"),
+            if granted(caps, "backup.delete").1 {
+                " (the user is asked to confirm first)"
+            } else {
+                ""
+            }
+        ));
+    }
+    if caps.media_delete {
+        parts.push(format!(
+            "ISO images and container templates on storages {}",
+            or_none(&caps.media_storages)
+        ));
+    }
+    format!("Allowed by the current policy: {}.", parts.join("; "))
 }
 
 #[cfg(test)]

@@ -8,6 +8,8 @@
 
 pub(crate) mod args;
 
+use crate::tools::spec::{ToolSpec, no_note};
+use crate::view::grants::{grant, granted_in_scope, in_scope};
 use crate::{
     change::{
         action::{self, Waited, poll},
@@ -397,6 +399,35 @@ fn render_status(s: &TaskStatus) -> String {
     render::log_tail(&s.log_tail, &mut out);
     out
 }
+
+pub const LIST_TASKS: ToolSpec = ToolSpec {
+    name: "list_tasks",
+    grant: None,
+    listed: |caps| caps.task_list || caps.node_tasks,
+    note: no_note,
+};
+
+/// One task is read by its UPID: of a guest in scope, or through the raw API.
+pub const TASK_LOG: ToolSpec = ToolSpec {
+    name: "task_log",
+    grant: None,
+    listed: |caps| in_scope(caps) || !caps.api.is_empty(),
+    note: no_note,
+};
+
+pub const TASK_STATUS: ToolSpec = ToolSpec {
+    name: "task_status",
+    grant: None,
+    listed: |caps| in_scope(caps) || !caps.api.is_empty(),
+    note: no_note,
+};
+
+pub const TASK_CANCEL: ToolSpec = ToolSpec {
+    name: "task_cancel",
+    grant: Some("task.cancel"),
+    listed: |caps| granted_in_scope(caps, "task.cancel"),
+    note: |caps| Some(grant(caps, "task.cancel")),
+};
 
 #[cfg(test)]
 mod tests;

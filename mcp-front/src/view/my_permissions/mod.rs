@@ -6,6 +6,7 @@
 //! connected client), fresh at each call; it is informational, the helper still judges
 //! every request.
 
+use crate::view::bounds::{Bounds, CreateRules};
 use crate::{
     mcp::{catalog, session::PveMcp},
     tools::{
@@ -348,7 +349,6 @@ pub fn render(p: &MyPermissions) -> String {
 }
 
 mod lifecycle;
-pub use lifecycle::{Bounds, CreateRules};
 
 #[cfg(test)]
 mod tests;
