@@ -6,15 +6,16 @@
 //! errors early (the helper re-validates everything); helper answers are trusted to be
 //! well-formed proto values, nothing more.
 //!
-//! A line from the client passes, in order: `transport` (stdio, bounded lines) and
-//! `jsonrpc` (JSON-RPC shape and lifecycle order), then rmcp (protocol revisions,
-//! negotiation), `server` (initialize/discover, the `catalog` of tools filtered by the
-//! `permissions` the helper describes) and `tools`, where `args` validates and
-//! `action`/`confirm` run every change the policy may want confirmed (`operation`):
-//! guest actions, snapshot changes (`snapshots`), backups (`storage`), and the guest
-//! lifecycle (`lifecycle`, `media`, reported by `change`); `helper_client` carries
-//! requests to the helper (`long_call` waits for what the policy lets run past the call
-//! timeout), and `output`, `render` and `reply` turn answers into tool results.
+//! A line from the client passes, in order: [`mcp`] (`transport`: stdio, bounded lines;
+//! `jsonrpc`: JSON-RPC shape and lifecycle order; then rmcp: protocol revisions,
+//! negotiation; `server`: initialize/discover, the `catalog` of tools, tool calls) and
+//! [`tools`], one folder per family of tools, each with its arguments, listing rule,
+//! policy note and rendering, gathered in one table (`tools::TOOLS`) that `tools/list`,
+//! the instructions and `my_permissions` are drawn from. Changes run through the change
+//! engine (`change`: confirmation, long calls, task progress); [`view`] holds what the
+//! helper says the policy allows, and the words drawn from it; [`helper`] carries
+//! requests to the helper, and [`render`] holds the units and escaping every family's
+//! text shares.
 #![forbid(unsafe_code)]
 #![deny(clippy::print_stdout, clippy::dbg_macro)]
 

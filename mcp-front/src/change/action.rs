@@ -11,13 +11,13 @@ use crate::{
         confirm::{self, Asked},
         engine::Engine,
         long_call::{self, LongRun},
-        operation::Operation,
+        operation::{ActionPlan, Operation},
         outcome::{ActionOutcome, ActionResult, action_what, render_action},
         progress::Progress,
     },
     helper::describe,
     tools::{
-        args::{ActionPlan, ArgError},
+        args::ArgError,
         reply::{
             call, helper_error_text, invalid, structured, tool_error, unexpected, unexpected_text,
         },

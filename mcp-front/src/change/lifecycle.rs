@@ -12,7 +12,7 @@ use crate::{
     change::{
         action::{self, elapsed_ms},
         engine::Engine,
-        operation::Operation,
+        operation::{ActionPlan, Operation},
         outcome::ActionOutcome,
     },
     render::{
@@ -20,7 +20,7 @@ use crate::{
         untrusted::{self, own_line, own_text},
     },
     tools::{
-        args::{ActionPlan, ArgError},
+        args::ArgError,
         reply::{invalid, structured, unexpected},
     },
 };

@@ -4,13 +4,15 @@
 //! `action` sends any of them and `confirm` asks about any of them through this one
 //! type, so a confirmation is bound to exactly the change that was asked about.
 //!
-//! Built from validated tool arguments (`args`); nothing here is untrusted.
+//! Built from validated tool arguments, with how long to wait ([`ActionPlan`]);
+//! nothing here is untrusted.
 
 use pve_mcp_proto::{
     AgentExec, BackupRequest, BackupRestore, DiskResize, GuestActionRequest, GuestClone,
     GuestConfigure, GuestCreate, GuestDelete, GuestMigrate, GuestType, Request, SnapshotCreate,
     SnapshotName, SnapshotTarget, StorageDownload, TaskCancel, VmId, VolumeDelete,
 };
+use std::time::Duration;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Operation {
@@ -334,6 +336,14 @@ fn delete_phrase(d: &GuestDelete, guest: &str) -> String {
         out.push_str(", removing it from backup jobs, replication and HA");
     }
     out
+}
+
+/// What `vm_action` or a snapshot change asks for, and how long it waits for the task.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ActionPlan {
+    pub request: Operation,
+    /// `None`: return as soon as the task started.
+    pub wait: Option<Duration>,
 }
 
 #[cfg(test)]

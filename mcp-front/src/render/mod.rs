@@ -1,4 +1,6 @@
-//! Text rendering of tool results for a model: compact, human units, one line per item.
+//! What every family's text rendering shares: human units (bytes, uptimes, dates),
+//! compact tables, lengths and the end of a task log. Each family renders its own
+//! answers with these; [`untrusted`] escapes and quotes what Proxmox or a guest wrote.
 //!
 //! Input is the front's own output types (already validated by proto); free text from
 //! Proxmox or a guest is untrusted in size and content: it is truncated here, and shown

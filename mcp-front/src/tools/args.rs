@@ -1,11 +1,12 @@
-//! Tool arguments as the model sends them, their JSON Schemas, and their conversion into
-//! typed `pve_mcp_proto` requests.
+//! What every family's arguments share: the error an argument gives ([`ArgError`]),
+//! the arguments of tools that take one guest or none, the wait of a change, and the
+//! conversions that name the argument they are about. Each family declares its own
+//! arguments, with their JSON Schemas and conversion into typed requests.
 //!
 //! Arguments are untrusted model output: serde rejects unknown fields and wrong types
 //! (rmcp turns that into a tool error), and every value is then validated by the proto
 //! newtypes, whose error messages name the rule that was broken.
 
-use crate::change::operation::Operation;
 use pve_mcp_proto::{GuestRef, InvalidValue, NodeName, VmId};
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -56,14 +57,6 @@ impl VmStatusArgs {
             vmid: vmid(self.vmid)?,
         })
     }
-}
-
-/// What `vm_action` or a snapshot change asks for, and how long it waits for the task.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ActionPlan {
-    pub request: Operation,
-    /// `None`: return as soon as the task started.
-    pub wait: Option<Duration>,
 }
 
 /// How long to wait for a task: `None` when not waiting.

@@ -5,7 +5,7 @@
 //! into the one router a session serves (a test checks the two name the same tools).
 //!
 //! Arguments come from the model and are validated in each family (shared pieces in
-//! [`args`]); answers come from the helper and are only rendered ([`reply`]). Nothing
+//! [`args`]); answers come from the helper and are only rendered (`reply`). Nothing
 //! here decides what is allowed: the helper does.
 
 pub(crate) mod agent;
@@ -26,6 +26,7 @@ pub(crate) mod storage;
 pub(crate) mod tasks;
 
 use crate::mcp::session::PveMcp;
+use pve_mcp_proto::Capabilities;
 use rmcp::handler::server::router::tool::ToolRouter;
 use spec::{ToolSpec, no_note};
 
@@ -79,6 +80,18 @@ pub const TOOLS: &[ToolSpec] = &[
     command::EXECUTE_COMMAND,
     MY_PERMISSIONS,
 ];
+
+/// The names of the tools the policy described by `caps` leaves something to do for,
+/// in the order `tools/list` shows them.
+pub fn listed(caps: &Capabilities) -> Vec<String> {
+    let mut names: Vec<String> = TOOLS
+        .iter()
+        .filter(|t| t.is_listed(caps))
+        .map(|t| t.name.to_owned())
+        .collect();
+    names.sort();
+    names
+}
 
 /// The table's entry of the tool named `name`.
 pub fn spec(name: &str) -> Option<&'static ToolSpec> {

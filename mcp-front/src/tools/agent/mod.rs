@@ -3,7 +3,7 @@
 //! agent (confirmed by the user when the policy asks). The agent runs inside the
 //! guest: its answers and the program's output are the guest's word.
 //!
-//! Arguments are untrusted model output, validated in `args`; the answer comes from
+//! Arguments are untrusted model output, validated here; the answer comes from
 //! the helper and is only rendered here: escaped, and quoted as the guest's words.
 
 use crate::tools::spec::ToolSpec;

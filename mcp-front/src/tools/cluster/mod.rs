@@ -1,7 +1,9 @@
 //! `cluster_status`: cluster membership and quorum, and the HA manager's state (HA
-//! services of guests in scope only) when the policy allows reading it.
+//! services of guests in scope only) when the policy allows reading it; and
+//! `node_status`: every node's state and usage, or one node in depth.
 //!
-//! The answer comes from the helper and is only rendered here, its text escaped.
+//! The node name is untrusted model output, validated here; answers come from the
+//! helper and are only rendered here, their text escaped.
 
 use crate::tools::spec::{ToolSpec, no_note};
 use crate::{

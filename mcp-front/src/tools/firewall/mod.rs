@@ -1,7 +1,7 @@
 //! `firewall`: the firewall rules and options of the cluster, a node or a guest, as
 //! Proxmox keeps them. Read-only: nothing here changes a rule.
 //!
-//! Arguments are untrusted model output, validated in `args`; the answer comes from
+//! Arguments are untrusted model output, validated here; the answer comes from
 //! the helper and is only rendered here (rule texts are Proxmox's, cut to length, and
 //! escaped through [`untrusted`]). A rule's comment is free text that whoever may edit
 //! the firewall wrote (for a guest's rules, its admin): quoted as data under the rule.

@@ -1,7 +1,7 @@
 //! `guest_config`: a guest's configuration by VMID (the helper resolves its node and
 //! type, and redacts secrets before anything reaches this process).
 //!
-//! Arguments are untrusted model output, validated in `args`; the answer comes from
+//! Arguments are untrusted model output, validated as [`VmStatusArgs`]; the answer comes from
 //! the helper and is only rendered here. Values are text from Proxmox: escaped, and the
 //! description (free text an admin or tool wrote) quoted as data.
 

@@ -2,7 +2,7 @@
 //! one pool's members in scope), `ha_resources` (HA resources of guests in scope, and
 //! HA groups) and `next_vmid` (the lowest free vmid new guests may take).
 //!
-//! Arguments are untrusted model output, validated in `args`; answers come from the
+//! Arguments are untrusted model output, validated here; answers come from the
 //! helper and are only rendered here. Their text is Proxmox's (names, states, and the
 //! comments an admin wrote): escaped through [`untrusted`] on the way in, so that the
 //! text and the structured content carry no hidden character, and comments shown

@@ -1,12 +1,12 @@
 //! Arguments of the tools that change or remove an existing guest (guest_template,
 //! guest_configure, disk_resize, guest_migrate, guest_delete), with their JSON Schemas
 //! and conversion into typed requests; and the conversion of configuration keys and
-//! values that guest_create shares. Untrusted model output, validated like the rest of
-//! `args`: every error names the argument it is about.
+//! values that guest_create shares. Untrusted model output, validated like every
+//! tool's arguments: every error names the argument it is about.
 
 use crate::{
-    change::operation::Operation,
-    tools::args::{ActionPlan, ArgError, LONG_WAIT_SECS, at, vmid_at, wait_for, wait_with},
+    change::operation::{ActionPlan, Operation},
+    tools::args::{ArgError, LONG_WAIT_SECS, at, vmid_at, wait_for, wait_with},
 };
 use pve_mcp_proto::{
     ConfigKey, ConfigMap, ConfigValue, DiskGib, DiskResize, DiskSlot, GuestConfigure, GuestDelete,

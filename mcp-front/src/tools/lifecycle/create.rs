@@ -1,14 +1,14 @@
 //! Arguments of the tools that make a guest (guest_create, guest_clone,
 //! backup_restore), with their JSON Schemas and conversion into typed requests.
-//! Untrusted model output, validated like the rest of `args`: every error names the
+//! Untrusted model output, validated like every tool's arguments: every error names the
 //! argument it is about, and arguments that do not fit the kind of guest are refused
 //! here rather than ignored.
 
 use super::change::config_map;
 use crate::{
-    change::operation::Operation,
+    change::operation::{ActionPlan, Operation},
     tools::{
-        args::{ActionPlan, ArgError, LONG_WAIT_SECS, at, vmid_at, wait_with},
+        args::{ArgError, LONG_WAIT_SECS, at, vmid_at, wait_with},
         guests::args::TypeArg,
     },
 };

@@ -1,10 +1,10 @@
 //! The guest lifecycle tools: make a guest (guest_create, guest_clone,
 //! backup_restore), change one (guest_template, guest_configure, disk_resize,
 //! guest_migrate) or destroy one (guest_delete). Each is one typed request, run by
-//! `change` like the power actions: confirmation when the policy asks for it, the
+//! the change engine (`change::lifecycle`) like the power actions: confirmation when the policy asks for it, the
 //! Proxmox task followed with progress, the outcome as a `ChangeResult`.
 //!
-//! Arguments are untrusted model output, validated in `args`; the policy (what may be
+//! Arguments are untrusted model output, validated in [`create`] and [`change`]; the policy (what may be
 //! made where, within which bounds) is the helper's to judge.
 
 pub(crate) mod change;

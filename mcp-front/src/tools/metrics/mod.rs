@@ -1,7 +1,7 @@
 //! `guest_metrics`: one guest's resource usage over the last hour, day or week,
 //! summarized by the helper (average, peak, latest per metric).
 //!
-//! Arguments are untrusted model output, validated in `args`; the answer comes from
+//! Arguments are untrusted model output, validated here; the answer comes from
 //! the helper and is only rendered here.
 
 use crate::tools::spec::ToolSpec;

@@ -5,15 +5,20 @@
 //! Arguments are untrusted model output, validated here; which actions are allowed on
 //! which guests is the helper's to judge.
 
-use crate::tools::spec::ToolSpec;
-use crate::view::grants::in_scope;
 use crate::{
-    change::{action, operation::Operation, outcome::ActionResult},
+    change::{
+        action,
+        operation::{ActionPlan, Operation},
+        outcome::ActionResult,
+    },
     mcp::session::PveMcp,
-    tools::args::{ActionPlan, ArgError, vmid, wait_for},
+    tools::{
+        args::{ArgError, vmid, wait_for},
+        spec::ToolSpec,
+    },
+    view::grants::in_scope,
 };
-use pve_mcp_proto::Capabilities;
-use pve_mcp_proto::{GuestAction, GuestActionRequest};
+use pve_mcp_proto::{Capabilities, GuestAction, GuestActionRequest};
 use rmcp::{
     RoleServer,
     handler::server::{

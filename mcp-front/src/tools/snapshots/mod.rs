@@ -1,24 +1,28 @@
 //! The snapshot tools: list a guest's snapshots, and take, roll back or delete one.
-//! Changes run through `action` like power actions (confirmation when the policy asks
+//! Changes run through the change engine like power actions (confirmation when the policy asks
 //! for it, task progress while waiting); the helper resolves the guest's node and type.
 //!
-//! Arguments are untrusted model output, validated in `args`; answers come from the
+//! Arguments are untrusted model output, validated here; answers come from the
 //! helper and are only rendered here (names escaped, descriptions quoted as data).
 
-use crate::tools::spec::ToolSpec;
-use crate::view::grants::{grant, granted_in_scope};
 use crate::{
-    change::{action, operation::Operation, outcome::ActionResult},
+    change::{
+        action,
+        operation::{ActionPlan, Operation},
+        outcome::ActionResult,
+    },
     mcp::session::PveMcp,
     render::{
         self,
         untrusted::{self, own_line, own_text},
     },
     tools::{
-        args::{ActionPlan, ArgError, VmStatusArgs, vmid, wait_for},
+        args::{ArgError, VmStatusArgs, vmid, wait_for},
         guests::output::GuestType,
         reply::{forward, invalid, structured, unexpected},
+        spec::ToolSpec,
     },
+    view::grants::{grant, granted_in_scope},
 };
 use pve_mcp_proto as proto;
 use pve_mcp_proto::{

@@ -4,8 +4,8 @@
 //! fields, the proto newtypes every bad value, naming the rule.
 
 use crate::{
-    change::operation::Operation,
-    tools::args::{ActionPlan, ArgError, LONG_WAIT_SECS, at, node, vmid, wait_for, wait_with},
+    change::operation::{ActionPlan, Operation},
+    tools::args::{ArgError, LONG_WAIT_SECS, at, node, vmid, wait_for, wait_with},
 };
 use pve_mcp_proto::{
     BackupRequest, Checksum, ChecksumAlgorithm, ContentQuery, ContentType, DownloadContent,

@@ -1,9 +1,12 @@
 //! The storage tools: `list_storage` (storages and their usage), `storage_content`
-//! (volumes on one storage, e.g. ISO images, templates, backups) and `list_backups`
-//! (one guest's backups). Volumes of guests outside the scope never show: the helper
-//! drops them.
+//! (volumes on one storage, e.g. ISO images, templates, backups), `list_backups` (one
+//! guest's backups) and the changes to what storages hold: `backup_start`,
+//! `volume_delete` (a backup, an ISO image or a container template) and
+//! `storage_download` (an ISO image or template from an allowed URL), run by the change
+//! engine. Volumes of guests outside the scope never show: the helper drops them.
 //!
-//! Arguments are untrusted model output, validated in `args`; answers come from the
+//! Arguments are untrusted model output, validated in [`args`]; which storages, URLs and
+//! backups are allowed is the helper's to judge; answers come from the
 //! helper and are only rendered here: text escaped, a volume's notes quoted as data.
 
 pub(crate) mod args;

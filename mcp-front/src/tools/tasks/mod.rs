@@ -3,7 +3,7 @@
 //! `task_cancel` (stop a running task, confirmed by the user when the policy asks).
 //! Tasks of guests outside the scope are never listed: the helper drops them.
 //!
-//! Arguments are untrusted model output, validated in `args`; answers come from the
+//! Arguments are untrusted model output, validated in [`args`]; answers come from the
 //! helper and are only rendered here: text escaped, log lines quoted as data.
 
 pub(crate) mod args;

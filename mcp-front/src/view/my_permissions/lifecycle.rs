@@ -1,4 +1,4 @@
-//! The parts of `my_permissions` about making and changing guests: what new guests may
+//! The lines of `my_permissions` about making and changing guests: what new guests may
 //! be ([create]), the bounds of every new or changed guest ([bounds]), and the lines
 //! about configuration keys, migration targets, media, agent programs, firewall,
 //! pools and HA.

@@ -6,13 +6,14 @@
 //! connected client), fresh at each call; it is informational, the helper still judges
 //! every request.
 
-use crate::view::bounds::{Bounds, CreateRules};
 use crate::{
-    mcp::{catalog, session::PveMcp},
+    mcp::session::PveMcp,
     tools::{
+        self,
         args::NoArgs,
         reply::{forward, structured, unexpected},
     },
+    view::bounds::{Bounds, CreateRules},
 };
 use pve_mcp_proto::{Capabilities, Describe, Payload, Request};
 use rmcp::{
@@ -217,11 +218,7 @@ impl PveMcp {
     pub(crate) async fn describe(&self) -> Result<MyPermissions, CallToolResult> {
         match forward(&self.helper, Request::Describe(Describe {})).await {
             Ok(Payload::Capabilities(caps)) => {
-                let all = self.tool_router.list_all();
-                let tools = catalog::tools(all, Some(&caps))
-                    .into_iter()
-                    .map(|t| t.name.into_owned())
-                    .collect();
+                let tools = tools::listed(&caps);
                 Ok(MyPermissions::new(caps, tools))
             }
             Ok(other) => Err(unexpected("describe", &other)),
