@@ -30,7 +30,7 @@ use rmcp::ServiceExt;
 use std::{path::PathBuf, time::Duration};
 
 pub use helper::{DEFAULT_CALL_TIMEOUT, DEFAULT_SOCKET, HelperClient};
-pub use mcp::session::PveMcp;
+pub use tools::session::PveMcp;
 
 /// Settings of one mcp-front process.
 #[derive(Debug, Clone)]

@@ -9,5 +9,4 @@ pub mod catalog;
 pub mod jsonrpc;
 pub mod schema;
 pub(crate) mod server;
-pub(crate) mod session;
 pub mod transport;

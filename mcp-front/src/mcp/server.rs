@@ -9,8 +9,8 @@
 use crate::{
     change::confirm::Confirmations,
     helper::HelperClient,
-    mcp::{catalog, session::PveMcp},
-    tools,
+    mcp::catalog,
+    tools::{self, session::PveMcp},
     view::{instructions, my_permissions, permissions::Permissions},
 };
 use rmcp::{

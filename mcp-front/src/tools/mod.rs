@@ -20,14 +20,15 @@ pub(crate) mod lifecycle;
 pub(crate) mod metrics;
 pub(crate) mod power;
 pub(crate) mod reply;
+pub(crate) mod session;
 pub(crate) mod snapshots;
 pub mod spec;
 pub(crate) mod storage;
 pub(crate) mod tasks;
 
-use crate::mcp::session::PveMcp;
 use pve_mcp_proto::Capabilities;
 use rmcp::handler::server::router::tool::ToolRouter;
+use session::PveMcp;
 use spec::{ToolSpec, no_note};
 
 /// `my_permissions` says what the policy allows, whatever it allows: always listed.

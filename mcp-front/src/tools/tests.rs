@@ -1,10 +1,12 @@
 use crate::change::outcome::{tests::action_result, *};
-use crate::render::untrusted;
-use crate::tools::{TOOLS, router, spec};
 use crate::tools::{
     api::*,
     command::*,
     guests::{output::*, tests::guest},
+};
+use crate::{
+    render::untrusted,
+    tools::{TOOLS, router, spec},
 };
 use pve_mcp_proto::Capabilities;
 use std::collections::BTreeSet;

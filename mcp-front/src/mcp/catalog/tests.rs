@@ -1,5 +1,5 @@
 use super::*;
-use crate::{helper::HelperClient, mcp::session::PveMcp};
+use crate::{helper::HelperClient, tools::session::PveMcp};
 use pve_mcp_proto::GrantSummary;
 use std::time::Duration;
 

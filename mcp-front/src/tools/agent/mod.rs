@@ -6,17 +6,17 @@
 //! Arguments are untrusted model output, validated here; the answer comes from
 //! the helper and is only rendered here: escaped, and quoted as the guest's words.
 
-use crate::tools::spec::ToolSpec;
-use crate::view::grants::{grant, granted_in_scope, or_none};
 use crate::{
     change::{action, operation::Operation},
-    mcp::session::PveMcp,
     render::untrusted::{self, own_line, own_lines},
     tools::{
         args::{ArgError, at, vmid, vmid_at},
         command::{CommandResult, command_from},
         reply::{forward, invalid, structured, unexpected},
+        session::PveMcp,
+        spec::ToolSpec,
     },
+    view::grants::{grant, granted_in_scope, or_none},
 };
 use pve_mcp_proto::{AgentCommand, AgentExec, AgentQuery, Argv, Payload, Request};
 use rmcp::{

@@ -5,15 +5,15 @@
 //! are validated here by the proto newtypes; which calls pass is the helper's policy to
 //! judge. The answer's text is escaped when shown or serialized.
 
-use crate::tools::spec::ToolSpec;
-use crate::view::grants::some;
 use crate::{
-    mcp::session::PveMcp,
     render::{TEXT_LIMIT, truncate, untrusted},
     tools::{
         args::ArgError,
         reply::{forward, invalid, structured, unexpected},
+        session::PveMcp,
+        spec::ToolSpec,
     },
+    view::grants::some,
 };
 use pve_mcp_proto::{
     ApiCall, ApiMethod, ApiParams, ApiPath, ParamName, ParamValue, Payload, Request,

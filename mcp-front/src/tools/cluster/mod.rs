@@ -5,9 +5,7 @@
 //! The node name is untrusted model output, validated here; answers come from the
 //! helper and are only rendered here, their text escaped.
 
-use crate::tools::spec::{ToolSpec, no_note};
 use crate::{
-    mcp::session::PveMcp,
     render::{
         percent, table,
         untrusted::{self, own_line, own_lines},
@@ -16,6 +14,8 @@ use crate::{
     tools::{
         args::{ArgError, NoArgs, node},
         reply::{forward, invalid, structured, unexpected},
+        session::PveMcp,
+        spec::{ToolSpec, no_note},
     },
 };
 use pve_mcp_proto as proto;

@@ -6,11 +6,8 @@
 //! reason, never passed on; which commands run is the helper's policy to judge. The
 //! output is escaped and quoted as data.
 
-use crate::tools::spec::ToolSpec;
-use crate::view::grants::some;
 use crate::{
     change::long_call::{self, LongRun},
-    mcp::session::PveMcp,
     render::{
         TEXT_LIMIT, truncate,
         untrusted::{self, own_text},
@@ -18,7 +15,10 @@ use crate::{
     tools::{
         args::ArgError,
         reply::{invalid, settle, structured, tool_error, unexpected},
+        session::PveMcp,
+        spec::ToolSpec,
     },
+    view::grants::some,
 };
 use pve_mcp_proto as proto;
 use pve_mcp_proto::{Argv, Payload, Request, RunCommand};

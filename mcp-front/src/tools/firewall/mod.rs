@@ -6,10 +6,7 @@
 //! escaped through [`untrusted`]). A rule's comment is free text that whoever may edit
 //! the firewall wrote (for a guest's rules, its admin): quoted as data under the rule.
 
-use crate::tools::spec::ToolSpec;
-use crate::view::grants::in_scope;
 use crate::{
-    mcp::session::PveMcp,
     render::{
         self,
         untrusted::{self, own_json, own_line},
@@ -17,10 +14,12 @@ use crate::{
     tools::{
         args::{ArgError, node, vmid},
         reply::{forward, invalid, structured, unexpected},
+        session::PveMcp,
+        spec::ToolSpec,
     },
+    view::grants::in_scope,
 };
-use pve_mcp_proto::Capabilities;
-use pve_mcp_proto::{FirewallQuery, Payload, Request};
+use pve_mcp_proto::{Capabilities, FirewallQuery, Payload, Request};
 use rmcp::{
     handler::server::{tool::schema_for_output, wrapper::Parameters},
     model::CallToolResult,

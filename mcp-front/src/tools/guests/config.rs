@@ -5,10 +5,7 @@
 //! the helper and is only rendered here. Values are text from Proxmox: escaped, and the
 //! description (free text an admin or tool wrote) quoted as data.
 
-use crate::tools::spec::ToolSpec;
-use crate::view::grants::{grant, granted_in_scope};
 use crate::{
-    mcp::session::PveMcp,
     render::{
         self,
         untrusted::{self, own_line, own_text},
@@ -16,7 +13,10 @@ use crate::{
     tools::{
         args::VmStatusArgs,
         reply::{forward, invalid, structured, unexpected},
+        session::PveMcp,
+        spec::ToolSpec,
     },
+    view::grants::{grant, granted_in_scope},
 };
 use pve_mcp_proto::{Payload, Request};
 use rmcp::{

@@ -5,10 +5,7 @@
 //! Arguments are untrusted model output, validated in [`args`]; answers come from the
 //! helper and are only rendered ([`output`]).
 
-use crate::tools::spec::{ToolSpec, no_note};
-use crate::view::grants::in_scope;
 use crate::{
-    mcp::session::PveMcp,
     tools::{
         args::VmStatusArgs,
         guests::{
@@ -16,7 +13,10 @@ use crate::{
             output::{GuestDetail, GuestPage, guest_detail, guest_page},
         },
         reply::{forward, invalid, structured, unexpected},
+        session::PveMcp,
+        spec::{ToolSpec, no_note},
     },
+    view::grants::in_scope,
 };
 use pve_mcp_proto::{Payload, Request};
 use rmcp::{

@@ -8,9 +8,7 @@
 //! text and the structured content carry no hidden character, and comments shown
 //! within their quotes on their item's line.
 
-use crate::tools::spec::{ToolSpec, no_note};
 use crate::{
-    mcp::session::PveMcp,
     render::{
         self,
         untrusted::{self, own_line},
@@ -18,6 +16,8 @@ use crate::{
     tools::{
         args::{ArgError, NoArgs},
         reply::{forward, invalid, structured, unexpected},
+        session::PveMcp,
+        spec::{ToolSpec, no_note},
     },
 };
 use pve_mcp_proto::{HaQuery, NextVmidQuery, Payload, PoolName, PoolQuery, Request};

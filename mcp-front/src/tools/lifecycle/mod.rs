@@ -10,20 +10,20 @@
 pub(crate) mod change;
 pub(crate) mod create;
 
-use crate::tools::spec::ToolSpec;
-use crate::view::grants::{
-    bounds, config_keys, create_words, grant, granted_in_scope, or_none, some,
-};
 use crate::{
     change::lifecycle::{self, ChangeResult},
-    mcp::session::PveMcp,
-    tools::lifecycle::{
-        change::{
-            DiskResizeArgs, GuestConfigureArgs, GuestDeleteArgs, GuestMigrateArgs,
-            GuestTemplateArgs,
+    tools::{
+        lifecycle::{
+            change::{
+                DiskResizeArgs, GuestConfigureArgs, GuestDeleteArgs, GuestMigrateArgs,
+                GuestTemplateArgs,
+            },
+            create::{BackupRestoreArgs, GuestCloneArgs, GuestCreateArgs},
         },
-        create::{BackupRestoreArgs, GuestCloneArgs, GuestCreateArgs},
+        session::PveMcp,
+        spec::ToolSpec,
     },
+    view::grants::{bounds, config_keys, create_words, grant, granted_in_scope, or_none, some},
 };
 use pve_mcp_proto::{Capabilities, CreateSummary};
 use rmcp::{

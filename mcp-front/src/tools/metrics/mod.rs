@@ -4,15 +4,15 @@
 //! Arguments are untrusted model output, validated here; the answer comes from
 //! the helper and is only rendered here.
 
-use crate::tools::spec::ToolSpec;
-use crate::view::grants::{grant, granted_in_scope};
 use crate::{
-    mcp::session::PveMcp,
     render,
     tools::{
         args::{ArgError, vmid},
         reply::{forward, invalid, structured, unexpected},
+        session::PveMcp,
+        spec::ToolSpec,
     },
+    view::grants::{grant, granted_in_scope},
 };
 use pve_mcp_proto::{MetricsQuery, Payload, Request, Timeframe};
 use rmcp::{

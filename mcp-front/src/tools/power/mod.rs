@@ -11,9 +11,9 @@ use crate::{
         operation::{ActionPlan, Operation},
         outcome::ActionResult,
     },
-    mcp::session::PveMcp,
     tools::{
         args::{ArgError, vmid, wait_for},
+        session::PveMcp,
         spec::ToolSpec,
     },
     view::grants::in_scope,

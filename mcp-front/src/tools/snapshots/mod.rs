@@ -11,7 +11,6 @@ use crate::{
         operation::{ActionPlan, Operation},
         outcome::ActionResult,
     },
-    mcp::session::PveMcp,
     render::{
         self,
         untrusted::{self, own_line, own_text},
@@ -20,6 +19,7 @@ use crate::{
         args::{ArgError, VmStatusArgs, vmid, wait_for},
         guests::output::GuestType,
         reply::{forward, invalid, structured, unexpected},
+        session::PveMcp,
         spec::ToolSpec,
     },
     view::grants::{grant, granted_in_scope},

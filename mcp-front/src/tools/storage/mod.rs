@@ -11,15 +11,12 @@
 
 pub(crate) mod args;
 
-use crate::tools::spec::{ToolSpec, no_note};
-use crate::view::grants::{covered, grant, granted, granted_in_scope, or_none};
 use crate::{
     change::{
         action,
         lifecycle::{self, ChangeResult},
         outcome::ActionResult,
     },
-    mcp::session::PveMcp,
     render::{
         self,
         untrusted::{self, own_line, own_lines, own_text},
@@ -27,14 +24,16 @@ use crate::{
     tools::{
         args::VmStatusArgs,
         reply::{forward, invalid, structured, unexpected},
+        session::PveMcp,
+        spec::{ToolSpec, no_note},
         storage::args::{
             BackupStartArgs, ListStorageArgs, StorageContentArgs, StorageDownloadArgs,
             VolumeDeleteArgs,
         },
     },
+    view::grants::{covered, grant, granted, granted_in_scope, or_none},
 };
-use pve_mcp_proto::Capabilities;
-use pve_mcp_proto::{Payload, Request};
+use pve_mcp_proto::{Capabilities, Payload, Request};
 use rmcp::{
     RoleServer,
     handler::server::{

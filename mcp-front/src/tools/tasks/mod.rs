@@ -8,22 +8,22 @@
 
 pub(crate) mod args;
 
-use crate::tools::spec::{ToolSpec, no_note};
-use crate::view::grants::{grant, granted_in_scope, in_scope};
 use crate::{
     change::{
         action::{self, Waited, poll},
         progress::Progress,
     },
-    mcp::session::PveMcp,
     render::{
         self,
         untrusted::{self, own_line, own_lines},
     },
     tools::{
         reply::{forward, invalid, structured, tool_error, unexpected},
+        session::PveMcp,
+        spec::{ToolSpec, no_note},
         tasks::args::{ListTasksArgs, TaskCancelArgs, TaskLogArgs, TaskStatusArgs},
     },
+    view::grants::{grant, granted_in_scope, in_scope},
 };
 use pve_mcp_proto::{Payload, Request, TaskInfo, TaskRef, TaskState};
 use rmcp::{

@@ -7,11 +7,11 @@
 //! every request.
 
 use crate::{
-    mcp::session::PveMcp,
     tools::{
         self,
         args::NoArgs,
         reply::{forward, structured, unexpected},
+        session::PveMcp,
     },
     view::bounds::{Bounds, CreateRules},
 };
