@@ -12,8 +12,9 @@
 //! [`tools`], one folder per family of tools, each with its arguments, listing rule,
 //! policy note and rendering, gathered in one table (`tools::TOOLS`) that `tools/list`,
 //! the instructions and `my_permissions` are drawn from. Changes run through the change
-//! engine (`change`: confirmation, long calls, task progress); [`view`] holds what the
-//! helper says the policy allows, and the words drawn from it; [`helper`] carries
+//! engine (`change`: confirmation, long calls, task progress); [`policy`] holds what the
+//! helper says the policy allows and the words the tools share about it, [`view`] the
+//! instructions and `my_permissions` drawn from it; [`helper`] carries
 //! requests to the helper, and [`render`] holds the units and escaping every family's
 //! text shares.
 #![forbid(unsafe_code)]
@@ -22,6 +23,7 @@
 mod change;
 pub mod helper;
 pub mod mcp;
+pub mod policy;
 pub mod render;
 pub mod tools;
 pub mod view;
@@ -48,7 +50,7 @@ impl Default for Config {
         Self {
             socket: DEFAULT_SOCKET.into(),
             call_timeout: DEFAULT_CALL_TIMEOUT,
-            policy_max_age: view::permissions::DEFAULT_MAX_AGE,
+            policy_max_age: policy::permissions::DEFAULT_MAX_AGE,
         }
     }
 }

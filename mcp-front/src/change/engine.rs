@@ -5,7 +5,9 @@
 //!
 //! Holds references only; nothing here is untrusted.
 
-use crate::{change::confirm::Confirmations, helper::HelperClient, view::permissions::Permissions};
+use crate::{
+    change::confirm::Confirmations, helper::HelperClient, policy::permissions::Permissions,
+};
 
 /// The session's parts a change runs with.
 #[derive(Debug, Clone, Copy)]

@@ -10,8 +10,9 @@ use crate::{
     change::confirm::Confirmations,
     helper::HelperClient,
     mcp::catalog,
+    policy::permissions::Permissions,
     tools::{self, session::PveMcp},
-    view::{instructions, my_permissions, permissions::Permissions},
+    view::{instructions, my_permissions},
 };
 use rmcp::{
     ErrorData, Peer, RoleServer, ServerHandler,

@@ -7,7 +7,7 @@
 use crate::{
     change::{confirm::Confirmations, engine::Engine},
     helper::HelperClient,
-    view::permissions::Permissions,
+    policy::permissions::Permissions,
 };
 use rmcp::handler::server::router::tool::ToolRouter;
 

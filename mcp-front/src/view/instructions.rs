@@ -6,8 +6,8 @@
 //! Input is the helper's description of the policy; informational only.
 
 use crate::{
+    policy::grants::{covered, create_words, granted, some},
     tools::{TOOLS, firewall, inventory, lifecycle, power::actions, storage},
-    view::grants::{covered, create_words, granted, some},
 };
 use pve_mcp_proto::Capabilities;
 

@@ -8,6 +8,7 @@
 
 use crate::{
     change::{action, operation::Operation},
+    policy::grants::{grant, granted_in_scope, or_none},
     render::untrusted::{self, own_line, own_lines},
     tools::{
         args::{ArgError, at, vmid, vmid_at},
@@ -16,7 +17,6 @@ use crate::{
         session::PveMcp,
         spec::ToolSpec,
     },
-    view::grants::{grant, granted_in_scope, or_none},
 };
 use pve_mcp_proto::{AgentCommand, AgentExec, AgentQuery, Argv, Payload, Request};
 use rmcp::{

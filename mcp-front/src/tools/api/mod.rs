@@ -6,6 +6,7 @@
 //! judge. The answer's text is escaped when shown or serialized.
 
 use crate::{
+    policy::grants::some,
     render::{TEXT_LIMIT, truncate, untrusted},
     tools::{
         args::ArgError,
@@ -13,7 +14,6 @@ use crate::{
         session::PveMcp,
         spec::ToolSpec,
     },
-    view::grants::some,
 };
 use pve_mcp_proto::{
     ApiCall, ApiMethod, ApiParams, ApiPath, ParamName, ParamValue, Payload, Request,

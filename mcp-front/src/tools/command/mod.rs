@@ -8,6 +8,7 @@
 
 use crate::{
     change::long_call::{self, LongRun},
+    policy::grants::some,
     render::{
         TEXT_LIMIT, truncate,
         untrusted::{self, own_text},
@@ -18,7 +19,6 @@ use crate::{
         session::PveMcp,
         spec::ToolSpec,
     },
-    view::grants::some,
 };
 use pve_mcp_proto as proto;
 use pve_mcp_proto::{Argv, Payload, Request, RunCommand};

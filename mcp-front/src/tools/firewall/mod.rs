@@ -7,6 +7,7 @@
 //! the firewall wrote (for a guest's rules, its admin): quoted as data under the rule.
 
 use crate::{
+    policy::grants::in_scope,
     render::{
         self,
         untrusted::{self, own_json, own_line},
@@ -17,7 +18,6 @@ use crate::{
         session::PveMcp,
         spec::ToolSpec,
     },
-    view::grants::in_scope,
 };
 use pve_mcp_proto::{Capabilities, FirewallQuery, Payload, Request};
 use rmcp::{

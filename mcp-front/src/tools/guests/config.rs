@@ -6,6 +6,7 @@
 //! description (free text an admin or tool wrote) quoted as data.
 
 use crate::{
+    policy::grants::{grant, granted_in_scope},
     render::{
         self,
         untrusted::{self, own_line, own_text},
@@ -16,7 +17,6 @@ use crate::{
         session::PveMcp,
         spec::ToolSpec,
     },
-    view::grants::{grant, granted_in_scope},
 };
 use pve_mcp_proto::{Payload, Request};
 use rmcp::{

@@ -6,6 +6,7 @@
 //! helper and are only rendered ([`output`]).
 
 use crate::{
+    policy::grants::in_scope,
     tools::{
         args::VmStatusArgs,
         guests::{
@@ -16,7 +17,6 @@ use crate::{
         session::PveMcp,
         spec::{ToolSpec, no_note},
     },
-    view::grants::in_scope,
 };
 use pve_mcp_proto::{Payload, Request};
 use rmcp::{

@@ -12,6 +12,7 @@ pub(crate) mod create;
 
 use crate::{
     change::lifecycle::{self, ChangeResult},
+    policy::grants::{bounds, config_keys, create_words, grant, granted_in_scope, or_none, some},
     tools::{
         lifecycle::{
             change::{
@@ -23,7 +24,6 @@ use crate::{
         session::PveMcp,
         spec::ToolSpec,
     },
-    view::grants::{bounds, config_keys, create_words, grant, granted_in_scope, or_none, some},
 };
 use pve_mcp_proto::{Capabilities, CreateSummary};
 use rmcp::{

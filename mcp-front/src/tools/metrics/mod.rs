@@ -5,6 +5,7 @@
 //! the helper and is only rendered here.
 
 use crate::{
+    policy::grants::{grant, granted_in_scope},
     render,
     tools::{
         args::{ArgError, vmid},
@@ -12,7 +13,6 @@ use crate::{
         session::PveMcp,
         spec::ToolSpec,
     },
-    view::grants::{grant, granted_in_scope},
 };
 use pve_mcp_proto::{MetricsQuery, Payload, Request, Timeframe};
 use rmcp::{

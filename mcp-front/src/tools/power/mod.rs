@@ -11,12 +11,12 @@ use crate::{
         operation::{ActionPlan, Operation},
         outcome::ActionResult,
     },
+    policy::grants::in_scope,
     tools::{
         args::{ArgError, vmid, wait_for},
         session::PveMcp,
         spec::ToolSpec,
     },
-    view::grants::in_scope,
 };
 use pve_mcp_proto::{Capabilities, GuestAction, GuestActionRequest};
 use rmcp::{

@@ -11,6 +11,7 @@ use crate::{
         operation::{ActionPlan, Operation},
         outcome::ActionResult,
     },
+    policy::grants::{grant, granted_in_scope},
     render::{
         self,
         untrusted::{self, own_line, own_text},
@@ -22,7 +23,6 @@ use crate::{
         session::PveMcp,
         spec::ToolSpec,
     },
-    view::grants::{grant, granted_in_scope},
 };
 use pve_mcp_proto as proto;
 use pve_mcp_proto::{

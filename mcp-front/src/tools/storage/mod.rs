@@ -17,6 +17,7 @@ use crate::{
         lifecycle::{self, ChangeResult},
         outcome::ActionResult,
     },
+    policy::grants::{covered, grant, granted, granted_in_scope, or_none},
     render::{
         self,
         untrusted::{self, own_line, own_lines, own_text},
@@ -31,7 +32,6 @@ use crate::{
             VolumeDeleteArgs,
         },
     },
-    view::grants::{covered, grant, granted, granted_in_scope, or_none},
 };
 use pve_mcp_proto::{Capabilities, Payload, Request};
 use rmcp::{

@@ -13,6 +13,7 @@ use crate::{
         action::{self, Waited, poll},
         progress::Progress,
     },
+    policy::grants::{grant, granted_in_scope, in_scope},
     render::{
         self,
         untrusted::{self, own_line, own_lines},
@@ -23,7 +24,6 @@ use crate::{
         spec::{ToolSpec, no_note},
         tasks::args::{ListTasksArgs, TaskCancelArgs, TaskLogArgs, TaskStatusArgs},
     },
-    view::grants::{grant, granted_in_scope, in_scope},
 };
 use pve_mcp_proto::{Payload, Request, TaskInfo, TaskRef, TaskState};
 use rmcp::{

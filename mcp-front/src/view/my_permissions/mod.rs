@@ -7,13 +7,13 @@
 //! every request.
 
 use crate::{
+    policy::bounds::{Bounds, CreateRules},
     tools::{
         self,
         args::NoArgs,
         reply::{forward, structured, unexpected},
         session::PveMcp,
     },
-    view::bounds::{Bounds, CreateRules},
 };
 use pve_mcp_proto::{Capabilities, Describe, Payload, Request};
 use rmcp::{

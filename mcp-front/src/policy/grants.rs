@@ -5,7 +5,7 @@
 //! Input is the helper's description of the policy; informational only: the helper
 //! still judges every call.
 
-use crate::view::bounds::Bounds;
+use crate::policy::bounds::Bounds;
 use pve_mcp_proto::{Capabilities, CreateSummary};
 
 /// How many entries of one list the instructions and notes show.
