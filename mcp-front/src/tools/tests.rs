@@ -132,7 +132,7 @@ fn the_table_and_the_router_name_the_same_tools() {
 }
 
 #[test]
-fn read_only_extras_follow_their_capabilities() {
+fn read_only_inventories_follow_their_capabilities() {
     let none = Capabilities {
         guests: vec!["100-199".into()],
         ..Capabilities::default()

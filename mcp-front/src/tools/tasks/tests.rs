@@ -1,4 +1,4 @@
-use super::*;
+use super::{output::*, *};
 use crate::tools::{
     agent::AgentExecArgs,
     args::testing::{parse, refused},
