@@ -6,53 +6,33 @@
 //! errors early (the helper re-validates everything); helper answers are trusted to be
 //! well-formed proto values, nothing more.
 //!
-//! A line from the client passes, in order: `transport` (stdio, bounded lines) and
-//! `jsonrpc` (JSON-RPC shape and lifecycle order), then rmcp (protocol revisions,
-//! negotiation), `server` (initialize/discover, the `catalog` of tools filtered by the
-//! `permissions` the helper describes) and `tools`, where `args` validates and
-//! `action`/`confirm` run every change the policy may want confirmed (`operation`):
-//! guest actions, snapshot changes (`snapshots`), backups (`storage`), and the guest
-//! lifecycle (`lifecycle`, `media`, reported by `change`); `helper_client` carries
-//! requests to the helper (`long_call` waits for what the policy lets run past the call
-//! timeout), and `output`, `render` and `reply` turn answers into tool results.
+//! A line from the client passes, in order: [`mcp`] (`transport`: stdio, bounded lines;
+//! `jsonrpc`: JSON-RPC shape and lifecycle order; then rmcp: protocol revisions,
+//! negotiation; `server`: initialize/discover, the `catalog` of tools, tool calls) and
+//! [`tools`], one folder per family of tools, each with its arguments, listing rule,
+//! policy note and rendering, gathered in one table (`tools::TOOLS`) that `tools/list`,
+//! the instructions and `my_permissions` are drawn from. Changes run through the change
+//! engine (`change`: confirmation, long calls, task progress); [`policy`] holds what the
+//! helper says the policy allows and the words the tools share about it, [`view`] the
+//! instructions and `my_permissions` drawn from it; [`helper`] carries
+//! requests to the helper, and [`render`] holds the units and escaping every family's
+//! text shares.
 #![forbid(unsafe_code)]
 #![deny(clippy::print_stdout, clippy::dbg_macro)]
 
-mod action;
-mod agent;
-pub mod args;
-pub mod catalog;
 mod change;
-mod cluster;
-mod confirm;
-mod firewall;
-mod guest_config;
-pub mod helper_client;
-mod inventory;
-pub mod jsonrpc;
-mod lifecycle;
-mod long_call;
-mod media;
-mod metrics;
-mod my_permissions;
-mod operation;
-pub mod output;
-pub mod permissions;
+pub mod helper;
+pub mod mcp;
+pub mod policy;
 pub mod render;
-mod reply;
-pub mod schema;
-mod server;
-mod snapshots;
-mod storage;
-mod tasks;
 pub mod tools;
-pub mod transport;
+pub mod view;
 
 use rmcp::ServiceExt;
 use std::{path::PathBuf, time::Duration};
 
-pub use helper_client::{DEFAULT_CALL_TIMEOUT, DEFAULT_SOCKET, HelperClient};
-pub use tools::PveMcp;
+pub use helper::{DEFAULT_CALL_TIMEOUT, DEFAULT_SOCKET, HelperClient};
+pub use tools::session::PveMcp;
 
 /// Settings of one mcp-front process.
 #[derive(Debug, Clone)]
@@ -70,7 +50,7 @@ impl Default for Config {
         Self {
             socket: DEFAULT_SOCKET.into(),
             call_timeout: DEFAULT_CALL_TIMEOUT,
-            policy_max_age: permissions::DEFAULT_MAX_AGE,
+            policy_max_age: policy::permissions::DEFAULT_MAX_AGE,
         }
     }
 }
@@ -91,7 +71,7 @@ pub async fn serve(config: Config) -> Result<(), Error> {
     let helper = HelperClient::new(config.socket, config.call_timeout);
     let server = PveMcp::new(helper, config.policy_max_age);
     server.permissions.prefetch();
-    let running = match server.serve(transport::stdio()).await {
+    let running = match server.serve(mcp::transport::stdio()).await {
         Ok(running) => running,
         Err(rmcp::service::ServerInitializeError::ConnectionClosed(_)) => {
             tracing::debug!("the client left before starting a session");

@@ -1,0 +1,93 @@
+use super::*;
+use crate::tools::reply::structured;
+use rmcp::model::{
+    CallToolResult, ClientRequest, JsonRpcMessage, JsonRpcVersion2_0, NumberOrString,
+};
+use serde_json::Value;
+use tokio::io::{AsyncReadExt, AsyncWriteExt, duplex};
+
+const INIT: &str = r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"0"}}}"#;
+
+#[tokio::test]
+async fn replies_to_garbage_forwards_requests_and_survives_huge_lines() {
+    let (mut client_in, server_in) = duplex(64 * 1024);
+    let (server_out, mut client_out) = duplex(64 * 1024);
+    let mut transport = GuardedTransport::new(server_in, server_out);
+    let feeder = tokio::spawn(async move {
+        client_in.write_all(b"not json\n").await.unwrap();
+        let mut huge = br#"{"jsonrpc":"2.0","id":77,"method":"tools/call","params":{"name":"x","arguments":{"s":""#.to_vec();
+        huge.resize(MAX_LINE + 10, b'a');
+        huge.extend_from_slice(b"\"}}}\n");
+        client_in.write_all(&huge).await.unwrap();
+        client_in.write_all(INIT.as_bytes()).await.unwrap();
+        client_in.write_all(b"\n").await.unwrap();
+        client_in
+    });
+    let first = transport.receive().await.expect("initialize is forwarded");
+    let JsonRpcMessage::Request(r) = first else {
+        panic!("{first:?}")
+    };
+    assert!(matches!(r.request, ClientRequest::InitializeRequest(_)));
+    let client_in = feeder.await.unwrap();
+    drop(client_in);
+    assert!(transport.receive().await.is_none(), "EOF ends the session");
+    transport.close().await.unwrap();
+    let mut out = String::new();
+    client_out.read_to_string(&mut out).await.unwrap();
+    let lines: Vec<Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2, "{out}");
+    assert_eq!(lines[0]["error"]["code"], -32700);
+    assert_eq!(lines[1]["error"]["code"], -32600);
+    assert_eq!(lines[1]["id"], 77);
+}
+
+fn tool_response(id: i64, result: CallToolResult) -> TxJsonRpcMessage<RoleServer> {
+    JsonRpcMessage::Response(JsonRpcResponse {
+        jsonrpc: JsonRpcVersion2_0,
+        id: NumberOrString::Number(id),
+        result: ServerResult::CallToolResult(result),
+    })
+}
+
+#[test]
+fn structured_content_is_written_in_place_as_the_value_would_be() {
+    let values = [
+        serde_json::json!({"total": 2, "guests": [{"vmid": 101, "name": "a\"b\\c\n\u{0}é"},
+            {"vmid": 102, "tags": []}], "next": null, "ratio": 0.25}),
+        serde_json::json!({}),
+    ];
+    for value in values {
+        let result = structured(&value, "text \"quoted\"\n".into());
+        let mut expected = CallToolResult::success(result.content.clone());
+        expected.structured_content = Some(value.clone());
+        let line = message_line(tool_response(7, result)).unwrap();
+        assert_eq!(line.last(), Some(&b'\n'));
+        assert!(!line[..line.len() - 1].contains(&b'\n'), "one line");
+        let got: Value = serde_json::from_slice(&line).unwrap();
+        let want: Value =
+            serde_json::from_slice(&to_line(&tool_response(7, expected)).unwrap()).unwrap();
+        assert_eq!(got, want);
+        assert_eq!(got["result"]["structuredContent"], value);
+        let text = String::from_utf8(line).unwrap();
+        assert!(!text.contains("pve-mcp:structured-json"), "{text}");
+    }
+}
+
+#[test]
+fn other_messages_and_plain_structured_content_are_unchanged() {
+    let mut plain = CallToolResult::success(vec![]);
+    plain.structured_content = Some(serde_json::json!({"a": 1}));
+    let message = tool_response(1, plain);
+    assert_eq!(
+        message_line(message.clone()).unwrap(),
+        to_line(&message).unwrap()
+    );
+    let error = tool_response(2, crate::tools::reply::tool_error("denied"));
+    assert_eq!(
+        message_line(error.clone()).unwrap(),
+        to_line(&error).unwrap()
+    );
+}

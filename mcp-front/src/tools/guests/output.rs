@@ -1,0 +1,367 @@
+//! What `list_vms` and `vm_status` answer: front-side mirrors of the proto payloads
+//! that derive `JsonSchema` (the tools' output schemas), and their compact text, one
+//! line per guest.
+//!
+//! Every conversion destructures the proto type exhaustively: a field added to the
+//! wire contract does not compile here until the output schema says what becomes of
+//! it. Text from Proxmox is escaped on the way in ([`untrusted`]).
+
+use crate::render::{
+    NAME_WIDTH, bytes, percent, table, truncate,
+    untrusted::{self, own_line, own_lines},
+    uptime, used_of,
+};
+use pve_mcp_proto as proto;
+use schemars::JsonSchema;
+use serde::Serialize;
+use std::fmt::Write;
+
+#[derive(Debug, Clone, Copy, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum GuestState {
+    Running,
+    Stopped,
+    Paused,
+    Suspended,
+    Unknown,
+}
+
+impl GuestState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Running => "running",
+            Self::Stopped => "stopped",
+            Self::Paused => "paused",
+            Self::Suspended => "suspended",
+            Self::Unknown => "unknown",
+        }
+    }
+}
+
+impl From<proto::GuestState> for GuestState {
+    fn from(s: proto::GuestState) -> Self {
+        match s {
+            proto::GuestState::Running => Self::Running,
+            proto::GuestState::Stopped => Self::Stopped,
+            proto::GuestState::Paused => Self::Paused,
+            proto::GuestState::Suspended => Self::Suspended,
+            proto::GuestState::Unknown => Self::Unknown,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum GuestType {
+    Qemu,
+    Lxc,
+}
+
+impl GuestType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Qemu => "qemu",
+            Self::Lxc => "lxc",
+        }
+    }
+}
+
+impl From<proto::GuestType> for GuestType {
+    fn from(t: proto::GuestType) -> Self {
+        match t {
+            proto::GuestType::Qemu => Self::Qemu,
+            proto::GuestType::Lxc => Self::Lxc,
+        }
+    }
+}
+
+/// One guest (VM or container).
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Guest {
+    pub vmid: u32,
+    pub name: String,
+    #[serde(rename = "type")]
+    pub guest_type: GuestType,
+    pub node: String,
+    pub status: GuestState,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pool: Option<String>,
+    pub tags: Vec<String>,
+    pub template: bool,
+    /// CPU in use, in cores (0 to maxcpu).
+    pub cpu: f64,
+    /// Number of virtual CPUs.
+    pub maxcpu: f64,
+    /// Memory in use, bytes.
+    pub mem: u64,
+    /// Memory assigned, bytes.
+    pub maxmem: u64,
+    /// Seconds since start; 0 when not running.
+    pub uptime: u64,
+}
+
+impl From<proto::GuestSummary> for Guest {
+    fn from(g: proto::GuestSummary) -> Self {
+        let proto::GuestSummary {
+            vmid,
+            name,
+            guest_type,
+            node,
+            status,
+            pool,
+            tags,
+            template,
+            cpu,
+            maxcpu,
+            mem,
+            maxmem,
+            uptime,
+        } = g;
+        Self {
+            vmid: vmid.get(),
+            name: own_line(name),
+            guest_type: guest_type.into(),
+            node: node.into(),
+            status: status.into(),
+            pool: pool.map(own_line),
+            tags: own_lines(tags),
+            template,
+            cpu,
+            maxcpu,
+            mem,
+            maxmem,
+            uptime,
+        }
+    }
+}
+
+/// Counts over every guest that matched the filter, not only this page.
+#[derive(Debug, Clone, Copy, Default, Serialize, JsonSchema)]
+pub struct GuestCounts {
+    pub running: u32,
+    pub stopped: u32,
+    pub other: u32,
+    pub qemu: u32,
+    pub lxc: u32,
+}
+
+/// One page of `list_vms`.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct GuestPage {
+    /// Guests matching the filter, before paging.
+    pub total: u32,
+    pub offset: u32,
+    pub limit: u32,
+    /// Offset of the next page; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_offset: Option<u32>,
+    pub counts: GuestCounts,
+    pub guests: Vec<Guest>,
+}
+
+impl From<proto::GuestPage> for GuestPage {
+    fn from(p: proto::GuestPage) -> Self {
+        let proto::GuestPage {
+            total,
+            offset,
+            limit,
+            counts,
+            guests,
+        } = p;
+        let proto::GuestCounts {
+            running,
+            stopped,
+            other,
+            qemu,
+            lxc,
+        } = counts;
+        let end = offset.saturating_add(u32::try_from(guests.len()).unwrap_or(u32::MAX));
+        Self {
+            total,
+            offset,
+            limit,
+            next_offset: (end < total && !guests.is_empty()).then_some(end),
+            counts: GuestCounts {
+                running,
+                stopped,
+                other,
+                qemu,
+                lxc,
+            },
+            guests: guests.into_iter().map(Guest::from).collect(),
+        }
+    }
+}
+
+/// Current status of one guest.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct GuestDetail {
+    pub guest: Guest,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub qmpstatus: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lock: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ha_state: Option<String>,
+    pub disk: u64,
+    pub maxdisk: u64,
+    pub netin: u64,
+    pub netout: u64,
+    pub diskread: u64,
+    pub diskwrite: u64,
+}
+
+impl From<proto::GuestDetail> for GuestDetail {
+    fn from(d: proto::GuestDetail) -> Self {
+        let proto::GuestDetail {
+            guest,
+            qmpstatus,
+            lock,
+            ha_state,
+            disk,
+            maxdisk,
+            netin,
+            netout,
+            diskread,
+            diskwrite,
+        } = d;
+        Self {
+            guest: guest.into(),
+            qmpstatus: qmpstatus.map(own_line),
+            lock: lock.map(own_line),
+            ha_state: ha_state.map(own_line),
+            disk,
+            maxdisk,
+            netin,
+            netout,
+            diskread,
+            diskwrite,
+        }
+    }
+}
+
+fn kind_word(t: GuestType) -> &'static str {
+    match t {
+        GuestType::Qemu => "VM",
+        GuestType::Lxc => "CT",
+    }
+}
+
+fn guest_row(g: &Guest) -> Vec<String> {
+    let mut name = untrusted::line(truncate(&g.name, NAME_WIDTH)).into_owned();
+    if truncate(&g.name, NAME_WIDTH).len() < g.name.len() {
+        name.push('~');
+    }
+    if g.template {
+        name.push_str(" (template)");
+    }
+    let running = g.uptime > 0 || g.mem > 0;
+    vec![
+        g.vmid.to_string(),
+        name,
+        g.guest_type.as_str().into(),
+        g.node.clone(),
+        g.status.as_str().into(),
+        if running {
+            percent(g.cpu, 1.0)
+        } else {
+            "-".into()
+        },
+        used_of(g.mem, g.maxmem),
+        uptime(g.uptime),
+        untrusted::line(&g.tags.join(",")).into_owned(),
+    ]
+}
+
+/// The `list_vms` page: a summary line, a table, and how to get the next page.
+pub fn guest_page(p: &GuestPage) -> String {
+    let c = &p.counts;
+    let mut out = format!(
+        "{} guests match (running {}, stopped {}, other {}; qemu {}, lxc {})",
+        p.total, c.running, c.stopped, c.other, c.qemu, c.lxc
+    );
+    if p.guests.is_empty() {
+        if p.total > 0 {
+            let _ = write!(out, "; offset {} is past the end.", p.offset);
+        }
+        out.push('\n');
+        return out;
+    }
+    let _ = writeln!(
+        out,
+        "; showing {}-{}. CPU is % of the guest's vCPUs; memory used/assigned.",
+        p.offset + 1,
+        p.offset as usize + p.guests.len()
+    );
+    let header = [
+        "VMID", "NAME", "TYPE", "NODE", "STATUS", "CPU", "MEM", "UPTIME", "TAGS",
+    ];
+    let mut rows = vec![header.map(String::from).to_vec()];
+    rows.extend(p.guests.iter().map(guest_row));
+    out.push_str(&table(&rows));
+    if let Some(next) = p.next_offset {
+        let _ = writeln!(
+            out,
+            "More: call list_vms with offset={next} and the same filters for the next page."
+        );
+    }
+    out
+}
+
+/// The `vm_status` answer, a few lines.
+pub fn guest_detail(d: &GuestDetail) -> String {
+    let g = &d.guest;
+    let mut out = format!(
+        "{} {} \"{}\" ({}) on node {}: {}",
+        kind_word(g.guest_type),
+        g.vmid,
+        untrusted::line(&g.name),
+        g.guest_type.as_str(),
+        g.node,
+        g.status.as_str()
+    );
+    if g.uptime > 0 {
+        let _ = write!(out, ", up {}", uptime(g.uptime));
+    }
+    if g.template {
+        out.push_str(" (template)");
+    }
+    let _ = writeln!(
+        out,
+        "\nCPU {} of {} vCPUs; memory {} of {}; disk {} of {}",
+        percent(g.cpu, 1.0),
+        g.maxcpu,
+        bytes(g.mem),
+        bytes(g.maxmem),
+        bytes(d.disk),
+        bytes(d.maxdisk)
+    );
+    let _ = writeln!(
+        out,
+        "Network in {} / out {}; disk read {} / written {}",
+        bytes(d.netin),
+        bytes(d.netout),
+        bytes(d.diskread),
+        bytes(d.diskwrite)
+    );
+    let mut extra = Vec::new();
+    if !g.tags.is_empty() {
+        extra.push(format!("tags: {}", untrusted::line(&g.tags.join(", "))));
+    }
+    let fields = [
+        ("pool", &g.pool),
+        ("qmp status", &d.qmpstatus),
+        ("lock", &d.lock),
+        ("HA", &d.ha_state),
+    ];
+    for (label, value) in fields {
+        if let Some(v) = value {
+            extra.push(format!("{label}: {}", untrusted::line(v)));
+        }
+    }
+    if !extra.is_empty() {
+        out.push_str(&extra.join("; "));
+        out.push('\n');
+    }
+    out
+}

@@ -1,0 +1,379 @@
+//! Arguments of the tools that make a guest (guest_create, guest_clone,
+//! backup_restore), with their JSON Schemas and conversion into typed requests.
+//! Untrusted model output, validated like every tool's arguments: every error names the
+//! argument it is about, and arguments that do not fit the kind of guest are refused
+//! here rather than ignored.
+
+use super::change::config_map;
+use crate::{
+    change::operation::{ActionPlan, Operation},
+    tools::{
+        args::{ArgError, LONG_WAIT_SECS, at, vmid_at, wait_with},
+        guests::args::TypeArg,
+    },
+};
+use pve_mcp_proto::{
+    BackupRestore, Bridge, CloudInit, ConfigValue, Cores, DiskGib, GuestClone, GuestCreate,
+    GuestName, GuestType, MemoryMib, NewDisk, NodeName, PasswordHash, SshKeys, StorageId, VolumeId,
+};
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+/// A new guest's first disk.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewDiskArgs {
+    /// The storage to put it on, e.g. `local-lvm`; only those the policy lists.
+    #[schemars(length(min = 2, max = 64))]
+    pub storage: String,
+    /// Its size in GiB (1 to 131072, and at most the policy's largest disk).
+    #[schemars(range(min = 1, max = 131_072))]
+    pub size_gib: u64,
+}
+
+/// Cloud-init settings of a new VM (its image must run cloud-init).
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CloudInitArgs {
+    /// The user cloud-init creates, e.g. `admin`.
+    #[schemars(length(min = 1, max = 128))]
+    pub user: Option<String>,
+    /// That user's password, only as a crypt hash (`$6$...`, `$5$...`, `$y$...`,
+    /// `$2b$...`, e.g. from `openssl passwd -6`); a clear password is refused.
+    #[schemars(length(min = 10, max = 520))]
+    pub password_hash: Option<String>,
+    /// SSH public keys for that user, one per item (`ssh-ed25519 AAAA... user@host`).
+    #[schemars(length(max = 32))]
+    pub ssh_keys: Option<Vec<String>>,
+    /// The first interface's addresses: `ip=dhcp`, or e.g.
+    /// `ip=10.0.0.5/24,gw=10.0.0.1` (add `,ip6=...` for IPv6).
+    #[schemars(length(min = 1, max = 512))]
+    pub ipconfig: Option<String>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GuestCreateArgs {
+    /// `qemu` for a virtual machine, `lxc` for a container.
+    #[serde(rename = "type")]
+    pub guest_type: TypeArg,
+    /// The node to create it on, e.g. `pve1`; only the nodes the policy lists for new
+    /// guests.
+    #[schemars(length(min = 1, max = 63))]
+    pub node: String,
+    /// Its numeric id (VMID), within the policy's range for new guests; omit it to take
+    /// the next free one (see next_vmid).
+    #[schemars(range(min = 100, max = 999_999_999))]
+    pub vmid: Option<u64>,
+    /// Its name (VM) or hostname (container): a DNS name of letters, digits and `-`,
+    /// e.g. `web-02`.
+    #[schemars(length(min = 1, max = 128))]
+    pub name: String,
+    /// Virtual CPU cores (1 to 1024, and at most the policy's maximum).
+    #[schemars(range(min = 1, max = 1024))]
+    pub cores: u64,
+    /// Memory in MiB (16 to 16777216, and at most the policy's maximum), e.g. 2048.
+    #[schemars(range(min = 16, max = 16_777_216))]
+    pub memory_mib: u64,
+    /// The first disk (VM) or the root file system (container).
+    pub disk: NewDiskArgs,
+    /// VMs: an ISO image to install from, attached as a CD-ROM: `STORAGE:iso/FILE`,
+    /// e.g. `local:iso/debian-12.iso` (see storage_content).
+    #[schemars(length(min = 3, max = 320))]
+    pub iso: Option<String>,
+    /// VMs: a disk image imported as the first disk, e.g. a cloud image
+    /// `local:import/debian-12-genericcloud-amd64.qcow2`.
+    #[schemars(length(min = 3, max = 320))]
+    pub image: Option<String>,
+    /// Containers (required for them): the template to create from,
+    /// `STORAGE:vztmpl/FILE`, e.g. `local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst`.
+    #[schemars(length(min = 3, max = 320))]
+    pub ostemplate: Option<String>,
+    /// A network interface on this bridge, e.g. `vmbr0` (containers use DHCP on it);
+    /// omit it for no network interface. Only the bridges the policy lists.
+    #[schemars(length(min = 1, max = 15))]
+    pub bridge: Option<String>,
+    /// VMs: a cloud-init drive with these settings.
+    pub cloud_init: Option<CloudInitArgs>,
+    /// Containers: SSH public keys for root, one per item (`ssh-ed25519 AAAA...
+    /// user@host`). For a VM, give them in cloud_init.ssh_keys.
+    #[schemars(length(max = 32))]
+    pub ssh_keys: Option<Vec<String>>,
+    /// Notes shown in Proxmox (at most 8 KiB).
+    #[schemars(length(max = 8192))]
+    pub description: Option<String>,
+    /// Further configuration keys as Proxmox spells them, with text, integer or boolean
+    /// values, e.g. {"onboot": true, "ostype": "l26"}; only the keys the policy lists.
+    #[schemars(extend("maxProperties" = 64))]
+    pub config: Option<Map<String, Value>>,
+    /// Wait until the creation task finishes and report its result (default true).
+    #[schemars(extend("default" = true))]
+    pub wait: Option<bool>,
+    /// Longest wait in seconds (1 to 3600, default 600); the task is not cancelled.
+    #[schemars(range(min = 1, max = 3600), extend("default" = 600))]
+    pub timeout_secs: Option<u64>,
+}
+
+/// Refuses the argument `name` when it was given: it does not apply to this guest.
+fn absent<T>(name: &str, value: &Option<T>, why: &str) -> Result<(), ArgError> {
+    match value {
+        Some(_) => Err(ArgError(format!("{name} {why}"))),
+        None => Ok(()),
+    }
+}
+
+/// The volume `name`, which must hold `content` (`iso`, `vztmpl`, `backup`) if given.
+fn volume(name: &str, s: &str, content: Option<(&str, &str)>) -> Result<VolumeId, ArgError> {
+    let v = at(name, VolumeId::parse(s))?;
+    match content {
+        Some((dir, what)) if v.content() != Some(dir) => Err(ArgError(format!(
+            "{name}: {v} is not {what} (STORAGE:{dir}/FILE); see storage_content"
+        ))),
+        _ => Ok(v),
+    }
+}
+
+fn ssh_keys(name: &str, keys: Option<Vec<String>>) -> Result<SshKeys, ArgError> {
+    at(name, SshKeys::new(keys.unwrap_or_default()))
+}
+
+fn description(s: Option<String>) -> Result<Option<ConfigValue>, ArgError> {
+    s.filter(|d| !d.is_empty())
+        .map(|d| at("description", ConfigValue::parse(&d)))
+        .transpose()
+}
+
+impl CloudInitArgs {
+    fn into_proto(self) -> Result<CloudInit, ArgError> {
+        Ok(CloudInit {
+            user: self
+                .user
+                .map(|u| at("cloud_init.user", GuestName::parse(&u)))
+                .transpose()?,
+            password_hash: self
+                .password_hash
+                .map(|p| at("cloud_init.password_hash", PasswordHash::parse(&p)))
+                .transpose()?,
+            ssh_keys: ssh_keys("cloud_init.ssh_keys", self.ssh_keys)?,
+            ipconfig: self
+                .ipconfig
+                .map(|i| at("cloud_init.ipconfig", ConfigValue::parse(&i)))
+                .transpose()?,
+        })
+    }
+}
+
+impl GuestCreateArgs {
+    /// Refuses the arguments that do not apply to this kind of guest.
+    fn check_kind(&self) -> Result<GuestType, ArgError> {
+        match self.guest_type {
+            TypeArg::Qemu => {
+                let why = "is for containers (type lxc): a VM installs from iso or image";
+                absent("ostemplate", &self.ostemplate, why)?;
+                absent(
+                    "ssh_keys",
+                    &self.ssh_keys,
+                    "is for containers (type lxc): give a VM's keys in cloud_init.ssh_keys",
+                )?;
+                Ok(GuestType::Qemu)
+            }
+            TypeArg::Lxc => {
+                let why = "is for VMs (type qemu): a container is made from ostemplate";
+                absent("iso", &self.iso, why)?;
+                absent("image", &self.image, why)?;
+                absent(
+                    "cloud_init",
+                    &self.cloud_init,
+                    "is for VMs (type qemu): give a container's keys in ssh_keys",
+                )?;
+                if self.ostemplate.is_none() {
+                    return Err(ArgError(
+                        "ostemplate is required for a container: a template such as \
+                         local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst (see \
+                         storage_content with content vztmpl)"
+                            .into(),
+                    ));
+                }
+                Ok(GuestType::Lxc)
+            }
+        }
+    }
+
+    pub fn into_plan(self) -> Result<ActionPlan, ArgError> {
+        let guest_type = self.check_kind()?;
+        let iso = self.iso.as_deref();
+        let template = self.ostemplate.as_deref();
+        let create = GuestCreate {
+            guest_type,
+            node: at("node", NodeName::parse(&self.node))?,
+            vmid: self.vmid.map(|v| vmid_at("vmid", v)).transpose()?,
+            name: at("name", GuestName::parse(&self.name))?,
+            cores: at("cores", Cores::new(self.cores))?,
+            memory_mib: at("memory_mib", MemoryMib::new(self.memory_mib))?,
+            disk: NewDisk {
+                storage: at("disk.storage", StorageId::parse(&self.disk.storage))?,
+                size_gib: at("disk.size_gib", DiskGib::new(self.disk.size_gib))?,
+            },
+            iso: iso
+                .map(|v| volume("iso", v, Some(("iso", "an ISO image"))))
+                .transpose()?,
+            image: self
+                .image
+                .as_deref()
+                .map(|v| volume("image", v, None))
+                .transpose()?,
+            ostemplate: template
+                .map(|v| volume("ostemplate", v, Some(("vztmpl", "a container template"))))
+                .transpose()?,
+            bridge: self
+                .bridge
+                .as_deref()
+                .map(|b| at("bridge", Bridge::parse(b)))
+                .transpose()?,
+            cloud_init: self.cloud_init.map(CloudInitArgs::into_proto).transpose()?,
+            ssh_keys: ssh_keys("ssh_keys", self.ssh_keys)?,
+            description: description(self.description)?,
+            config: config_map("config", self.config.unwrap_or_default(), "omit the key")?,
+        };
+        Ok(ActionPlan {
+            request: Operation::Create(Box::new(create)),
+            wait: wait_with(self.wait, self.timeout_secs, LONG_WAIT_SECS)?,
+        })
+    }
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GuestCloneArgs {
+    /// The numeric id (VMID) of the guest or template to clone, e.g. 9000.
+    #[schemars(range(min = 100, max = 999_999_999))]
+    pub vmid: u64,
+    /// The clone's VMID, within the policy's range for new guests; omit it to take the
+    /// next free one.
+    #[schemars(range(min = 100, max = 999_999_999))]
+    pub newid: Option<u64>,
+    /// The clone's name (a DNS name, e.g. `web-03`); Proxmox derives one when absent.
+    #[schemars(length(min = 1, max = 128))]
+    pub name: Option<String>,
+    /// The node to put the clone on, e.g. `pve2`; the source's node when absent.
+    #[schemars(length(min = 1, max = 63))]
+    pub target: Option<String>,
+    /// A full clone, independent of its source (default true); false makes a linked
+    /// clone, which only a template can have.
+    #[schemars(extend("default" = true))]
+    pub full: Option<bool>,
+    /// Full clones only: the storage for the clone's disks; the source's when absent.
+    #[schemars(length(min = 2, max = 64))]
+    pub storage: Option<String>,
+    /// Notes shown in Proxmox (at most 8 KiB).
+    #[schemars(length(max = 8192))]
+    pub description: Option<String>,
+    /// Wait until the clone task finishes and report its result (default true).
+    #[schemars(extend("default" = true))]
+    pub wait: Option<bool>,
+    /// Longest wait in seconds (1 to 3600, default 600); the task is not cancelled.
+    #[schemars(range(min = 1, max = 3600), extend("default" = 600))]
+    pub timeout_secs: Option<u64>,
+}
+
+impl GuestCloneArgs {
+    pub fn into_plan(self) -> Result<ActionPlan, ArgError> {
+        let full = self.full.unwrap_or(true);
+        if !full && self.storage.is_some() {
+            return Err(ArgError(
+                "storage applies to full clones only: a linked clone (full false) keeps its \
+                 disks on the template's storage"
+                    .into(),
+            ));
+        }
+        if self.newid == Some(self.vmid) {
+            return Err(ArgError(
+                "newid must differ from vmid: the clone is a new guest".into(),
+            ));
+        }
+        let clone = GuestClone {
+            vmid: vmid_at("vmid", self.vmid)?,
+            newid: self.newid.map(|v| vmid_at("newid", v)).transpose()?,
+            name: self
+                .name
+                .map(|n| at("name", GuestName::parse(&n)))
+                .transpose()?,
+            target: self
+                .target
+                .map(|t| at("target", NodeName::parse(&t)))
+                .transpose()?,
+            full,
+            storage: self
+                .storage
+                .map(|s| at("storage", StorageId::parse(&s)))
+                .transpose()?,
+            description: description(self.description)?,
+            confirmed: false,
+        };
+        Ok(ActionPlan {
+            request: Operation::Clone(clone),
+            wait: wait_with(self.wait, self.timeout_secs, LONG_WAIT_SECS)?,
+        })
+    }
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BackupRestoreArgs {
+    /// The backup volume, as list_backups shows it, e.g.
+    /// `nas:backup/vzdump-qemu-101-2024_12_02-03_00_00.vma.zst`.
+    #[schemars(length(min = 3, max = 320))]
+    pub volume: String,
+    /// The node to restore on, e.g. `pve1`.
+    #[schemars(length(min = 1, max = 63))]
+    pub node: String,
+    /// The VMID to restore to: a new one within the policy's range for new guests
+    /// (omit it for the next free one), or, with force, the existing guest to replace.
+    #[schemars(range(min = 100, max = 999_999_999))]
+    pub vmid: Option<u64>,
+    /// Overwrite the existing guest `vmid`: its disks and configuration are replaced
+    /// by the backup's (default false).
+    #[schemars(extend("default" = false))]
+    pub force: Option<bool>,
+    /// The storage for the restored disks; the ones recorded in the backup when absent.
+    #[schemars(length(min = 2, max = 64))]
+    pub storage: Option<String>,
+    /// Wait until the restore task finishes and report its result (default true).
+    #[schemars(extend("default" = true))]
+    pub wait: Option<bool>,
+    /// Longest wait in seconds (1 to 3600, default 600); the task is not cancelled.
+    #[schemars(range(min = 1, max = 3600), extend("default" = 600))]
+    pub timeout_secs: Option<u64>,
+}
+
+impl BackupRestoreArgs {
+    pub fn into_plan(self) -> Result<ActionPlan, ArgError> {
+        let force = self.force.unwrap_or(false);
+        if force && self.vmid.is_none() {
+            return Err(ArgError(
+                "force replaces an existing guest: give its vmid (or drop force to restore \
+                 to a new guest)"
+                    .into(),
+            ));
+        }
+        let restore = BackupRestore {
+            volume: volume("volume", &self.volume, Some(("backup", "a backup")))?,
+            node: at("node", NodeName::parse(&self.node))?,
+            vmid: self.vmid.map(|v| vmid_at("vmid", v)).transpose()?,
+            force,
+            storage: self
+                .storage
+                .map(|s| at("storage", StorageId::parse(&s)))
+                .transpose()?,
+            confirmed: false,
+        };
+        Ok(ActionPlan {
+            request: Operation::Restore(restore),
+            wait: wait_with(self.wait, self.timeout_secs, LONG_WAIT_SECS)?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests;

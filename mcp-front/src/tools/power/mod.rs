@@ -1,0 +1,167 @@
+//! `vm_action`: start, stop, shut down, reboot, reset, suspend or resume a guest, run
+//! by the change engine (confirmation when the policy asks for it, the task followed
+//! with progress) and answered with an `ActionResult`.
+//!
+//! Arguments are untrusted model output, validated here; which actions are allowed on
+//! which guests is the helper's to judge.
+
+use crate::{
+    change::{
+        action,
+        operation::{ActionPlan, Operation},
+        outcome::ActionResult,
+    },
+    policy::grants::in_scope,
+    tools::{
+        args::{ArgError, vmid, wait_for},
+        session::PveMcp,
+        spec::ToolSpec,
+    },
+};
+use pve_mcp_proto::{Capabilities, GuestAction, GuestActionRequest};
+use rmcp::{
+    RoleServer,
+    handler::server::{
+        tool::{InputResponses, RequestState, schema_for_output},
+        wrapper::Parameters,
+    },
+    model::CallToolResponse,
+    service::RequestContext,
+    tool, tool_router,
+};
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+#[tool_router(router = power_router, vis = "pub(crate)")]
+impl PveMcp {
+    /// Start, stop, shut down, reboot, reset, suspend or resume a guest. Proxmox runs the
+    /// action as a task; by default this waits until the task ends (up to timeout_secs,
+    /// with progress notifications) and reports its outcome: `succeeded`, `failed` (with
+    /// the end of the task log), `still_running` (the wait ended first; the task goes on
+    /// and its UPID is given) or, with wait false, `started`. `stop` and `reset` cut
+    /// power at once: prefer `shutdown` or `reboot` unless the guest hangs. Actions the
+    /// policy marks for confirmation first ask the user, when the client can ask.
+    #[tool(
+        title = "Guest power action",
+        annotations(
+            read_only_hint = false,
+            destructive_hint = true,
+            idempotent_hint = false,
+            open_world_hint = false
+        ),
+        output_schema = schema_for_output::<ActionResult>()
+    )]
+    async fn vm_action(
+        &self,
+        Parameters(args): Parameters<VmActionArgs>,
+        RequestState(state): RequestState,
+        InputResponses(responses): InputResponses,
+        ctx: RequestContext<RoleServer>,
+    ) -> CallToolResponse {
+        action::perform(self.engine(), args.into_plan(), state, responses, &ctx).await
+    }
+}
+
+/// A lifecycle action. `shutdown` asks the guest OS to power off cleanly; `stop` and
+/// `reset` cut power at once and may lose unsaved data; `suspend` pauses, `resume`
+/// continues a paused or suspended guest.
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ActionArg {
+    Start,
+    Stop,
+    Shutdown,
+    Reboot,
+    Reset,
+    Suspend,
+    Resume,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VmActionArgs {
+    /// The guest's numeric id (VMID), e.g. 101.
+    #[schemars(range(min = 100, max = 999_999_999))]
+    pub vmid: u64,
+    /// What to do with the guest.
+    pub action: ActionArg,
+    /// Wait until the Proxmox task finishes and report its result (default true). With
+    /// false, return at once with the task id (UPID).
+    #[schemars(extend("default" = true))]
+    pub wait: Option<bool>,
+    /// Longest wait in seconds (1 to 3600, default 120). A task still running then is
+    /// reported with its UPID; it is not cancelled.
+    #[schemars(range(min = 1, max = 3600), extend("default" = 120))]
+    pub timeout_secs: Option<u64>,
+}
+
+impl VmActionArgs {
+    pub fn into_plan(self) -> Result<ActionPlan, ArgError> {
+        let action = match self.action {
+            ActionArg::Start => GuestAction::Start,
+            ActionArg::Stop => GuestAction::Stop,
+            ActionArg::Shutdown => GuestAction::Shutdown,
+            ActionArg::Reboot => GuestAction::Reboot,
+            ActionArg::Reset => GuestAction::Reset,
+            ActionArg::Suspend => GuestAction::Suspend,
+            ActionArg::Resume => GuestAction::Resume,
+        };
+        Ok(ActionPlan {
+            request: Operation::Power(GuestActionRequest {
+                vmid: vmid(self.vmid)?,
+                action,
+                confirmed: false,
+            }),
+            wait: wait_for(self.wait, self.timeout_secs)?,
+        })
+    }
+}
+
+/// The lifecycle actions `vm_action` knows.
+const ACTIONS: [&str; 7] = [
+    "start", "stop", "shutdown", "reboot", "reset", "suspend", "resume",
+];
+
+/// Granted lifecycle actions, and those among them that need confirmation.
+pub(crate) fn actions(caps: &Capabilities) -> (Vec<&str>, Vec<&str>) {
+    let mut granted = Vec::new();
+    let mut confirm = Vec::new();
+    for action in ACTIONS {
+        let grants = caps.grants.iter();
+        if grants
+            .clone()
+            .any(|g| g.operations.iter().any(|o| o == action))
+        {
+            granted.push(action);
+        }
+        if grants
+            .clone()
+            .any(|g| g.confirm.iter().any(|o| o == action))
+        {
+            confirm.push(action);
+        }
+    }
+    (granted, confirm)
+}
+
+/// `vm_action` is listed when some action is granted on guests in scope; its note
+/// names the actions, and those the user must confirm.
+pub const VM_ACTION: ToolSpec = ToolSpec {
+    name: "vm_action",
+    grant: None,
+    listed: |caps| in_scope(caps) && !actions(caps).0.is_empty(),
+    note: |caps| {
+        let (granted, confirm) = actions(caps);
+        let mut note = format!("Allowed by the current policy: {}.", granted.join(", "));
+        if !confirm.is_empty() {
+            note.push_str(&format!(
+                " The user is asked to confirm first (the call waits for the answer): {}.",
+                confirm.join(", ")
+            ));
+        }
+        Some(note)
+    },
+};
+
+#[cfg(test)]
+mod tests;
