@@ -265,7 +265,7 @@ pub mod argv {
         let (line, patterns) = text
             .split_once('\n')
             .unwrap_or((text, "echo * {vmid} {node}"));
-        let Ok(words) = mcp_front::args::command_line::split(line) else {
+        let Ok(words) = mcp_front::tools::command::command_line::split(line) else {
             return;
         };
         let Ok(argv) = Argv::new(words) else {
