@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 pub struct NewGuest {
     pub vmid: VmId,
     pub node: NodeName,
-    pub task: crate::TaskInfo,
+    pub task: super::TaskInfo,
     /// What the new guest will be unlike what was asked (a disk imported from an image
     /// takes the image's size).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

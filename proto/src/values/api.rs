@@ -1,8 +1,7 @@
 //! Values of a raw Proxmox API call (method, normalized path, parameters) and of an
 //! allow-listed command line (argv, never a shell string).
 
-use crate::values::InvalidValue;
-use crate::values::{invalid, truncate};
+use super::{InvalidValue, invalid, truncate};
 use serde::{Deserialize, Serialize};
 use std::{collections::BTreeMap, fmt, str::FromStr};
 

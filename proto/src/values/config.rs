@@ -2,8 +2,7 @@
 //! bounded sizes (cores, memory, disk), bridges, disk slots, cloud-init password hashes
 //! and SSH keys.
 
-use crate::values::InvalidValue;
-use crate::values::{invalid, shown};
+use super::{InvalidValue, invalid, shown};
 use serde::{Deserialize, Serialize};
 use std::{collections::BTreeMap, fmt, str::FromStr};
 

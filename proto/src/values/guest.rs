@@ -2,8 +2,7 @@
 //! action and state, name, and what may be asked about it (a metrics timeframe, a
 //! guest-agent question).
 
-use crate::values::InvalidValue;
-use crate::values::{invalid, shown, truncate};
+use super::{InvalidValue, invalid, shown, truncate};
 use serde::{Deserialize, Serialize};
 use std::{fmt, str::FromStr};
 

@@ -1,7 +1,6 @@
 //! Snapshot names and descriptions, as Proxmox accepts them.
 
-use crate::values::InvalidValue;
-use crate::values::{invalid, truncate};
+use super::{InvalidValue, invalid, truncate};
 use serde::{Deserialize, Serialize};
 use std::{fmt, str::FromStr};
 

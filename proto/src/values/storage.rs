@@ -1,8 +1,7 @@
 //! Values of storage: storage ids, content types, volume ids (and the backup they
 //! name), and what a download may fetch (an https URL, a file name, a checksum).
 
-use crate::values::{GuestType, InvalidValue, VmId};
-use crate::values::{invalid, shown, truncate};
+use super::{GuestType, InvalidValue, VmId, invalid, shown, truncate};
 use serde::{Deserialize, Serialize};
 use std::{fmt, str::FromStr};
 

@@ -1,8 +1,7 @@
 //! Values that name Proxmox tasks: a UPID, parsed as Proxmox writes it, and a task
 //! type filter.
 
-use crate::values::{InvalidValue, NodeName, VmId};
-use crate::values::{invalid, truncate};
+use super::{InvalidValue, NodeName, VmId, invalid, truncate};
 use serde::{Deserialize, Serialize};
 use std::{fmt, str::FromStr};
 

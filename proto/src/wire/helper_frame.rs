@@ -4,7 +4,8 @@
 //! `type`, or with an unknown, duplicate or missing field, is refused, as the derived
 //! decoder with `deny_unknown_fields` would refuse it.
 
-use crate::{CallId, ErrorBody, HelperFrame, ProtoVersion, Response};
+use super::conversation::{CallId, HelperFrame, ProtoVersion};
+use crate::payloads::{ErrorBody, Response};
 use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use std::fmt;
@@ -129,8 +130,9 @@ impl<'de> Deserialize<'de> for HelperFrame {
 
 #[cfg(test)]
 mod tests {
+    use super::super::conversation::PROTO_VERSION;
     use super::*;
-    use crate::{ErrorKind, PROTO_VERSION, Payload};
+    use crate::payloads::{ErrorKind, Payload};
 
     fn decode(text: &str) -> Result<HelperFrame, String> {
         serde_json::from_str(text).map_err(|e| e.to_string())
