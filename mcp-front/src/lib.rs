@@ -71,13 +71,21 @@ pub async fn serve(config: Config) -> Result<(), Error> {
     let helper = HelperClient::new(config.socket, config.call_timeout);
     let server = PveMcp::new(helper, config.policy_max_age);
     server.permissions.prefetch();
-    let running = match server.serve(mcp::transport::stdio()).await {
+    let mut transport = mcp::transport::stdio();
+    let drained = transport.drained();
+    let running = match server.serve(transport).await {
         Ok(running) => running,
         Err(rmcp::service::ServerInitializeError::ConnectionClosed(_)) => {
             tracing::debug!("the client left before starting a session");
             return Ok(());
         }
-        Err(e) => return Err(Error::Start(e.to_string())),
+        Err(e) => {
+            // A failed `initialize` was answered with its error: let it reach the client.
+            if let Some(drained) = drained {
+                let _ = tokio::time::timeout(mcp::transport::FLUSH_ON_CLOSE, drained).await;
+            }
+            return Err(Error::Start(e.to_string()));
+        }
     };
     let reason = running
         .waiting()

@@ -10,6 +10,8 @@ PLAN_JSON: {"front": PATH, "socket": PATH,
 
 Every call is made with a progress callback, and the elicitation callback accepts,
 so the report shows the progress and the confirmation questions each call produced.
+A client that cannot connect reports {"connectError": TEXT}: what it would show its
+user for a failed server.
 """
 
 import asyncio
@@ -104,11 +106,22 @@ async def with_client(plan, recorder):
         }
 
 
+def describe(e):
+    """The messages of an exception and of the exceptions grouped in it."""
+    parts = [f"{type(e).__name__}: {e}"]
+    for inner in getattr(e, "exceptions", ()):
+        parts.append(describe(inner))
+    return "\n".join(parts)
+
+
 def main():
     plan = json.loads(sys.argv[1])
     recorder = Recorder()
     run = with_session if plan["mode"] == "session" else with_client
-    report = asyncio.run(run(plan, recorder))
+    try:
+        report = asyncio.run(run(plan, recorder))
+    except Exception as e:  # the server failed to start: what the user would be shown
+        report = {"connectError": describe(e)}
     report["mcpVersion"] = getattr(mcp, "__version__", None)
     json.dump(report, sys.stdout)
     sys.stdout.write("\n")

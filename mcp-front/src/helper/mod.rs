@@ -69,6 +69,20 @@ pub enum HelperError {
     Encode(String),
 }
 
+impl HelperError {
+    /// Whether the helper cannot serve this front at all, as opposed to one call having
+    /// failed: it is not reachable, it refused this peer, or it speaks another protocol.
+    pub fn cannot_serve(&self) -> bool {
+        match self {
+            Self::Unreachable { .. }
+            | Self::VersionMismatch { .. }
+            | Self::Fatal(_)
+            | Self::Protocol(_) => true,
+            Self::Lost { .. } | Self::Timeout { .. } | Self::Encode(_) => false,
+        }
+    }
+}
+
 /// `Kind: message (rule: r) (Proxmox HTTP status)`, the text a model reads for an error.
 /// The message may quote Proxmox or a guest (a name, PVE's own error): it is one line,
 /// with every hidden character and line break written escaped.

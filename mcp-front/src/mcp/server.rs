@@ -71,6 +71,25 @@ impl PveMcp {
             .with_instructions(instructions::instructions(caps.as_deref()))
     }
 
+    /// The start of a session (`initialize`, `server/discover`): fails, naming the
+    /// socket, the service and the fix, when the helper cannot serve this session, so
+    /// that the client reports a failed server rather than a healthy one.
+    async fn at_startup(&self) -> Result<(), ErrorData> {
+        match self.permissions.at_startup(STARTUP_WAIT).await {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                tracing::error!(error = %e, "the helper cannot serve this session");
+                Err(ErrorData::internal_error(
+                    format!(
+                        "pve-mcp cannot serve this session: {e}. On a new install, run \
+                         `pve-helper setup` as root on the node first"
+                    ),
+                    None,
+                ))
+            }
+        }
+    }
+
     /// After a tool call, in the background: when the policy changed since the tools
     /// were listed (the description is asked again at most once per maximum age), tell
     /// the client to list them again.
@@ -114,7 +133,7 @@ impl ServerHandler for PveMcp {
         context: RequestContext<RoleServer>,
     ) -> Result<InitializeResult, ErrorData> {
         context.peer.set_peer_info(request.clone());
-        self.permissions.at_startup(STARTUP_WAIT).await;
+        self.at_startup().await?;
         self.negotiate_initialize(&request)
     }
 
@@ -122,7 +141,7 @@ impl ServerHandler for PveMcp {
         &self,
         _context: RequestContext<RoleServer>,
     ) -> Result<DiscoverResult, ErrorData> {
-        self.permissions.at_startup(STARTUP_WAIT).await;
+        self.at_startup().await?;
         // Without a session there is nothing to send `list_changed` on.
         let mut info = self.info();
         if let Some(tools) = info.capabilities.tools.as_mut() {

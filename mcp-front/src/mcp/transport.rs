@@ -19,7 +19,7 @@ use serde_json::Value;
 use std::{io, time::Duration};
 use tokio::{
     io::{AsyncBufReadExt, AsyncWrite, AsyncWriteExt, BufReader},
-    sync::mpsc,
+    sync::{mpsc, oneshot},
     task::JoinHandle,
 };
 
@@ -31,7 +31,7 @@ const HEAD: usize = 4096;
 /// Outgoing lines queued before `send` waits for the writer.
 const QUEUE: usize = 256;
 /// How long closing waits for queued answers to be written.
-const FLUSH_ON_CLOSE: Duration = Duration::from_secs(2);
+pub const FLUSH_ON_CLOSE: Duration = Duration::from_secs(2);
 
 /// What one bounded line read produced.
 enum Line {
@@ -54,6 +54,8 @@ pub struct GuardedTransport<R> {
     /// A reply of ours that could not be queued yet (kept across a cancelled receive).
     pending: Option<Vec<u8>>,
     writer: Option<JoinHandle<()>>,
+    /// Told when the writer has written every queued line and stopped.
+    drained: Option<oneshot::Receiver<()>>,
 }
 
 impl<R> std::fmt::Debug for GuardedTransport<R> {
@@ -74,6 +76,7 @@ where
         W: AsyncWrite + Send + Unpin + 'static,
     {
         let (tx, rx) = mpsc::channel(QUEUE);
+        let (done, drained) = oneshot::channel();
         Self {
             read: BufReader::new(read),
             line: Vec::new(),
@@ -81,8 +84,16 @@ where
             phase: Phase::default(),
             out: Some(tx),
             pending: None,
-            writer: Some(tokio::spawn(write_lines(write, rx))),
+            writer: Some(tokio::spawn(write_lines(write, rx, done))),
+            drained: Some(drained),
         }
+    }
+
+    /// Resolves once every line queued before the transport was dropped is written.
+    /// rmcp drops the transport without closing it when `initialize` fails, after
+    /// queuing the error: awaiting this keeps the process alive until it is sent.
+    pub fn drained(&mut self) -> Option<oneshot::Receiver<()>> {
+        self.drained.take()
     }
 
     /// Reads one line, never holding more than [`MAX_LINE`] bytes of it. Cancel-safe:
@@ -133,8 +144,13 @@ where
     }
 }
 
-/// Writes each queued line to `write`, flushing after each; stops at the first error.
-async fn write_lines<W: AsyncWrite + Unpin>(mut write: W, mut rx: mpsc::Receiver<Vec<u8>>) {
+/// Writes each queued line to `write`, flushing after each; stops at the first error,
+/// or when every sender is gone and the queue is empty (then tells `done`).
+async fn write_lines<W: AsyncWrite + Unpin>(
+    mut write: W,
+    mut rx: mpsc::Receiver<Vec<u8>>,
+    done: oneshot::Sender<()>,
+) {
     while let Some(line) = rx.recv().await {
         let written = async {
             write.write_all(&line).await?;
@@ -145,6 +161,7 @@ async fn write_lines<W: AsyncWrite + Unpin>(mut write: W, mut rx: mpsc::Receiver
             return;
         }
     }
+    let _ = done.send(());
 }
 
 fn to_line(value: &impl serde::Serialize) -> io::Result<Vec<u8>> {

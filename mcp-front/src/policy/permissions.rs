@@ -10,7 +10,7 @@
 //! and nothing is cached, so the next listing asks again: a helper that was down at
 //! start-up never hides tools for the rest of the session.
 
-use crate::helper::HelperClient;
+use crate::helper::{HelperClient, HelperError};
 use pve_mcp_proto::{Capabilities, Describe, Payload, Request, Response};
 use std::{
     sync::{Arc, Mutex, PoisonError},
@@ -25,6 +25,10 @@ const DESCRIBE_TIMEOUT: Duration = Duration::from_secs(2);
 
 type Described = Option<Arc<Capabilities>>;
 
+/// What asking the helper gave: the description, or the helper's error (`None` when it
+/// answered late or oddly, which says nothing about whether it can serve).
+type Asked = Result<Arc<Capabilities>, Option<HelperError>>;
+
 /// The cached description, shared by the session's handlers.
 #[derive(Debug, Clone)]
 pub struct Permissions {
@@ -36,7 +40,7 @@ pub struct Permissions {
 #[derive(Debug, Default)]
 struct Inner {
     cached: Mutex<Option<(Instant, Arc<Capabilities>)>>,
-    startup: Mutex<Option<JoinHandle<Described>>>,
+    startup: Mutex<Option<JoinHandle<Asked>>>,
     /// The description the last `tools/list` used (`Some(None)`: it listed everything).
     listed: Mutex<Option<Described>>,
 }
@@ -54,20 +58,35 @@ impl Permissions {
     /// arrives at once) can use the answer without waiting for a round trip of its own.
     pub fn prefetch(&self) {
         let this = self.clone();
-        let task = tokio::spawn(async move { this.fetch().await });
+        let task = tokio::spawn(async move { this.ask().await });
         *lock(&self.inner.startup) = Some(task);
     }
 
     /// The start-up description if it arrives within `wait`; else whatever is cached.
-    pub async fn at_startup(&self, wait: Duration) -> Described {
+    /// An error when the helper cannot serve this session at all (not reachable, it
+    /// refused this peer, another protocol version): `initialize` then fails, so that
+    /// the client shows a failed server instead of a healthy one whose every call fails.
+    /// A helper that is merely slow fails nothing here.
+    /// A second start (a client that tried `server/discover` before `initialize`) asks
+    /// again, unless a description is cached.
+    pub async fn at_startup(&self, wait: Duration) -> Result<Described, HelperError> {
         let task = lock(&self.inner.startup).take();
-        if let Some(mut task) = task {
+        let asked = match task {
             // On timeout the task is detached, and still fills the cache when it ends.
-            if let Ok(Ok(described)) = tokio::time::timeout(wait, &mut task).await {
-                return described;
-            }
+            Some(mut task) => match tokio::time::timeout(wait, &mut task).await {
+                Ok(Ok(asked)) => Some(asked),
+                _ => None,
+            },
+            None => match self.cached(self.max_age) {
+                Some(caps) => return Ok(Some(caps)),
+                None => tokio::time::timeout(wait, self.ask()).await.ok(),
+            },
+        };
+        match asked {
+            Some(Ok(caps)) => Ok(Some(caps)),
+            Some(Err(Some(e))) if e.cannot_serve() => Err(e),
+            _ => Ok(self.cached(self.max_age)),
         }
-        self.cached(self.max_age)
     }
 
     /// The cached description if younger than `max_age`.
@@ -113,25 +132,29 @@ impl Permissions {
     }
 
     async fn fetch(&self) -> Described {
+        self.ask().await.ok()
+    }
+
+    async fn ask(&self) -> Asked {
         let request = Request::Describe(Describe {});
         let answer = tokio::time::timeout(DESCRIBE_TIMEOUT, self.helper.call(&request)).await;
         match answer {
             Ok(Ok(Response::Ok(Payload::Capabilities(caps)))) => {
                 let caps = Arc::new(caps);
                 *lock(&self.inner.cached) = Some((Instant::now(), caps.clone()));
-                Some(caps)
+                Ok(caps)
             }
             Ok(Ok(other)) => {
                 tracing::warn!(?other, "the helper answered describe unexpectedly");
-                None
+                Err(None)
             }
             Ok(Err(e)) => {
                 tracing::info!(error = %e, "cannot ask the helper what the policy allows");
-                None
+                Err(Some(e))
             }
             Err(_) => {
                 tracing::info!("the helper did not describe the policy in time");
-                None
+                Err(None)
             }
         }
     }
@@ -147,11 +170,18 @@ mod tests {
     use std::time::Duration;
 
     #[tokio::test]
-    async fn an_unreachable_helper_hides_nothing_and_caches_nothing() {
+    async fn an_unreachable_helper_fails_start_up_hides_nothing_and_caches_nothing() {
         let helper = HelperClient::new("/nonexistent/helper.sock", Duration::from_secs(1));
         let p = Permissions::new(helper, DEFAULT_MAX_AGE);
         p.prefetch();
-        assert!(p.at_startup(Duration::from_secs(1)).await.is_none());
+        for start in ["initialize", "initialize after server/discover"] {
+            let e = p.at_startup(Duration::from_secs(1)).await.unwrap_err();
+            assert!(
+                e.to_string()
+                    .contains("not reachable at /nonexistent/helper.sock"),
+                "{start}: {e}"
+            );
+        }
         assert!(p.current().await.is_none());
         assert!(p.cached(Duration::MAX).is_none());
         assert!(p.for_listing().await.is_none());

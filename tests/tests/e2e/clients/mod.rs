@@ -214,6 +214,11 @@ impl Run {
 pub struct Report(pub Value);
 
 impl Report {
+    /// What the client showed for a server that failed to start, if it did.
+    pub fn connect_error(&self) -> Option<&str> {
+        self.0["connectError"].as_str()
+    }
+
     pub fn protocol_version(&self) -> &str {
         self.0["protocolVersion"].as_str().unwrap_or_default()
     }

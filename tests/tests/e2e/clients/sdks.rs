@@ -271,3 +271,58 @@ async fn inspector_cli_legacy_era() {
 async fn inspector_cli_modern_era() {
     inspector("modern").await;
 }
+
+/// What each Python SDK line shows its user when mcp-front cannot serve: a failed
+/// server, with the reason and the fix, never a healthy one whose calls all fail.
+async fn connect_errors(stack: &Stack) -> Vec<String> {
+    let mut errors = Vec::new();
+    for (client, mode) in [(Client::Python1, "session"), (Client::Python2, "auto")] {
+        let python = require(client);
+        let report = Run::new(stack).python(&python, mode, None, &[]).await;
+        let error = report.connect_error().unwrap_or_else(|| {
+            panic!("{client:?} connected to a front that cannot serve: {report:?}")
+        });
+        errors.push(error.to_owned());
+    }
+    errors
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(all(have_mcp_python1, have_mcp_python2)),
+    ignore = "the MCP Python SDK 1.x and 2.x are not installed: bash tests/clients/install.sh"
+)]
+async fn python_sdks_fail_to_connect_when_the_helper_is_down() {
+    let mut stack = stack();
+    stack.stop_helper();
+    for error in connect_errors(&stack).await {
+        for needed in [
+            "pve-mcp cannot serve this session",
+            stack.socket.to_str().unwrap(),
+            "systemctl status pve-mcp-helper",
+            "pve-helper setup",
+        ] {
+            assert!(error.contains(needed), "{needed:?} missing from: {error}");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(all(have_mcp_python1, have_mcp_python2)),
+    ignore = "the MCP Python SDK 1.x and 2.x are not installed: bash tests/clients/install.sh"
+)]
+async fn python_sdks_fail_to_connect_when_the_helper_refuses_this_user() {
+    // Only `nobody` may connect; the tests run as another user.
+    let stack =
+        Stack::start(StackOptions::new(&POLICY.replace("{uid}", "65534"))).expect("stack starts");
+    for error in connect_errors(&stack).await {
+        for needed in [
+            "pve-mcp cannot serve this session",
+            "is not allowed to use the helper",
+            "[clients] users",
+        ] {
+            assert!(error.contains(needed), "{needed:?} missing from: {error}");
+        }
+    }
+}

@@ -1,10 +1,10 @@
 //! Which tools the real mcp-front lists, as the real helper describes the policy: a tool
 //! the policy leaves nothing to do for is not listed (but still answers with the
-//! helper's refusal if called), and a helper that was down when the session started
-//! hides nothing, for that listing only.
+//! helper's refusal if called); a helper that is down when the session starts fails
+//! the connection with the fix, and one lost later hides nothing, for that listing only.
 
 use pve_mcp_tests::{
-    client::{is_error, text},
+    client::{Client, is_error, text},
     stack::{Stack, StackOptions},
 };
 use serde_json::json;
@@ -67,19 +67,38 @@ async fn a_read_only_policy_lists_only_what_it_allows() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_helper_down_at_start_hides_nothing_and_is_asked_again() {
+async fn a_helper_down_at_start_fails_the_connection_naming_the_socket_and_the_fix() {
     let mut stack = Stack::start(StackOptions::new(READ_ONLY)).expect("stack starts");
     stack.stop_helper();
-    let client = stack
-        .client()
+    let error = match stack.client().await {
+        Ok(_) => panic!("a session without its helper looked healthy"),
+        Err(e) => format!("{e:#}"),
+    };
+    for needed in [
+        "pve-mcp cannot serve this session",
+        "not reachable at",
+        stack.socket.to_str().unwrap(),
+        "systemctl status pve-mcp-helper",
+        "pve-helper setup",
+    ] {
+        assert!(error.contains(needed), "{needed:?} missing from: {error}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_helper_lost_after_start_hides_nothing_and_is_asked_again() {
+    let mut stack = Stack::start(StackOptions::new(READ_ONLY)).expect("stack starts");
+    // The front asks the helper again once its description is a second old.
+    let mut front = stack.front_command();
+    front.args(["--policy-refresh", "1"]);
+    let client = Client::spawn(front, &stack.dir().join("front-refresh.log"))
         .await
-        .expect("front starts without its helper");
+        .expect("front starts");
+    assert_eq!(names(&client).await.len(), 7, "the policy applies");
+    stack.stop_helper();
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     let info = client.server_info();
-    let instructions = info["instructions"].as_str().unwrap_or_default();
-    assert!(
-        instructions.contains("description of each tool"),
-        "{instructions}"
-    );
+    assert!(info["instructions"].as_str().is_some(), "{info}");
     assert_eq!(
         names(&client).await.len(),
         38,
