@@ -32,10 +32,16 @@ async fn main() -> ExitCode {
     // stdout carries the MCP protocol: logs go to stderr only.
     // `PVE_MCP_LOG`: a level, or `target=level` directives (`Targets`, which needs no
     // regular expressions: a smaller binary for a process started once per session).
-    let filter: Targets = std::env::var("PVE_MCP_LOG")
-        .ok()
-        .and_then(|s| s.parse().ok())
+    // rmcp logs each error it answers a client with (an unknown tool, bad parameters)
+    // as a warning: the client was told, the admin need not be, unless they name rmcp.
+    let directives = std::env::var("PVE_MCP_LOG").unwrap_or_default();
+    let mut filter: Targets = Some(directives.as_str())
+        .filter(|d| !d.trim().is_empty())
+        .and_then(|d| d.parse().ok())
         .unwrap_or_else(|| Targets::new().with_default(tracing::Level::WARN));
+    if !directives.contains("rmcp") {
+        filter = filter.with_target("rmcp::service", tracing::Level::ERROR);
+    }
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_ansi(false)

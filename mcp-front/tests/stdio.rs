@@ -394,18 +394,39 @@ async fn reconnects_after_the_helper_drops_the_connection() {
 
 #[tokio::test]
 async fn unreachable_helper_and_version_mismatch_are_clear_errors() {
+    let initialize = json!({
+        "protocolVersion": "2025-06-18",
+        "capabilities": {},
+        "clientInfo": {"name": "mcp-front-test", "version": "0"}
+    });
+    // A session cannot start without its helper: the client sees a failed server.
     let helper = FakeHelper::start("unreachable", PROTO_VERSION.major);
-    let (mut mcp, _) = Mcp::start(&helper.missing_socket()).await;
+    let mut mcp = Mcp::spawn(&helper.missing_socket());
+    let id = mcp.start_request("initialize", initialize.clone()).await;
+    let answer = mcp.response(id).await;
+    let message = answer["error"]["message"].as_str().unwrap_or_default();
+    for needed in [
+        "pve-mcp cannot serve this session: the pve-mcp helper is not reachable at ",
+        "nothing-here.sock: the socket does not exist",
+        "systemctl status pve-mcp-helper",
+        "pve-helper setup",
+    ] {
+        assert!(message.contains(needed), "{needed:?} missing: {answer}");
+    }
+    // A 2026-07-28 client that skips the handshake sees each call fail the same way.
+    let meta = json!({
+        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+        "io.modelcontextprotocol/clientCapabilities": {},
+        "io.modelcontextprotocol/clientInfo": {"name": "mcp-front-test", "version": "0"}
+    });
+    let mut mcp = Mcp::spawn(&helper.missing_socket());
     for _ in 0..2 {
-        let r = mcp.call("list_vms", json!({})).await;
+        let params = json!({"name": "list_vms", "arguments": {}, "_meta": meta});
+        let r = mcp.request("tools/call", params).await;
         assert!(is_error(&r));
         let t = text(&r);
         assert!(
             t.starts_with("Unavailable: the pve-mcp helper is not reachable at "),
-            "{t}"
-        );
-        assert!(
-            t.contains("nothing-here.sock: the socket does not exist"),
             "{t}"
         );
         assert!(t.contains("systemctl status pve-mcp-helper"), "{t}");
@@ -413,12 +434,15 @@ async fn unreachable_helper_and_version_mismatch_are_clear_errors() {
     assert!(mcp.is_running());
 
     let newer = FakeHelper::start("mismatch", PROTO_VERSION.major + 1);
-    let (mut mcp, _) = Mcp::start(&newer.socket).await;
-    let r = mcp.call("node_status", json!({})).await;
-    assert!(is_error(&r));
+    let mut mcp = Mcp::spawn(&newer.socket);
+    let id = mcp.start_request("initialize", initialize).await;
+    let answer = mcp.response(id).await;
     assert!(
-        text(&r).contains("speaks protocol 2.0, this mcp-front speaks 1.0"),
-        "{r}"
+        answer["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("speaks protocol 2.0, this mcp-front speaks 1.0"),
+        "{answer}"
     );
 }
 
