@@ -1,5 +1,6 @@
 //! Man pages from the Markdown references they repeat, so that the two cannot drift:
-//! `policy/README.md` is the one source of `pve-mcp-policy(5)`.
+//! `policy/README.md` is the one source of `pve-mcp-policy(5)`; and the examples in
+//! the documentation, taken from the example files (`examples`).
 //!
 //! The Markdown opens with a comment that names the page:
 //!
@@ -20,6 +21,7 @@
 //!
 //! Input is this repository's own documentation, trusted.
 
+pub mod examples;
 pub mod pages;
 
 use pulldown_cmark::{CodeBlockKind, Event, HeadingLevel, Options, Parser, Tag, TagEnd};

@@ -1,11 +1,14 @@
 //! Which man pages come from which Markdown, dated by the newest entry of
 //! `debian/changelog` and named after the workspace's version.
 
-use crate::{Error, man_page};
+use crate::{Error, examples, man_page};
 use std::path::Path;
 
 /// `(Markdown source, man page)`, relative to the repository.
 pub const PAGES: [(&str, &str); 1] = [("policy/README.md", "debian/man/pve-mcp-policy.5")];
+
+/// Markdown whose examples come from the example files (`crate::examples`).
+pub const WITH_EXAMPLES: [&str; 2] = ["policy/README.md", "README.md"];
 
 /// The page generated from `source` as it would be written.
 pub fn generate(root: &Path, source: &str) -> Result<String, Error> {
@@ -13,16 +16,34 @@ pub fn generate(root: &Path, source: &str) -> Result<String, Error> {
         |p: &str| std::fs::read_to_string(root.join(p)).map_err(|e| Error(format!("{p}: {e}")));
     let date = changelog_date(&read("debian/changelog")?)?;
     man_page(
-        &read(source)?,
+        &examples::without_markers(&read(source)?),
         &date,
         &format!("pve-mcp {}", env!("CARGO_PKG_VERSION")),
     )
     .map_err(|e| Error(format!("{source}: {e}")))
 }
 
-/// Writes every page, or with `check` only compares; what was done, one line a page.
+/// Writes every example and page, or with `check` only compares; what was done, one
+/// line a file.
 pub fn write_all(root: &Path, check: bool) -> Result<Vec<String>, Error> {
+    let read =
+        |p: &str| std::fs::read_to_string(root.join(p)).map_err(|e| Error(format!("{p}: {e}")));
     let mut done = Vec::new();
+    for source in WITH_EXAMPLES {
+        let have = read(source)?;
+        let want =
+            examples::with_examples(&have, read).map_err(|e| Error(format!("{source}: {e}")))?;
+        if have == want {
+            done.push(format!("{source}: examples up to date"));
+        } else if check {
+            return Err(Error(format!(
+                "{source} holds an example that differs from its file: run `cargo run -p pve-mcp-docs`"
+            )));
+        } else {
+            std::fs::write(root.join(source), want).map_err(|e| Error(format!("{source}: {e}")))?;
+            done.push(format!("{source}: examples written from their files"));
+        }
+    }
     for (source, page) in PAGES {
         let want = generate(root, source)?;
         let path = root.join(page);

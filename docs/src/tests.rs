@@ -97,10 +97,11 @@ fn the_changelog_dates_the_pages() {
     assert!(pages::changelog_date("nothing").is_err());
 }
 
-/// The man pages in the repository are what their Markdown generates: they cannot
-/// drift apart. On failure: `cargo run -p pve-mcp-docs`.
+/// The man pages in the repository are what their Markdown generates, and the
+/// examples in the Markdown are the example files: they cannot drift apart. On
+/// failure: `cargo run -p pve-mcp-docs`.
 #[test]
-fn the_man_pages_are_generated_from_their_markdown() {
+fn the_man_pages_and_examples_are_generated_from_their_sources() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     if let Err(e) = pages::write_all(&root, true) {
         panic!("{e}");

@@ -189,8 +189,8 @@ type Args<'a> = &'a [(&'a str, Value)];
 
 /// The MCP session: every step printed, every outcome checked.
 async fn session(stack: &Stack, out: &mut dyn Write) -> anyhow::Result<()> {
-    let up = first("running guest in scope", |g| {
-        plain(g) && g.initial == PowerState::Running
+    let up = first("running guest in scope, outside pool lab", |g| {
+        plain(g) && g.initial == PowerState::Running && g.pool != Some("lab")
     })?;
     let down = first("stopped guest in scope", |g| {
         plain(g) && g.initial == PowerState::Stopped
@@ -215,7 +215,8 @@ async fn session(stack: &Stack, out: &mut dyn Write) -> anyhow::Result<()> {
         ("vm_action", &[("vmid", json!(down)), ("action", json!("start"))],
             "start a stopped guest in scope, waiting for its task", Expect::Ok),
         ("vm_action", &[("vmid", json!(up)), ("action", json!("stop"))],
-            "lab-operator leaves hard power-off to a human", Expect::Error("guests.actions")),
+            "a hard stop outside pool lab: lab-operator grants it, confirmed, in the lab only",
+            Expect::Error("guests.actions")),
         ("vm_status", &[("vmid", json!(hidden))],
             "a prod guest, outside the scope: invisible", Expect::Error("not found")),
         ("node_status", &[], "all nodes", Expect::Ok),
