@@ -20,8 +20,9 @@
 //!
 //! # Layout
 //!
-//! - `values/`: the newtypes, by what they name (guests, configuration, storage,
-//!   snapshots, tasks, raw API calls and commands).
+//! - `values/`: the newtypes, by what they name (guests, the operations the policy
+//!   grants on them, configuration, storage, snapshots, tasks, raw API calls and
+//!   commands).
 //! - `requests/`: [`Request`] and its arguments, by kind: reads, changes to a guest,
 //!   the guest lifecycle, raw API calls and commands.
 //! - `payloads/`: [`Response`] and what it carries, by domain.

@@ -237,7 +237,7 @@ async fn finish_task(
 ) -> CallToolResult {
     let mut result = ActionResult {
         vmid: request.guest().map_or(0, VmId::get),
-        action: request.name().to_owned(),
+        action: request.name().to_string(),
         snapshot: request.snapshot().map(ToString::to_string),
         outcome: ActionOutcome::Started,
         upid: task.upid.to_string(),

@@ -16,7 +16,10 @@
 //! request state is checked against what is pending, so it cannot confirm another
 //! action or be replayed.
 
-use crate::{change::operation::Operation, helper::HelperClient, tools::reply::tool_error};
+use crate::{
+    change::operation::Operation, helper::HelperClient, policy::action::PolicyAction,
+    tools::reply::tool_error,
+};
 use pve_mcp_proto::{ErrorBody, GuestRef, Payload, Request, Response, VmId};
 use rmcp::{
     RoleServer,
@@ -294,7 +297,7 @@ fn elicitation(message: String) -> Option<ElicitRequest> {
     ))
 }
 
-fn admin_hint(action: &str) -> String {
+fn admin_hint(action: PolicyAction) -> String {
     format!(
         "An admin can let \"{action}\" run without confirmation by removing it from `confirm` \
          in the [guests] section or the [[rule]] that grants it in the policy \
@@ -304,7 +307,7 @@ fn admin_hint(action: &str) -> String {
 }
 
 /// The refusal for a client that cannot ask its user.
-fn unsupported(refusal: &ErrorBody, action: &str) -> rmcp::model::CallToolResult {
+fn unsupported(refusal: &ErrorBody, action: PolicyAction) -> rmcp::model::CallToolResult {
     let reason = crate::render::untrusted::line(refusal.message.trim_end_matches('.'));
     tool_error(format!(
         "Confirmation required: {reason}. This MCP client cannot ask its user to confirm (it \

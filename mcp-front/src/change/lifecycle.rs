@@ -15,6 +15,7 @@ use crate::{
         operation::{ActionPlan, Operation},
         outcome::ActionOutcome,
     },
+    policy::action::PolicyAction,
     render::{
         self,
         untrusted::{self, own_line, own_text},
@@ -123,7 +124,7 @@ impl ChangeResult {
             _ => None,
         };
         Self {
-            operation: op.name().to_owned(),
+            operation: op.name().to_string(),
             vmid,
             node,
             volume,
@@ -265,6 +266,13 @@ async fn follow(
     out
 }
 
+/// The changes that make a new guest: their results say where it is.
+const NEW_GUEST: [PolicyAction; 3] = [
+    PolicyAction::Create,
+    PolicyAction::Guest(pve_mcp_proto::Operation::Clone),
+    PolicyAction::Guest(pve_mcp_proto::Operation::BackupRestore),
+];
+
 /// The outcome in a sentence naming what was done (`phrase`, e.g. `grow disk scsi0 of
 /// guest 101 to 64 GiB`), the new guest, then the task log or the configuration.
 pub fn render_change(r: &ChangeResult, phrase: &str) -> String {
@@ -286,7 +294,7 @@ pub fn render_change(r: &ChangeResult, phrase: &str) -> String {
         ),
         ChangeOutcome::Applied => format!("OK: {phrase}: applied at once."),
     };
-    let new_guest = matches!(r.operation.as_str(), "create" | "clone" | "backup.restore");
+    let new_guest = NEW_GUEST.iter().any(|a| a.as_str() == r.operation);
     if let (true, Some(vmid)) = (new_guest, r.vmid) {
         let _ = write!(out, "\nThe guest is {vmid} on node {}.", r.node);
     }

@@ -7,6 +7,8 @@
 //! Built from validated tool arguments, with how long to wait ([`ActionPlan`]);
 //! nothing here is untrusted.
 
+use crate::policy::action::PolicyAction;
+use pve_mcp_proto as proto;
 use pve_mcp_proto::{
     AgentExec, BackupRequest, BackupRestore, DiskResize, GuestActionRequest, GuestClone,
     GuestConfigure, GuestCreate, GuestDelete, GuestMigrate, GuestType, Request, SnapshotCreate,
@@ -60,27 +62,30 @@ impl Operation {
     }
 
     /// The policy's name of the operation: `stop`, `snapshot.rollback`, `delete`, ...
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::Power(r) => r.action.as_str(),
-            Self::SnapshotCreate(_) => "snapshot.create",
-            Self::SnapshotRollback(_) => "snapshot.rollback",
-            Self::SnapshotDelete(_) => "snapshot.delete",
-            Self::Backup(_) => "backup.create",
-            Self::Create(_) => "create",
-            Self::Clone(_) => "clone",
-            Self::Template(_) => "template",
-            Self::Configure(_) => "config.write",
-            Self::Resize(_) => "disk.resize",
-            Self::Migrate(_) => "migrate",
-            Self::Delete(_) => "delete",
-            Self::Restore(_) => "backup.restore",
-            Self::VolumeDelete(v) if v.volume.content() == Some("backup") => "backup.delete",
-            Self::VolumeDelete(_) => "storage.delete",
-            Self::Download(_) => "storage.download",
-            Self::TaskCancel(_) => "task.cancel",
-            Self::AgentExec(_) => "agent.exec",
-        }
+    pub fn name(&self) -> PolicyAction {
+        let guest = match self {
+            Self::Power(r) => proto::Operation::Power(r.action),
+            Self::SnapshotCreate(_) => proto::Operation::SnapshotCreate,
+            Self::SnapshotRollback(_) => proto::Operation::SnapshotRollback,
+            Self::SnapshotDelete(_) => proto::Operation::SnapshotDelete,
+            Self::Backup(_) => proto::Operation::BackupCreate,
+            Self::Create(_) => return PolicyAction::Create,
+            Self::Clone(_) => proto::Operation::Clone,
+            Self::Template(_) => proto::Operation::Template,
+            Self::Configure(_) => proto::Operation::ConfigWrite,
+            Self::Resize(_) => proto::Operation::DiskResize,
+            Self::Migrate(_) => proto::Operation::Migrate,
+            Self::Delete(_) => proto::Operation::Delete,
+            Self::Restore(_) => proto::Operation::BackupRestore,
+            Self::VolumeDelete(v) if v.volume.content() == Some("backup") => {
+                proto::Operation::BackupDelete
+            }
+            Self::VolumeDelete(_) => return PolicyAction::StorageDelete,
+            Self::Download(_) => return PolicyAction::StorageDownload,
+            Self::TaskCancel(_) => proto::Operation::TaskCancel,
+            Self::AgentExec(_) => proto::Operation::AgentExec,
+        };
+        PolicyAction::Guest(guest)
     }
 
     /// The snapshot the operation names, if any.
@@ -370,7 +375,10 @@ mod tests {
             confirmed: false,
         });
         assert_eq!(stop.phrase(), "stop guest 101");
-        assert_eq!(stop.name(), "stop");
+        assert_eq!(
+            stop.name(),
+            PolicyAction::Guest(proto::Operation::Power(GuestAction::Stop))
+        );
         assert_ne!(stop, op.unconfirmed());
     }
 
@@ -383,7 +391,7 @@ mod tests {
             confirmed: false,
         });
         assert_eq!(delete.guest(), VmId::new(101).ok());
-        assert_eq!(delete.name(), "delete");
+        assert_eq!(delete.name(), PolicyAction::Guest(proto::Operation::Delete));
         assert!(delete.confirmable() && !delete.confirmed());
         delete.set_confirmed(true);
         assert!(matches!(delete.request(), Request::GuestDelete(d) if d.confirmed));
@@ -395,13 +403,16 @@ mod tests {
             })
         };
         let backup = volume("nas:backup/vzdump-lxc-205-2024_12_02-03_00_00.tar.zst");
-        assert_eq!(backup.name(), "backup.delete");
+        assert_eq!(
+            backup.name(),
+            PolicyAction::Guest(proto::Operation::BackupDelete)
+        );
         assert_eq!(backup.guest(), VmId::new(205).ok());
         let iso = volume("local:iso/debian-12.iso");
         assert_eq!(
             (iso.name(), iso.guest(), iso.phrase()),
             (
-                "storage.delete",
+                PolicyAction::StorageDelete,
                 None,
                 "delete volume local:iso/debian-12.iso on node pve1".to_owned()
             )

@@ -6,7 +6,7 @@
 //! still judges every call.
 
 use crate::policy::bounds::Bounds;
-use pve_mcp_proto::{Capabilities, CreateSummary};
+use pve_mcp_proto::{Capabilities, CreateSummary, Operation};
 
 /// How many entries of one list the instructions and notes show.
 const SHOWN: usize = 12;
@@ -17,8 +17,8 @@ pub(crate) fn in_scope(caps: &Capabilities) -> bool {
 }
 
 /// Whether some grant allows `op`, and whether some grant asks to confirm it.
-pub(crate) fn granted(caps: &Capabilities, op: &str) -> (bool, bool) {
-    let has = |list: &Vec<String>| list.iter().any(|o| o == op);
+pub(crate) fn granted(caps: &Capabilities, op: Operation) -> (bool, bool) {
+    let has = |list: &Vec<Operation>| list.contains(&op);
     (
         caps.grants.iter().any(|g| has(&g.operations)),
         caps.grants.iter().any(|g| has(&g.confirm)),
@@ -26,16 +26,16 @@ pub(crate) fn granted(caps: &Capabilities, op: &str) -> (bool, bool) {
 }
 
 /// The listing rule of a tool that needs only a grant of `op` on guests in scope.
-pub(crate) fn granted_in_scope(caps: &Capabilities, op: &str) -> bool {
+pub(crate) fn granted_in_scope(caps: &Capabilities, op: Operation) -> bool {
     in_scope(caps) && granted(caps, op).0
 }
 
 /// Which guests the grants of `op` cover: `every guest in scope` or their selectors.
-pub(crate) fn covered(caps: &Capabilities, op: &str) -> String {
+pub(crate) fn covered(caps: &Capabilities, op: Operation) -> String {
     let grants: Vec<_> = caps
         .grants
         .iter()
-        .filter(|g| g.operations.iter().any(|o| o == op))
+        .filter(|g| g.operations.contains(&op))
         .collect();
     if grants.iter().any(|g| g.guests.is_empty()) {
         return "every guest in scope".into();
@@ -46,7 +46,7 @@ pub(crate) fn covered(caps: &Capabilities, op: &str) -> String {
 
 /// `Allowed by the current policy on X.` and the confirmation, for a granted `op`: the
 /// note of a tool that needs only that grant.
-pub(crate) fn grant(caps: &Capabilities, op: &str) -> String {
+pub(crate) fn grant(caps: &Capabilities, op: Operation) -> String {
     let mut out = format!("Allowed by the current policy on {}.", covered(caps, op));
     if granted(caps, op).1 {
         out.push_str(" The user is asked to confirm first (the call waits for the answer).");

@@ -8,7 +8,7 @@
 //! The rules read the helper's description of the policy; they are informational
 //! only: the helper judges every call whatever is listed.
 
-use pve_mcp_proto::Capabilities;
+use pve_mcp_proto::{Capabilities, Operation};
 
 /// A tool's entry in the table.
 #[derive(Debug)]
@@ -17,7 +17,7 @@ pub struct ToolSpec {
     pub name: &'static str,
     /// The guest operation whose grant the tool needs, if it needs one: the
     /// instructions name these tools with the guests their grants cover.
-    pub grant: Option<&'static str>,
+    pub grant: Option<Operation>,
     /// Whether the policy leaves anything for the tool to do; only then is it listed.
     pub listed: fn(&Capabilities) -> bool,
     /// The policy's words appended to the tool's description, if it needs any.

@@ -101,7 +101,7 @@ pub fn instructions(caps: Option<&Capabilities>) -> String {
     let per_guest: Vec<String> = TOOLS
         .iter()
         .filter_map(|tool| Some((tool, tool.grant?)))
-        .filter(|(tool, op)| tool.is_listed(caps) && granted(caps, op).0)
+        .filter(|(tool, op)| tool.is_listed(caps) && granted(caps, *op).0)
         .map(|(tool, op)| {
             let tool = tool.name;
             let confirm = if granted(caps, op).1 {

@@ -39,18 +39,16 @@ pub fn capabilities() -> Capabilities {
         grants: vec![GrantSummary {
             rule: "guests".into(),
             guests: vec![],
-            operations: [
-                "start",
-                "stop",
-                "shutdown",
-                "reboot",
-                "reset",
-                "delete",
-                "config.write",
-            ]
-            .map(String::from)
-            .to_vec(),
-            confirm: vec!["reset".into(), "delete".into()],
+            operations: vec![
+                Operation::Power(GuestAction::Start),
+                Operation::Power(GuestAction::Stop),
+                Operation::Power(GuestAction::Shutdown),
+                Operation::Power(GuestAction::Reboot),
+                Operation::Power(GuestAction::Reset),
+                Operation::Delete,
+                Operation::ConfigWrite,
+            ],
+            confirm: vec![Operation::Power(GuestAction::Reset), Operation::Delete],
         }],
         api: vec!["GET /version".into(), "GET /nodes/**".into()],
         node_list: true,

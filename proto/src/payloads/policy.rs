@@ -1,6 +1,7 @@
 //! What the policy in force allows, as the front shows it to the model
 //! (`my_permissions`, the tool list): grants, confirmations, bounds and creation rules.
 
+use crate::Operation;
 use serde::{Deserialize, Serialize};
 
 /// What the policy in force lets this client do, rendered for a model and for the
@@ -131,7 +132,7 @@ pub struct GrantSummary {
     /// The guests it applies to (selectors); empty means the whole scope.
     pub guests: Vec<String>,
     /// Granted operations: `start`, `stop`, ..., `snapshot.create`, ...
-    pub operations: Vec<String>,
+    pub operations: Vec<Operation>,
     /// Operations among them that need the user's confirmation.
-    pub confirm: Vec<String>,
+    pub confirm: Vec<Operation>,
 }

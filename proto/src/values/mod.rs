@@ -112,6 +112,7 @@ macro_rules! bounded_number {
 mod api;
 mod config;
 mod guest;
+mod operation;
 mod snapshot;
 mod storage;
 mod task;
@@ -121,6 +122,7 @@ mod tests;
 pub use api::*;
 pub use config::*;
 pub use guest::*;
+pub use operation::*;
 pub use snapshot::*;
 pub use storage::*;
 pub use task::*;

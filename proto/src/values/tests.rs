@@ -301,3 +301,34 @@ fn ssh_keys_and_numbers() {
     assert!(serde_json::from_str::<MemoryMib>("8").is_err());
     assert!(serde_json::from_str::<DiskGib>("-1").is_err());
 }
+
+#[test]
+fn operations_travel_as_their_policy_names() {
+    let every = GuestAction::ALL
+        .into_iter()
+        .map(Operation::Power)
+        .chain(Operation::OTHERS);
+    for op in every {
+        let json = serde_json::to_string(&op).unwrap();
+        assert_eq!(json, format!("\"{}\"", op.as_str()));
+        assert_eq!(serde_json::from_str::<Operation>(&json).unwrap(), op);
+        assert_eq!(op.as_str().parse::<Operation>().unwrap(), op);
+    }
+    for bad in ["\"snapshot.lst\"", "\"Start\"", "\"\"", "\"create\"", "1"] {
+        assert!(serde_json::from_str::<Operation>(bad).is_err(), "{bad}");
+    }
+    let summary: GrantSummary = serde_json::from_str(
+        r#"{"rule":"guests","guests":[],"operations":["stop","metrics.read"],"confirm":["stop"]}"#,
+    )
+    .unwrap();
+    assert_eq!(
+        summary.operations,
+        [Operation::Power(GuestAction::Stop), Operation::MetricsRead]
+    );
+    assert!(
+        serde_json::from_str::<GrantSummary>(
+            r#"{"rule":"guests","guests":[],"operations":["metrics.reed"],"confirm":[]}"#
+        )
+        .is_err()
+    );
+}

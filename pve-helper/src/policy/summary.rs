@@ -168,8 +168,8 @@ pub fn capabilities(p: &Policy) -> Capabilities {
             .map(|g| GrantSummary {
                 rule: g.name.clone(),
                 guests: strings(&mut g.guests.iter().map(ToString::to_string)),
-                operations: strings(&mut g.operations.iter().map(ToString::to_string)),
-                confirm: strings(&mut g.confirm.iter().map(ToString::to_string)),
+                operations: g.operations.iter().copied().collect(),
+                confirm: g.confirm.iter().copied().collect(),
             })
             .collect(),
         api: strings(&mut p.api.iter().map(ToString::to_string)),

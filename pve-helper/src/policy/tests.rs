@@ -469,7 +469,13 @@ fn summary_and_capabilities_describe_the_policy() {
     }
     let c = p.capabilities();
     assert_eq!(c.grants.len(), 3);
-    assert_eq!(c.grants[1].confirm, vec!["reset", "snapshot.rollback"]);
+    assert_eq!(
+        c.grants[1].confirm,
+        [
+            Operation::Power(GuestAction::Reset),
+            Operation::SnapshotRollback
+        ]
+    );
     assert!(!c.node_list && !c.node_detail);
     // The front waits for the longest command (uptime 3 s, echo 30 s).
     assert_eq!(c.command_timeout_secs, 30);

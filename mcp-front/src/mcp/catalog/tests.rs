@@ -1,6 +1,6 @@
 use super::*;
 use crate::{helper::HelperClient, tools::session::PveMcp};
-use pve_mcp_proto::GrantSummary;
+use pve_mcp_proto::{GrantSummary, GuestAction, Operation};
 use std::time::Duration;
 
 fn all() -> Vec<Tool> {
@@ -156,8 +156,11 @@ fn tools_the_policy_leaves_nothing_to_do_for_are_hidden() {
     operator.grants.push(GrantSummary {
         rule: "guests".into(),
         guests: vec![],
-        operations: vec!["start".into(), "stop".into()],
-        confirm: vec!["stop".into()],
+        operations: vec![
+            Operation::Power(GuestAction::Start),
+            Operation::Power(GuestAction::Stop),
+        ],
+        confirm: vec![Operation::Power(GuestAction::Stop)],
     });
     operator.commands = vec!["uptime".into()];
     operator.command_timeout_secs = 900;
@@ -187,8 +190,8 @@ fn tools_the_policy_leaves_nothing_to_do_for_are_hidden() {
     snapshots.grants.push(GrantSummary {
         rule: "lab".into(),
         guests: vec!["pool:lab".into()],
-        operations: vec!["snapshot.list".into(), "snapshot.rollback".into()],
-        confirm: vec!["snapshot.rollback".into()],
+        operations: vec![Operation::SnapshotList, Operation::SnapshotRollback],
+        confirm: vec![Operation::SnapshotRollback],
     });
     let listed = tools(all(), Some(&snapshots));
     let listed_names: Vec<&str> = listed.iter().map(|t| t.name.as_ref()).collect();
@@ -228,18 +231,16 @@ fn lab() -> Capabilities {
         grants: vec![GrantSummary {
             rule: "guests".into(),
             guests: vec![],
-            operations: [
-                "clone",
-                "template",
-                "disk.resize",
-                "migrate",
-                "delete",
-                "backup.restore",
-                "config.write",
-            ]
-            .map(String::from)
-            .to_vec(),
-            confirm: vec!["delete".into()],
+            operations: vec![
+                Operation::Clone,
+                Operation::Template,
+                Operation::DiskResize,
+                Operation::Migrate,
+                Operation::Delete,
+                Operation::BackupRestore,
+                Operation::ConfigWrite,
+            ],
+            confirm: vec![Operation::Delete],
         }],
         create: Some(pve_mcp_proto::CreateSummary {
             types: vec!["qemu".into(), "lxc".into()],
@@ -385,10 +386,12 @@ fn storage_task_and_agent_changes_follow_their_sections() {
     ));
 
     let mut ops = lab();
-    ops.grants[0].operations = ["backup.delete", "task.cancel", "agent.exec"]
-        .map(String::from)
-        .to_vec();
-    ops.grants[0].confirm = vec!["backup.delete".into()];
+    ops.grants[0].operations = vec![
+        Operation::BackupDelete,
+        Operation::TaskCancel,
+        Operation::AgentExec,
+    ];
+    ops.grants[0].confirm = vec![Operation::BackupDelete];
     let names: Vec<String> = listed(&ops).into_iter().map(|t| t.name.into()).collect();
     assert!(names.contains(&"volume_delete".to_owned()));
     assert!(names.contains(&"task_cancel".to_owned()));

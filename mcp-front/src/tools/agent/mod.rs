@@ -18,6 +18,7 @@ use crate::{
         spec::ToolSpec,
     },
 };
+use pve_mcp_proto as proto;
 use pve_mcp_proto::{AgentCommand, AgentExec, AgentQuery, Argv, Payload, Request};
 use rmcp::{
     RoleServer,
@@ -203,21 +204,23 @@ pub fn render(a: &AgentResult) -> String {
 
 pub const GUEST_AGENT: ToolSpec = ToolSpec {
     name: "guest_agent",
-    grant: Some("agent.read"),
-    listed: |caps| granted_in_scope(caps, "agent.read"),
-    note: |caps| Some(grant(caps, "agent.read")),
+    grant: Some(proto::Operation::AgentRead),
+    listed: |caps| granted_in_scope(caps, proto::Operation::AgentRead),
+    note: |caps| Some(grant(caps, proto::Operation::AgentRead)),
 };
 
 /// `agent_exec` is listed when it is granted and the policy allows some program; its
 /// note names them and how long each may run.
 pub const AGENT_EXEC: ToolSpec = ToolSpec {
     name: "agent_exec",
-    grant: Some("agent.exec"),
-    listed: |caps| granted_in_scope(caps, "agent.exec") && !caps.agent_exec.is_empty(),
+    grant: Some(proto::Operation::AgentExec),
+    listed: |caps| {
+        granted_in_scope(caps, proto::Operation::AgentExec) && !caps.agent_exec.is_empty()
+    },
     note: |caps| {
         Some(format!(
             "{} Programs (\"*\" is one plain argument): {}.{}",
-            grant(caps, "agent.exec"),
+            grant(caps, proto::Operation::AgentExec),
             or_none(&caps.agent_exec),
             match caps.agent_timeout_secs {
                 0 => String::new(),

@@ -18,7 +18,7 @@ use crate::{
         spec::ToolSpec,
     },
 };
-use pve_mcp_proto::{Payload, Request};
+use pve_mcp_proto::{Operation, Payload, Request};
 use rmcp::{
     handler::server::{tool::schema_for_output, wrapper::Parameters},
     model::CallToolResult,
@@ -127,9 +127,9 @@ pub fn render_config(c: &GuestConfig) -> String {
 
 pub const GUEST_CONFIG: ToolSpec = ToolSpec {
     name: "guest_config",
-    grant: Some("config.read"),
-    listed: |caps| granted_in_scope(caps, "config.read"),
-    note: |caps| Some(grant(caps, "config.read")),
+    grant: Some(Operation::ConfigRead),
+    listed: |caps| granted_in_scope(caps, Operation::ConfigRead),
+    note: |caps| Some(grant(caps, Operation::ConfigRead)),
 };
 
 #[cfg(test)]

@@ -25,7 +25,7 @@ use crate::{
         spec::ToolSpec,
     },
 };
-use pve_mcp_proto::{Capabilities, CreateSummary};
+use pve_mcp_proto::{Capabilities, CreateSummary, Operation};
 use rmcp::{
     RoleServer,
     handler::server::{
@@ -262,12 +262,12 @@ pub const GUEST_CREATE: ToolSpec = ToolSpec {
 /// A clone needs its grant on the source and a [create] section for the new guest.
 pub const GUEST_CLONE: ToolSpec = ToolSpec {
     name: "guest_clone",
-    grant: Some("clone"),
-    listed: |caps| granted_in_scope(caps, "clone") && caps.create.is_some(),
+    grant: Some(Operation::Clone),
+    listed: |caps| granted_in_scope(caps, Operation::Clone) && caps.create.is_some(),
     note: |caps| {
         Some(format!(
             "{}{}{}",
-            grant(caps, "clone"),
+            grant(caps, Operation::Clone),
             new_guests(caps),
             bounds(caps)
         ))
@@ -276,12 +276,12 @@ pub const GUEST_CLONE: ToolSpec = ToolSpec {
 
 pub const BACKUP_RESTORE: ToolSpec = ToolSpec {
     name: "backup_restore",
-    grant: Some("backup.restore"),
-    listed: |caps| granted_in_scope(caps, "backup.restore"),
+    grant: Some(Operation::BackupRestore),
+    listed: |caps| granted_in_scope(caps, Operation::BackupRestore),
     note: |caps| {
         Some(format!(
             "{}{}{}",
-            grant(caps, "backup.restore"),
+            grant(caps, Operation::BackupRestore),
             new_guests(caps),
             bounds(caps)
         ))
@@ -290,20 +290,20 @@ pub const BACKUP_RESTORE: ToolSpec = ToolSpec {
 
 pub const GUEST_TEMPLATE: ToolSpec = ToolSpec {
     name: "guest_template",
-    grant: Some("template"),
-    listed: |caps| granted_in_scope(caps, "template"),
-    note: |caps| Some(grant(caps, "template")),
+    grant: Some(Operation::Template),
+    listed: |caps| granted_in_scope(caps, Operation::Template),
+    note: |caps| Some(grant(caps, Operation::Template)),
 };
 
 /// `guest_configure` needs its grant and some configuration key it may change.
 pub const GUEST_CONFIGURE: ToolSpec = ToolSpec {
     name: "guest_configure",
-    grant: Some("config.write"),
-    listed: |caps| granted_in_scope(caps, "config.write") && !caps.config_keys.is_empty(),
+    grant: Some(Operation::ConfigWrite),
+    listed: |caps| granted_in_scope(caps, Operation::ConfigWrite) && !caps.config_keys.is_empty(),
     note: |caps| {
         Some(format!(
             "{}{}{}",
-            grant(caps, "config.write"),
+            grant(caps, Operation::ConfigWrite),
             config_keys(caps, "Keys you may change"),
             bounds(caps)
         ))
@@ -312,27 +312,27 @@ pub const GUEST_CONFIGURE: ToolSpec = ToolSpec {
 
 pub const DISK_RESIZE: ToolSpec = ToolSpec {
     name: "disk_resize",
-    grant: Some("disk.resize"),
-    listed: |caps| granted_in_scope(caps, "disk.resize"),
+    grant: Some(Operation::DiskResize),
+    listed: |caps| granted_in_scope(caps, Operation::DiskResize),
     note: |caps| {
         let largest = caps
             .bounds
             .max_disk_gib
             .map(|n| format!(" Largest disk: {n} GiB."))
             .unwrap_or_default();
-        Some(format!("{}{largest}", grant(caps, "disk.resize")))
+        Some(format!("{}{largest}", grant(caps, Operation::DiskResize)))
     },
 };
 
 /// `guest_migrate` needs its grant and some node guests may be moved to.
 pub const GUEST_MIGRATE: ToolSpec = ToolSpec {
     name: "guest_migrate",
-    grant: Some("migrate"),
-    listed: |caps| granted_in_scope(caps, "migrate") && !caps.migrate_nodes.is_empty(),
+    grant: Some(Operation::Migrate),
+    listed: |caps| granted_in_scope(caps, Operation::Migrate) && !caps.migrate_nodes.is_empty(),
     note: |caps| {
         Some(format!(
             "{} Target nodes: {}.",
-            grant(caps, "migrate"),
+            grant(caps, Operation::Migrate),
             or_none(&caps.migrate_nodes)
         ))
     },
@@ -340,9 +340,9 @@ pub const GUEST_MIGRATE: ToolSpec = ToolSpec {
 
 pub const GUEST_DELETE: ToolSpec = ToolSpec {
     name: "guest_delete",
-    grant: Some("delete"),
-    listed: |caps| granted_in_scope(caps, "delete"),
-    note: |caps| Some(grant(caps, "delete")),
+    grant: Some(Operation::Delete),
+    listed: |caps| granted_in_scope(caps, Operation::Delete),
+    note: |caps| Some(grant(caps, Operation::Delete)),
 };
 
 /// ` New guests: ... .` for clones and restores, which keep their source's tags rather

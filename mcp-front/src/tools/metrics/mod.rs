@@ -14,7 +14,7 @@ use crate::{
         spec::ToolSpec,
     },
 };
-use pve_mcp_proto::{MetricsQuery, Payload, Request, Timeframe};
+use pve_mcp_proto::{MetricsQuery, Operation, Payload, Request, Timeframe};
 use rmcp::{
     handler::server::{tool::schema_for_output, wrapper::Parameters},
     model::CallToolResult,
@@ -208,7 +208,7 @@ impl GuestMetricsArgs {
 
 pub const GUEST_METRICS: ToolSpec = ToolSpec {
     name: "guest_metrics",
-    grant: Some("metrics.read"),
-    listed: |caps| granted_in_scope(caps, "metrics.read"),
-    note: |caps| Some(grant(caps, "metrics.read")),
+    grant: Some(Operation::MetricsRead),
+    listed: |caps| granted_in_scope(caps, Operation::MetricsRead),
+    note: |caps| Some(grant(caps, Operation::MetricsRead)),
 };

@@ -11,13 +11,14 @@ use crate::{
         operation::{ActionPlan, Operation},
         outcome::ActionResult,
     },
-    policy::grants::in_scope,
+    policy::grants::{granted, in_scope},
     tools::{
         args::{ArgError, vmid, wait_for},
         session::PveMcp,
         spec::ToolSpec,
     },
 };
+use pve_mcp_proto as proto;
 use pve_mcp_proto::{Capabilities, GuestAction, GuestActionRequest};
 use rmcp::{
     RoleServer,
@@ -117,31 +118,20 @@ impl VmActionArgs {
     }
 }
 
-/// The lifecycle actions `vm_action` knows.
-const ACTIONS: [&str; 7] = [
-    "start", "stop", "shutdown", "reboot", "reset", "suspend", "resume",
-];
-
 /// Granted lifecycle actions, and those among them that need confirmation.
-pub(crate) fn actions(caps: &Capabilities) -> (Vec<&str>, Vec<&str>) {
-    let mut granted = Vec::new();
-    let mut confirm = Vec::new();
-    for action in ACTIONS {
-        let grants = caps.grants.iter();
-        if grants
-            .clone()
-            .any(|g| g.operations.iter().any(|o| o == action))
-        {
-            granted.push(action);
+pub(crate) fn actions(caps: &Capabilities) -> (Vec<&'static str>, Vec<&'static str>) {
+    let mut allowed = Vec::new();
+    let mut confirmed = Vec::new();
+    for action in GuestAction::ALL {
+        let (yes, ask) = granted(caps, proto::Operation::Power(action));
+        if yes {
+            allowed.push(action.as_str());
         }
-        if grants
-            .clone()
-            .any(|g| g.confirm.iter().any(|o| o == action))
-        {
-            confirm.push(action);
+        if ask {
+            confirmed.push(action.as_str());
         }
     }
-    (granted, confirm)
+    (allowed, confirmed)
 }
 
 /// `vm_action` is listed when some action is granted on guests in scope; its note

@@ -341,30 +341,30 @@ impl From<proto::SnapshotList> for SnapshotList {
 
 pub const SNAPSHOT_LIST: ToolSpec = ToolSpec {
     name: "snapshot_list",
-    grant: Some("snapshot.list"),
-    listed: |caps| granted_in_scope(caps, "snapshot.list"),
-    note: |caps| Some(grant(caps, "snapshot.list")),
+    grant: Some(proto::Operation::SnapshotList),
+    listed: |caps| granted_in_scope(caps, proto::Operation::SnapshotList),
+    note: |caps| Some(grant(caps, proto::Operation::SnapshotList)),
 };
 
 pub const SNAPSHOT_CREATE: ToolSpec = ToolSpec {
     name: "snapshot_create",
-    grant: Some("snapshot.create"),
-    listed: |caps| granted_in_scope(caps, "snapshot.create"),
-    note: |caps| Some(grant(caps, "snapshot.create")),
+    grant: Some(proto::Operation::SnapshotCreate),
+    listed: |caps| granted_in_scope(caps, proto::Operation::SnapshotCreate),
+    note: |caps| Some(grant(caps, proto::Operation::SnapshotCreate)),
 };
 
 pub const SNAPSHOT_ROLLBACK: ToolSpec = ToolSpec {
     name: "snapshot_rollback",
-    grant: Some("snapshot.rollback"),
-    listed: |caps| granted_in_scope(caps, "snapshot.rollback"),
-    note: |caps| Some(grant(caps, "snapshot.rollback")),
+    grant: Some(proto::Operation::SnapshotRollback),
+    listed: |caps| granted_in_scope(caps, proto::Operation::SnapshotRollback),
+    note: |caps| Some(grant(caps, proto::Operation::SnapshotRollback)),
 };
 
 pub const SNAPSHOT_DELETE: ToolSpec = ToolSpec {
     name: "snapshot_delete",
-    grant: Some("snapshot.delete"),
-    listed: |caps| granted_in_scope(caps, "snapshot.delete"),
-    note: |caps| Some(grant(caps, "snapshot.delete")),
+    grant: Some(proto::Operation::SnapshotDelete),
+    listed: |caps| granted_in_scope(caps, proto::Operation::SnapshotDelete),
+    note: |caps| Some(grant(caps, proto::Operation::SnapshotDelete)),
 };
 
 #[cfg(test)]

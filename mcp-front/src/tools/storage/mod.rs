@@ -34,7 +34,7 @@ use crate::{
     },
 };
 use output::{Storage, Storages, Volumes, render_storages, render_volumes, volumes};
-use pve_mcp_proto::{Capabilities, Payload, Request};
+use pve_mcp_proto::{Capabilities, Operation, Payload, Request};
 use rmcp::{
     RoleServer,
     handler::server::{
@@ -244,25 +244,27 @@ pub const STORAGE_CONTENT: ToolSpec = ToolSpec {
 
 pub const LIST_BACKUPS: ToolSpec = ToolSpec {
     name: "list_backups",
-    grant: Some("backup.list"),
-    listed: |caps| granted_in_scope(caps, "backup.list"),
-    note: |caps| Some(grant(caps, "backup.list")),
+    grant: Some(Operation::BackupList),
+    listed: |caps| granted_in_scope(caps, Operation::BackupList),
+    note: |caps| Some(grant(caps, Operation::BackupList)),
 };
 
 /// `backup_start` needs its grant and a storage backups may be written to.
 pub const BACKUP_START: ToolSpec = ToolSpec {
     name: "backup_start",
-    grant: Some("backup.create"),
-    listed: |caps| granted_in_scope(caps, "backup.create") && !caps.backup_storages.is_empty(),
-    note: |caps| Some(grant(caps, "backup.create")),
+    grant: Some(Operation::BackupCreate),
+    listed: |caps| {
+        granted_in_scope(caps, Operation::BackupCreate) && !caps.backup_storages.is_empty()
+    },
+    note: |caps| Some(grant(caps, Operation::BackupCreate)),
 };
 
 /// `volume_delete` deletes backups of guests it is granted on, or ISO images and
 /// container templates when the policy allows deleting media.
 pub const VOLUME_DELETE: ToolSpec = ToolSpec {
     name: "volume_delete",
-    grant: Some("backup.delete"),
-    listed: |caps| granted_in_scope(caps, "backup.delete") || caps.media_delete,
+    grant: Some(Operation::BackupDelete),
+    listed: |caps| granted_in_scope(caps, Operation::BackupDelete) || caps.media_delete,
     note: |caps| Some(volume_delete_note(caps)),
 };
 
@@ -282,11 +284,11 @@ pub const STORAGE_DOWNLOAD: ToolSpec = ToolSpec {
 
 fn volume_delete_note(caps: &Capabilities) -> String {
     let mut parts = Vec::new();
-    if granted(caps, "backup.delete").0 {
+    if granted(caps, Operation::BackupDelete).0 {
         parts.push(format!(
             "backups of {}{}",
-            covered(caps, "backup.delete"),
-            if granted(caps, "backup.delete").1 {
+            covered(caps, Operation::BackupDelete),
+            if granted(caps, Operation::BackupDelete).1 {
                 " (the user is asked to confirm first)"
             } else {
                 ""

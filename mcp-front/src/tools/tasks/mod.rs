@@ -27,7 +27,7 @@ use crate::{
 use output::{
     TaskList, TaskLog, TaskStatus, render_cancel, render_list, render_log, render_status, task,
 };
-use pve_mcp_proto::{Payload, Request, TaskRef, TaskState};
+use pve_mcp_proto::{Operation, Payload, Request, TaskRef, TaskState};
 use rmcp::{
     RoleServer,
     handler::server::{
@@ -226,9 +226,9 @@ pub const TASK_STATUS: ToolSpec = ToolSpec {
 
 pub const TASK_CANCEL: ToolSpec = ToolSpec {
     name: "task_cancel",
-    grant: Some("task.cancel"),
-    listed: |caps| granted_in_scope(caps, "task.cancel"),
-    note: |caps| Some(grant(caps, "task.cancel")),
+    grant: Some(Operation::TaskCancel),
+    listed: |caps| granted_in_scope(caps, Operation::TaskCancel),
+    note: |caps| Some(grant(caps, Operation::TaskCancel)),
 };
 
 #[cfg(test)]

@@ -1,5 +1,5 @@
 use super::*;
-use pve_mcp_proto::GrantSummary;
+use pve_mcp_proto::{GrantSummary, GuestAction, Operation};
 
 #[test]
 fn instructions_say_what_the_policy_allows_in_a_few_lines() {
@@ -9,8 +9,12 @@ fn instructions_say_what_the_policy_allows_in_a_few_lines() {
         grants: vec![GrantSummary {
             rule: "guests".into(),
             guests: vec![],
-            operations: vec!["start".into(), "shutdown".into(), "stop".into()],
-            confirm: vec!["stop".into()],
+            operations: vec![
+                Operation::Power(GuestAction::Start),
+                Operation::Power(GuestAction::Shutdown),
+                Operation::Power(GuestAction::Stop),
+            ],
+            confirm: vec![Operation::Power(GuestAction::Stop)],
         }],
         api: (0..20).map(|i| format!("GET /p{i}")).collect(),
         node_list: true,
@@ -50,8 +54,12 @@ fn instructions_name_the_lifecycle_tools_the_policy_allows() {
         grants: vec![GrantSummary {
             rule: "lab".into(),
             guests: vec!["pool:lab".into()],
-            operations: vec!["delete".into(), "migrate".into(), "config.write".into()],
-            confirm: vec!["delete".into()],
+            operations: vec![
+                Operation::Delete,
+                Operation::Migrate,
+                Operation::ConfigWrite,
+            ],
+            confirm: vec![Operation::Delete],
         }],
         create: Some(pve_mcp_proto::CreateSummary {
             types: vec!["qemu".into()],

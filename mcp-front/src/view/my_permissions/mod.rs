@@ -151,8 +151,8 @@ impl MyPermissions {
                 .map(|g| Grant {
                     rule: g.rule,
                     guests: g.guests,
-                    operations: g.operations,
-                    confirm: g.confirm,
+                    operations: g.operations.iter().map(ToString::to_string).collect(),
+                    confirm: g.confirm.iter().map(ToString::to_string).collect(),
                 })
                 .collect(),
             api,
