@@ -152,92 +152,41 @@
 //! jobs, HA rules, ACL entries). [`SimStats::writes`] lists the write requests that
 //! reached the simulator, per method and path.
 
-mod acl;
-mod actions;
-mod admin;
-mod agent;
-mod api;
-mod audit_api;
-mod auth;
-pub mod cli;
-mod clone;
-mod cluster;
-mod conf;
-mod conf_schema;
-mod conf_values;
-mod config_views;
-mod control;
-mod create;
-mod create_ct;
-pub mod dataset;
-mod disks;
-mod download;
+pub(crate) mod access;
+pub(crate) mod api;
+pub(crate) mod cluster;
 mod errors;
-mod exec;
-pub mod faults;
-mod firewall;
-mod formats;
-mod ha;
-mod handle;
-mod jobs;
-mod life;
-mod life_api;
-mod life_run;
-mod life_schema;
-mod linked;
-mod locks;
-mod logs;
-mod migrate;
-mod params;
-mod perl_values;
-mod perms;
-mod perms_config;
-mod perms_lxc;
-mod pools;
-mod prop_formats;
-mod propstr;
-mod render_cluster;
-mod render_guests;
-mod reply;
-mod resize;
-mod restore;
-mod rrd;
+pub(crate) mod guests;
+pub(crate) mod params;
+pub(crate) mod render;
 pub mod schema;
-mod server;
-mod shared_cluster;
-mod snapshots;
-pub mod stats;
-mod storage;
-mod storage_map;
-mod task_history;
-mod task_list;
-mod tasks;
-pub mod tls;
-mod update;
-pub mod version;
-mod volume_info;
-pub mod volumes;
-mod vzdump;
+pub(crate) mod server;
+pub(crate) mod storage;
+pub(crate) mod tasks;
 
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-pub use acl::AclEntry;
-pub use admin::{NewGuest, NewSnapshot, Record};
-pub use auth::TokenAuth;
-pub use dataset::{GuestKind, GuestSeed, PowerState, StorageSeed, dataset, node_names};
+pub use access::acl::AclEntry;
+pub use cluster::dataset::{
+    self, GuestKind, GuestSeed, PowerState, StorageSeed, dataset, node_names,
+};
+pub use cluster::ha::HaRule;
+pub use cluster::jobs::{BackupJob, ReplicationJob, Selection};
 pub use errors::ApiError;
-pub use faults::Faults;
-pub use ha::HaRule;
-pub use handle::{SimHandle, spawn, start};
-pub use jobs::{BackupJob, ReplicationJob, Selection};
-pub use render_cluster::{PVE_RELEASE, PVE_REPOID, PVE_VERSION};
+pub use render::cluster::{PVE_RELEASE, PVE_REPOID, PVE_VERSION};
+pub use schema::version::{self, PveVersion};
 pub use schema::{Figures, Rejection};
-pub use stats::SimStats;
-pub use task_history::TaskRecord;
-pub use tasks::Upid;
-pub use version::PveVersion;
+pub use server::admin::{NewGuest, NewSnapshot, Record};
+pub use server::auth::TokenAuth;
+pub use server::faults::{self, Faults};
+pub use server::handle::{SimHandle, spawn, start};
+pub use server::stats::{self, SimStats};
+pub use server::{cli, tls};
+pub use storage::volumes;
+pub use tasks::history::TaskRecord;
+pub use tasks::store::Upid;
 
 /// The default API token ID (`USER@REALM!TOKENID`).
 pub const DEFAULT_TOKEN_ID: &str = "mcp@pve!mcp";
@@ -313,7 +262,7 @@ pub struct GuestState {
 }
 
 /// The state of guest `vmid`, after finishing every due task.
-fn guest_state(cluster: &shared_cluster::SharedCluster, vmid: u32) -> Option<GuestState> {
+fn guest_state(cluster: &cluster::shared::SharedCluster, vmid: u32) -> Option<GuestState> {
     let now = Instant::now();
     let mut c = cluster.write().unwrap_or_else(|e| e.into_inner());
     c.settle(now);
@@ -338,7 +287,7 @@ fn guest_state(cluster: &shared_cluster::SharedCluster, vmid: u32) -> Option<Gue
 /// Guest `vmid`'s config as stored (the cloud-init password as its hash; without
 /// `digest`, `lock`, `tags`, `template`).
 fn guest_config(
-    cluster: &shared_cluster::SharedCluster,
+    cluster: &cluster::shared::SharedCluster,
     vmid: u32,
 ) -> Option<std::collections::BTreeMap<String, String>> {
     let mut c = cluster.write().unwrap_or_else(|e| e.into_inner());

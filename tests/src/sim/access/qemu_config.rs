@@ -1,0 +1,347 @@
+//! The privileges PVE checks for guest settings, for [`crate::sim::access::routes`]: qemu-server's
+//! `check_vm_modify_config_perm` (option groups), `check_storage_access` and the drive
+//! checks of `update_vm`; bridges (`check_vnet_access`, `SDN.Use`);
+//! `PVE::Storage::check_volume_access`. Containers' are in [`crate::sim::access::lxc_config`]. Values
+//! are untrusted; nothing here changes state.
+
+use crate::sim::access::routes::{Role, storage_path, vms};
+use crate::sim::cluster::dataset::GuestKind;
+use crate::sim::cluster::state::Cluster;
+use crate::sim::errors::ApiError;
+use crate::sim::guests::config::keys::{self as cs};
+use crate::sim::params::Params;
+
+const QEMU_GROUPS: &[(&[&str], &str)] = &[
+    (
+        &[
+            "cores", "cpu", "cpulimit", "cpuunits", "numa", "smp", "sockets", "vcpus",
+        ],
+        "VM.Config.CPU",
+    ),
+    (&["memory", "balloon", "shares"], "VM.Config.Memory"),
+    (
+        &[
+            "acpi", "hotplug", "kvm", "machine", "scsihw", "smbios1", "tablet", "vga", "watchdog",
+            "audio0", "rng0",
+        ],
+        "VM.Config.HWType",
+    ),
+    (
+        &[
+            "agent",
+            "autostart",
+            "bios",
+            "description",
+            "keyboard",
+            "localtime",
+            "migrate_downtime",
+            "migrate_speed",
+            "name",
+            "onboot",
+            "ostype",
+            "protection",
+            "reboot",
+            "startdate",
+            "startup",
+            "tdf",
+            "template",
+        ],
+        "VM.Config.Options",
+    ),
+    (&["freeze"], "VM.PowerMgmt"),
+    (&["boot", "bootdisk", "vmstatestorage"], "VM.Config.Disk"),
+];
+const QEMU_CLOUDINIT: &[&str] = &[
+    "cicustom",
+    "cipassword",
+    "citype",
+    "ciuser",
+    "ciupgrade",
+    "nameserver",
+    "searchdomain",
+    "sshkeys",
+];
+
+/// Parameters of a config update that are not settings.
+const UPDATE_EXTRA: &[&str] = &[
+    "digest",
+    "delete",
+    "revert",
+    "skiplock",
+    "force",
+    "background_delay",
+];
+
+/// A QEMU drive's volume and whether it is a CD/DVD drive.
+pub fn drive_volume(value: &str) -> (&str, bool) {
+    let mut volume = "";
+    let mut cdrom = false;
+    for item in value.split(',') {
+        match item.split_once('=') {
+            Some(("file", v)) => volume = v,
+            Some(("media", v)) => cdrom = v == "cdrom",
+            Some(_) => {}
+            None if volume.is_empty() => volume = item,
+            None => {}
+        }
+    }
+    (volume, cdrom)
+}
+
+/// A container mount point's volume (never a CD drive).
+pub fn mount_volume(value: &str) -> (&str, bool) {
+    let volume = value
+        .split(',')
+        .find_map(|i| match i.split_once('=') {
+            Some(("volume", v)) => Some(v),
+            Some(_) => None,
+            None => Some(i),
+        })
+        .unwrap_or_default();
+    (volume, false)
+}
+
+/// The guest a volume belongs to: `vm-N-...`, `base-N-...`, `N/...`, `vzdump-KIND-N-...`.
+fn owner(volid: &str) -> Option<u32> {
+    let name = volid.split_once(':')?.1;
+    let file = name.rsplit('/').next().unwrap_or(name);
+    let rest = file
+        .strip_prefix("vm-")
+        .or_else(|| file.strip_prefix("base-"))
+        .or_else(|| {
+            file.strip_prefix("vzdump-")
+                .and_then(|r| r.split_once('-').map(|(_, r)| r))
+        })?;
+    rest.split('-').next()?.parse().ok()
+}
+
+/// The guest a backup volume belongs to.
+pub fn backup_owner(volid: &str) -> Option<u32> {
+    let name = volid.split_once(':')?.1;
+    name.starts_with("backup/").then(|| owner(volid)).flatten()
+}
+
+/// `PVE::Storage::check_volume_access` for guest `vmid` (if any), wanting content
+/// `want` (if given).
+pub fn volume_access(
+    role: Role<'_>,
+    volid: &str,
+    vmid: Option<&str>,
+    want: Option<&str>,
+) -> Result<(), ApiError> {
+    if !volid.contains(':') {
+        return Err(ApiError::Internal(
+            "Only root can pass arbitrary filesystem paths.".into(),
+        ));
+    }
+    let vtype = crate::sim::guests::config::disks::vtype(volid)?;
+    if let Some(want) = want
+        && vtype != want
+        && !(want == "rootdir" && vtype == "images")
+    {
+        return Err(ApiError::Internal(format!(
+            "unable to use volume {volid} - content type needs to be '{want}'"
+        )));
+    }
+    let path = storage_path(volid);
+    if role.check(&path, &["Datastore.Allocate"]).is_ok() {
+        return Ok(());
+    }
+    let owner = owner(volid);
+    match vtype {
+        "iso" | "vztmpl" | "import" => {
+            role.check_any(&path, &["Datastore.AllocateSpace", "Datastore.Audit"])
+        }
+        _ if owner.is_some() && owner.map(|o| o.to_string()).as_deref() == vmid => Ok(()),
+        "backup" if owner.is_some() => {
+            role.check(&path, &["Datastore.AllocateSpace"])?;
+            role.check(&vms(&owner.unwrap_or(0).to_string()), &["VM.Backup"])
+        }
+        "images" | "rootdir" if owner.is_some() => {
+            role.check(&path, &["Datastore.Audit"])?;
+            role.check(&vms(&owner.unwrap_or(0).to_string()), &["VM.Config.Disk"])
+        }
+        _ => Err(ApiError::Internal(format!(
+            "missing privileges to access {volid}"
+        ))),
+    }
+}
+
+/// `SDN.Use` on the bridge of every `netN` among `settings`.
+pub fn bridges<'a>(
+    role: Role<'_>,
+    settings: impl Iterator<Item = (&'a str, &'a str)>,
+) -> Result<(), ApiError> {
+    for (key, value) in settings {
+        if !matches!(cs::numbered(key), ("net", Some(_))) {
+            continue;
+        }
+        if let Some(bridge) = value.split(',').find_map(|i| i.strip_prefix("bridge=")) {
+            role.check_any(&format!("/sdn/zones/localnetwork/{bridge}"), &["SDN.Use"])?;
+        }
+    }
+    Ok(())
+}
+
+/// qemu-server's `check_vm_modify_config_perm` for setting or deleting `keys`.
+fn qemu_keys<'a>(
+    role: Role<'_>,
+    vmid: &str,
+    keys: impl Iterator<Item = &'a str>,
+) -> Result<(), ApiError> {
+    for key in keys {
+        let (stem, n) = cs::numbered(key);
+        let skipped = cs::is_qemu_drive(key)
+            || key == "cdrom"
+            || key == "tags"
+            || (n.is_some() && ["unused", "serial", "usb", "hostpci", "virtiofs"].contains(&stem));
+        if skipped {
+            continue;
+        }
+        if let Some((_, p)) = QEMU_GROUPS.iter().find(|(keys, _)| keys.contains(&key)) {
+            role.check_vm(vmid, &[p])?;
+            if key == "startup" {
+                role.check("/", &["Sys.Modify"])?;
+            }
+        } else if stem == "numa" && n.is_some() {
+            role.check_vm(vmid, &["VM.Config.CPU"])?;
+        } else if stem == "net" && n.is_some() {
+            role.check_vm(vmid, &["VM.Config.Network"])?;
+        } else if QEMU_CLOUDINIT.contains(&key) || (stem == "ipconfig" && n.is_some()) {
+            role.check_vm_any(vmid, &["VM.Config.Cloudinit", "VM.Config.Network"])?;
+        } else if key == "vmstate" {
+            role.check_vm(vmid, &["VM.Config.Disk", "VM.PowerMgmt"])?;
+        } else {
+            return Err(ApiError::Internal(format!(
+                "only root can set '{key}' config"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// qemu-server's `check_storage_access` for one drive setting.
+fn qemu_drive_access(role: Role<'_>, vmid: &str, value: &str) -> Result<(), ApiError> {
+    let (volid, cdrom) = drive_volume(value);
+    let volname = volid.split_once(':').map(|(_, n)| n);
+    if volid.is_empty() || volid == "none" || volid == "cloudinit" || volname == Some("cloudinit") {
+        // nothing to check
+    } else if cdrom && volid == "cdrom" {
+        role.check("/", &["Sys.Console"])?;
+    } else if !cdrom && crate::sim::guests::config::disks::new_disk_size(volid).is_some() {
+        role.check(&storage_path(volid), &["Datastore.AllocateSpace"])?;
+    } else {
+        volume_access(role, volid, Some(vmid), None)?;
+    }
+    if let Some(src) = value
+        .split(',')
+        .find_map(|i| i.strip_prefix("import-from="))
+    {
+        match owner(src)
+            .filter(|_| crate::sim::guests::config::disks::vtype(src).ok() == Some("images"))
+        {
+            Some(src_vmid) => role.check(&vms(&src_vmid.to_string()), &["VM.Clone"])?,
+            None => volume_access(role, src, Some(vmid), None)?,
+        }
+    }
+    Ok(())
+}
+
+/// What `update_vm` checks per drive it writes: a cloud-init drive needs
+/// `VM.Config.Cloudinit` and `VM.Config.CDROM`, a CD drive `VM.Config.CDROM`, a disk
+/// `VM.Config.Disk`.
+fn qemu_drive_perm(role: Role<'_>, vmid: &str, value: &str) -> Result<(), ApiError> {
+    let (volid, cdrom) = drive_volume(value);
+    if volid.ends_with("cloudinit") {
+        role.check_vm(vmid, &["VM.Config.Cloudinit", "VM.Config.CDROM"])
+    } else if cdrom {
+        role.check_vm(vmid, &["VM.Config.CDROM"])
+    } else {
+        role.check_vm(vmid, &["VM.Config.Disk"])
+    }
+}
+
+/// The settings of a new VM (`create_vm`): storage access of its drives, the keys'
+/// groups, hardware passthrough (root only), bridges, tags.
+pub fn qemu_settings(role: Role<'_>, vmid: &str, keys: &[(&str, &str)]) -> Result<(), ApiError> {
+    for (key, value) in keys {
+        if cs::is_qemu_drive(key) {
+            qemu_drive_access(role, vmid, value)?;
+        }
+    }
+    qemu_keys(role, vmid, keys.iter().map(|(k, _)| *k))?;
+    for (key, value) in keys {
+        match cs::numbered(key) {
+            ("serial", Some(_)) if *value == "socket" => {
+                role.check_vm(vmid, &["VM.Config.HWType"])?
+            }
+            ("serial" | "usb" | "hostpci", Some(_)) => {
+                return Err(ApiError::Internal(format!(
+                    "only root can set '{key}' config for real devices"
+                )));
+            }
+            _ => {}
+        }
+    }
+    bridges(role, keys.iter().copied())?;
+    if keys.iter().any(|(k, _)| *k == "tags") {
+        role.check_vm(vmid, &["VM.Config.Options"])?;
+    }
+    Ok(())
+}
+
+/// `PUT|POST .../config`.
+pub fn update(
+    role: Role<'_>,
+    c: &Cluster,
+    kind: GuestKind,
+    vmid: &str,
+    params: &Params,
+) -> Result<(), ApiError> {
+    let delete: Vec<&str> = params
+        .get("delete")
+        .map(|d| d.split([',', ';', ' ']).filter(|k| !k.is_empty()).collect())
+        .unwrap_or_default();
+    let set: Vec<(&str, &str)> = params
+        .iter()
+        .filter(|(k, _)| !UPDATE_EXTRA.contains(k))
+        .collect();
+    let conf = vmid
+        .parse::<u32>()
+        .ok()
+        .and_then(|v| c.guest(v))
+        .map(|g| g.config_map().into_owned())
+        .unwrap_or_default();
+    if kind == GuestKind::Lxc {
+        let unprivileged = conf.get("unprivileged").is_some_and(|v| v == "1");
+        let changes = set
+            .iter()
+            .map(|(k, v)| (*k, Some(*v)))
+            .chain(delete.iter().map(|k| (*k, None)));
+        return crate::sim::access::lxc_config::keys(role, vmid, changes, unprivileged);
+    }
+    qemu_keys(role, vmid, delete.iter().copied())?;
+    qemu_keys(role, vmid, set.iter().map(|(k, _)| *k))?;
+    for (key, value) in &set {
+        if cs::is_qemu_drive(key) {
+            qemu_drive_access(role, vmid, value)?;
+        }
+    }
+    bridges(role, set.iter().copied())?;
+    for key in &delete {
+        if cs::is_unused(key) {
+            role.check_vm(vmid, &["VM.Config.Disk"])?;
+        } else if let Some(value) = conf.get(*key).filter(|_| cs::is_qemu_drive(key)) {
+            qemu_drive_perm(role, vmid, value)?;
+        }
+    }
+    for (key, value) in &set {
+        if cs::is_qemu_drive(key) {
+            qemu_drive_perm(role, vmid, value)?;
+        }
+    }
+    if set.iter().any(|(k, _)| *k == "tags") || delete.contains(&"tags") {
+        role.check_vm(vmid, &["VM.Config.Options"])?;
+    }
+    Ok(())
+}
