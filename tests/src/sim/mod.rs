@@ -4,6 +4,18 @@
 //! tasks, faults and counters. Every request is treated as hostile input and answered
 //! PVE-style.
 //!
+//! # Where things live
+//! A request travels down the folders: `server/` (HTTPS, TLS, token auth, replies,
+//! the `/_sim/` control endpoints, faults, counters, the [`SimHandle`] and the command
+//! line) hands it to `api/` (the `/api2/json` dispatcher and route tables), which has
+//! [`schema`] judge it against the published API schema (with `params/`, the
+//! hand-written parameter checks of the lifecycle routes) and `access/` check the
+//! token's privileges; the handlers live in `guests/` (lifecycle, config, locks,
+//! snapshots, firewall, agent), `storage/` (volumes, downloads, vzdump) and
+//! `tasks/` (the task store, listings, history, logs), over the state in `cluster/`
+//! (dataset, guests, pools, HA, jobs); `render/` writes the JSON views. `errors`
+//! are the answers every layer may fail with.
+//!
 //! # The published schema judges every request
 //! Before any handler runs, [`schema`] judges the request against the API schema of the
 //! release the cluster runs ([`SimConfig::pve`]: `api/pve-8.json.gz` or
@@ -15,7 +27,7 @@
 //! parameters must pass `PVE::JSONSchema::validate` (400 with per-parameter errors):
 //! types, enumerations, ranges, lengths, Perl patterns, named formats and property
 //! strings, in pve-common's words for that release. Request parameters are read as
-//! pveproxy reads them ([`perl_values`]): `GET`/`DELETE` bodies are ignored, the query
+//! pveproxy reads them (`schema::perl_values`): `GET`/`DELETE` bodies are ignored, the query
 //! replaces body parameters, `name=` is `undef`, JSON keeps its types. What was judged,
 //! refused and denied, and the named formats not modelled (they pass), are counted per
 //! simulator ([`SimHandle::schema_figures`], `GET /_sim/schema`) and written to
@@ -65,7 +77,7 @@
 //!   wrong type fails with "Configuration file 'nodes/{node}/qemu-server/{vmid}.conf'
 //!   does not exist".
 //!
-//! - Guest lifecycle (`life_api` routes, checked against qemu-server 8.3,
+//! - Guest lifecycle (`api::lifecycle_routes`, checked against qemu-server 8.3,
 //!   pve-container 5.2, pve-storage 8.3, pve-manager 8.4): `POST /nodes/{node}/{qemu,lxc}`
 //!   (create; restore with `archive`, or `ostemplate` + `restore=1`), `.../{vmid}/clone`,
 //!   `.../{vmid}/template`, `PUT .../{vmid}/config` (both kinds, returns null) and `POST
@@ -93,10 +105,10 @@
 //!   `TOKEN_PRIVILEGES` and not checked (only the `pve-locked` guests'
 //!   403); with [`SimConfig::privileges`] it is exactly those privileges, checked as
 //!   every endpoint's schema `permissions` say, then on the lifecycle routes and vzdump
-//!   as their handlers check them (`perms`: `VM.Config.HWType` for `scsihw`, `SDN.Use`
+//!   as their handlers check them (`access`: `VM.Config.HWType` for `scsihw`, `SDN.Use`
 //!   for bridges, `VM.Backup` for another guest's backup, ...).
 //!
-//! - Config locks (`locks`, checked against pve-guest-common's `AbstractConfig`,
+//! - Config locks (`guests::locks`, checked against pve-guest-common's `AbstractConfig`,
 //!   qemu-server 9.2, pve-container and pve-manager's `VZDump`): a vzdump task locks its
 //!   guest `backup` while it runs (and holds the node's global vzdump lock: another
 //!   backup on that node waits, `trying to get global lock - waiting...`), a snapshot
@@ -108,12 +120,12 @@
 //!   migrate: `migration aborted`, vzdump: `job errors`) instead of waiting for the lock
 //!   holder; qemu-server's exemptions hold (a `backup` lock lets a VM pause, resume and
 //!   start while running, a `suspended` one lets it be destroyed). A template whose base
-//!   volume a linked clone still uses is not destroyed (`linked`: `base volume
+//!   volume a linked clone still uses is not destroyed (`storage::linked`: `base volume
 //!   'local-lvm:base-109-disk-0' is still in use by linked cloned`, qemu-server's words;
 //!   pve-storage's `... by linked clones` for containers). A VM's restore ends with
 //!   qemu-server's `rescan`: a disk of its vmid no config line references becomes
 //!   `unusedN` (`VM 103 add unreferenced volume '...' as 'unused0' to config`).
-//! - What surrounds the guests (`audit_api` routes, checked against pve-manager 8.4/9,
+//! - What surrounds the guests (`api::audit_routes`, checked against pve-manager 8.4/9,
 //!   pve-ha-manager, pve-access-control, qemu-server and pve-storage): the cluster log and
 //!   a node's syslog and journal, which log `starting task UPID` and `end task UPID STATUS`
 //!   for every task (`fork_worker`), and `GET /nodes/{node}/report` (`qm list`, `pct

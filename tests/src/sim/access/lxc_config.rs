@@ -1,10 +1,10 @@
-//! The privileges pve-container checks for container settings, for [`crate::sim::access::routes`]:
+//! The privileges pve-container checks for container settings, for [`super::routes`]:
 //! `check_ct_modify_config_perm` (CPU, disks, memory, network, DNS and hostname,
 //! features, hookscript, device nodes) and what `create_vm` checks when creating or
 //! restoring a container. Values are untrusted; nothing here changes state.
 
-use crate::sim::access::qemu_config::{bridges, mount_volume, volume_access};
-use crate::sim::access::routes::{Role, storage_path};
+use super::qemu_config::{bridges, mount_volume, volume_access};
+use super::routes::{Role, storage_path};
 use crate::sim::cluster::state::Cluster;
 use crate::sim::errors::ApiError;
 use crate::sim::guests::config::keys::{self as cs};

@@ -1,10 +1,10 @@
-//! The privileges PVE checks for guest settings, for [`crate::sim::access::routes`]: qemu-server's
+//! The privileges PVE checks for guest settings, for [`super::routes`]: qemu-server's
 //! `check_vm_modify_config_perm` (option groups), `check_storage_access` and the drive
 //! checks of `update_vm`; bridges (`check_vnet_access`, `SDN.Use`);
-//! `PVE::Storage::check_volume_access`. Containers' are in [`crate::sim::access::lxc_config`]. Values
+//! `PVE::Storage::check_volume_access`. Containers' are in [`super::lxc_config`]. Values
 //! are untrusted; nothing here changes state.
 
-use crate::sim::access::routes::{Role, storage_path, vms};
+use super::routes::{Role, storage_path, vms};
 use crate::sim::cluster::dataset::GuestKind;
 use crate::sim::cluster::state::Cluster;
 use crate::sim::errors::ApiError;
@@ -318,7 +318,7 @@ pub fn update(
             .iter()
             .map(|(k, v)| (*k, Some(*v)))
             .chain(delete.iter().map(|k| (*k, None)));
-        return crate::sim::access::lxc_config::keys(role, vmid, changes, unprivileged);
+        return super::lxc_config::keys(role, vmid, changes, unprivileged);
     }
     qemu_keys(role, vmid, delete.iter().copied())?;
     qemu_keys(role, vmid, set.iter().map(|(k, _)| *k))?;

@@ -8,7 +8,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::sim::access::qemu_config as pc;
+use super::qemu_config as pc;
 use crate::sim::api::lifecycle_routes::Route;
 use crate::sim::cluster::dataset::GuestKind;
 use crate::sim::cluster::state::Cluster;
@@ -176,9 +176,7 @@ fn create(
                 .collect();
             pc::qemu_settings(role, vmid, &keys)
         }
-        GuestKind::Lxc => {
-            crate::sim::access::lxc_config::create(role, c, node, vmid, params, restore)
-        }
+        GuestKind::Lxc => super::lxc_config::create(role, c, node, vmid, params, restore),
     }
 }
 

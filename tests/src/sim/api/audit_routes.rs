@@ -4,15 +4,15 @@
 //! ([`crate::sim::cluster::jobs`]), HA rules, the HA manager's status and one HA resource
 //! ([`crate::sim::cluster::ha`]), a guest's pending config, cloud-init data and snapshot config
 //! ([`crate::sim::guests::config::views`]), one volume's attributes and a storage's prune dry run
-//! ([`crate::sim::storage::volume_info`]). Same steps as [`crate::sim::api::dispatch`], in PVE's order: find a
+//! ([`crate::sim::storage::volume_info`]). Same steps as [`super::dispatch`], in PVE's order: find a
 //! handler (501), resolve the node (500), verify parameters (400), check the role's
 //! privileges (403), answer. Paths and parameters are untrusted.
 
 use std::collections::BTreeMap;
 use std::time::Instant;
 
+use super::dispatch::read;
 use crate::sim::access::routes::Role;
-use crate::sim::api::dispatch::read;
 use crate::sim::cluster::dataset::GuestKind;
 use crate::sim::cluster::shared::SharedCluster;
 use crate::sim::cluster::state::Cluster;

@@ -24,7 +24,7 @@ use crate::sim::schema::{self as api_schema, Judge, Tally, Verdict};
 use crate::sim::server::auth::split_tokenid;
 use crate::sim::server::reply::Reply;
 use crate::sim::server::stats::Stats;
-use crate::sim::tasks::list as task_list;
+use crate::sim::tasks::list;
 use crate::sim::tasks::store::{TaskState, Upid, page_log};
 
 /// A matched API endpoint, with its raw path parameters.
@@ -295,8 +295,8 @@ pub(crate) fn read(cluster: &SharedCluster, now: Instant) -> RwLockReadGuard<'_,
 /// Whether the simulator has a handler for `method` and the path's `segments`.
 pub(crate) fn served(method: &str, segments: &[&str]) -> bool {
     route(method, segments).is_some()
-        || crate::sim::api::lifecycle_routes::route(method, segments).is_some()
-        || crate::sim::api::audit_routes::route(method, segments).is_some()
+        || super::lifecycle_routes::route(method, segments).is_some()
+        || super::audit_routes::route(method, segments).is_some()
 }
 
 /// Judges a request against the schema of the cluster's release, with its role.
@@ -342,11 +342,11 @@ pub fn handle(
     };
     admit(cluster, tally, &req, served)?;
     let Some(r) = route(method, &segments) else {
-        if let Some(r) = crate::sim::api::lifecycle_routes::route(method, &segments) {
-            return crate::sim::api::lifecycle_routes::handle(cluster, stats, r, params, user);
+        if let Some(r) = super::lifecycle_routes::route(method, &segments) {
+            return super::lifecycle_routes::handle(cluster, stats, r, params, user);
         }
-        return match crate::sim::api::audit_routes::route(method, &segments) {
-            Some(r) => crate::sim::api::audit_routes::handle(cluster, r, params, user),
+        return match super::audit_routes::route(method, &segments) {
+            Some(r) => super::audit_routes::handle(cluster, r, params, user),
             None => Err(ApiError::no_handler(method, rel)),
         };
     };
@@ -496,10 +496,10 @@ fn answer(
         Route::SnapshotList(_, kind, _) => Reply::data(&snapshots::list(guest(*kind)?)),
         Route::TaskStatus(_, upid) => task_status(c, node, upid)?,
         Route::NodeTasks(_) => {
-            let (page, total) = task_list::node_tasks(c, node, params);
+            let (page, total) = list::node_tasks(c, node, params);
             Reply::data_total(&page, total)
         }
-        Route::ClusterTasks => Reply::data(&task_list::cluster_tasks(c)),
+        Route::ClusterTasks => Reply::data(&list::cluster_tasks(c)),
         Route::StorageList(_) => match c.node(node) {
             Some(n) => Reply::data(&crate::sim::storage::status::list(n, params)),
             None => return Err(ApiError::unknown_node(node)),

@@ -1,6 +1,6 @@
 //! The `/api2/json` endpoints of the guest lifecycle, storage writes, task stops, guest
 //! agent commands and the firewall, pool, HA and `nextid` reads. Same steps as
-//! [`crate::sim::api::dispatch`], in PVE's order: find a handler (501), check permissions (403), resolve
+//! [`super::dispatch`], in PVE's order: find a handler (501), check permissions (403), resolve
 //! the node (500), verify parameters (400), check the role's privileges as the handler
 //! does before forking ([`crate::sim::access::routes`], 403), run the handler. Paths and parameters
 //! are untrusted.
@@ -10,8 +10,8 @@ use std::time::Instant;
 
 use serde_json::Value;
 
-use crate::sim::api::dispatch::read;
-use crate::sim::api::lifecycle_schema::schema_of;
+use super::dispatch::read;
+use super::lifecycle_schema::schema_of;
 use crate::sim::cluster::dataset::GuestKind;
 use crate::sim::cluster::shared::SharedCluster;
 use crate::sim::errors::{ApiError, schema};
@@ -237,7 +237,7 @@ pub fn handle(
     let vmid = verify(&r, params)?;
     let params = &cdrom_alias(&r, params);
     crate::sim::access::routes::check(&read(cluster, now), &r, params, user)?;
-    crate::sim::api::lifecycle_run::run(cluster, stats, &r, &node, vmid, params, user, now)
+    super::lifecycle_run::run(cluster, stats, &r, &node, vmid, params, user, now)
 }
 
 /// QEMU's `cdrom` key is `ide2` as a CD/DVD drive (`$resolve_cdrom_alias`, applied by

@@ -1,4 +1,4 @@
-//! Runs the handlers of [`crate::sim::api::lifecycle_routes`]'s routes, after their parameters were
+//! Runs the handlers of [`super::lifecycle_routes`]'s routes, after their parameters were
 //! verified: writes take the cluster's write guard (so `/cluster/resources` renders
 //! anew), reads the read guard.
 
@@ -6,8 +6,8 @@ use std::time::Instant;
 
 use serde_json::Value;
 
-use crate::sim::api::dispatch::read;
-use crate::sim::api::lifecycle_routes::{Fw, Route, stop_task};
+use super::dispatch::read;
+use super::lifecycle_routes::{Fw, Route, stop_task};
 use crate::sim::cluster::dataset::GuestKind;
 use crate::sim::cluster::pools;
 use crate::sim::cluster::shared::SharedCluster;

@@ -8,8 +8,8 @@
 
 use serde_json::{Value, json};
 
-use crate::sim::cluster::dataset::{GuestKind, HA_GROUP};
-use crate::sim::cluster::state::Cluster;
+use super::dataset::{GuestKind, HA_GROUP};
+use super::state::Cluster;
 
 /// A fixed timestamp for the status lines (PVE shows when each daemon last reported).
 const STAMP: u64 = 1_735_000_000;

@@ -10,8 +10,8 @@
 
 use serde_json::{Value, json};
 
-use crate::sim::cluster::dataset::GuestKind;
-use crate::sim::cluster::state::Cluster;
+use super::dataset::GuestKind;
+use super::state::Cluster;
 use crate::sim::errors::ApiError;
 
 /// A fixed "next run" for every job (PVE computes it from the schedule).

@@ -7,8 +7,8 @@ use std::time::Instant;
 
 use serde_json::{Value, json};
 
-use crate::sim::cluster::dataset::{FIRST_VMID, POOL_COMMENTS, POOLS};
-use crate::sim::cluster::state::Cluster;
+use super::dataset::{FIRST_VMID, POOL_COMMENTS, POOLS};
+use super::state::Cluster;
 use crate::sim::errors::ApiError;
 use crate::sim::render::guests::VmResource;
 use crate::sim::storage::volumes;

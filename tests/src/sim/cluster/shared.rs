@@ -5,7 +5,7 @@
 //! 10 s; the simulator likewise renders that answer at most once per 10 s window and
 //! cluster version, so 30,000 guests cost a memcpy, not a serialization, per request.
 
-use crate::sim::cluster::state::Cluster;
+use super::state::Cluster;
 use crate::sim::render::cluster::ResourceType;
 use bytes::Bytes;
 use std::{

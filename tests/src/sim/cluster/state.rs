@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use crate::sim::cluster::dataset::{self, FIRST_VMID, GuestKind, GuestSeed, PowerState};
+use super::dataset::{self, FIRST_VMID, GuestKind, GuestSeed, PowerState};
 use crate::sim::guests::agent_exec::Exec;
 use crate::sim::guests::config::file::ConfigMap;
 use crate::sim::guests::snapshots::Snapshot;
@@ -213,7 +213,7 @@ pub struct Cluster {
     pub task_duration: Duration,
     pub started: Instant,
     pub fingerprint: String,
-    /// Moves on with every write through [`crate::sim::cluster::shared::SharedCluster`].
+    /// Moves on with every write through [`super::shared::SharedCluster`].
     pub version: u64,
     /// Files added to and removed from the storages since the start.
     pub files: Files,
@@ -227,9 +227,9 @@ pub struct Cluster {
     /// The Proxmox VE release the cluster runs.
     pub pve: crate::sim::schema::version::PveVersion,
     /// Backup and replication jobs (none unless an administrator adds them).
-    pub jobs: crate::sim::cluster::jobs::Jobs,
+    pub jobs: super::jobs::Jobs,
     /// PVE 9's HA rules (none unless an administrator adds them).
-    pub ha_rules: Vec<crate::sim::cluster::ha::HaRule>,
+    pub ha_rules: Vec<super::ha::HaRule>,
     /// ACL entries an administrator added (beside the token's own on `/`).
     pub acl: Vec<crate::sim::access::acl::AclEntry>,
     /// The base volume each linked clone's volume derives from ([`crate::sim::storage::linked`]).
@@ -270,7 +270,7 @@ impl Cluster {
             mac_seq: 0,
             role: None,
             pve: crate::sim::schema::version::PveVersion::default(),
-            jobs: crate::sim::cluster::jobs::Jobs::default(),
+            jobs: super::jobs::Jobs::default(),
             ha_rules: Vec::new(),
             acl: Vec::new(),
             linked: std::collections::BTreeMap::new(),

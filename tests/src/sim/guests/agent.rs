@@ -4,7 +4,7 @@
 //! fails with "No QEMU guest agent configured", a stopped one with "VM {vmid} is not
 //! running", one whose agent does not answer (paused, or installed from an ISO) with
 //! "QEMU guest agent is not running" (all HTTP 500, checked in that order, as PVE does).
-//! `exec` and `exec-status` are in [`crate::sim::guests::agent_exec`].
+//! `exec` and `exec-status` are in [`super::agent_exec`].
 
 use serde_json::{Value, json};
 

@@ -14,10 +14,10 @@
 
 use std::time::Instant;
 
+use super::lifecycle::power::{Action, Worker};
+use super::lifecycle::work::what;
 use crate::sim::cluster::dataset::GuestKind;
 use crate::sim::cluster::state::{Cluster, Guest};
-use crate::sim::guests::lifecycle::power::{Action, Worker};
-use crate::sim::guests::lifecycle::work::what;
 use crate::sim::tasks::store::{Job, Task, TaskState, Upid};
 
 /// `check_lock`'s message.
@@ -265,16 +265,14 @@ impl Cluster {
                 }
             }
             Job::Snapshot(w) => {
-                let judged = self
-                    .guest(w.vmid)
-                    .map(|g| crate::sim::guests::snapshots::prepare(g, w));
+                let judged = self.guest(w.vmid).map(|g| super::snapshots::prepare(g, w));
                 match judged {
                     Some(Err(msg)) => {
                         self.end_task(upid, Vec::new(), msg);
                         None
                     }
                     _ => {
-                        let lock = crate::sim::guests::snapshots::snapshot_lock(&w.op);
+                        let lock = super::snapshots::snapshot_lock(&w.op);
                         self.take_lock(w.vmid, lock, upid);
                         None
                     }

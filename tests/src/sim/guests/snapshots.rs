@@ -5,17 +5,17 @@
 //! 'x' already used", "snapshot 'x' does not exist") end up in the task's exit status.
 //! A worker locks the guest's config (`snapshot`, `snapshot-delete`, `rollback`) while it
 //! runs; one that finds the guest locked fails at once (`VM is locked (backup)`,
-//! [`crate::sim::guests::locks`]).
+//! [`super::locks`]).
 //! Snapshot names from clients are untrusted: they are checked like PVE's `pve-configid`.
 
 use std::time::Instant;
 
 use serde_json::{Value, json};
 
+use super::lifecycle::power::Worker;
 use crate::sim::cluster::dataset::GuestKind;
 use crate::sim::cluster::state::{Cluster, Guest};
 use crate::sim::errors::ApiError;
-use crate::sim::guests::lifecycle::power::Worker;
 use crate::sim::tasks::store::Job;
 
 /// One snapshot in a guest's config.
@@ -35,7 +35,7 @@ pub struct Snapshot {
 /// A guest's config as a snapshot section keeps it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SavedConfig {
-    pub config: crate::sim::guests::config::file::ConfigMap,
+    pub config: super::config::file::ConfigMap,
     pub tags: Option<String>,
 }
 
@@ -136,7 +136,7 @@ pub(crate) fn prepare(g: &Guest, w: &SnapshotWork) -> Result<(), String> {
             if g.seed.template {
                 return Err("you can't take a snapshot if it's a template".to_owned());
             }
-            crate::sim::guests::locks::check(g)?;
+            super::locks::check(g)?;
             if exists {
                 return Err(format!("snapshot name '{}' already used", w.name));
             }
@@ -145,7 +145,7 @@ pub(crate) fn prepare(g: &Guest, w: &SnapshotWork) -> Result<(), String> {
             if !exists {
                 return Err(format!("snapshot '{}' does not exist", w.name));
             }
-            crate::sim::guests::locks::check(g)?;
+            super::locks::check(g)?;
         }
     }
     Ok(())

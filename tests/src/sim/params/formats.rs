@@ -1,9 +1,9 @@
 //! PVE's registered string formats (`dns-name`, `pve-storage-id`, `pve-poolid`,
-//! `pve-node`, `pve-tag-list`, addresses) as [`crate::sim::params::Ty::Format`] checks that return PVE's
+//! `pve-node`, `pve-tag-list`, addresses) as [`super::Ty::Format`] checks that return PVE's
 //! complaint, and the SSH key check. Values are untrusted client input.
 
+use super::property_string::{self as propstr, Format};
 use crate::sim::errors::schema;
-use crate::sim::params::property_string::{self as propstr, Format};
 
 pub(crate) fn fmt_err(why: &str) -> String {
     schema::invalid_format(why)
@@ -111,7 +111,7 @@ pub fn check_node(_: &str, v: &str) -> Result<(), String> {
 
 /// `pve-vmid`.
 pub fn check_vmid_format(_: &str, v: &str) -> Result<(), String> {
-    crate::sim::params::check_vmid(v).map(|_| ())
+    super::check_vmid(v).map(|_| ())
 }
 
 fn is_ipv4(v: &str) -> bool {

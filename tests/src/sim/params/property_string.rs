@@ -3,8 +3,8 @@
 //! its exact complaints, printing in PVE's key order, and disk sizes (`32G`, `528K`).
 //! Values come from clients and are untrusted: every problem becomes a message.
 
+use super::{Ty, check_value};
 use crate::sim::errors::schema;
-use crate::sim::params::{Ty, check_value};
 
 /// The keys of one property-string format.
 #[derive(Debug, Clone, Copy)]

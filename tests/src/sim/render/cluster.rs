@@ -7,9 +7,9 @@ use std::time::Instant;
 use serde::Serialize;
 use serde_json::{Value, json};
 
+use super::guests::{Num, VmResource};
 use crate::sim::cluster::dataset::{POOLS, STORAGES};
 use crate::sim::cluster::state::{Cluster, NODE_CPUS, NODE_MEM, NODE_ROOTFS, Node};
-use crate::sim::render::guests::{Num, VmResource};
 
 /// The PVE version the simulator claims to be by default (PVE 8.4; see
 /// [`crate::sim::PveVersion`] for the other).

@@ -9,13 +9,13 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::check::Ctx;
 use super::object::validate;
+use super::perl_values::Raw;
 use super::permissions::{Token, check_api2};
 use super::tally::{Rejection, Tally};
+use super::version::PveVersion;
 use super::{Api, NotFound};
 use crate::sim::errors::ApiError;
 use crate::sim::params::Params;
-use crate::sim::schema::perl_values::Raw;
-use crate::sim::schema::version::PveVersion;
 
 /// A request as the dispatcher received it.
 #[derive(Debug, Clone, Copy)]

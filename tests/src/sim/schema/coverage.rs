@@ -7,9 +7,9 @@ use std::collections::BTreeSet;
 use serde_json::Value;
 
 use super::formats::is_modelled;
+use super::version::PveVersion;
 use super::{Api, Endpoint, pattern};
 use crate::sim::api::dispatch::served;
-use crate::sim::schema::version::PveVersion;
 
 /// A path of `template` with plausible values for its parameters.
 fn sample(template: &str) -> Vec<String> {

@@ -6,7 +6,7 @@
 //! and the parameters must pass `PVE::JSONSchema::validate` ([`object`] and [`check`],
 //! with named [`formats`] and [`property_string`]s). [`admit`] runs these steps in pveproxy's order,
 //! [`tally`] counts what was judged and refused. Request parameters reach it as Perl
-//! values ([`perl_values`]), and [`version`] says which release's schema judges. The schema is trusted data shipped with
+//! values (`perl_values`), and [`version`] says which release's schema judges. The schema is trusted data shipped with
 //! the repository; paths and parameters are hostile.
 
 mod admit;

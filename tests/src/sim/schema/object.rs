@@ -10,9 +10,9 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value};
 
 use super::check::{Ctx, Errors, add_error, check_prop, truthy};
+use super::perl_values::Raw;
+use super::version::PveVersion;
 use crate::sim::errors::schema;
-use crate::sim::schema::perl_values::Raw;
-use crate::sim::schema::version::PveVersion;
 
 fn join(path: &str, key: &str) -> String {
     if path.is_empty() {

@@ -11,8 +11,8 @@ use serde_json::{Map, Value};
 
 use super::check::{Ctx, Errors, flag};
 use super::object::{Props, check_object};
-use crate::sim::schema::perl_values::Raw;
-use crate::sim::schema::version::PveVersion;
+use super::perl_values::Raw;
+use super::version::PveVersion;
 
 /// A named format's validator, run on the parsed keys (`register_format`'s third
 /// argument); its error is a `die` text.

@@ -144,7 +144,7 @@ pub fn random_uuid() -> String {
     }
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
-    let h = crate::sim::server::tls::hex_lower(&b);
+    let h = super::tls::hex_lower(&b);
     format!(
         "{}-{}-{}-{}-{}",
         &h[..8],

@@ -2,7 +2,7 @@
 //! tests and demos driving a `pve-sim` process): `GET /_sim/stats`, `DELETE /_sim/stats`,
 //! `GET|POST /_sim/faults` (JSON [`Faults`]), `GET /_sim/guests/{vmid}` (its
 //! [`crate::sim::GuestState`]), `GET /_sim/guests/{vmid}/config` (its stored config), and
-//! what an administrator does behind the API ([`crate::sim::server::admin`]): `POST
+//! what an administrator does behind the API ([`super::admin`]): `POST
 //! /_sim/guests/{vmid}/config` (`{key: value or null}`), `POST /_sim/backups` (`{node,
 //! storage, type, vmid, config}`, answers `{volid}`), `POST /_sim/privileges` (the
 //! token's role: a list of privileges, or null for the default; 400 `invalid privilege
@@ -14,10 +14,10 @@ use std::collections::BTreeMap;
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
+use super::faults::Faults;
+use super::https::Shared;
+use super::reply::Reply;
 use crate::sim::cluster::dataset::GuestKind;
-use crate::sim::server::faults::Faults;
-use crate::sim::server::https::Shared;
-use crate::sim::server::reply::Reply;
 
 fn json_reply(v: &impl Serialize) -> Reply {
     Reply::json(serde_json::to_vec(v).unwrap_or_default())
@@ -82,7 +82,7 @@ pub fn handle(shared: &Shared, method: &str, rest: &str, body: &[u8]) -> Reply {
             match (vmid, changes) {
                 (Some(v), Ok(ch)) => {
                     let ch: Vec<(String, Option<String>)> = ch.into_iter().collect();
-                    if crate::sim::server::admin::edit_config(&shared.cluster, v, &ch) {
+                    if super::admin::edit_config(&shared.cluster, v, &ch) {
                         json_reply(&crate::sim::guest_config(&shared.cluster, v))
                     } else {
                         Reply::plain_error(404, "no such guest")
@@ -93,7 +93,7 @@ pub fn handle(shared: &Shared, method: &str, rest: &str, body: &[u8]) -> Reply {
             }
         }
         ("POST" | "PUT", "backups") => match serde_json::from_slice::<NewBackup>(body) {
-            Ok(b) => match crate::sim::server::admin::add_backup(
+            Ok(b) => match super::admin::add_backup(
                 &shared.cluster,
                 &b.node,
                 &b.storage,
@@ -108,7 +108,7 @@ pub fn handle(shared: &Shared, method: &str, rest: &str, body: &[u8]) -> Reply {
         },
         ("POST" | "PUT", "privileges") => {
             match serde_json::from_slice::<Option<Vec<String>>>(body) {
-                Ok(p) => match crate::sim::server::admin::set_role(&shared.cluster, p.as_deref()) {
+                Ok(p) => match super::admin::set_role(&shared.cluster, p.as_deref()) {
                     Ok(()) => json_reply(&p),
                     Err(e) => bad_request(e),
                 },

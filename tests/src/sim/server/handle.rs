@@ -15,12 +15,12 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio_rustls::TlsAcceptor;
 
+use super::auth::TokenAuth;
+use super::faults::Faults;
+use super::https::{self, Shared};
+use super::stats::{SimStats, Stats};
+use super::tls::{self, TlsIdentity};
 use crate::sim::cluster::state::Cluster;
-use crate::sim::server::auth::TokenAuth;
-use crate::sim::server::faults::Faults;
-use crate::sim::server::https::{self as server, Shared};
-use crate::sim::server::stats::{SimStats, Stats};
-use crate::sim::server::tls::{self, TlsIdentity};
 use crate::sim::{DEFAULT_TOKEN_ID, GuestState, SimConfig};
 
 /// Everything built before listening.
@@ -133,7 +133,7 @@ pub fn spawn(cfg: SimConfig) -> io::Result<SimHandle> {
                 match bind(port).await {
                     Ok((listener, addr)) => {
                         let _ = tx.send(Ok(addr));
-                        server::serve(listener, acceptor, shared).await;
+                        https::serve(listener, acceptor, shared).await;
                     }
                     Err(e) => {
                         let _ = tx.send(Err(e));
@@ -153,7 +153,7 @@ pub async fn start(cfg: SimConfig) -> io::Result<SimHandle> {
     let p = prepare(cfg)?;
     let (listener, addr) = bind(p.cfg.port).await?;
     let acceptor = TlsAcceptor::from(p.identity.server_config.clone());
-    let task = tokio::spawn(server::serve(listener, acceptor, p.shared.clone()));
+    let task = tokio::spawn(https::serve(listener, acceptor, p.shared.clone()));
     Ok(SimHandle::new(p, addr, Runner::Task(task)))
 }
 
@@ -265,7 +265,7 @@ impl SimHandle {
             .iter()
             .map(|(k, v)| ((*k).to_owned(), v.map(str::to_owned)))
             .collect();
-        crate::sim::server::admin::edit_config(&self.shared.cluster, vmid, &changes)
+        super::admin::edit_config(&self.shared.cluster, vmid, &changes)
     }
 
     /// Puts a backup of guest `vmid` holding `config` (a config file's text, as
@@ -278,14 +278,7 @@ impl SimHandle {
         vmid: u32,
         config: &str,
     ) -> Result<String, String> {
-        crate::sim::server::admin::add_backup(
-            &self.shared.cluster,
-            node,
-            storage,
-            kind,
-            vmid,
-            config,
-        )
+        super::admin::add_backup(&self.shared.cluster, node, storage, kind, vmid, config)
     }
 
     /// Gives the token a role of exactly `privileges`, which every endpoint checks from
@@ -303,22 +296,22 @@ impl SimHandle {
     /// [`SimHandle::set_privileges`], failing as `pveum role add` does on a privilege
     /// the release does not have.
     pub fn try_set_privileges(&self, privileges: Option<&[String]>) -> Result<(), String> {
-        crate::sim::server::admin::set_role(&self.shared.cluster, privileges)
+        super::admin::set_role(&self.shared.cluster, privileges)
     }
 
     /// Adds a guest made behind the API, with any vmid, pool, tags and config.
     pub fn add_guest(&self, guest: crate::sim::NewGuest) -> Result<(), String> {
-        crate::sim::server::admin::add_guest(&self.shared.cluster, guest)
+        super::admin::add_guest(&self.shared.cluster, guest)
     }
 
     /// Removes guest `vmid` behind the API (volumes, tasks and jobs stay).
     pub fn remove_guest(&self, vmid: u32) -> bool {
-        crate::sim::server::admin::remove_guest(&self.shared.cluster, vmid)
+        super::admin::remove_guest(&self.shared.cluster, vmid)
     }
 
     /// Records a task someone else ran, with its log; returns its UPID.
     pub fn add_task(&self, record: crate::sim::TaskRecord) -> Result<String, String> {
-        crate::sim::server::admin::add_task(&self.shared.cluster, record)
+        super::admin::add_task(&self.shared.cluster, record)
     }
 
     /// Puts an orphan disk `volid` (owned by `vmid`, referenced by no config) on `node`.
@@ -329,12 +322,12 @@ impl SimHandle {
         vmid: u32,
         size: u64,
     ) -> Result<(), String> {
-        crate::sim::server::admin::add_orphan_disk(&self.shared.cluster, node, volid, vmid, size)
+        super::admin::add_orphan_disk(&self.shared.cluster, node, volid, vmid, size)
     }
 
     /// Adds a backup job, a replication job, an HA rule or an ACL entry.
     pub fn add_record(&self, record: crate::sim::Record) {
-        crate::sim::server::admin::add_record(&self.shared.cluster, record);
+        super::admin::add_record(&self.shared.cluster, record);
     }
 
     /// Every guest's vmid, ascending.

@@ -20,13 +20,13 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tokio_rustls::TlsAcceptor;
 
+use super::auth::TokenAuth;
+use super::control;
+use super::faults::{FaultAction, Faults, GARBAGE_BODY};
+use super::reply::{Reply, SimBody};
+use super::stats::Stats;
 use crate::sim::errors::ApiError;
 use crate::sim::params::{Params, percent_decode};
-use crate::sim::server::auth::TokenAuth;
-use crate::sim::server::control;
-use crate::sim::server::faults::{FaultAction, Faults, GARBAGE_BODY};
-use crate::sim::server::reply::{Reply, SimBody};
-use crate::sim::server::stats::Stats;
 
 /// pveproxy's limit on request bodies.
 const MAX_BODY: usize = 512 * 1024;

@@ -10,13 +10,13 @@ use std::time::Instant;
 
 use ring::digest;
 
+use super::volumes::{self, FileVolume};
 use crate::sim::cluster::dataset;
 use crate::sim::cluster::state::Cluster;
 use crate::sim::errors::ApiError;
 use crate::sim::guests::config::disks;
 use crate::sim::guests::lifecycle::work::{LifeWork, Spawn, what};
 use crate::sim::params::Params;
-use crate::sim::storage::volumes::{self, FileVolume};
 use crate::sim::tasks::store::Job;
 
 /// What a download worker does.

@@ -7,10 +7,10 @@
 //! (`base volume 'base-117-disk-0' is still in use by linked clones`, the volume name
 //! without its storage). Both end the destroy task; the template stays.
 
+use super::volumes::is_base;
 use crate::sim::cluster::dataset::GuestKind;
 use crate::sim::cluster::state::{Cluster, Guest};
 use crate::sim::guests::config::file::{self as conf, ConfigMap};
-use crate::sim::storage::volumes::is_base;
 
 impl Cluster {
     /// Records the volumes of a linked clone's `config` that derive from the base

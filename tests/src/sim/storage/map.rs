@@ -50,8 +50,7 @@ pub fn move_local_disks(g: &mut Guest, local: &[String], map: Option<&str>, log:
         let target = map_storage(map, sid);
         let new = match dataset::storage(target).filter(|_| target != sid) {
             Some(s) => {
-                let volid =
-                    crate::sim::storage::volumes::new_disk(s, g.seed.vmid, GuestKind::Qemu, &taken);
+                let volid = super::volumes::new_disk(s, g.seed.vmid, GuestKind::Qemu, &taken);
                 taken.push(volid.clone());
                 let value = crate::sim::guests::config::file::with_volume(
                     GuestKind::Qemu,

@@ -1,6 +1,6 @@
 //! Storages as `PVE::API2::Storage::Status` shows them: `GET /nodes/{node}/storage`
 //! (usage per storage, filtered by `content`, `storage`, `enabled`). What they hold is
-//! [`crate::sim::storage::volumes`]' business.
+//! [`super::volumes`]' business.
 
 use serde_json::{Value, json};
 

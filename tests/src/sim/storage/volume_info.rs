@@ -7,11 +7,11 @@
 
 use serde_json::{Value, json};
 
+use super::volumes;
 use crate::sim::cluster::dataset;
 use crate::sim::cluster::state::Cluster;
 use crate::sim::errors::ApiError;
 use crate::sim::params::Params;
-use crate::sim::storage::volumes;
 
 /// `STORAGE:NAME` for a volume given as a volume ID or as a name on `storage`
 /// (`real_volume_id`); a volume ID of another storage is refused like PVE does.

@@ -229,9 +229,7 @@ pub fn file(c: &Cluster, node: &str, volid: &str) -> Option<FileVolume> {
         .into_iter()
         .find(|f| f.volid == volid)?;
     let seed = dataset::guest(i, c.dataset_nodes);
-    f.config = Some(crate::sim::storage::vzdump::backup_text(&Guest::new(
-        seed, c.started,
-    )));
+    f.config = Some(super::vzdump::backup_text(&Guest::new(seed, c.started)));
     Some(f)
 }
 

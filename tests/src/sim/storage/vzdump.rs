@@ -10,12 +10,12 @@
 
 use std::time::Instant;
 
+use super::volumes::{FileVolume, backup_ext, backup_stamp};
 use crate::sim::cluster::dataset::{GuestKind, STORAGES};
 use crate::sim::cluster::state::Cluster;
 use crate::sim::errors::ApiError;
 use crate::sim::guests::lifecycle::power::Worker;
 use crate::sim::guests::locks;
-use crate::sim::storage::volumes::{FileVolume, backup_ext, backup_stamp};
 use crate::sim::tasks::store::Job;
 
 /// What a vzdump worker does.
@@ -127,7 +127,7 @@ impl Cluster {
         let mut ctime = Cluster::epoch_now();
         let mut file = loop {
             let file = backup_file(storage, kind, vmid, ctime);
-            if crate::sim::storage::volumes::file(self, node, &file.volid).is_none() {
+            if super::volumes::file(self, node, &file.volid).is_none() {
                 break file;
             }
             ctime += 1;

@@ -10,8 +10,8 @@
 
 use std::time::{Duration, Instant};
 
+use super::store::{Job, Task, TaskState, Upid};
 use crate::sim::cluster::state::Cluster;
-use crate::sim::tasks::store::{Job, Task, TaskState, Upid};
 
 /// How long a recorded task that is still running goes on (it never ends in a test).
 const STILL_RUNNING: Duration = Duration::from_secs(24 * 3600);

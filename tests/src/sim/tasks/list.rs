@@ -7,10 +7,10 @@
 
 use serde_json::{Value, json};
 
+use super::store::{Task, TaskState};
 use crate::sim::cluster::state::Cluster;
 use crate::sim::params::Params;
 use crate::sim::server::auth::split_tokenid;
-use crate::sim::tasks::store::{Task, TaskState};
 
 /// One listing entry.
 fn entry(t: &Task) -> Value {

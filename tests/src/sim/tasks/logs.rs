@@ -8,10 +8,10 @@
 
 use serde_json::{Value, json};
 
+use super::store::TaskState;
 use crate::sim::cluster::dataset::{GuestKind, PowerState};
 use crate::sim::cluster::state::Cluster;
 use crate::sim::storage::volumes::backup_stamp;
-use crate::sim::tasks::store::TaskState;
 
 const MONTHS: [&str; 12] = [
     "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
@@ -98,7 +98,7 @@ fn syslog_lines(c: &Cluster, node: &str) -> Vec<String> {
 /// `GET /nodes/{node}/syslog[?start=&limit=]`: `{n, t}` lines and the total.
 pub fn syslog(c: &Cluster, node: &str, start: u64, limit: u64) -> (Vec<Value>, u64) {
     let lines = syslog_lines(c, node);
-    let (total, page) = crate::sim::tasks::store::page_log(&lines, start, limit);
+    let (total, page) = super::store::page_log(&lines, start, limit);
     let page = page
         .into_iter()
         .map(|(n, t)| json!({"n": n, "t": t}))

@@ -104,7 +104,7 @@ pub enum Job {
     Backup(crate::sim::storage::vzdump::BackupWork),
     /// Creating, cloning, changing, moving or destroying guests, and storage work.
     Life(Box<crate::sim::guests::lifecycle::work::LifeWork>),
-    /// A task someone else ran, recorded with its log ([`crate::sim::tasks::history`]): it
+    /// A task someone else ran, recorded with its log ([`super::history`]): it
     /// changes nothing when it ends (but holds its guest's lock while it runs, see
     /// [`crate::sim::guests::locks::held_by`]).
     Record,

@@ -3,11 +3,11 @@
 //! handle them: the synchronous checks (HTTP 400 per parameter, or 500), then the
 //! allocation a worker does, whose failures end the task. Drive strings are untrusted.
 
+use super::file as conf;
+use super::keys::{self as cs};
 use crate::sim::cluster::dataset::{self, GuestKind, StorageSeed};
 use crate::sim::cluster::state::Cluster;
 use crate::sim::errors::ApiError;
-use crate::sim::guests::config::file as conf;
-use crate::sim::guests::config::keys::{self as cs};
 use crate::sim::params::property_string::{self as propstr, Props};
 use crate::sim::storage::volumes;
 

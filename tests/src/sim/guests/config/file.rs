@@ -10,9 +10,9 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value, json};
 
+use super::keys::{self as cs, is_numeric};
 use crate::sim::cluster::dataset::{GuestKind, GuestSeed};
 use crate::sim::cluster::state::{Guest, NODE_CPUS};
-use crate::sim::guests::config::keys::{self as cs, is_numeric};
 use crate::sim::params::property_string::{self as propstr, format_size, parse_size};
 
 /// Config keys and values as PVE writes them (`cores` → `2`, `net0` → `virtio=...`).

@@ -2,15 +2,15 @@
 //! `PVE::LXC::Config->json_config_properties`), each with its type or format check and
 //! PVE's complaint texts. Values are untrusted client input; nothing here changes state.
 
-use crate::sim::cluster::dataset::GuestKind;
-use crate::sim::guests::config::value_formats::{
+use super::value_formats::{
     check_agent, check_boot, check_drive, check_features, check_ipconfig, check_lxc_net,
     check_memory, check_mp, check_qemu_net, check_rootfs,
 };
+use crate::sim::cluster::dataset::GuestKind;
 use crate::sim::params::Ty;
 use crate::sim::params::property_string::Format;
 
-pub use crate::sim::guests::config::value_formats::{
+pub use super::value_formats::{
     AGENT, FEATURES, LXC_MP, LXC_NET, LXC_ROOTFS, QEMU_DRIVE, QEMU_NET,
 };
 pub use crate::sim::params::formats::{

@@ -6,13 +6,13 @@
 
 use std::time::Instant;
 
+use super::disks::{self, Alloc};
+use super::file::{self as conf, ConfigMap};
+use super::keys::{self as cs};
+use super::values::{add_macs, check_features, normalize};
 use crate::sim::cluster::dataset::GuestKind;
 use crate::sim::cluster::state::Cluster;
 use crate::sim::errors::ApiError;
-use crate::sim::guests::config::disks::{self, Alloc};
-use crate::sim::guests::config::file::{self as conf, ConfigMap};
-use crate::sim::guests::config::keys::{self as cs};
-use crate::sim::guests::config::values::{add_macs, check_features, normalize};
 use crate::sim::guests::lifecycle::work::{LifeWork, Spawn};
 use crate::sim::params::Params;
 use crate::sim::params::property_string as propstr;

@@ -3,12 +3,12 @@
 //! looked up; and the permission checks a token meets on `features` and on backup
 //! archives. Values are untrusted client input.
 
+use super::disks;
+use super::file::ConfigMap;
+use super::keys::{self as cs};
 use crate::sim::cluster::dataset::{GuestKind, POOLS};
 use crate::sim::cluster::state::Cluster;
 use crate::sim::errors::ApiError;
-use crate::sim::guests::config::disks;
-use crate::sim::guests::config::file::ConfigMap;
-use crate::sim::guests::config::keys::{self as cs};
 use crate::sim::params::property_string as propstr;
 
 /// A pool of the dataset, or PVE's 403 for one that does not exist.

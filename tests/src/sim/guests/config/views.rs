@@ -8,9 +8,9 @@
 
 use serde_json::{Map, Value, json};
 
+use super::file::{MASKED, mac};
 use crate::sim::cluster::state::{Cluster, Guest};
 use crate::sim::errors::ApiError;
-use crate::sim::guests::config::file::{MASKED, mac};
 
 fn text(v: &Value) -> String {
     match v {
@@ -22,7 +22,7 @@ fn text(v: &Value) -> String {
 /// `GET .../{vmid}/pending`: `{key, value}` for every config line (no change is ever
 /// pending in the simulator).
 pub fn pending(g: &Guest) -> Value {
-    let rendered = crate::sim::guests::config::file::render(g);
+    let rendered = super::file::render(g);
     let list: Vec<Value> = rendered
         .as_object()
         .into_iter()

@@ -7,13 +7,13 @@
 
 use std::time::Instant;
 
+use super::work::{self, LifeWork, Spawn, what};
 use crate::sim::cluster::dataset::{self, GuestKind};
 use crate::sim::cluster::state::{Cluster, Guest};
 use crate::sim::errors::ApiError;
 use crate::sim::guests::config::file::{self as conf, ConfigMap};
 use crate::sim::guests::config::keys::{self as cs};
 use crate::sim::guests::config::values::{add_macs, pool};
-use crate::sim::guests::lifecycle::work::{self as life, LifeWork, Spawn, what};
 use crate::sim::params::Params;
 use crate::sim::storage::volumes;
 use crate::sim::tasks::store::Job;
@@ -160,9 +160,9 @@ impl Cluster {
         if let Some(d) = params.get("description") {
             config.insert("description".into(), d.to_owned());
         }
-        crate::sim::guests::lifecycle::restore::strip_macs(kind, &mut config);
+        super::restore::strip_macs(kind, &mut config);
         add_macs(self, kind, &mut config);
-        let mut new = Guest::created(life::new_seed(newid, kind, node), config, now);
+        let mut new = Guest::created(work::new_seed(newid, kind, node), config, now);
         new.tags = tags;
         new.firewall = firewall;
         new.agent_installed = true;

@@ -1,4 +1,4 @@
-//! `POST /nodes/{node}/qemu` (and, with [`crate::sim::guests::lifecycle::create_ct`], `POST /nodes/{node}/lxc`):
+//! `POST /nodes/{node}/qemu` (and, with [`super::create_ct`], `POST /nodes/{node}/lxc`):
 //! creating a guest, or
 //! restoring one from a backup (`archive`, or `ostemplate` with `restore=1`), as
 //! `PVE::API2::Qemu::create_vm` and `PVE::API2::LXC::create_vm` do it: synchronous
@@ -8,6 +8,7 @@
 
 use std::time::Instant;
 
+use super::work::{self, LifeWork, Spawn, what};
 use crate::sim::cluster::dataset::GuestKind;
 use crate::sim::cluster::state::{Cluster, Guest};
 use crate::sim::errors::ApiError;
@@ -15,7 +16,6 @@ use crate::sim::guests::config::disks::{self, Alloc};
 use crate::sim::guests::config::file::{self as conf, ConfigMap};
 use crate::sim::guests::config::keys::{self as cs};
 use crate::sim::guests::config::values::{add_macs, normalize, pool};
-use crate::sim::guests::lifecycle::work::{self as life, LifeWork, Spawn, what};
 use crate::sim::params::Params;
 use crate::sim::params::property_string as propstr;
 use crate::sim::tasks::store::Job;
@@ -189,7 +189,7 @@ impl Cluster {
                 Ok(b) => b.config.clone(),
                 Err(_) => ConfigMap::new(),
             };
-            let mut g = Guest::created(life::new_seed(vmid, kind, node), config, now);
+            let mut g = Guest::created(work::new_seed(vmid, kind, node), config, now);
             g.lock = Some("create");
             self.insert_guest(g);
         }

@@ -5,6 +5,8 @@
 
 use std::time::Instant;
 
+use super::create::{Built, LXC_EXTRA, vmid_of};
+use super::work::what;
 use crate::sim::cluster::dataset::GuestKind;
 use crate::sim::cluster::state::Cluster;
 use crate::sim::errors::ApiError;
@@ -12,8 +14,6 @@ use crate::sim::guests::config::disks::{self, Alloc};
 use crate::sim::guests::config::file::ConfigMap;
 use crate::sim::guests::config::keys::{self as cs};
 use crate::sim::guests::config::values::{add_macs, check_features, normalize, pool};
-use crate::sim::guests::lifecycle::create::{Built, LXC_EXTRA, vmid_of};
-use crate::sim::guests::lifecycle::work::what;
 use crate::sim::params::Params;
 use crate::sim::params::property_string as propstr;
 use crate::sim::storage::volumes;

@@ -9,10 +9,10 @@
 
 use std::time::Instant;
 
+use super::work::{LifeWork, Spawn, what};
 use crate::sim::cluster::dataset::{self, GuestKind};
 use crate::sim::cluster::state::Cluster;
 use crate::sim::errors::ApiError;
-use crate::sim::guests::lifecycle::work::{LifeWork, Spawn, what};
 use crate::sim::params::Params;
 use crate::sim::tasks::store::Job;
 
@@ -153,7 +153,7 @@ impl Cluster {
             .then(|| crate::sim::guests::locks::check(g).err())
             .flatten();
         if let Some(msg) = refused {
-            let worker = crate::sim::guests::lifecycle::power::Worker {
+            let worker = super::power::Worker {
                 node: node.to_owned(),
                 kind,
                 vmid,
@@ -335,7 +335,7 @@ impl Cluster {
             .filter(|l| *l != "suspended")
             .map(|l| crate::sim::guests::locks::refusal(kind, l));
         if let Some(msg) = refused {
-            let worker = crate::sim::guests::lifecycle::power::Worker {
+            let worker = super::power::Worker {
                 node: node.to_owned(),
                 kind,
                 vmid,

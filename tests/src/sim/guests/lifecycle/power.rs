@@ -220,9 +220,7 @@ impl Cluster {
             let gate = locks::power(g, action, todisk);
             let refused = match gate {
                 Gate::Proceed => None,
-                Gate::Nothing => Some(Job::Life(Box::new(
-                    crate::sim::guests::lifecycle::work::LifeWork::Done,
-                ))),
+                Gate::Nothing => Some(Job::Life(Box::new(super::work::LifeWork::Done))),
                 Gate::Refuse(msg) => Some(Job::Fail(msg)),
             };
             if let Some(job) = refused {

@@ -5,12 +5,12 @@
 
 use std::time::Instant;
 
+use super::work::{LifeWork, Spawn};
 use crate::sim::cluster::dataset::GuestKind;
 use crate::sim::cluster::state::Cluster;
 use crate::sim::errors::ApiError;
 use crate::sim::guests::config::file::{self as conf, ConfigMap};
 use crate::sim::guests::config::keys::{self as cs};
-use crate::sim::guests::lifecycle::work::{LifeWork, Spawn};
 use crate::sim::params::Params;
 use crate::sim::params::property_string::{self as propstr, format_size, parse_size};
 use crate::sim::tasks::store::Job;
@@ -85,7 +85,7 @@ impl Cluster {
             })
             .flatten();
         if let Some(msg) = refused {
-            let worker = crate::sim::guests::lifecycle::power::Worker {
+            let worker = super::power::Worker {
                 node: node.to_owned(),
                 kind,
                 vmid,

@@ -3,12 +3,12 @@
 //! the call's own settings on top, new MACs with `unique`, and a template again if the
 //! backup was of one. Archive names come from clients; they are only looked up.
 
+use super::create::{Built, LXC_EXTRA, QEMU_EXTRA};
 use crate::sim::cluster::dataset::{self, GuestKind};
 use crate::sim::cluster::state::Cluster;
 use crate::sim::guests::config::file::{self as conf, ConfigMap};
 use crate::sim::guests::config::keys::{self as cs};
 use crate::sim::guests::config::values::{add_macs, normalize};
-use crate::sim::guests::lifecycle::create::{Built, LXC_EXTRA, QEMU_EXTRA};
 use crate::sim::params::Params;
 use crate::sim::params::property_string as propstr;
 use crate::sim::storage::volumes;
@@ -30,7 +30,7 @@ impl Cluster {
         if file.kind != Some(kind) {
             return Err(format!(
                 "archive '{archive}' is not a {} backup",
-                crate::sim::guests::lifecycle::work::what(kind)
+                super::work::what(kind)
             ));
         }
         let text = file.config.clone().unwrap_or_default();

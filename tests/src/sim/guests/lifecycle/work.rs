@@ -4,13 +4,13 @@
 
 use std::time::Instant;
 
+use super::clone::CloneWork;
+use super::create::CreateWork;
+use super::migrate::{DestroyWork, MigrateWork};
+use super::resize::ResizeWork;
 use crate::sim::cluster::dataset::{FIRST_VMID, GuestKind, GuestSeed, PowerState, ROLES};
 use crate::sim::cluster::state::Cluster;
 use crate::sim::guests::config::update::ConfigWork;
-use crate::sim::guests::lifecycle::clone::CloneWork;
-use crate::sim::guests::lifecycle::create::CreateWork;
-use crate::sim::guests::lifecycle::migrate::{DestroyWork, MigrateWork};
-use crate::sim::guests::lifecycle::resize::ResizeWork;
 use crate::sim::storage::download::{DeleteWork, DownloadWork};
 use crate::sim::tasks::store::{Job, Task, TaskState, Upid};
 
