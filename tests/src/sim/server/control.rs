@@ -15,8 +15,8 @@ use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
 use super::faults::Faults;
-use super::https::Shared;
 use super::reply::Reply;
+use super::shared::Shared;
 use crate::sim::cluster::dataset::GuestKind;
 
 fn json_reply(v: &impl Serialize) -> Reply {

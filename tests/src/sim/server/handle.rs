@@ -17,7 +17,8 @@ use tokio_rustls::TlsAcceptor;
 
 use super::auth::TokenAuth;
 use super::faults::Faults;
-use super::https::{self, Shared};
+use super::https;
+use super::shared::Shared;
 use super::stats::{SimStats, Stats};
 use super::tls::{self, TlsIdentity};
 use crate::sim::cluster::state::Cluster;

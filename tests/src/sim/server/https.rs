@@ -4,8 +4,8 @@
 //! untrusted: bodies are bounded, errors get PVE's shapes, nothing here panics on input.
 
 use std::convert::Infallible;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -20,11 +20,10 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tokio_rustls::TlsAcceptor;
 
-use super::auth::TokenAuth;
 use super::control;
-use super::faults::{FaultAction, Faults, GARBAGE_BODY};
+use super::faults::{FaultAction, GARBAGE_BODY};
 use super::reply::{Reply, SimBody};
-use super::stats::Stats;
+use super::shared::Shared;
 use crate::sim::errors::ApiError;
 use crate::sim::params::{Params, percent_decode};
 
@@ -34,20 +33,6 @@ const MAX_BODY: usize = 512 * 1024;
 const MAX_REQUESTS_PER_CONNECTION: u32 = 100;
 const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// Everything the request handlers share.
-#[derive(Debug)]
-pub struct Shared {
-    pub cluster: crate::sim::cluster::shared::SharedCluster,
-    pub auth: TokenAuth,
-    pub faults: Mutex<Faults>,
-    pub stats: Stats,
-    /// What the schema checks judged and refused.
-    pub tally: crate::sim::schema::Tally,
-    /// pveproxy delays every 401 by 3 s; the simulator by this (default zero).
-    pub auth_failure_delay: Duration,
-    pub shutdown: watch::Receiver<bool>,
-}
 
 /// Resolves once the simulator is told to stop.
 pub async fn stopped(rx: &mut watch::Receiver<bool>) {

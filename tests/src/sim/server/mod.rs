@@ -11,5 +11,6 @@ pub mod faults;
 pub(crate) mod handle;
 pub(crate) mod https;
 pub(crate) mod reply;
+pub(crate) mod shared;
 pub mod stats;
 pub mod tls;
