@@ -4,7 +4,7 @@
 //! restoring a container. Values are untrusted; nothing here changes state.
 
 use super::qemu_config::{bridges, mount_volume, volume_access};
-use super::routes::{Role, storage_path};
+use super::role::{Role, storage_path};
 use crate::sim::cluster::state::Cluster;
 use crate::sim::errors::ApiError;
 use crate::sim::guests::config::keys::{self as cs};

@@ -4,4 +4,5 @@
 pub(crate) mod acl;
 pub(crate) mod lxc_config;
 pub(crate) mod qemu_config;
+pub(crate) mod role;
 pub(crate) mod routes;

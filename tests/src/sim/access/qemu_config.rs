@@ -4,7 +4,7 @@
 //! `PVE::Storage::check_volume_access`. Containers' are in [`super::lxc_config`]. Values
 //! are untrusted; nothing here changes state.
 
-use super::routes::{Role, storage_path, vms};
+use super::role::{Role, storage_path, vms};
 use crate::sim::cluster::dataset::GuestKind;
 use crate::sim::cluster::state::Cluster;
 use crate::sim::errors::ApiError;

@@ -6,9 +6,8 @@
 //! are PVE's 403 `Permission check failed (PATH, PRIVILEGE)`. The default role (none
 //! set) is not checked at all. Parameters were verified before; values stay untrusted.
 
-use std::collections::BTreeSet;
-
 use super::qemu_config as pc;
+use super::role::{Role, storage_path, vms};
 use crate::sim::api::lifecycle_routes::Route;
 use crate::sim::cluster::dataset::GuestKind;
 use crate::sim::cluster::state::Cluster;
@@ -16,56 +15,6 @@ use crate::sim::errors::ApiError;
 use crate::sim::guests::config::keys::{self as cs};
 use crate::sim::params::Params;
 use crate::sim::tasks::store::Upid;
-
-/// The token's privileges, checked as `PVE::RPCEnvironment` does.
-#[derive(Debug, Clone, Copy)]
-pub struct Role<'a>(pub &'a BTreeSet<String>);
-
-impl Role<'_> {
-    fn has(&self, privilege: &str) -> bool {
-        self.0.contains(privilege)
-    }
-
-    /// `$rpcenv->check($user, $path, $privs)`: every one; names the first missing.
-    pub fn check(&self, path: &str, privs: &[&str]) -> Result<(), ApiError> {
-        match privs.iter().find(|p| !self.has(p)) {
-            Some(p) => Err(ApiError::permission(path, p)),
-            None => Ok(()),
-        }
-    }
-
-    /// `check_any`: one of them; names them all.
-    pub fn check_any(&self, path: &str, privs: &[&str]) -> Result<(), ApiError> {
-        if privs.iter().any(|p| self.has(p)) {
-            return Ok(());
-        }
-        Err(ApiError::permission(path, &privs.join("|")))
-    }
-
-    /// `check_vm_perm`: every one, on the guest (or its pool); names them all.
-    pub fn check_vm(&self, vmid: &str, privs: &[&str]) -> Result<(), ApiError> {
-        if privs.iter().all(|p| self.has(p)) {
-            return Ok(());
-        }
-        Err(ApiError::permission(&vms(vmid), &privs.join("|")))
-    }
-
-    /// `check_vm_perm` with `any`.
-    pub fn check_vm_any(&self, vmid: &str, privs: &[&str]) -> Result<(), ApiError> {
-        if privs.iter().any(|p| self.has(p)) {
-            return Ok(());
-        }
-        Err(ApiError::permission(&vms(vmid), &privs.join("|")))
-    }
-}
-
-pub fn vms(vmid: &str) -> String {
-    format!("/vms/{vmid}")
-}
-
-pub fn storage_path(volid: &str) -> String {
-    format!("/storage/{}", volid.split(':').next().unwrap_or_default())
-}
 
 /// Checks route `r` called with `params` by `user` against the cluster's role.
 pub fn check(c: &Cluster, r: &Route, params: &Params, user: &str) -> Result<(), ApiError> {

@@ -11,10 +11,10 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use super::dispatch::read;
-use crate::sim::access::routes::Role;
+use crate::sim::access::role::Role;
 use crate::sim::cluster::dataset::GuestKind;
 use crate::sim::cluster::shared::SharedCluster;
+use crate::sim::cluster::shared::read;
 use crate::sim::cluster::state::Cluster;
 use crate::sim::errors::{ApiError, schema};
 use crate::sim::params::{Params, Ty, check_vmid, validate};

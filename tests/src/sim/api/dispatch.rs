@@ -5,9 +5,8 @@
 //! release's published schema ([`crate::sim::schema::admit`]) before the handler's own
 //! checks run.
 
-use crate::sim::cluster::shared::SharedCluster;
+use crate::sim::cluster::shared::{SharedCluster, read};
 use std::collections::BTreeMap;
-use std::sync::RwLockReadGuard;
 use std::time::Instant;
 
 use serde_json::{Value, json};
@@ -275,21 +274,6 @@ fn verify(r: &Route<'_>, params: &Params) -> Result<Option<u32>, ApiError> {
         }
     }
     Ok(vmid)
-}
-
-/// Read access to the cluster, after finishing every task that is due.
-pub(crate) fn read(cluster: &SharedCluster, now: Instant) -> RwLockReadGuard<'_, Cluster> {
-    {
-        let c = cluster.read().unwrap_or_else(|e| e.into_inner());
-        if !c.needs_settle(now) {
-            return c;
-        }
-    }
-    cluster
-        .write()
-        .unwrap_or_else(|e| e.into_inner())
-        .settle(now);
-    cluster.read().unwrap_or_else(|e| e.into_inner())
 }
 
 /// Whether the simulator has a handler for `method` and the path's `segments`.

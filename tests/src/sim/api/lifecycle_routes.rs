@@ -10,10 +10,10 @@ use std::time::Instant;
 
 use serde_json::Value;
 
-use super::dispatch::read;
 use super::lifecycle_schema::schema_of;
 use crate::sim::cluster::dataset::GuestKind;
 use crate::sim::cluster::shared::SharedCluster;
+use crate::sim::cluster::shared::read;
 use crate::sim::errors::{ApiError, schema};
 use crate::sim::guests::config::keys::{self as cs};
 use crate::sim::params::{Params, check_vmid, validate_with};

@@ -6,11 +6,11 @@ use std::time::Instant;
 
 use serde_json::Value;
 
-use super::dispatch::read;
 use super::lifecycle_routes::{Fw, Route, stop_task};
 use crate::sim::cluster::dataset::GuestKind;
 use crate::sim::cluster::pools;
 use crate::sim::cluster::shared::SharedCluster;
+use crate::sim::cluster::shared::read;
 use crate::sim::errors::ApiError;
 use crate::sim::guests::firewall;
 use crate::sim::params::Params;

@@ -101,6 +101,21 @@ impl SharedCluster {
     }
 }
 
+/// Read access to the cluster, after finishing every task that is due.
+pub(crate) fn read(cluster: &SharedCluster, now: Instant) -> RwLockReadGuard<'_, Cluster> {
+    {
+        let c = cluster.read().unwrap_or_else(|e| e.into_inner());
+        if !c.needs_settle(now) {
+            return c;
+        }
+    }
+    cluster
+        .write()
+        .unwrap_or_else(|e| e.into_inner())
+        .settle(now);
+    cluster.read().unwrap_or_else(|e| e.into_inner())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
