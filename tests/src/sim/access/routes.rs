@@ -8,7 +8,7 @@
 
 use super::qemu_config as pc;
 use super::role::{Role, storage_path, vms};
-use crate::sim::api::lifecycle_routes::Route;
+use crate::sim::api::lifecycle_endpoints::Route;
 use crate::sim::cluster::dataset::GuestKind;
 use crate::sim::cluster::state::Cluster;
 use crate::sim::errors::ApiError;

@@ -279,7 +279,7 @@ fn verify(r: &Route<'_>, params: &Params) -> Result<Option<u32>, ApiError> {
 /// Whether the simulator has a handler for `method` and the path's `segments`.
 pub(crate) fn served(method: &str, segments: &[&str]) -> bool {
     route(method, segments).is_some()
-        || super::lifecycle_routes::route(method, segments).is_some()
+        || super::lifecycle_endpoints::route(method, segments).is_some()
         || super::audit_routes::route(method, segments).is_some()
 }
 
@@ -326,7 +326,7 @@ pub fn handle(
     };
     admit(cluster, tally, &req, served)?;
     let Some(r) = route(method, &segments) else {
-        if let Some(r) = super::lifecycle_routes::route(method, &segments) {
+        if let Some(r) = super::lifecycle_endpoints::route(method, &segments) {
             return super::lifecycle_routes::handle(cluster, stats, r, params, user);
         }
         return match super::audit_routes::route(method, &segments) {

@@ -8,8 +8,7 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use serde_json::Value;
-
+use super::lifecycle_endpoints::Route;
 use super::lifecycle_schema::schema_of;
 use crate::sim::cluster::dataset::GuestKind;
 use crate::sim::cluster::shared::SharedCluster;
@@ -19,94 +18,6 @@ use crate::sim::guests::config::keys::{self as cs};
 use crate::sim::params::{Params, check_vmid, validate_with};
 use crate::sim::server::reply::Reply;
 use crate::sim::server::stats::Stats;
-use crate::sim::tasks::store::{TaskState, Upid};
-
-/// Which firewall endpoint.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Fw {
-    Rules,
-    Options,
-}
-
-/// A matched endpoint, with its raw path parameters.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Route {
-    Create(String, GuestKind),
-    Clone(String, GuestKind, String),
-    Template(String, GuestKind, String),
-    /// `PUT` (synchronous) or `POST` (a worker) `.../config`.
-    Config(String, GuestKind, String, bool),
-    Resize(String, GuestKind, String),
-    Migrate(String, GuestKind, String),
-    Destroy(String, GuestKind, String),
-    DeleteVolume(String, String, String),
-    Download(String, String),
-    StopTask(String, String),
-    Exec(String, String),
-    ExecStatus(String, String),
-    ClusterFw(Fw),
-    NodeFw(String, Fw),
-    GuestFw(String, GuestKind, String, Fw),
-    Pools,
-    Pool(String),
-    HaResources,
-    HaGroups,
-    NextId,
-    ExtractConfig(String),
-}
-
-fn kind_of(s: &str) -> Option<GuestKind> {
-    match s {
-        "qemu" => Some(GuestKind::Qemu),
-        "lxc" => Some(GuestKind::Lxc),
-        _ => None,
-    }
-}
-
-fn fw_of(s: &str) -> Option<Fw> {
-    match s {
-        "rules" => Some(Fw::Rules),
-        "options" => Some(Fw::Options),
-        _ => None,
-    }
-}
-
-/// The endpoint for `method` and path segments, if this module has it.
-pub fn route(method: &str, s: &[&str]) -> Option<Route> {
-    let o = |x: &str| x.to_owned();
-    let r = match (method, s) {
-        ("POST", ["nodes", n, k]) => Route::Create(o(n), kind_of(k)?),
-        ("POST", ["nodes", n, k, v, "clone"]) => Route::Clone(o(n), kind_of(k)?, o(v)),
-        ("POST", ["nodes", n, k, v, "template"]) => Route::Template(o(n), kind_of(k)?, o(v)),
-        ("PUT", ["nodes", n, k, v, "config"]) => Route::Config(o(n), kind_of(k)?, o(v), true),
-        ("POST", ["nodes", n, "qemu", v, "config"]) => {
-            Route::Config(o(n), GuestKind::Qemu, o(v), false)
-        }
-        ("PUT", ["nodes", n, k, v, "resize"]) => Route::Resize(o(n), kind_of(k)?, o(v)),
-        ("POST", ["nodes", n, k, v, "migrate"]) => Route::Migrate(o(n), kind_of(k)?, o(v)),
-        ("DELETE", ["nodes", n, k, v]) if k != &"tasks" => Route::Destroy(o(n), kind_of(k)?, o(v)),
-        ("DELETE", ["nodes", n, "storage", st, "content", rest @ ..]) if !rest.is_empty() => {
-            Route::DeleteVolume(o(n), o(st), rest.join("/"))
-        }
-        ("POST", ["nodes", n, "storage", st, "download-url"]) => Route::Download(o(n), o(st)),
-        ("DELETE", ["nodes", n, "tasks", upid]) => Route::StopTask(o(n), o(upid)),
-        ("POST", ["nodes", n, "qemu", v, "agent", "exec"]) => Route::Exec(o(n), o(v)),
-        ("GET", ["nodes", n, "qemu", v, "agent", "exec-status"]) => Route::ExecStatus(o(n), o(v)),
-        ("GET", ["cluster", "firewall", f]) => Route::ClusterFw(fw_of(f)?),
-        ("GET", ["nodes", n, "firewall", f]) => Route::NodeFw(o(n), fw_of(f)?),
-        ("GET", ["nodes", n, k, v, "firewall", f]) => {
-            Route::GuestFw(o(n), kind_of(k)?, o(v), fw_of(f)?)
-        }
-        ("GET", ["pools"]) => Route::Pools,
-        ("GET", ["pools", id]) => Route::Pool(o(id)),
-        ("GET", ["cluster", "ha", "resources"]) => Route::HaResources,
-        ("GET", ["cluster", "ha", "groups"]) => Route::HaGroups,
-        ("GET", ["cluster", "nextid"]) => Route::NextId,
-        ("GET", ["nodes", n, "vzdump", "extractconfig"]) => Route::ExtractConfig(o(n)),
-        _ => return None,
-    };
-    Some(r)
-}
 
 /// The node PVE proxies the call to (none for cluster-wide files).
 fn node_of(r: &Route) -> Option<&str> {
@@ -259,22 +170,4 @@ fn cdrom_alias<'a>(r: &Route, params: &'a Params) -> std::borrow::Cow<'a, Params
     p.take("cdrom");
     p.set("ide2", &value);
     std::borrow::Cow::Owned(p)
-}
-
-/// `DELETE /nodes/{node}/tasks/{upid}`: `null`, for a running task (which it stops) and
-/// for a finished one alike.
-pub fn stop_task(
-    c: &mut crate::sim::cluster::state::Cluster,
-    node: &str,
-    raw: &str,
-) -> Result<Value, ApiError> {
-    Upid::parse(raw).ok_or_else(|| ApiError::param("upid", "unable to parse worker upid"))?;
-    let running = match c.tasks.get(raw).filter(|t| t.upid.node == node) {
-        None => return Err(ApiError::param("upid", "no such task")),
-        Some(t) => t.state == TaskState::Running,
-    };
-    if running {
-        c.stop_task(raw);
-    }
-    Ok(Value::Null)
 }

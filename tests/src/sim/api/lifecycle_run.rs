@@ -1,4 +1,4 @@
-//! Runs the handlers of [`super::lifecycle_routes`]'s routes, after their parameters were
+//! Runs the handlers of [`super::lifecycle_endpoints`]' routes, after their parameters were
 //! verified: writes take the cluster's write guard (so `/cluster/resources` renders
 //! anew), reads the read guard.
 
@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use serde_json::Value;
 
-use super::lifecycle_routes::{Fw, Route, stop_task};
+use super::lifecycle_endpoints::{Fw, Route};
 use crate::sim::cluster::dataset::GuestKind;
 use crate::sim::cluster::pools;
 use crate::sim::cluster::shared::SharedCluster;
@@ -16,6 +16,7 @@ use crate::sim::guests::firewall;
 use crate::sim::params::Params;
 use crate::sim::server::reply::Reply;
 use crate::sim::server::stats::Stats;
+use crate::sim::tasks::store::{TaskState, Upid};
 
 fn upid(stats: &Stats, r: Result<String, ApiError>) -> Result<Reply, ApiError> {
     let upid = r?;
@@ -122,4 +123,22 @@ pub fn run(
             Ok(Reply::data(&value))
         }
     }
+}
+
+/// `DELETE /nodes/{node}/tasks/{upid}`: `null`, for a running task (which it stops) and
+/// for a finished one alike.
+pub fn stop_task(
+    c: &mut crate::sim::cluster::state::Cluster,
+    node: &str,
+    raw: &str,
+) -> Result<Value, ApiError> {
+    Upid::parse(raw).ok_or_else(|| ApiError::param("upid", "unable to parse worker upid"))?;
+    let running = match c.tasks.get(raw).filter(|t| t.upid.node == node) {
+        None => return Err(ApiError::param("upid", "no such task")),
+        Some(t) => t.state == TaskState::Running,
+    };
+    if running {
+        c.stop_task(raw);
+    }
+    Ok(Value::Null)
 }

@@ -1,7 +1,7 @@
-//! The parameter schemas of [`super::lifecycle_routes`]'s routes, as PVE's API declares them:
+//! The parameter schemas of [`super::lifecycle_endpoints`]' routes, as PVE's API declares them:
 //! each parameter's type or format, the required ones, and `requires` pairs.
 
-use super::lifecycle_routes::Route;
+use super::lifecycle_endpoints::Route;
 use crate::sim::cluster::dataset::GuestKind;
 use crate::sim::errors::schema;
 use crate::sim::guests::config::keys::{self as cs};
