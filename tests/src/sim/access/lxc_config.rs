@@ -3,8 +3,8 @@
 //! features, hookscript, device nodes) and what `create_vm` checks when creating or
 //! restoring a container. Values are untrusted; nothing here changes state.
 
-use super::qemu_config::{bridges, mount_volume, volume_access};
 use super::role::{Role, storage_path};
+use super::volumes::{bridges, mount_volume, volume_access};
 use crate::sim::cluster::state::Cluster;
 use crate::sim::errors::ApiError;
 use crate::sim::guests::config::keys::{self as cs};

@@ -6,3 +6,4 @@ pub(crate) mod lxc_config;
 pub(crate) mod qemu_config;
 pub(crate) mod role;
 pub(crate) mod routes;
+pub(crate) mod volumes;

@@ -8,6 +8,7 @@
 
 use super::qemu_config as pc;
 use super::role::{Role, storage_path, vms};
+use super::volumes as vol;
 use crate::sim::api::lifecycle_endpoints::Route;
 use crate::sim::cluster::dataset::GuestKind;
 use crate::sim::cluster::state::Cluster;
@@ -61,7 +62,7 @@ pub fn check(c: &Cluster, r: &Route, params: &Params, user: &str) -> Result<(), 
         }
         Route::ExtractConfig(_) => {
             let volume = params.get("volume").unwrap_or_default();
-            pc::volume_access(role, volume, None, Some("backup"))
+            vol::volume_access(role, volume, None, Some("backup"))
         }
         Route::GuestFw(_, _, v, _) => role.check(&vms(v), &["VM.Audit"]),
         Route::ClusterFw(_) | Route::NodeFw(..) | Route::HaResources | Route::HaGroups => {
@@ -117,7 +118,7 @@ fn create(
     match kind {
         GuestKind::Qemu => {
             if let Some(archive) = params.get("archive") {
-                pc::volume_access(role, archive, Some(vmid), Some("backup"))?;
+                vol::volume_access(role, archive, Some(vmid), Some("backup"))?;
             }
             let keys: Vec<(&str, &str)> = params
                 .iter()
@@ -150,8 +151,8 @@ fn clone(
     let target = params.get("storage");
     for (key, value) in config.iter() {
         let volume = match kind {
-            GuestKind::Qemu if cs::is_qemu_drive(key) => pc::drive_volume(value),
-            GuestKind::Lxc if cs::is_lxc_volume(key) => pc::mount_volume(value),
+            GuestKind::Qemu if cs::is_qemu_drive(key) => vol::drive_volume(value),
+            GuestKind::Lxc if cs::is_lxc_volume(key) => vol::mount_volume(value),
             _ => continue,
         };
         match volume {
@@ -167,7 +168,7 @@ fn clone(
             }
         }
     }
-    pc::bridges(role, config.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+    vol::bridges(role, config.iter().map(|(k, v)| (k.as_str(), v.as_str())))
 }
 
 /// Resizes: `VM.Config.Disk` on the guest, space on the disk's storage.
@@ -189,8 +190,8 @@ fn resize(
         return Ok(());
     };
     let (volid, _) = match kind {
-        GuestKind::Qemu => pc::drive_volume(&value),
-        GuestKind::Lxc => pc::mount_volume(&value),
+        GuestKind::Qemu => vol::drive_volume(&value),
+        GuestKind::Lxc => vol::mount_volume(&value),
     };
     if volid.contains(':') {
         role.check(&storage_path(volid), &["Datastore.AllocateSpace"])?;
@@ -207,7 +208,7 @@ fn delete_volume(role: Role<'_>, storage: &str, volume: &str) -> Result<(), ApiE
         format!("{storage}:{volume}")
     };
     let path = storage_path(&volid);
-    match pc::backup_owner(&volid) {
+    match vol::backup_owner(&volid) {
         Some(owner) => {
             role.check(&path, &["Datastore.AllocateSpace"])?;
             role.check(&vms(&owner.to_string()), &["VM.Backup"])
