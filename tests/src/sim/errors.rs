@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-/// An API failure, rendered by [`super::reply`] the way pveproxy renders it.
+/// An API failure, rendered by [`crate::sim::server::reply`] the way pveproxy renders it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ApiError {
     /// 401 with the message as reason phrase and an empty body ("No ticket",

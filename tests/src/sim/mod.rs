@@ -4,6 +4,18 @@
 //! tasks, faults and counters. Every request is treated as hostile input and answered
 //! PVE-style.
 //!
+//! # Where things live
+//! A request travels down the folders: `server/` (HTTPS, TLS, token auth, replies,
+//! the `/_sim/` control endpoints, faults, counters, the [`SimHandle`] and the command
+//! line) hands it to `api/` (the `/api2/json` dispatcher and route tables), which has
+//! [`schema`] judge it against the published API schema (with `params/`, the
+//! hand-written parameter checks of the lifecycle routes) and `access/` check the
+//! token's privileges; the handlers live in `guests/` (lifecycle, config, locks,
+//! snapshots, firewall, agent), `storage/` (volumes, downloads, vzdump) and
+//! `tasks/` (the task store, listings, history, logs), over the state in `cluster/`
+//! (dataset, guests, pools, HA, jobs); `render/` writes the JSON views. `errors`
+//! are the answers every layer may fail with.
+//!
 //! # The published schema judges every request
 //! Before any handler runs, [`schema`] judges the request against the API schema of the
 //! release the cluster runs ([`SimConfig::pve`]: `api/pve-8.json.gz` or
@@ -15,7 +27,7 @@
 //! parameters must pass `PVE::JSONSchema::validate` (400 with per-parameter errors):
 //! types, enumerations, ranges, lengths, Perl patterns, named formats and property
 //! strings, in pve-common's words for that release. Request parameters are read as
-//! pveproxy reads them ([`perl_values`]): `GET`/`DELETE` bodies are ignored, the query
+//! pveproxy reads them (`schema::perl_values`): `GET`/`DELETE` bodies are ignored, the query
 //! replaces body parameters, `name=` is `undef`, JSON keeps its types. What was judged,
 //! refused and denied, and the named formats not modelled (they pass), are counted per
 //! simulator ([`SimHandle::schema_figures`], `GET /_sim/schema`) and written to
@@ -65,7 +77,7 @@
 //!   wrong type fails with "Configuration file 'nodes/{node}/qemu-server/{vmid}.conf'
 //!   does not exist".
 //!
-//! - Guest lifecycle (`life_api` routes, checked against qemu-server 8.3,
+//! - Guest lifecycle (`api::lifecycle_routes`, checked against qemu-server 8.3,
 //!   pve-container 5.2, pve-storage 8.3, pve-manager 8.4): `POST /nodes/{node}/{qemu,lxc}`
 //!   (create; restore with `archive`, or `ostemplate` + `restore=1`), `.../{vmid}/clone`,
 //!   `.../{vmid}/template`, `PUT .../{vmid}/config` (both kinds, returns null) and `POST
@@ -93,10 +105,10 @@
 //!   `TOKEN_PRIVILEGES` and not checked (only the `pve-locked` guests'
 //!   403); with [`SimConfig::privileges`] it is exactly those privileges, checked as
 //!   every endpoint's schema `permissions` say, then on the lifecycle routes and vzdump
-//!   as their handlers check them (`perms`: `VM.Config.HWType` for `scsihw`, `SDN.Use`
+//!   as their handlers check them (`access`: `VM.Config.HWType` for `scsihw`, `SDN.Use`
 //!   for bridges, `VM.Backup` for another guest's backup, ...).
 //!
-//! - Config locks (`locks`, checked against pve-guest-common's `AbstractConfig`,
+//! - Config locks (`guests::locks`, checked against pve-guest-common's `AbstractConfig`,
 //!   qemu-server 9.2, pve-container and pve-manager's `VZDump`): a vzdump task locks its
 //!   guest `backup` while it runs (and holds the node's global vzdump lock: another
 //!   backup on that node waits, `trying to get global lock - waiting...`), a snapshot
@@ -108,12 +120,12 @@
 //!   migrate: `migration aborted`, vzdump: `job errors`) instead of waiting for the lock
 //!   holder; qemu-server's exemptions hold (a `backup` lock lets a VM pause, resume and
 //!   start while running, a `suspended` one lets it be destroyed). A template whose base
-//!   volume a linked clone still uses is not destroyed (`linked`: `base volume
+//!   volume a linked clone still uses is not destroyed (`storage::linked`: `base volume
 //!   'local-lvm:base-109-disk-0' is still in use by linked cloned`, qemu-server's words;
 //!   pve-storage's `... by linked clones` for containers). A VM's restore ends with
 //!   qemu-server's `rescan`: a disk of its vmid no config line references becomes
 //!   `unusedN` (`VM 103 add unreferenced volume '...' as 'unused0' to config`).
-//! - What surrounds the guests (`audit_api` routes, checked against pve-manager 8.4/9,
+//! - What surrounds the guests (`api::audit_routes`, checked against pve-manager 8.4/9,
 //!   pve-ha-manager, pve-access-control, qemu-server and pve-storage): the cluster log and
 //!   a node's syslog and journal, which log `starting task UPID` and `end task UPID STATUS`
 //!   for every task (`fork_worker`), and `GET /nodes/{node}/report` (`qm list`, `pct
@@ -152,92 +164,41 @@
 //! jobs, HA rules, ACL entries). [`SimStats::writes`] lists the write requests that
 //! reached the simulator, per method and path.
 
-mod acl;
-mod actions;
-mod admin;
-mod agent;
-mod api;
-mod audit_api;
-mod auth;
-pub mod cli;
-mod clone;
-mod cluster;
-mod conf;
-mod conf_schema;
-mod conf_values;
-mod config_views;
-mod control;
-mod create;
-mod create_ct;
-pub mod dataset;
-mod disks;
-mod download;
+pub(crate) mod access;
+pub(crate) mod api;
+pub(crate) mod cluster;
 mod errors;
-mod exec;
-pub mod faults;
-mod firewall;
-mod formats;
-mod ha;
-mod handle;
-mod jobs;
-mod life;
-mod life_api;
-mod life_run;
-mod life_schema;
-mod linked;
-mod locks;
-mod logs;
-mod migrate;
-mod params;
-mod perl_values;
-mod perms;
-mod perms_config;
-mod perms_lxc;
-mod pools;
-mod prop_formats;
-mod propstr;
-mod render_cluster;
-mod render_guests;
-mod reply;
-mod resize;
-mod restore;
-mod rrd;
+pub(crate) mod guests;
+pub(crate) mod params;
+pub(crate) mod render;
 pub mod schema;
-mod server;
-mod shared_cluster;
-mod snapshots;
-pub mod stats;
-mod storage;
-mod storage_map;
-mod task_history;
-mod task_list;
-mod tasks;
-pub mod tls;
-mod update;
-pub mod version;
-mod volume_info;
-pub mod volumes;
-mod vzdump;
+pub(crate) mod server;
+pub(crate) mod storage;
+pub(crate) mod tasks;
 
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-pub use acl::AclEntry;
-pub use admin::{NewGuest, NewSnapshot, Record};
-pub use auth::TokenAuth;
-pub use dataset::{GuestKind, GuestSeed, PowerState, StorageSeed, dataset, node_names};
+pub use access::acl::AclEntry;
+pub use cluster::dataset::{
+    self, GuestKind, GuestSeed, PowerState, StorageSeed, dataset, node_names,
+};
+pub use cluster::ha::HaRule;
+pub use cluster::jobs::{BackupJob, ReplicationJob, Selection};
 pub use errors::ApiError;
-pub use faults::Faults;
-pub use ha::HaRule;
-pub use handle::{SimHandle, spawn, start};
-pub use jobs::{BackupJob, ReplicationJob, Selection};
-pub use render_cluster::{PVE_RELEASE, PVE_REPOID, PVE_VERSION};
+pub use render::cluster::{PVE_RELEASE, PVE_REPOID, PVE_VERSION};
+pub use schema::version::{self, PveVersion};
 pub use schema::{Figures, Rejection};
-pub use stats::SimStats;
-pub use task_history::TaskRecord;
-pub use tasks::Upid;
-pub use version::PveVersion;
+pub use server::admin::{NewGuest, NewSnapshot, Record};
+pub use server::auth::TokenAuth;
+pub use server::faults::{self, Faults};
+pub use server::handle::{SimHandle, spawn, start};
+pub use server::stats::{self, SimStats};
+pub use server::{cli, tls};
+pub use storage::volumes;
+pub use tasks::history::TaskRecord;
+pub use tasks::store::Upid;
 
 /// The default API token ID (`USER@REALM!TOKENID`).
 pub const DEFAULT_TOKEN_ID: &str = "mcp@pve!mcp";
@@ -313,7 +274,7 @@ pub struct GuestState {
 }
 
 /// The state of guest `vmid`, after finishing every due task.
-fn guest_state(cluster: &shared_cluster::SharedCluster, vmid: u32) -> Option<GuestState> {
+fn guest_state(cluster: &cluster::shared::SharedCluster, vmid: u32) -> Option<GuestState> {
     let now = Instant::now();
     let mut c = cluster.write().unwrap_or_else(|e| e.into_inner());
     c.settle(now);
@@ -338,7 +299,7 @@ fn guest_state(cluster: &shared_cluster::SharedCluster, vmid: u32) -> Option<Gue
 /// Guest `vmid`'s config as stored (the cloud-init password as its hash; without
 /// `digest`, `lock`, `tags`, `template`).
 fn guest_config(
-    cluster: &shared_cluster::SharedCluster,
+    cluster: &cluster::shared::SharedCluster,
     vmid: u32,
 ) -> Option<std::collections::BTreeMap<String, String>> {
     let mut c = cluster.write().unwrap_or_else(|e| e.into_inner());

@@ -7,15 +7,15 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::super::errors::ApiError;
-use super::super::params::Params;
-use super::super::perl_values::Raw;
-use super::super::version::PveVersion;
 use super::check::Ctx;
 use super::object::validate;
+use super::perl_values::Raw;
 use super::permissions::{Token, check_api2};
 use super::tally::{Rejection, Tally};
+use super::version::PveVersion;
 use super::{Api, NotFound};
+use crate::sim::errors::ApiError;
+use crate::sim::params::Params;
 
 /// A request as the dispatcher received it.
 #[derive(Debug, Clone, Copy)]

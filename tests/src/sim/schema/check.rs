@@ -8,10 +8,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
-use super::super::perl_values::{Raw, perl_float};
-use super::super::version::PveVersion;
 use super::formats;
 use super::pattern;
+use super::perl_values::{Raw, perl_float};
+use super::version::PveVersion;
 
 pub(in crate::sim) use super::property_string::parse_boolean;
 
@@ -348,7 +348,7 @@ fn check_scalar(cx: &mut Ctx, s: &str, schema: &Value, path: &str, errors: &mut 
             .iter()
             .map(|v| match v {
                 Value::String(s) => s.clone(),
-                Value::Number(n) => super::super::perl_values::perl_number(n),
+                Value::Number(n) => super::perl_values::perl_number(n),
                 other => other.to_string(),
             })
             .collect();

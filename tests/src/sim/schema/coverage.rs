@@ -6,10 +6,10 @@ use std::collections::BTreeSet;
 
 use serde_json::Value;
 
-use super::super::api::served;
-use super::super::version::PveVersion;
 use super::formats::is_modelled;
+use super::version::PveVersion;
 use super::{Api, Endpoint, pattern};
+use crate::sim::api::dispatch::served;
 
 /// A path of `template` with plausible values for its parameters.
 fn sample(template: &str) -> Vec<String> {

@@ -5,7 +5,8 @@
 //! `permissions` ask ([`permissions`], `PVE::RPCEnvironment::check_api2_permissions`),
 //! and the parameters must pass `PVE::JSONSchema::validate` ([`object`] and [`check`],
 //! with named [`formats`] and [`property_string`]s). [`admit`] runs these steps in pveproxy's order,
-//! [`tally`] counts what was judged and refused. The schema is trusted data shipped with
+//! [`tally`] counts what was judged and refused. Request parameters reach it as Perl
+//! values (`perl_values`), and [`version`] says which release's schema judges. The schema is trusted data shipped with
 //! the repository; paths and parameters are hostile.
 
 mod admit;
@@ -15,9 +16,11 @@ mod coverage;
 mod formats;
 pub mod object;
 mod pattern;
+pub(crate) mod perl_values;
 mod permissions;
 mod property_string;
 pub mod tally;
+pub mod version;
 
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -25,7 +28,7 @@ use std::sync::OnceLock;
 
 use serde_json::{Map, Value, json};
 
-use super::version::PveVersion;
+use version::PveVersion;
 
 pub use admit::{Judge, Request, Verdict, admit};
 pub use tally::{Figures, Rejection, Tally};

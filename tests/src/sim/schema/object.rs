@@ -9,10 +9,10 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
-use super::super::errors::schema;
-use super::super::perl_values::Raw;
-use super::super::version::PveVersion;
 use super::check::{Ctx, Errors, add_error, check_prop, truthy};
+use super::perl_values::Raw;
+use super::version::PveVersion;
+use crate::sim::errors::schema;
 
 fn join(path: &str, key: &str) -> String {
     if path.is_empty() {

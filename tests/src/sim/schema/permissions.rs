@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
-use super::super::perl_values::Raw;
+use super::perl_values::Raw;
 
 /// The caller: an API token (`USER@REALM!TOKENID`) with a role.
 #[derive(Debug, Clone, Copy)]

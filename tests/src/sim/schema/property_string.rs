@@ -9,10 +9,10 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
-use super::super::perl_values::Raw;
-use super::super::version::PveVersion;
 use super::check::{Ctx, Errors, flag};
 use super::object::{Props, check_object};
+use super::perl_values::Raw;
+use super::version::PveVersion;
 
 /// A named format's validator, run on the parsed keys (`register_format`'s third
 /// argument); its error is a `die` text.

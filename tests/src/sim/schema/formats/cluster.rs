@@ -7,10 +7,10 @@ use std::sync::OnceLock;
 
 use serde_json::{Map, Value};
 
-use super::super::super::perl_values::Raw;
-use super::super::super::version::PveVersion;
 use super::super::pattern::is;
 use super::{CodeFormat, Registered, written};
+use crate::sim::schema::perl_values::Raw;
+use crate::sim::schema::version::PveVersion;
 
 const FLEECING: &str = r#"{
     "enabled": {"type": "boolean", "optional": 1, "default_key": 1},

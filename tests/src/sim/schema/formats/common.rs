@@ -2,9 +2,9 @@
 //! names, addresses and networks, MAC addresses, DNS names, sizes, tags, startup orders,
 //! storage and bridge maps. Each returns the `die` text PVE's check produces.
 
-use super::super::super::version::PveVersion;
 use super::super::pattern::is;
 use super::{CodeFormat, Registered, fail};
+use crate::sim::schema::version::PveVersion;
 
 pub(super) fn lookup(name: &str) -> Option<Registered> {
     let f: CodeFormat = match name {

@@ -1,10 +1,10 @@
 //! The formats pve-container registers: mount point and device paths, addresses with a
 //! link-local interface, and time zones (with pve-common's `timezone`).
 
-use super::super::super::version::PveVersion;
 use super::super::pattern::is;
 use super::common::{iface, ip};
 use super::{CodeFormat, Registered, fail};
+use crate::sim::schema::version::PveVersion;
 
 pub(super) fn lookup(name: &str) -> Option<Registered> {
     let code: CodeFormat = match name {

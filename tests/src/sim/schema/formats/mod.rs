@@ -17,9 +17,9 @@ use std::sync::OnceLock;
 
 use serde_json::{Map, Value};
 
-use super::super::version::PveVersion;
 use super::check::Ctx;
 use super::property_string::{self, Validator};
+use crate::sim::schema::version::PveVersion;
 
 /// A check registered with a code reference; its error is the `die` text.
 pub type CodeFormat = fn(&str, PveVersion) -> Result<(), String>;

@@ -9,12 +9,12 @@ use std::sync::OnceLock;
 
 use serde_json::{Map, Value};
 
-use super::super::super::perl_values::Raw;
-use super::super::super::version::PveVersion;
 use super::super::Api;
 use super::super::pattern::is;
 use super::storage::volume_id;
 use super::{CodeFormat, Registered, fail, written};
+use crate::sim::schema::perl_values::Raw;
+use crate::sim::schema::version::PveVersion;
 
 pub(super) fn lookup(name: &str, version: PveVersion) -> Option<Registered> {
     let code: CodeFormat = match name {

@@ -6,9 +6,9 @@ use std::sync::OnceLock;
 
 use serde_json::{Map, Value};
 
-use super::super::super::perl_values::Raw;
 use super::super::pattern::is;
 use super::{CodeFormat, Registered, fail, written};
+use crate::sim::schema::perl_values::Raw;
 
 pub(super) fn lookup(name: &str) -> Option<Registered> {
     static PRUNE: OnceLock<Map<String, Value>> = OnceLock::new();
@@ -73,9 +73,9 @@ fn prune_backups(p: &BTreeMap<String, Raw>) -> Result<(), String> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::super::super::version::PveVersion;
     use super::super::super::check::Ctx;
     use super::super::check_format;
+    use crate::sim::schema::version::PveVersion;
     use serde_json::json;
 
     fn check(format: &str, value: &str) -> Result<(), String> {

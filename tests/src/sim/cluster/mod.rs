@@ -1,0 +1,10 @@
+//! The simulated cluster's state: the deterministic dataset it starts from, the mutable
+//! cluster (nodes, guests, tasks) behind its versioned lock, and what surrounds the
+//! guests: pools, HA resources and rules, scheduled jobs.
+
+pub mod dataset;
+pub(crate) mod ha;
+pub(crate) mod jobs;
+pub(crate) mod pools;
+pub(crate) mod shared;
+pub(crate) mod state;
