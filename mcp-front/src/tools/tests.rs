@@ -88,6 +88,7 @@ fn conversions_escape_the_helpers_text() {
         pool: Some("p\u{200B}".into()),
         tags: vec!["t\u{2066}".into()],
         template: false,
+        lock: None,
         cpu: 0.0,
         maxcpu: 1.0,
         mem: 0,

@@ -413,6 +413,7 @@ fn guest(vmid: u64, name: &str, running: bool) -> GuestSummary {
         pool: None,
         tags: vec!["lab".into()],
         template: false,
+        lock: None,
         cpu: if running { 0.25 } else { 0.0 },
         maxcpu: 2.0,
         mem: if running { 512 << 20 } else { 0 },
@@ -445,7 +446,6 @@ fn guest_detail() -> GuestDetail {
     GuestDetail {
         guest: guest(101, "web-01", true),
         qmpstatus: Some("running".into()),
-        lock: None,
         ha_state: None,
         disk: 0,
         maxdisk: 32 << 30,

@@ -1,6 +1,7 @@
 //! Answers about guests: listings and their counts, one guest's detail and
 //! configuration, a new guest, snapshots, guest-agent answers and metrics.
 
+use super::GuestLock;
 use crate::values::{AgentCommand, GuestState, GuestType, NodeName, Timeframe, VmId};
 use serde::{Deserialize, Serialize};
 
@@ -33,6 +34,10 @@ pub struct GuestSummary {
     pub tags: Vec<String>,
     #[serde(default)]
     pub template: bool,
+    /// The config lock a task holds on the guest (a backup, a migration); absent when
+    /// there is none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lock: Option<GuestLock>,
     /// CPU usage as a fraction of the guest's vCPUs, 0.0 ..= 1.0 (as PVE reports it).
     pub cpu: f64,
     pub maxcpu: f64,
@@ -63,15 +68,14 @@ pub struct GuestCounts {
     pub lxc: u32,
 }
 
-/// Current status of one guest.
+/// Current status of one guest; its lock is the guest's (`guest.lock`), read with the
+/// status.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GuestDetail {
     pub guest: GuestSummary,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub qmpstatus: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub lock: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ha_state: Option<String>,
     pub disk: u64,

@@ -3,10 +3,11 @@
 //! validated into proto types, and sorted into a [`Snapshot`] (which `cache` keeps a
 //! moment). Names, pools and tags are text Proxmox sends: kept with their control and
 //! hidden characters written escaped ([`escape_value`]), so every answer that carries
-//! them carries them fit to show.
+//! them carries them fit to show; a config lock is read as a [`GuestLock`] (an
+//! unknown one kept in its safe form, never a reason to drop the guest).
 
 use super::{PveError, client::escape_value};
-use pve_mcp_proto::{GuestState, GuestSummary, GuestType, NodeName, VmId};
+use pve_mcp_proto::{GuestLock, GuestState, GuestSummary, GuestType, NodeName, VmId};
 use serde::{Deserialize, de};
 use std::{
     borrow::Cow,
@@ -79,6 +80,8 @@ pub struct RawResource<'a> {
     #[serde(borrow)]
     pub tags: Option<Cow<'a, str>>,
     pub template: Option<Num>,
+    #[serde(borrow)]
+    pub lock: Option<Cow<'a, str>>,
     #[serde(default)]
     pub cpu: Num,
     #[serde(default)]
@@ -93,7 +96,8 @@ pub struct RawResource<'a> {
 
 /// A guest as the cache holds it. Node, pool and tags, which thousands of guests
 /// share, are shared strings: a listing costs one allocation per guest (its name),
-/// and a [`GuestSummary`] is made only for the guests an answer carries.
+/// and a [`GuestSummary`] is made only for the guests an answer carries. A lock
+/// Proxmox names costs none either; only an unknown one is allocated.
 #[derive(Debug, Clone)]
 pub struct Guest {
     pub vmid: VmId,
@@ -104,6 +108,7 @@ pub struct Guest {
     pub pool: Option<Arc<str>>,
     pub tags: Arc<[String]>,
     pub name: Box<str>,
+    pub lock: Option<GuestLock>,
     pub cpu: f64,
     pub maxcpu: f64,
     pub mem: u64,
@@ -133,6 +138,7 @@ impl Guest {
             pool: self.pool.as_deref().map(str::to_owned),
             tags: self.tags.to_vec(),
             template: self.template,
+            lock: self.lock.clone(),
             cpu: self.cpu,
             maxcpu: self.maxcpu,
             mem: self.mem,
@@ -203,6 +209,7 @@ impl Interner {
                 .map(|p| self.pool(p)),
             tags: self.tags(r.tags.as_deref().unwrap_or("")),
             name: escape_value(r.name.as_deref().unwrap_or("")).into(),
+            lock: r.lock.as_deref().and_then(GuestLock::from_pve),
             cpu: r.cpu.0,
             maxcpu: r.maxcpu.0,
             mem: r.mem.u64(),
@@ -355,6 +362,35 @@ mod tests {
             (&*spaced.name, spaced.pool.as_deref()),
             (" lab", Some(" lab"))
         );
+    }
+
+    #[test]
+    fn a_guests_lock_is_read_and_an_unknown_one_kept_safe() {
+        let snap = Snapshot::decode(
+            r#"{"data":[
+            {"type":"qemu","vmid":100,"node":"pve1","lock":"backup"},
+            {"type":"lxc","vmid":101,"node":"pve1","lock":"snapshot-delete"},
+            {"type":"qemu","vmid":102,"node":"pve1"},
+            {"type":"qemu","vmid":103,"node":"pve1","lock":""},
+            {"type":"qemu","vmid":104,"node":"pve1","lock":"frozen\u202E\n"},
+            {"type":"qemu","vmid":105,"node":"pve1","lock":null}
+        ]}"#
+            .as_bytes(),
+        )
+        .unwrap();
+        let lock = |v: u64| {
+            let g = snap.get(VmId::new(v).unwrap()).unwrap();
+            assert_eq!(g.summary().lock, g.lock, "{v}");
+            g.lock.clone()
+        };
+        assert_eq!(lock(100), Some(GuestLock::Backup));
+        assert_eq!(lock(101), Some(GuestLock::SnapshotDelete));
+        assert_eq!((lock(102), lock(103), lock(105)), (None, None, None));
+        // Unknown: kept, escaped; the guest is listed all the same.
+        let odd = lock(104).unwrap();
+        assert!(matches!(odd, GuestLock::Other(_)), "{odd:?}");
+        assert_eq!(odd.as_str(), "frozen\\u{202E}");
+        assert_eq!(snap.guests.len(), 6);
     }
 
     #[test]

@@ -120,10 +120,11 @@ pub async fn status(svc: &Service, vmid: VmId) -> OpResult {
     g.mem = raw.mem.u64();
     g.maxmem = raw.maxmem.u64();
     g.uptime = raw.uptime.u64();
+    // The lock as of now, not as the cached listing had it.
+    g.lock = raw.lock.as_deref().and_then(GuestLock::from_pve);
     Ok(Payload::Guest(GuestDetail {
         guest: g,
         qmpstatus: raw.qmpstatus.map(|s| sanitize(&s)),
-        lock: raw.lock.map(|s| sanitize(&s)),
         ha_state: raw.ha.and_then(|h| h.state).map(|s| sanitize(&s)),
         disk: raw.disk.u64(),
         maxdisk: raw.maxdisk.u64(),

@@ -32,11 +32,12 @@ pub(crate) mod output;
 #[tool_router(router = guests_router, vis = "pub(crate)")]
 impl PveMcp {
     /// List the Proxmox guests (QEMU VMs and LXC containers) you may see, one line each:
-    /// vmid, name, type, node, status, CPU, memory, uptime, tags. Start here to find a
-    /// guest's VMID. The first line counts all matching guests by state and type. Paged:
-    /// 100 guests by default, at most 1000; the last line gives the offset of the next
-    /// page. On a large cluster, filter by node, status, type, tag or name instead of
-    /// paging through everything. Read-only.
+    /// vmid, name, type, node, status, config lock (when one is held, e.g. during a
+    /// backup), CPU, memory, uptime, tags. Start here to find a guest's VMID. The first
+    /// line counts all matching guests by state and type. Paged: 100 guests by default,
+    /// at most 1000; the last line gives the offset of the next page. On a large
+    /// cluster, filter by node, status, type, tag or name instead of paging through
+    /// everything. Read-only.
     #[tool(
         title = "List guests",
         annotations(

@@ -88,6 +88,11 @@ pub struct Guest {
     pub pool: Option<String>,
     pub tags: Vec<String>,
     pub template: bool,
+    /// The config lock a Proxmox task holds on the guest (`backup`, `migrate`,
+    /// `snapshot`, ...); absent when there is none. While it is held, Proxmox refuses
+    /// most changes to the guest.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lock: Option<String>,
     /// CPU in use, in cores (0 to maxcpu).
     pub cpu: f64,
     /// Number of virtual CPUs.
@@ -111,6 +116,7 @@ impl From<proto::GuestSummary> for Guest {
             pool,
             tags,
             template,
+            lock,
             cpu,
             maxcpu,
             mem,
@@ -126,6 +132,7 @@ impl From<proto::GuestSummary> for Guest {
             pool: pool.map(own_line),
             tags: own_lines(tags),
             template,
+            lock: lock.map(|l| own_line(l.into())),
             cpu,
             maxcpu,
             mem,
@@ -199,6 +206,7 @@ pub struct GuestDetail {
     pub guest: Guest,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub qmpstatus: Option<String>,
+    /// The guest's config lock, as in `guest.lock`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lock: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -216,7 +224,6 @@ impl From<proto::GuestDetail> for GuestDetail {
         let proto::GuestDetail {
             guest,
             qmpstatus,
-            lock,
             ha_state,
             disk,
             maxdisk,
@@ -225,10 +232,11 @@ impl From<proto::GuestDetail> for GuestDetail {
             diskread,
             diskwrite,
         } = d;
+        let guest = Guest::from(guest);
         Self {
-            guest: guest.into(),
+            lock: guest.lock.clone(),
+            guest,
             qmpstatus: qmpstatus.map(own_line),
-            lock: lock.map(own_line),
             ha_state: ha_state.map(own_line),
             disk,
             maxdisk,
@@ -247,7 +255,8 @@ fn kind_word(t: GuestType) -> &'static str {
     }
 }
 
-fn guest_row(g: &Guest) -> Vec<String> {
+/// One row of the table; with `lock_column`, the guest's lock (or `-`) after its status.
+fn guest_row(g: &Guest, lock_column: bool) -> Vec<String> {
     let mut name = untrusted::line(truncate(&g.name, NAME_WIDTH)).into_owned();
     if truncate(&g.name, NAME_WIDTH).len() < g.name.len() {
         name.push('~');
@@ -256,12 +265,21 @@ fn guest_row(g: &Guest) -> Vec<String> {
         name.push_str(" (template)");
     }
     let running = g.uptime > 0 || g.mem > 0;
-    vec![
+    let mut row = vec![
         g.vmid.to_string(),
         name,
         g.guest_type.as_str().into(),
         g.node.clone(),
         g.status.as_str().into(),
+    ];
+    if lock_column {
+        row.push(
+            g.lock
+                .as_deref()
+                .map_or("-".into(), |l| untrusted::line(l).into_owned()),
+        );
+    }
+    row.extend([
         if running {
             percent(g.cpu, 1.0)
         } else {
@@ -270,10 +288,13 @@ fn guest_row(g: &Guest) -> Vec<String> {
         used_of(g.mem, g.maxmem),
         uptime(g.uptime),
         untrusted::line(&g.tags.join(",")).into_owned(),
-    ]
+    ]);
+    row
 }
 
-/// The `list_vms` page: a summary line, a table, and how to get the next page.
+/// The `list_vms` page: a summary line, a table, and how to get the next page. The
+/// table has a LOCK column only when a guest of the page is locked, and then says that
+/// Proxmox refuses most changes to those guests while they are.
 pub fn guest_page(p: &GuestPage) -> String {
     let c = &p.counts;
     let mut out = format!(
@@ -293,12 +314,22 @@ pub fn guest_page(p: &GuestPage) -> String {
         p.offset + 1,
         p.offset as usize + p.guests.len()
     );
-    let header = [
-        "VMID", "NAME", "TYPE", "NODE", "STATUS", "CPU", "MEM", "UPTIME", "TAGS",
-    ];
-    let mut rows = vec![header.map(String::from).to_vec()];
-    rows.extend(p.guests.iter().map(guest_row));
+    let locked = p.guests.iter().filter(|g| g.lock.is_some()).count();
+    let mut header = vec!["VMID", "NAME", "TYPE", "NODE", "STATUS"];
+    if locked > 0 {
+        header.push("LOCK");
+    }
+    header.extend(["CPU", "MEM", "UPTIME", "TAGS"]);
+    let mut rows = vec![header.into_iter().map(String::from).collect()];
+    rows.extend(p.guests.iter().map(|g| guest_row(g, locked > 0)));
     out.push_str(&table(&rows));
+    if locked > 0 {
+        let _ = writeln!(
+            out,
+            "{locked} guest(s) shown hold a config lock (LOCK: a backup, migration, \
+             snapshot...): Proxmox refuses most changes to them until it is released."
+        );
+    }
     if let Some(next) = p.next_offset {
         let _ = writeln!(
             out,

@@ -39,6 +39,7 @@ pub(crate) fn guest(vmid: u32, name: &str, running: bool) -> Guest {
         pool: None,
         tags: vec!["prod".into(), "web".into()],
         template: false,
+        lock: None,
         cpu: if running { 0.5 } else { 0.0 },
         maxcpu: 4.0,
         mem: if running { 1536 << 20 } else { 0 },
@@ -83,6 +84,88 @@ fn guest_page_is_a_compact_table() {
         "102   db      qemu  pve1  stopped  -    -/4.0G     -       prod,web"
     );
     assert!(lines[4].contains("offset=2"));
+}
+
+#[test]
+fn locked_guests_show_their_lock_in_a_column_of_their_own() {
+    let mut backup = guest(100, "web-01", true);
+    backup.lock = Some("backup".into());
+    let mut page = GuestPage {
+        total: 2,
+        offset: 0,
+        limit: 100,
+        next_offset: None,
+        counts: GuestCounts::default(),
+        guests: vec![backup, guest(102, "db", false)],
+    };
+    let text = guest_page(&page);
+    let lines: Vec<_> = text.lines().collect();
+    assert_eq!(
+        lines[1..4],
+        [
+            "VMID  NAME    TYPE  NODE  STATUS   LOCK    CPU  MEM        UPTIME  TAGS",
+            "100   web-01  qemu  pve1  running  backup  50%  1.5G/4.0G  3d4h    prod,web",
+            "102   db      qemu  pve1  stopped  -       -    -/4.0G     -       prod,web",
+        ],
+        "{text}"
+    );
+    assert!(
+        lines[4].starts_with("1 guest(s) shown hold a config lock"),
+        "{text}"
+    );
+    // Structured: `lock` on the locked guest only.
+    let json = serde_json::to_value(&page).unwrap();
+    assert_eq!(json["guests"][0]["lock"], "backup");
+    assert!(json["guests"][1].get("lock").is_none(), "{json}");
+    // No locked guest: no column, no note, not a byte more.
+    page.guests[0].lock = None;
+    let text = guest_page(&page);
+    assert!(!text.contains("LOCK") && !text.contains("lock"), "{text}");
+    assert!(!serde_json::to_string(&page).unwrap().contains("lock"));
+}
+
+#[test]
+fn a_lock_from_the_helper_reaches_both_the_entry_and_the_status() {
+    use pve_mcp_proto as proto;
+    let summary = |lock: &str| proto::GuestSummary {
+        vmid: proto::VmId::new(100).unwrap(),
+        name: "web".into(),
+        guest_type: proto::GuestType::Qemu,
+        node: proto::NodeName::parse("pve1").unwrap(),
+        status: proto::GuestState::Running,
+        pool: None,
+        tags: vec![],
+        template: false,
+        lock: proto::GuestLock::from_pve(lock),
+        cpu: 0.0,
+        maxcpu: 1.0,
+        mem: 0,
+        maxmem: 0,
+        uptime: 0,
+    };
+    assert_eq!(
+        Guest::from(summary("snapshot-delete")).lock.as_deref(),
+        Some("snapshot-delete")
+    );
+    assert_eq!(Guest::from(summary("")).lock, None);
+    let odd = Guest::from(summary("odd\u{202E}"));
+    assert_eq!(odd.lock.as_deref(), Some("odd\\u{202E}"));
+    let d = GuestDetail::from(proto::GuestDetail {
+        guest: summary("backup"),
+        qmpstatus: None,
+        ha_state: None,
+        disk: 0,
+        maxdisk: 0,
+        netin: 0,
+        netout: 0,
+        diskread: 0,
+        diskwrite: 0,
+    });
+    assert_eq!(
+        (d.lock.as_deref(), d.guest.lock.as_deref()),
+        (Some("backup"), Some("backup"))
+    );
+    assert!(guest_detail(&d).contains("lock: backup"));
 }
 
 #[test]

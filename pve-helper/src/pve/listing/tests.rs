@@ -1,12 +1,17 @@
 use super::*;
 
-/// What a decoding produced, comparable: each guest's vmid, name, node and tags, or
-/// that it failed.
+/// What a decoding produced, comparable: each guest's vmid, name, node, tags and lock,
+/// or that it failed.
 fn outcome(r: Result<Snapshot, PveError>) -> Result<Vec<String>, ()> {
     r.map(|s| {
         s.guests
             .iter()
-            .map(|g| format!("{} {:?} {} {:?}", g.vmid, g.name, g.node, g.tags))
+            .map(|g| {
+                format!(
+                    "{} {:?} {} {:?} {:?}",
+                    g.vmid, g.name, g.node, g.tags, g.lock
+                )
+            })
             .collect()
     })
     .map_err(drop)
@@ -31,7 +36,8 @@ fn agrees(body: &str) -> Result<Vec<String>, ()> {
     whole
 }
 
-const A: &str = r#"{"type":"qemu","vmid":101,"node":"pve1","name":"a","tags":"x;y"}"#;
+const A: &str =
+    r#"{"type":"qemu","vmid":101,"node":"pve1","name":"a","tags":"x;y","lock":"backup"}"#;
 const B: &str = r#"{"type":"lxc","vmid":"102","node":"pve2","name":"b \"{[\\","template":1}"#;
 
 #[test]
@@ -46,7 +52,9 @@ fn the_usual_shape_is_decoded_entry_by_entry() {
     );
     d.feed(&body.as_bytes()[body.len() / 2 + 10..]);
     assert_eq!(d.phase, Phase::Tail { closed: true });
-    assert_eq!(agrees(&body).unwrap().len(), 2);
+    let guests = agrees(&body).unwrap();
+    assert_eq!(guests.len(), 2);
+    assert!(guests[0].ends_with("Some(Backup)"), "{guests:?}");
     let spaced = format!(" \n{{ \"data\" :\t[ {A} ,\r\n{B} ] }} \n");
     assert_eq!(agrees(&spaced), agrees(&body));
     assert_eq!(agrees(r#"{"data":[]}"#), Ok(vec![]));

@@ -358,7 +358,6 @@ async fn a_backup_of_a_vm_a_snapshot_task_holds_fails_with_the_reason() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "product defect: list_vms drops the `lock` that /cluster/resources gives for each guest"]
 async fn list_vms_shows_which_guests_are_locked() {
     let (stack, client) = world().await;
     stack
