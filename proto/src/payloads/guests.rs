@@ -1,8 +1,7 @@
 //! Answers about guests: listings and their counts, one guest's detail and
 //! configuration, a new guest, snapshots, guest-agent answers and metrics.
 
-use super::GuestLock;
-use crate::values::{AgentCommand, GuestState, GuestType, NodeName, Timeframe, VmId};
+use crate::values::{AgentCommand, GuestLock, GuestState, GuestType, NodeName, Timeframe, VmId};
 use serde::{Deserialize, Serialize};
 
 /// A guest being made (created, cloned or restored) and the task making it.

@@ -124,7 +124,6 @@ impl fmt::Display for ErrorBody {
 
 mod api;
 mod cluster;
-mod guest_lock;
 mod guests;
 mod policy;
 mod storage;
@@ -132,7 +131,6 @@ mod tasks;
 
 pub use api::*;
 pub use cluster::*;
-pub use guest_lock::*;
 pub use guests::*;
 pub use policy::*;
 pub use storage::*;

@@ -112,6 +112,7 @@ macro_rules! bounded_number {
 mod api;
 mod config;
 mod guest;
+mod lock;
 mod operation;
 mod snapshot;
 mod storage;
@@ -122,6 +123,7 @@ mod tests;
 pub use api::*;
 pub use config::*;
 pub use guest::*;
+pub use lock::*;
 pub use operation::*;
 pub use snapshot::*;
 pub use storage::*;

@@ -16,7 +16,7 @@
 //! as `\u{..}`), at most [`OtherLock::MAX`] bytes. The same rule is checked again when
 //! the value is read from the socket.
 
-use crate::values::{InvalidValue, invalid, shown};
+use super::{InvalidValue, invalid, shown};
 use serde::{Deserialize, Serialize};
 use std::fmt::{self, Write};
 
