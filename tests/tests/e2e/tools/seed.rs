@@ -508,16 +508,18 @@ async fn a_command_may_run_past_the_call_timeout_up_to_its_limit_with_progress()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_peer_not_in_clients_is_refused() {
-    let (_stack, client) =
-        stack_and_client(&POLICY.replace("users = [{uid}]", "users = [4242]")).await;
-    let r = client.call("list_vms", json!({})).await.unwrap();
-    assert!(is_error(&r));
-    assert!(
-        text(&r).contains("is not allowed to use the helper"),
-        "{}",
-        text(&r)
-    );
+async fn a_peer_not_in_clients_is_refused_when_its_session_starts() {
+    let stack = Stack::start(options(
+        &POLICY.replace("users = [{uid}]", "users = [4242]"),
+    ))
+    .expect("stack starts");
+    let error = match stack.client().await {
+        Ok(_) => panic!("a refused peer's session looked healthy"),
+        Err(e) => format!("{e:#}"),
+    };
+    for needed in ["is not allowed to use the helper", "[clients] users"] {
+        assert!(error.contains(needed), "{needed:?} missing from: {error}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
