@@ -45,6 +45,21 @@ fn flag(n: Option<Num>) -> bool {
     n.is_some_and(|n| n.0 != 0.0)
 }
 
+/// The node whose API this helper calls (`local` in `/cluster/status`), if Proxmox
+/// says; `None` when it does not or cannot be asked.
+pub async fn local_node(svc: &Service) -> Option<NodeName> {
+    let raw: Vec<RawEntry> = match svc.pve.get("/cluster/status", &[]).await {
+        Ok(raw) => raw,
+        Err(e) => {
+            tracing::debug!(error = %e, "the local node could not be read");
+            return None;
+        }
+    };
+    raw.into_iter()
+        .find(|e| e.kind == "node" && flag(e.local))
+        .and_then(|e| NodeName::parse(&e.name?).ok())
+}
+
 pub async fn status(svc: &Service, policy: &Policy) -> OpResult {
     let raw: Vec<RawEntry> = svc
         .pve

@@ -64,6 +64,7 @@ impl Service {
         if let Err(e) = self.choose_vmid(policy, &mut request).await {
             return ("error", "facts".to_owned(), Err(e));
         }
+        self.choose_node(policy, &mut request).await;
         let facts = match self.facts(policy, &request).await {
             Ok(f) => f,
             Err(e) => return ("error", "facts".to_owned(), Err(upstream_error(e))),
@@ -169,6 +170,34 @@ impl Service {
             *slot = lifecycle::next_free_vmid(self, policy).await?;
         }
         Ok(())
+    }
+
+    /// `node_status` without a node, under a policy whose `[api]` does not let this
+    /// client list every node (`GET /nodes`): the node this helper talks to (the
+    /// `local` entry of `/cluster/status`), whose status is then judged as
+    /// `GET /nodes/{node}/status` like any other. When the helper cannot tell, or the
+    /// policy does not allow that either, the request stays as it was, and is judged
+    /// (and refused) as the listing.
+    async fn choose_node(&self, policy: &Policy, request: &mut Request) {
+        let Request::NodeStatus(q) = request else {
+            return;
+        };
+        let may_get = |path: &str| {
+            pve_mcp_proto::ApiPath::parse(path).is_ok_and(|path| {
+                policy
+                    .api
+                    .iter()
+                    .any(|r| r.method == pve_mcp_proto::ApiMethod::Get && r.pattern.matches(&path))
+            })
+        };
+        if q.node.is_some() || may_get("/nodes") {
+            return;
+        }
+        if let Some(node) = cluster::local_node(self).await
+            && may_get(&format!("/nodes/{node}/status"))
+        {
+            q.node = Some(node);
+        }
     }
 
     /// Looks up the guests a request names, and the configurations `decide` needs; no

@@ -219,12 +219,21 @@ impl PveMcp {
             Ok(r) => Request::NodeStatus(r),
             Err(e) => return invalid(e),
         };
+        let every_node = matches!(&request, Request::NodeStatus(q) if q.node.is_none());
         match forward(&self.helper, request).await {
             Ok(Payload::Nodes(nodes)) => {
                 let nodes = Nodes {
                     nodes: nodes.into_iter().map(Node::from).collect(),
                 };
-                structured(&nodes, render_nodes(&nodes))
+                let mut text = render_nodes(&nodes);
+                if every_node && let Some(own) = own_node_only(&nodes) {
+                    let _ = writeln!(
+                        text,
+                        "Only {own}, the node pve-mcp talks to: the policy does not let this \
+                         client list every node (GET /nodes)."
+                    );
+                }
+                structured(&nodes, text)
             }
             Ok(other) => unexpected("node_status", &other),
             Err(result) => result,
@@ -315,6 +324,16 @@ pub struct Nodes {
 }
 
 /// The `node_status` answer: a table, and details when one node was asked for.
+/// The node of an answer to "every node" that holds one node in depth: the helper
+/// answered for its own node because the policy does not allow the listing (a listing
+/// never carries versions).
+fn own_node_only(n: &Nodes) -> Option<&str> {
+    match n.nodes.as_slice() {
+        [one] if one.pveversion.is_some() || one.kversion.is_some() => Some(&one.node),
+        _ => None,
+    }
+}
+
 pub fn render_nodes(n: &Nodes) -> String {
     let online = n.nodes.iter().filter(|n| n.status == "online").count();
     let mut out = format!("{} nodes ({online} online)\n", n.nodes.len());

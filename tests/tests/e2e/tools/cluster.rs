@@ -123,3 +123,58 @@ async fn cluster_status_follows_the_policy() {
         "{t}"
     );
 }
+
+const ONE_NODE_STATUS: &str = r#"
+[clients]
+users = [{uid}]
+[guests]
+allow = ["100-149"]
+[api]
+allow = ["GET /nodes/*/status"]
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn node_status_without_a_node_answers_for_the_local_node_when_listing_is_not_allowed() {
+    let stack = Stack::start(options(ONE_NODE_STATUS)).expect("stack starts");
+    let client = stack.client().await.expect("front starts");
+    // The simulator's local node (`local: 1` in /cluster/status) is pve1.
+    let r = client.call("node_status", json!({})).await.unwrap();
+    assert!(!is_error(&r), "{r}");
+    let nodes = r["structuredContent"]["nodes"].as_array().unwrap();
+    assert_eq!(nodes.len(), 1, "{r}");
+    assert_eq!(nodes[0]["node"], "pve1");
+    assert!(nodes[0]["pveversion"].is_string(), "the node in depth: {r}");
+    assert!(
+        text(&r).contains("Only pve1, the node pve-mcp talks to")
+            && text(&r).contains("GET /nodes"),
+        "{}",
+        text(&r)
+    );
+    let audit = stack.helper_log();
+    assert!(
+        audit.contains("GET /nodes/*/status"),
+        "judged as that node's status: {audit}"
+    );
+    // A named node, and the listing where it is allowed, are unchanged.
+    let r = client
+        .call("node_status", json!({"node": "pve2"}))
+        .await
+        .unwrap();
+    assert!(!is_error(&r), "{r}");
+    assert!(!text(&r).contains("Only "), "{}", text(&r));
+    let stack = Stack::start(options(
+        &ONE_NODE_STATUS.replace("\"GET /nodes/*/status\"", "\"GET /nodes\""),
+    ))
+    .expect("stack starts");
+    let client = stack.client().await.expect("front starts");
+    let r = client.call("node_status", json!({})).await.unwrap();
+    assert!(!is_error(&r), "{r}");
+    let listed = r["structuredContent"]["nodes"].as_array().unwrap().len();
+    assert_eq!(listed, NODES, "{r}");
+    assert!(!text(&r).contains("Only "), "{}", text(&r));
+    // Neither allowed: refused as the listing, naming what to allow.
+    let stack = Stack::start(options(NOTHING)).expect("stack starts");
+    let client = stack.client().await.expect("front starts");
+    let r = client.call("node_status", json!({})).await.unwrap();
+    assert!(is_error(&r) && text(&r).starts_with("Denied:"), "{r}");
+}
