@@ -2,7 +2,8 @@
 //! schema (no such endpoint, bad parameters), denied for the token's privileges, not
 //! simulated, and the named formats met that the simulator does not implement; the
 //! refused and denied requests themselves (bounded). A simulator writes them to
-//! `target/tmp/pve-mcp-figures/schema-BINARY-PID-N.txt` when it stops, for `.ci/run`.
+//! `target/tmp/pve-mcp-figures/schema-BINARY.RUN-PID-N.txt` when it stops, for `.ci/run`
+//! (RUN: `pve` or, under `PVE_MCP_SIM_PVE=9`, `pve9`).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -171,7 +172,7 @@ fn binary_name() -> String {
 }
 
 /// Writes `text` as this simulator's figures; the first write of a process removes the
-/// files an earlier run of the same binary left.
+/// files an earlier run of the same binary, with the same default release, left.
 pub fn write_figures(text: &str) {
     static SEQ: AtomicU64 = AtomicU64::new(0);
     let Some(dir) = target_dir().map(|t| t.join("tmp").join("pve-mcp-figures")) else {
@@ -180,7 +181,13 @@ pub fn write_figures(text: &str) {
     if std::fs::create_dir_all(&dir).is_err() {
         return;
     }
-    let name = binary_name();
+    // A run with another default release (`PVE_MCP_SIM_PVE`, as `.ci/run`'s second
+    // pass) keeps its own files: it must not remove the first pass's.
+    let run = std::env::var("PVE_MCP_SIM_PVE")
+        .ok()
+        .filter(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_alphanumeric()))
+        .map_or_else(|| "pve".to_owned(), |v| format!("pve{v}"));
+    let name = format!("{}.{run}", binary_name());
     let pid = std::process::id();
     let seq = SEQ.fetch_add(1, Ordering::Relaxed);
     if seq == 0 {
