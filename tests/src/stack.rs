@@ -24,6 +24,24 @@ pub fn bin_dir() -> PathBuf {
     dir
 }
 
+/// Whether cargo sets `name` for running this package's tests (as opposed to a
+/// setting the user gave cargo, such as `CARGO_HOME` or `CARGO_TARGET_DIR`).
+fn is_cargo_set_for_this_package(name: &str) -> bool {
+    const USER: [&str; 10] = [
+        "CARGO_HOME",
+        "CARGO_TARGET_DIR",
+        "CARGO_BUILD_",
+        "CARGO_PROFILE_",
+        "CARGO_NET_",
+        "CARGO_HTTP_",
+        "CARGO_REGISTRIES_",
+        "CARGO_REGISTRY_",
+        "CARGO_TERM_",
+        "CARGO_INCREMENTAL",
+    ];
+    name == "OUT_DIR" || (name.starts_with("CARGO_") && !USER.iter().any(|u| name.starts_with(u)))
+}
+
 /// Path of a workspace binary. Under `cargo test`/`cargo run` (which set `CARGO`) the
 /// workspace's binaries are built first, once per process, so that a test of this crate
 /// alone never runs stale binaries; otherwise (scripts, `PVE_MCP_BIN_DIR`) they must exist.
@@ -43,9 +61,16 @@ pub fn workspace_bin(name: &str) -> PathBuf {
             if dir.ends_with("release") {
                 cmd.arg("--release");
             }
-            // A test process passes its own CARGO_MANIFEST_DIR on; build scripts that
-            // watch it (ring's) would rerun, and rebuild the TLS stack and both binaries.
-            cmd.env_remove("CARGO_MANIFEST_DIR");
+            // Cargo runs this test with variables about this package (CARGO_PKG_*,
+            // CARGO_MANIFEST_DIR, OUT_DIR, ...); passed on, build scripts that watch them
+            // (ring's) would rerun and rebuild the TLS stack and both binaries.
+            for (name, _) in std::env::vars_os() {
+                if let Some(name) = name.to_str()
+                    && is_cargo_set_for_this_package(name)
+                {
+                    cmd.env_remove(name);
+                }
+            }
             // Straight to stderr: libtest would hold an `eprintln!` back.
             let _ = writeln!(
                 std::io::stderr(),
