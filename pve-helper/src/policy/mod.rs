@@ -40,6 +40,7 @@ pub use parse::{COMMAND_PATH, Diagnostic, Severity};
 pub use pattern::{ArgPattern, CommandRule, PathPattern, is_plain_arg};
 pub use refs::task_guest;
 pub use selector::{Selector, Term};
+pub(crate) use summary::get_allowed;
 
 use std::path::{Path, PathBuf};
 

@@ -182,14 +182,7 @@ impl Service {
         let Request::NodeStatus(q) = request else {
             return;
         };
-        let may_get = |path: &str| {
-            pve_mcp_proto::ApiPath::parse(path).is_ok_and(|path| {
-                policy
-                    .api
-                    .iter()
-                    .any(|r| r.method == pve_mcp_proto::ApiMethod::Get && r.pattern.matches(&path))
-            })
-        };
+        let may_get = |path: &str| crate::policy::get_allowed(policy, path);
         if q.node.is_some() || may_get("/nodes") {
             return;
         }
