@@ -10,7 +10,9 @@
 //! installed, and a missing program fails its test instead.
 //!
 //! The cache directory is created (empty) when missing, so that Cargo can watch it:
-//! an install there reruns this script, and nothing else does.
+//! an install there reruns this script, and nothing else does. The tests read the
+//! directory and fakepve's pinned release from `PVE_MCP_CLIENTS_CACHE` and
+//! `PVE_MCP_FAKEPVE_PINNED`, set here at compile time.
 
 use std::path::{Path, PathBuf};
 
@@ -81,6 +83,12 @@ fn main() {
     println!("cargo::rerun-if-env-changed=HOME");
     let required = std::env::var_os("PVE_MCP_REQUIRE_CLIENTS").is_some();
     let root = cache();
+    // The tests find the programs where this script looked, in one way only.
+    println!("cargo::rustc-env=PVE_MCP_CLIENTS_CACHE={}", root.display());
+    println!(
+        "cargo::rustc-env=PVE_MCP_FAKEPVE_PINNED={}",
+        pinned(FAKEPVE, "FAKEPVE")
+    );
     if std::fs::create_dir_all(&root).is_ok() {
         println!("cargo::rerun-if-changed={}", root.display());
     }

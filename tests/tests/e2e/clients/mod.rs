@@ -26,16 +26,9 @@ pub enum Client {
     Inspector,
 }
 
-/// Where `tests/clients/install.sh` puts the clients.
+/// Where `tests/clients/install.sh` puts the clients (found by `tests/build.rs`).
 fn cache() -> PathBuf {
-    if let Some(dir) = std::env::var_os("PVE_MCP_CLIENTS") {
-        return dir.into();
-    }
-    let base = std::env::var_os("XDG_CACHE_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cache")))
-        .unwrap_or_else(|| "/nonexistent".into());
-    base.join("pve-mcp-ci/clients")
+    PathBuf::from(env!("PVE_MCP_CLIENTS_CACHE"))
 }
 
 /// The program that runs `client`. Its test runs only when `tests/build.rs` found the

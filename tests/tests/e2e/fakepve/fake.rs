@@ -16,21 +16,12 @@ use tokio::{
     process::{Child, ChildStdin, ChildStdout, Command},
 };
 
-/// The fakepve release `tests/fakepve/install.sh` pins.
-pub const FAKEPVE_VERSION: &str = "0.5.0";
+/// The fakepve release `tests/fakepve/install.sh` pins (read by `tests/build.rs`).
+pub const FAKEPVE_VERSION: &str = env!("PVE_MCP_FAKEPVE_PINNED");
 
-/// Where `tests/fakepve/install.sh` puts fakepve's venv.
+/// Where `tests/fakepve/install.sh` puts fakepve's venv (found by `tests/build.rs`).
 fn venv() -> PathBuf {
-    let root = std::env::var_os("PVE_MCP_CLIENTS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            std::env::var_os("XDG_CACHE_HOME")
-                .map(PathBuf::from)
-                .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cache")))
-                .unwrap_or_else(|| "/nonexistent".into())
-                .join("pve-mcp-ci/clients")
-        });
-    root.join("fakepve")
+    Path::new(env!("PVE_MCP_CLIENTS_CACHE")).join("fakepve")
 }
 
 /// The venv's python of the pinned fakepve. The test runs only when `tests/build.rs`
