@@ -90,8 +90,16 @@ impl ContextCost {
     pub fn over_budget(&self) -> Vec<String> {
         let b = &self.budget;
         [
-            ("tools/list, every tool", self.tools_model_bytes, b.tools_model_bytes),
-            ("the six seed tools", self.seed_model_bytes, b.seed_model_bytes),
+            (
+                "tools/list, every tool",
+                self.tools_model_bytes,
+                b.tools_model_bytes,
+            ),
+            (
+                "the six seed tools",
+                self.seed_model_bytes,
+                b.seed_model_bytes,
+            ),
             (
                 "list_vms {} answer",
                 self.list_vms_answer_bytes,

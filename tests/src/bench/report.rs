@@ -174,7 +174,10 @@ impl ContextCost {
             Some(b.seed_model_bytes),
         );
         row(
-            format!("list_vms {{}} at {} guests, whole answer", self.list_vms_guests),
+            format!(
+                "list_vms {{}} at {} guests, whole answer",
+                self.list_vms_guests
+            ),
             self.list_vms_answer_bytes,
             Some(b.list_vms_answer_bytes),
         );
