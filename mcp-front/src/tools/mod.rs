@@ -16,6 +16,7 @@ pub mod command;
 pub(crate) mod export;
 pub(crate) mod firewall;
 pub(crate) mod guests;
+pub(crate) mod health;
 pub(crate) mod inventory;
 pub(crate) mod lifecycle;
 pub(crate) mod metrics;
@@ -72,6 +73,7 @@ pub const TOOLS: &[ToolSpec] = &[
     inventory::HA_RESOURCES,
     cluster::NODE_STATUS,
     cluster::CLUSTER_STATUS,
+    health::CLUSTER_HEALTH,
     storage::LIST_STORAGE,
     storage::STORAGE_CONTENT,
     storage::STORAGE_DOWNLOAD,
@@ -116,6 +118,7 @@ pub(crate) fn router() -> ToolRouter<PveMcp> {
         + PveMcp::agent_router()
         + PveMcp::inventory_router()
         + PveMcp::cluster_router()
+        + PveMcp::health_router()
         + PveMcp::nodes_router()
         + PveMcp::metrics_router()
         + PveMcp::firewall_router()

@@ -94,7 +94,23 @@ pub struct Capabilities {
     /// Whether `ha_resources` is allowed (`GET /cluster/ha/resources`).
     #[serde(default)]
     pub ha_resources: bool,
+    /// The parts of `cluster_health` whose read is allowed ([`HEALTH_PARTS`]), in its
+    /// order.
+    #[serde(default)]
+    pub health: Vec<String>,
 }
+
+/// The parts of `cluster_health`, each with the read it makes (`{node}`: once per node).
+pub const HEALTH_PARTS: [(&str, &str); 8] = [
+    ("quorum", "/cluster/status"),
+    ("ceph", "/cluster/ceph/status"),
+    ("zfs", "/nodes/{node}/disks/zfs"),
+    ("disks", "/nodes/{node}/disks/list"),
+    ("replication", "/nodes/{node}/replication"),
+    ("certificates", "/nodes/{node}/certificates/info"),
+    ("updates", "/nodes/{node}/apt/update"),
+    ("tasks", "/cluster/tasks"),
+];
 
 /// `[create]` in words, for the front's tool descriptions and `my_permissions`.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]

@@ -226,5 +226,10 @@ pub fn capabilities(p: &Policy) -> Capabilities {
             && get_allowed(p, "/nodes/x/firewall/options"),
         pools: get_allowed(p, "/pools"),
         ha_resources: get_allowed(p, "/cluster/ha/resources"),
+        health: pve_mcp_proto::HEALTH_PARTS
+            .iter()
+            .filter(|(_, path)| get_allowed(p, &path.replace("{node}", "x")))
+            .map(|(part, _)| (*part).to_owned())
+            .collect(),
     }
 }

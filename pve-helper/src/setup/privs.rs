@@ -59,6 +59,12 @@ const API_SAMPLES: &[(ApiMethod, &str, &[&str])] = &[
     ),
     (ApiMethod::Get, "/nodes/n/syslog", &["Sys.Syslog"]),
     (ApiMethod::Get, "/nodes/n/network", &["Sys.Audit"]),
+    // cluster_health's reads.
+    (ApiMethod::Get, "/cluster/ceph/status", &["Sys.Audit"]),
+    (ApiMethod::Get, "/nodes/n/disks/zfs", &["Sys.Audit"]),
+    (ApiMethod::Get, "/nodes/n/disks/list", &["Sys.Audit"]),
+    (ApiMethod::Get, "/nodes/n/replication", &[]),
+    (ApiMethod::Get, "/nodes/n/certificates/info", &[]),
     (ApiMethod::Get, "/nodes/n/qemu", &["VM.Audit"]),
     (
         ApiMethod::Get,
@@ -384,12 +390,30 @@ fn api_rule(req: &mut Requirements, rule: &ApiRule) {
             }
         }
     }
+    // Proxmox asks Sys.Modify, a privilege to change the node, even to list pending
+    // updates: granted only for a rule that names that read, never for a wildcard.
+    let updates = ApiPath::parse(UPDATES_SAMPLE).is_ok_and(|p| rule.pattern.matches(&p));
+    if rule.method == ApiMethod::Get && updates {
+        matched = true;
+        if rule.to_string().contains("/apt/update") {
+            req.need("Sys.Modify", &reason);
+        } else {
+            req.unmapped.push(format!(
+                "\"{rule}\" covers GET /nodes/*/apt/update, for which Proxmox asks Sys.Modify: \
+                 not granted for a wildcard; name \"GET /nodes/*/apt/update\" in [api] allow to \
+                 have it granted"
+            ));
+        }
+    }
     if !matched {
         req.unmapped.push(format!(
             "\"{rule}\": no privilege is mapped for this call; grant what it needs to role by hand"
         ));
     }
 }
+
+/// The pending updates of a node (`cluster_health`'s `updates` part).
+const UPDATES_SAMPLE: &str = "/nodes/n/apt/update";
 
 #[cfg(test)]
 mod tests;

@@ -139,6 +139,10 @@
 //!   Snapshots keep the config and tags they were taken with, and a rollback restores
 //!   them. Jobs, rules, ACL entries, tasks others ran ([`TaskRecord`], of any type, with
 //!   their log) and orphan disks exist only once an administrator adds them.
+//! - What a health check reads (`api::health_routes`): ZFS pools, disks with their SMART
+//!   health, certificates, pending updates and Ceph's status, a fixed picture with a few
+//!   things wrong (a DEGRADED pool and a FAILED disk on the second node, a certificate
+//!   expiring in 10 days on the third, updates pending on the first, one OSD down).
 //!
 //! Not simulated: tickets, compression, HTTP/2, other endpoints of the schema (they
 //! answer 501 like unknown paths do, and are counted apart), idle-connection timeouts. A restore reads an archive's config

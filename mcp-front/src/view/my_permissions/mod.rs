@@ -105,6 +105,8 @@ pub struct MyPermissions {
     pub pools: bool,
     /// Whether `ha_resources` is allowed.
     pub ha_resources: bool,
+    /// The parts `cluster_health` may check.
+    pub health: Vec<String>,
     /// The tools this policy leaves something to do for.
     pub tools: Vec<String>,
 }
@@ -142,6 +144,7 @@ impl MyPermissions {
             firewall_node,
             pools,
             ha_resources,
+            health,
         } = caps;
         Self {
             guests,
@@ -182,6 +185,7 @@ impl MyPermissions {
             firewall_node,
             pools,
             ha_resources,
+            health,
             tools,
         }
     }
@@ -321,6 +325,7 @@ pub fn render(p: &MyPermissions) -> String {
         "Task listings (list_tasks): {tasks}; tasks of guests in scope can always be \
          looked up by UPID."
     );
+    let _ = writeln!(out, "Health checks (cluster_health): {}.", list(&p.health));
     lifecycle::render(p, &mut out);
     let _ = writeln!(out, "Raw API (proxmox_api): {}.", list(&p.api));
     let _ = writeln!(out, "Commands (execute_command): {}.", list(&p.commands));

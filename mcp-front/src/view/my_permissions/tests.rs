@@ -49,6 +49,7 @@ fn renders_every_part_of_the_policy() {
         firewall_node: false,
         pools: true,
         ha_resources: false,
+        health: Vec::new(),
         tools: vec!["list_vms".into(), "my_permissions".into()],
     };
     let text = render(&p);

@@ -146,6 +146,21 @@ fn a_wide_read_rule_needs_every_audit_privilege() {
 }
 
 #[test]
+fn listing_updates_needs_sys_modify_only_when_the_rule_names_it() {
+    let r = req("[clients]\nusers = [\"u\"]\n[api]\nallow = [\"GET /nodes/*/apt/update\"]\n");
+    assert_eq!(r.names(), ["Sys.Modify"]);
+    let r = req("[clients]\nusers = [\"u\"]\n[api]\nallow = [\"GET /nodes/**\"]\n");
+    assert!(!r.names().contains(&"Sys.Modify"), "{:?}", r.names());
+    assert!(
+        r.unmapped
+            .iter()
+            .any(|u| u.contains("apt/update") && u.contains("Sys.Modify")),
+        "{:?}",
+        r.unmapped
+    );
+}
+
+#[test]
 fn every_sample_is_a_valid_path() {
     for (_, sample, _) in API_SAMPLES {
         assert!(ApiPath::parse(sample).is_ok(), "{sample}");

@@ -281,6 +281,7 @@ pub(crate) fn served(method: &str, segments: &[&str]) -> bool {
     route(method, segments).is_some()
         || super::lifecycle_endpoints::route(method, segments).is_some()
         || super::audit_routes::route(method, segments).is_some()
+        || super::health_routes::route(method, segments).is_some()
 }
 
 /// Judges a request against the schema of the cluster's release, with its role.
@@ -328,6 +329,9 @@ pub fn handle(
     let Some(r) = route(method, &segments) else {
         if let Some(r) = super::lifecycle_endpoints::route(method, &segments) {
             return super::lifecycle_routes::handle(cluster, stats, r, params, user);
+        }
+        if let Some(r) = super::health_routes::route(method, &segments) {
+            return super::health_routes::handle(cluster, r);
         }
         return match super::audit_routes::route(method, &segments) {
             Some(r) => super::audit_routes::handle(cluster, r, params, user),

@@ -5,6 +5,7 @@
 
 pub(crate) mod audit_routes;
 pub(crate) mod dispatch;
+pub(crate) mod health_routes;
 pub(crate) mod lifecycle_endpoints;
 pub(crate) mod lifecycle_routes;
 pub(crate) mod lifecycle_run;

@@ -6,6 +6,7 @@ mod backups;
 mod cluster;
 mod context;
 mod guest_config;
+mod health;
 mod list_snapshot;
 mod locks;
 mod metrics;
