@@ -8,3 +8,7 @@ pub mod demo;
 pub mod sim;
 pub mod sim_client;
 pub mod stack;
+
+/// How many tools mcp-front has: what it lists when it cannot know the policy, and what
+/// the policy that grants everything lists.
+pub const TOOL_COUNT: usize = 40;

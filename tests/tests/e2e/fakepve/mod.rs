@@ -100,9 +100,10 @@ const POLICIES: [(&str, &str); 5] = [
 ];
 
 /// The tools the lab builder lists (it grants no agent, firewall, HA or command).
-const TOOLS: [&str; 33] = [
+const TOOLS: [&str; 35] = [
     "backup_restore",
     "backup_start",
+    "cluster_health",
     "cluster_status",
     "disk_resize",
     "guest_clone",
@@ -110,6 +111,7 @@ const TOOLS: [&str; 33] = [
     "guest_configure",
     "guest_create",
     "guest_delete",
+    "guest_export",
     "guest_metrics",
     "guest_migrate",
     "guest_template",

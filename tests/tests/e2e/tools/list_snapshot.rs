@@ -301,7 +301,12 @@ async fn the_lifecycle_tools_match_their_snapshot_and_every_tool_is_pinned() {
             "{tool} is in neither snapshot"
         );
     }
-    assert_eq!(s.all_tools.len(), 40, "{:?}", s.all_tools);
+    assert_eq!(
+        s.all_tools.len(),
+        pve_mcp_tests::TOOL_COUNT,
+        "{:?}",
+        s.all_tools
+    );
 }
 
 #[test]
