@@ -11,6 +11,7 @@ mod commands;
 mod common;
 mod copy;
 mod create;
+mod disk_move;
 mod lifecycle;
 mod media;
 mod reads;
@@ -82,6 +83,7 @@ pub fn referenced_vmids(policy: &Policy, request: &Request) -> Vec<VmId> {
             out
         }
         Request::RunCommand(c) => commands::referenced(policy, c),
+        Request::DiskMove(m) => std::iter::once(m.vmid).chain(m.target_guest()).collect(),
     }
 }
 
@@ -97,6 +99,7 @@ pub fn config_vmids(request: &Request) -> Vec<VmId> {
         Request::DiskResize(r) => vec![r.vmid],
         Request::GuestDelete(d) => vec![d.vmid],
         Request::GuestMigrate(m) => vec![m.vmid],
+        Request::DiskMove(m) => std::iter::once(m.vmid).chain(m.target_guest()).collect(),
         Request::ListGuests(_)
         | Request::GuestStatus(_)
         | Request::GuestAction(_)
@@ -196,6 +199,7 @@ pub fn decide(policy: &Policy, request: &Request, facts: &Facts) -> Decision {
         Request::VolumeDelete(v) => media::volume_delete(policy, v, facts),
         Request::StorageDownload(s) => media::download(policy, s),
         Request::RunCommand(c) => commands::run(policy, c, facts),
+        Request::DiskMove(m) => disk_move::disk_move(policy, m, facts),
         // A raw write that a typed tool also makes is judged as that tool's request.
         Request::Api(call) => api::decide(policy, call, facts, |r| decide(policy, r, facts)),
     }
