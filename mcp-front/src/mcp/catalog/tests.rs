@@ -63,6 +63,7 @@ fn unknown_policy_lists_every_tool_with_flowing_text() {
             "backup_restore",
             "backup_start",
             "cluster_status",
+            "disk_move",
             "disk_resize",
             "execute_command",
             "firewall",

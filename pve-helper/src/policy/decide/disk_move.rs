@@ -50,9 +50,7 @@ pub(super) fn disk_move(policy: &Policy, m: &DiskMove, facts: &Facts) -> Decisio
     };
     let judged = match &m.to {
         MoveTarget::Storage { storage, .. } => to_storage(policy, m, value, source, storage),
-        MoveTarget::Guest { vmid, disk } => {
-            to_guest(policy, m, value, *vmid, disk.as_ref(), facts)
-        }
+        MoveTarget::Guest { vmid, disk } => to_guest(policy, m, value, *vmid, disk.as_ref(), facts),
     };
     judged.unwrap_or(d)
 }

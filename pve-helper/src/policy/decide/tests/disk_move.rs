@@ -54,10 +54,14 @@ fn facts() -> Facts {
             ("scsi2", "/dev/sdb"),
         ]),
     );
-    f.configs
-        .insert(vmid(9002), settings(&[("scsi0", "nas:9002/vm-9002-disk-0.qcow2,size=8G")]));
-    f.configs
-        .insert(vmid(9003), settings(&[("scsi0", "local-lvm:vm-9003-disk-0,size=8G")]));
+    f.configs.insert(
+        vmid(9002),
+        settings(&[("scsi0", "nas:9002/vm-9002-disk-0.qcow2,size=8G")]),
+    );
+    f.configs.insert(
+        vmid(9003),
+        settings(&[("scsi0", "local-lvm:vm-9003-disk-0,size=8G")]),
+    );
     f.configs.insert(
         vmid(9005),
         settings(&[("rootfs", "local-lvm:subvol-9005-disk-0,size=8G")]),
@@ -182,7 +186,11 @@ fn a_move_into_another_guest_needs_both_in_scope() {
     assert_eq!(rule(&d), "bounds.max_disk_gib", "{}", reason(&d));
     assert!(reason(&d).contains("into guest 9002"));
     let lvm_only = POLICY.replace("[\"local-lvm\", \"nas\"]", "[\"nas\"]");
-    let d = decide(&policy(&lvm_only), &to_guest("scsi0", 9002, Some("scsi1")), &facts());
+    let d = decide(
+        &policy(&lvm_only),
+        &to_guest("scsi0", 9002, Some("scsi1")),
+        &facts(),
+    );
     assert_eq!(rule(&d), "bounds.storages", "{}", reason(&d));
 }
 
@@ -194,7 +202,11 @@ fn the_target_needs_the_grant_too() {
             "actions = [\"disk.move\", \"disk.move.delete\"]",
             "actions = []\n[[rule]]\nname = \"movers\"\nguests = [\"9001\"]\nactions = [\"disk.move\"]",
         );
-    let d = decide(&policy(&text), &to_guest("scsi0", 9002, Some("scsi1")), &facts());
+    let d = decide(
+        &policy(&text),
+        &to_guest("scsi0", 9002, Some("scsi1")),
+        &facts(),
+    );
     assert_eq!(rule(&d), "guests.actions");
     assert!(reason(&d).contains("guest 9002"), "{}", reason(&d));
 }
