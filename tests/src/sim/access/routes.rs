@@ -243,7 +243,11 @@ fn move_disk(
         .parse::<u32>()
         .ok()
         .and_then(|v| c.guest(v))
-        .and_then(|g| g.volumes().into_iter().find(|v| Some(v.key.as_str()) == key));
+        .and_then(|g| {
+            g.volumes()
+                .into_iter()
+                .find(|v| Some(v.key.as_str()) == key)
+        });
     match volume.as_ref().and_then(|v| v.volid.split_once(':')) {
         Some((storage, _)) => role.check(&storage_path(storage), &["Datastore.AllocateSpace"]),
         None => Ok(()),

@@ -75,15 +75,16 @@ fn volume_of(g: &Guest, key: &str, reassign: bool) -> Result<ConfVolume, ApiErro
     let raw = map.get(key).cloned().unwrap_or_default();
     let found = g.volumes().into_iter().find(|v| v.key == key);
     match found {
-        Some(v) if v.cdrom && reassign => Err(err("CD drive contents can't be moved to another VM")),
-        Some(v) if v.cdrom => Err(err("you can't move a cdrom")),
-        Some(v) if v.volid.starts_with('/') && g.seed.kind == GuestKind::Lxc && reassign => {
-            Err(err("Cannot move a bindmount or device mount to another container"))
+        Some(v) if v.cdrom && reassign => {
+            Err(err("CD drive contents can't be moved to another VM"))
         }
-        Some(v) if v.volid.starts_with('/') => Err(err(format!(
-            "unable to parse volume ID '{}'",
-            v.volid
-        ))),
+        Some(v) if v.cdrom => Err(err("you can't move a cdrom")),
+        Some(v) if v.volid.starts_with('/') && g.seed.kind == GuestKind::Lxc && reassign => Err(
+            err("Cannot move a bindmount or device mount to another container"),
+        ),
+        Some(v) if v.volid.starts_with('/') => {
+            Err(err(format!("unable to parse volume ID '{}'", v.volid)))
+        }
         Some(v) => Ok(v),
         None if raw.contains("media=cdrom") => Err(err("you can't move a cdrom")),
         None => Err(err(format!("disk '{key}' has no associated volume"))),
@@ -183,10 +184,7 @@ impl Cluster {
             .guest_on(&w.node, w.kind, w.vmid)
             .ok_or_else(|| ApiError::no_config(&w.node, w.kind.config_dir(), w.vmid))?;
         crate::sim::guests::locks::check(g).map_err(err)?;
-        if params
-            .get("digest")
-            .is_some_and(|d| d != conf::digest(g))
-        {
+        if params.get("digest").is_some_and(|d| d != conf::digest(g)) {
             return Err(err(
                 "detected modified configuration - file changed by other user? Try again.",
             ));
