@@ -24,7 +24,7 @@ pub use create::create_settings;
 pub use lifecycle::local_disk_storages;
 pub use tasks::node_task_names_no_guest;
 
-use super::refs::task_guest;
+use super::refs::task_guests;
 use crate::policy::decision::{Decision, Rule};
 use crate::policy::facts::Facts;
 use crate::policy::model::{Operation, Policy};
@@ -55,9 +55,9 @@ pub fn referenced_vmids(policy: &Policy, request: &Request) -> Vec<VmId> {
         Request::SnapshotCreate(c) => vec![c.vmid],
         Request::SnapshotRollback(t) | Request::SnapshotDelete(t) => vec![t.vmid],
         Request::GuestAction(a) => vec![a.vmid],
-        Request::TaskStatus(t) => task_guest(&t.upid).ok().flatten().into_iter().collect(),
-        Request::TaskLog(t) => task_guest(&t.upid).ok().flatten().into_iter().collect(),
-        Request::TaskCancel(t) => task_guest(&t.upid).ok().flatten().into_iter().collect(),
+        Request::TaskStatus(t) => task_guests(&t.upid),
+        Request::TaskLog(t) => task_guests(&t.upid),
+        Request::TaskCancel(t) => task_guests(&t.upid),
         Request::ListTasks(q) => q.vmid.into_iter().collect(),
         Request::GuestClone(c) => vec![c.vmid],
         Request::GuestTemplate(g) => vec![g.vmid],
