@@ -44,7 +44,7 @@ pub(super) fn disk_move(policy: &Policy, m: &DiskMove, facts: &Facts) -> Decisio
     let Some(value) = config.get(m.disk.as_str()) else {
         return refuse(format!("guest {} has no disk {}", m.vmid, m.disk));
     };
-    let source = match source_storage(value) {
+    let source = match source_storage(value, m.vmid) {
         Ok(s) => s,
         Err(why) => return refuse(format!("disk {} of guest {} {why}", m.disk, m.vmid)),
     };
@@ -55,8 +55,10 @@ pub(super) fn disk_move(policy: &Policy, m: &DiskMove, facts: &Facts) -> Decisio
     judged.unwrap_or(d)
 }
 
-/// The storage of a drive's or mount point's volume, or why it cannot be moved.
-fn source_storage(value: &str) -> Result<&str, &'static str> {
+/// The storage of a drive's or mount point's volume, or why it cannot be moved: it
+/// must be a volume of guest `vmid`'s own (a volume of another guest, attached by an
+/// admin, would be copied, deleted or given away; its name is not echoed).
+fn source_storage(value: &str, vmid: VmId) -> Result<&str, &'static str> {
     let mut items = value.split(',');
     let first = items.next().unwrap_or("");
     let volume = first
@@ -66,10 +68,17 @@ fn source_storage(value: &str) -> Result<&str, &'static str> {
     if value.split(',').any(|o| o == "media=cdrom") {
         return Err("is a CD/DVD drive, which is not moved");
     }
-    match volume.split_once(':') {
-        Some((storage, _)) if !volume.starts_with('/') && storage != "none" => Ok(storage),
-        _ => Err("is not a volume on a Proxmox storage"),
+    let Some((storage, path)) = volume.split_once(':').filter(|_| !volume.starts_with('/')) else {
+        return Err("is not a volume on a Proxmox storage");
+    };
+    let name = path.rsplit('/').next().unwrap_or(path);
+    let own = ["vm", "base", "subvol", "basevol"]
+        .iter()
+        .any(|p| name.starts_with(&format!("{p}-{vmid}-")));
+    if !own {
+        return Err("is not a volume of its own guest, so it is not moved");
     }
+    Ok(storage)
 }
 
 fn to_storage(

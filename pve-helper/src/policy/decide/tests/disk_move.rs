@@ -52,6 +52,7 @@ fn facts() -> Facts {
             ("scsi1", "local-zfs:vm-9001-disk-1,size=100G"),
             ("ide2", "local:iso/debian.iso,media=cdrom"),
             ("scsi2", "/dev/sdb"),
+            ("scsi3", "local-lvm:vm-400-disk-0,size=8G"),
         ]),
     );
     f.configs.insert(
@@ -130,11 +131,13 @@ fn a_move_to_a_storage_stays_within_bounds() {
         ("ide2", "CD/DVD"),
         ("scsi2", "not a volume"),
         ("scsi9", "has no disk"),
+        ("scsi3", "not a volume of its own guest"),
     ] {
         let storage = if disk == "scsi0" { "local-lvm" } else { "nas" };
         let d = judge(&to_storage(disk, storage, false));
         assert_eq!(rule(&d), "disk.move");
         assert!(reason(&d).contains(why), "{}", reason(&d));
+        assert!(!reason(&d).contains("vm-400"), "{}", reason(&d));
     }
 }
 
