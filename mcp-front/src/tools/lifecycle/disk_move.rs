@@ -22,15 +22,10 @@ pub struct DiskMoveArgs {
     /// The guest's VMID.
     #[schemars(range(min = 100, max = 999_999_999))]
     pub vmid: u64,
-    /// scsi0, virtio0, rootfs, mp0... (see guest_config).
-    #[schemars(length(min = 3, max = 9))]
     pub disk: String,
-    /// Target storage.
     pub storage: Option<String>,
-    /// Or: the guest to move it into (same node).
     #[schemars(range(min = 100, max = 999_999_999))]
     pub target_vmid: Option<u64>,
-    /// Its slot there (default: disk).
     pub target_disk: Option<String>,
     #[schemars(extend("default" = false))]
     pub delete_source: Option<bool>,
@@ -99,7 +94,7 @@ pub const DISK_MOVE: ToolSpec = ToolSpec {
     note: |caps| {
         let delete = match granted(caps, Op::DiskMoveDelete) {
             (false, _) => " delete_source is not allowed.",
-            (true, true) => " delete_source needs the user's confirmation.",
+            (true, true) => " delete_source asks the user first.",
             (true, false) => "",
         };
         Some(format!(

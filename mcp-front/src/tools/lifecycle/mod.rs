@@ -171,8 +171,9 @@ impl PveMcp {
         lifecycle::perform(self.engine(), args.into_plan(), state, responses, &ctx).await
     }
 
-    /// Move a guest's disk to another storage on its node, or into another guest.
-    /// The source is kept as an unused disk unless `delete_source`.
+    /// Move a guest's disk (e.g. scsi0, mp0) to `storage` on its node, or into guest
+    /// `target_vmid` there as `target_disk` (default: the same slot). The source stays as
+    /// an unused disk unless `delete_source`.
     #[tool(
         title = "Move a disk",
         annotations(
