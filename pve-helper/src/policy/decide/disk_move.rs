@@ -94,7 +94,7 @@ fn to_storage(
             m.disk, m.vmid
         )));
     }
-    let what = format!("moving disk {} of guest {}", m.disk, m.vmid);
+    let what = format!("a copy of disk {} of guest {}", m.disk, m.vmid);
     if let Err(e) = policy.storage_allowed(storage.as_str(), &what) {
         return Some(deny(e));
     }
