@@ -43,6 +43,7 @@ fn policy() -> String {
 
 fn stack_with(policy: &str, task_ms: u64, privileges: Option<Vec<String>>) -> Stack {
     let mut o = StackOptions::new(policy);
+    o.audit_file = true;
     o.sim = SimConfig {
         nodes: NODES,
         guests: GUESTS,
@@ -213,6 +214,33 @@ async fn a_disk_moves_into_another_lab_guest_never_into_a_hidden_one() {
         "{r}"
     );
     assert_eq!(disk(&stack, a.vmid, "scsi0"), None);
+    // The audit trail has each decision, the hidden target's as not found.
+    let audit = std::fs::read_to_string(stack.dir().join("audit.jsonl")).unwrap();
+    let records: Vec<serde_json::Value> = audit
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .filter(|r: &serde_json::Value| {
+            r["request"]
+                .as_str()
+                .is_some_and(|q| q.starts_with("disk_move "))
+        })
+        .collect();
+    let hidden_line = format!(
+        "disk_move vmid={} disk=scsi0 target_vmid={} target_disk=scsi5",
+        a.vmid, hidden.vmid
+    );
+    assert!(
+        records
+            .iter()
+            .any(|r| r["request"] == hidden_line.as_str() && r["decision"] == "not_found"),
+        "{records:#?}"
+    );
+    assert!(
+        records
+            .iter()
+            .any(|r| r["decision"] == "allow" && r["outcome"] == "ok"),
+        "{records:#?}"
+    );
     let given = disk(&stack, b.vmid, "scsi5").unwrap();
     assert!(
         given.starts_with(&format!("local-lvm:vm-{}-disk-", b.vmid)),
