@@ -8,6 +8,9 @@
 //!   whole answer line to `initialize` (protocol `2025-06-18`) from its stdout; 3 runs
 //!   discarded, then `--cold-starts` runs. The front does not touch the helper for this.
 //!   Its `VmHWM` right then is the front's idle peak RSS (largest over the runs).
+//! - **Context cost** ([`context`]): bytes of `tools/list` a model reads with every
+//!   tool granted, of the six seed tools, and of a default `list_vms` page at 3,000
+//!   guests, each beside its budget.
 //! - **Per-tool latency**: one session of a minimal client ([`mcp`]: newline-delimited
 //!   JSON-RPC, request serialized before the clock starts, clock stopped when the answer
 //!   line is read, parsed after). 20 warm-up calls, then `--rounds` calls (or 4 s, the
@@ -33,6 +36,7 @@
 //! The helper logs at `info` (one audit line per call) to a file, as the test stack
 //! starts it. Everything shares the machine's cores: client, fronts, helper, simulator.
 
+pub mod context;
 pub mod floor;
 pub mod mcp;
 pub mod measure;
@@ -210,6 +214,8 @@ pub fn run(opts: &Options) -> anyhow::Result<Report> {
         opts.nodes > 0 && opts.rounds > 0 && opts.sessions > 0,
         "nothing to measure"
     );
+    eprintln!("[context] tools/list with every tool granted, list_vms at 3,000 guests");
+    let context = context::measure()?;
     let mut sizes = Vec::new();
     for &guests in &opts.guests {
         anyhow::ensure!(guests > 0, "a cluster size needs at least one guest");
@@ -226,6 +232,7 @@ pub fn run(opts: &Options) -> anyhow::Result<Report> {
         .into(),
         mcp_front_bytes: size("mcp-front"),
         pve_helper_bytes: size("pve-helper"),
+        context,
         sizes,
         notes: notes(),
     })

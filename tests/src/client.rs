@@ -205,6 +205,24 @@ pub fn text(result: &Value) -> String {
         .unwrap_or_default()
 }
 
+/// The guests of a `list_vms` page (its structured content), each as an object: the
+/// page lists them as a table of `columns` and `rows`.
+pub fn listed_guests(page: &Value) -> Vec<Value> {
+    let columns: Vec<&str> = page["guests"]["columns"]
+        .as_array()
+        .map(|c| c.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    page["guests"]["rows"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|row| {
+            let fields = columns.iter().zip(row.as_array().into_iter().flatten());
+            Value::Object(fields.map(|(c, v)| ((*c).to_owned(), v.clone())).collect())
+        })
+        .collect()
+}
+
 /// Whether a tool result is an error.
 pub fn is_error(result: &Value) -> bool {
     result["isError"].as_bool().unwrap_or(false)

@@ -1,7 +1,11 @@
 //! Makes the JSON Schemas schemars generates portable across MCP clients and model
-//! providers: references inlined (no `$defs`), an optional field typed as its value
-//! rather than "value or null", and no Rust-only numeric `format`s (`uint32`, ...),
-//! which validators such as ajv warn about. Bounds (`minimum`, `maxLength`, ...) stay.
+//! providers, and short (a model reads every listed schema in every session):
+//! references inlined (no `$defs`), an optional field typed as its value rather than
+//! "value or null", no Rust-only numeric `format`s (`uint32`, ...), which validators
+//! such as ajv warn about, and no `$schema` (MCP's default dialect is the one schemars
+//! writes). Numeric ranges, enums, patterns and defaults stay: they tell a model what
+//! to send. Lengths and counts (`maxLength`, `minItems`, ...) go: a model never needs
+//! them, and every value is checked again, with a precise error, when it is parsed.
 //!
 //! Input is our own generated schemas; a shape this does not know is left as it is.
 
@@ -16,8 +20,21 @@ const RUST_FORMATS: &[&str] = &[
     "double",
 ];
 
+/// Keywords dropped wherever they appear (see the module's documentation).
+const SIZE_KEYWORDS: &[&str] = &[
+    "minLength",
+    "maxLength",
+    "minItems",
+    "maxItems",
+    "minProperties",
+    "maxProperties",
+];
+
 /// Rewrites `schema` in place.
 pub fn make_portable(schema: &mut Value) {
+    if let Some(o) = schema.as_object_mut() {
+        o.remove("$schema");
+    }
     let defs = schema
         .as_object_mut()
         .and_then(|o| o.remove("$defs"))
@@ -108,6 +125,7 @@ fn simplify(value: &mut Value) {
             {
                 map.remove("format");
             }
+            map.retain(|k, _| !SIZE_KEYWORDS.contains(&k.as_str()));
             let required: Vec<String> = map
                 .get("required")
                 .and_then(Value::as_array)
@@ -127,7 +145,17 @@ fn simplify(value: &mut Value) {
                     }
                 }
             }
-            map.values_mut().for_each(simplify);
+            for (key, v) in map.iter_mut() {
+                match (key.as_str(), v) {
+                    // A map of names to schemas: its keys are names, not keywords.
+                    ("properties" | "patternProperties", Value::Object(named)) => {
+                        named.values_mut().for_each(simplify)
+                    }
+                    // Values, not schemas.
+                    ("enum" | "const" | "default" | "examples", _) => {}
+                    (_, v) => simplify(v),
+                }
+            }
         }
         Value::Array(items) => items.iter_mut().for_each(simplify),
         _ => {}
@@ -140,12 +168,15 @@ mod tests {
     use serde_json::json;
 
     #[test]
-    fn optional_fields_lose_null_refs_are_inlined_and_rust_formats_go() {
+    fn optional_fields_lose_null_refs_are_inlined_rust_formats_and_sizes_go() {
         let mut s = json!({
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
             "type": "object",
             "$defs": {"State": {"type": "string", "enum": ["a", "b"], "description": "S"}},
             "properties": {
                 "limit": {"type": ["integer", "null"], "format": "uint64", "maximum": 9, "default": null},
+                "maxLength": {"type": "string", "minLength": 1, "maxLength": 8, "default": {"maxLength": 1}},
+                "keys": {"type": "array", "items": {"type": "string", "maxLength": 3}, "maxItems": 4},
                 "state": {"anyOf": [{"$ref": "#/$defs/State"}, {"type": "null"}], "description": "D"},
                 "exit": {"type": ["integer", "null"], "format": "int32"},
                 "when": {"type": "string", "format": "date-time"}
@@ -159,6 +190,8 @@ mod tests {
                 "type": "object",
                 "properties": {
                     "limit": {"type": "integer", "maximum": 9},
+                    "maxLength": {"type": "string", "default": {"maxLength": 1}},
+                    "keys": {"type": "array", "items": {"type": "string"}},
                     "state": {"type": "string", "enum": ["a", "b"], "description": "D"},
                     "exit": {"type": ["integer", "null"]},
                     "when": {"type": "string", "format": "date-time"}

@@ -44,15 +44,18 @@ pub(crate) fn covered(caps: &Capabilities, op: Operation) -> String {
     format!("guests matching {}", some(&selectors))
 }
 
-/// `Allowed by the current policy on X.` and the confirmation, for a granted `op`: the
-/// note of a tool that needs only that grant.
+/// `Allowed on X.` and the confirmation, for a granted `op`: the note of a tool that
+/// needs only that grant.
 pub(crate) fn grant(caps: &Capabilities, op: Operation) -> String {
-    let mut out = format!("Allowed by the current policy on {}.", covered(caps, op));
+    let mut out = format!("Allowed on {}.", covered(caps, op));
     if granted(caps, op).1 {
-        out.push_str(" The user is asked to confirm first (the call waits for the answer).");
+        out.push_str(CONFIRMED);
     }
     out
 }
+
+/// What a note says of a confirmed operation.
+pub(crate) const CONFIRMED: &str = " The user confirms first (the call waits).";
 
 /// `a, b, c and 4 more`.
 pub(crate) fn some(items: &[impl AsRef<str>]) -> String {

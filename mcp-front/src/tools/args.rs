@@ -33,7 +33,7 @@ pub const LONG_WAIT_SECS: u64 = 600;
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VmStatusArgs {
-    /// The guest's numeric id (VMID), e.g. 101.
+    /// The guest's VMID.
     #[schemars(range(min = 100, max = 999_999_999))]
     pub vmid: u64,
 }

@@ -13,6 +13,7 @@ pub(crate) mod api;
 pub mod args;
 pub(crate) mod cluster;
 pub mod command;
+pub(crate) mod export;
 pub(crate) mod firewall;
 pub(crate) mod guests;
 pub(crate) mod inventory;
@@ -45,6 +46,7 @@ pub const TOOLS: &[ToolSpec] = &[
     storage::BACKUP_START,
     agent::GUEST_AGENT,
     guests::config::GUEST_CONFIG,
+    export::GUEST_EXPORT,
     metrics::GUEST_METRICS,
     storage::LIST_BACKUPS,
     snapshots::SNAPSHOT_LIST,
@@ -104,6 +106,7 @@ pub fn spec(name: &str) -> Option<&'static ToolSpec> {
 pub(crate) fn router() -> ToolRouter<PveMcp> {
     PveMcp::guests_router()
         + PveMcp::config_router()
+        + PveMcp::export_router()
         + PveMcp::power_router()
         + PveMcp::snapshot_router()
         + PveMcp::lifecycle_router()

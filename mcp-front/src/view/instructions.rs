@@ -43,8 +43,12 @@ fn lifecycle_lines(caps: &Capabilities, out: &mut String) {
     }
 }
 
-/// The closing lines of every instructions text: how to read a refusal.
-const DENIALS: &str = "Every request passes the admin's policy (/etc/pve-mcp/policy.toml), \
+/// The closing lines of every instructions text: how changes end, and how to read a
+/// refusal. (What holds for every tool is said here once, not in each description.)
+const DENIALS: &str = "A change runs as a Proxmox task: its tool waits for it (`wait`, \
+`timeout_secs`) with progress and reports `succeeded`, `failed` (with the end of its log) or \
+`still_running` with its UPID for task_status; the wait never cancels the task. \
+Every request passes the admin's policy (/etc/pve-mcp/policy.toml), \
 whatever is asked: a refusal starts with \"Denied:\" and names the deciding rule, and guests \
 outside the scope are reported as not found. Do not retry a refused request in other forms; \
 tell the user which rule refused it and what the admin could change.";

@@ -109,6 +109,23 @@ impl Session {
         Ok(elapsed)
     }
 
+    /// `tools/list`, whole: the `result` and the size of its answer line.
+    pub fn list_tools(&mut self) -> anyhow::Result<(Value, usize)> {
+        let (_, result) = self.request("tools/list", json!({}))?;
+        Ok((result, self.line.len()))
+    }
+
+    /// Calls a tool and returns its `result` and the size of its answer line; fails if
+    /// the tool failed.
+    pub fn call_result(&mut self, tool: &str, arguments: &Value) -> anyhow::Result<(Value, usize)> {
+        let params = json!({"name": tool, "arguments": arguments});
+        let (_, result) = self.request("tools/call", params)?;
+        if result["isError"].as_bool().unwrap_or(false) {
+            bail!("{tool} {arguments} failed: {}", result["content"]);
+        }
+        Ok((result, self.line.len()))
+    }
+
     /// One request, timed from writing the line to reading the answering line.
     fn request(&mut self, method: &str, params: Value) -> anyhow::Result<(Duration, Value)> {
         let id = self.next_id;

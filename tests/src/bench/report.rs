@@ -1,6 +1,7 @@
 //! The benchmark's results: percentile summaries, the per-size report (serialized as
 //! is for `--json`) and its rendering as a compact text table.
 
+use super::context::ContextCost;
 use serde::Serialize;
 use std::{fmt::Write, time::Duration};
 
@@ -104,6 +105,8 @@ pub struct Report {
     pub profile: String,
     pub mcp_front_bytes: u64,
     pub pve_helper_bytes: u64,
+    /// What the tools and a listing cost a model's context.
+    pub context: ContextCost,
     pub sizes: Vec<SizeReport>,
     /// How to read the figures.
     pub notes: Vec<String>,
@@ -124,6 +127,7 @@ impl Report {
             mb(self.mcp_front_bytes),
             mb(self.pve_helper_bytes)
         );
+        self.context.write_table(&mut out);
         for size in &self.sizes {
             size.write_table(&mut out);
         }
@@ -132,6 +136,60 @@ impl Report {
             let _ = writeln!(out, "note: {note}");
         }
         out
+    }
+}
+
+impl ContextCost {
+    fn write_table(&self, out: &mut String) {
+        let b = &self.budget;
+        let kib = |n: usize| n as f64 / 1024.0;
+        let _ = writeln!(out, "\n== context cost (bytes a model reads) ==");
+        let _ = writeln!(
+            out,
+            "{:<44} {:>9} {:>9} {:>5}",
+            "what", "KiB", "budget", "met"
+        );
+        let mut row = |what: String, got: usize, max: Option<usize>| {
+            let _ = writeln!(
+                out,
+                "{what:<44} {:>9.1} {:>9} {:>5}",
+                kib(got),
+                max.map_or("-".into(), |m| format!("{:.1}", kib(m))),
+                max.map_or("", |m| if got <= m { "yes" } else { "NO" })
+            );
+        };
+        row(
+            format!("tools/list, every tool ({} tools)", self.tools),
+            self.tools_model_bytes,
+            Some(b.tools_model_bytes),
+        );
+        row(
+            "  whole answer line (with output schemas)".into(),
+            self.tools_list_answer_bytes,
+            None,
+        );
+        row(
+            "the six seed tools".into(),
+            self.seed_model_bytes,
+            Some(b.seed_model_bytes),
+        );
+        row(
+            format!(
+                "list_vms {{}} at {} guests, whole answer",
+                self.list_vms_guests
+            ),
+            self.list_vms_answer_bytes,
+            Some(b.list_vms_answer_bytes),
+        );
+        row("  its text".into(), self.list_vms_text_bytes, None);
+        let mut largest: Vec<_> = self.per_tool.iter().collect();
+        largest.sort_by_key(|t| std::cmp::Reverse(t.model_bytes));
+        let top: Vec<String> = largest
+            .iter()
+            .take(5)
+            .map(|t| format!("{} {:.1}", t.name, kib(t.model_bytes)))
+            .collect();
+        let _ = writeln!(out, "largest tools (KiB): {}", top.join(", "));
     }
 }
 

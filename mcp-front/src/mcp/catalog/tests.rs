@@ -25,6 +25,7 @@ const READ_ONLY: &[&str] = &[
     "snapshot_list",
     "my_permissions",
     "guest_config",
+    "guest_export",
     "cluster_status",
     "list_storage",
     "storage_content",
@@ -73,6 +74,7 @@ fn unknown_policy_lists_every_tool_with_flowing_text() {
             "guest_configure",
             "guest_create",
             "guest_delete",
+            "guest_export",
             "guest_metrics",
             "guest_migrate",
             "guest_template",
@@ -171,18 +173,14 @@ fn tools_the_policy_leaves_nothing_to_do_for_are_hidden() {
     let text = command.description.as_deref().unwrap();
     assert!(
         text.ends_with(
-            "Allowed by the current policy (\"*\" is one plain argument): uptime. Each may run \
-             for up to 900 s."
+            "Allowed (\"*\" is one plain argument): uptime. Each may run for up to 900 s."
         ),
         "{text}"
     );
     let action = listed.iter().find(|t| t.name == "vm_action").unwrap();
     let text = action.description.as_deref().unwrap();
     assert!(
-        text.ends_with(
-            "Allowed by the current policy: start, stop. The user is asked to confirm first \
-             (the call waits for the answer): stop."
-        ),
+        text.ends_with("Allowed: start, stop. The user confirms first (the call waits): stop."),
         "{text}"
     );
     assert_eq!(names(&Capabilities::default()), ["my_permissions"]);
@@ -210,8 +208,7 @@ fn tools_the_policy_leaves_nothing_to_do_for_are_hidden() {
     let text = rollback.description.as_deref().unwrap();
     assert!(
         text.ends_with(
-            "Allowed by the current policy on guests matching pool:lab. The user is asked to \
-             confirm first (the call waits for the answer)."
+            "Allowed on guests matching pool:lab. The user confirms first (the call waits)."
         ),
         "{text}"
     );
@@ -300,7 +297,7 @@ fn lifecycle_tools_follow_create_bounds_and_grants() {
     }
     assert!(
         description(&tools, "guest_create").ends_with(
-            "Allowed by the current policy: qemu, lxc with vmids 9000-9099 on nodes pve1, put \
+            "Allowed: qemu, lxc with vmids 9000-9099 on nodes pve1, put \
              in pool lab, tagged mcp. Bounds: at most 8 cores, 16384 MiB memory, 200 GiB per \
              disk; storages local-lvm; bridges vmbr0; made from local:iso/*. Further config \
              keys: cores, memory."
@@ -308,23 +305,24 @@ fn lifecycle_tools_follow_create_bounds_and_grants() {
         "{}",
         description(&tools, "guest_create")
     );
-    assert!(description(&tools, "guest_delete").ends_with(
-        "Allowed by the current policy on every guest in scope. The user is asked to confirm \
-         first (the call waits for the answer)."
-    ));
+    assert!(
+        description(&tools, "guest_delete").ends_with(
+            "Allowed on every guest in scope. The user confirms first (the call waits)."
+        )
+    );
     assert!(description(&tools, "disk_resize").ends_with("Largest disk: 200 GiB."));
     assert!(
         description(&tools, "guest_configure").contains(
-            "Allowed by the current policy on every guest in scope. Keys you may change: cores, \
-             memory. Bounds:"
+            "Allowed on every guest in scope. Keys you may change: cores, memory. Bounds as \
+             for guest_create."
         ),
         "{}",
         description(&tools, "guest_configure")
     );
     assert!(
         description(&tools, "guest_clone").contains(
-            " New guests: qemu, lxc with vmids 9000-9099 on nodes pve1, put in pool lab. The \
-             source must already be tagged mcp (the new guest keeps its source's tags)."
+            " New guests and bounds as for guest_create, but the source must already be \
+             tagged mcp (the new guest keeps its tags)."
         ),
         "{}",
         description(&tools, "guest_clone")
@@ -377,14 +375,13 @@ fn storage_task_and_agent_changes_follow_their_sections() {
     let tools = listed(&media);
     assert_eq!(
         description(&tools, "volume_delete").rsplit("\n\n").next(),
-        Some(
-            "Allowed by the current policy: ISO images and container templates on storages local."
+        Some("Allowed: ISO images and container templates on storages local.")
+    );
+    assert!(
+        description(&tools, "storage_download").ends_with(
+            "Allowed: URLs starting with https://cdimage.debian.org/; to storages local."
         )
     );
-    assert!(description(&tools, "storage_download").ends_with(
-        "Allowed by the current policy: URLs starting with https://cdimage.debian.org/; to \
-         storages local."
-    ));
 
     let mut ops = lab();
     ops.grants[0].operations = vec![
@@ -402,15 +399,15 @@ fn storage_task_and_agent_changes_follow_their_sections() {
     );
     assert!(!names.contains(&"storage_download".to_owned()));
     let tools = listed(&ops);
-    assert!(description(&tools, "volume_delete").ends_with(
-        "Allowed by the current policy: backups of every guest in scope (the user is asked to \
-         confirm first)."
-    ));
+    assert!(
+        description(&tools, "volume_delete")
+            .ends_with("Allowed: backups of every guest in scope (the user confirms first).")
+    );
     ops.agent_exec = vec!["systemctl is-active *".into()];
     let tools = listed(&ops);
     assert!(description(&tools, "agent_exec").ends_with(
-        "Allowed by the current policy on every guest in scope. Programs (\"*\" is one plain \
-         argument): systemctl is-active *."
+        "Allowed on every guest in scope. Programs (\"*\" is one plain argument): \
+         systemctl is-active *."
     ));
     ops.agent_timeout_secs = 600;
     let tools = listed(&ops);

@@ -66,10 +66,8 @@ pub struct AgentResult {
 
 #[tool_router(router = agent_router, vis = "pub(crate)")]
 impl PveMcp {
-    /// Ask a running VM's QEMU guest agent (needs the agent installed in the guest and
-    /// enabled in the VM's options): `ping` (is it answering?), `osinfo` (OS name,
-    /// version, kernel) or `network` (interfaces with MAC and IP addresses, e.g. to
-    /// find the VM's IP). VMs only. Read-only.
+    /// Ask a running VM's guest agent (installed and enabled): `ping`, `osinfo` or
+    /// `network` (e.g. to find its IP). Read-only.
     #[tool(
         title = "Guest agent",
         annotations(
@@ -95,10 +93,8 @@ impl PveMcp {
         }
     }
 
-    /// Run a program inside a running VM through its QEMU guest agent and return its
-    /// exit code, stdout and stderr, like execute_command does on the node. `argv` is
-    /// the program and its arguments; no shell runs it. Only programs matching the
-    /// policy's allow-list run; needs the agent installed and enabled. VMs only.
+    /// Run an allow-listed program in a running VM through its guest agent; returns
+    /// its exit code, stdout and stderr.
     #[tool(
         title = "Run a program in a VM",
         annotations(
@@ -288,10 +284,10 @@ pub enum AgentArg {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GuestAgentArgs {
-    /// The VM's numeric id (VMID), e.g. 101.
+    /// The VM's VMID.
     #[schemars(range(min = 100, max = 999_999_999))]
     pub vmid: u64,
-    /// What to ask the agent.
+    /// What to ask.
     pub command: AgentArg,
 }
 
@@ -311,11 +307,10 @@ impl GuestAgentArgs {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AgentExecArgs {
-    /// The VM's numeric id (VMID), e.g. 101.
+    /// The VM's VMID.
     #[schemars(range(min = 100, max = 999_999_999))]
     pub vmid: u64,
-    /// The program and its arguments, one item each, e.g. ["systemctl", "is-active",
-    /// "nginx"]. No shell runs it: pipes, redirections and `$VAR` are plain text.
+    /// Program and arguments, e.g. ["systemctl", "is-active", "nginx"]; no shell.
     #[schemars(length(min = 1, max = 64))]
     pub argv: Vec<String>,
 }

@@ -33,12 +33,8 @@ const MAX_STRUCTURED_API: usize = 1024 * 1024;
 
 #[tool_router(router = api_router, vis = "pub(crate)")]
 impl PveMcp {
-    /// Call the Proxmox VE REST API directly, for what the other tools do not cover
-    /// (configuration, storage, snapshots, tasks, cluster state). `endpoint` is the path
-    /// below /api2/json, e.g. /nodes/pve1/qemu/101/config. GET reads; POST, PUT and DELETE
-    /// change things. Returns Proxmox's `data` member as JSON. Only the methods and paths
-    /// the admin's policy allows pass, and some endpoints (consoles, /access writes, node
-    /// shell) are never reachable.
+    /// Call the Proxmox VE REST API for what the other tools do not cover; returns its
+    /// `data` as JSON. Consoles, node shells and /access writes are never reachable.
     #[tool(
         title = "Proxmox API call",
         annotations(
@@ -66,16 +62,13 @@ impl PveMcp {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProxmoxApiArgs {
-    /// Path below /api2/json, e.g. `/nodes/pve1/qemu/101/config` or `/cluster/resources`.
-    /// No query string: pass parameters in `data`.
+    /// Path below /api2/json, e.g. `/cluster/resources`; no query string.
     #[schemars(length(min = 1, max = 512))]
     pub endpoint: String,
-    /// HTTP method: GET (the default) reads; POST, PUT and DELETE change things.
+    /// GET reads; POST, PUT, DELETE change.
     #[schemars(extend("enum" = ["GET", "POST", "PUT", "DELETE"], "default" = "GET"))]
     pub method: Option<String>,
-    /// Parameters of the call, as a flat object of strings, numbers and booleans
-    /// (e.g. {"cores": 4, "onboot": true}). Sent as the query of a GET or DELETE and
-    /// the body of a POST or PUT.
+    /// Parameters, e.g. {"cores": 4, "onboot": true}.
     #[serde(default)]
     #[schemars(schema_with = "scalar_object_schema")]
     pub data: Option<Map<String, Value>>,
@@ -189,12 +182,7 @@ pub const PROXMOX_API: ToolSpec = ToolSpec {
     name: "proxmox_api",
     grant: None,
     listed: |caps| !caps.api.is_empty(),
-    note: |caps| {
-        Some(format!(
-            "Allowed by the current policy: {}.",
-            some(&caps.api)
-        ))
-    },
+    note: |caps| Some(format!("Allowed: {}.", some(&caps.api))),
 };
 
 #[cfg(test)]

@@ -129,9 +129,8 @@ impl From<pve_mcp_proto::ClusterInfo> for Cluster {
 
 #[tool_router(router = cluster_router, vis = "pub(crate)")]
 impl PveMcp {
-    /// Cluster membership and health: the cluster's name, whether it is quorate, each
-    /// node online or not, and (when the policy allows) the HA manager's state: quorum,
-    /// master, each node's LRM and the HA-managed guests with their state. Read-only.
+    /// Cluster membership and health: quorum, each node online or not, and the HA
+    /// manager's state. Read-only.
     #[tool(
         title = "Cluster status",
         annotations(
@@ -202,8 +201,8 @@ pub fn render(c: &Cluster) -> String {
 
 #[tool_router(router = nodes_router, vis = "pub(crate)")]
 impl PveMcp {
-    /// Status of the cluster nodes: online state, CPU, memory, root disk and uptime. With
-    /// `node`, also its load average, kernel and PVE versions and CPU model. Read-only.
+    /// The nodes' status: online, CPU, memory, root disk, uptime; with `node`, also
+    /// load, versions and CPU model. Read-only.
     #[tool(
         title = "Node status",
         annotations(
@@ -244,8 +243,7 @@ impl PveMcp {
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NodeStatusArgs {
-    /// A cluster node name, e.g. `pve1`, for its details (load, versions, CPU model).
-    /// Omit it for a summary of every node.
+    /// One node, e.g. `pve1`, in detail.
     #[schemars(length(min = 1, max = 63))]
     pub node: Option<String>,
 }

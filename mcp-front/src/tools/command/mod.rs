@@ -37,13 +37,8 @@ pub mod command_line;
 
 #[tool_router(router = command_router, vis = "pub(crate)")]
 impl PveMcp {
-    /// Run one allow-listed command on the Proxmox node and return its exit code, stdout
-    /// and stderr. Use it for node-level facts no other tool gives (e.g. `pvesm status`,
-    /// `qm config 101`). The line is split into words at spaces; an argument in single
-    /// quotes is taken as it is. No shell runs it, so shell syntax (`;`, `|`, `&`, `>`,
-    /// `$`, backquotes, backslashes, `#`, globs, line breaks) is refused with the reason,
-    /// never passed on. Only command lines on the admin's allow-list run, with its
-    /// timeout and output cap; any other is refused with the rule that refused it.
+    /// Run one allow-listed command on the Proxmox node; returns its exit code, stdout
+    /// and stderr. For node facts no other tool gives (e.g. `pvesm status`).
     #[tool(
         title = "Run an allow-listed command",
         annotations(
@@ -91,12 +86,9 @@ pub const MAX_COMMAND_LEN: usize = Argv::MAX_TOTAL;
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExecuteCommandArgs {
-    /// The command line, e.g. `pvesm status` or `qm config 101`: the program and its
-    /// arguments as words separated by spaces. No shell runs it, so shell syntax is
-    /// refused, not passed on: `;`, `&`, `|`, `<`, `>`, `$`, backquotes, backslashes,
-    /// `#`, globs (`*`, `?`, `[`), `(`, `)`, `{`, `}`, `~`, `!` and line breaks. An
-    /// argument in single quotes is taken as it is (`'a b'`, `'*.conf'`); double quotes
-    /// group words too, but refuse `$`, backquotes, `\` and `!`.
+    /// Words separated by spaces, e.g. `qm config 101`; `'a b'` is one word. No shell
+    /// runs it: shell syntax (`;|&<>$*?[](){}~!#`, backquotes, `\`, line breaks) is
+    /// refused.
     #[schemars(length(min = 1, max = 32768))]
     pub command: String,
 }
@@ -191,7 +183,7 @@ pub const EXECUTE_COMMAND: ToolSpec = ToolSpec {
     listed: |caps| !caps.commands.is_empty(),
     note: |caps| {
         Some(format!(
-            "Allowed by the current policy (\"*\" is one plain argument): {}.{}",
+            "Allowed (\"*\" is one plain argument): {}.{}",
             some(&caps.commands),
             match caps.command_timeout_secs {
                 0 => String::new(),

@@ -120,10 +120,7 @@ fn rule(r: pve_mcp_proto::FirewallRule) -> FirewallRule {
 
 #[tool_router(router = firewall_router, vis = "pub(crate)")]
 impl PveMcp {
-    /// The firewall rules and options of the cluster (no arguments), of one node
-    /// (`node`) or of one guest (`vmid`): each rule's position, direction, action,
-    /// macro, protocol, addresses, ports, interface and comment, whether it is enabled,
-    /// and the firewall's options (whether it is on, default policies, logging).
+    /// The firewall rules and options of the cluster (no arguments), a node or a guest.
     /// Read-only.
     #[tool(
         title = "Firewall rules",
@@ -223,11 +220,10 @@ pub fn render_firewall(f: &Firewall) -> String {
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FirewallArgs {
-    /// A node, e.g. `pve1`, for that node's firewall.
+    /// A node's firewall.
     #[schemars(length(min = 1, max = 63))]
     pub node: Option<String>,
-    /// A guest's numeric id (VMID), e.g. 101, for that guest's firewall (its node is
-    /// found from the vmid). Give node or vmid, not both; neither for the cluster's.
+    /// A guest's firewall (not with node).
     #[schemars(range(min = 100, max = 999_999_999))]
     pub vmid: Option<u64>,
 }

@@ -29,25 +29,24 @@ pub enum TypeArg {
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListVmsArgs {
-    /// Only guests on this cluster node, e.g. `pve1`.
+    /// Only guests on this node.
     #[schemars(length(min = 1, max = 63))]
     pub node: Option<String>,
     /// Only guests in this run state.
     pub status: Option<StateArg>,
-    /// Only virtual machines (`qemu`) or only containers (`lxc`).
+    /// Only VMs (`qemu`) or containers (`lxc`).
     #[serde(rename = "type")]
     pub guest_type: Option<TypeArg>,
     /// Only guests carrying this tag.
     #[schemars(length(min = 1, max = 64))]
     pub tag: Option<String>,
-    /// Only guests whose name contains this text (case-insensitive).
+    /// Only names containing this (any case).
     #[schemars(length(min = 1, max = 128))]
     pub name: Option<String>,
-    /// Page size: at most this many guests (1 to 1000).
+    /// Page size.
     #[schemars(range(min = 1, max = 1000), extend("default" = 100))]
     pub limit: Option<u64>,
-    /// Number of matching guests to skip; for the next page pass the previous offset
-    /// plus limit.
+    /// Matching guests to skip.
     #[schemars(extend("default" = 0))]
     pub offset: Option<u32>,
 }

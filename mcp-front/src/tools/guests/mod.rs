@@ -31,13 +31,10 @@ pub(crate) mod output;
 
 #[tool_router(router = guests_router, vis = "pub(crate)")]
 impl PveMcp {
-    /// List the Proxmox guests (QEMU VMs and LXC containers) you may see, one line each:
-    /// vmid, name, type, node, status, config lock (when one is held, e.g. during a
-    /// backup), CPU, memory, uptime, tags. Start here to find a guest's VMID. The first
-    /// line counts all matching guests by state and type. Paged: 100 guests by default,
-    /// at most 1000; the last line gives the offset of the next page. On a large
-    /// cluster, filter by node, status, type, tag or name instead of paging through
-    /// everything. Read-only.
+    /// List the guests (VMs and containers) you may see, one line each: vmid, name,
+    /// type, node, status, config lock, CPU, memory, uptime, tags. Start here to find a
+    /// VMID. The first line counts every match by state and type; the last gives the
+    /// next page's offset. On a large cluster, filter rather than page.
     #[tool(
         title = "List guests",
         annotations(
@@ -63,9 +60,8 @@ impl PveMcp {
         }
     }
 
-    /// Current status of one guest by VMID: state, uptime, CPU, memory, disk, network and
-    /// disk I/O counters, lock, HA state, pool and tags. Use list_vms to find a VMID by
-    /// name. Read-only.
+    /// One guest's status: state, uptime, CPU, memory, disk, network and disk I/O,
+    /// lock, HA state, pool and tags.
     #[tool(
         title = "Guest status",
         annotations(

@@ -13,7 +13,8 @@ use crate::render::{
 };
 use pve_mcp_proto as proto;
 use schemars::JsonSchema;
-use serde::Serialize;
+use serde::{Serialize, Serializer};
+use serde_json::{Value, json};
 use std::fmt::Write;
 
 #[derive(Debug, Clone, Copy, Serialize, JsonSchema)]
@@ -163,7 +164,70 @@ pub struct GuestPage {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_offset: Option<u32>,
     pub counts: GuestCounts,
+    // A table: a page of objects with the same keys would repeat every key on every row.
+    /// The page's guests as a table: the column names once, then one row of values per
+    /// guest. `pool` and `lock` are null when the guest has none, and there is a `lock`
+    /// column only when a guest on the page holds a lock. `cpu` is in cores, `mem` and
+    /// `maxmem` in bytes, `uptime` in seconds.
+    #[serde(serialize_with = "guest_table")]
+    #[schemars(with = "GuestTable")]
     pub guests: Vec<Guest>,
+}
+
+/// The guests of a page as one table (see [`GuestPage::guests`]); `cpu` is rounded to
+/// 4 decimals.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct GuestTable {
+    /// `vmid`, `name`, `type`, `node`, `status`, `pool`, `tags`, `template`, [`lock`,]
+    /// `cpu`, `maxcpu`, `mem`, `maxmem`, `uptime`.
+    pub columns: Vec<&'static str>,
+    /// One array of values per guest, in the order of `columns`.
+    pub rows: Vec<Vec<Value>>,
+}
+
+impl GuestTable {
+    pub fn of(guests: &[Guest]) -> GuestTable {
+        let lock_column = guests.iter().any(|g| g.lock.is_some());
+        let mut columns = vec![
+            "vmid", "name", "type", "node", "status", "pool", "tags", "template",
+        ];
+        if lock_column {
+            columns.push("lock");
+        }
+        columns.extend(["cpu", "maxcpu", "mem", "maxmem", "uptime"]);
+        let rows = guests
+            .iter()
+            .map(|g| {
+                let mut row = vec![
+                    json!(g.vmid),
+                    json!(g.name),
+                    json!(g.guest_type),
+                    json!(g.node),
+                    json!(g.status),
+                    json!(g.pool),
+                    json!(g.tags),
+                    json!(g.template),
+                ];
+                if lock_column {
+                    row.push(json!(g.lock));
+                }
+                let cpu = (g.cpu * 10_000.0).round() / 10_000.0;
+                row.extend([
+                    json!(cpu),
+                    json!(g.maxcpu),
+                    json!(g.mem),
+                    json!(g.maxmem),
+                    json!(g.uptime),
+                ]);
+                row
+            })
+            .collect();
+        GuestTable { columns, rows }
+    }
+}
+
+fn guest_table<S: Serializer>(guests: &[Guest], s: S) -> Result<S::Ok, S::Error> {
+    GuestTable::of(guests).serialize(s)
 }
 
 impl From<proto::GuestPage> for GuestPage {

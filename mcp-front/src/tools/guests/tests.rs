@@ -113,10 +113,16 @@ fn locked_guests_show_their_lock_in_a_column_of_their_own() {
         lines[4].starts_with("1 guest(s) shown hold a config lock"),
         "{text}"
     );
-    // Structured: `lock` on the locked guest only.
+    // Structured: a `lock` column, set on the locked guest only.
     let json = serde_json::to_value(&page).unwrap();
-    assert_eq!(json["guests"][0]["lock"], "backup");
-    assert!(json["guests"][1].get("lock").is_none(), "{json}");
+    let lock = json["guests"]["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .position(|c| c == "lock")
+        .expect("a lock column");
+    assert_eq!(json["guests"]["rows"][0][lock], "backup");
+    assert!(json["guests"]["rows"][1][lock].is_null(), "{json}");
     // No locked guest: no column, no note, not a byte more.
     page.guests[0].lock = None;
     let text = guest_page(&page);

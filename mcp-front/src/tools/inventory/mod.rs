@@ -247,9 +247,7 @@ pub struct NextVmid {
 
 #[tool_router(router = inventory_router, vis = "pub(crate)")]
 impl PveMcp {
-    /// Resource pools, one line each with their comment; with `pool`, that pool's
-    /// members: the guests in scope (vmid, name, node, status) and the storages.
-    /// Read-only.
+    /// Resource pools with their comments, or one pool's members in scope. Read-only.
     #[tool(
         title = "List pools",
         annotations(
@@ -275,10 +273,8 @@ impl PveMcp {
         }
     }
 
-    /// The HA (high availability) configuration: each HA-managed guest in scope with
-    /// its requested state, group and restart/relocate limits, and the HA groups with
-    /// their nodes and priorities. For the HA manager's live state, see
-    /// cluster_status. Read-only.
+    /// The HA configuration: HA-managed guests in scope with their requested state and
+    /// limits, and HA groups or rules. Read-only.
     #[tool(
         title = "HA resources",
         annotations(
@@ -300,9 +296,7 @@ impl PveMcp {
         }
     }
 
-    /// The lowest free vmid among those the policy lets new guests take. It is not
-    /// reserved: guest_create and guest_clone pick the next free one by themselves
-    /// when no vmid is given. Read-only.
+    /// The lowest free vmid new guests may take (not reserved). Read-only.
     #[tool(
         title = "Next free vmid",
         annotations(
@@ -442,8 +436,7 @@ pub fn render_ha(h: &HaResources) -> String {
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListPoolsArgs {
-    /// One pool's id, e.g. `lab`, to list its members (the guests in scope and the
-    /// storages); omit it to list every pool.
+    /// A pool's id, for its members.
     #[schemars(length(min = 1, max = 64))]
     pub pool: Option<String>,
 }

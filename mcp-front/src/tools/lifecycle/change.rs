@@ -83,13 +83,13 @@ pub(super) fn config_map(
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GuestTemplateArgs {
-    /// The numeric id (VMID) of a stopped guest to convert, e.g. 9000.
+    /// The stopped guest's VMID.
     #[schemars(range(min = 100, max = 999_999_999))]
     pub vmid: u64,
-    /// Wait until the Proxmox task finishes and report its result (default true).
+    /// Wait for the task to end and report its result.
     #[schemars(extend("default" = true))]
     pub wait: Option<bool>,
-    /// Longest wait in seconds (1 to 3600, default 120); the task is not cancelled.
+    /// Longest wait in seconds; the task goes on after it.
     #[schemars(range(min = 1, max = 3600), extend("default" = 120))]
     pub timeout_secs: Option<u64>,
 }
@@ -109,22 +109,19 @@ impl GuestTemplateArgs {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GuestConfigureArgs {
-    /// The guest's numeric id (VMID), e.g. 101.
+    /// The guest's VMID.
     #[schemars(range(min = 100, max = 999_999_999))]
     pub vmid: u64,
-    /// Keys to set, as Proxmox spells them, with text, integer or boolean values, e.g.
-    /// {"cores": 4, "memory": 4096, "onboot": true, "net1": "virtio,bridge=vmbr1"}.
-    /// Only the keys the policy lists, within its bounds. `cipassword` only as a crypt
-    /// hash (e.g. from `openssl passwd -6`), never a clear password; `sshkeys` only as
-    /// public key lines (`ssh-ed25519 AAAA... user@host`), one per line.
+    /// Keys to set, e.g. {"cores": 4, "onboot": true, "net1": "virtio,bridge=vmbr1"}.
+    /// `cipassword` as a crypt hash (e.g. from `openssl passwd -6`).
     #[schemars(extend("maxProperties" = 64))]
     pub set: Option<Map<String, Value>>,
-    /// Keys to remove, e.g. ["net1"]; a removed disk becomes an unused volume.
+    /// Keys to remove, e.g. ["net1"]; a removed disk becomes unused.
     pub delete: Option<Vec<String>>,
-    /// Wait until the Proxmox task finishes and report its result (default true).
+    /// Wait for the task to end and report its result.
     #[schemars(extend("default" = true))]
     pub wait: Option<bool>,
-    /// Longest wait in seconds (1 to 3600, default 120); the task is not cancelled.
+    /// Longest wait in seconds; the task goes on after it.
     #[schemars(range(min = 1, max = 3600), extend("default" = 120))]
     pub timeout_secs: Option<u64>,
 }
@@ -169,21 +166,19 @@ impl GuestConfigureArgs {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DiskResizeArgs {
-    /// The guest's numeric id (VMID), e.g. 101.
+    /// The guest's VMID.
     #[schemars(range(min = 100, max = 999_999_999))]
     pub vmid: u64,
-    /// The disk: `scsi0`, `virtio0`, `sata0`, `ide0`, `efidisk0`, `tpmstate0` (VMs),
-    /// `rootfs` or `mp0` (containers); see guest_config.
+    /// The disk, e.g. `scsi0`, `virtio0` (VMs), `rootfs`, `mp0` (containers).
     #[schemars(length(min = 3, max = 9))]
     pub disk: String,
-    /// The new size in GiB (1 to 131072): larger than the disk is now (disks only
-    /// grow) and at most the policy's largest disk.
+    /// The new size in GiB, larger than now.
     #[schemars(range(min = 1, max = 131_072))]
     pub size_gib: u64,
-    /// Wait until the Proxmox task finishes and report its result (default true).
+    /// Wait for the task to end and report its result.
     #[schemars(extend("default" = true))]
     pub wait: Option<bool>,
-    /// Longest wait in seconds (1 to 3600, default 120); the task is not cancelled.
+    /// Longest wait in seconds; the task goes on after it.
     #[schemars(range(min = 1, max = 3600), extend("default" = 120))]
     pub timeout_secs: Option<u64>,
 }
@@ -205,20 +200,19 @@ impl DiskResizeArgs {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GuestMigrateArgs {
-    /// The guest's numeric id (VMID), e.g. 101.
+    /// The guest's VMID.
     #[schemars(range(min = 100, max = 999_999_999))]
     pub vmid: u64,
-    /// The node to move it to, e.g. `pve2`; only the nodes the policy lists.
+    /// The node to move it to.
     #[schemars(length(min = 1, max = 63))]
     pub target: String,
-    /// Move a running guest while it runs (default true): a VM migrates live, a
-    /// container is restarted on the target. With false, a running guest is refused.
+    /// Move it while it runs; false refuses a running guest.
     #[schemars(extend("default" = true))]
     pub online: Option<bool>,
-    /// Wait until the migration finishes and report its result (default true).
+    /// Wait for the task to end and report its result.
     #[schemars(extend("default" = true))]
     pub wait: Option<bool>,
-    /// Longest wait in seconds (1 to 3600, default 600); the task is not cancelled.
+    /// Longest wait in seconds; the task goes on after it.
     #[schemars(range(min = 1, max = 3600), extend("default" = 600))]
     pub timeout_secs: Option<u64>,
 }
@@ -240,20 +234,19 @@ impl GuestMigrateArgs {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GuestDeleteArgs {
-    /// The numeric id (VMID) of the guest to destroy, e.g. 101.
+    /// The VMID of the guest to destroy.
     #[schemars(range(min = 100, max = 999_999_999))]
     pub vmid: u64,
-    /// Also remove it from backup jobs, replication jobs and HA (default true).
+    /// Also remove it from backup and replication jobs and HA.
     #[schemars(extend("default" = true))]
     pub purge: Option<bool>,
-    /// Also destroy disks of this guest that its configuration no longer references
-    /// (default false).
+    /// Also destroy its disks the configuration no longer references.
     #[schemars(extend("default" = false))]
     pub destroy_unreferenced_disks: Option<bool>,
-    /// Wait until the Proxmox task finishes and report its result (default true).
+    /// Wait for the task to end and report its result.
     #[schemars(extend("default" = true))]
     pub wait: Option<bool>,
-    /// Longest wait in seconds (1 to 3600, default 120); the task is not cancelled.
+    /// Longest wait in seconds; the task goes on after it.
     #[schemars(range(min = 1, max = 3600), extend("default" = 120))]
     pub timeout_secs: Option<u64>,
 }

@@ -24,10 +24,10 @@ use serde_json::{Map, Value};
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewDiskArgs {
-    /// The storage to put it on, e.g. `local-lvm`; only those the policy lists.
+    /// Its storage, e.g. `local-lvm`.
     #[schemars(length(min = 2, max = 64))]
     pub storage: String,
-    /// Its size in GiB (1 to 131072, and at most the policy's largest disk).
+    /// Its size in GiB.
     #[schemars(range(min = 1, max = 131_072))]
     pub size_gib: u64,
 }
@@ -36,18 +36,17 @@ pub struct NewDiskArgs {
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CloudInitArgs {
-    /// The user cloud-init creates, e.g. `admin`.
+    /// The user to create, e.g. `admin`.
     #[schemars(length(min = 1, max = 128))]
     pub user: Option<String>,
-    /// That user's password, only as a crypt hash (`$6$...`, `$5$...`, `$y$...`,
-    /// `$2b$...`, e.g. from `openssl passwd -6`); a clear password is refused.
+    /// Its password as a crypt hash (`$6$...`, `$y$...`, e.g. from `openssl passwd
+    /// -6`); a clear password is refused.
     #[schemars(length(min = 10, max = 520))]
     pub password_hash: Option<String>,
-    /// SSH public keys for that user, one per item (`ssh-ed25519 AAAA... user@host`).
+    /// Its SSH public keys, one per item.
     #[schemars(length(max = 32))]
     pub ssh_keys: Option<Vec<String>>,
-    /// The first interface's addresses: `ip=dhcp`, or e.g.
-    /// `ip=10.0.0.5/24,gw=10.0.0.1` (add `,ip6=...` for IPv6).
+    /// `ip=dhcp` or e.g. `ip=10.0.0.5/24,gw=10.0.0.1` (`,ip6=...` for IPv6).
     #[schemars(length(min = 1, max = 512))]
     pub ipconfig: Option<String>,
 }
@@ -55,62 +54,55 @@ pub struct CloudInitArgs {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GuestCreateArgs {
-    /// `qemu` for a virtual machine, `lxc` for a container.
+    /// `qemu` (VM) or `lxc` (container).
     #[serde(rename = "type")]
     pub guest_type: TypeArg,
-    /// The node to create it on, e.g. `pve1`; only the nodes the policy lists for new
-    /// guests.
+    /// The node, e.g. `pve1`.
     #[schemars(length(min = 1, max = 63))]
     pub node: String,
-    /// Its numeric id (VMID), within the policy's range for new guests; omit it to take
-    /// the next free one (see next_vmid).
+    /// Its VMID; omit it for the next free one.
     #[schemars(range(min = 100, max = 999_999_999))]
     pub vmid: Option<u64>,
-    /// Its name (VM) or hostname (container): a DNS name of letters, digits and `-`,
-    /// e.g. `web-02`.
+    /// Name (VM) or hostname (container), a DNS name, e.g. `web-02`.
     #[schemars(length(min = 1, max = 128))]
     pub name: String,
-    /// Virtual CPU cores (1 to 1024, and at most the policy's maximum).
+    /// Virtual CPU cores.
     #[schemars(range(min = 1, max = 1024))]
     pub cores: u64,
-    /// Memory in MiB (16 to 16777216, and at most the policy's maximum), e.g. 2048.
+    /// Memory in MiB, e.g. 2048.
     #[schemars(range(min = 16, max = 16_777_216))]
     pub memory_mib: u64,
-    /// The first disk (VM) or the root file system (container).
+    /// The first disk (VM) or root file system (container).
     pub disk: NewDiskArgs,
-    /// VMs: an ISO image to install from, attached as a CD-ROM: `STORAGE:iso/FILE`,
-    /// e.g. `local:iso/debian-12.iso` (see storage_content).
+    /// VMs: an ISO image to install from, `STORAGE:iso/FILE` (see storage_content).
     #[schemars(length(min = 3, max = 320))]
     pub iso: Option<String>,
-    /// VMs: a disk image imported as the first disk, e.g. a cloud image
+    /// VMs: a disk image to import as the first disk, e.g. a cloud image
     /// `local:import/debian-12-genericcloud-amd64.qcow2`.
     #[schemars(length(min = 3, max = 320))]
     pub image: Option<String>,
-    /// Containers (required for them): the template to create from,
-    /// `STORAGE:vztmpl/FILE`, e.g. `local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst`.
+    /// Containers (required): the template, `STORAGE:vztmpl/FILE`.
     #[schemars(length(min = 3, max = 320))]
     pub ostemplate: Option<String>,
-    /// A network interface on this bridge, e.g. `vmbr0` (containers use DHCP on it);
-    /// omit it for no network interface. Only the bridges the policy lists.
+    /// A network interface on this bridge, e.g. `vmbr0` (containers: DHCP); none
+    /// when absent.
     #[schemars(length(min = 1, max = 15))]
     pub bridge: Option<String>,
-    /// VMs: a cloud-init drive with these settings.
+    /// VMs: cloud-init settings.
     pub cloud_init: Option<CloudInitArgs>,
-    /// Containers: SSH public keys for root, one per item (`ssh-ed25519 AAAA...
-    /// user@host`). For a VM, give them in cloud_init.ssh_keys.
+    /// Containers: root's SSH public keys, one per item (VMs: in cloud_init).
     #[schemars(length(max = 32))]
     pub ssh_keys: Option<Vec<String>>,
-    /// Notes shown in Proxmox (at most 8 KiB).
+    /// Notes shown in Proxmox.
     #[schemars(length(max = 8192))]
     pub description: Option<String>,
-    /// Further configuration keys as Proxmox spells them, with text, integer or boolean
-    /// values, e.g. {"onboot": true, "ostype": "l26"}; only the keys the policy lists.
+    /// More keys as Proxmox spells them, e.g. {"onboot": true, "ostype": "l26"}.
     #[schemars(extend("maxProperties" = 64))]
     pub config: Option<Map<String, Value>>,
-    /// Wait until the creation task finishes and report its result (default true).
+    /// Wait for the task to end and report its result.
     #[schemars(extend("default" = true))]
     pub wait: Option<bool>,
-    /// Longest wait in seconds (1 to 3600, default 600); the task is not cancelled.
+    /// Longest wait in seconds; the task goes on after it.
     #[schemars(range(min = 1, max = 3600), extend("default" = 600))]
     pub timeout_secs: Option<u64>,
 }
@@ -246,33 +238,31 @@ impl GuestCreateArgs {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GuestCloneArgs {
-    /// The numeric id (VMID) of the guest or template to clone, e.g. 9000.
+    /// The VMID of the guest or template to clone.
     #[schemars(range(min = 100, max = 999_999_999))]
     pub vmid: u64,
-    /// The clone's VMID, within the policy's range for new guests; omit it to take the
-    /// next free one.
+    /// The clone's VMID; omit it for the next free one.
     #[schemars(range(min = 100, max = 999_999_999))]
     pub newid: Option<u64>,
-    /// The clone's name (a DNS name, e.g. `web-03`); Proxmox derives one when absent.
+    /// The clone's name (a DNS name); Proxmox derives one when absent.
     #[schemars(length(min = 1, max = 128))]
     pub name: Option<String>,
-    /// The node to put the clone on, e.g. `pve2`; the source's node when absent.
+    /// The clone's node; the source's when absent.
     #[schemars(length(min = 1, max = 63))]
     pub target: Option<String>,
-    /// A full clone, independent of its source (default true); false makes a linked
-    /// clone, which only a template can have.
+    /// A full clone; false makes a linked clone (of a template only).
     #[schemars(extend("default" = true))]
     pub full: Option<bool>,
-    /// Full clones only: the storage for the clone's disks; the source's when absent.
+    /// Full clones: the storage for its disks; the source's when absent.
     #[schemars(length(min = 2, max = 64))]
     pub storage: Option<String>,
-    /// Notes shown in Proxmox (at most 8 KiB).
+    /// Notes shown in Proxmox.
     #[schemars(length(max = 8192))]
     pub description: Option<String>,
-    /// Wait until the clone task finishes and report its result (default true).
+    /// Wait for the task to end and report its result.
     #[schemars(extend("default" = true))]
     pub wait: Option<bool>,
-    /// Longest wait in seconds (1 to 3600, default 600); the task is not cancelled.
+    /// Longest wait in seconds; the task goes on after it.
     #[schemars(range(min = 1, max = 3600), extend("default" = 600))]
     pub timeout_secs: Option<u64>,
 }
@@ -321,28 +311,26 @@ impl GuestCloneArgs {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BackupRestoreArgs {
-    /// The backup volume, as list_backups shows it, e.g.
-    /// `nas:backup/vzdump-qemu-101-2024_12_02-03_00_00.vma.zst`.
+    /// The backup volume, as list_backups shows it.
     #[schemars(length(min = 3, max = 320))]
     pub volume: String,
-    /// The node to restore on, e.g. `pve1`.
+    /// The node to restore on.
     #[schemars(length(min = 1, max = 63))]
     pub node: String,
-    /// The VMID to restore to: a new one within the policy's range for new guests
-    /// (omit it for the next free one), or, with force, the existing guest to replace.
+    /// A new VMID (omit it for the next free one), or with `force` the guest to
+    /// replace.
     #[schemars(range(min = 100, max = 999_999_999))]
     pub vmid: Option<u64>,
-    /// Overwrite the existing guest `vmid`: its disks and configuration are replaced
-    /// by the backup's (default false).
+    /// Replace the existing guest `vmid`'s disks and configuration by the backup's.
     #[schemars(extend("default" = false))]
     pub force: Option<bool>,
-    /// The storage for the restored disks; the ones recorded in the backup when absent.
+    /// The storage for its disks; the backup's when absent.
     #[schemars(length(min = 2, max = 64))]
     pub storage: Option<String>,
-    /// Wait until the restore task finishes and report its result (default true).
+    /// Wait for the task to end and report its result.
     #[schemars(extend("default" = true))]
     pub wait: Option<bool>,
-    /// Longest wait in seconds (1 to 3600, default 600); the task is not cancelled.
+    /// Longest wait in seconds; the task goes on after it.
     #[schemars(range(min = 1, max = 3600), extend("default" = 600))]
     pub timeout_secs: Option<u64>,
 }

@@ -27,7 +27,7 @@ use crate::{
         spec::ToolSpec,
     },
 };
-use pve_mcp_proto::{Capabilities, CreateSummary, Operation};
+use pve_mcp_proto::{Capabilities, Operation};
 use rmcp::{
     RoleServer,
     handler::server::{
@@ -41,16 +41,10 @@ use rmcp::{
 
 #[tool_router(router = lifecycle_router, vis = "pub(crate)")]
 impl PveMcp {
-    /// Create a VM (`type: qemu`) or container (`type: lxc`) on a node: name, cores,
-    /// memory, a first disk, and what it is made from: for a VM an ISO image to install
-    /// from (`iso`) or a disk image to import (`image`, e.g. a cloud image, with
-    /// `cloud_init` settings), for a container a template (`ostemplate`). `bridge`
-    /// adds a network interface. The policy bounds every part (vmids, nodes, cores,
-    /// memory, disk size, storages, bridges, sources, extra `config` keys) and puts the
-    /// guest in its pool with its tags. Omit `vmid` to take the next free one. Runs as
-    /// a Proxmox task; by default this waits for it (with progress) and reports the new
-    /// guest's vmid and node and `succeeded` or `failed`. Passwords only as crypt
-    /// hashes, SSH keys as public key lines.
+    /// Create a VM or container: for a VM from an ISO image (`iso`) or an imported
+    /// disk image (`image`, e.g. a cloud image, with `cloud_init`), for a container
+    /// from a template (`ostemplate`). The policy bounds every part and sets its pool
+    /// and tags. Waits for the task with progress; reports the new vmid and node.
     #[tool(
         title = "Create a guest",
         annotations(
@@ -71,11 +65,8 @@ impl PveMcp {
         lifecycle::perform(self.engine(), args.into_plan(), state, responses, &ctx).await
     }
 
-    /// Clone a guest or template by VMID into a new guest: a full clone (default) is
-    /// independent of its source; a linked clone (`full: false`) shares the
-    /// template's disks and only a template can have one. The new guest's vmid and
-    /// node must be within the policy's range and nodes for new guests. Runs as a
-    /// Proxmox task, waited for with progress; reports the new guest's vmid and node.
+    /// Clone a guest or template into a new guest (full, or linked to a template's
+    /// disks). Waits for the task with progress; reports the new vmid and node.
     #[tool(
         title = "Clone a guest",
         annotations(
@@ -96,10 +87,8 @@ impl PveMcp {
         lifecycle::perform(self.engine(), args.into_plan(), state, responses, &ctx).await
     }
 
-    /// Convert a stopped guest into a template, the read-only source of linked and
-    /// full clones (see guest_clone). Irreversible: a template cannot be started or
-    /// turned back into a guest. Runs as a Proxmox task, waited for like vm_action (a
-    /// container converts at once).
+    /// Convert a stopped guest into a template, the source of clones. Irreversible: a
+    /// template cannot be started or turned back.
     #[tool(
         title = "Convert to a template",
         annotations(
@@ -120,13 +109,9 @@ impl PveMcp {
         lifecycle::perform(self.engine(), args.into_plan(), state, responses, &ctx).await
     }
 
-    /// Change a guest's configuration by VMID: `set` keys (as Proxmox spells them,
-    /// e.g. cores, memory, onboot, net1, ipconfig0, description) and `delete` keys.
-    /// Only the keys the policy lists, within its bounds. Passwords (`cipassword`) are
-    /// accepted only as crypt hashes (`$6$...`, e.g. from `openssl passwd -6`), never
-    /// in the clear, and SSH keys (`sshkeys`) only as public key lines. Some changes
-    /// apply at once (the answer shows the configuration now), others run as a task
-    /// that this waits for; a running guest may need a reboot for some to take effect.
+    /// Change a guest's configuration: `set` and `delete` keys as Proxmox spells them
+    /// (cores, memory, net1, ...). `cipassword` only as a crypt hash, `sshkeys` only
+    /// as public key lines. A running guest may need a reboot for some changes.
     #[tool(
         title = "Change a guest's configuration",
         annotations(
@@ -147,10 +132,8 @@ impl PveMcp {
         lifecycle::perform(self.engine(), args.into_plan(), state, responses, &ctx).await
     }
 
-    /// Grow one disk of a guest to `size_gib` (disks only grow), within the policy's
-    /// largest disk. The file system inside the guest is not grown: do that in the
-    /// guest afterwards. Runs as a Proxmox task, waited for like vm_action, or at once
-    /// (the answer then shows the configuration now).
+    /// Grow one disk of a guest to `size_gib` (disks only grow). The file system
+    /// inside is not grown: do that in the guest.
     #[tool(
         title = "Grow a disk",
         annotations(
@@ -194,11 +177,8 @@ impl PveMcp {
         lifecycle::perform(self.engine(), args.into_plan(), state, responses, &ctx).await
     }
 
-    /// Move a guest to another node of the cluster, one the policy lists. A running VM
-    /// migrates live; a running container is restarted on the target (`online: false`
-    /// refuses to move a running guest). Migrations copy memory and local disks and
-    /// can take long: this waits (default 600 s) with progress and reports
-    /// `succeeded`, `failed` or `still_running` with the task's UPID.
+    /// Move a guest to another node: a running VM live, a running container by a
+    /// restart there. Waits for the task with progress.
     #[tool(
         title = "Migrate a guest",
         annotations(
@@ -219,10 +199,8 @@ impl PveMcp {
         lifecycle::perform(self.engine(), args.into_plan(), state, responses, &ctx).await
     }
 
-    /// Destroy a guest by VMID with all its disks, stopping it first if it runs; with
-    /// `purge` (default) also remove it from backup jobs, replication and HA. Its
-    /// snapshots go with it; backups on backup storages stay. Irreversible. Usually
-    /// needs the user's confirmation. Runs as a Proxmox task, waited for like vm_action.
+    /// Destroy a guest with its disks and snapshots, stopping it first if it runs;
+    /// backups stay. Irreversible.
     #[tool(
         title = "Delete a guest",
         annotations(
@@ -243,11 +221,8 @@ impl PveMcp {
         lifecycle::perform(self.engine(), args.into_plan(), state, responses, &ctx).await
     }
 
-    /// Restore a vzdump backup (see list_backups) to a new guest on a node (a vmid
-    /// within the policy's range for new guests, or the next free one), or, with
-    /// `force`, over the existing guest `vmid`, whose disks and configuration are then
-    /// replaced: that loses everything since the backup. Runs as a Proxmox task,
-    /// waited for (default 600 s) with progress; reports the guest's vmid and node.
+    /// Restore a backup (see list_backups) to a new guest, or with `force` over guest
+    /// `vmid`, losing all since the backup. Waits for the task with progress.
     #[tool(
         title = "Restore a backup",
         annotations(
@@ -276,7 +251,7 @@ pub const GUEST_CREATE: ToolSpec = ToolSpec {
     listed: |caps| caps.create.is_some(),
     note: |caps| {
         Some(format!(
-            "Allowed by the current policy: {}.{}{}",
+            "Allowed: {}.{}{}",
             caps.create.as_ref().map_or("none".into(), create_words),
             bounds(caps),
             config_keys(caps, "Further config keys")
@@ -291,10 +266,9 @@ pub const GUEST_CLONE: ToolSpec = ToolSpec {
     listed: |caps| granted_in_scope(caps, Operation::Clone) && caps.create.is_some(),
     note: |caps| {
         Some(format!(
-            "{}{}{}",
+            "{}{}",
             grant(caps, Operation::Clone),
-            new_guests(caps),
-            bounds(caps)
+            new_guests(caps)
         ))
     },
 };
@@ -305,10 +279,9 @@ pub const BACKUP_RESTORE: ToolSpec = ToolSpec {
     listed: |caps| granted_in_scope(caps, Operation::BackupRestore),
     note: |caps| {
         Some(format!(
-            "{}{}{}",
+            "{}{}",
             grant(caps, Operation::BackupRestore),
-            new_guests(caps),
-            bounds(caps)
+            new_guests(caps)
         ))
     },
 };
@@ -330,7 +303,7 @@ pub const GUEST_CONFIGURE: ToolSpec = ToolSpec {
             "{}{}{}",
             grant(caps, Operation::ConfigWrite),
             config_keys(caps, "Keys you may change"),
-            bounds(caps)
+            bounds_here(caps)
         ))
     },
 };
@@ -370,20 +343,29 @@ pub const GUEST_DELETE: ToolSpec = ToolSpec {
     note: |caps| Some(grant(caps, Operation::Delete)),
 };
 
-/// ` New guests: ... .` for clones and restores, which keep their source's tags rather
-/// than being given `[create]` tags: the source must carry those already.
+/// The bounds in a note of a tool other than `guest_create`: when `guest_create` is
+/// listed (guests may be created), its note states them, once for every tool.
+fn bounds_here(caps: &Capabilities) -> String {
+    match (&caps.create, bounds(caps).is_empty()) {
+        (_, true) => String::new(),
+        (Some(_), false) => " Bounds as for guest_create.".into(),
+        (None, false) => bounds(caps),
+    }
+}
+
+/// ` New guests ... .` for clones and restores, which keep their source's tags rather
+/// than being given `[create]` tags: the source must carry those already. What new
+/// guests may be is stated once, in `guest_create`'s note.
 fn new_guests(caps: &Capabilities) -> String {
     let Some(c) = &caps.create else {
-        return " New guests: none may be created.".into();
+        return format!(" New guests: none may be created.{}", bounds(caps));
     };
-    let untagged = CreateSummary {
-        tags: Vec::new(),
-        ..c.clone()
-    };
-    let mut out = format!(" New guests: {}.", create_words(&untagged));
-    if !c.tags.is_empty() {
+    let mut out = String::from(" New guests and bounds as for guest_create");
+    if c.tags.is_empty() {
+        out.push('.');
+    } else {
         out.push_str(&format!(
-            " The source must already be tagged {} (the new guest keeps its source's tags).",
+            ", but the source must already be tagged {} (the new guest keeps its tags).",
             some(&c.tags)
         ));
     }

@@ -68,9 +68,8 @@ pub struct Metrics {
 
 #[tool_router(router = metrics_router, vis = "pub(crate)")]
 impl PveMcp {
-    /// Resource usage of one guest over the last `hour` (default), `day` or `week`,
-    /// summarized: average, peak and latest CPU, memory, network and disk rates. Use
-    /// it to tell whether a guest is busy, idle or short of memory. Read-only.
+    /// One guest's CPU, memory, network and disk rates over the last hour, day or week:
+    /// average, peak, latest. Read-only.
     #[tool(
         title = "Guest resource usage",
         annotations(
@@ -186,10 +185,10 @@ pub enum TimeframeArg {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GuestMetricsArgs {
-    /// The guest's numeric id (VMID), e.g. 101.
+    /// The guest's VMID.
     #[schemars(range(min = 100, max = 999_999_999))]
     pub vmid: u64,
-    /// The last hour (default), day or week.
+    /// Over the last hour, day or week.
     pub timeframe: Option<TimeframeArg>,
 }
 

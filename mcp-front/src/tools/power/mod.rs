@@ -35,13 +35,10 @@ use serde::Deserialize;
 
 #[tool_router(router = power_router, vis = "pub(crate)")]
 impl PveMcp {
-    /// Start, stop, shut down, reboot, reset, suspend or resume a guest. Proxmox runs the
-    /// action as a task; by default this waits until the task ends (up to timeout_secs,
-    /// with progress notifications) and reports its outcome: `succeeded`, `failed` (with
-    /// the end of the task log), `still_running` (the wait ended first; the task goes on
-    /// and its UPID is given) or, with wait false, `started`. `stop` and `reset` cut
-    /// power at once: prefer `shutdown` or `reboot` unless the guest hangs. Actions the
-    /// policy marks for confirmation first ask the user, when the client can ask.
+    /// Start, stop, shut down, reboot, reset, suspend or resume a guest. Waits for the
+    /// task (with progress) and reports `succeeded`, `failed` (with the log's end) or
+    /// `still_running` (with its UPID); with wait false, `started`. `stop` and `reset`
+    /// cut power: prefer `shutdown` or `reboot` unless the guest hangs.
     #[tool(
         title = "Guest power action",
         annotations(
@@ -81,17 +78,15 @@ pub enum ActionArg {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VmActionArgs {
-    /// The guest's numeric id (VMID), e.g. 101.
+    /// The guest's VMID.
     #[schemars(range(min = 100, max = 999_999_999))]
     pub vmid: u64,
     /// What to do with the guest.
     pub action: ActionArg,
-    /// Wait until the Proxmox task finishes and report its result (default true). With
-    /// false, return at once with the task id (UPID).
+    /// Wait for the task to end and report its result; false returns its UPID.
     #[schemars(extend("default" = true))]
     pub wait: Option<bool>,
-    /// Longest wait in seconds (1 to 3600, default 120). A task still running then is
-    /// reported with its UPID; it is not cancelled.
+    /// Longest wait in seconds; the task goes on after it.
     #[schemars(range(min = 1, max = 3600), extend("default" = 120))]
     pub timeout_secs: Option<u64>,
 }
@@ -142,10 +137,10 @@ pub const VM_ACTION: ToolSpec = ToolSpec {
     listed: |caps| in_scope(caps) && !actions(caps).0.is_empty(),
     note: |caps| {
         let (granted, confirm) = actions(caps);
-        let mut note = format!("Allowed by the current policy: {}.", granted.join(", "));
+        let mut note = format!("Allowed: {}.", granted.join(", "));
         if !confirm.is_empty() {
             note.push_str(&format!(
-                " The user is asked to confirm first (the call waits for the answer): {}.",
+                " The user confirms first (the call waits): {}.",
                 confirm.join(", ")
             ));
         }

@@ -44,9 +44,8 @@ use std::fmt::Write;
 
 #[tool_router(router = snapshot_router, vis = "pub(crate)")]
 impl PveMcp {
-    /// List the snapshots of one guest (VM or container) by VMID, oldest first: name,
-    /// creation time, whether it holds the VM's RAM, description, and which snapshot
-    /// the current state derives from. Read-only.
+    /// One guest's snapshots, oldest first: name, time, whether it holds RAM,
+    /// description, and which one the current state derives from. Read-only.
     #[tool(
         title = "List snapshots",
         annotations(
@@ -72,10 +71,7 @@ impl PveMcp {
         }
     }
 
-    /// Take a snapshot of a guest (VM or container) by VMID, e.g. before an upgrade.
-    /// Runs as a Proxmox task; by default this waits for it and reports `succeeded` or
-    /// `failed` (e.g. the name is already used, or the storage cannot snapshot), like
-    /// vm_action. `include_ram` (VMs only) also saves the running VM's memory.
+    /// Take a snapshot of a guest, e.g. before an upgrade. Waits for the task.
     #[tool(
         title = "Take a snapshot",
         annotations(
@@ -96,10 +92,8 @@ impl PveMcp {
         action::perform(self.engine(), args.into_plan(), state, responses, &ctx).await
     }
 
-    /// Roll a guest back to one of its snapshots: every change to its disks (and, for a
-    /// snapshot without RAM, its running state: the guest ends up stopped) since the
-    /// snapshot is lost. Runs as a Proxmox task, waited for like vm_action. Usually
-    /// needs the user's confirmation.
+    /// Roll a guest back to a snapshot, losing every change since (without RAM in it,
+    /// the guest ends stopped). Waits for the task.
     #[tool(
         title = "Roll back to a snapshot",
         annotations(
@@ -120,9 +114,8 @@ impl PveMcp {
         action::perform(self.engine(), args.into_plan(true), state, responses, &ctx).await
     }
 
-    /// Delete one snapshot of a guest; the guest's current state is kept, the
-    /// snapshot's data is gone for good. Runs as a Proxmox task, waited for like
-    /// vm_action. Usually needs the user's confirmation.
+    /// Delete one snapshot of a guest for good; its current state stays. Waits for the
+    /// task.
     #[tool(
         title = "Delete a snapshot",
         annotations(
@@ -193,27 +186,25 @@ pub fn render_list(l: &SnapshotList) -> String {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SnapshotCreateArgs {
-    /// The guest's numeric id (VMID), e.g. 101.
+    /// The guest's VMID.
     #[schemars(range(min = 100, max = 999_999_999))]
     pub vmid: u64,
-    /// Name of the new snapshot: 2 to 40 letters, digits, `_` or `-`, starting with a
-    /// letter, e.g. `pre-upgrade`. Must not already exist on the guest.
+    /// A new name, e.g. `pre-upgrade`.
     #[schemars(
         length(min = 2, max = 40),
         regex(pattern = r"^[A-Za-z][A-Za-z0-9_-]+$")
     )]
     pub name: String,
-    /// What the snapshot is for, shown in Proxmox (at most 1024 characters).
+    /// What it is for.
     #[schemars(length(max = 1024))]
     pub description: Option<String>,
-    /// VMs only: also save the running VM's memory, so that a rollback resumes it
-    /// exactly where it was (slower, and takes disk space). Default false.
+    /// VMs: also save the running VM's memory, so a rollback resumes it (slower).
     #[schemars(extend("default" = false))]
     pub include_ram: Option<bool>,
-    /// Wait until the Proxmox task finishes and report its result (default true).
+    /// Wait for the task to end and report its result.
     #[schemars(extend("default" = true))]
     pub wait: Option<bool>,
-    /// Longest wait in seconds (1 to 3600, default 120); the task is not cancelled.
+    /// Longest wait in seconds; the task goes on after it.
     #[schemars(range(min = 1, max = 3600), extend("default" = 120))]
     pub timeout_secs: Option<u64>,
 }
@@ -221,19 +212,19 @@ pub struct SnapshotCreateArgs {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SnapshotTargetArgs {
-    /// The guest's numeric id (VMID), e.g. 101.
+    /// The guest's VMID.
     #[schemars(range(min = 100, max = 999_999_999))]
     pub vmid: u64,
-    /// Name of an existing snapshot of the guest (see snapshot_list).
+    /// The snapshot's name.
     #[schemars(
         length(min = 2, max = 40),
         regex(pattern = r"^[A-Za-z][A-Za-z0-9_-]+$")
     )]
     pub name: String,
-    /// Wait until the Proxmox task finishes and report its result (default true).
+    /// Wait for the task to end and report its result.
     #[schemars(extend("default" = true))]
     pub wait: Option<bool>,
-    /// Longest wait in seconds (1 to 3600, default 120); the task is not cancelled.
+    /// Longest wait in seconds; the task goes on after it.
     #[schemars(range(min = 1, max = 3600), extend("default" = 120))]
     pub timeout_secs: Option<u64>,
 }

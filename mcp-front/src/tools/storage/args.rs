@@ -17,7 +17,7 @@ use serde::Deserialize;
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListStorageArgs {
-    /// Only this node's storages, e.g. `pve1`; omit for every node.
+    /// Only this node's; every node's when absent.
     #[schemars(length(min = 1, max = 63))]
     pub node: Option<String>,
 }
@@ -38,14 +38,13 @@ pub enum ContentArg {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StorageContentArgs {
-    /// The node, e.g. `pve1` (for a shared storage, any node that has it).
+    /// The node (for a shared storage, any node that has it).
     #[schemars(length(min = 1, max = 63))]
     pub node: String,
-    /// The storage id, e.g. `local` or `nas` (see list_storage).
+    /// The storage id, e.g. `local`.
     #[schemars(length(min = 2, max = 64))]
     pub storage: String,
-    /// Only this kind of content: `iso` images, container templates (`vztmpl`),
-    /// `backup`s, guest disks (`images`, `rootdir`), `snippets`, `import`.
+    /// Only this kind (`images`, `rootdir`: guest disks).
     pub content: Option<ContentArg>,
     /// Only volumes of this guest.
     #[schemars(range(min = 100, max = 999_999_999))]
@@ -82,17 +81,16 @@ impl StorageContentArgs {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BackupStartArgs {
-    /// The guest's numeric id (VMID), e.g. 101.
+    /// The guest's VMID.
     #[schemars(range(min = 100, max = 999_999_999))]
     pub vmid: u64,
-    /// The storage to write the backup to; only those the policy lists are allowed
-    /// (see my_permissions).
+    /// The storage to write it to.
     #[schemars(length(min = 2, max = 64))]
     pub storage: String,
-    /// Wait until the backup task finishes and report its result (default true).
+    /// Wait for the task to end and report its result.
     #[schemars(extend("default" = true))]
     pub wait: Option<bool>,
-    /// Longest wait in seconds (1 to 3600, default 120); the task is not cancelled.
+    /// Longest wait in seconds; the task goes on after it.
     #[schemars(range(min = 1, max = 3600), extend("default" = 120))]
     pub timeout_secs: Option<u64>,
 }
@@ -113,18 +111,16 @@ impl BackupStartArgs {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VolumeDeleteArgs {
-    /// The node whose storage holds it, e.g. `pve1` (any node for a shared storage).
+    /// The node whose storage holds it.
     #[schemars(length(min = 1, max = 63))]
     pub node: String,
-    /// The volume as storage_content or list_backups show it: a backup
-    /// (`nas:backup/vzdump-qemu-101-....vma.zst`), an ISO image (`local:iso/FILE`) or a
-    /// container template (`local:vztmpl/FILE`).
+    /// The volume as storage_content or list_backups show it.
     #[schemars(length(min = 3, max = 320))]
     pub volume: String,
-    /// Wait until the Proxmox task finishes and report its result (default true).
+    /// Wait for the task to end and report its result.
     #[schemars(extend("default" = true))]
     pub wait: Option<bool>,
-    /// Longest wait in seconds (1 to 3600, default 120); the task is not cancelled.
+    /// Longest wait in seconds; the task goes on after it.
     #[schemars(range(min = 1, max = 3600), extend("default" = 120))]
     pub timeout_secs: Option<u64>,
 }
@@ -153,9 +149,9 @@ impl VolumeDeleteArgs {
 #[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum DownloadContentArg {
-    /// An ISO image (or a raw `.img`), to install VMs from.
+    /// An ISO (or raw `.img`) image.
     Iso,
-    /// A container template (`.tar.gz`, `.tar.xz`, `.tar.zst`).
+    /// A container template.
     Vztmpl,
 }
 
@@ -171,7 +167,7 @@ pub enum ChecksumAlgorithmArg {
 #[serde(deny_unknown_fields)]
 pub struct ChecksumArgs {
     pub algorithm: ChecksumAlgorithmArg,
-    /// The digest in hex: 64 digits for sha256, 128 for sha512.
+    /// The digest in hex.
     #[schemars(length(min = 64, max = 128))]
     pub value: String,
 }
@@ -179,29 +175,27 @@ pub struct ChecksumArgs {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StorageDownloadArgs {
-    /// The node that downloads it, e.g. `pve1`.
+    /// The node that downloads it.
     #[schemars(length(min = 1, max = 63))]
     pub node: String,
-    /// The storage to put it on, e.g. `local`; only those the policy lists.
+    /// The storage to put it on.
     #[schemars(length(min = 2, max = 64))]
     pub storage: String,
-    /// Where from: an `https://` URL starting with one of the prefixes the policy
-    /// lists.
+    /// An `https://` URL.
     #[schemars(length(min = 9, max = 2048))]
     pub url: String,
-    /// `iso` for an ISO image, `vztmpl` for a container template.
+    /// What it is.
     pub content: DownloadContentArg,
-    /// The file name on the storage: letters, digits and `._+-`, ending in `.iso` or
-    /// `.img` (iso) or `.tar.gz`, `.tar.xz`, `.tar.zst` (vztmpl), e.g.
-    /// `debian-12.7.0-amd64-netinst.iso`.
+    /// Its file name: letters, digits, `._+-`, ending in `.iso`, `.img` (iso) or
+    /// `.tar.gz`, `.tar.xz`, `.tar.zst` (vztmpl).
     #[schemars(length(min = 5, max = 200))]
     pub filename: String,
-    /// The expected checksum, verified by Proxmox after the download (recommended).
+    /// The checksum Proxmox verifies.
     pub checksum: Option<ChecksumArgs>,
-    /// Wait until the download finishes and report its result (default true).
+    /// Wait for the task to end and report its result.
     #[schemars(extend("default" = true))]
     pub wait: Option<bool>,
-    /// Longest wait in seconds (1 to 3600, default 600); the task is not cancelled.
+    /// Longest wait in seconds; the task goes on after it.
     #[schemars(range(min = 1, max = 3600), extend("default" = 600))]
     pub timeout_secs: Option<u64>,
 }

@@ -49,7 +49,7 @@ use rmcp::{
 #[tool_router(router = storage_router, vis = "pub(crate)")]
 impl PveMcp {
     /// Storages and their usage, one line each: node, storage, type, content kinds,
-    /// used of total, shared or not. Omit `node` for every node. Read-only.
+    /// used of total, shared or not. Read-only.
     #[tool(
         title = "List storages",
         annotations(
@@ -89,9 +89,8 @@ impl PveMcp {
         }
     }
 
-    /// The volumes on one storage of one node (see list_storage): ISO images
-    /// (`content: iso`), container templates (`vztmpl`), backups (`backup`), guest disks
-    /// (`images`, `rootdir`); optionally of one guest. Read-only.
+    /// The volumes on one storage of a node: ISO images, container templates, backups,
+    /// guest disks. Read-only.
     #[tool(
         title = "Storage content",
         annotations(
@@ -120,8 +119,8 @@ impl PveMcp {
         }
     }
 
-    /// The backups of one guest by VMID, newest first, from every backup storage of the
-    /// guest's node: volume id, time, size, notes. Read-only.
+    /// One guest's backups on its node's storages, newest first: volume, time, size,
+    /// notes. Read-only.
     #[tool(
         title = "List backups",
         annotations(
@@ -150,10 +149,8 @@ impl PveMcp {
 
 #[tool_router(router = backup_router, vis = "pub(crate)")]
 impl PveMcp {
-    /// Start a backup (vzdump, snapshot mode: the guest keeps running; zstd) of one
-    /// guest by VMID to one of the storages the policy allows. Runs as a Proxmox task;
-    /// by default this waits for it (with progress) and reports `succeeded` or
-    /// `failed` with the end of its log, like vm_action. See list_backups afterwards.
+    /// Back up one guest (vzdump, snapshot mode: it keeps running; zstd) to a storage.
+    /// Waits for the task with progress.
     #[tool(
         title = "Start a backup",
         annotations(
@@ -177,10 +174,8 @@ impl PveMcp {
 
 #[tool_router(router = media_router, vis = "pub(crate)")]
 impl PveMcp {
-    /// Delete one volume from a storage: a backup of a guest (see list_backups), or an
-    /// ISO image or container template (see storage_content). Guest disks are not
-    /// deleted this way. Gone for good. Runs at once or as a Proxmox task, waited for
-    /// like vm_action; may need the user's confirmation.
+    /// Delete a backup, an ISO image or a container template from a storage, for good
+    /// (not guest disks).
     #[tool(
         title = "Delete a backup, ISO image or template",
         annotations(
@@ -201,12 +196,9 @@ impl PveMcp {
         lifecycle::perform(self.engine(), args.into_plan(), state, responses, &ctx).await
     }
 
-    /// Download an ISO image (`content: iso`) or a container template (`vztmpl`)
-    /// from an https URL onto a storage of a node, as `filename`; give its
-    /// `checksum` so Proxmox verifies it. Only URLs under the prefixes the policy
-    /// lists, onto the storages it lists. Runs as a Proxmox task; by default this
-    /// waits for it (up to 600 s, with progress) and reports the new volume, then
-    /// usable as guest_create's iso or ostemplate.
+    /// Download an ISO image or a container template from an https URL onto a storage,
+    /// for guest_create's `iso` or `ostemplate`; give a `checksum`. Waits for the task
+    /// with progress; reports the new volume.
     #[tool(
         title = "Download an ISO image or template",
         annotations(
@@ -275,7 +267,7 @@ pub const STORAGE_DOWNLOAD: ToolSpec = ToolSpec {
     listed: |caps| !caps.download_from.is_empty(),
     note: |caps| {
         Some(format!(
-            "Allowed by the current policy: URLs starting with {}; to storages {}.",
+            "Allowed: URLs starting with {}; to storages {}.",
             or_none(&caps.download_from),
             or_none(&caps.media_storages)
         ))
@@ -289,7 +281,7 @@ fn volume_delete_note(caps: &Capabilities) -> String {
             "backups of {}{}",
             covered(caps, Operation::BackupDelete),
             if granted(caps, Operation::BackupDelete).1 {
-                " (the user is asked to confirm first)"
+                " (the user confirms first)"
             } else {
                 ""
             }
@@ -301,7 +293,7 @@ fn volume_delete_note(caps: &Capabilities) -> String {
             or_none(&caps.media_storages)
         ));
     }
-    format!("Allowed by the current policy: {}.", parts.join("; "))
+    format!("Allowed: {}.", parts.join("; "))
 }
 
 #[cfg(test)]

@@ -27,20 +27,19 @@ pub enum TaskStatusArg {
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListTasksArgs {
-    /// Only this node's tasks, e.g. `pve1`.
+    /// Only this node's.
     #[schemars(length(min = 1, max = 63))]
     pub node: Option<String>,
-    /// Only the tasks of this guest.
+    /// Only this guest's.
     #[schemars(range(min = 100, max = 999_999_999))]
     pub vmid: Option<u64>,
-    /// Only task types containing this text: `qmstart`, `vzdump`, `qmsnapshot`, or `qm`
-    /// (every VM task), `vz` (container tasks and backups).
+    /// Only types containing this, e.g. `qmstart`, `vzdump`, `qm` (VM tasks).
     #[serde(rename = "type")]
     #[schemars(length(min = 1, max = 32))]
     pub task_type: Option<String>,
-    /// Only running tasks, or those that ended OK, with warnings, or with an error.
+    /// Only tasks in this state.
     pub status: Option<TaskStatusArg>,
-    /// At most this many tasks (1 to 1000, default 100).
+    /// At most this many.
     #[schemars(range(min = 1, max = 1000), extend("default" = 100))]
     pub limit: Option<u64>,
 }
@@ -48,10 +47,10 @@ pub struct ListTasksArgs {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TaskLogArgs {
-    /// The task id (UPID), e.g. `UPID:pve1:0012ABCD:...:qmstart:101:root@pam:`.
+    /// The task's UPID.
     #[schemars(length(min = 1, max = 256))]
     pub upid: String,
-    /// How many of the last lines (1 to 1000, default 100).
+    /// How many lines.
     #[schemars(range(min = 1, max = 1000), extend("default" = 100))]
     pub lines: Option<u64>,
 }
@@ -59,13 +58,13 @@ pub struct TaskLogArgs {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TaskStatusArgs {
-    /// The task id (UPID).
+    /// The task's UPID.
     #[schemars(length(min = 1, max = 256))]
     pub upid: String,
-    /// Wait until the task stops (default false), with progress notifications.
+    /// Wait until it stops, with progress.
     #[schemars(extend("default" = false))]
     pub wait: Option<bool>,
-    /// Longest wait in seconds (1 to 3600, default 120).
+    /// Longest wait in seconds.
     #[schemars(range(min = 1, max = 3600), extend("default" = 120))]
     pub timeout_secs: Option<u64>,
 }
@@ -111,8 +110,7 @@ impl TaskStatusArgs {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TaskCancelArgs {
-    /// The running task's id (UPID), as vm_action, list_tasks or another tool gave it;
-    /// only a guest's task (its UPID names the vmid).
+    /// The running task's UPID.
     #[schemars(length(min = 1, max = 256))]
     pub upid: String,
 }

@@ -42,11 +42,8 @@ use std::time::Instant;
 
 #[tool_router(router = task_router, vis = "pub(crate)")]
 impl PveMcp {
-    /// Recent Proxmox tasks (starts, stops, snapshots, backups, ...), newest first, one
-    /// line each: start time, node, type, object (vmid), user, status. Filter by node,
-    /// vmid, type (e.g. `qmstart`, `vzdump`, or `qm` for every VM task) and status
-    /// (`running`, `ok`, `warning`, `error`). Use task_log for the log of one task.
-    /// Read-only.
+    /// Recent Proxmox tasks, newest first, one line each: start, node, type, vmid,
+    /// user, status. Read-only.
     #[tool(
         title = "List tasks",
         annotations(
@@ -75,8 +72,7 @@ impl PveMcp {
         }
     }
 
-    /// The last lines of one task's log by UPID (as given by vm_action, list_tasks,
-    /// ...): by default the last 100, at most 1000. Read-only.
+    /// The last lines of one task's log. Read-only.
     #[tool(
         title = "Task log",
         annotations(
@@ -107,10 +103,8 @@ impl PveMcp {
         }
     }
 
-    /// The status of one task by UPID: running or stopped, and its exit status (with
-    /// the end of the log when it failed). With `wait`, waits until it stops (up to
-    /// timeout_secs, with progress notifications); a task still running then is
-    /// reported as running, not cancelled. Read-only.
+    /// One task's status: running or stopped, its exit status (and log's end when it
+    /// failed); with `wait`, once it stops. Read-only.
     #[tool(
         title = "Task status",
         annotations(
@@ -165,10 +159,8 @@ impl PveMcp {
         structured(&status, render_status(&status))
     }
 
-    /// Stop a running Proxmox task by UPID (e.g. a migration, backup or download that
-    /// should not go on) of a guest in scope. What the task did so far stays done: a
-    /// stopped migration or clone may leave things to clean up. Reports the task's
-    /// status right after the request; it may take a moment to stop (see task_status).
+    /// Stop a guest's running task (e.g. a migration or backup); what it did stays
+    /// done and may need cleaning up.
     #[tool(
         title = "Stop a task",
         annotations(

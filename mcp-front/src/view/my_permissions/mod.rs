@@ -189,12 +189,9 @@ impl MyPermissions {
 
 #[tool_router(router = permissions_router, vis = "pub(crate)")]
 impl PveMcp {
-    /// What the admin's policy lets you do here, in full: which guests are in scope,
-    /// which operations each grant allows on which guests (and which need the user's
-    /// confirmation), what new guests may be and the bounds of every new or changed
-    /// guest, the raw API patterns, the allowed commands, the request limits, and so
-    /// which tools work. Call it first when planning work, instead of trying calls to
-    /// find out. Read-only; never refused.
+    /// What the admin's policy lets you do, in full: guests in scope, each grant (and
+    /// what needs the user's confirmation), new guests and bounds, API patterns,
+    /// commands, limits. Call it when planning instead of trying calls. Read-only.
     #[tool(
         title = "My permissions",
         annotations(

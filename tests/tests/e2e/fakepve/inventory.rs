@@ -4,6 +4,7 @@
 //! the guests outside the lab pool never appear, and are "not found" by id.
 
 use super::{Lab, OUT_OF_SCOPE, in_scope, steps::Expect};
+use pve_mcp_tests::client::listed_guests;
 use serde_json::{Value, json};
 
 fn ids(list: &Value, key: &str) -> Vec<u64> {
@@ -47,7 +48,11 @@ fn hides_out_of_scope(step: &str, answer: &Value) {
 
 pub async fn guests(lab: &mut Lab) {
     let listed = lab.ok("list the lab", "list_vms", json!({})).await;
-    assert_eq!(ids(&listed["guests"], "vmid"), in_scope(), "{listed}");
+    assert_eq!(
+        ids(&Value::Array(listed_guests(&listed)), "vmid"),
+        in_scope(),
+        "{listed}"
+    );
     let all = lab.root.guests().await;
     assert_eq!(
         all.len(),

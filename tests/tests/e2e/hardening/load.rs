@@ -8,7 +8,7 @@
 
 use super::{census, report, settle_fds};
 use pve_mcp_tests::{
-    client::{Client, is_error, text},
+    client::{Client, is_error, listed_guests, text},
     sim::{self, GuestSeed, SimConfig},
     stack::{Stack, StackOptions},
 };
@@ -69,7 +69,7 @@ fn request(s: usize, i: usize, guests: &[GuestSeed]) -> (&'static str, Value, Ch
                 json!({"name": g.name}),
                 Box::new(move |r| {
                     r["structuredContent"]["total"] == 1
-                        && r["structuredContent"]["guests"][0]["vmid"] == vmid
+                        && listed_guests(&r["structuredContent"])[0]["vmid"] == vmid
                 }),
             )
         }

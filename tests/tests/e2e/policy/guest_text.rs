@@ -15,7 +15,7 @@
 use pve_mcp_tests::sim_client;
 
 use pve_mcp_tests::{
-    client::{Client, is_error, text},
+    client::{Client, is_error, listed_guests, text},
     sim::{self, GuestKind, GuestSeed, NewGuest, SimConfig},
     stack::{Stack, StackOptions},
 };
@@ -328,7 +328,7 @@ async fn names_tags_descriptions_and_command_output_reach_the_model_escaped() {
         .unwrap_or_else(|| panic!("guest {ADDED} is listed: {t}"));
     assert!(row.contains("  planted\\u{202E}gpj.exe  "), "{row}");
     assert!(row.ends_with("mcp,w\\u{200B}eb,\\u{2066}lab"), "{row}");
-    let listed = &r["structuredContent"]["guests"][0];
+    let listed = &listed_guests(&r["structuredContent"])[0];
     assert_eq!(listed["vmid"], ADDED, "{r}");
     assert_eq!(listed["name"], "planted\\u{202E}gpj.exe");
     let mut tags: Vec<&str> = listed["tags"]

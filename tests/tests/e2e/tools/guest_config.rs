@@ -1,7 +1,8 @@
 //! End to end: `guest_config` through the real mcp-front and pve-helper against the
 //! simulated cluster: the configuration of a guest in scope with its node and type
 //! resolved from the vmid, secrets redacted, refused without the `config.read` grant,
-//! and "not found" outside the scope.
+//! and "not found" outside the scope; and `guest_export`, the same configuration as
+//! Terraform, under the same grant.
 
 use pve_mcp_tests::{
     client::{Client, is_error, text},
@@ -129,4 +130,98 @@ async fn guest_config_reads_a_container_and_refuses_what_the_policy_does_not_gra
             text(&r)
         );
     }
+}
+
+/// The resource block of an exported configuration, parsed as HCL.
+fn exported_resource(terraform: &str) -> hcl::Block {
+    let body: hcl::Body = hcl::from_str(terraform)
+        .unwrap_or_else(|e| panic!("the export parses as HCL: {e}\n{terraform}"));
+    body.into_blocks()
+        .find(|b| b.identifier() == "resource")
+        .expect("a resource block")
+}
+
+fn hcl_attr(block: &hcl::Block, key: &str) -> Option<hcl::Expression> {
+    block
+        .body()
+        .attributes()
+        .find(|a| a.key() == key)
+        .map(|a| a.expr().clone())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn guest_export_writes_terraform_without_secrets_under_the_config_read_grant() {
+    let (_stack, client) = stack_and_client().await;
+    let vm = guest(|g| g.vmid < 140 && g.kind == GuestKind::Qemu && g.index % 4 == 1);
+    let r = client
+        .call("guest_export", json!({"vmid": vm.vmid}))
+        .await
+        .unwrap();
+    assert!(!is_error(&r), "{r}");
+    let s = &r["structuredContent"];
+    assert_eq!(s["provider"], "bpg/proxmox");
+    assert_eq!(s["secrets"], json!(["cipassword"]));
+    let terraform = s["terraform"].as_str().unwrap();
+    assert!(!terraform.contains("[redacted]"), "{terraform}");
+    assert!(
+        text(&r).contains(terraform),
+        "the text carries the same HCL"
+    );
+    let resource = exported_resource(terraform);
+    assert_eq!(
+        resource.labels()[0].as_str(),
+        "proxmox_virtual_environment_vm"
+    );
+    assert_eq!(
+        hcl_attr(&resource, "vm_id"),
+        Some(hcl::Expression::from(u64::from(vm.vmid)))
+    );
+    assert_eq!(
+        hcl_attr(&resource, "node_name"),
+        Some(hcl::Expression::from(vm.node.as_str()))
+    );
+    assert_eq!(
+        hcl_attr(&resource, "name"),
+        Some(hcl::Expression::from(vm.name.as_str()))
+    );
+    let memory = resource
+        .body()
+        .blocks()
+        .find(|b| b.identifier() == "memory")
+        .expect("a memory block");
+    assert_eq!(
+        hcl_attr(memory, "dedicated"),
+        Some(hcl::Expression::from(vm.memory_mib))
+    );
+
+    let ct = guest(|g| g.vmid < 140 && g.kind == GuestKind::Lxc);
+    let r = client
+        .call("guest_export", json!({"vmid": ct.vmid}))
+        .await
+        .unwrap();
+    assert!(!is_error(&r), "{r}");
+    let resource = exported_resource(r["structuredContent"]["terraform"].as_str().unwrap());
+    assert_eq!(
+        resource.labels()[0].as_str(),
+        "proxmox_virtual_environment_container"
+    );
+
+    // The grant of guest_config, and the scope, hold for the export too.
+    let outside_rule = guest(|g| (140..150).contains(&g.vmid));
+    let r = client
+        .call("guest_export", json!({"vmid": outside_rule.vmid}))
+        .await
+        .unwrap();
+    assert!(
+        is_error(&r) && text(&r).starts_with("Denied: action \"config.read\""),
+        "{r}"
+    );
+    let r = client
+        .call("guest_export", json!({"vmid": 155}))
+        .await
+        .unwrap();
+    assert!(
+        is_error(&r) && text(&r).contains("does not exist or is not visible"),
+        "{r}"
+    );
 }

@@ -302,7 +302,7 @@ async fn the_lifecycle_tools_match_their_snapshot_and_every_tool_is_pinned() {
             "{tool} is in neither snapshot"
         );
     }
-    assert_eq!(s.all_tools.len(), 39, "{:?}", s.all_tools);
+    assert_eq!(s.all_tools.len(), 40, "{:?}", s.all_tools);
 }
 
 #[test]

@@ -11,7 +11,7 @@
 use pve_mcp_tests::sim_client;
 
 use pve_mcp_tests::{
-    client::{Client, is_error, text},
+    client::{Client, is_error, listed_guests, text},
     sim::{GuestKind, SimConfig, TaskRecord},
     stack::{Stack, StackOptions},
 };
@@ -365,10 +365,7 @@ async fn list_vms_shows_which_guests_are_locked() {
         .add_task(admin_task("vzdump", "pve1", 100))
         .unwrap();
     let r = call(&client, "list_vms", json!({"node": "pve1"})).await;
-    let guests = r["structuredContent"]["guests"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
+    let guests = listed_guests(&r["structuredContent"]);
     let entry = guests
         .iter()
         .find(|g| g["vmid"] == 100)

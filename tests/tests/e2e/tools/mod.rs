@@ -4,6 +4,7 @@
 mod agent;
 mod backups;
 mod cluster;
+mod context;
 mod guest_config;
 mod list_snapshot;
 mod locks;

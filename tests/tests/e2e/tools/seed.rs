@@ -3,7 +3,7 @@
 //! cluster. One test per behaviour, each with its own stack.
 
 use pve_mcp_tests::{
-    client::{Client, is_error, text},
+    client::{Client, is_error, listed_guests, text},
     sim::{self, GuestSeed, PowerState, SimConfig},
     stack::{Stack, StackOptions},
 };
@@ -63,10 +63,10 @@ async fn stack_and_client(policy: &str) -> (Stack, Client) {
 }
 
 fn vmids(result: &Value) -> BTreeSet<u64> {
-    result["structuredContent"]["guests"]
-        .as_array()
-        .map(|g| g.iter().filter_map(|g| g["vmid"].as_u64()).collect())
-        .unwrap_or_default()
+    listed_guests(&result["structuredContent"])
+        .iter()
+        .filter_map(|g| g["vmid"].as_u64())
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
