@@ -100,7 +100,7 @@ const POLICIES: [(&str, &str); 5] = [
 ];
 
 /// The tools the lab builder lists (it grants no agent, firewall, HA or command).
-const TOOLS: [&str; 33] = [
+const TOOLS: [&str; 34] = [
     "backup_restore",
     "backup_start",
     "cluster_status",
@@ -110,6 +110,7 @@ const TOOLS: [&str; 33] = [
     "guest_configure",
     "guest_create",
     "guest_delete",
+    "guest_export",
     "guest_metrics",
     "guest_migrate",
     "guest_template",

@@ -101,9 +101,9 @@ async fn a_helper_lost_after_start_hides_nothing_and_is_asked_again() {
     assert!(info["instructions"].as_str().is_some(), "{info}");
     assert_eq!(
         names(&client).await.len(),
-        39,
+        40,
         "nothing hidden on a guess: backup_start, the six tools, the four snapshot tools, guest_config, \
-         guest_metrics, guest_agent, the three task tools, cluster_status, the three storage tools, \
+         guest_export, guest_metrics, guest_agent, the three task tools, cluster_status, the three storage tools, \
          my_permissions, and the seventeen lifecycle tools"
     );
     let r = client.call("list_vms", json!({})).await.unwrap();
