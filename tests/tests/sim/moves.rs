@@ -305,4 +305,58 @@ async fn a_container_volume_moves_only_while_stopped_and_is_locked_meanwhile() {
     );
     assert!(after["unused0"].is_string(), "{after}");
     assert!(after.get("lock").is_none(), "{after}");
+
+    // Into another container: never the rootfs; the source's unused volume may go.
+    let others = sim::dataset(NODES, GUESTS);
+    let other = others
+        .iter()
+        .filter(|g| g.kind == GuestKind::Lxc && g.vmid != ct.vmid && !g.locked && !g.template)
+        .max_by_key(|g| g.node == ct.node)
+        .expect("another container");
+    let into = |volume: &'static str, target_volume: &'static str| {
+        let target = other.vmid.to_string();
+        let path = format!("/nodes/{node}/lxc/{}/move_volume", ct.vmid);
+        let api = &api;
+        async move {
+            api.post(
+                &path,
+                &[
+                    ("volume", volume),
+                    ("target-vmid", &target),
+                    ("target-volume", target_volume),
+                ],
+            )
+            .await
+        }
+    };
+    assert_eq!(
+        message(&into("rootfs", "mp3").await),
+        (500, "Cannot move to/from 'rootfs'\n".into())
+    );
+    assert_eq!(
+        message(&into("unused0", "mp3").await),
+        (
+            500,
+            "Moving an unused volume to a used one is not possible\n".into()
+        )
+    );
+    // The dataset has another container on the node.
+    assert_eq!(other.node, ct.node);
+    let (upid, exit, log) = finished(&api, node, into("unused0", "unused4").await).await;
+    assert_eq!(exit, "OK", "{log}");
+    assert!(upid.contains(":move_volume:"), "{upid}");
+    assert!(
+        config(&api, node, "lxc", ct.vmid)
+            .await
+            .get("unused0")
+            .is_none()
+    );
+    let given = config(&api, node, "lxc", other.vmid).await["unused4"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        given.starts_with(&format!("local-lvm:vm-{}-disk-", other.vmid)),
+        "{given}"
+    );
 }
