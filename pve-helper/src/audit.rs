@@ -4,7 +4,7 @@
 //! values of raw API calls never appear, and the token never reaches this module.
 
 use crate::peer::Peer;
-use pve_mcp_proto::{ErrorBody, Payload, Request};
+use pve_mcp_proto::{ErrorBody, MoveTarget, Payload, Request};
 use serde::Serialize;
 use std::{
     fmt::Write as _,
@@ -248,6 +248,30 @@ pub fn describe(request: &Request) -> String {
             Some(p) => write!(s, " pool={p}"),
             None => Ok(()),
         },
+        Request::DiskMove(m) => {
+            let to = match &m.to {
+                MoveTarget::Storage {
+                    storage,
+                    delete_source,
+                } => format!(
+                    "storage={storage}{}",
+                    if *delete_source { " delete_source" } else { "" }
+                ),
+                MoveTarget::Guest { vmid, disk } => format!(
+                    "target_vmid={vmid}{}",
+                    disk.as_ref()
+                        .map(|d| format!(" target_disk={d}"))
+                        .unwrap_or_default()
+                ),
+            };
+            write!(
+                s,
+                " vmid={} disk={} {to}{}",
+                m.vmid,
+                m.disk,
+                confirmed(m.confirmed)
+            )
+        }
     };
     s
 }

@@ -10,7 +10,7 @@
 use crate::policy::action::PolicyAction;
 use pve_mcp_proto as proto;
 use pve_mcp_proto::{
-    AgentExec, BackupRequest, BackupRestore, DiskResize, GuestActionRequest, GuestClone,
+    AgentExec, BackupRequest, BackupRestore, DiskMove, DiskResize, GuestActionRequest, GuestClone,
     GuestConfigure, GuestCreate, GuestDelete, GuestMigrate, GuestType, Request, SnapshotCreate,
     SnapshotName, SnapshotTarget, StorageDownload, TaskCancel, VmId, VolumeDelete,
 };
@@ -36,6 +36,7 @@ pub enum Operation {
     Download(StorageDownload),
     TaskCancel(TaskCancel),
     AgentExec(AgentExec),
+    DiskMove(DiskMove),
 }
 
 impl Operation {
@@ -57,6 +58,7 @@ impl Operation {
             Self::VolumeDelete(v) => v.volume.backup_of().map(|(_, vmid)| vmid),
             Self::TaskCancel(t) => t.upid.vmid(),
             Self::AgentExec(a) => Some(a.vmid),
+            Self::DiskMove(m) => Some(m.vmid),
             Self::Create(_) | Self::Download(_) => None,
         }
     }
@@ -84,6 +86,8 @@ impl Operation {
             Self::Download(_) => return PolicyAction::StorageDownload,
             Self::TaskCancel(_) => proto::Operation::TaskCancel,
             Self::AgentExec(_) => proto::Operation::AgentExec,
+            Self::DiskMove(m) if m.deletes_source() => proto::Operation::DiskMoveDelete,
+            Self::DiskMove(_) => proto::Operation::DiskMove,
         };
         PolicyAction::Guest(guest)
     }
@@ -117,6 +121,7 @@ impl Operation {
             Self::Download(_) => "storage_download",
             Self::TaskCancel(_) => "task_cancel",
             Self::AgentExec(_) => "agent_exec",
+            Self::DiskMove(_) => "disk_move",
         }
     }
 
@@ -138,6 +143,7 @@ impl Operation {
             Self::VolumeDelete(v) => Some(v.confirmed),
             Self::TaskCancel(t) => Some(t.confirmed),
             Self::AgentExec(a) => Some(a.confirmed),
+            Self::DiskMove(m) => Some(m.confirmed),
             Self::Create(_) | Self::Download(_) => None,
         }
     }
@@ -158,6 +164,7 @@ impl Operation {
             Self::VolumeDelete(v) => Some(&mut v.confirmed),
             Self::TaskCancel(t) => Some(&mut t.confirmed),
             Self::AgentExec(a) => Some(&mut a.confirmed),
+            Self::DiskMove(m) => Some(&mut m.confirmed),
             Self::Create(_) | Self::Download(_) => None,
         }
     }
@@ -204,6 +211,7 @@ impl Operation {
             Self::Download(d) => Request::StorageDownload(d),
             Self::TaskCancel(t) => Request::TaskCancel(t),
             Self::AgentExec(a) => Request::AgentExec(a),
+            Self::DiskMove(m) => Request::DiskMove(m),
         }
     }
 
@@ -292,7 +300,30 @@ impl Operation {
                 None => format!("stop task {}", t.upid),
             },
             Self::AgentExec(a) => format!("run `{}` in {guest} through its guest agent", a.argv),
+            Self::DiskMove(m) => move_phrase(m, guest),
         }
+    }
+}
+
+fn move_phrase(m: &DiskMove, guest: &str) -> String {
+    match &m.to {
+        proto::MoveTarget::Storage {
+            storage,
+            delete_source,
+        } => format!(
+            "move disk {} of {guest} to storage {storage}{}",
+            m.disk,
+            if *delete_source {
+                ", deleting the source volume"
+            } else {
+                ", keeping the source volume as unused"
+            }
+        ),
+        proto::MoveTarget::Guest { vmid, disk } => format!(
+            "move disk {} of {guest} into guest {vmid} as {}",
+            m.disk,
+            disk.as_ref().unwrap_or(&m.disk)
+        ),
     }
 }
 

@@ -141,7 +141,8 @@ pub fn is_resendable(request: &Request) -> bool {
         | Request::VolumeDelete(_)
         | Request::StorageDownload(_)
         | Request::TaskCancel(_)
-        | Request::AgentExec(_) => false,
+        | Request::AgentExec(_)
+        | Request::DiskMove(_) => false,
     }
 }
 

@@ -58,6 +58,7 @@ pub const TOOLS: &[ToolSpec] = &[
     lifecycle::GUEST_TEMPLATE,
     lifecycle::GUEST_CONFIGURE,
     lifecycle::DISK_RESIZE,
+    lifecycle::disk_move::DISK_MOVE,
     lifecycle::GUEST_MIGRATE,
     lifecycle::GUEST_DELETE,
     lifecycle::BACKUP_RESTORE,

@@ -64,8 +64,8 @@ name); vm_status and node_status show one guest or the nodes; vm_action starts, 
 down, reboots, resets, suspends or resumes a guest and waits for its task; guest_config \
 reads a guest's configuration; snapshot_list, snapshot_create, snapshot_rollback and \
 snapshot_delete work with a guest's snapshots; guest_create, guest_clone, backup_restore, \
-guest_configure, disk_resize, guest_migrate, guest_template and guest_delete make, change \
-and remove guests within the policy's bounds; \
+guest_configure, disk_resize, disk_move, guest_migrate, guest_template and guest_delete make, \
+change and remove guests within the policy's bounds; \
 proxmox_api calls the Proxmox REST API; execute_command runs allow-listed commands without a \
 shell. my_permissions says what the policy in force allows, and so does the description of \
 each tool in tools/list.\n";

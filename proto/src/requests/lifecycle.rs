@@ -131,6 +131,59 @@ pub struct DiskResize {
     pub confirmed: bool,
 }
 
+/// Move one disk (a VM's drive, a container's `rootfs` or `mpN`) on its guest's node.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DiskMove {
+    pub vmid: VmId,
+    pub disk: DiskSlot,
+    pub to: MoveTarget,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub confirmed: bool,
+}
+
+/// Where a moved disk goes: Proxmox moves a disk either to another storage or to
+/// another guest, never both at once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum MoveTarget {
+    /// A copy on `storage`; the source volume stays as `unusedN` unless
+    /// `delete_source`.
+    Storage {
+        storage: StorageId,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        delete_source: bool,
+    },
+    /// Guest `vmid` on the same node takes the volume (renamed for it, on the same
+    /// storage) as `disk`, or as the source's slot when absent.
+    Guest {
+        vmid: VmId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        disk: Option<DiskSlot>,
+    },
+}
+
+impl DiskMove {
+    /// Whether the source volume is deleted after the copy (`disk.move.delete`).
+    pub fn deletes_source(&self) -> bool {
+        matches!(
+            self.to,
+            MoveTarget::Storage {
+                delete_source: true,
+                ..
+            }
+        )
+    }
+
+    /// The guest that takes the disk, when it is another guest.
+    pub fn target_guest(&self) -> Option<VmId> {
+        match self.to {
+            MoveTarget::Guest { vmid, .. } => Some(vmid),
+            MoveTarget::Storage { .. } => None,
+        }
+    }
+}
+
 /// Move a guest to another node. A running VM migrates live; a running container
 /// is restarted on the target (`restart`), which `online: false` refuses.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -83,6 +83,9 @@ pub enum Request {
     HaResources(HaQuery),
     /// The lowest free vmid in `[create] vmids`.
     NextVmid(NextVmidQuery),
+    /// Move a disk to another storage or into another guest (`disk.move`, and
+    /// `disk.move.delete` when the source is deleted).
+    DiskMove(DiskMove),
 }
 
 impl Request {
@@ -127,6 +130,7 @@ impl Request {
             Self::ListPools(_) => "list_pools",
             Self::HaResources(_) => "ha_resources",
             Self::NextVmid(_) => "next_vmid",
+            Self::DiskMove(_) => "disk_move",
         }
     }
 }

@@ -46,11 +46,16 @@ pub enum Operation {
     TaskCancel,
     /// Run programs listed in `[agent] exec` inside the VM through its guest agent.
     AgentExec,
+    /// Move a disk to a storage in `[bounds] storages`, or into another guest in scope,
+    /// keeping the source volume (as `unusedN`).
+    DiskMove,
+    /// Move a disk to another storage and delete the source volume.
+    DiskMoveDelete,
 }
 
 impl Operation {
     /// Every operation besides the power actions.
-    pub const OTHERS: [Operation; 19] = [
+    pub const OTHERS: [Operation; 21] = [
         Self::SnapshotList,
         Self::SnapshotCreate,
         Self::SnapshotRollback,
@@ -70,6 +75,8 @@ impl Operation {
         Self::BackupDelete,
         Self::TaskCancel,
         Self::AgentExec,
+        Self::DiskMove,
+        Self::DiskMoveDelete,
     ];
 
     /// The policy's name of the operation.
@@ -95,6 +102,8 @@ impl Operation {
             Self::BackupDelete => "backup.delete",
             Self::TaskCancel => "task.cancel",
             Self::AgentExec => "agent.exec",
+            Self::DiskMove => "disk.move",
+            Self::DiskMoveDelete => "disk.move.delete",
         }
     }
 
@@ -107,7 +116,8 @@ impl Operation {
             | Self::Template
             | Self::Delete
             | Self::BackupRestore
-            | Self::BackupDelete => true,
+            | Self::BackupDelete
+            | Self::DiskMoveDelete => true,
             Self::Clone
             | Self::ConfigWrite
             | Self::DiskResize
@@ -120,7 +130,8 @@ impl Operation {
             | Self::BackupList
             | Self::MetricsRead
             | Self::AgentRead
-            | Self::BackupCreate => false,
+            | Self::BackupCreate
+            | Self::DiskMove => false,
         }
     }
 }
@@ -146,7 +157,7 @@ impl FromStr for Operation {
                  resume, snapshot.list, snapshot.create, snapshot.rollback, snapshot.delete, \
                  config.read, config.write, disk.resize, backup.list, backup.create, \
                  backup.restore, backup.delete, metrics.read, agent.read, agent.exec, clone, \
-                 template, migrate, delete or task.cancel"
+                 template, migrate, delete, task.cancel, disk.move or disk.move.delete"
                 ))
             })
     }

@@ -57,8 +57,9 @@ impl Upid {
             && hex(f[4])
             && !f[5].is_empty()
             && word(f[5], b"")
-            // `9000@local` for a volume deletion (`imgdel`).
-            && word(f[6], b"@")
+            // `9000@local` for a volume deletion (`imgdel`), `101-scsi0>102-scsi1` for a
+            // disk moved into another guest (`qmmove`, `move_volume`).
+            && word(f[6], b"@>")
             && !f[7].is_empty()
             && word(f[7], b"@!");
         if ok {

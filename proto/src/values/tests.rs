@@ -115,6 +115,10 @@ fn upid_parses_real_format() {
             .vmid()
             .is_none()
     );
+    // A disk moved into another guest names both; no one guest.
+    let moved = Upid::parse("UPID:pve1:0:0:0:qmmove:101-scsi0>102-scsi1:mcp@pve!mcp:").unwrap();
+    assert_eq!(moved.object_id(), "101-scsi0>102-scsi1");
+    assert!(moved.vmid().is_none());
     for bad in [
         "UPID:pve1:000A1B2C:0123ABCD:65F0A1B2:qmstart:101:root@pam",
         "UPID:pve/1:0:0:0:qmstart:101:root@pam:",

@@ -126,6 +126,13 @@ pub fn analyze_on(
                 ),
             ));
         };
+        // `move_volume` names a container's volume by its configuration key (`mp0`),
+        // not as a volume of the `storage` it moves to.
+        if name == "volume" && endpoint.template.ends_with("/move_volume") {
+            crate::schema::check_scalar(name, &spec.ty, value)
+                .map_err(|e| unreadable(Rule::ApiParams, format!("{what}: {e}")))?;
+            continue;
+        }
         let mut found = Vec::new();
         read_param(
             &endpoint.params,
@@ -308,6 +315,24 @@ mod tests {
 
     fn v(n: u32) -> VmId {
         VmId::new(u64::from(n)).unwrap()
+    }
+
+    #[test]
+    fn a_moved_volume_is_named_by_its_key_and_its_target_is_a_guest() {
+        let a = analyze(&call(
+            ApiMethod::Post,
+            "/nodes/pve1/lxc/103/move_volume",
+            serde_json::json!({"volume": "mp0", "target-vmid": 250, "target-volume": "mp3"}),
+        ))
+        .unwrap();
+        assert_eq!(a.guests(), [v(103), v(250)]);
+        let a = analyze(&call(
+            ApiMethod::Post,
+            "/nodes/pve1/lxc/103/move_volume",
+            serde_json::json!({"volume": "rootfs", "storage": "nas"}),
+        ))
+        .unwrap();
+        assert_eq!(a.guests(), [v(103)]);
     }
 
     #[test]

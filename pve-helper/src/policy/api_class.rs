@@ -81,6 +81,7 @@ pub enum Typed {
     TaskCancel,
     AgentRead,
     CloudinitRegenerate,
+    DiskMove,
 }
 
 const FREE_TEXT: &str = "its answer is free text that can name any guest, which pve-mcp cannot \
@@ -295,10 +296,7 @@ fn guest_write(method: ApiMethod, rest: &[&str]) -> Class {
         (Put, ["{vmid}", "cloudinit"]) => T(Typed::CloudinitRegenerate),
         (Post, ["{vmid}", "agent"]) | (Post, ["{vmid}", "agent", _]) => T(Typed::AgentRead),
         (_, ["{vmid}", "firewall", ..]) => GuestLocal,
-        (Post, ["{vmid}", "move_disk" | "move_volume"]) => Refused(
-            "moving a disk or volume (possibly into another guest) is not judged through the \
-             raw API",
-        ),
+        (Post, ["{vmid}", "move_disk" | "move_volume"]) => T(Typed::DiskMove),
         (Put, ["{vmid}", "unlink"]) => Refused(
             "it destroys disk volumes; remove disks with guest_configure (they become unused)",
         ),
@@ -416,10 +414,14 @@ mod tests {
             classify(Post, "/nodes/{node}/startall"),
             Class::Refused(_)
         ));
-        assert!(matches!(
+        assert_eq!(
             classify(Post, "/nodes/{node}/qemu/{vmid}/move_disk"),
-            Class::Refused(_)
-        ));
+            Class::Typed(Typed::DiskMove)
+        );
+        assert_eq!(
+            classify(Post, "/nodes/{node}/lxc/{vmid}/move_volume"),
+            Class::Typed(Typed::DiskMove)
+        );
         assert_eq!(classify(Put, "/nodes/{node}/dns"), Class::Neutral);
     }
 }

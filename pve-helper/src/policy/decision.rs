@@ -110,6 +110,8 @@ pub enum Rule {
     ApiParams,
     /// Proxmox's published API schema.
     ApiSchema,
+    /// Moving a disk to another storage or guest.
+    DiskMove,
 }
 
 impl fmt::Display for Rule {
@@ -175,6 +177,7 @@ impl fmt::Display for Rule {
             Self::ApiRefused => "api.refused",
             Self::ApiParams => "api.params",
             Self::ApiSchema => "api.schema",
+            Self::DiskMove => "disk.move",
         };
         f.write_str(name)
     }

@@ -225,6 +225,29 @@ pub fn task_guest(upid: &Upid) -> Result<Option<VmId>, String> {
     vmid(id).map(Some).map_err(|e| format!("task {upid}: {e}"))
 }
 
+/// The two guests a task that moved a disk into another guest names, source first:
+/// its object id is `101-scsi0>102-scsi1` (`qmmove`, `move_volume`).
+pub fn task_moved_between(upid: &Upid) -> Option<(VmId, VmId)> {
+    let (from, to) = upid.object_id().split_once('>')?;
+    let guest = |part: &str| {
+        let (id, key) = part.split_once('-')?;
+        pve_mcp_proto::is_disk_key(key)
+            .then(|| vmid(id).ok())
+            .flatten()
+    };
+    Some((guest(from)?, guest(to)?))
+}
+
+/// Every guest a task names: [`task_guest`], or both guests of a disk moved between
+/// them ([`task_moved_between`]).
+pub fn task_guests(upid: &Upid) -> Vec<VmId> {
+    match (task_guest(upid), task_moved_between(upid)) {
+        (Ok(Some(v)), _) => vec![v],
+        (_, Some((a, b))) => vec![a, b],
+        _ => Vec::new(),
+    }
+}
+
 /// Every vmid written in free text (log lines, error messages): each maximal run of
 /// ASCII digits that is a vmid as Proxmox writes one, wherever it stands (`VM 250`,
 /// `vm-250-disk-0`, `tap250i0`, `qemu-server/250.conf`). Broad on purpose: a caller
@@ -355,6 +378,19 @@ mod tests {
         assert_eq!(task_guest(&upid("", "startall")), Ok(None));
         assert_eq!(task_guest(&upid("local", "download")), Ok(None));
         assert!(task_guest(&upid("0250", "qmstart")).is_err());
+        let moved = upid("101-scsi0>250-scsi5", "qmmove");
+        assert_eq!(task_guest(&moved), Ok(None));
+        assert_eq!(task_moved_between(&moved), Some((v(101), v(250))));
+        assert_eq!(task_guests(&moved), [v(101), v(250)]);
+        assert_eq!(task_guests(&upid("250", "qmstart")), [v(250)]);
+        for odd in [
+            "101-scsi0>250",
+            "101>250-mp0",
+            "101-x0>250-mp0",
+            "0101-mp0>250-mp0",
+        ] {
+            assert_eq!(task_moved_between(&upid(odd, "move_volume")), None, "{odd}");
+        }
     }
 
     #[test]

@@ -519,3 +519,28 @@ fn check_names_patterns_that_open_refused_endpoints_or_nothing() {
         "{all:#?}"
     );
 }
+
+/// `check` warns when disk moves are granted with nowhere for disks to go, and when the
+/// source's deletion is granted without `confirm`.
+#[test]
+fn check_warns_about_disk_moves_without_storages_or_unconfirmed_deletes() {
+    let text = r#"
+        [clients]
+        users = ["u"]
+        [guests]
+        allow = ["pool:lab"]
+        actions = ["disk.move", "disk.move.delete"]
+    "#;
+    let (_, warnings) = Policy::parse(text, Path::new("p.toml")).unwrap();
+    let all: Vec<String> = warnings.iter().map(ToString::to_string).collect();
+    assert!(
+        all.iter()
+            .any(|w| w.contains("disk.move is granted but [bounds] storages")),
+        "{all:#?}"
+    );
+    assert!(
+        all.iter()
+            .any(|w| w.contains("disk.move.delete") && w.contains("confirm")),
+        "{all:#?}"
+    );
+}

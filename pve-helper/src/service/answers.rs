@@ -48,6 +48,9 @@ impl Viewer<'_> {
         };
         match refs::task_guest(&upid) {
             Ok(Some(v)) => self.guest(v),
+            Ok(None) if let Some((from, to)) = refs::task_moved_between(&upid) => {
+                self.guest(from) && self.guest(to)
+            }
             Ok(None) => own || node_task_names_no_guest(&upid),
             Err(_) => false,
         }

@@ -7,6 +7,7 @@ mod answers;
 mod api;
 mod cluster;
 mod config;
+mod disk_move;
 mod guests;
 mod lifecycle;
 mod metrics;
@@ -313,6 +314,7 @@ impl Service {
             Request::ListPools(q) => lifecycle::pools(self, policy, &q).await,
             Request::HaResources(_) => lifecycle::ha(self, policy).await,
             Request::NextVmid(_) => lifecycle::next_vmid(self, policy).await,
+            Request::DiskMove(m) => disk_move::run(self, &m).await,
             Request::RunCommand(c) => {
                 let Some(rule) = policy.commands.allow.iter().find(|r| r.matches(&c.argv)) else {
                     return Err(ErrorBody::new(ErrorKind::Denied, "no command rule matches"));

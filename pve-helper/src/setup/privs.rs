@@ -244,6 +244,12 @@ fn operation_privileges(op: Operation, release: Release) -> (Vec<&'static str>, 
                 "running programs through the guest agent",
             );
         }
+        // `move_disk`, `move_volume`: the disk on the guest (and on a target guest),
+        // space on the target storage (or, into a guest, on the volume's storage).
+        Operation::DiskMove | Operation::DiskMoveDelete => (
+            &["VM.Config.Disk", "Datastore.AllocateSpace"],
+            "moving disks",
+        ),
     };
     (privileges.to_vec(), what)
 }

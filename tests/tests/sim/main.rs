@@ -10,6 +10,7 @@ mod binary;
 mod faults;
 mod lifecycle;
 mod locks;
+mod moves;
 mod perf;
 mod schema;
 mod versions;

@@ -66,6 +66,7 @@ fn unknown_policy_lists_every_tool_with_flowing_text() {
             "backup_start",
             "cluster_health",
             "cluster_status",
+            "disk_move",
             "disk_resize",
             "execute_command",
             "firewall",

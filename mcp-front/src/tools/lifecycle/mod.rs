@@ -9,6 +9,7 @@
 
 pub(crate) mod change;
 pub(crate) mod create;
+pub(crate) mod disk_move;
 
 use crate::{
     change::lifecycle::{self, ChangeResult},
@@ -20,6 +21,7 @@ use crate::{
                 GuestTemplateArgs,
             },
             create::{BackupRestoreArgs, GuestCloneArgs, GuestCreateArgs},
+            disk_move::DiskMoveArgs,
         },
         session::PveMcp,
         spec::ToolSpec,
@@ -145,6 +147,29 @@ impl PveMcp {
     async fn disk_resize(
         &self,
         Parameters(args): Parameters<DiskResizeArgs>,
+        RequestState(state): RequestState,
+        InputResponses(responses): InputResponses,
+        ctx: RequestContext<RoleServer>,
+    ) -> CallToolResponse {
+        lifecycle::perform(self.engine(), args.into_plan(), state, responses, &ctx).await
+    }
+
+    /// Move a guest's disk (e.g. scsi0, mp0) to `storage` on its node, or into guest
+    /// `target_vmid` there as `target_disk` (default: the same slot). The source stays as
+    /// an unused disk unless `delete_source`.
+    #[tool(
+        title = "Move a disk",
+        annotations(
+            read_only_hint = false,
+            destructive_hint = true,
+            idempotent_hint = false,
+            open_world_hint = false
+        ),
+        output_schema = schema_for_output::<ChangeResult>()
+    )]
+    async fn disk_move(
+        &self,
+        Parameters(args): Parameters<DiskMoveArgs>,
         RequestState(state): RequestState,
         InputResponses(responses): InputResponses,
         ctx: RequestContext<RoleServer>,

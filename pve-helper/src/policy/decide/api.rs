@@ -206,6 +206,7 @@ fn tool_of(kind: Typed) -> &'static str {
         Typed::Download => "storage_download",
         Typed::TaskCancel => "task_cancel",
         Typed::AgentRead => "guest_agent",
+        Typed::DiskMove => "disk_move",
     }
 }
 
@@ -404,6 +405,7 @@ pub fn equivalent(a: &Analysis) -> Conversion {
                 Operation::ConfigWrite,
             )));
         }
+        Typed::DiskMove => disk_move(a)?,
     };
     Ok(Some(Equivalent::Request(req)))
 }
@@ -554,5 +556,58 @@ fn download(a: &Analysis) -> Result<Request, Decision> {
         content,
         filename: parsed(a, FileName::parse(a.param("filename").unwrap_or("")))?,
         checksum,
+    }))
+}
+
+/// `move_disk` (`disk`, `target-disk`) or `move_volume` (`volume`, `target-volume`):
+/// to a storage, or, with `target-vmid`, into another guest (Proxmox takes one or the
+/// other, and ignores `delete` for the second).
+fn disk_move(a: &Analysis) -> Result<Request, Decision> {
+    let (disk, target_disk) = if a.endpoint.template.ends_with("/move_volume") {
+        ("volume", "target-volume")
+    } else {
+        ("disk", "target-disk")
+    };
+    only(
+        a,
+        &[
+            disk,
+            target_disk,
+            "storage",
+            "delete",
+            "format",
+            "target-vmid",
+            "digest",
+            "target-digest",
+            "bwlimit",
+        ],
+        "disk_move",
+    )?;
+    let slot = |name: &str| -> Result<Option<DiskSlot>, Decision> {
+        a.param(name)
+            .map(|d| parsed(a, DiskSlot::parse(d)))
+            .transpose()
+    };
+    let to = match (a.param("storage"), a.param("target-vmid")) {
+        (Some(storage), None) => MoveTarget::Storage {
+            storage: parsed(a, StorageId::parse(storage))?,
+            delete_source: flag(a, "delete"),
+        },
+        (None, Some(target)) => MoveTarget::Guest {
+            vmid: refs::vmid(target).map_err(|e| bad(a, e))?,
+            disk: slot(target_disk)?,
+        },
+        _ => {
+            return Err(bad(
+                a,
+                "give either storage or target-vmid, not both".into(),
+            ));
+        }
+    };
+    Ok(Request::DiskMove(DiskMove {
+        vmid: path_vmid(a)?,
+        disk: parsed(a, DiskSlot::parse(a.param(disk).unwrap_or("")))?,
+        to,
+        confirmed: false,
     }))
 }

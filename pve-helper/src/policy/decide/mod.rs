@@ -11,6 +11,7 @@ mod commands;
 mod common;
 mod copy;
 mod create;
+mod disk_move;
 mod lifecycle;
 mod media;
 mod reads;
@@ -23,7 +24,7 @@ pub use create::create_settings;
 pub use lifecycle::local_disk_storages;
 pub use tasks::node_task_names_no_guest;
 
-use super::refs::task_guest;
+use super::refs::task_guests;
 use crate::policy::decision::{Decision, Rule};
 use crate::policy::facts::Facts;
 use crate::policy::model::{Operation, Policy};
@@ -54,9 +55,9 @@ pub fn referenced_vmids(policy: &Policy, request: &Request) -> Vec<VmId> {
         Request::SnapshotCreate(c) => vec![c.vmid],
         Request::SnapshotRollback(t) | Request::SnapshotDelete(t) => vec![t.vmid],
         Request::GuestAction(a) => vec![a.vmid],
-        Request::TaskStatus(t) => task_guest(&t.upid).ok().flatten().into_iter().collect(),
-        Request::TaskLog(t) => task_guest(&t.upid).ok().flatten().into_iter().collect(),
-        Request::TaskCancel(t) => task_guest(&t.upid).ok().flatten().into_iter().collect(),
+        Request::TaskStatus(t) => task_guests(&t.upid),
+        Request::TaskLog(t) => task_guests(&t.upid),
+        Request::TaskCancel(t) => task_guests(&t.upid),
         Request::ListTasks(q) => q.vmid.into_iter().collect(),
         Request::GuestClone(c) => vec![c.vmid],
         Request::GuestTemplate(g) => vec![g.vmid],
@@ -82,6 +83,7 @@ pub fn referenced_vmids(policy: &Policy, request: &Request) -> Vec<VmId> {
             out
         }
         Request::RunCommand(c) => commands::referenced(policy, c),
+        Request::DiskMove(m) => std::iter::once(m.vmid).chain(m.target_guest()).collect(),
     }
 }
 
@@ -97,6 +99,7 @@ pub fn config_vmids(request: &Request) -> Vec<VmId> {
         Request::DiskResize(r) => vec![r.vmid],
         Request::GuestDelete(d) => vec![d.vmid],
         Request::GuestMigrate(m) => vec![m.vmid],
+        Request::DiskMove(m) => std::iter::once(m.vmid).chain(m.target_guest()).collect(),
         Request::ListGuests(_)
         | Request::GuestStatus(_)
         | Request::GuestAction(_)
@@ -196,6 +199,7 @@ pub fn decide(policy: &Policy, request: &Request, facts: &Facts) -> Decision {
         Request::VolumeDelete(v) => media::volume_delete(policy, v, facts),
         Request::StorageDownload(s) => media::download(policy, s),
         Request::RunCommand(c) => commands::run(policy, c, facts),
+        Request::DiskMove(m) => disk_move::disk_move(policy, m, facts),
         // A raw write that a typed tool also makes is judged as that tool's request.
         Request::Api(call) => api::decide(policy, call, facts, |r| decide(policy, r, facts)),
     }

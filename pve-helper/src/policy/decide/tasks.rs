@@ -1,12 +1,12 @@
 //! `decide` for a guest's or node's tasks: reading a task's status or log (its guest
 //! in scope, or a node task that acts on no guest) and stopping a guest's task.
 
-use super::common::{api_path_rule, denied, in_scope, operation, policy_scope};
+use super::common::{api_path_rule, denied, first_out_of_scope, in_scope, operation, policy_scope};
 use super::media::media_task;
 use crate::policy::decision::{Decision, Rule};
 use crate::policy::facts::Facts;
 use crate::policy::model::{Operation, Policy};
-use crate::policy::refs::task_guest;
+use crate::policy::refs::{task_guest, task_moved_between};
 use pve_mcp_proto::{ApiMethod, TaskCancel, Upid};
 
 /// Reading a task's status or log: its guest in scope (or, gone, a task this helper
@@ -27,6 +27,11 @@ pub(super) fn task_access(policy: &Policy, upid: &Upid, what: &str, facts: &Fact
             }
         }
         Ok(Some(vmid)) => in_scope(policy, vmid, facts),
+        // A disk moved between two guests: both in scope.
+        Ok(None) if let Some((from, to)) = task_moved_between(upid) => {
+            first_out_of_scope(policy, &[from, to], facts)
+                .unwrap_or_else(|| in_scope(policy, from, facts))
+        }
         Ok(None) => media_task(policy, upid, facts).unwrap_or_else(|| {
             if !node_task_names_no_guest(upid) {
                 return Decision::Deny {

@@ -5,6 +5,7 @@ use crate::policy::*;
 use pve_mcp_proto::*;
 use std::path::Path;
 
+mod disk_move;
 mod floor;
 
 /// The shipped lab-builder example.

@@ -150,6 +150,11 @@ pub fn parse(text: &str, file: &Path) -> Result<(Policy, Vec<Diagnostic>), Vec<D
             agent.exec.is_empty(),
             "[agent] exec (which programs may run)",
         ),
+        (
+            Operation::DiskMove,
+            bounds.storages.is_empty(),
+            "[bounds] storages (where disks may go)",
+        ),
     ] {
         if missing && granted(op) {
             cx.warn(

@@ -38,6 +38,7 @@ pub fn check(c: &Cluster, r: &Route, params: &Params, user: &str) -> Result<(), 
                 _ => Ok(()),
             }
         }
+        Route::Move(_, kind, v) => move_disk(role, c, *kind, v, params),
         Route::DeleteVolume(_, storage, volume) => delete_volume(role, storage, volume),
         Route::Download(_, storage) => {
             role.check(
@@ -214,5 +215,41 @@ fn delete_volume(role: Role<'_>, storage: &str, volume: &str) -> Result<(), ApiE
             role.check(&vms(&owner.to_string()), &["VM.Backup"])
         }
         None => role.check(&path, &["Datastore.Allocate"]),
+    }
+}
+
+/// Disk moves: `VM.Config.Disk` on the guest (and on a target guest), space on the
+/// target storage, or, into another guest, on the storage the volume stays on.
+fn move_disk(
+    role: Role<'_>,
+    c: &Cluster,
+    kind: GuestKind,
+    vmid: &str,
+    params: &Params,
+) -> Result<(), ApiError> {
+    role.check(&vms(vmid), &["VM.Config.Disk"])?;
+    if let Some(storage) = params.get("storage") {
+        return role.check(&storage_path(storage), &["Datastore.AllocateSpace"]);
+    }
+    let Some(target) = params.get("target-vmid") else {
+        return Ok(());
+    };
+    role.check(&vms(target), &["VM.Config.Disk"])?;
+    let key = match kind {
+        GuestKind::Qemu => params.get("disk"),
+        GuestKind::Lxc => params.get("volume"),
+    };
+    let volume = vmid
+        .parse::<u32>()
+        .ok()
+        .and_then(|v| c.guest(v))
+        .and_then(|g| {
+            g.volumes()
+                .into_iter()
+                .find(|v| Some(v.key.as_str()) == key)
+        });
+    match volume.as_ref().and_then(|v| v.volid.split_once(':')) {
+        Some((storage, _)) => role.check(&storage_path(storage), &["Datastore.AllocateSpace"]),
+        None => Ok(()),
     }
 }

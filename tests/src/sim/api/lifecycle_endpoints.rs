@@ -22,6 +22,8 @@ pub enum Route {
     Config(String, GuestKind, String, bool),
     Resize(String, GuestKind, String),
     Migrate(String, GuestKind, String),
+    /// `qemu/{vmid}/move_disk` or `lxc/{vmid}/move_volume`.
+    Move(String, GuestKind, String),
     Destroy(String, GuestKind, String),
     DeleteVolume(String, String, String),
     Download(String, String),
@@ -68,6 +70,8 @@ pub fn route(method: &str, s: &[&str]) -> Option<Route> {
         }
         ("PUT", ["nodes", n, k, v, "resize"]) => Route::Resize(o(n), kind_of(k)?, o(v)),
         ("POST", ["nodes", n, k, v, "migrate"]) => Route::Migrate(o(n), kind_of(k)?, o(v)),
+        ("POST", ["nodes", n, "qemu", v, "move_disk"]) => Route::Move(o(n), GuestKind::Qemu, o(v)),
+        ("POST", ["nodes", n, "lxc", v, "move_volume"]) => Route::Move(o(n), GuestKind::Lxc, o(v)),
         ("DELETE", ["nodes", n, k, v]) if k != &"tasks" => Route::Destroy(o(n), kind_of(k)?, o(v)),
         ("DELETE", ["nodes", n, "storage", st, "content", rest @ ..]) if !rest.is_empty() => {
             Route::DeleteVolume(o(n), o(st), rest.join("/"))

@@ -28,6 +28,7 @@ fn node_of(r: &Route) -> Option<&str> {
         | Route::Config(n, _, _, _)
         | Route::Resize(n, _, _)
         | Route::Migrate(n, _, _)
+        | Route::Move(n, _, _)
         | Route::Destroy(n, _, _)
         | Route::DeleteVolume(n, _, _)
         | Route::Download(n, _)
@@ -57,7 +58,7 @@ fn privilege(
             v,
             "VM.Config.Disk|VM.Config.CPU|VM.Config.Memory|VM.Config.Network|VM.Config.Options",
         ),
-        Route::Resize(_, _, v) => (v, "VM.Config.Disk"),
+        Route::Resize(_, _, v) | Route::Move(_, _, v) => (v, "VM.Config.Disk"),
         Route::Migrate(_, _, v) => (v, "VM.Migrate"),
         Route::Exec(_, v) | Route::ExecStatus(_, v) => (v, pve.agent_exec_privilege()),
         _ => return None,
@@ -73,6 +74,7 @@ fn path_vmid(r: &Route) -> Option<&str> {
         | Route::Config(_, _, v, _)
         | Route::Resize(_, _, v)
         | Route::Migrate(_, _, v)
+        | Route::Move(_, _, v)
         | Route::Destroy(_, _, v)
         | Route::Exec(_, v)
         | Route::ExecStatus(_, v)

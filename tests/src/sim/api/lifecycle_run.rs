@@ -68,6 +68,9 @@ pub fn run(
             stats,
             write().request_migrate(node, *kind, vmid, params, user),
         ),
+        Route::Move(_, kind, _) => {
+            upid(stats, write().request_move(node, *kind, vmid, params, user))
+        }
         Route::Destroy(_, kind, _) => upid(
             stats,
             write().request_destroy(node, *kind, vmid, params, user),

@@ -68,6 +68,21 @@ fn qemu_disk(_: &str, v: &str) -> Result<(), String> {
     enum_check(v, &qemu_drive_names())
 }
 
+/// `valid_drive_names_with_unused()`.
+fn qemu_disk_or_unused(_: &str, v: &str) -> Result<(), String> {
+    let mut names = qemu_drive_names();
+    names.extend((0..256).map(|i| format!("unused{i}")));
+    enum_check(v, &names)
+}
+
+/// `valid_volume_keys_with_unused()`.
+fn lxc_volume_or_unused(_: &str, v: &str) -> Result<(), String> {
+    let mut names = vec!["rootfs".to_owned()];
+    names.extend((0..256).map(|i| format!("mp{i}")));
+    names.extend((0..256).map(|i| format!("unused{i}")));
+    enum_check(v, &names)
+}
+
 fn lxc_disk(_: &str, v: &str) -> Result<(), String> {
     let mut names = vec!["rootfs".to_owned()];
     names.extend((0..256).map(|i| format!("mp{i}")));
@@ -262,6 +277,35 @@ pub fn schema_of(r: &Route) -> Schema {
                 ("bwlimit", Ty::Num),
             ]),
             &["target"][..],
+            none,
+        ),
+        Route::Move(_, GuestKind::Qemu, _) => (
+            fixed(&[
+                ("disk", Ty::Format(qemu_disk_or_unused)),
+                ("storage", STORAGE),
+                ("format", Ty::Enum(&["raw", "qcow2", "vmdk"])),
+                ("delete", Ty::Bool),
+                ("digest", Ty::Format(digest_len)),
+                ("bwlimit", Ty::Int { min: 0 }),
+                ("target-vmid", VMID),
+                ("target-disk", Ty::Format(qemu_disk_or_unused)),
+                ("target-digest", Ty::Format(digest_len)),
+            ]),
+            &["disk"][..],
+            none,
+        ),
+        Route::Move(_, GuestKind::Lxc, _) => (
+            fixed(&[
+                ("volume", Ty::Format(lxc_volume_or_unused)),
+                ("storage", STORAGE),
+                ("delete", Ty::Bool),
+                ("digest", Ty::Format(digest_len)),
+                ("bwlimit", Ty::Num),
+                ("target-vmid", VMID),
+                ("target-volume", Ty::Format(lxc_volume_or_unused)),
+                ("target-digest", Ty::Format(digest_len)),
+            ]),
+            &["volume"][..],
             none,
         ),
         Route::Destroy(_, GuestKind::Qemu, _) => (

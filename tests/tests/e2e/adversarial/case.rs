@@ -302,7 +302,7 @@ pub fn is_write(tool: &str, args: &Value) -> bool {
         | "backup_start" | "guest_create" | "guest_clone" | "guest_template"
         | "guest_configure" | "disk_resize" | "guest_migrate" | "guest_delete"
         | "backup_restore" | "volume_delete" | "storage_download" | "task_cancel"
-        | "agent_exec" | "execute_command" => true,
+        | "agent_exec" | "execute_command" | "disk_move" => true,
         _ => false,
     }
 }

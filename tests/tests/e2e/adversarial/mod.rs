@@ -18,6 +18,7 @@ pub mod bounds;
 pub mod case;
 pub mod cluster_writes;
 pub mod confirm;
+pub mod disk_moves;
 pub mod downloads;
 pub mod oracles;
 pub mod oracles_volumes;
@@ -54,6 +55,7 @@ async fn a_hostile_model_sees_and_does_nothing_beyond_the_policy() {
     raw_writes::run(&mut r).await;
     reuse::run(&mut r).await;
     confirm::run(&mut r).await;
+    disk_moves::run(&mut r).await;
     assert!(
         r.world.stack.helper_pid().is_some(),
         "the helper is still running"

@@ -6,6 +6,7 @@ mod agent;
 mod bounds;
 mod configure;
 mod denied;
+mod disk_move;
 mod floor;
 mod privileges;
 mod workflow;

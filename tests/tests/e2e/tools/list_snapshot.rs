@@ -55,8 +55,8 @@ users = [{uid}]
 
 [guests]
 allow = ["pool:lab"]
-actions = ["start", "stop", "config.read", "config.write", "disk.resize", "clone", "template", "migrate", "delete", "backup.list", "backup.create", "backup.restore", "backup.delete", "task.cancel", "agent.exec"]
-confirm = ["stop", "template", "delete", "backup.restore", "backup.delete"]
+actions = ["start", "stop", "config.read", "config.write", "disk.resize", "clone", "template", "migrate", "delete", "backup.list", "backup.create", "backup.restore", "backup.delete", "task.cancel", "agent.exec", "disk.move", "disk.move.delete"]
+confirm = ["stop", "template", "delete", "backup.restore", "backup.delete", "disk.move.delete"]
 
 [create]
 types = ["qemu", "lxc"]
@@ -98,12 +98,13 @@ allow = ["GET /cluster/resources", "GET /pools", "GET /pools/*", "GET /cluster/f
 /// The lifecycle tools, with whether each only reads and whether it may destroy
 /// something (a guest, a backup, a volume, a configuration key, a task's work, or
 /// whatever a program in the guest does).
-const LIFECYCLE_HINTS: [(&str, bool, bool); 16] = [
+const LIFECYCLE_HINTS: [(&str, bool, bool); 17] = [
     ("guest_create", false, false),
     ("guest_clone", false, false),
     ("guest_template", false, true),
     ("guest_configure", false, true),
     ("disk_resize", false, false),
+    ("disk_move", false, true),
     ("guest_migrate", false, false),
     ("guest_delete", false, true),
     ("backup_restore", false, true),

@@ -7,6 +7,7 @@ use std::time::Instant;
 use super::clone::CloneWork;
 use super::create::CreateWork;
 use super::migrate::{DestroyWork, MigrateWork};
+use super::move_disk::MoveWork;
 use super::resize::ResizeWork;
 use crate::sim::cluster::dataset::{FIRST_VMID, GuestKind, GuestSeed, PowerState, ROLES};
 use crate::sim::cluster::state::Cluster;
@@ -30,6 +31,7 @@ pub enum LifeWork {
     Destroy(DestroyWork),
     Download(DownloadWork),
     Delete(DeleteWork),
+    Move(MoveWork),
     /// A task whose effect already happened (an LXC `vztemplate`, a no-op resize).
     Done,
 }
@@ -105,6 +107,7 @@ impl Cluster {
             LifeWork::Destroy(w) => self.apply_destroy(w, log),
             LifeWork::Download(w) => self.apply_download(w, log),
             LifeWork::Delete(w) => self.apply_delete(w, log),
+            LifeWork::Move(w) => self.apply_move(w, log),
             LifeWork::Done => Ok(()),
         }
     }
@@ -144,6 +147,10 @@ impl Cluster {
                 LifeWork::Destroy(w) => {
                     self.unlock(w.vmid);
                     "received interrupt".to_owned()
+                }
+                LifeWork::Move(w) => {
+                    self.unlock(w.vmid);
+                    "storage migration failed: interrupted by signal".to_owned()
                 }
                 _ => "received interrupt".to_owned(),
             },
