@@ -444,7 +444,9 @@ async fn unreachable_helper_and_version_mismatch_are_clear_errors() {
         answer["error"]["message"]
             .as_str()
             .unwrap_or_default()
-            .contains("speaks protocol 2.0, this mcp-front speaks 1.0"),
+            .contains(&format!(
+                "speaks protocol 2.0, this mcp-front speaks {PROTO_VERSION}"
+            )),
         "{answer}"
     );
 }

@@ -184,8 +184,8 @@ async fn connection(
             Some(limits.body_timeout),
         )
         .await;
-        let (id, request) = match frame {
-            Ok(FrontFrame::Call { id, request }) => (id, request),
+        let (id, request, plan) = match frame {
+            Ok(FrontFrame::Call { id, request, plan }) => (id, request, plan),
             Ok(FrontFrame::Hello { .. }) => {
                 let _ = tx
                     .send(fatal(ErrorKind::Invalid, "unexpected second hello".into()))
@@ -211,7 +211,7 @@ async fn connection(
         let (service, work, tx) = (service.clone(), work.clone(), tx.clone());
         calls.spawn(async move {
             let response = match work.try_acquire_owned() {
-                Ok(_global) => service.handle(&peer, request).await,
+                Ok(_global) => service.handle(&peer, request, plan).await,
                 Err(_) => Response::Err(ErrorBody::new(
                     ErrorKind::RateLimited,
                     "the helper is at its limit of concurrent requests; retry in 1 s",

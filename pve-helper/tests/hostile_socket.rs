@@ -139,9 +139,17 @@ async fn hello(socket: &Path) -> UnixStream {
 }
 
 async fn send(s: &mut UnixStream, id: u64, request: Request) {
-    write_frame(s, &FrontFrame::Call { id, request }, MAX_REQUEST_FRAME)
-        .await
-        .unwrap();
+    write_frame(
+        s,
+        &FrontFrame::Call {
+            id,
+            request,
+            plan: false,
+        },
+        MAX_REQUEST_FRAME,
+    )
+    .await
+    .unwrap();
 }
 
 async fn call(s: &mut UnixStream, id: u64, request: Request) -> Response {
@@ -297,6 +305,7 @@ async fn a_peer_outside_clients_is_refused_before_its_bytes_are_read() {
     })
     .unwrap();
     let run = serde_json::to_vec(&FrontFrame::Call {
+        plan: false,
         id: 1,
         request: argv(&[h.dir.path().join("marker").to_str().unwrap(), "ran"]),
     })
@@ -384,6 +393,7 @@ async fn a_peer_that_never_reads_cannot_stall_the_helper() {
             let f = FrontFrame::Call {
                 id,
                 request: Request::Describe(Describe {}),
+                plan: false,
             };
             match tokio::time::timeout(
                 Duration::from_secs(2),

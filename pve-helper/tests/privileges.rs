@@ -170,7 +170,11 @@ async fn run_command(socket: &Path, argv: &[&str]) -> CommandOutput {
     });
     write_frame(
         &mut s,
-        &FrontFrame::Call { id: 1, request },
+        &FrontFrame::Call {
+            id: 1,
+            request,
+            plan: false,
+        },
         MAX_REQUEST_FRAME,
     )
     .await

@@ -95,9 +95,17 @@ async fn hello(h: &Helper) -> UnixStream {
 }
 
 async fn call(s: &mut UnixStream, id: u64, request: Request) -> Response {
-    write_frame(s, &FrontFrame::Call { id, request }, MAX_REQUEST_FRAME)
-        .await
-        .unwrap();
+    write_frame(
+        s,
+        &FrontFrame::Call {
+            id,
+            request,
+            plan: false,
+        },
+        MAX_REQUEST_FRAME,
+    )
+    .await
+    .unwrap();
     match read_frame(s, MAX_RESPONSE_FRAME).await.unwrap() {
         HelperFrame::Reply { id: got, response } => {
             assert_eq!(got, id);

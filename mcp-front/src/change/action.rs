@@ -68,7 +68,14 @@ pub async fn perform(
         Err(e) => return invalid(e).into(),
     };
     let started = Instant::now();
-    let ActionPlan { mut request, wait } = plan;
+    let ActionPlan {
+        mut request,
+        wait,
+        dry_run,
+    } = plan;
+    if dry_run {
+        return super::plan::plan_operation(engine, &request).await.into();
+    }
     let task = match send(engine, &mut request, answered(state, responses), ctx).await {
         Ok(Payload::Task(task)) => task,
         Ok(other) => return unexpected(request.request().op(), &other).into(),

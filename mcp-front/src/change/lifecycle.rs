@@ -193,10 +193,17 @@ pub async fn perform(
     responses: Option<InputResponses>,
     ctx: &RequestContext<RoleServer>,
 ) -> CallToolResponse {
-    let ActionPlan { mut request, wait } = match plan {
+    let ActionPlan {
+        mut request,
+        wait,
+        dry_run,
+    } = match plan {
         Ok(plan) => plan,
         Err(e) => return invalid(e).into(),
     };
+    if dry_run {
+        return super::plan::plan_operation(engine, &request).await.into();
+    }
     let started = Instant::now();
     let answered = action::answered(state, responses);
     let payload = match action::send(engine, &mut request, answered, ctx).await {

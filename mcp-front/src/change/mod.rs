@@ -17,4 +17,5 @@ pub(crate) mod lifecycle;
 pub(crate) mod long_call;
 pub(crate) mod operation;
 pub(crate) mod outcome;
+pub(crate) mod plan;
 pub(crate) mod progress;

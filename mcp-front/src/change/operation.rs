@@ -380,6 +380,8 @@ pub struct ActionPlan {
     pub request: Operation,
     /// `None`: return as soon as the task started.
     pub wait: Option<Duration>,
+    /// Only ask what it would send ([`super::plan`]).
+    pub dry_run: bool,
 }
 
 #[cfg(test)]

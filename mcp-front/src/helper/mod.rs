@@ -255,11 +255,27 @@ impl HelperClient {
         request: &Request,
         wait: Duration,
     ) -> Result<Response, HelperError> {
+        self.exchange(request, wait, false).await
+    }
+
+    /// Asks the helper what `request` would do: judged as it would be, answered with
+    /// the Proxmox requests it would send ([`pve_mcp_proto::Plan`]), nothing sent. A plan
+    /// changes nothing, so one lost with its connection is asked again.
+    pub async fn plan(&self, request: &Request) -> Result<Response, HelperError> {
+        self.exchange(request, self.inner.call_timeout, true).await
+    }
+
+    async fn exchange(
+        &self,
+        request: &Request,
+        wait: Duration,
+        plan: bool,
+    ) -> Result<Response, HelperError> {
         let mut retried = false;
         loop {
             let conn = self.connection().await?;
             let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
-            let rx = match conn.send(id, request).await {
+            let rx = match conn.send(id, request, plan).await {
                 Sent::Written(rx) => rx,
                 Sent::NotWritten(e @ HelperError::Encode(_)) => return Err(e),
                 Sent::NotWritten(e) if retried => return Err(e),
@@ -282,7 +298,9 @@ impl HelperClient {
                 Ok(Ok(result)) => result,
             };
             match result {
-                Err(HelperError::Lost { reason }) if !retried && is_resendable(request) => {
+                Err(HelperError::Lost { reason })
+                    if !retried && (plan || is_resendable(request)) =>
+                {
                     tracing::info!(%reason, op = request.op(), "resending a read-only call");
                     retried = true;
                 }
@@ -391,7 +409,7 @@ impl Connection {
     }
 
     /// Registers call `id` and writes it.
-    async fn send(&self, id: CallId, request: &Request) -> Sent {
+    async fn send(&self, id: CallId, request: &Request, plan: bool) -> Sent {
         let (tx, rx) = oneshot::channel();
         let registered = self.shared.with(|p| p.as_mut().map(|p| p.insert(id, tx)));
         if registered.is_none() {
@@ -402,6 +420,7 @@ impl Connection {
         let frame = FrontFrame::Call {
             id,
             request: request.clone(),
+            plan,
         };
         let written = {
             let mut writer = self.writer.lock().await;

@@ -51,7 +51,9 @@ fn lifecycle_lines(caps: &Capabilities, out: &mut String) {
 /// refusal. (What holds for every tool is said here once, not in each description.)
 const DENIALS: &str = "A change runs as a Proxmox task: its tool waits for it (`wait`, \
 `timeout_secs`) with progress and reports `succeeded`, `failed` (with the end of its log) or \
-`still_running` with its UPID for task_status; the wait never cancels the task. \
+`still_running` with its UPID for task_status; the wait never cancels the task. With \
+`dry_run`, a change is judged and answers the Proxmox requests it would send, and nothing is \
+done: show the user that plan before a change they should weigh. \
 Every request passes the admin's policy (/etc/pve-mcp/policy.toml), \
 whatever is asked: a refusal starts with \"Denied:\" and names the deciding rule, and guests \
 outside the scope are reported as not found. Do not retry a refused request in other forms; \
@@ -153,6 +155,12 @@ pub fn instructions(caps: Option<&Capabilities>) -> String {
     }
     out.push_str("- read all of this in full (grants, patterns, limits) with my_permissions\n");
     out.push_str("Nothing else is allowed. ");
+    if caps.plans_only {
+        out.push_str(
+            "The policy makes every change a plan: it is judged and answers what it would send \
+             to Proxmox, and nothing is done. ",
+        );
+    }
     out.push_str(DENIALS);
     out
 }

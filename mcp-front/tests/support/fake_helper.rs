@@ -158,7 +158,7 @@ async fn serve_connection(stream: UnixStream, seen: Arc<Seen>, major: u16) {
             _ = closed.notified() => return,
             frame = read_frame::<FrontFrame, _>(&mut read, MAX_REQUEST_FRAME) => frame,
         };
-        let Ok(FrontFrame::Call { id, request }) = frame else {
+        let Ok(FrontFrame::Call { id, request, .. }) = frame else {
             return;
         };
         seen.requests.lock().unwrap().push(request.clone());

@@ -53,6 +53,8 @@ pub enum Payload {
     Ha(HaConfig),
     /// A free vmid.
     Vmid(VmId),
+    /// A change judged and not done: what it would send.
+    Plan(Plan),
 }
 
 /// The coarse class of an error; the only error detail that crosses the socket

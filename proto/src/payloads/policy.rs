@@ -94,6 +94,9 @@ pub struct Capabilities {
     /// Whether `ha_resources` is allowed (`GET /cluster/ha/resources`).
     #[serde(default)]
     pub ha_resources: bool,
+    /// Every change is answered as a plan and none is made (`[changes] plans_only`).
+    #[serde(default)]
+    pub plans_only: bool,
     /// The parts of `cluster_health` whose read is allowed ([`HEALTH_PARTS`]), in its
     /// order.
     #[serde(default)]

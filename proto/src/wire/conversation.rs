@@ -14,7 +14,9 @@ pub struct ProtoVersion {
     pub minor: u16,
 }
 
-pub const PROTO_VERSION: ProtoVersion = ProtoVersion { major: 1, minor: 0 };
+/// 1.1: a call may be a plan; guests carry their config lock; the description names
+/// the health checks.
+pub const PROTO_VERSION: ProtoVersion = ProtoVersion { major: 1, minor: 1 };
 
 impl fmt::Display for ProtoVersion {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -29,8 +31,17 @@ pub type CallId = u64;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum FrontFrame {
-    Hello { proto_version: ProtoVersion },
-    Call { id: CallId, request: Request },
+    Hello {
+        proto_version: ProtoVersion,
+    },
+    Call {
+        id: CallId,
+        request: Request,
+        /// Judge the request and answer what it would send ([`crate::Plan`]), sending
+        /// nothing to Proxmox.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        plan: bool,
+    },
 }
 
 /// Frames sent by the helper. Decoded by hand (`helper_frame`), on the same wire shape:

@@ -16,6 +16,7 @@ fn request_wire_shape() {
     let FrontFrame::Call {
         id: 7,
         request: Request::GuestAction(a),
+        plan: false,
     } = f
     else {
         panic!("wrong frame {f:?}")

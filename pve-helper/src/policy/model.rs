@@ -38,6 +38,8 @@ pub struct Policy {
     pub media: Media,
     /// Programs the guest agent may run (`[agent]`).
     pub agent: AgentRules,
+    /// Every change is answered as a plan and none is made (`[changes] plans_only`).
+    pub plans_only: bool,
 }
 
 /// A local user allowed to connect, by name or uid.

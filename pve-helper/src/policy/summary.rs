@@ -226,6 +226,7 @@ pub fn capabilities(p: &Policy) -> Capabilities {
             && get_allowed(p, "/nodes/x/firewall/options"),
         pools: get_allowed(p, "/pools"),
         ha_resources: get_allowed(p, "/cluster/ha/resources"),
+        plans_only: p.plans_only,
         health: pve_mcp_proto::HEALTH_PARTS
             .iter()
             .filter(|(_, path)| get_allowed(p, &path.replace("{node}", "x")))

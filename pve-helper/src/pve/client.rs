@@ -222,6 +222,9 @@ impl PveClient {
         query: &[(&str, &str)],
         form: Option<&[(String, String)]>,
     ) -> Result<bytes::Bytes, PveError> {
+        if let Some(answer) = super::plan::intercept(method, path, query, form) {
+            return Ok(answer);
+        }
         let resp = self.request(method, path, query, form).await?;
         self.read(resp).await
     }

@@ -3,6 +3,7 @@
 pub mod cache;
 mod client;
 pub mod listing;
+pub mod plan;
 pub mod release;
 pub mod resources;
 pub mod tls;

@@ -34,8 +34,9 @@ use state::STARTED_TASKS;
 use std::time::Instant;
 
 impl Service {
-    /// Admits (limits), judges, executes and audits one request.
-    pub async fn handle(&self, peer: &Peer, request: Request) -> Response {
+    /// Admits (limits), judges, executes and audits one request; with `plan`, or for
+    /// a change under `[changes] plans_only`, runs it as a plan ([`crate::pve::plan`]).
+    pub async fn handle(&self, peer: &Peer, request: Request, plan: bool) -> Response {
         let started = Instant::now();
         let policy = self.policy();
         let described = audit::describe(&request);
@@ -45,7 +46,10 @@ impl Service {
                 "limits".to_owned(),
                 Err(ErrorBody::new(ErrorKind::RateLimited, refusal.to_string())),
             ),
-            Ok(_permit) => self.judge_and_run(&policy, request).await,
+            Ok(_permit) => {
+                let plan = plan || policy.plans_only && changes(&request);
+                self.judge_and_run(&policy, request, plan).await
+            }
         };
         self.audit.record(&Record::new(
             peer, &described, verdict, &rule, &result, started,
@@ -61,6 +65,7 @@ impl Service {
         &self,
         policy: &Policy,
         mut request: Request,
+        plan: bool,
     ) -> (&'static str, String, OpResult) {
         if let Err(e) = self.choose_vmid(policy, &mut request).await {
             return ("error", "facts".to_owned(), Err(e));
@@ -72,6 +77,11 @@ impl Service {
         };
         let decision = decide(policy, &request, &facts);
         let (verdict, rule) = (decision.verdict(), decision.rule().to_string());
+        if plan && let Decision::Allow { .. } | Decision::Confirm { .. } = decision {
+            let confirm = matches!(decision, Decision::Confirm { .. });
+            let result = self.plan(policy, request, &rule, confirm).await;
+            return ("plan", rule, result);
+        }
         let result = match decision {
             Decision::Allow { .. } => {
                 let mut result = self.execute(policy, request).await;
@@ -94,6 +104,33 @@ impl Service {
             }),
         };
         (verdict, rule, result)
+    }
+
+    /// Runs an allowed (or confirmable) request as a plan: what it would send, and
+    /// nothing sent. A command is not run.
+    async fn plan(&self, policy: &Policy, request: Request, rule: &str, confirm: bool) -> OpResult {
+        let command = match &request {
+            Request::RunCommand(c) => Some(c.argv.args().to_vec()),
+            _ => None,
+        };
+        let calls = if command.is_some() {
+            Vec::new()
+        } else {
+            let (result, calls) = crate::pve::plan::recording(self.execute(policy, request)).await;
+            if calls.is_empty() {
+                // Nothing would be sent: what the request answers (a refusal of
+                // Proxmox's, a read) is the plan's answer.
+                result?;
+            }
+            calls
+        };
+        Ok(Payload::Plan(pve_mcp_proto::Plan {
+            stepwise: calls.len() > 1,
+            calls: calls.into_iter().map(redact::planned).collect(),
+            command,
+            rule: rule.to_owned(),
+            confirm,
+        }))
     }
 
     /// Text from Proxmox that names a guest outside the scope never leaves: an error
@@ -349,5 +386,51 @@ fn new_guest_vmid(request: &Request, effective: &Request) -> Option<pve_mcp_prot
             Request::Api(call) => crate::policy::raw_create_vmid(call),
             _ => None,
         },
+    }
+}
+
+/// Whether a request changes something (what `[changes] plans_only` turns into a
+/// plan). Exhaustive on purpose: a new request must say.
+fn changes(request: &Request) -> bool {
+    match request {
+        Request::GuestAction(_)
+        | Request::BackupStart(_)
+        | Request::SnapshotCreate(_)
+        | Request::SnapshotRollback(_)
+        | Request::SnapshotDelete(_)
+        | Request::GuestCreate(_)
+        | Request::GuestClone(_)
+        | Request::GuestTemplate(_)
+        | Request::GuestConfigure(_)
+        | Request::DiskResize(_)
+        | Request::GuestMigrate(_)
+        | Request::GuestDelete(_)
+        | Request::BackupRestore(_)
+        | Request::VolumeDelete(_)
+        | Request::StorageDownload(_)
+        | Request::TaskCancel(_)
+        | Request::AgentExec(_)
+        | Request::DiskMove(_)
+        | Request::RunCommand(_) => true,
+        Request::Api(call) => call.method != pve_mcp_proto::ApiMethod::Get,
+        Request::ListGuests(_)
+        | Request::GuestStatus(_)
+        | Request::TaskStatus(_)
+        | Request::NodeStatus(_)
+        | Request::Describe(_)
+        | Request::GuestConfig(_)
+        | Request::ListTasks(_)
+        | Request::ClusterStatus(_)
+        | Request::GuestAgent(_)
+        | Request::GuestMetrics(_)
+        | Request::ListStorage(_)
+        | Request::StorageContent(_)
+        | Request::ListBackups(_)
+        | Request::TaskLog(_)
+        | Request::SnapshotList(_)
+        | Request::Firewall(_)
+        | Request::ListPools(_)
+        | Request::HaResources(_)
+        | Request::NextVmid(_) => false,
     }
 }

@@ -66,6 +66,16 @@ pub fn redact_value(key: &str, text: &str) -> String {
     }
 }
 
+/// A planned request as it may leave the helper: its parameters redacted like a
+/// configuration's values (a plan names what would be set, never a secret).
+pub fn planned(mut call: pve_mcp_proto::PlannedCall) -> pve_mcp_proto::PlannedCall {
+    for (key, value) in &mut call.params {
+        *value = redact_value(key, value);
+    }
+    call.path = sanitize(&call.path);
+    call
+}
+
 /// Turns Proxmox's config object into redacted `key -> value` text, and the redacted keys.
 pub fn redact(
     raw: serde_json::Map<String, serde_json::Value>,

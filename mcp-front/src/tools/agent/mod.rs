@@ -7,7 +7,7 @@
 //! the helper and is only rendered here: escaped, and quoted as the guest's words.
 
 use crate::{
-    change::{action, operation::Operation},
+    change::{action, operation::Operation, plan},
     policy::grants::{grant, granted_in_scope, or_none},
     render::untrusted::{self, own_line, own_lines},
     tools::{
@@ -112,12 +112,16 @@ impl PveMcp {
         InputResponses(responses): InputResponses,
         ctx: RequestContext<RoleServer>,
     ) -> CallToolResponse {
+        let dry_run = args.dry_run == Some(true);
         let request = match args.into_request() {
             Ok(r) => r,
             Err(e) => return invalid(e).into(),
         };
         let head = format!("VM {}, {}: ", request.vmid, request.argv);
         let mut op = Operation::AgentExec(request);
+        if dry_run {
+            return plan::plan_operation(self.engine(), &op).await.into();
+        }
         let answered = action::answered(state, responses);
         match action::send(self.engine(), &mut op, answered, &ctx).await {
             Ok(Payload::Command(c)) => {
@@ -313,6 +317,8 @@ pub struct AgentExecArgs {
     /// Program and arguments, e.g. ["systemctl", "is-active", "nginx"]; no shell.
     #[schemars(length(min = 1, max = 64))]
     pub argv: Vec<String>,
+    /// Plan only: judged, and what would be sent shown; nothing is done.
+    pub dry_run: Option<bool>,
 }
 
 impl AgentExecArgs {

@@ -6,6 +6,7 @@
 //! judge. The answer's text is escaped when shown or serialized.
 
 use crate::{
+    change::plan,
     policy::grants::some,
     render::{TEXT_LIMIT, truncate, untrusted},
     tools::{
@@ -46,11 +47,16 @@ impl PveMcp {
         output_schema = schema_for_output::<ApiAnswer>()
     )]
     async fn proxmox_api(&self, Parameters(args): Parameters<ProxmoxApiArgs>) -> CallToolResult {
+        let dry_run = args.dry_run == Some(true);
         let call = match args.into_request() {
             Ok(call) => call,
             Err(e) => return invalid(e),
         };
         let (method, path) = (call.method.to_string(), call.path.to_string());
+        if dry_run {
+            let what = format!("{method} {path}");
+            return plan::plan(self.engine(), &Request::Api(call), &what).await;
+        }
         match forward(&self.helper, Request::Api(call)).await {
             Ok(Payload::Api(answer)) => api_result(method, path, answer.data),
             Ok(other) => unexpected("api", &other),
@@ -72,6 +78,8 @@ pub struct ProxmoxApiArgs {
     #[serde(default)]
     #[schemars(schema_with = "scalar_object_schema")]
     pub data: Option<Map<String, Value>>,
+    /// Plan only: judged, and what would be sent shown; nothing is done.
+    pub dry_run: Option<bool>,
 }
 
 fn scalar_object_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {

@@ -7,7 +7,10 @@
 //! output is escaped and quoted as data.
 
 use crate::{
-    change::long_call::{self, LongRun},
+    change::{
+        long_call::{self, LongRun},
+        plan,
+    },
     policy::grants::some,
     render::{
         TEXT_LIMIT, truncate,
@@ -54,12 +57,16 @@ impl PveMcp {
         Parameters(args): Parameters<ExecuteCommandArgs>,
         ctx: RequestContext<RoleServer>,
     ) -> CallToolResult {
+        let dry_run = args.dry_run == Some(true);
         let command = match args.into_request() {
             Ok(r) => r,
             Err(e) => return invalid(e),
         };
         let what = format!("run `{}` on the node", command.argv);
         let request = Request::RunCommand(command);
+        if dry_run {
+            return plan::plan(self.engine(), &request, &what).await;
+        }
         // The policy may let the command run longer than the call timeout.
         let wait = long_call::wait_for(self.engine(), LongRun::Command).await;
         let answer = tokio::select! {
@@ -91,6 +98,8 @@ pub struct ExecuteCommandArgs {
     /// refused.
     #[schemars(length(min = 1, max = 32768))]
     pub command: String,
+    /// Plan only: judged, and what would be sent shown; nothing is done.
+    pub dry_run: Option<bool>,
 }
 
 impl ExecuteCommandArgs {

@@ -3,9 +3,12 @@ use super::*;
 #[test]
 fn command_lines_split_into_argv_or_are_refused() {
     let argv = |c: &str| {
-        ExecuteCommandArgs { command: c.into() }
-            .into_request()
-            .map(|r| r.argv.args().to_vec())
+        ExecuteCommandArgs {
+            command: c.into(),
+            dry_run: None,
+        }
+        .into_request()
+        .map(|r| r.argv.args().to_vec())
     };
     assert_eq!(argv("qm config 101").unwrap(), ["qm", "config", "101"]);
     assert_eq!(

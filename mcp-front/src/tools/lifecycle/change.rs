@@ -92,6 +92,8 @@ pub struct GuestTemplateArgs {
     /// Longest wait in seconds; the task goes on after it.
     #[schemars(range(min = 1, max = 3600), extend("default" = 120))]
     pub timeout_secs: Option<u64>,
+    /// Plan only: judged, and what would be sent shown; nothing is done.
+    pub dry_run: Option<bool>,
 }
 
 impl GuestTemplateArgs {
@@ -102,6 +104,7 @@ impl GuestTemplateArgs {
                 confirmed: false,
             }),
             wait: wait_for(self.wait, self.timeout_secs)?,
+            dry_run: self.dry_run == Some(true),
         })
     }
 }
@@ -124,6 +127,8 @@ pub struct GuestConfigureArgs {
     /// Longest wait in seconds; the task goes on after it.
     #[schemars(range(min = 1, max = 3600), extend("default" = 120))]
     pub timeout_secs: Option<u64>,
+    /// Plan only: judged, and what would be sent shown; nothing is done.
+    pub dry_run: Option<bool>,
 }
 
 impl GuestConfigureArgs {
@@ -159,6 +164,7 @@ impl GuestConfigureArgs {
                 confirmed: false,
             }),
             wait: wait_for(self.wait, self.timeout_secs)?,
+            dry_run: self.dry_run == Some(true),
         })
     }
 }
@@ -181,6 +187,8 @@ pub struct DiskResizeArgs {
     /// Longest wait in seconds; the task goes on after it.
     #[schemars(range(min = 1, max = 3600), extend("default" = 120))]
     pub timeout_secs: Option<u64>,
+    /// Plan only: judged, and what would be sent shown; nothing is done.
+    pub dry_run: Option<bool>,
 }
 
 impl DiskResizeArgs {
@@ -193,6 +201,7 @@ impl DiskResizeArgs {
                 confirmed: false,
             }),
             wait: wait_for(self.wait, self.timeout_secs)?,
+            dry_run: self.dry_run == Some(true),
         })
     }
 }
@@ -215,6 +224,8 @@ pub struct GuestMigrateArgs {
     /// Longest wait in seconds; the task goes on after it.
     #[schemars(range(min = 1, max = 3600), extend("default" = 600))]
     pub timeout_secs: Option<u64>,
+    /// Plan only: judged, and what would be sent shown; nothing is done.
+    pub dry_run: Option<bool>,
 }
 
 impl GuestMigrateArgs {
@@ -227,6 +238,7 @@ impl GuestMigrateArgs {
                 confirmed: false,
             }),
             wait: wait_with(self.wait, self.timeout_secs, LONG_WAIT_SECS)?,
+            dry_run: self.dry_run == Some(true),
         })
     }
 }
@@ -249,6 +261,8 @@ pub struct GuestDeleteArgs {
     /// Longest wait in seconds; the task goes on after it.
     #[schemars(range(min = 1, max = 3600), extend("default" = 120))]
     pub timeout_secs: Option<u64>,
+    /// Plan only: judged, and what would be sent shown; nothing is done.
+    pub dry_run: Option<bool>,
 }
 
 impl GuestDeleteArgs {
@@ -261,6 +275,7 @@ impl GuestDeleteArgs {
                 confirmed: false,
             }),
             wait: wait_for(self.wait, self.timeout_secs)?,
+            dry_run: self.dry_run == Some(true),
         })
     }
 }

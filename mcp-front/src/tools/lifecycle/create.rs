@@ -105,6 +105,8 @@ pub struct GuestCreateArgs {
     /// Longest wait in seconds; the task goes on after it.
     #[schemars(range(min = 1, max = 3600), extend("default" = 600))]
     pub timeout_secs: Option<u64>,
+    /// Plan only: judged, and what would be sent shown; nothing is done.
+    pub dry_run: Option<bool>,
 }
 
 /// Refuses the argument `name` when it was given: it does not apply to this guest.
@@ -231,6 +233,7 @@ impl GuestCreateArgs {
         Ok(ActionPlan {
             request: Operation::Create(Box::new(create)),
             wait: wait_with(self.wait, self.timeout_secs, LONG_WAIT_SECS)?,
+            dry_run: self.dry_run == Some(true),
         })
     }
 }
@@ -265,6 +268,8 @@ pub struct GuestCloneArgs {
     /// Longest wait in seconds; the task goes on after it.
     #[schemars(range(min = 1, max = 3600), extend("default" = 600))]
     pub timeout_secs: Option<u64>,
+    /// Plan only: judged, and what would be sent shown; nothing is done.
+    pub dry_run: Option<bool>,
 }
 
 impl GuestCloneArgs {
@@ -304,6 +309,7 @@ impl GuestCloneArgs {
         Ok(ActionPlan {
             request: Operation::Clone(clone),
             wait: wait_with(self.wait, self.timeout_secs, LONG_WAIT_SECS)?,
+            dry_run: self.dry_run == Some(true),
         })
     }
 }
@@ -333,6 +339,8 @@ pub struct BackupRestoreArgs {
     /// Longest wait in seconds; the task goes on after it.
     #[schemars(range(min = 1, max = 3600), extend("default" = 600))]
     pub timeout_secs: Option<u64>,
+    /// Plan only: judged, and what would be sent shown; nothing is done.
+    pub dry_run: Option<bool>,
 }
 
 impl BackupRestoreArgs {
@@ -359,6 +367,7 @@ impl BackupRestoreArgs {
         Ok(ActionPlan {
             request: Operation::Restore(restore),
             wait: wait_with(self.wait, self.timeout_secs, LONG_WAIT_SECS)?,
+            dry_run: self.dry_run == Some(true),
         })
     }
 }

@@ -33,6 +33,8 @@ pub struct DiskMoveArgs {
     pub wait: Option<bool>,
     #[schemars(range(min = 1, max = 3600), extend("default" = 600))]
     pub timeout_secs: Option<u64>,
+    /// Plan only: judged, and what would be sent shown; nothing is done.
+    pub dry_run: Option<bool>,
 }
 
 impl DiskMoveArgs {
@@ -82,6 +84,7 @@ impl DiskMoveArgs {
                 confirmed: false,
             }),
             wait: wait_with(self.wait, self.timeout_secs, LONG_WAIT_SECS)?,
+            dry_run: self.dry_run == Some(true),
         })
     }
 }

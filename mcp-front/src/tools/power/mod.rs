@@ -89,6 +89,8 @@ pub struct VmActionArgs {
     /// Longest wait in seconds; the task goes on after it.
     #[schemars(range(min = 1, max = 3600), extend("default" = 120))]
     pub timeout_secs: Option<u64>,
+    /// Plan only: judged, and what would be sent shown; nothing is done.
+    pub dry_run: Option<bool>,
 }
 
 impl VmActionArgs {
@@ -109,6 +111,7 @@ impl VmActionArgs {
                 confirmed: false,
             }),
             wait: wait_for(self.wait, self.timeout_secs)?,
+            dry_run: self.dry_run == Some(true),
         })
     }
 }

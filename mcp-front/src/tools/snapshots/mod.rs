@@ -207,6 +207,8 @@ pub struct SnapshotCreateArgs {
     /// Longest wait in seconds; the task goes on after it.
     #[schemars(range(min = 1, max = 3600), extend("default" = 120))]
     pub timeout_secs: Option<u64>,
+    /// Plan only: judged, and what would be sent shown; nothing is done.
+    pub dry_run: Option<bool>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -227,6 +229,8 @@ pub struct SnapshotTargetArgs {
     /// Longest wait in seconds; the task goes on after it.
     #[schemars(range(min = 1, max = 3600), extend("default" = 120))]
     pub timeout_secs: Option<u64>,
+    /// Plan only: judged, and what would be sent shown; nothing is done.
+    pub dry_run: Option<bool>,
 }
 
 impl SnapshotCreateArgs {
@@ -245,6 +249,7 @@ impl SnapshotCreateArgs {
                 confirmed: false,
             }),
             wait: wait_for(self.wait, self.timeout_secs)?,
+            dry_run: self.dry_run == Some(true),
         })
     }
 }
@@ -264,6 +269,7 @@ impl SnapshotTargetArgs {
                 Operation::SnapshotDelete(target)
             },
             wait: wait_for(self.wait, self.timeout_secs)?,
+            dry_run: self.dry_run == Some(true),
         })
     }
 }

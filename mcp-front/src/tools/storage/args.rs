@@ -93,6 +93,8 @@ pub struct BackupStartArgs {
     /// Longest wait in seconds; the task goes on after it.
     #[schemars(range(min = 1, max = 3600), extend("default" = 120))]
     pub timeout_secs: Option<u64>,
+    /// Plan only: judged, and what would be sent shown; nothing is done.
+    pub dry_run: Option<bool>,
 }
 
 impl BackupStartArgs {
@@ -104,6 +106,7 @@ impl BackupStartArgs {
                 confirmed: false,
             }),
             wait: wait_for(self.wait, self.timeout_secs)?,
+            dry_run: self.dry_run == Some(true),
         })
     }
 }
@@ -123,6 +126,8 @@ pub struct VolumeDeleteArgs {
     /// Longest wait in seconds; the task goes on after it.
     #[schemars(range(min = 1, max = 3600), extend("default" = 120))]
     pub timeout_secs: Option<u64>,
+    /// Plan only: judged, and what would be sent shown; nothing is done.
+    pub dry_run: Option<bool>,
 }
 
 impl VolumeDeleteArgs {
@@ -141,6 +146,7 @@ impl VolumeDeleteArgs {
                 confirmed: false,
             }),
             wait: wait_for(self.wait, self.timeout_secs)?,
+            dry_run: self.dry_run == Some(true),
         })
     }
 }
@@ -198,6 +204,8 @@ pub struct StorageDownloadArgs {
     /// Longest wait in seconds; the task goes on after it.
     #[schemars(range(min = 1, max = 3600), extend("default" = 600))]
     pub timeout_secs: Option<u64>,
+    /// Plan only: judged, and what would be sent shown; nothing is done.
+    pub dry_run: Option<bool>,
 }
 
 impl StorageDownloadArgs {
@@ -240,6 +248,7 @@ impl StorageDownloadArgs {
                 checksum,
             }),
             wait: wait_with(self.wait, self.timeout_secs, LONG_WAIT_SECS)?,
+            dry_run: self.dry_run == Some(true),
         })
     }
 }

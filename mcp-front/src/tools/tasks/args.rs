@@ -113,6 +113,8 @@ pub struct TaskCancelArgs {
     /// The running task's UPID.
     #[schemars(length(min = 1, max = 256))]
     pub upid: String,
+    /// Plan only: judged, and what would be sent shown; nothing is done.
+    pub dry_run: Option<bool>,
 }
 
 impl TaskCancelArgs {

@@ -13,6 +13,7 @@ pub(crate) mod output;
 use crate::{
     change::{
         action::{self, Waited, poll},
+        plan,
         progress::Progress,
     },
     policy::grants::{grant, granted_in_scope, in_scope},
@@ -178,10 +179,14 @@ impl PveMcp {
         InputResponses(responses): InputResponses,
         ctx: RequestContext<RoleServer>,
     ) -> CallToolResponse {
+        let dry_run = args.dry_run == Some(true);
         let mut op = match args.into_operation() {
             Ok(op) => op,
             Err(e) => return invalid(e).into(),
         };
+        if dry_run {
+            return plan::plan_operation(self.engine(), &op).await.into();
+        }
         let answered = action::answered(state, responses);
         match action::send(self.engine(), &mut op, answered, &ctx).await {
             Ok(Payload::Task(task)) => {

@@ -107,6 +107,8 @@ pub struct MyPermissions {
     pub ha_resources: bool,
     /// The parts `cluster_health` may check.
     pub health: Vec<String>,
+    /// Every change is only planned: what it would send is shown, nothing is done.
+    pub plans_only: bool,
     /// The tools this policy leaves something to do for.
     pub tools: Vec<String>,
 }
@@ -145,6 +147,7 @@ impl MyPermissions {
             pools,
             ha_resources,
             health,
+            plans_only,
         } = caps;
         Self {
             guests,
@@ -186,6 +189,7 @@ impl MyPermissions {
             pools,
             ha_resources,
             health,
+            plans_only,
             tools,
         }
     }
@@ -326,6 +330,13 @@ pub fn render(p: &MyPermissions) -> String {
          looked up by UPID."
     );
     let _ = writeln!(out, "Health checks (cluster_health): {}.", list(&p.health));
+    if p.plans_only {
+        let _ = writeln!(
+            out,
+            "Plans only ([changes] plans_only): every change answers what it would send to \
+             Proxmox and does nothing."
+        );
+    }
     lifecycle::render(p, &mut out);
     let _ = writeln!(out, "Raw API (proxmox_api): {}.", list(&p.api));
     let _ = writeln!(out, "Commands (execute_command): {}.", list(&p.commands));

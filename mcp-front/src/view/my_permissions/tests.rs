@@ -50,6 +50,7 @@ fn renders_every_part_of_the_policy() {
         pools: true,
         ha_resources: false,
         health: Vec::new(),
+        plans_only: false,
         tools: vec!["list_vms".into(), "my_permissions".into()],
     };
     let text = render(&p);

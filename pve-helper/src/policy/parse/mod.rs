@@ -40,6 +40,14 @@ struct RawPolicy {
     migrate: Option<lifecycle::RawMigrate>,
     storage: Option<lifecycle::RawMedia>,
     agent: Option<lifecycle::RawAgent>,
+    changes: Option<RawChanges>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawChanges {
+    #[serde(default)]
+    plans_only: bool,
 }
 
 #[derive(Deserialize)]
@@ -184,6 +192,7 @@ pub fn parse(text: &str, file: &Path) -> Result<(Policy, Vec<Diagnostic>), Vec<D
         migrate_nodes,
         media,
         agent,
+        plans_only: raw.changes.is_some_and(|c| c.plans_only),
     };
     Ok((policy, cx.diags))
 }

@@ -75,7 +75,11 @@ impl Raw {
     pub async fn call(&mut self, id: u64, request: Request) -> Response {
         write_frame(
             &mut self.stream,
-            &FrontFrame::Call { id, request },
+            &FrontFrame::Call {
+                id,
+                request,
+                plan: false,
+            },
             MAX_REQUEST_FRAME,
         )
         .await

@@ -98,6 +98,7 @@ async fn burst(stack: &Stack, first_id: u64, tally: Arc<Tally>) -> HashMap<u64, 
                 let call = FrontFrame::Call {
                     id,
                     request: probe(),
+                    plan: false,
                 };
                 write_frame(&mut w, &call, MAX_REQUEST_FRAME).await.unwrap();
                 if last {
