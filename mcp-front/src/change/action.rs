@@ -123,6 +123,10 @@ pub(crate) async fn send(
             sent = call => sent,
         };
         match sent {
+            // The policy makes every change a plan ([changes] plans_only).
+            Ok(Response::Ok(Payload::Plan(p))) => {
+                return Err(super::plan::answer(p, &op.phrase()).into());
+            }
             Ok(Response::Ok(payload)) => return Ok(payload),
             Ok(Response::Err(e))
                 if e.kind == ErrorKind::ConfirmationRequired

@@ -110,14 +110,17 @@ pub fn render_plan(what: &str, p: &PlanResult) -> String {
     out
 }
 
+/// The helper's plan of `what`, as a tool result.
+pub fn answer(p: Plan, what: &str) -> CallToolResult {
+    let p = PlanResult::from(p);
+    let text = render_plan(what, &p);
+    structured(&p, text)
+}
+
 /// Asks the helper for the plan of `request`, described to the user as `what`.
 pub async fn plan(engine: Engine<'_>, request: &Request, what: &str) -> CallToolResult {
     match engine.helper.plan(request).await {
-        Ok(Response::Ok(Payload::Plan(p))) => {
-            let p = PlanResult::from(p);
-            let text = render_plan(what, &p);
-            structured(&p, text)
-        }
+        Ok(Response::Ok(Payload::Plan(p))) => answer(p, what),
         Ok(Response::Ok(other)) => unexpected(request.op(), &other),
         Ok(Response::Err(e)) => tool_error(describe(&e)),
         Err(e) => tool_error(helper_error_text(&e)),

@@ -59,6 +59,7 @@ impl PveMcp {
         }
         match forward(&self.helper, Request::Api(call)).await {
             Ok(Payload::Api(answer)) => api_result(method, path, answer.data),
+            Ok(Payload::Plan(p)) => plan::answer(p, &format!("{method} {path}")),
             Ok(other) => unexpected("api", &other),
             Err(result) => result,
         }

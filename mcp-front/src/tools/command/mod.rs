@@ -81,6 +81,7 @@ impl PveMcp {
                 let out = CommandResult::from(c);
                 structured(&out, render_command(&out))
             }
+            Ok(Payload::Plan(p)) => plan::answer(p, &what),
             Ok(other) => unexpected("run_command", &other),
             Err(text) => tool_error(text),
         }

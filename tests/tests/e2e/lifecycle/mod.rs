@@ -8,6 +8,7 @@ mod configure;
 mod denied;
 mod disk_move;
 mod floor;
+mod plans;
 mod privileges;
 mod workflow;
 
