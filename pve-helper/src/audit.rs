@@ -2,6 +2,14 @@
 //! `pve_mcp::audit` (journald when run by systemd) and, when configured, as one JSON
 //! line per record in an append-only file. Requests are rendered redacted: parameter
 //! values of raw API calls never appear, and the token never reaches this module.
+//!
+//! Below it, `pve-helper audit` reads the trail back for the admin ([`command`]).
+
+pub mod command;
+pub mod entry;
+pub mod filter;
+pub mod source;
+pub mod table;
 
 use crate::peer::Peer;
 use pve_mcp_proto::{ErrorBody, Payload, Request};

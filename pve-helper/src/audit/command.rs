@@ -1,0 +1,288 @@
+//! `pve-helper audit`: the admin's view of what the assistant did. Reads the audit
+//! trail (see [`super::source`] for where), keeps the records the filters admit, and
+//! shows them as a table or JSON lines, then with `--follow` waits for more. A line
+//! that is not a record is counted and reported on standard error, never fatal.
+
+use super::{
+    entry::{Entry, Line, parse_line},
+    filter::{ClientFilter, DecisionFilter, Filter, parse_when},
+    source::{self, Flow, Source},
+    table::{self, Users},
+};
+use crate::config::Config;
+use std::{
+    collections::VecDeque,
+    io::{self, Write},
+    path::{Path, PathBuf},
+    process::ExitCode,
+};
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct AuditArgs {
+    /// Only records from this time on: today, yesterday, 2h, 7d, 2026-12-06,
+    /// "2026-12-06 14:30" (local time) or RFC 3339.
+    #[arg(long, value_name = "WHEN")]
+    pub since: Option<String>,
+    /// Only records before this time (same forms as --since).
+    #[arg(long, value_name = "WHEN")]
+    pub until: Option<String>,
+    /// Only this client: a local user name or uid.
+    #[arg(long, value_name = "USER")]
+    pub client: Option<ClientFilter>,
+    /// Only requests naming this guest.
+    #[arg(long, value_name = "VMID")]
+    pub guest: Option<u32>,
+    /// Only these decisions: allow, or deny for every refusal (or one kind of it).
+    #[arg(long, value_enum)]
+    pub decision: Option<DecisionFilter>,
+    /// Only the last N matching records (with --follow, 10 unless --since is given).
+    #[arg(short = 'n', long, value_name = "N")]
+    pub lines: Option<usize>,
+    /// After the records so far, wait for new ones and show them as they come.
+    #[arg(short, long)]
+    pub follow: bool,
+    /// One JSON object a line, for scripts.
+    #[arg(long)]
+    pub json: bool,
+    /// Read this file instead of the configured trail: JSON lines of audit_file,
+    /// `journalctl -o json` output or the helper's log; - for standard input, *.gz
+    /// decompressed. Repeatable.
+    #[arg(long = "file", value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Read the journal even when audit_file is configured.
+    #[arg(long, conflicts_with = "files")]
+    pub journal: bool,
+}
+
+/// Malformed lines: how many, and the first few.
+#[derive(Debug, Default)]
+struct Malformed {
+    count: u64,
+    first: Vec<String>,
+}
+
+impl Malformed {
+    fn add(&mut self, at: String, reason: &str, now: bool) {
+        self.count += 1;
+        if now {
+            eprintln!("pve-helper audit: skipped {at}: {reason}");
+        } else if self.first.len() < 3 {
+            self.first.push(format!("{at}: {reason}"));
+        }
+    }
+
+    fn report(&self) {
+        if self.count > 0 {
+            eprintln!(
+                "pve-helper audit: skipped {} malformed line(s), first: {}",
+                self.count,
+                self.first.join("; ")
+            );
+        }
+    }
+}
+
+/// Writes rows, and knows whether the reader of standard output went away.
+#[derive(Debug)]
+struct Output {
+    json: bool,
+    users: Users,
+    out: io::BufWriter<io::StdoutLock<'static>>,
+    closed: bool,
+}
+
+impl Output {
+    fn line(&mut self, line: &str) -> Flow {
+        if !self.closed && writeln!(self.out, "{line}").is_err() {
+            self.closed = true;
+        }
+        if self.closed { Flow::Stop } else { Flow::Continue }
+    }
+
+    fn flush(&mut self) -> Flow {
+        if !self.closed && self.out.flush().is_err() {
+            self.closed = true;
+        }
+        if self.closed { Flow::Stop } else { Flow::Continue }
+    }
+}
+
+pub fn run(config: &Path, args: &AuditArgs) -> ExitCode {
+    let now = chrono::Local::now();
+    let when = |s: &Option<String>| s.as_deref().map(|s| parse_when(s, now)).transpose();
+    let (since, until) = match (when(&args.since), when(&args.until)) {
+        (Ok(s), Ok(u)) => (s, u),
+        (Err(e), _) | (_, Err(e)) => {
+            eprintln!("pve-helper audit: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let filter = Filter {
+        since,
+        until,
+        client: args.client.clone(),
+        guest: args.guest,
+        decision: args.decision,
+    };
+    let sources = sources(config, args, since.map(|t| t.timestamp()));
+    let mut out = Output {
+        json: args.json,
+        users: Users::default(),
+        out: io::BufWriter::new(io::stdout().lock()),
+        closed: false,
+    };
+    let keep = args
+        .lines
+        .or((args.follow && args.since.is_none()).then_some(10));
+    let mut malformed = Malformed::default();
+    let mut failed = false;
+    let mut kept: VecDeque<(Entry, Option<String>)> = VecDeque::new();
+    let mut last = None;
+    for s in &sources {
+        let name = s.name();
+        let result = source::read(s, &mut |line, n| {
+            if let Some((e, client)) = admitted(line, n, &name, &filter, &mut out, &mut malformed, false) {
+                kept.push_back((e, client));
+                if keep.is_some_and(|k| kept.len() > k) {
+                    kept.pop_front();
+                }
+            }
+            Flow::Continue
+        });
+        match result {
+            Ok(pos) => last = Some((s, pos)),
+            Err(e) => {
+                eprintln!("pve-helper audit: {name}: {e}");
+                (failed, last) = (true, None);
+            }
+        }
+    }
+    show(&mut out, kept.make_contiguous(), args.follow);
+    malformed.report();
+    if args.follow
+        && out.flush() == Flow::Continue
+        && let Some((s, pos)) = last
+    {
+        let name = s.name();
+        let mut header = args.json;
+        let result = source::follow(s, pos, &mut |line, n| {
+            let Some((e, client)) = admitted(line, n, &name, &filter, &mut out, &mut malformed, true) else {
+                return Flow::Continue;
+            };
+            if !header {
+                header = true;
+                if kept.is_empty() {
+                    let _ = out.line(&table::header(&table::FOLLOW_WIDTHS));
+                }
+            }
+            let text = if out.json {
+                table::json_line(&e, client.as_deref())
+            } else {
+                table::row(&table::cells(&e, client.as_deref()), &table::FOLLOW_WIDTHS)
+            };
+            match out.line(&text) {
+                Flow::Continue => out.flush(),
+                Flow::Stop => Flow::Stop,
+            }
+        });
+        if let Err(e) = result {
+            eprintln!("pve-helper audit: {name}: {e}");
+            failed = true;
+        }
+    }
+    let _ = out.flush();
+    if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS }
+}
+
+/// The record on `line`, with its client's name, if the filter admits it.
+fn admitted(
+    line: Option<&str>,
+    n: u64,
+    name: &str,
+    filter: &Filter,
+    out: &mut Output,
+    malformed: &mut Malformed,
+    now: bool,
+) -> Option<(Entry, Option<String>)> {
+    let at = || format!("{name}:{n}");
+    let Some(line) = line else {
+        malformed.add(at(), &format!("longer than {} bytes", source::MAX_LINE), now);
+        return None;
+    };
+    match parse_line(line) {
+        Line::Other => None,
+        Line::Malformed(reason) => {
+            malformed.add(at(), &reason, now);
+            None
+        }
+        Line::Record(e) => {
+            let client = out.users.name(e.uid);
+            filter
+                .admits(&e, client.as_deref())
+                .then_some((*e, client))
+        }
+    }
+}
+
+/// The records read so far: a table with a count, or JSON lines.
+fn show(out: &mut Output, kept: &[(Entry, Option<String>)], follow: bool) {
+    if out.json {
+        for (e, client) in kept {
+            if out.line(&table::json_line(e, client.as_deref())) == Flow::Stop {
+                return;
+            }
+        }
+        return;
+    }
+    let rows: Vec<[String; 8]> = kept
+        .iter()
+        .map(|(e, client)| table::cells(e, client.as_deref()))
+        .collect();
+    if !rows.is_empty() {
+        let widths = if follow {
+            table::FOLLOW_WIDTHS
+        } else {
+            table::widths(&rows)
+        };
+        let _ = out.line(&table::header(&widths));
+        for row in &rows {
+            if out.line(&table::row(row, &widths)) == Flow::Stop {
+                return;
+            }
+        }
+    }
+    if !follow {
+        let _ = out.line(&table::summary(
+            kept.iter().map(|(e, _)| e.decision.as_str()),
+        ));
+    }
+}
+
+/// The files named, else `audit_file` of the configuration (and its rotated copies),
+/// else the journal.
+fn sources(config: &Path, args: &AuditArgs, since_epoch: Option<i64>) -> Vec<Source> {
+    if !args.files.is_empty() {
+        return args.files.iter().map(|f| source::named(f)).collect();
+    }
+    let journal = vec![Source::Journal { since_epoch }];
+    if args.journal {
+        return journal;
+    }
+    match Config::load(config) {
+        Ok(Config {
+            audit_file: Some(file),
+            ..
+        }) => {
+            // The rotated copies, oldest first, then the live file (the one followed).
+            source::with_rotated(&file)
+                .into_iter()
+                .map(Source::File)
+                .collect()
+        }
+        Ok(_) => journal,
+        Err(e) => {
+            eprintln!("pve-helper audit: {e}; reading the journal");
+            journal
+        }
+    }
+}
