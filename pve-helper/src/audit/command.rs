@@ -96,14 +96,22 @@ impl Output {
         if !self.closed && writeln!(self.out, "{line}").is_err() {
             self.closed = true;
         }
-        if self.closed { Flow::Stop } else { Flow::Continue }
+        if self.closed {
+            Flow::Stop
+        } else {
+            Flow::Continue
+        }
     }
 
     fn flush(&mut self) -> Flow {
         if !self.closed && self.out.flush().is_err() {
             self.closed = true;
         }
-        if self.closed { Flow::Stop } else { Flow::Continue }
+        if self.closed {
+            Flow::Stop
+        } else {
+            Flow::Continue
+        }
     }
 }
 
@@ -141,7 +149,9 @@ pub fn run(config: &Path, args: &AuditArgs) -> ExitCode {
     for s in &sources {
         let name = s.name();
         let result = source::read(s, &mut |line, n| {
-            if let Some((e, client)) = admitted(line, n, &name, &filter, &mut out, &mut malformed, false) {
+            if let Some((e, client)) =
+                admitted(line, n, &name, &filter, &mut out, &mut malformed, false)
+            {
                 kept.push_back((e, client));
                 if keep.is_some_and(|k| kept.len() > k) {
                     kept.pop_front();
@@ -166,7 +176,9 @@ pub fn run(config: &Path, args: &AuditArgs) -> ExitCode {
         let name = s.name();
         let mut header = args.json;
         let result = source::follow(s, pos, &mut |line, n| {
-            let Some((e, client)) = admitted(line, n, &name, &filter, &mut out, &mut malformed, true) else {
+            let Some((e, client)) =
+                admitted(line, n, &name, &filter, &mut out, &mut malformed, true)
+            else {
                 return Flow::Continue;
             };
             if !header {
@@ -191,7 +203,11 @@ pub fn run(config: &Path, args: &AuditArgs) -> ExitCode {
         }
     }
     let _ = out.flush();
-    if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS }
+    if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
 }
 
 /// The record on `line`, with its client's name, if the filter admits it.
@@ -206,7 +222,11 @@ fn admitted(
 ) -> Option<(Entry, Option<String>)> {
     let at = || format!("{name}:{n}");
     let Some(line) = line else {
-        malformed.add(at(), &format!("longer than {} bytes", source::MAX_LINE), now);
+        malformed.add(
+            at(),
+            &format!("longer than {} bytes", source::MAX_LINE),
+            now,
+        );
         return None;
     };
     match parse_line(line) {
@@ -217,9 +237,7 @@ fn admitted(
         }
         Line::Record(e) => {
             let client = out.users.name(e.uid);
-            filter
-                .admits(&e, client.as_deref())
-                .then_some((*e, client))
+            filter.admits(&e, client.as_deref()).then_some((*e, client))
         }
     }
 }

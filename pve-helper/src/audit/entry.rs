@@ -182,13 +182,12 @@ fn text_record(line: &str, at: usize, time: Option<DateTime<Utc>>) -> Line {
             duration_ms: None,
         }));
     }
-    let (Some(request), Some(decision), Some(rule), Some(outcome)) = (
-        get("request"),
-        get("decision"),
-        get("rule"),
-        get("outcome"),
-    ) else {
-        return Line::Malformed("an audit log line without request, decision, rule or outcome".into());
+    let (Some(request), Some(decision), Some(rule), Some(outcome)) =
+        (get("request"), get("decision"), get("rule"), get("outcome"))
+    else {
+        return Line::Malformed(
+            "an audit log line without request, decision, rule or outcome".into(),
+        );
     };
     let (tool, detail) = split_request(request);
     let upid = get("upid").map(str::to_owned);

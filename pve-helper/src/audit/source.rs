@@ -27,7 +27,9 @@ pub enum Source {
     File(PathBuf),
     Stdin,
     /// The journal of the helper's unit.
-    Journal { since_epoch: Option<i64> },
+    Journal {
+        since_epoch: Option<i64>,
+    },
 }
 
 impl Source {
@@ -77,7 +79,9 @@ pub fn with_rotated(file: &Path) -> Vec<PathBuf> {
             let Some(rest) = other.to_str().and_then(|o| o.strip_prefix(name)) else {
                 continue;
             };
-            let number = rest.strip_prefix('.').map(|r| r.strip_suffix(".gz").unwrap_or(r));
+            let number = rest
+                .strip_prefix('.')
+                .map(|r| r.strip_suffix(".gz").unwrap_or(r));
             if let Some(n) = number.and_then(|n| n.parse::<u32>().ok()) {
                 rotated.push((n, e.path()));
             }
@@ -122,14 +126,23 @@ fn read_file(path: &Path, sink: &mut Sink) -> io::Result<Position> {
     let meta = file.metadata()?;
     let mut pos = Position::default();
     if path.extension().is_some_and(|e| e == "gz") {
-        lines(BufReader::new(MultiGzDecoder::new(file)), &mut pos.line, sink)?;
+        lines(
+            BufReader::new(MultiGzDecoder::new(file)),
+            &mut pos.line,
+            sink,
+        )?;
         return Ok(pos);
     }
     let mut reader = BufReader::new(file);
-    lines(&mut reader, &mut pos.line, sink)?;
-    // Only complete lines count as read: a record being written is read when followed.
-    let end = reader.stream_position()?;
-    pos.file = Some((meta.ino(), end));
+    if complete_lines(&mut reader, &mut pos.line, sink)? == Flow::Stop {
+        return Ok(pos);
+    }
+    // Following starts after the last complete line: a record being written is
+    // handed on now as it is, and whole when followed.
+    pos.file = Some((meta.ino(), reader.stream_position()?));
+    if let Some(l) = next_line(&mut reader, true)? {
+        sink(l.as_deref(), pos.line + 1);
+    }
     Ok(pos)
 }
 
