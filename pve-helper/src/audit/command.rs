@@ -44,6 +44,10 @@ pub struct AuditArgs {
     /// One JSON object a line, for scripts.
     #[arg(long)]
     pub json: bool,
+    /// Also show the front's reads of its own permissions (describe), made by every
+    /// session and hidden by default.
+    #[arg(long)]
+    pub all: bool,
     /// Read this file instead of the configured trail: JSON lines of audit_file,
     /// `journalctl -o json` output or the helper's log; - for standard input, *.gz
     /// decompressed. Repeatable.
@@ -131,6 +135,7 @@ pub fn run(config: &Path, args: &AuditArgs) -> ExitCode {
         client: args.client.clone(),
         guest: args.guest,
         decision: args.decision,
+        describe: args.all,
     };
     let sources = sources(config, args, since.map(|t| t.timestamp()));
     let mut out = Output {

@@ -51,12 +51,16 @@ pub struct Filter {
     pub client: Option<ClientFilter>,
     pub guest: Option<u32>,
     pub decision: Option<DecisionFilter>,
+    /// Also the front's reads of its own permissions (`describe`), which every
+    /// session makes and which reveal nothing of the cluster.
+    pub describe: bool,
 }
 
 impl Filter {
     /// Whether `e`, made by the user called `client` (if known), is shown.
     pub fn admits(&self, e: &Entry, client: Option<&str>) -> bool {
-        self.since.is_none_or(|t| e.time >= t)
+        (self.describe || e.tool != "describe")
+            && self.since.is_none_or(|t| e.time >= t)
             && self.until.is_none_or(|t| e.time < t)
             && self.guest.is_none_or(|g| e.guest == Some(g))
             && self.decision.is_none_or(|d| d.admits(&e.decision))

@@ -61,6 +61,13 @@ fn filters_by_decision_client_guest_and_time() {
         ..Filter::default()
     };
     assert_eq!(shown(&Filter::default()), [0, 1, 2, 3, 4]);
+    let describe = entry(1001, "describe", "allow", "2026-12-06T09:00:00Z");
+    assert!(!Filter::default().admits(&describe, None));
+    let all = Filter {
+        describe: true,
+        ..Filter::default()
+    };
+    assert!(all.admits(&describe, None));
     assert_eq!(shown(&with(DecisionFilter::Allow)), [0]);
     assert_eq!(shown(&with(DecisionFilter::Deny)), [1, 2, 3, 4]);
     assert_eq!(shown(&with(DecisionFilter::Denied)), [1]);

@@ -2,6 +2,7 @@
 //! (`rules`), what the model is told it may do (`permissions`, `visibility`), and text
 //! that a guest or Proxmox controls reaching the model only as data (`guest_text`).
 
+mod audit;
 mod guest_text;
 mod permissions;
 mod rules;
