@@ -16,6 +16,7 @@ pub enum DecisionFilter {
     /// Refused by a rule of the policy or its fixed floor.
     Denied,
     /// A guest out of scope.
+    #[value(alias = "not_found")]
     NotFound,
     /// Waiting for the user's confirmation.
     Confirm,
