@@ -256,6 +256,10 @@ pub fn describe(request: &Request) -> String {
             Some(p) => write!(s, " pool={p}"),
             None => Ok(()),
         },
+        Request::NodeNetworks(q) => match q.iface_type {
+            Some(t) => write!(s, " node={} type={}", q.node, t.as_str()),
+            None => write!(s, " node={}", q.node),
+        },
     };
     s
 }

@@ -94,6 +94,9 @@ pub struct Capabilities {
     /// Whether `ha_resources` is allowed (`GET /cluster/ha/resources`).
     #[serde(default)]
     pub ha_resources: bool,
+    /// Whether `node_networks` is allowed (`GET /nodes/*/network`).
+    #[serde(default)]
+    pub node_networks: bool,
 }
 
 /// `[create]` in words, for the front's tool descriptions and `my_permissions`.

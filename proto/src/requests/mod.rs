@@ -83,6 +83,8 @@ pub enum Request {
     HaResources(HaQuery),
     /// The lowest free vmid in `[create] vmids`.
     NextVmid(NextVmidQuery),
+    /// A node's network interfaces, optionally of one kind.
+    NodeNetworks(NetworkQuery),
 }
 
 impl Request {
@@ -127,6 +129,7 @@ impl Request {
             Self::ListPools(_) => "list_pools",
             Self::HaResources(_) => "ha_resources",
             Self::NextVmid(_) => "next_vmid",
+            Self::NodeNetworks(_) => "node_networks",
         }
     }
 }

@@ -226,5 +226,6 @@ pub fn capabilities(p: &Policy) -> Capabilities {
             && get_allowed(p, "/nodes/x/firewall/options"),
         pools: get_allowed(p, "/pools"),
         ha_resources: get_allowed(p, "/cluster/ha/resources"),
+        node_networks: get_allowed(p, "/nodes/x/network"),
     }
 }

@@ -10,6 +10,7 @@ mod config;
 mod guests;
 mod lifecycle;
 mod metrics;
+mod networks;
 mod nodes;
 mod outcome;
 mod redact;
@@ -313,6 +314,7 @@ impl Service {
             Request::ListPools(q) => lifecycle::pools(self, policy, &q).await,
             Request::HaResources(_) => lifecycle::ha(self, policy).await,
             Request::NextVmid(_) => lifecycle::next_vmid(self, policy).await,
+            Request::NodeNetworks(q) => networks::list(self, policy, &q).await,
             Request::RunCommand(c) => {
                 let Some(rule) = policy.commands.allow.iter().find(|r| r.matches(&c.argv)) else {
                     return Err(ErrorBody::new(ErrorKind::Denied, "no command rule matches"));
