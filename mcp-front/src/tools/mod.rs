@@ -18,6 +18,7 @@ pub(crate) mod guests;
 pub(crate) mod inventory;
 pub(crate) mod lifecycle;
 pub(crate) mod metrics;
+pub(crate) mod network;
 pub(crate) mod power;
 pub(crate) mod reply;
 pub(crate) mod session;
@@ -79,6 +80,7 @@ pub const TOOLS: &[ToolSpec] = &[
     firewall::FIREWALL,
     api::PROXMOX_API,
     command::EXECUTE_COMMAND,
+    network::NODE_NETWORKS,
     MY_PERMISSIONS,
 ];
 
@@ -119,6 +121,7 @@ pub(crate) fn router() -> ToolRouter<PveMcp> {
         + PveMcp::api_router()
         + PveMcp::command_router()
         + PveMcp::permissions_router()
+        + PveMcp::network_router()
 }
 
 #[cfg(test)]

@@ -142,6 +142,8 @@ impl MyPermissions {
             firewall_node,
             pools,
             ha_resources,
+            // Named in `tools` when allowed.
+            node_networks: _,
         } = caps;
         Self {
             guests,
