@@ -7,7 +7,7 @@
 
 use crate::{
     policy::grants::{covered, create_words, granted, some},
-    tools::{TOOLS, firewall, inventory, lifecycle, power::actions, storage},
+    tools::{TOOLS, firewall, inventory, lifecycle, network, power::actions, storage},
 };
 use pve_mcp_proto::Capabilities;
 
@@ -33,6 +33,10 @@ fn lifecycle_lines(caps: &Capabilities, out: &mut String) {
         (&firewall::FIREWALL, "firewall rules with firewall"),
         (&inventory::LIST_POOLS, "resource pools with list_pools"),
         (&inventory::HA_RESOURCES, "HA resources with ha_resources"),
+        (
+            &network::NODE_NETWORKS,
+            "a node's bridges with node_networks",
+        ),
     ]
     .into_iter()
     .filter(|(tool, _)| tool.is_listed(caps))

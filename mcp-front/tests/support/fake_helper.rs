@@ -388,7 +388,8 @@ fn answer(seen: &Seen, request: &Request) -> Act {
         | Request::StorageDownload(_)
         | Request::Firewall(_)
         | Request::ListPools(_)
-        | Request::HaResources(_) => Act::Reply(Response::Err(ErrorBody::new(
+        | Request::HaResources(_)
+        | Request::NodeNetworks(_) => Act::Reply(Response::Err(ErrorBody::new(
             ErrorKind::Invalid,
             format!("the fake helper does not simulate {}", request.op()),
         ))),

@@ -3,9 +3,8 @@
 //! networks.
 
 use crate::values::{
-    AgentCommand, ContentType, GuestState, GuestType, InvalidValue, NetworkType, NodeName, PoolName,
-    StorageId,
-    Tag, TaskTypeFilter, Timeframe, Upid, VmId,
+    AgentCommand, ContentType, GuestState, GuestType, InvalidValue, NetworkType, NodeName,
+    PoolName, StorageId, Tag, TaskTypeFilter, Timeframe, Upid, VmId,
 };
 use serde::{Deserialize, Serialize};
 

@@ -198,7 +198,16 @@ pub fn render(n: &Networks) -> String {
         return out;
     }
     let yes = |b: bool| if b { "yes" } else { "no" }.to_owned();
-    let header = ["IFACE", "TYPE", "ACTIVE", "AUTOSTART", "ADDRESS", "GATEWAY", "PORTS", "GUESTS"];
+    let header = [
+        "IFACE",
+        "TYPE",
+        "ACTIVE",
+        "AUTOSTART",
+        "ADDRESS",
+        "GATEWAY",
+        "PORTS",
+        "GUESTS",
+    ];
     let mut rows = vec![header.map(String::from).to_vec()];
     rows.extend(n.interfaces.iter().map(|i| {
         let address = [&i.cidr, &i.cidr6]
@@ -218,7 +227,13 @@ pub fn render(n: &Networks) -> String {
         if i.vlan_aware == Some(true) {
             kind.push_str(" vlan-aware");
         }
-        let dash = |v: Vec<String>| if v.is_empty() { "-".into() } else { v.join(" ") };
+        let dash = |v: Vec<String>| {
+            if v.is_empty() {
+                "-".into()
+            } else {
+                v.join(" ")
+            }
+        };
         vec![
             line(&i.iface),
             kind,
@@ -241,7 +256,9 @@ pub fn render(n: &Networks) -> String {
         .map(|i| line(&i.iface))
         .collect();
     if usable.is_empty() {
-        out.push_str("No bridge here is in the policy's [bounds] bridges: guests cannot be put on any.\n");
+        out.push_str(
+            "No bridge here is in the policy's [bounds] bridges: guests cannot be put on any.\n",
+        );
     } else {
         let _ = writeln!(
             out,

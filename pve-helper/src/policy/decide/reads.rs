@@ -8,7 +8,8 @@ use crate::policy::decision::Decision;
 use crate::policy::facts::Facts;
 use crate::policy::model::Policy;
 use pve_mcp_proto::{
-    ApiMethod, ContentQuery, FirewallQuery, NetworkQuery, NodeQuery, PoolQuery, StorageQuery, TaskQuery,
+    ApiMethod, ContentQuery, FirewallQuery, NetworkQuery, NodeQuery, PoolQuery, StorageQuery,
+    TaskQuery,
 };
 
 pub(super) fn node_status(policy: &Policy, q: &NodeQuery) -> Decision {
