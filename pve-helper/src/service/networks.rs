@@ -6,12 +6,14 @@
 use super::outcome::{OpResult, upstream_error};
 use super::state::Service;
 use crate::policy::Policy;
-use crate::pve::{resources::Num, sanitize};
+use crate::pve::{resources::Num, sanitize, sanitize_text};
 use pve_mcp_proto::{NetworkIface, NetworkQuery, NodeNetworks, Payload};
 use serde::Deserialize;
 
 /// The most interfaces an answer carries: a node with more is not a node.
 const MAX_IFACES: usize = 4096;
+/// The longest comment kept, in bytes (cut at a character's boundary).
+const MAX_COMMENT: usize = 1000;
 
 #[derive(Deserialize)]
 struct RawIface {
@@ -95,6 +97,20 @@ fn iface(policy: &Policy, r: RawIface) -> NetworkIface {
         vlan_id: r.vlan_id.and_then(|v| u16::try_from(v.u64()).ok()),
         vlan_raw_device: text(r.vlan_raw_device),
         mtu: r.mtu.and_then(|v| u32::try_from(v.u64()).ok()),
-        comments: text(r.comments),
+        comments: r.comments.map(|c| comment(&c)).filter(|c| !c.is_empty()),
     }
+}
+
+/// The admin's comment, its lines kept, hidden characters escaped, cut if long.
+fn comment(c: &str) -> String {
+    let mut c = sanitize_text(c.trim_end()).into_owned();
+    if c.len() > MAX_COMMENT {
+        let mut end = MAX_COMMENT;
+        while !c.is_char_boundary(end) {
+            end -= 1;
+        }
+        c.truncate(end);
+        c.push_str(" [...]");
+    }
+    c
 }

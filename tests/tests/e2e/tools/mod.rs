@@ -8,6 +8,7 @@ mod guest_config;
 mod list_snapshot;
 mod locks;
 mod metrics;
+mod networks;
 mod seed;
 mod snapshots;
 mod storage;
