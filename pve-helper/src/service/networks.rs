@@ -114,3 +114,6 @@ fn comment(c: &str) -> String {
     }
     c
 }
+
+#[cfg(test)]
+mod tests;
