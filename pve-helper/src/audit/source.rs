@@ -87,7 +87,7 @@ pub fn with_rotated(file: &Path) -> Vec<PathBuf> {
             }
         }
     }
-    rotated.sort_by(|a, b| b.0.cmp(&a.0));
+    rotated.sort_by_key(|r| std::cmp::Reverse(r.0));
     let mut out: Vec<PathBuf> = rotated.into_iter().map(|(_, p)| p).collect();
     out.push(file.to_owned());
     out
