@@ -101,10 +101,10 @@ async fn a_helper_lost_after_start_hides_nothing_and_is_asked_again() {
     assert!(info["instructions"].as_str().is_some(), "{info}");
     assert_eq!(
         names(&client).await.len(),
-        38,
+        39,
         "nothing hidden on a guess: backup_start, the six tools, the four snapshot tools, guest_config, \
          guest_metrics, guest_agent, the three task tools, cluster_status, the three storage tools, \
-         my_permissions, and the sixteen lifecycle tools"
+         my_permissions, the sixteen lifecycle tools and node_networks"
     );
     let r = client.call("list_vms", json!({})).await.unwrap();
     assert!(is_error(&r) && text(&r).starts_with("Unavailable:"), "{r}");
