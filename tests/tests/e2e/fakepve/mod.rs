@@ -100,7 +100,7 @@ const POLICIES: [(&str, &str); 5] = [
 ];
 
 /// The tools the lab builder lists (it grants no agent, firewall, HA or command).
-const TOOLS: [&str; 33] = [
+const TOOLS: [&str; 34] = [
     "backup_restore",
     "backup_start",
     "cluster_status",
@@ -120,6 +120,7 @@ const TOOLS: [&str; 33] = [
     "list_vms",
     "my_permissions",
     "next_vmid",
+    "node_networks",
     "node_status",
     "proxmox_api",
     "snapshot_create",
