@@ -153,6 +153,12 @@ pub fn run(config: &Path, args: &AuditArgs) -> ExitCode {
     let mut last = None;
     for s in &sources {
         let name = s.name();
+        if args.follow && *s == Source::Stdin {
+            // A pipe being followed (`journalctl -f -o json | ...`) never ends: every
+            // line of it is shown as it comes.
+            last = Some((s, source::Position::default()));
+            continue;
+        }
         let result = source::read(s, &mut |line, n| {
             if let Some((e, client)) =
                 admitted(line, n, &name, &filter, &mut out, &mut malformed, false)
