@@ -129,132 +129,152 @@ pub fn run(config: &Path, args: &AuditArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let filter = Filter {
-        since,
-        until,
-        client: args.client.clone(),
-        guest: args.guest,
-        decision: args.decision,
-        describe: args.all,
+    let mut reader = Reader {
+        filter: Filter {
+            since,
+            until,
+            client: args.client.clone(),
+            guest: args.guest,
+            decision: args.decision,
+            describe: args.all,
+        },
+        out: Output {
+            json: args.json,
+            users: Users::default(),
+            out: io::BufWriter::new(io::stdout().lock()),
+            closed: false,
+        },
+        malformed: Malformed::default(),
+        failed: false,
     };
     let sources = sources(config, args, since.map(|t| t.timestamp()));
-    let mut out = Output {
-        json: args.json,
-        users: Users::default(),
-        out: io::BufWriter::new(io::stdout().lock()),
-        closed: false,
-    };
     let keep = args
         .lines
         .or((args.follow && args.since.is_none()).then_some(10));
-    let mut malformed = Malformed::default();
-    let mut failed = false;
-    let mut kept: VecDeque<(Entry, Option<String>)> = VecDeque::new();
-    let mut last = None;
-    for s in &sources {
-        let name = s.name();
-        if args.follow && *s == Source::Stdin {
-            // A pipe being followed (`journalctl -f -o json | ...`) never ends: every
-            // line of it is shown as it comes.
-            last = Some((s, source::Position::default()));
-            continue;
-        }
-        let result = source::read(s, &mut |line, n| {
-            if let Some((e, client)) =
-                admitted(line, n, &name, &filter, &mut out, &mut malformed, false)
-            {
-                kept.push_back((e, client));
-                if keep.is_some_and(|k| kept.len() > k) {
-                    kept.pop_front();
-                }
-            }
-            Flow::Continue
-        });
-        match result {
-            Ok(pos) => last = Some((s, pos)),
-            Err(e) => {
-                eprintln!("pve-helper audit: {name}: {e}");
-                (failed, last) = (true, None);
-            }
-        }
-    }
-    show(&mut out, kept.make_contiguous(), args.follow);
-    malformed.report();
+    let (kept, last) = reader.history(&sources, keep, args.follow);
+    show(&mut reader.out, &kept, args.follow);
+    reader.malformed.report();
     if args.follow
-        && out.flush() == Flow::Continue
+        && reader.out.flush() == Flow::Continue
         && let Some((s, pos)) = last
     {
-        let name = s.name();
-        let mut header = args.json;
-        let result = source::follow(s, pos, &mut |line, n| {
-            let Some((e, client)) =
-                admitted(line, n, &name, &filter, &mut out, &mut malformed, true)
-            else {
-                return Flow::Continue;
-            };
-            if !header {
-                header = true;
-                if kept.is_empty() {
-                    let _ = out.line(&table::header(&table::FOLLOW_WIDTHS));
-                }
-            }
-            let text = if out.json {
-                table::json_line(&e, client.as_deref())
-            } else {
-                table::row(&table::cells(&e, client.as_deref()), &table::FOLLOW_WIDTHS)
-            };
-            match out.line(&text) {
-                Flow::Continue => out.flush(),
-                Flow::Stop => Flow::Stop,
-            }
-        });
-        if let Err(e) = result {
-            eprintln!("pve-helper audit: {name}: {e}");
-            failed = true;
-        }
+        reader.follow(s, pos, args.json || !kept.is_empty());
     }
-    let _ = out.flush();
-    if failed {
+    let _ = reader.out.flush();
+    if reader.failed {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
     }
 }
 
-/// The record on `line`, with its client's name, if the filter admits it.
-fn admitted(
-    line: Option<&str>,
-    n: u64,
-    name: &str,
-    filter: &Filter,
-    out: &mut Output,
-    malformed: &mut Malformed,
-    now: bool,
-) -> Option<(Entry, Option<String>)> {
-    let at = || format!("{name}:{n}");
-    let Some(line) = line else {
-        malformed.add(
-            at(),
-            &format!("longer than {} bytes", source::MAX_LINE),
-            now,
-        );
-        return None;
-    };
-    match parse_line(line) {
-        Line::Other => None,
-        Line::Malformed(reason) => {
-            malformed.add(at(), &reason, now);
-            None
+/// A record and its client's user name.
+type Shown = (Entry, Option<String>);
+
+/// What reading needs on the way: the filters, the output, the count of malformed
+/// lines, and whether a source could not be read.
+#[derive(Debug)]
+struct Reader {
+    filter: Filter,
+    out: Output,
+    malformed: Malformed,
+    failed: bool,
+}
+
+impl Reader {
+    /// The records of every source so far (the last `keep` if given), and where the
+    /// last source was left, for `--follow`.
+    fn history<'s>(
+        &mut self,
+        sources: &'s [Source],
+        keep: Option<usize>,
+        follow: bool,
+    ) -> (Vec<Shown>, Option<(&'s Source, source::Position)>) {
+        let mut kept: VecDeque<Shown> = VecDeque::new();
+        let mut last = None;
+        for s in sources {
+            if follow && *s == Source::Stdin {
+                // A pipe being followed (`journalctl -f -o json | ...`) never ends:
+                // every line of it is shown as it comes.
+                last = Some((s, source::Position::default()));
+                continue;
+            }
+            let name = s.name();
+            let result = source::read(s, &mut |line, n| {
+                if let Some(shown) = self.admitted(line, n, &name, false) {
+                    kept.push_back(shown);
+                    if keep.is_some_and(|k| kept.len() > k) {
+                        kept.pop_front();
+                    }
+                }
+                Flow::Continue
+            });
+            match result {
+                Ok(pos) => last = Some((s, pos)),
+                Err(e) => {
+                    eprintln!("pve-helper audit: {name}: {e}");
+                    (self.failed, last) = (true, None);
+                }
+            }
         }
-        Line::Record(e) => {
-            let client = out.users.name(e.uid);
-            filter.admits(&e, client.as_deref()).then_some((*e, client))
+        (kept.into(), last)
+    }
+
+    /// Shows each new record of `s` after `pos` as it comes, until the reader of the
+    /// output goes away.
+    fn follow(&mut self, s: &Source, pos: source::Position, mut header: bool) {
+        let name = s.name();
+        let result = source::follow(s, pos, &mut |line, n| {
+            let Some((e, client)) = self.admitted(line, n, &name, true) else {
+                return Flow::Continue;
+            };
+            if !header {
+                header = true;
+                let _ = self.out.line(&table::header(&table::FOLLOW_WIDTHS));
+            }
+            let text = if self.out.json {
+                table::json_line(&e, client.as_deref())
+            } else {
+                table::row(&table::cells(&e, client.as_deref()), &table::FOLLOW_WIDTHS)
+            };
+            match self.out.line(&text) {
+                Flow::Continue => self.out.flush(),
+                Flow::Stop => Flow::Stop,
+            }
+        });
+        if let Err(e) = result {
+            eprintln!("pve-helper audit: {name}: {e}");
+            self.failed = true;
+        }
+    }
+
+    /// The record on line `n` of source `name`, if the filters admit it; a malformed
+    /// line is counted (and reported at once when `now`).
+    fn admitted(&mut self, line: Option<&str>, n: u64, name: &str, now: bool) -> Option<Shown> {
+        let at = || format!("{name}:{n}");
+        let Some(line) = line else {
+            let reason = format!("longer than {} bytes", source::MAX_LINE);
+            self.malformed.add(at(), &reason, now);
+            return None;
+        };
+        match parse_line(line) {
+            Line::Other => None,
+            Line::Malformed(reason) => {
+                self.malformed.add(at(), &reason, now);
+                None
+            }
+            Line::Record(e) => {
+                let client = self.out.users.name(e.uid);
+                self.filter
+                    .admits(&e, client.as_deref())
+                    .then_some((*e, client))
+            }
         }
     }
 }
 
 /// The records read so far: a table with a count, or JSON lines.
-fn show(out: &mut Output, kept: &[(Entry, Option<String>)], follow: bool) {
+fn show(out: &mut Output, kept: &[Shown], follow: bool) {
     if out.json {
         for (e, client) in kept {
             if out.line(&table::json_line(e, client.as_deref())) == Flow::Stop {
