@@ -10,7 +10,7 @@ use pve_mcp_tests::{
 };
 use serde_json::{Value, json};
 use std::{
-    io::{BufRead, BufReader},
+    io::{BufRead, BufReader, Write},
     os::unix::fs::{MetadataExt, PermissionsExt},
     process::{Command, Output, Stdio},
     time::Duration,
@@ -295,4 +295,32 @@ async fn follow_shows_new_records_as_they_come() {
         (Some("guest_status"), Some(107), Some("allow"))
     );
     drop(child);
+
+    // A followed pipe (`journalctl -f -o json | pve-helper audit --file - --follow`)
+    // is shown line by line, without waiting for its end.
+    let mut piped = Follower(
+        Command::new(workspace_bin("pve-helper"))
+            .args(["audit", "--file", "-", "--follow", "--json"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let mut stdin = piped.0.stdin.take().unwrap();
+    let line = std::fs::read_to_string(stack.dir().join("audit.jsonl"))
+        .unwrap()
+        .lines()
+        .find(|l| l.contains("vmid=107"))
+        .unwrap()
+        .to_owned();
+    let journal = json!({"MESSAGE": "not a record", "__CURSOR": "c"}).to_string();
+    writeln!(stdin, "{journal}\n{line}").unwrap();
+    stdin.flush().unwrap();
+    let mut lines = BufReader::new(piped.0.stdout.take().unwrap()).lines();
+    let got: Value = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
+    assert_eq!(
+        (got["tool"].as_str(), got["guest"].as_u64()),
+        (Some("guest_status"), Some(107))
+    );
+    drop(stdin);
 }
