@@ -134,6 +134,7 @@ pub(crate) fn unexpected_text(op: &str, payload: &Payload) -> String {
         Payload::Pools(_) => "pools",
         Payload::Ha(_) => "HA",
         Payload::Vmid(_) => "vmid",
+        Payload::Networks(_) => "networks",
     };
     format!("Unavailable: protocol error: the helper answered {op} with a {kind} payload")
 }

@@ -53,6 +53,7 @@ pub enum Payload {
     Ha(HaConfig),
     /// A free vmid.
     Vmid(VmId),
+    Networks(NodeNetworks),
 }
 
 /// The coarse class of an error; the only error detail that crosses the socket
@@ -125,6 +126,7 @@ impl fmt::Display for ErrorBody {
 mod api;
 mod cluster;
 mod guests;
+mod network;
 mod policy;
 mod storage;
 mod tasks;
@@ -132,6 +134,7 @@ mod tasks;
 pub use api::*;
 pub use cluster::*;
 pub use guests::*;
+pub use network::*;
 pub use policy::*;
 pub use storage::*;
 pub use tasks::*;

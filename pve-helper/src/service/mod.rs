@@ -11,6 +11,7 @@ mod disk_move;
 mod guests;
 mod lifecycle;
 mod metrics;
+mod networks;
 mod nodes;
 mod outcome;
 mod redact;
@@ -315,6 +316,7 @@ impl Service {
             Request::HaResources(_) => lifecycle::ha(self, policy).await,
             Request::NextVmid(_) => lifecycle::next_vmid(self, policy).await,
             Request::DiskMove(m) => disk_move::run(self, &m).await,
+            Request::NodeNetworks(q) => networks::list(self, policy, &q).await,
             Request::RunCommand(c) => {
                 let Some(rule) = policy.commands.allow.iter().find(|r| r.matches(&c.argv)) else {
                     return Err(ErrorBody::new(ErrorKind::Denied, "no command rule matches"));

@@ -145,6 +145,8 @@ impl MyPermissions {
             pools,
             ha_resources,
             health,
+            // Named in `tools` when allowed.
+            node_networks: _,
         } = caps;
         Self {
             guests,
