@@ -2,6 +2,14 @@
 //! `pve_mcp::audit` (journald when run by systemd) and, when configured, as one JSON
 //! line per record in an append-only file. Requests are rendered redacted: parameter
 //! values of raw API calls never appear, and the token never reaches this module.
+//!
+//! Below it, `pve-helper audit` reads the trail back for the admin ([`command`]).
+
+pub mod command;
+pub mod entry;
+pub mod filter;
+pub mod source;
+pub mod table;
 
 use crate::peer::Peer;
 use pve_mcp_proto::{ErrorBody, MoveTarget, Payload, Request};
@@ -272,6 +280,10 @@ pub fn describe(request: &Request) -> String {
                 confirmed(m.confirmed)
             )
         }
+        Request::NodeNetworks(q) => match q.iface_type {
+            Some(t) => write!(s, " node={} type={}", q.node, t.as_str()),
+            None => write!(s, " node={}", q.node),
+        },
     };
     s
 }

@@ -1,5 +1,5 @@
 //! Command-line entry points: `serve` (the daemon), `check` (validate a policy), and
-//! the admin's `setup` and `status` (see [`crate::setup`]).
+//! the admin's `setup` and `status` (see [`crate::setup`]), `explain` and `audit`.
 
 use crate::{
     config::Config,
@@ -69,6 +69,8 @@ pub enum Command {
     Setup(crate::setup::SetupArgs),
     /// Check the installation: service, socket, token, Proxmox, privileges, policy.
     Status(crate::setup::StatusArgs),
+    /// Show the audit trail: what the assistant asked, and what was allowed or refused.
+    Audit(crate::audit::command::AuditArgs),
 }
 
 pub fn main(cli: Cli) -> ExitCode {
@@ -88,6 +90,7 @@ pub fn main(cli: Cli) -> ExitCode {
                 ExitCode::FAILURE
             }
         }
+        Command::Audit(args) => crate::audit::command::run(&cli.config, &args),
         Command::Explain {
             request,
             policy,

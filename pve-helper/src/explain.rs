@@ -15,6 +15,7 @@
 //! snapshot_list VMID        snapshot_create VMID NAME [ram] [confirmed]
 //! snapshot_rollback VMID NAME [confirmed]
 //! snapshot_delete VMID NAME [confirmed]
+//! node_networks NODE [TYPE]
 //! ```
 //! or the request as JSON (`{"op": "guest_status", "args": {"vmid": 101}}`).
 //! Words are split on whitespace; use JSON for arguments that contain spaces.
@@ -66,6 +67,15 @@ pub fn parse_request(text: &str) -> Result<Request, String> {
                 .map(|n| NodeName::parse(n))
                 .transpose()
                 .map_err(invalid)?,
+        }),
+        "node_networks" => Request::NodeNetworks(NetworkQuery {
+            node: NodeName::parse(rest.first().ok_or("missing node")?).map_err(invalid)?,
+            iface_type: rest
+                .get(1)
+                .map(|t| {
+                    NetworkType::parse(t).ok_or_else(|| format!("unknown interface type {t:?}"))
+                })
+                .transpose()?,
         }),
         "task_status" => Request::TaskStatus(TaskRef {
             upid: Upid::parse(rest.first().ok_or("missing UPID")?).map_err(invalid)?,
@@ -147,7 +157,7 @@ pub fn parse_request(text: &str) -> Result<Request, String> {
                  list_backups, list_storage, storage_content, guest_metrics, \
                  guest_agent, backup_start, \
                  snapshot_list, \
-                 snapshot_create, snapshot_rollback, snapshot_delete, or JSON"
+                 snapshot_create, snapshot_rollback, snapshot_delete, node_networks, or JSON"
             ));
         }
     };
@@ -160,9 +170,10 @@ pub fn parse_request(text: &str) -> Result<Request, String> {
         | Request::TaskLog(_)
         | Request::ListBackups(_)
         | Request::ListStorage(_) => rest.len() > 1,
-        Request::StorageContent(_) | Request::GuestMetrics(_) | Request::GuestAgent(_) => {
-            rest.len() > 2
-        }
+        Request::StorageContent(_)
+        | Request::GuestMetrics(_)
+        | Request::GuestAgent(_)
+        | Request::NodeNetworks(_) => rest.len() > 2,
         Request::GuestAction(_) => rest.len() > 3,
         Request::Describe(_) | Request::ClusterStatus(_) => !rest.is_empty(),
         _ => false,

@@ -14,6 +14,8 @@ pub const TOKEN_FILE: &str = "/etc/pve-mcp/token";
 pub const COMMAND_ENV_PATH: &str = "/usr/sbin:/usr/bin:/sbin:/bin";
 /// The systemd unit running the helper.
 pub const SERVICE_UNIT: &str = "pve-mcp-helper.service";
+/// The journal's reader, looked up in `PATH`, for `pve-helper audit`.
+pub const JOURNALCTL: &str = "journalctl";
 /// The local user sshd confines to mcp-front (the assistant logs in as this user).
 pub const CLIENT_USER: &str = "claude-user";
 /// The group whose members may connect to the socket.

@@ -122,7 +122,8 @@ pub fn is_resendable(request: &Request) -> bool {
         | Request::Firewall(_)
         | Request::ListPools(_)
         | Request::HaResources(_)
-        | Request::NextVmid(_) => true,
+        | Request::NextVmid(_)
+        | Request::NodeNetworks(_) => true,
         Request::Api(call) => call.method == pve_mcp_proto::ApiMethod::Get,
         Request::GuestAction(_)
         | Request::RunCommand(_)

@@ -20,6 +20,7 @@ pub(crate) mod health;
 pub(crate) mod inventory;
 pub(crate) mod lifecycle;
 pub(crate) mod metrics;
+pub(crate) mod network;
 pub(crate) mod power;
 pub(crate) mod reply;
 pub(crate) mod session;
@@ -84,6 +85,7 @@ pub const TOOLS: &[ToolSpec] = &[
     firewall::FIREWALL,
     api::PROXMOX_API,
     command::EXECUTE_COMMAND,
+    network::NODE_NETWORKS,
     MY_PERMISSIONS,
 ];
 
@@ -126,6 +128,7 @@ pub(crate) fn router() -> ToolRouter<PveMcp> {
         + PveMcp::api_router()
         + PveMcp::command_router()
         + PveMcp::permissions_router()
+        + PveMcp::network_router()
 }
 
 #[cfg(test)]

@@ -135,6 +135,7 @@ pub(crate) fn unexpected_text(op: &str, payload: &Payload) -> String {
         Payload::Ha(_) => "HA",
         Payload::Vmid(_) => "vmid",
         Payload::Plan(_) => "plan",
+        Payload::Networks(_) => "networks",
     };
     format!("Unavailable: protocol error: the helper answered {op} with a {kind} payload")
 }

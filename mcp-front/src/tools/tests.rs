@@ -138,9 +138,20 @@ fn read_only_inventories_follow_their_capabilities() {
         guests: vec!["100-199".into()],
         ..Capabilities::default()
     };
-    for tool in ["firewall", "list_pools", "ha_resources", "next_vmid"] {
+    for tool in [
+        "firewall",
+        "list_pools",
+        "ha_resources",
+        "next_vmid",
+        "node_networks",
+    ] {
         assert!(!allows(tool, &none), "{tool}");
     }
+    let networks = Capabilities {
+        node_networks: true,
+        ..none.clone()
+    };
+    assert!(allows("node_networks", &networks));
     let caps = Capabilities {
         pools: true,
         ha_resources: true,

@@ -7,7 +7,7 @@
 
 use crate::{
     policy::grants::{covered, create_words, granted, some},
-    tools::{TOOLS, firewall, health, inventory, lifecycle, power::actions, storage},
+    tools::{TOOLS, firewall, health, inventory, lifecycle, network, power::actions, storage},
 };
 use pve_mcp_proto::Capabilities;
 
@@ -36,6 +36,10 @@ fn lifecycle_lines(caps: &Capabilities, out: &mut String) {
         (
             &health::CLUSTER_HEALTH,
             "the cluster's health with cluster_health",
+        ),
+        (
+            &network::NODE_NETWORKS,
+            "a node's bridges with node_networks",
         ),
     ]
     .into_iter()

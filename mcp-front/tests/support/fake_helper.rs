@@ -389,7 +389,8 @@ fn answer(seen: &Seen, request: &Request) -> Act {
         | Request::Firewall(_)
         | Request::ListPools(_)
         | Request::HaResources(_)
-        | Request::DiskMove(_) => Act::Reply(Response::Err(ErrorBody::new(
+        | Request::DiskMove(_)
+        | Request::NodeNetworks(_) => Act::Reply(Response::Err(ErrorBody::new(
             ErrorKind::Invalid,
             format!("the fake helper does not simulate {}", request.op()),
         ))),

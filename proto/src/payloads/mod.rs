@@ -55,6 +55,7 @@ pub enum Payload {
     Vmid(VmId),
     /// A change judged and not done: what it would send.
     Plan(Plan),
+    Networks(NodeNetworks),
 }
 
 /// The coarse class of an error; the only error detail that crosses the socket
@@ -127,6 +128,7 @@ impl fmt::Display for ErrorBody {
 mod api;
 mod cluster;
 mod guests;
+mod network;
 mod policy;
 mod storage;
 mod tasks;
@@ -134,6 +136,7 @@ mod tasks;
 pub use api::*;
 pub use cluster::*;
 pub use guests::*;
+pub use network::*;
 pub use policy::*;
 pub use storage::*;
 pub use tasks::*;

@@ -101,6 +101,9 @@ pub struct Capabilities {
     /// order.
     #[serde(default)]
     pub health: Vec<String>,
+    /// Whether `node_networks` is allowed (`GET /nodes/*/network`).
+    #[serde(default)]
+    pub node_networks: bool,
 }
 
 /// The parts of `cluster_health`, each with the read it makes (`{node}`: once per node).

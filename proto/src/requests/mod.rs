@@ -86,6 +86,8 @@ pub enum Request {
     /// Move a disk to another storage or into another guest (`disk.move`, and
     /// `disk.move.delete` when the source is deleted).
     DiskMove(DiskMove),
+    /// A node's network interfaces, optionally of one kind.
+    NodeNetworks(NetworkQuery),
 }
 
 impl Request {
@@ -131,6 +133,7 @@ impl Request {
             Self::HaResources(_) => "ha_resources",
             Self::NextVmid(_) => "next_vmid",
             Self::DiskMove(_) => "disk_move",
+            Self::NodeNetworks(_) => "node_networks",
         }
     }
 }

@@ -1,9 +1,10 @@
 //! Requests that only read: guests, nodes, tasks, storage, metrics, the guest
-//! agent's read-only questions, the firewall, pools, HA, the next free vmid.
+//! agent's read-only questions, the firewall, pools, HA, the next free vmid, a node's
+//! networks.
 
 use crate::values::{
-    AgentCommand, ContentType, GuestState, GuestType, InvalidValue, NodeName, PoolName, StorageId,
-    Tag, TaskTypeFilter, Timeframe, Upid, VmId,
+    AgentCommand, ContentType, GuestState, GuestType, InvalidValue, NetworkType, NodeName,
+    PoolName, StorageId, Tag, TaskTypeFilter, Timeframe, Upid, VmId,
 };
 use serde::{Deserialize, Serialize};
 
@@ -26,6 +27,15 @@ pub struct PoolQuery {
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HaQuery {}
+
+/// A node's network interfaces, all or of one kind.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NetworkQuery {
+    pub node: NodeName,
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub iface_type: Option<NetworkType>,
+}
 
 /// The lowest free vmid of `[create] vmids`; takes no arguments.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]

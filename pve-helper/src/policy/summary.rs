@@ -232,5 +232,6 @@ pub fn capabilities(p: &Policy) -> Capabilities {
             .filter(|(_, path)| get_allowed(p, &path.replace("{node}", "x")))
             .map(|(part, _)| (*part).to_owned())
             .collect(),
+        node_networks: get_allowed(p, "/nodes/x/network"),
     }
 }

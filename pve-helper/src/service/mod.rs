@@ -11,6 +11,7 @@ mod disk_move;
 mod guests;
 mod lifecycle;
 mod metrics;
+mod networks;
 mod nodes;
 mod outcome;
 mod redact;
@@ -352,6 +353,7 @@ impl Service {
             Request::HaResources(_) => lifecycle::ha(self, policy).await,
             Request::NextVmid(_) => lifecycle::next_vmid(self, policy).await,
             Request::DiskMove(m) => disk_move::run(self, &m).await,
+            Request::NodeNetworks(q) => networks::list(self, policy, &q).await,
             Request::RunCommand(c) => {
                 let Some(rule) = policy.commands.allow.iter().find(|r| r.matches(&c.argv)) else {
                     return Err(ErrorBody::new(ErrorKind::Denied, "no command rule matches"));
@@ -431,6 +433,7 @@ fn changes(request: &Request) -> bool {
         | Request::Firewall(_)
         | Request::ListPools(_)
         | Request::HaResources(_)
-        | Request::NextVmid(_) => false,
+        | Request::NextVmid(_)
+        | Request::NodeNetworks(_) => false,
     }
 }

@@ -180,7 +180,7 @@ async fn endpoints_outside_the_schema_are_501_and_counted() {
     let (code, _) = api.delete("/version", &[]).await;
     assert_eq!(code, 501);
     // In the schema, but not simulated: 501 too, counted apart.
-    let (code, _) = api.get("/nodes/pve1/network").await;
+    let (code, _) = api.get("/nodes/pve1/dns").await;
     assert_eq!(code, 501);
     let f = sim.schema_figures();
     assert_eq!((f.judged, f.rejected, f.unsimulated), (3, 2, 1), "{f:?}");
@@ -237,4 +237,54 @@ async fn the_role_is_checked_as_each_endpoints_permissions_say() {
     sim.set_privileges(None);
     let (code, body) = api.get("/cluster/status").await;
     assert_eq!(code, 200, "{body}");
+}
+
+/// A node's interfaces: any authenticated user may list them (`user => 'all'`), the
+/// `type` each release's schema knows, the loopback never listed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn node_networks_are_listed_by_kind_as_each_release_allows() {
+    let names = |body: &Value| -> Vec<String> {
+        let mut v: Vec<String> = body["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["iface"].as_str().unwrap().to_owned())
+            .collect();
+        v.sort();
+        v
+    };
+    for pve in [PveVersion::Pve8, PveVersion::Pve9] {
+        let sim = sim(pve).await;
+        let api = Api::new(&sim);
+        sim.set_privileges(Some(&[]));
+        let (code, body) = api.get("/nodes/pve3/network").await;
+        assert_eq!(code, 200, "{body}");
+        let all = names(&body);
+        assert_eq!(all.len(), 9, "{all:?}");
+        assert!(!all.contains(&"lo".to_owned()));
+        let vmbr0 = body["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["iface"] == "vmbr0")
+            .unwrap();
+        assert_eq!(
+            (&vmbr0["active"], &vmbr0["cidr"], &vmbr0["bridge_ports"]),
+            (&json!(1), &json!("192.0.2.13/24"), &json!("eno1"))
+        );
+        let (_, body) = api.get("/nodes/pve3/network?type=any_bridge").await;
+        assert_eq!(names(&body), ["vmbr0", "vmbr1", "vmbr2"]);
+        let (_, body) = api.get("/nodes/pve3/network?type=bond").await;
+        assert_eq!(names(&body), ["bond0"]);
+        let (code, body) = api.get("/nodes/pve3/network?type=wifi").await;
+        assert_eq!(code, 400, "{body}");
+        // `fabric` came with PVE 9.
+        let (code, body) = api.get("/nodes/pve3/network?type=fabric").await;
+        match pve {
+            PveVersion::Pve8 => assert_eq!(code, 400, "{body}"),
+            PveVersion::Pve9 => assert_eq!((code, names(&body).len()), (200, 0), "{body}"),
+        }
+        let (code, _) = api.get("/nodes/pve9/network").await;
+        assert_eq!(code, 500);
+    }
 }

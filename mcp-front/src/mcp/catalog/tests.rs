@@ -40,6 +40,7 @@ const READ_ONLY: &[&str] = &[
     "list_pools",
     "ha_resources",
     "next_vmid",
+    "node_networks",
 ];
 
 /// Tools that change things but lose nothing: they add (a snapshot, a backup, a
@@ -88,6 +89,7 @@ fn unknown_policy_lists_every_tool_with_flowing_text() {
             "list_vms",
             "my_permissions",
             "next_vmid",
+            "node_networks",
             "node_status",
             "proxmox_api",
             "snapshot_create",

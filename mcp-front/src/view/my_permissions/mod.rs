@@ -148,6 +148,8 @@ impl MyPermissions {
             ha_resources,
             health,
             plans_only,
+            // Named in `tools` when allowed.
+            node_networks: _,
         } = caps;
         Self {
             guests,

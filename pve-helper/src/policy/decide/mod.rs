@@ -43,7 +43,8 @@ pub fn referenced_vmids(policy: &Policy, request: &Request) -> Vec<VmId> {
         | Request::StorageDownload(_)
         | Request::ListPools(_)
         | Request::HaResources(_)
-        | Request::NextVmid(_) => Vec::new(),
+        | Request::NextVmid(_)
+        | Request::NodeNetworks(_) => Vec::new(),
         Request::GuestStatus(g)
         | Request::SnapshotList(g)
         | Request::GuestConfig(g)
@@ -130,7 +131,8 @@ pub fn config_vmids(request: &Request) -> Vec<VmId> {
         | Request::Firewall(_)
         | Request::ListPools(_)
         | Request::HaResources(_)
-        | Request::NextVmid(_) => Vec::new(),
+        | Request::NextVmid(_)
+        | Request::NodeNetworks(_) => Vec::new(),
     }
 }
 
@@ -183,6 +185,7 @@ pub fn decide(policy: &Policy, request: &Request, facts: &Facts) -> Decision {
         Request::ListPools(q) => reads::pools(policy, q),
         Request::HaResources(_) => reads::ha_resources(policy),
         Request::Firewall(q) => reads::firewall(policy, q, facts),
+        Request::NodeNetworks(q) => reads::node_networks(policy, q),
         Request::TaskStatus(t) => tasks::task_access(policy, &t.upid, "status", facts),
         Request::TaskLog(t) => tasks::task_access(policy, &t.upid, "log", facts),
         Request::TaskCancel(t) => tasks::task_cancel(policy, t, facts),

@@ -1,5 +1,5 @@
 //! `decide` for the reads that no guest grant covers, only an `[api] allow` pattern:
-//! node status, storages and their content, the cluster's status, tasks, pools, HA
+//! node status and networks, storages and their content, the cluster's status, tasks, pools, HA
 //! resources and firewalls. Each is judged as the GET (or GETs) the helper will make;
 //! a guest the read names must be in scope first.
 
@@ -8,7 +8,8 @@ use crate::policy::decision::Decision;
 use crate::policy::facts::Facts;
 use crate::policy::model::Policy;
 use pve_mcp_proto::{
-    ApiMethod, ContentQuery, FirewallQuery, NodeQuery, PoolQuery, StorageQuery, TaskQuery,
+    ApiMethod, ContentQuery, FirewallQuery, NetworkQuery, NodeQuery, PoolQuery, StorageQuery,
+    TaskQuery,
 };
 
 pub(super) fn node_status(policy: &Policy, q: &NodeQuery) -> Decision {
@@ -17,6 +18,11 @@ pub(super) fn node_status(policy: &Policy, q: &NodeQuery) -> Decision {
         None => "/nodes".to_owned(),
     };
     api_path_rule(policy, ApiMethod::Get, &path, "node status")
+}
+
+pub(super) fn node_networks(policy: &Policy, q: &NetworkQuery) -> Decision {
+    let path = format!("/nodes/{}/network", q.node);
+    api_path_rule(policy, ApiMethod::Get, &path, "network listing")
 }
 
 pub(super) fn storage_listing(policy: &Policy, q: &StorageQuery) -> Decision {

@@ -659,3 +659,33 @@ fn lifecycle_sections_report_mistakes_with_positions() {
         assert!(err.starts_with("p.toml:"), "{err}");
     }
 }
+
+#[test]
+fn node_networks_is_judged_as_its_get() {
+    let q = |n: &str, t: Option<NetworkType>| {
+        Request::NodeNetworks(NetworkQuery {
+            node: node(n),
+            iface_type: t,
+        })
+    };
+    // The lab builder reads every node's network.
+    let d = judge(q("pve2", Some(NetworkType::AnyBridge)));
+    assert!(
+        matches!(&d, Decision::Allow { rule: Rule::ApiAllow { pattern, .. } } if pattern == "GET /nodes/*/network"),
+        "{d:?}"
+    );
+    assert!(policy().capabilities().node_networks);
+    assert!(referenced_vmids(&policy(), &q("pve1", None)).is_empty());
+    // Default deny: a policy without the read refuses it, naming what to add.
+    let text = "[clients]\nusers = [\"u\"]\n[guests]\nallow = [\"100-199\"]\n\
+                [api]\nallow = [\"GET /nodes/*/status\"]\n";
+    let (p, _) = Policy::parse(text, Path::new("p.toml")).unwrap();
+    let d = decide(&p, &q("pve1", None), &Facts::default());
+    assert_eq!(denied_by(&d), Rule::DefaultDeny);
+    assert!(
+        reason(&d).contains("GET /nodes/pve1/network"),
+        "{}",
+        reason(&d)
+    );
+    assert!(!p.capabilities().node_networks);
+}

@@ -269,3 +269,18 @@ fn new_guests_need_what_proxmox_checks_for_their_settings() {
         keys.unmapped
     );
 }
+
+/// `node_networks` is granted by the API read it makes; setup gives the role what
+/// reading a node's network configuration asks for, on both releases.
+#[test]
+fn node_networks_needs_sys_audit() {
+    let text = concat!(
+        "[clients]\nusers = [\"u\"]\n[guests]\nallow = [\"100-199\"]\n",
+        "[api]\nallow = [\"GET /nodes/*/network\"]\n"
+    );
+    for release in [Release::Pve8, Release::Pve9] {
+        let r = req_on(text, release);
+        assert!(r.names().contains(&"Sys.Audit"), "{:?}", r.names());
+        assert!(r.unmapped.is_empty(), "{:?}", r.unmapped);
+    }
+}

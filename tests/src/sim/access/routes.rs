@@ -69,7 +69,8 @@ pub fn check(c: &Cluster, r: &Route, params: &Params, user: &str) -> Result<(), 
         Route::ClusterFw(_) | Route::NodeFw(..) | Route::HaResources | Route::HaGroups => {
             role.check("/", &["Sys.Audit"])
         }
-        Route::Pools | Route::Pool(_) | Route::NextId => Ok(()),
+        // `user => 'all'`: any authenticated user lists a node's interfaces.
+        Route::Pools | Route::Pool(_) | Route::NextId | Route::Network(_) => Ok(()),
     }
 }
 

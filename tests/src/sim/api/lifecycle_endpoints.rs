@@ -39,6 +39,7 @@ pub enum Route {
     HaGroups,
     NextId,
     ExtractConfig(String),
+    Network(String),
 }
 
 fn kind_of(s: &str) -> Option<GuestKind> {
@@ -91,6 +92,7 @@ pub fn route(method: &str, s: &[&str]) -> Option<Route> {
         ("GET", ["cluster", "ha", "groups"]) => Route::HaGroups,
         ("GET", ["cluster", "nextid"]) => Route::NextId,
         ("GET", ["nodes", n, "vzdump", "extractconfig"]) => Route::ExtractConfig(o(n)),
+        ("GET", ["nodes", n, "network"]) => Route::Network(o(n)),
         _ => return None,
     };
     Some(r)

@@ -1,5 +1,5 @@
 //! The `/api2/json` endpoints of the guest lifecycle, storage writes, task stops, guest
-//! agent commands and the firewall, pool, HA and `nextid` reads. Same steps as
+//! agent commands and the firewall, pool, HA, `nextid` and node network reads. Same steps as
 //! [`super::dispatch`], in PVE's order: find a handler (501), check permissions (403), resolve
 //! the node (500), verify parameters (400), check the role's privileges as the handler
 //! does before forking ([`crate::sim::access::routes`], 403), run the handler. Paths and parameters
@@ -36,7 +36,8 @@ fn node_of(r: &Route) -> Option<&str> {
         | Route::Exec(n, _)
         | Route::ExecStatus(n, _)
         | Route::NodeFw(n, _)
-        | Route::ExtractConfig(n) => Some(n),
+        | Route::ExtractConfig(n)
+        | Route::Network(n) => Some(n),
         _ => None,
     }
 }

@@ -118,6 +118,10 @@ pub fn run(
                         .and_then(|v| crate::sim::params::check_vmid(v).ok());
                     pools::nextid(&c, want)?
                 }
+                Route::Network(_) => match c.node(node) {
+                    Some(n) => crate::sim::cluster::network::list(n, params.get("type")),
+                    None => return Err(ApiError::unknown_node(node)),
+                },
                 Route::ExtractConfig(_) => {
                     pools::extractconfig(&c, node, params.get("volume").unwrap_or_default())?
                 }

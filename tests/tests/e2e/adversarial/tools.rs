@@ -82,6 +82,20 @@ pub async fn run(r: &mut Runner) {
         );
     }
     add("ha_resources".into(), "ha_resources", json!({}), Answer);
+    for node in NODES {
+        add(
+            format!("node_networks {node}"),
+            "node_networks",
+            json!({"node": node}),
+            Answer,
+        );
+    }
+    add(
+        "node_networks bridges".into(),
+        "node_networks",
+        json!({"node": NODES[0], "type": "any_bridge"}),
+        Answer,
+    );
     add("list_storage".into(), "list_storage", json!({}), Answer);
     for node in NODES {
         add(

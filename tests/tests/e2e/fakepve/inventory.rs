@@ -114,6 +114,30 @@ pub async fn cluster(lab: &mut Lab) {
         &node.to_string(),
     );
 
+    // The node's interfaces as root sees them, each bridge with its standing under the
+    // lab builder's [bounds] bridges (vmbr0 and vmbr1).
+    let nets = lab
+        .ok("networks", "node_networks", json!({"node": "pve1"}))
+        .await;
+    let root = lab.root.get("/nodes/pve1/network").await;
+    assert_eq!(
+        strings(&nets["interfaces"], "iface"),
+        strings(&root, "iface"),
+        "{nets} {root}"
+    );
+    for i in nets["interfaces"].as_array().unwrap() {
+        let bridge = i["type"] == "bridge" || i["type"] == "OVSBridge";
+        let allowed = i["iface"] == "vmbr0" || i["iface"] == "vmbr1";
+        match bridge {
+            true => assert_eq!(i["guests_may_use"], allowed, "{i}"),
+            false => assert!(i.get("guests_may_use").is_none(), "{i}"),
+        }
+    }
+    assert!(
+        strings(&nets["interfaces"], "iface").contains(&"vmbr0".to_owned()),
+        "{nets}"
+    );
+
     let storages = lab.ok("storages", "list_storage", json!({})).await;
     assert_eq!(
         storages["storages"].as_array().map(Vec::len),

@@ -100,7 +100,7 @@ const POLICIES: [(&str, &str); 5] = [
 ];
 
 /// The tools the lab builder lists (it grants no agent, firewall, HA or command).
-const TOOLS: [&str; 35] = [
+const TOOLS: [&str; 36] = [
     "backup_restore",
     "backup_start",
     "cluster_health",
@@ -122,6 +122,7 @@ const TOOLS: [&str; 35] = [
     "list_vms",
     "my_permissions",
     "next_vmid",
+    "node_networks",
     "node_status",
     "proxmox_api",
     "snapshot_create",

@@ -600,6 +600,22 @@ async fn templates_resizes_cloud_init_and_restores_over_a_guest() {
         .to_owned();
     assert!(after.contains("size=100G"), "{before} -> {after}");
 
+    // The bridge comes from the node's own list, among those the policy lets guests use.
+    let nets = ok(
+        &client,
+        "node_networks",
+        json!({"node": "pve1", "type": "any_bridge"}),
+    )
+    .await;
+    let usable: Vec<&str> = nets["structuredContent"]["interfaces"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["guests_may_use"] == true)
+        .filter_map(|i| i["iface"].as_str())
+        .collect();
+    assert_eq!(usable, ["vmbr0", "vmbr1"], "{nets}");
+
     // A cloud-init VM from a cloud image: the password only as a hash, never echoed.
     let hash = "$6$rounds=5000$saltsalt$S0meHashedValueThatIsLongEnough0123456789abcdefABCDEF";
     let key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBv4dXbVqkM2u7Q0n3F9 admin@lab";

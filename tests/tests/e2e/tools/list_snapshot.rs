@@ -48,7 +48,7 @@ timeout_secs = 5
 "#;
 
 /// The lab builder's lifecycle grants, with guest-agent programs and the firewall,
-/// pool and HA reads: every lifecycle tool is listed.
+/// pool, HA and node network reads: every lifecycle tool is listed.
 const LIFECYCLE_POLICY: &str = r#"
 [clients]
 users = [{uid}]
@@ -92,13 +92,13 @@ exec = [["uname", "-a"], ["systemctl", "is-active", "*"]]
 timeout_secs = 120
 
 [api]
-allow = ["GET /cluster/resources", "GET /pools", "GET /pools/*", "GET /cluster/firewall/**", "GET /nodes/*/firewall/**", "GET /nodes/*/qemu/*/firewall/**", "GET /cluster/ha/resources", "GET /cluster/ha/groups"]
+allow = ["GET /cluster/resources", "GET /pools", "GET /pools/*", "GET /cluster/firewall/**", "GET /nodes/*/firewall/**", "GET /nodes/*/qemu/*/firewall/**", "GET /cluster/ha/resources", "GET /cluster/ha/groups", "GET /nodes/*/network"]
 "#;
 
 /// The lifecycle tools, with whether each only reads and whether it may destroy
 /// something (a guest, a backup, a volume, a configuration key, a task's work, or
 /// whatever a program in the guest does).
-const LIFECYCLE_HINTS: [(&str, bool, bool); 17] = [
+const LIFECYCLE_HINTS: [(&str, bool, bool); 18] = [
     ("guest_create", false, false),
     ("guest_clone", false, false),
     ("guest_template", false, true),
@@ -116,6 +116,7 @@ const LIFECYCLE_HINTS: [(&str, bool, bool); 17] = [
     ("list_pools", true, false),
     ("ha_resources", true, false),
     ("next_vmid", true, false),
+    ("node_networks", true, false),
 ];
 
 /// What a fresh front answers to `initialize` and `tools/list`, and the names of all

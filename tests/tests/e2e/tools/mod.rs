@@ -10,6 +10,7 @@ mod health;
 mod list_snapshot;
 mod locks;
 mod metrics;
+mod networks;
 mod seed;
 mod snapshots;
 mod storage;
