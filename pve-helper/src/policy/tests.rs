@@ -544,3 +544,21 @@ fn check_warns_about_disk_moves_without_storages_or_unconfirmed_deletes() {
         "{all:#?}"
     );
 }
+
+#[test]
+fn plans_only_is_read_and_a_typo_in_its_section_is_an_error() {
+    let base = "[clients]\nusers = [\"a\"]\n";
+    let (p, _) = Policy::parse(
+        &format!("{base}[changes]\nplans_only = true\n"),
+        Path::new("p.toml"),
+    )
+    .expect("valid");
+    assert!(p.plans_only);
+    let (p, _) = Policy::parse(base, Path::new("p.toml")).expect("valid");
+    assert!(
+        !p.plans_only,
+        "changes are made unless the policy says otherwise"
+    );
+    let e = errors(&format!("{base}[changes]\nplan_only = true\n"));
+    assert!(e.iter().any(|l| l.contains("plan_only")), "{e:?}");
+}
