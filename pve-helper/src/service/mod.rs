@@ -80,7 +80,9 @@ impl Service {
         let (verdict, rule) = (decision.verdict(), decision.rule().to_string());
         if plan && let Decision::Allow { .. } | Decision::Confirm { .. } = decision {
             let confirm = matches!(decision, Decision::Confirm { .. });
-            let result = self.plan(policy, request, &rule, confirm).await;
+            let mut result = self.plan(policy, request, &rule, confirm).await;
+            // A refusal Proxmox made of a read the plan needed is withheld like any.
+            self.withhold(policy, &mut result).await;
             return ("plan", rule, result);
         }
         let result = match decision {
