@@ -249,7 +249,25 @@ impl HelperClient {
 
     /// [`HelperClient::call`], waiting up to `wait` for the answer (for a request the
     /// policy lets run longer than the call timeout).
+    /// How long it took is logged at `debug` (target `mcp_front::stages`: the
+    /// operation's name and the time only).
     pub async fn call_within(
+        &self,
+        request: &Request,
+        wait: Duration,
+    ) -> Result<Response, HelperError> {
+        let started = std::time::Instant::now();
+        let result = self.call_retrying(request, wait).await;
+        tracing::debug!(
+            target: "mcp_front::stages",
+            op = request.op(),
+            round_trip_us = started.elapsed().as_micros() as u64,
+            "helper call"
+        );
+        result
+    }
+
+    async fn call_retrying(
         &self,
         request: &Request,
         wait: Duration,

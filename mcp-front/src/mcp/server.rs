@@ -26,7 +26,7 @@ use rmcp::{
     },
     service::RequestContext,
 };
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// How long `initialize` (or `server/discover`) waits for the policy description that
 /// start-up requested. A running helper answers in about a millisecond; a helper that
@@ -194,8 +194,15 @@ impl ServerHandler for PveMcp {
             ));
         }
         let session = session_peer(&context);
+        let (started, name) = (Instant::now(), request.name.clone());
         let call = ToolCallContext::new(self, request, context);
         let result = self.tool_router.call(call).await.map(reword_argument_error);
+        tracing::debug!(
+            target: "mcp_front::stages",
+            tool = %name,
+            handler_us = started.elapsed().as_micros() as u64,
+            "tool call"
+        );
         if let Some(peer) = session {
             self.notify_if_tools_changed(peer);
         }
