@@ -198,18 +198,14 @@ fn serve(config_path: &Path, allow_root: bool) -> Result<(), ServeError> {
     let pve = PveClient::new(&config.pve, &token)?;
     tracing::info!(token = token.id(), url = pve.url(), "loaded configuration");
     drop(token);
-    let runtime = if std::env::var_os("PVE_HELPER_EXPERIMENT_CURRENT").is_some() {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(ServeError::Runtime)?
-    } else {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .map_err(ServeError::Runtime)?
-    };
+    // One thread: a request hands its work from task to task (socket, pipeline, HTTPS
+    // connection, writer) without waking another thread each time, and the heap is one
+    // arena. Nothing the helper runs blocks the thread for long; its work per request is
+    // far below what crossing threads cost.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(ServeError::Runtime)?;
     runtime.block_on(async {
         let listener = crate::socket::bind(&config.socket, config.socket_group.as_deref())
             .map_err(|source| ServeError::Socket {

@@ -100,37 +100,62 @@ pub fn split_tags(tags: Option<&str>) -> Vec<String> {
 #[derive(Debug, Default)]
 pub(super) struct Interner {
     /// `None`: not a valid node name (its guests are dropped).
-    nodes: HashMap<Box<str>, Option<Arc<NodeName>>>,
-    pools: HashMap<Box<str>, Arc<str>>,
-    tags: HashMap<Box<str>, Arc<[String]>>,
+    nodes: Table<Option<Arc<NodeName>>>,
+    pools: Table<Arc<str>>,
+    tags: Table<Arc<[String]>>,
+}
+
+/// Values made once per distinct text: the first few looked up in a list (a cluster has
+/// a handful of nodes and pools, whose names hash slower than they compare), the rest
+/// in a map.
+#[derive(Debug)]
+struct Table<V> {
+    few: Vec<(Box<str>, V)>,
+    many: HashMap<Box<str>, V>,
+}
+
+impl<V> Default for Table<V> {
+    fn default() -> Self {
+        Self {
+            few: Vec::new(),
+            many: HashMap::new(),
+        }
+    }
+}
+
+/// How many values [`Table`] keeps in its list.
+const FEW: usize = 16;
+
+impl<V: Clone> Table<V> {
+    fn get_or(&mut self, raw: &str, make: impl FnOnce(&str) -> V) -> V {
+        if let Some((_, v)) = self.few.iter().find(|(k, _)| **k == *raw) {
+            return v.clone();
+        }
+        if let Some(v) = self.many.get(raw) {
+            return v.clone();
+        }
+        let v = make(raw);
+        if self.few.len() < FEW {
+            self.few.push((raw.into(), v.clone()));
+        } else {
+            self.many.insert(raw.into(), v.clone());
+        }
+        v
+    }
 }
 
 impl Interner {
     fn node(&mut self, raw: &str) -> Option<Arc<NodeName>> {
-        if let Some(n) = self.nodes.get(raw) {
-            return n.clone();
-        }
-        let n = NodeName::parse(raw).ok().map(Arc::new);
-        self.nodes.insert(raw.into(), n.clone());
-        n
+        self.nodes
+            .get_or(raw, |raw| NodeName::parse(raw).ok().map(Arc::new))
     }
 
     fn pool(&mut self, raw: &str) -> Arc<str> {
-        if let Some(p) = self.pools.get(raw) {
-            return p.clone();
-        }
-        let p: Arc<str> = escape_value(raw).into();
-        self.pools.insert(raw.into(), p.clone());
-        p
+        self.pools.get_or(raw, |raw| escape_value(raw).into())
     }
 
     fn tags(&mut self, raw: &str) -> Arc<[String]> {
-        if let Some(t) = self.tags.get(raw) {
-            return t.clone();
-        }
-        let t: Arc<[String]> = split_tags(Some(raw)).into();
-        self.tags.insert(raw.into(), t.clone());
-        t
+        self.tags.get_or(raw, |raw| split_tags(Some(raw)).into())
     }
 
     /// Validates one resource entry, which begins at `entry` in the listing's text;

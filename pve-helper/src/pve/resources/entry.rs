@@ -74,6 +74,18 @@ enum Key {
 
 impl Key {
     fn of(name: &[u8]) -> Option<Key> {
+        // Most names are of members we skip: tell them apart by length and first byte
+        // before comparing.
+        let maybe = match (name.len(), name.first()) {
+            (3, Some(b'c' | b'm')) => true,
+            (4, Some(b't' | b'v' | b'n' | b'p' | b'l')) => true,
+            (6, Some(b's' | b'm' | b'u')) => true,
+            (8, Some(b't')) => true,
+            _ => false,
+        };
+        if !maybe {
+            return None;
+        }
         Some(match name {
             b"type" => Key::Type,
             b"vmid" => Key::Vmid,
@@ -295,21 +307,22 @@ impl<'a> Reader<'a> {
         let from = self.i;
         let mut escaped = false;
         loop {
-            // Runs of plain characters first: most strings have nothing else.
+            // The next quote or backslash (memchr looks at many bytes at a time); the
+            // run before it must hold no control character.
             let rest = self.b.get(self.i..).unwrap_or_default();
-            let plain = rest
-                .iter()
-                .position(|&c| c == b'"' || c == b'\\' || c < 0x20)
-                .ok_or(Stop::Incomplete)?;
+            let plain = memchr::memchr2(b'"', b'\\', rest).ok_or(Stop::Incomplete)?;
+            let control = rest[..plain].iter().fold(false, |any, &c| any | (c < 0x20));
+            if control {
+                return Err(Stop::Invalid);
+            }
             self.i += plain;
             match self.next()? {
                 b'"' => break,
-                b'\\' => {
+                _ => {
                     escaped = true;
                     // The escaped character; `\u` digits are plain and checked below.
                     self.next()?;
                 }
-                _ => return Err(Stop::Invalid),
             }
         }
         let to = self.i - 1;
@@ -374,9 +387,12 @@ impl<'a> Reader<'a> {
 
     /// Digits up to the first other byte (which must be there).
     fn digits(&mut self) -> Result<(), Stop> {
-        while self.peek()?.is_ascii_digit() {
-            self.i += 1;
-        }
+        let rest = self.b.get(self.i..).unwrap_or_default();
+        let n = rest
+            .iter()
+            .position(|c| !c.is_ascii_digit())
+            .ok_or(Stop::Incomplete)?;
+        self.i += n;
         Ok(())
     }
 
