@@ -199,8 +199,10 @@ impl Snapshot {
     pub(super) fn new(text: String, guests: Vec<Guest>) -> Self {
         let mut guests = guests;
         if !guests.is_sorted_by_key(|g| g.vmid) {
-            // Stable: of guests listed twice, the first is kept.
-            guests.sort_by_key(|g| g.vmid);
+            // Of guests listed twice, the first is kept: entries come in the order of
+            // the text, so ordering by where they begin keeps that order, and the sort
+            // needs no buffer of its own (a stable sort's is as large as the list).
+            guests.sort_unstable_by_key(|g| (g.vmid, g.entry));
         }
         guests.dedup_by_key(|g| g.vmid);
         Self {
