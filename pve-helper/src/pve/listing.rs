@@ -269,7 +269,7 @@ fn members<'a>(
             r.skip_value()?;
         }
         r.ws()?;
-        match r.next()? {
+        match r.bump()? {
             b',' => r.ws()?,
             b'}' => return Ok(data),
             _ => return Err(Stop::Invalid),
@@ -296,7 +296,7 @@ fn entries<'a>(
         each(scope, start);
         r.seek(end);
         r.ws()?;
-        match r.next()? {
+        match r.bump()? {
             b',' => r.ws()?,
             b']' => return Ok(()),
             _ => return Err(Stop::Invalid),

@@ -80,13 +80,13 @@ impl Key {
     fn of(name: &[u8]) -> Option<Key> {
         // Most names are of members we skip: tell them apart by length and first byte
         // before comparing.
-        let maybe = match (name.len(), name.first()) {
-            (3, Some(b'c' | b'm')) => true,
-            (4, Some(b't' | b'v' | b'n' | b'p' | b'l')) => true,
-            (6, Some(b's' | b'm' | b'u')) => true,
-            (8, Some(b't')) => true,
-            _ => false,
-        };
+        let maybe = matches!(
+            (name.len(), name.first()),
+            (3, Some(b'c' | b'm'))
+                | (4, Some(b't' | b'v' | b'n' | b'p' | b'l'))
+                | (6, Some(b's' | b'm' | b'u'))
+                | (8, Some(b't'))
+        );
         if !maybe {
             return None;
         }
@@ -280,7 +280,7 @@ fn read<'a>(
             None => r.skip_value()?,
         }
         r.ws()?;
-        match r.next()? {
+        match r.bump()? {
             b',' => r.ws()?,
             b'}' => return Ok(r.i),
             _ => return Err(Stop::Invalid),
@@ -323,14 +323,14 @@ impl<'a> Reader<'a> {
         self.b.get(self.i).copied().ok_or(Stop::Incomplete)
     }
 
-    pub fn next(&mut self) -> Result<u8, Stop> {
+    pub fn bump(&mut self) -> Result<u8, Stop> {
         let b = self.peek()?;
         self.i += 1;
         Ok(b)
     }
 
     pub fn expect(&mut self, want: u8) -> Result<(), Stop> {
-        if self.next()? == want {
+        if self.bump()? == want {
             Ok(())
         } else {
             Err(Stop::Invalid)
@@ -361,12 +361,12 @@ impl<'a> Reader<'a> {
                 return Err(Stop::Invalid);
             }
             self.i += plain;
-            match self.next()? {
+            match self.bump()? {
                 b'"' => break,
                 _ => {
                     escaped = true;
                     // The escaped character; `\u` digits are plain and checked below.
-                    self.next()?;
+                    self.bump()?;
                 }
             }
         }
@@ -392,7 +392,7 @@ impl<'a> Reader<'a> {
         if self.peek()? == b'-' {
             self.i += 1;
         }
-        match self.next()? {
+        match self.bump()? {
             b'0' => {}
             b'1'..=b'9' => self.digits()?,
             _ => return Err(Stop::Invalid),
@@ -424,7 +424,7 @@ impl<'a> Reader<'a> {
     }
 
     fn first_digit(&mut self) -> Result<(), Stop> {
-        match self.next()? {
+        match self.bump()? {
             b'0'..=b'9' => Ok(()),
             _ => Err(Stop::Invalid),
         }
@@ -443,7 +443,7 @@ impl<'a> Reader<'a> {
 
     fn literal(&mut self, word: &[u8]) -> Result<(), Stop> {
         for &w in word {
-            if self.next()? != w {
+            if self.bump()? != w {
                 return Err(Stop::Invalid);
             }
         }
@@ -525,7 +525,7 @@ impl<'a> Reader<'a> {
                 }
                 self.ws()?;
                 let in_object = objects & 1 == 1;
-                match (self.next()?, in_object) {
+                match (self.bump()?, in_object) {
                     (b',', true) => {
                         self.ws()?;
                         drop(self.member_name()?);
