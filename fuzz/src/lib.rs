@@ -383,9 +383,15 @@ pub mod policy {
 pub mod listing {
     use pve_helper::pve::{PveError, listing::ListingDecoder, resources::Snapshot};
 
+    /// Each guest, with the details an answer would carry of it.
     fn outcome(r: Result<Snapshot, PveError>) -> Option<Vec<String>> {
         let s = r.ok()?;
-        Some(s.guests.iter().map(|g| format!("{g:?}")).collect())
+        Some(
+            s.guests
+                .iter()
+                .map(|g| format!("{g:?} {:?}", s.summary(g)))
+                .collect(),
+        )
     }
 
     pub fn check(data: &[u8]) {
@@ -398,7 +404,7 @@ pub mod listing {
             d.feed(chunk);
         }
         assert_eq!(
-            outcome(d.finish(&mut String::new())),
+            outcome(d.finish()),
             whole,
             "chunks of {size}"
         );

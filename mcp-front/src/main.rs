@@ -42,7 +42,10 @@ async fn main() -> ExitCode {
     if !directives.contains("rmcp") {
         filter = filter.with_target("rmcp::service", tracing::Level::ERROR);
     }
+    // The builder's own ceiling (INFO by default) would hide every debug line the
+    // filter lets through: the filter alone decides.
     tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
         .with_writer(std::io::stderr)
         .with_ansi(false)
         .finish()

@@ -201,8 +201,11 @@ fn serve(config_path: &Path, allow_root: bool) -> Result<(), ServeError> {
     let pve = PveClient::new(&config.pve, &token)?;
     tracing::info!(token = token.id(), url = pve.url(), "loaded configuration");
     drop(token);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+    // One thread: a request hands its work from task to task (socket, pipeline, HTTPS
+    // connection, writer) without waking another thread each time, and the heap is one
+    // arena. Nothing the helper runs blocks the thread for long; its work per request is
+    // far below what crossing threads cost.
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(ServeError::Runtime)?;

@@ -24,3 +24,4 @@ pub mod server;
 pub mod service;
 pub mod setup;
 pub mod socket;
+pub mod stages;

@@ -2,9 +2,12 @@
 //! checked (SO_PEERCRED) before anything is read, frames are capped in size and time,
 //! and work is bounded per connection and overall.
 
-use crate::{audit, peer::Peer, policy::ClientSpec, service::Service};
+use crate::{audit, peer::Peer, policy::ClientSpec, service::Service, stages};
 use pve_mcp_proto::*;
-use std::{sync::Arc, time::Duration};
+use std::{
+    sync::Arc,
+    time::{Duration, Instant},
+};
 use tokio::{
     net::{UnixListener, UnixStream},
     sync::{Semaphore, mpsc},
@@ -94,6 +97,23 @@ fn is_client(clients: &[ClientSpec], uid: u32) -> bool {
     })
 }
 
+/// A frame for the connection's writer, encoded by whoever sent it (a reply by its
+/// call's task, so that calls encode their answers side by side).
+struct Outgoing {
+    frame: Result<Vec<u8>, FrameError>,
+    /// The connection ends after this frame.
+    last: bool,
+}
+
+impl Outgoing {
+    fn of(frame: &HelperFrame) -> Self {
+        Self {
+            frame: encode_frame(frame, MAX_RESPONSE_FRAME),
+            last: matches!(frame, HelperFrame::Fatal { .. }),
+        }
+    }
+}
+
 async fn connection(
     stream: UnixStream,
     service: Arc<Service>,
@@ -161,15 +181,18 @@ async fn connection(
         return;
     }
 
-    let (tx, mut rx) = mpsc::channel::<HelperFrame>(limits.max_in_flight_per_connection);
+    let (tx, mut rx) = mpsc::channel::<Outgoing>(limits.max_in_flight_per_connection);
     let writer_task = tokio::spawn(async move {
-        while let Some(frame) = rx.recv().await {
-            let last = matches!(frame, HelperFrame::Fatal { .. });
-            if let Err(e) = write_frame(&mut writer, &frame, MAX_RESPONSE_FRAME).await {
+        while let Some(out) = rx.recv().await {
+            let written = match &out.frame {
+                Ok(frame) => write_encoded(&mut writer, frame).await,
+                Err(e) => Err(FrameError::Malformed(e.to_string())),
+            };
+            if let Err(e) = written {
                 tracing::debug!("write to peer failed: {e}");
                 break;
             }
-            if last {
+            if out.last {
                 break;
             }
         }
@@ -188,7 +211,10 @@ async fn connection(
             Ok(FrontFrame::Call { id, request, plan }) => (id, request, plan),
             Ok(FrontFrame::Hello { .. }) => {
                 let _ = tx
-                    .send(fatal(ErrorKind::Invalid, "unexpected second hello".into()))
+                    .send(Outgoing::of(&fatal(
+                        ErrorKind::Invalid,
+                        "unexpected second hello".into(),
+                    )))
                     .await;
                 audit::connection_event(&peer, "protocol error", "second hello");
                 break;
@@ -200,7 +226,9 @@ async fn connection(
             }
             Err(e) => {
                 audit::connection_event(&peer, "bad frame", &e.to_string());
-                let _ = tx.send(fatal(ErrorKind::Invalid, e.to_string())).await;
+                let _ = tx
+                    .send(Outgoing::of(&fatal(ErrorKind::Invalid, e.to_string())))
+                    .await;
                 break;
             }
         };
@@ -210,16 +238,24 @@ async fn connection(
         };
         let (service, work, tx) = (service.clone(), work.clone(), tx.clone());
         calls.spawn(async move {
-            let response = match work.try_acquire_owned() {
-                Ok(_global) => service.handle(&peer, request, plan).await,
-                Err(_) => Response::Err(ErrorBody::new(
-                    ErrorKind::RateLimited,
-                    "the helper is at its limit of concurrent requests; retry in 1 s",
-                )),
-            };
+            let (op, started) = (request.op(), Instant::now());
+            let (response, mut stages) = stages::measure(async {
+                match work.try_acquire_owned() {
+                    Ok(_global) => service.handle(&peer, request, plan).await,
+                    Err(_) => Response::Err(ErrorBody::new(
+                        ErrorKind::RateLimited,
+                        "the helper is at its limit of concurrent requests; retry in 1 s",
+                    )),
+                }
+            })
+            .await;
+            let encoding = Instant::now();
+            let reply = Outgoing::of(&HelperFrame::Reply { id, response });
+            stages.render += encoding.elapsed();
+            stages::log(op, &stages, started.elapsed());
             // The slot is held until the reply is queued: a peer that does not read its
             // replies stops being read from, instead of piling up finished calls.
-            let _ = tx.send(HelperFrame::Reply { id, response }).await;
+            let _ = tx.send(reply).await;
             drop(slot);
         });
         while calls.try_join_next().is_some() {}

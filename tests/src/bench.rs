@@ -33,14 +33,24 @@
 //!   and TLS handshakes come from the simulator; peak RSS is `VmHWM` from
 //!   `/proc/PID/status`, for the helper after the run and for each front before it exits.
 //!
+//! - **Where the time goes**: for the calls after idleness, the helper is restarted
+//!   logging each request's stages and the front its tool handler and helper round
+//!   trip ([`stages`]); each call is split into fetch, decode, judge, render, the
+//!   helper's other time, the socket, the front, and stdio (medians per case).
+//! - **Targets**: each goal beside this run's figure and floor, met or not
+//!   ([`targets`]).
+//!
 //! The helper logs at `info` (one audit line per call) to a file, as the test stack
-//! starts it. Everything shares the machine's cores: client, fronts, helper, simulator.
+//! starts it (plus one stage line per call after idleness). Everything shares the
+//! machine's cores: client, fronts, helper, simulator.
 
 pub mod context;
 pub mod floor;
 pub mod mcp;
 pub mod measure;
 pub mod report;
+pub mod stages;
+pub mod targets;
 
 use crate::{
     sim::{self, SimConfig},
@@ -144,6 +154,7 @@ fn run_size(opts: &Options, guests: usize) -> anyhow::Result<SizeReport> {
         bin: &bin,
         socket: &socket,
         log: &log,
+        log_filter: "warn",
     };
 
     let started = Instant::now();
@@ -159,10 +170,22 @@ fn run_size(opts: &Options, guests: usize) -> anyhow::Result<SizeReport> {
     let cases = cases(opts.nodes, guests);
     let floor = Floor::new(&stack.sim)?;
     let mut tools = measure::tools(&stack, &front, &floor, &cases, opts.rounds)?;
+    let mut idle_breakdown = Vec::new();
     if opts.cold_cache > 0 {
         step("after 1.6 s idle (the listing cache expired)");
+        // Both processes log their stages for these calls only.
+        stack.helper_log = stages::HELPER_LOG.to_owned();
+        stack.spawn_helper()?;
+        let staged = mcp::FrontCmd {
+            log_filter: stages::FRONT_LOG,
+            ..front.clone()
+        };
         let listing = &cases[2].floor_path;
-        let idle = |case: &Case, label: &str, idle_floor: &str, extra: Option<Summary>| {
+        let idle = |case: &Case,
+                    op: &'static str,
+                    label: &str,
+                    idle_floor: &str,
+                    extra: Option<Summary>| {
             let case = Case {
                 label: label.into(),
                 floor_path: match &extra {
@@ -173,6 +196,7 @@ fn run_size(opts: &Options, guests: usize) -> anyhow::Result<SizeReport> {
             };
             measure::IdleCase {
                 case,
+                op,
                 idle_floor: idle_floor.to_owned(),
                 extra,
             }
@@ -180,32 +204,54 @@ fn run_size(opts: &Options, guests: usize) -> anyhow::Result<SizeReport> {
         let cold = [
             idle(
                 &cases[0],
+                "node_status",
                 "node_status {node} (idle)",
                 &cases[0].floor_path,
                 None,
             ),
             idle(
                 &cases[1],
+                "guest_status",
                 "vm_status {vmid} (cold cache)",
                 listing,
                 Some(tools[1].floor.clone()),
             ),
-            idle(&cases[2], "list_vms {} (cold cache)", listing, None),
+            idle(
+                &cases[2],
+                "list_guests",
+                "list_vms {} (cold cache)",
+                listing,
+                None,
+            ),
         ];
-        let rows = measure::idle_calls(&stack.sim, &front, &floor, &cold, opts.cold_cache)?;
+        let helper_log = stack.helper_log_path();
+        let (rows, breakdown) = measure::idle_calls(
+            &stack.sim,
+            &staged,
+            &helper_log,
+            &floor,
+            &cold,
+            opts.cold_cache,
+        )?;
         tools.extend(rows);
+        idle_breakdown = breakdown;
+        stack.helper_log = "info".to_owned();
     }
     step("concurrent sessions");
     let concurrency = measure::concurrency(&mut stack, &front, opts, guests)?;
     step("done");
-    Ok(SizeReport {
+    let mut size = SizeReport {
         guests,
         nodes: opts.nodes,
         cold_start,
         front_idle_rss_bytes,
         tools,
         concurrency,
-    })
+        idle_breakdown,
+        targets: Vec::new(),
+    };
+    size.targets = targets::of(&size);
+    Ok(size)
 }
 
 /// Runs the whole benchmark.
@@ -246,7 +292,8 @@ fn notes() -> Vec<String> {
         "cache hit rows: the helper serves /cluster/resources from its 1.5 s cache, so their overhead is negative when the listing is large; the (cold cache) rows wait 1.6 s before each call and pay the fetch",
         "(cold cache) floors: a direct /cluster/resources GET after the same 1.6 s idle (+ the guest status floor for vm_status, percentiles added)",
         "(idle) node_status: the same 1.6 s idle with nothing to fetch; its overhead is what waking the front and the helper costs, above the direct GET after idle",
-        "peak RSS = VmHWM; the helper is restarted before the concurrency run",
+        "where the time goes: the helper's stages and the front's times as they logged them for each call after idleness (one more log line per call for those calls only); other = the helper's time outside its stages, socket = the front's round trip less the helper's time, front = the tool handler less the round trip, stdio = the client's time less the tool handler",
+        "peak RSS = VmHWM; the helper is restarted before the calls after idleness and before the concurrency run",
         "the simulator closes a connection after 100 requests, like pveproxy: min = ceil(requests / 100)",
     ]
     .map(String::from)

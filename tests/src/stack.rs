@@ -107,6 +107,8 @@ pub struct StackOptions {
     pub helper_token: Option<String>,
     /// Also write the audit trail as JSON lines to `audit.jsonl` in the stack's directory.
     pub audit_file: bool,
+    /// The helper's `PVE_MCP_LOG` (its log goes to `helper.log`).
+    pub helper_log: String,
 }
 
 impl StackOptions {
@@ -117,6 +119,7 @@ impl StackOptions {
             fingerprint: None,
             helper_token: None,
             audit_file: false,
+            helper_log: "info".to_owned(),
         }
     }
 }
@@ -126,6 +129,8 @@ impl StackOptions {
 pub struct Stack {
     pub sim: SimHandle,
     helper: Option<Child>,
+    /// The helper's `PVE_MCP_LOG`, from [`StackOptions::helper_log`].
+    pub helper_log: String,
     dir: tempfile::TempDir,
     pub socket: PathBuf,
 }
@@ -168,6 +173,7 @@ impl Stack {
         let mut stack = Self {
             sim,
             helper: None,
+            helper_log: opts.helper_log.clone(),
             dir,
             socket,
         };
@@ -186,7 +192,7 @@ impl Stack {
             .arg("--config")
             .arg(self.dir.path().join("helper.toml"))
             .args(["serve", "--allow-root"])
-            .env("PVE_MCP_LOG", "info")
+            .env("PVE_MCP_LOG", &self.helper_log)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(log)

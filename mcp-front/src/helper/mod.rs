@@ -251,12 +251,22 @@ impl HelperClient {
 
     /// [`HelperClient::call`], waiting up to `wait` for the answer (for a request the
     /// policy lets run longer than the call timeout).
+    /// How long it took is logged at `debug` (target `mcp_front::stages`: the
+    /// operation's name and the time only).
     pub async fn call_within(
         &self,
         request: &Request,
         wait: Duration,
     ) -> Result<Response, HelperError> {
-        self.exchange(request, wait, false).await
+        let started = std::time::Instant::now();
+        let result = self.exchange(request, wait, false).await;
+        tracing::debug!(
+            target: "mcp_front::stages",
+            op = request.op(),
+            round_trip_us = started.elapsed().as_micros() as u64,
+            "helper call"
+        );
+        result
     }
 
     /// Asks the helper what `request` would do: judged as it would be, answered with

@@ -11,7 +11,7 @@ use crate::{
     helper::HelperClient,
     mcp::catalog,
     policy::permissions::Permissions,
-    tools::{self, session::PveMcp},
+    tools::session::PveMcp,
     view::{instructions, my_permissions},
 };
 use rmcp::{
@@ -26,7 +26,7 @@ use rmcp::{
     },
     service::RequestContext,
 };
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// How long `initialize` (or `server/discover`) waits for the policy description that
 /// start-up requested. A running helper answers in about a millisecond; a helper that
@@ -52,7 +52,7 @@ impl PveMcp {
             permissions: Permissions::new(helper.clone(), policy_max_age),
             helper,
             confirmations: Confirmations::default(),
-            tool_router: tools::router(),
+            tools: Default::default(),
         }
     }
 
@@ -159,7 +159,7 @@ impl ServerHandler for PveMcp {
         context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, ErrorData> {
         let caps = self.permissions.for_listing().await;
-        let tools = catalog::tools(self.tool_router.list_all(), caps.as_deref());
+        let tools = catalog::tools(self.tool_router().list_all(), caps.as_deref());
         // 2026-07-28 clients cache by these hints: the list follows the policy, which
         // the admin may reload at any time, and is this client's own.
         let hints = context
@@ -177,9 +177,9 @@ impl ServerHandler for PveMcp {
         request: CallToolRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
-        if self.tool_router.get(&request.name).is_none() {
+        if self.tool_router().get(&request.name).is_none() {
             let known: Vec<String> = self
-                .tool_router
+                .tool_router()
                 .list_all()
                 .into_iter()
                 .map(|t| t.name.into_owned())
@@ -194,8 +194,19 @@ impl ServerHandler for PveMcp {
             ));
         }
         let session = session_peer(&context);
+        let (started, name) = (Instant::now(), request.name.clone());
         let call = ToolCallContext::new(self, request, context);
-        let result = self.tool_router.call(call).await.map(reword_argument_error);
+        let result = self
+            .tool_router()
+            .call(call)
+            .await
+            .map(reword_argument_error);
+        tracing::debug!(
+            target: "mcp_front::stages",
+            tool = %name,
+            handler_us = started.elapsed().as_micros() as u64,
+            "tool call"
+        );
         if let Some(peer) = session {
             self.notify_if_tools_changed(peer);
         }
@@ -243,6 +254,6 @@ impl ServerHandler for PveMcp {
     }
 
     fn get_tool(&self, name: &str) -> Option<Tool> {
-        self.tool_router.get(name).cloned()
+        self.tool_router().get(name).cloned()
     }
 }

@@ -10,6 +10,7 @@ use crate::{
     policy::permissions::Permissions,
 };
 use rmcp::handler::server::router::tool::ToolRouter;
+use std::sync::{Arc, OnceLock};
 
 /// The MCP server of one assistant session.
 #[derive(Debug, Clone)]
@@ -17,10 +18,17 @@ pub struct PveMcp {
     pub(crate) helper: HelperClient,
     pub(crate) permissions: Permissions,
     pub(crate) confirmations: Confirmations,
-    pub(crate) tool_router: ToolRouter<Self>,
+    /// Built on first use ([`PveMcp::tool_router`]).
+    pub(crate) tools: Arc<OnceLock<ToolRouter<Self>>>,
 }
 
 impl PveMcp {
+    /// The tools, built when first needed: their schemas are most of the front's
+    /// start-up work (about a megabyte of JSON), and `initialize` needs none of them.
+    pub(crate) fn tool_router(&self) -> &ToolRouter<Self> {
+        self.tools.get_or_init(crate::tools::router)
+    }
+
     /// What the change engine may use of this session.
     pub(crate) fn engine(&self) -> Engine<'_> {
         Engine {

@@ -92,6 +92,13 @@ where
     T: Serialize,
     W: AsyncWrite + Unpin,
 {
+    let buf = encode_frame(value, max)?;
+    write_encoded(writer, &buf).await
+}
+
+/// Encodes `value` as one frame (length prefix included), refusing more than `max`
+/// bytes: for a sender that encodes in one place and writes in another.
+pub fn encode_frame<T: Serialize>(value: &T, max: u32) -> Result<Vec<u8>, FrameError> {
     let mut buf = vec![0u8; 4];
     serde_json::to_writer(&mut buf, value).map_err(|e| FrameError::Malformed(e.to_string()))?;
     let len = u32::try_from(buf.len() - 4).unwrap_or(u32::MAX);
@@ -99,7 +106,15 @@ where
         return Err(FrameError::TooLarge { len, max });
     }
     buf[..4].copy_from_slice(&len.to_be_bytes());
-    writer.write_all(&buf).await?;
+    Ok(buf)
+}
+
+/// Writes a frame made by [`encode_frame`].
+pub async fn write_encoded<W: AsyncWrite + Unpin>(
+    writer: &mut W,
+    frame: &[u8],
+) -> Result<(), FrameError> {
+    writer.write_all(frame).await?;
     writer.flush().await?;
     Ok(())
 }

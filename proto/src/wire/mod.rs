@@ -9,5 +9,6 @@ mod tests;
 
 pub use conversation::*;
 pub use frame::{
-    FrameError, MAX_REQUEST_FRAME, MAX_RESPONSE_FRAME, read_frame, read_frame_timed, write_frame,
+    FrameError, MAX_REQUEST_FRAME, MAX_RESPONSE_FRAME, encode_frame, read_frame, read_frame_timed,
+    write_encoded, write_frame,
 };

@@ -5,6 +5,7 @@
 use super::listing::ListingDecoder;
 use super::resources::Snapshot;
 use super::{PveClient, PveError};
+use crate::stages::{self, Stage};
 use std::{sync::Arc, time::Duration, time::Instant};
 
 /// How long a fetched listing is reused.
@@ -14,9 +15,9 @@ pub const TTL: Duration = Duration::from_millis(1500);
 #[derive(Debug, Default)]
 pub struct ResourceCache {
     state: tokio::sync::Mutex<Option<Arc<Snapshot>>>,
-    /// The last answer's buffer, emptied, for the next one: writing a listing into
-    /// memory just taken from the system cost a page fault every 4 KiB (274 faults per
-    /// 3,000-guest fetch, 148 with the buffer kept).
+    /// A buffer for the next answer, when the last listing's could not be taken back:
+    /// writing a listing into memory just taken from the system cost a page fault
+    /// every 4 KiB (274 faults per 3,000-guest fetch, 148 with the buffer kept).
     spare: std::sync::Mutex<String>,
 }
 
@@ -31,25 +32,22 @@ impl ResourceCache {
             return Ok(s.clone());
         }
         let started = Instant::now();
-        let spare = std::mem::take(&mut *self.spare());
-        let mut decoder = ListingDecoder::with_buffer(spare);
+        let buffer = match state.take() {
+            Some(old) => self.recycle(old),
+            None => std::mem::take(&mut *self.spare()),
+        };
+        let mut decoder = ListingDecoder::with_buffer(buffer);
         pve.get_chunks("/cluster/resources", &[("type", "vm")], &mut decoder)
             .await?;
         let received = started.elapsed();
-        let mut spare = String::new();
-        let snap = Arc::new(decoder.finish(&mut spare)?);
-        if spare.capacity() <= SPARE_MAX {
-            *self.spare() = spare;
-        }
+        let snap = Arc::new(stages::timed_sync(Stage::Decode, || decoder.finish())?);
         tracing::debug!(
             guests = snap.guests.len(),
             receive_us = received.as_micros(),
             finish_us = (started.elapsed() - received).as_micros(),
             "guest listing fetched"
         );
-        let old = state.replace(snap.clone());
-        drop(state);
-        drop_later(old);
+        *state = Some(snap.clone());
         Ok(snap)
     }
 
@@ -57,17 +55,36 @@ impl ResourceCache {
         self.spare.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// The buffer of a listing no request holds any more (its guests are freed on a
+    /// blocking thread); a new one when a request still holds it.
+    fn recycle(&self, old: Arc<Snapshot>) -> String {
+        match Arc::try_unwrap(old) {
+            Ok(old) => {
+                let (buffer, guests) = old.into_parts();
+                drop_later(guests);
+                buffer
+            }
+            Err(shared) => {
+                drop_later(shared);
+                std::mem::take(&mut *self.spare())
+            }
+        }
+    }
+
     /// Forgets the listing, after an action changed a guest.
     pub async fn invalidate(&self) {
         let old = self.state.lock().await.take();
-        drop_later(old);
+        if let Some(old) = old {
+            let buffer = self.recycle(old);
+            if buffer.capacity() <= SPARE_MAX {
+                *self.spare() = buffer;
+            }
+        }
     }
 }
 
-/// Frees a replaced listing on a blocking thread: freeing tens of thousands of guests
-/// takes about a millisecond, which no caller need wait for.
-fn drop_later(old: Option<Arc<Snapshot>>) {
-    if let Some(old) = old {
-        tokio::task::spawn_blocking(move || drop(old));
-    }
+/// Frees what a replaced listing held on a blocking thread: tens of thousands of
+/// guests take about a millisecond, which no caller need wait for.
+fn drop_later<T: Send + 'static>(old: T) {
+    tokio::task::spawn_blocking(move || drop(old));
 }

@@ -2,11 +2,18 @@
 //! bounded retries for idempotent GETs. The only code that sees the token.
 
 use super::tls::{self, Trust};
-use crate::{config::PveConfig, secret::ApiToken};
+use crate::{
+    config::PveConfig,
+    secret::ApiToken,
+    stages::{self, Stage},
+};
 use pve_mcp_proto::{ApiMethod, ApiParams};
 use reqwest::header::{AUTHORIZATION, HeaderValue};
 use serde::de::DeserializeOwned;
-use std::{borrow::Cow, time::Duration};
+use std::{
+    borrow::Cow,
+    time::{Duration, Instant},
+};
 
 /// An error talking to Proxmox. Messages carry PVE's own words, never the token or
 /// a raw response body.
@@ -63,6 +70,24 @@ pub trait BodySink {
 impl BodySink for Vec<u8> {
     fn chunk(&mut self, bytes: &[u8]) {
         self.extend_from_slice(bytes);
+    }
+}
+
+/// A sink that counts the time spent handing it chunks.
+struct TimedSink<'a, S> {
+    sink: &'a mut S,
+    busy: Duration,
+}
+
+impl<S: BodySink> BodySink for TimedSink<'_, S> {
+    fn announced(&mut self, len: usize) {
+        self.sink.announced(len);
+    }
+
+    fn chunk(&mut self, bytes: &[u8]) {
+        let started = Instant::now();
+        self.sink.chunk(bytes);
+        self.busy += started.elapsed();
     }
 }
 
@@ -184,11 +209,21 @@ impl PveClient {
         query: &[(&str, &str)],
         sink: &mut impl BodySink,
     ) -> Result<(), PveError> {
+        let started = Instant::now();
         let mut resp = self.request(ApiMethod::Get, path, query, None).await?;
         if !resp.status().is_success() {
+            stages::add(Stage::Fetch, started.elapsed());
             return self.read(resp).await.map(drop);
         }
-        self.drain(&mut resp, sink).await
+        let mut timed = TimedSink {
+            sink,
+            busy: Duration::ZERO,
+        };
+        let drained = self.drain(&mut resp, &mut timed).await;
+        // The decoding done while the answer arrived is the decoder's, not the wire's.
+        stages::add(Stage::Fetch, started.elapsed().saturating_sub(timed.busy));
+        stages::add(Stage::Decode, timed.busy);
+        drained
     }
 
     /// Hands the body to `sink` as it arrives, refusing one of more than [`MAX_BODY`]
@@ -225,8 +260,11 @@ impl PveClient {
         if let Some(answer) = super::plan::intercept(method, path, query, form) {
             return Ok(answer);
         }
+        let started = Instant::now();
         let resp = self.request(method, path, query, form).await?;
-        self.read(resp).await
+        let body = self.read(resp).await;
+        stages::add(Stage::Fetch, started.elapsed());
+        body
     }
 
     /// Sends one request (retrying a GET that could not connect); the answer's status
@@ -309,15 +347,17 @@ pub fn decode<'a, T: serde::Deserialize<'a>>(body: &'a [u8]) -> Result<T, PveErr
     // One UTF-8 check of the whole body: decoding from bytes would check every string
     // on its own, which costs more than the check of the whole (a sixth of decoding a
     // large listing).
-    let text = std::str::from_utf8(body).map_err(|e| {
-        PveError::Decode(format!(
-            "the answer is not UTF-8 (at byte {})",
-            e.valid_up_to()
-        ))
-    })?;
-    serde_json::from_str::<Envelope<T>>(text)
-        .map(|e| e.data)
-        .map_err(|e| PveError::Decode(e.to_string()))
+    stages::timed_sync(Stage::Decode, || {
+        let text = std::str::from_utf8(body).map_err(|e| {
+            PveError::Decode(format!(
+                "the answer is not UTF-8 (at byte {})",
+                e.valid_up_to()
+            ))
+        })?;
+        serde_json::from_str::<Envelope<T>>(text)
+            .map(|e| e.data)
+            .map_err(|e| PveError::Decode(e.to_string()))
+    })
 }
 
 /// PVE's error text: the reason phrase or `message`, plus per-parameter `errors`.

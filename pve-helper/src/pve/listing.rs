@@ -1,19 +1,22 @@
-//! Decoding a `/cluster/resources` answer while it arrives. The `data` array's entries
-//! are decoded and validated one by one as their bytes come in, so little is left to
-//! do when the last byte is in: on a 3,000-guest cluster most of the decoding happens
-//! while Proxmox is still sending.
+//! Reading a `/cluster/resources` answer while it arrives. The `data` array's entries
+//! are read and validated one by one as their bytes come in ([`entry`]: only what
+//! scope, filters and counts need is kept of each), so little is left to do when the
+//! last byte is in: on a 3,000-guest cluster most of the reading happens while
+//! Proxmox is still sending.
 //!
-//! serde_json decodes each entry as it would inside the whole answer; an entry cut
-//! short by the end of the bytes so far is decoded again when more arrive. An answer
-//! of any other shape than `{"data":[{..},..]}` (other members, an entry that is not
-//! an object, anything unexpected) is decoded whole at the end, exactly as
+//! An entry cut short by the end of the bytes so far is read again when more arrive.
+//! An answer of any other shape than `{"data":[{..},..]}` (other members, an entry that
+//! did not read, anything unexpected) is read whole at the end ([`decode_whole`]), as
 //! [`Snapshot::decode`] does. Both ways therefore accept the same answers and produce
-//! the same guests (one [`Interner`] validates each entry, and escapes its name, pool
-//! and tags, for both); a test and a fuzz target check it.
+//! the same guests (one [`Interner`] validates each entry, and escapes its pool and
+//! tags, for both); a test and a fuzz target check it.
 //!
-//! Trust: the bytes are Proxmox's and unvalidated until serde_json has decoded them.
+//! Trust: the bytes are Proxmox's and unvalidated until [`entry`] has read them.
 
-use super::resources::{Guest, Interner, RawResource, Snapshot};
+use super::resources::{
+    Guest, Interner, Snapshot,
+    entry::{self, Reader, Stop},
+};
 use super::{BodySink, MAX_BODY, PveError};
 
 /// Incremental decoder of one listing; feed it the body's chunks, then [`finish`].
@@ -179,36 +182,26 @@ impl ListingDecoder {
         true
     }
 
-    /// Decodes the entry that begins at `pos`; false when its end has not arrived.
+    /// Reads the entry that begins at `pos`; false when its end has not arrived.
     fn entry(&mut self) -> bool {
-        let rest = &self.text[self.pos..];
-        let mut stream = serde_json::Deserializer::from_str(rest).into_iter::<RawResource>();
-        match stream.next() {
-            Some(Ok(raw)) => {
-                self.guests.extend(self.interner.guest(raw));
-                self.pos += stream.byte_offset();
+        match entry::scope(&self.text, self.pos) {
+            Ok((scope, end)) => {
+                self.guests.extend(self.interner.guest(scope, self.pos));
+                self.pos = end;
                 self.phase = Phase::AfterEntry;
                 true
             }
-            Some(Err(e)) if e.is_eof() => false,
-            // The whole decoding at the end says what is wrong with it.
-            Some(Err(_)) | None => {
+            Err(Stop::Incomplete) => false,
+            // The whole reading at the end says what is wrong with it.
+            Err(Stop::Invalid) => {
                 self.phase = Phase::Whole;
                 true
             }
         }
     }
 
-    /// The listing, once the whole answer has been fed; leaves the buffer, emptied,
-    /// in `spare`.
-    pub fn finish(mut self, spare: &mut String) -> Result<Snapshot, PveError> {
-        let result = self.result();
-        self.text.clear();
-        *spare = self.text;
-        result
-    }
-
-    fn result(&mut self) -> Result<Snapshot, PveError> {
+    /// The listing, once the whole answer has been fed.
+    pub fn finish(self) -> Result<Snapshot, PveError> {
         // A character still cut at the end is invalid where it begins.
         let cut = (!self.carry.is_empty()).then_some(self.text.len());
         if let Some(at) = self.not_utf8_at.or(cut) {
@@ -217,15 +210,104 @@ impl ListingDecoder {
             )));
         }
         if self.phase == (Phase::Tail { closed: true }) && self.pos == self.text.len() {
-            return Ok(Snapshot::new(std::mem::take(&mut self.guests)));
+            return Ok(Snapshot::new(self.text, self.guests));
         }
-        Snapshot::decode(self.text.as_bytes())
+        decode_whole(self.text)
+    }
+}
+
+/// Reads a whole answer: an object whose `data` member (once) is a list of entries
+/// (objects, each read by [`entry`]), other members any JSON value, whitespace around
+/// tokens.
+pub(super) fn decode_whole(text: String) -> Result<Snapshot, PveError> {
+    let mut interner = Interner::default();
+    let mut guests = Vec::new();
+    let read = document(&text, |scope, at| guests.extend(interner.guest(scope, at)));
+    match read {
+        Ok(()) => Ok(Snapshot::new(text, guests)),
+        Err(at) => Err(PveError::Decode(format!(
+            "the guest listing is not a list of resources (at byte {at})"
+        ))),
+    }
+}
+
+/// The answer's members and the `data` entries; `Err` says at which byte it failed.
+fn document<'a>(text: &'a str, mut each: impl FnMut(entry::Scope<'a>, usize)) -> Result<(), usize> {
+    let mut r = Reader::new(text, 0);
+    let data = members(&mut r, &mut each).map_err(|_| r.at())?;
+    let rest = text.as_bytes().get(r.at()..).unwrap_or_default();
+    if !rest.iter().all(|&b| is_ws(b)) {
+        return Err(r.at());
+    }
+    if !data {
+        return Err(text.len());
+    }
+    Ok(())
+}
+
+/// `{` members `}`, with whitespace before; whether one was `data`.
+fn members<'a>(
+    r: &mut Reader<'a>,
+    each: &mut impl FnMut(entry::Scope<'a>, usize),
+) -> Result<bool, Stop> {
+    let mut data = false;
+    r.ws()?;
+    r.expect(b'{')?;
+    r.ws()?;
+    if r.peek()? == b'}' {
+        r.expect(b'}')?;
+        return Ok(data);
+    }
+    loop {
+        let name = r.member_name()?;
+        if name == "data" {
+            if std::mem::replace(&mut data, true) {
+                return Err(Stop::Invalid);
+            }
+            entries(r, each)?;
+        } else {
+            r.skip_value()?;
+        }
+        r.ws()?;
+        match r.bump()? {
+            b',' => r.ws()?,
+            b'}' => return Ok(data),
+            _ => return Err(Stop::Invalid),
+        }
+    }
+}
+
+/// `[` entries `]`, each an object.
+fn entries<'a>(
+    r: &mut Reader<'a>,
+    each: &mut impl FnMut(entry::Scope<'a>, usize),
+) -> Result<(), Stop> {
+    r.expect(b'[')?;
+    r.ws()?;
+    if r.peek()? == b']' {
+        return r.expect(b']');
+    }
+    loop {
+        if r.peek()? != b'{' {
+            return Err(Stop::Invalid);
+        }
+        let start = r.at();
+        let (scope, end) = entry::scope(r.text(), start)?;
+        each(scope, start);
+        r.seek(end);
+        r.ws()?;
+        match r.bump()? {
+            b',' => r.ws()?,
+            b']' => return Ok(()),
+            _ => return Err(Stop::Invalid),
+        }
     }
 }
 
 impl BodySink for ListingDecoder {
     fn announced(&mut self, len: usize) {
-        self.text.reserve(len.min(MAX_BODY));
+        self.text
+            .reserve(len.min(MAX_BODY).saturating_sub(self.text.len()));
     }
 
     fn chunk(&mut self, bytes: &[u8]) {

@@ -1,20 +1,25 @@
 //! `/cluster/resources`: one call that tells where every guest lives (node, type, pool,
-//! tags) and how it runs. Parsed leniently (PVE mixes numbers, strings and 0/1 flags),
+//! tags) and how it runs. Read leniently (PVE mixes numbers, strings and 0/1 flags),
 //! validated into proto types, and sorted into a [`Snapshot`] (which `cache` keeps a
-//! moment). Names, pools and tags are text Proxmox sends: kept with their control and
-//! hidden characters written escaped ([`escape_value`]), so every answer that carries
-//! them carries them fit to show; a config lock is read as a [`GuestLock`] (an
-//! unknown one kept in its safe form, never a reason to drop the guest).
+//! moment) with the text it was read from: of every guest only what its scope, the
+//! filters and the counts need is read up front ([`entry::scope`]), the rest
+//! ([`entry::detail`]) for the guests an answer carries. Names, pools and tags are text
+//! Proxmox sends: given out with their control and hidden characters written escaped
+//! ([`escape_value`]), so every answer that carries them carries them fit to show; a
+//! config lock is read as a [`GuestLock`] (an unknown one kept in its safe form, never
+//! a reason to drop the guest).
 
 use super::{PveError, client::escape_value};
+use entry::{Detail, Scope};
 use pve_mcp_proto::{GuestLock, GuestState, GuestSummary, GuestType, NodeName, VmId};
-use serde::{Deserialize, de};
+use serde::Deserialize;
 use std::{
-    borrow::Cow,
     collections::HashMap,
     sync::Arc,
     time::{Duration, Instant},
 };
+
+pub mod entry;
 
 /// A number that PVE may send as a JSON number or a numeric string.
 #[derive(Debug, Clone, Copy, Default)]
@@ -63,57 +68,21 @@ impl Num {
     }
 }
 
-/// One entry of `/cluster/resources` (fields we use; others are skipped).
-#[derive(Debug, Deserialize)]
-pub struct RawResource<'a> {
-    #[serde(rename = "type", borrow)]
-    pub kind: Cow<'a, str>,
-    pub vmid: Option<Num>,
-    #[serde(borrow)]
-    pub name: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    pub node: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    pub status: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    pub pool: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    pub tags: Option<Cow<'a, str>>,
-    pub template: Option<Num>,
-    #[serde(borrow)]
-    pub lock: Option<Cow<'a, str>>,
-    #[serde(default)]
-    pub cpu: Num,
-    #[serde(default)]
-    pub maxcpu: Num,
-    #[serde(default)]
-    pub mem: Num,
-    #[serde(default)]
-    pub maxmem: Num,
-    #[serde(default)]
-    pub uptime: Num,
-}
-
-/// A guest as the cache holds it. Node, pool and tags, which thousands of guests
-/// share, are shared strings: a listing costs one allocation per guest (its name),
-/// and a [`GuestSummary`] is made only for the guests an answer carries. A lock
-/// Proxmox names costs none either; only an unknown one is allocated.
+/// A guest as the cache holds it: what its scope, the listing's filters and counts
+/// need, read for every guest, and where its entry is in the listing's text, whose
+/// details ([`Snapshot::summary`]) are read only for the guests an answer carries.
+/// Node, pool and tags, which thousands of guests share, are shared strings: a listing
+/// costs no allocation per guest.
 #[derive(Debug, Clone)]
 pub struct Guest {
     pub vmid: VmId,
     pub guest_type: GuestType,
     pub status: GuestState,
-    pub template: bool,
     pub node: Arc<NodeName>,
     pub pool: Option<Arc<str>>,
     pub tags: Arc<[String]>,
-    pub name: Box<str>,
-    pub lock: Option<GuestLock>,
-    pub cpu: f64,
-    pub maxcpu: f64,
-    pub mem: u64,
-    pub maxmem: u64,
-    pub uptime: u64,
+    /// Where the guest's entry begins in [`Snapshot`]'s text.
+    entry: u32,
 }
 
 /// Splits PVE's tag list (`a;b`, older releases also `,` or space), each tag with its
@@ -126,70 +95,73 @@ pub fn split_tags(tags: Option<&str>) -> Vec<String> {
         .collect()
 }
 
-impl Guest {
-    /// The guest as the wire carries it.
-    pub fn summary(&self) -> GuestSummary {
-        GuestSummary {
-            vmid: self.vmid,
-            name: self.name.to_string(),
-            guest_type: self.guest_type,
-            node: NodeName::clone(&self.node),
-            status: self.status,
-            pool: self.pool.as_deref().map(str::to_owned),
-            tags: self.tags.to_vec(),
-            template: self.template,
-            lock: self.lock.clone(),
-            cpu: self.cpu,
-            maxcpu: self.maxcpu,
-            mem: self.mem,
-            maxmem: self.maxmem,
-            uptime: self.uptime,
-        }
-    }
-}
-
 /// The node names, pools and tag lists of one listing, each validated (or escaped) and
 /// allocated once however many guests share it.
 #[derive(Debug, Default)]
 pub(super) struct Interner {
     /// `None`: not a valid node name (its guests are dropped).
-    nodes: HashMap<Box<str>, Option<Arc<NodeName>>>,
-    pools: HashMap<Box<str>, Arc<str>>,
-    tags: HashMap<Box<str>, Arc<[String]>>,
+    nodes: Table<Option<Arc<NodeName>>>,
+    pools: Table<Arc<str>>,
+    tags: Table<Arc<[String]>>,
+}
+
+/// Values made once per distinct text: the first few looked up in a list (a cluster has
+/// a handful of nodes and pools, whose names hash slower than they compare), the rest
+/// in a map.
+#[derive(Debug)]
+struct Table<V> {
+    few: Vec<(Box<str>, V)>,
+    many: HashMap<Box<str>, V>,
+}
+
+impl<V> Default for Table<V> {
+    fn default() -> Self {
+        Self {
+            few: Vec::new(),
+            many: HashMap::new(),
+        }
+    }
+}
+
+/// How many values [`Table`] keeps in its list.
+const FEW: usize = 16;
+
+impl<V: Clone> Table<V> {
+    fn get_or(&mut self, raw: &str, make: impl FnOnce(&str) -> V) -> V {
+        if let Some((_, v)) = self.few.iter().find(|(k, _)| **k == *raw) {
+            return v.clone();
+        }
+        if let Some(v) = self.many.get(raw) {
+            return v.clone();
+        }
+        let v = make(raw);
+        if self.few.len() < FEW {
+            self.few.push((raw.into(), v.clone()));
+        } else {
+            self.many.insert(raw.into(), v.clone());
+        }
+        v
+    }
 }
 
 impl Interner {
     fn node(&mut self, raw: &str) -> Option<Arc<NodeName>> {
-        if let Some(n) = self.nodes.get(raw) {
-            return n.clone();
-        }
-        let n = NodeName::parse(raw).ok().map(Arc::new);
-        self.nodes.insert(raw.into(), n.clone());
-        n
+        self.nodes
+            .get_or(raw, |raw| NodeName::parse(raw).ok().map(Arc::new))
     }
 
     fn pool(&mut self, raw: &str) -> Arc<str> {
-        if let Some(p) = self.pools.get(raw) {
-            return p.clone();
-        }
-        let p: Arc<str> = escape_value(raw).into();
-        self.pools.insert(raw.into(), p.clone());
-        p
+        self.pools.get_or(raw, |raw| escape_value(raw).into())
     }
 
     fn tags(&mut self, raw: &str) -> Arc<[String]> {
-        if let Some(t) = self.tags.get(raw) {
-            return t.clone();
-        }
-        let t: Arc<[String]> = split_tags(Some(raw)).into();
-        self.tags.insert(raw.into(), t.clone());
-        t
+        self.tags.get_or(raw, |raw| split_tags(Some(raw)).into())
     }
 
-    /// Validates one resource entry; `None` for non-guests and entries that fail
-    /// validation (never trusted).
-    pub(super) fn guest(&mut self, r: RawResource) -> Option<Guest> {
-        let guest_type = match r.kind.as_ref() {
+    /// Validates one resource entry, which begins at `entry` in the listing's text;
+    /// `None` for non-guests and entries that fail validation (never trusted).
+    pub(super) fn guest(&mut self, r: Scope<'_>, entry: usize) -> Option<Guest> {
+        let guest_type = match r.kind.as_deref()? {
             "qemu" => GuestType::Qemu,
             "lxc" => GuestType::Lxc,
             _ => return None,
@@ -200,7 +172,6 @@ impl Interner {
             vmid,
             guest_type,
             status: GuestState::from_pve(r.status.as_deref().unwrap_or(""), None),
-            template: r.template.is_some_and(|t| t.0 != 0.0),
             node,
             pool: r
                 .pool
@@ -208,63 +179,48 @@ impl Interner {
                 .filter(|p| !p.is_empty())
                 .map(|p| self.pool(p)),
             tags: self.tags(r.tags.as_deref().unwrap_or("")),
-            name: escape_value(r.name.as_deref().unwrap_or("")).into(),
-            lock: r.lock.as_deref().and_then(GuestLock::from_pve),
-            cpu: r.cpu.0,
-            maxcpu: r.maxcpu.0,
-            mem: r.mem.u64(),
-            maxmem: r.maxmem.u64(),
-            uptime: r.uptime.u64(),
+            entry: u32::try_from(entry).ok()?,
         })
     }
 }
 
-/// The guests of a `/cluster/resources` answer, validated one entry at a time while
-/// the answer is decoded: no list of raw entries is built first.
-struct Guests(Vec<Guest>);
-
-impl<'de> Deserialize<'de> for Guests {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct Entries;
-        impl<'de> de::Visitor<'de> for Entries {
-            type Value = Guests;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a list of cluster resources")
-            }
-            fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Guests, A::Error> {
-                let mut interner = Interner::default();
-                let mut guests = Vec::with_capacity(1024);
-                while let Some(raw) = seq.next_element::<RawResource<'de>>()? {
-                    guests.extend(interner.guest(raw));
-                }
-                Ok(Guests(guests))
-            }
-        }
-        d.deserialize_seq(Entries)
-    }
-}
-
-/// All guests of the cluster at one moment, sorted by vmid.
+/// All guests of the cluster at one moment, sorted by vmid, and the listing they were
+/// read from.
 #[derive(Debug)]
 pub struct Snapshot {
     pub guests: Vec<Guest>,
+    /// The listing's text, as Proxmox sent it (validated whole).
+    pub(super) text: String,
     fetched: Instant,
 }
 
 impl Snapshot {
-    pub fn new(guests: Vec<Guest>) -> Self {
-        let mut guests = by_vmid(guests);
+    /// The guests read from `text` (each [`Guest`] pointing into it).
+    pub(super) fn new(text: String, guests: Vec<Guest>) -> Self {
+        let mut guests = guests;
+        if !guests.is_sorted_by_key(|g| g.vmid) {
+            // Of guests listed twice, the first is kept: entries come in the order of
+            // the text, so ordering by where they begin keeps that order, and the sort
+            // needs no buffer of its own (a stable sort's is as large as the list).
+            guests.sort_unstable_by_key(|g| (g.vmid, g.entry));
+        }
         guests.dedup_by_key(|g| g.vmid);
         Self {
             guests,
+            text,
             fetched: Instant::now(),
         }
     }
 
-    /// Decodes a `/cluster/resources?type=vm` answer (`{"data": [...]}`).
+    /// Decodes a `/cluster/resources?type=vm` answer (`{"data": [...]}`) whole.
     pub fn decode(body: &[u8]) -> Result<Self, PveError> {
-        let Guests(guests) = super::decode(body)?;
-        Ok(Self::new(guests))
+        let text = std::str::from_utf8(body).map_err(|e| {
+            PveError::Decode(format!(
+                "the answer is not UTF-8 (at byte {})",
+                e.valid_up_to()
+            ))
+        })?;
+        super::listing::decode_whole(text.to_owned())
     }
 
     /// How long ago the listing was fetched (made).
@@ -278,22 +234,45 @@ impl Snapshot {
             .ok()
             .map(|i| &self.guests[i])
     }
-}
 
-/// Sorts guests by vmid (PVE lists them by id as a string: `qemu/1000` before
-/// `qemu/200`). Sorts (vmid, position) pairs, then moves each guest once: sorting the
-/// guests themselves moved every 100-byte entry a dozen times.
-fn by_vmid(guests: Vec<Guest>) -> Vec<Guest> {
-    if guests.is_sorted_by_key(|g| g.vmid) {
-        return guests;
+    /// The rest of a guest of this listing, read from its entry.
+    fn detail(&self, g: &Guest) -> Detail<'_> {
+        // The entry was read whole when the listing was; it reads the same again.
+        entry::detail(&self.text, g.entry as usize).unwrap_or_default()
     }
-    let mut order: Vec<(VmId, usize)> = guests.iter().map(|g| g.vmid).zip(0..).collect();
-    order.sort_unstable();
-    let mut slots: Vec<Option<Guest>> = guests.into_iter().map(Some).collect();
-    order
-        .into_iter()
-        .filter_map(|(_, i)| slots.get_mut(i).and_then(Option::take))
-        .collect()
+
+    /// A guest's name, with its control and hidden characters written escaped.
+    pub fn name(&self, g: &Guest) -> String {
+        escape_value(self.detail(g).name.as_deref().unwrap_or("")).into_owned()
+    }
+
+    /// A guest of this listing as the wire carries it.
+    pub fn summary(&self, g: &Guest) -> GuestSummary {
+        let d = self.detail(g);
+        GuestSummary {
+            vmid: g.vmid,
+            name: escape_value(d.name.as_deref().unwrap_or("")).into_owned(),
+            guest_type: g.guest_type,
+            node: NodeName::clone(&g.node),
+            status: g.status,
+            pool: g.pool.as_deref().map(str::to_owned),
+            tags: g.tags.to_vec(),
+            template: d.template.is_some_and(|t| t.0 != 0.0),
+            lock: d.lock.as_deref().and_then(GuestLock::from_pve),
+            cpu: d.cpu.0,
+            maxcpu: d.maxcpu.0,
+            mem: d.mem.u64(),
+            maxmem: d.maxmem.u64(),
+            uptime: d.uptime.u64(),
+        }
+    }
+
+    /// The listing's text, emptied, for the next one; and its guests.
+    pub fn into_parts(self) -> (String, Vec<Guest>) {
+        let mut text = self.text;
+        text.clear();
+        (text, self.guests)
+    }
 }
 
 #[cfg(test)]
@@ -316,18 +295,18 @@ mod tests {
         let vmids: Vec<u32> = snap.guests.iter().map(|g| g.vmid.get()).collect();
         assert_eq!(vmids, [101, 103, 200]);
         let web = snap.get(VmId::new(101).unwrap()).unwrap();
-        assert_eq!(web.summary().tags, vec!["mcp", "web"]);
-        assert_eq!(web.summary().status, GuestState::Running);
-        assert_eq!(web.summary().mem, 1 << 30);
+        assert_eq!(snap.summary(web).tags, vec!["mcp", "web"]);
+        assert_eq!(snap.summary(web).status, GuestState::Running);
+        assert_eq!(snap.summary(web).mem, 1 << 30);
         assert_eq!(web.pool.as_deref(), Some("lab"));
         let db = snap.get(VmId::new(103).unwrap()).unwrap();
-        assert_eq!(&*db.name, "db \"1\"");
+        assert_eq!(snap.name(db), "db \"1\"");
         assert_eq!(db.pool, None, "an empty pool is no pool");
         // Shared, not copied, between guests.
         assert!(Arc::ptr_eq(&web.tags, &db.tags));
         assert!(Arc::ptr_eq(&web.node, &db.node));
         let ct = snap.get(VmId::new(200).unwrap()).unwrap();
-        assert!(ct.template);
+        assert!(snap.summary(ct).template);
         assert_eq!(ct.guest_type, GuestType::Lxc);
         assert!(ct.tags.is_empty());
         assert_eq!(ct.node.as_str(), "pve2");
@@ -347,19 +326,19 @@ mod tests {
         )
         .unwrap();
         let web = snap.get(VmId::new(101).unwrap()).unwrap();
-        assert_eq!(&*web.name, "web\\u{202E}exe.txt\\u{0007}");
+        assert_eq!(snap.name(web), "web\\u{202E}exe.txt\\u{0007}");
         assert_eq!(web.pool.as_deref(), Some("lab\\u{200B}"));
         assert_eq!(&web.tags[..], ["mcp", "w\\u{2066}eb", "\\u{E0041}"]);
-        let summary = web.summary();
+        let summary = snap.summary(web);
         assert_eq!(summary.tags, ["mcp", "w\\u{2066}eb", "\\u{E0041}"]);
         assert_eq!(web.pool.as_deref(), Some("lab\\u{200B}"));
         let other = snap.get(VmId::new(102).unwrap()).unwrap();
-        assert_eq!(&*other.name, "Grüße");
+        assert_eq!(snap.name(other), "Grüße");
         assert!(Arc::ptr_eq(&web.tags, &other.tags));
         // Nothing trimmed: a pool that is not `lab` does not become `lab`.
         let spaced = snap.get(VmId::new(103).unwrap()).unwrap();
         assert_eq!(
-            (&*spaced.name, spaced.pool.as_deref()),
+            (snap.name(spaced).as_str(), spaced.pool.as_deref()),
             (" lab", Some(" lab"))
         );
     }
@@ -380,8 +359,7 @@ mod tests {
         .unwrap();
         let lock = |v: u64| {
             let g = snap.get(VmId::new(v).unwrap()).unwrap();
-            assert_eq!(g.summary().lock, g.lock, "{v}");
-            g.lock.clone()
+            snap.summary(g).lock
         };
         assert_eq!(lock(100), Some(GuestLock::Backup));
         assert_eq!(lock(101), Some(GuestLock::SnapshotDelete));
@@ -408,10 +386,10 @@ mod tests {
                 .join(",")
         );
         let snap = Snapshot::decode(body.as_bytes()).unwrap();
-        let got: Vec<(u32, &str)> = snap
+        let got: Vec<(u32, String)> = snap
             .guests
             .iter()
-            .map(|g| (g.vmid.get(), &*g.name))
+            .map(|g| (g.vmid.get(), snap.name(g)))
             .collect();
         assert_eq!(
             got,
@@ -422,6 +400,7 @@ mod tests {
                 (99_999, "n3"),
                 (100_000, "n2")
             ]
+            .map(|(v, n)| (v, n.to_owned()))
         );
     }
 

@@ -4,14 +4,34 @@ use super::outcome::{OpResult, upstream_error};
 use super::state::Service;
 use crate::policy::Policy;
 use crate::pve::{
-    resources::{Guest, Num},
+    resources::{Guest, Num, Snapshot},
     sanitize,
 };
+use crate::stages::{self, Stage};
 use pve_mcp_proto::*;
 use serde::Deserialize;
 
 pub async fn list(svc: &Service, policy: &Policy, q: &ListGuests) -> OpResult {
     let snap = svc.cache.get(&svc.pve).await.map_err(upstream_error)?;
+    let (total, counts, page) = stages::timed_sync(Stage::Judge, || select(policy, &snap, q));
+    let guests = stages::timed_sync(Stage::Decode, || {
+        page.into_iter().map(|g| snap.summary(g)).collect()
+    });
+    Ok(Payload::Guests(GuestPage {
+        total,
+        offset: q.offset,
+        limit: q.limit.get(),
+        counts,
+        guests,
+    }))
+}
+
+/// The guests in scope that match the query: how many, their counts, and the page's.
+fn select<'s>(
+    policy: &Policy,
+    snap: &'s Snapshot,
+    q: &ListGuests,
+) -> (u32, GuestCounts, Vec<&'s Guest>) {
     let mut counts = GuestCounts::default();
     let mut total = 0u32;
     let mut page = Vec::new();
@@ -24,7 +44,7 @@ pub async fn list(svc: &Service, policy: &Policy, q: &ListGuests) -> OpResult {
             && q.tag
                 .as_ref()
                 .is_none_or(|t| g.tags.iter().any(|x| x.eq_ignore_ascii_case(t.as_str())))
-            && q.name.as_ref().is_none_or(|n| n.matches(&g.name));
+            && q.name.as_ref().is_none_or(|n| n.matches(&snap.name(g)));
         if !keep {
             continue;
         }
@@ -38,17 +58,11 @@ pub async fn list(svc: &Service, policy: &Policy, q: &ListGuests) -> OpResult {
             GuestType::Lxc => counts.lxc += 1,
         }
         if (offset..offset + limit).contains(&(total as usize)) {
-            page.push(g.summary());
+            page.push(g);
         }
         total += 1;
     }
-    Ok(Payload::Guests(GuestPage {
-        total,
-        offset: q.offset,
-        limit: q.limit.get(),
-        counts,
-        guests: page,
-    }))
+    (total, counts, page)
 }
 
 #[derive(Deserialize)]
@@ -93,7 +107,7 @@ pub(super) fn guest_path(g: &GuestSummary) -> String {
 
 pub(super) async fn lookup(svc: &Service, vmid: VmId) -> Result<GuestSummary, ErrorBody> {
     let snap = svc.cache.get(&svc.pve).await.map_err(upstream_error)?;
-    snap.get(vmid).map(Guest::summary).ok_or_else(|| {
+    snap.get(vmid).map(|g| snap.summary(g)).ok_or_else(|| {
         ErrorBody::new(
             ErrorKind::NotFound,
             format!("guest {vmid} does not exist or is not visible to this client"),

@@ -29,6 +29,7 @@ use crate::{
     peer::Peer,
     policy::{Decision, Facts, GuestFacts, Policy, config_vmids, decide, referenced_vmids},
     pve::PveError,
+    stages::{self, Stage},
 };
 use pve_mcp_proto::{ErrorBody, ErrorKind, Payload, Request, Response};
 use state::STARTED_TASKS;
@@ -52,9 +53,11 @@ impl Service {
                 self.judge_and_run(&policy, request, plan).await
             }
         };
-        self.audit.record(&Record::new(
-            peer, &described, verdict, &rule, &result, started,
-        ));
+        stages::timed_sync(Stage::Judge, || {
+            self.audit.record(&Record::new(
+                peer, &described, verdict, &rule, &result, started,
+            ));
+        });
         match result {
             Ok(p) => Response::Ok(p),
             Err(e) => Response::Err(e),
@@ -72,11 +75,11 @@ impl Service {
             return ("error", "facts".to_owned(), Err(e));
         }
         self.choose_node(policy, &mut request).await;
-        let facts = match self.facts(policy, &request).await {
+        let facts = match stages::timed(Stage::Judge, self.facts(policy, &request)).await {
             Ok(f) => f,
             Err(e) => return ("error", "facts".to_owned(), Err(upstream_error(e))),
         };
-        let decision = decide(policy, &request, &facts);
+        let decision = stages::timed_sync(Stage::Judge, || decide(policy, &request, &facts));
         let (verdict, rule) = (decision.verdict(), decision.rule().to_string());
         if plan && let Decision::Allow { .. } | Decision::Confirm { .. } = decision {
             let confirm = matches!(decision, Decision::Confirm { .. });

@@ -142,6 +142,7 @@ pub fn measure() -> anyhow::Result<ContextCost> {
         bin: &bin,
         socket: &stack.socket,
         log: &log,
+        log_filter: "warn",
     };
     let mut session = Session::start(&front)?;
     let (list, tools_list_answer_bytes) = session.list_tools()?;

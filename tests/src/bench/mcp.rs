@@ -23,6 +23,8 @@ pub struct FrontCmd<'a> {
     pub socket: &'a Path,
     /// Where the front's stderr is appended.
     pub log: &'a Path,
+    /// The front's `PVE_MCP_LOG`.
+    pub log_filter: &'a str,
 }
 
 /// One MCP session with a running `mcp-front`.
@@ -45,7 +47,7 @@ impl Session {
         let mut child = Command::new(cmd.bin)
             .arg("--socket")
             .arg(cmd.socket)
-            .env("PVE_MCP_LOG", "warn")
+            .env("PVE_MCP_LOG", cmd.log_filter)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(log)

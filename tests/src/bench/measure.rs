@@ -8,11 +8,13 @@ use super::{
     floor::Floor,
     mcp::{FrontCmd, Session, peak_rss},
     report::{Concurrency, Summary, ToolRow},
+    stages::{self, Breakdown, LogTail},
 };
 use crate::{sim::SimHandle, stack::Stack};
 use anyhow::Context;
 use serde_json::Value;
 use std::{
+    path::Path,
     sync::{Arc, Barrier},
     time::{Duration, Instant},
 };
@@ -124,6 +126,8 @@ pub fn tools(
 #[derive(Debug, Clone)]
 pub struct IdleCase {
     pub case: Case,
+    /// The helper's name for the request the tool makes (as its stages are logged).
+    pub op: &'static str,
     pub idle_floor: String,
     pub extra: Option<Summary>,
 }
@@ -132,14 +136,25 @@ pub struct IdleCase {
 /// helper's listing cache expired, and every process has gone idle): `runs` rounds,
 /// each a direct GET of every idle floor path, then one call of each case, all
 /// [`CACHE_EXPIRY`] apart.
+///
+/// Each call is also split into its parts ([`stages`]) from what the helper (logging
+/// to `helper_log`) and the front logged during it: one breakdown per case.
 pub fn idle_calls(
     sim: &SimHandle,
     front: &FrontCmd<'_>,
+    helper_log: &Path,
     floor: &Floor,
     cases: &[IdleCase],
     runs: usize,
-) -> anyhow::Result<Vec<ToolRow>> {
+) -> anyhow::Result<(Vec<ToolRow>, Vec<Breakdown>)> {
     let mut session = Session::start(front)?;
+    // One untimed call each: the helper's upstream connection is open before the first
+    // timed call, as it is for every later one.
+    for c in cases {
+        session.call(c.case.tool, &c.case.args)?;
+    }
+    let (mut helper_tail, mut front_tail) = (LogTail::new(helper_log), LogTail::new(front.log));
+    let mut parts = vec![Vec::with_capacity(runs); cases.len()];
     let mut paths: Vec<&str> = cases.iter().map(|c| c.idle_floor.as_str()).collect();
     paths.dedup();
     let mut floor_samples = vec![Vec::with_capacity(runs); paths.len()];
@@ -154,12 +169,23 @@ pub fn idle_calls(
         for (i, c) in cases.iter().enumerate() {
             std::thread::sleep(CACHE_EXPIRY);
             sim.reset_stats();
-            latency[i].push(session.call(c.case.tool, &c.case.args)?);
+            helper_tail.new_lines();
+            front_tail.new_lines();
+            let took = session.call(c.case.tool, &c.case.args)?;
+            latency[i].push(took);
             upstream[i] += sim.stats().requests;
             bytes[i] = session.last_answer_len();
+            let (h, f) = (helper_tail.new_lines(), front_tail.new_lines());
+            parts[i].extend(stages::parts(took, &h, &f, c.op, c.case.tool));
         }
     }
     session.close()?;
+    let breakdowns = cases
+        .iter()
+        .zip(&parts)
+        .filter(|(_, p)| !p.is_empty())
+        .map(|(c, p)| Breakdown::of(&c.case.label, p))
+        .collect();
     let rows = cases.iter().enumerate().map(|(i, c)| {
         let at = paths.iter().position(|p| *p == c.idle_floor).unwrap_or(0);
         let idle_floor = Summary::of(&floor_samples[at]);
@@ -169,7 +195,7 @@ pub fn idle_calls(
             .map_or(idle_floor.clone(), |e| idle_floor.plus(e));
         row(&c.case, &latency[i], upstream[i], floor, bytes[i])
     });
-    Ok(rows.collect())
+    Ok((rows.collect(), breakdowns))
 }
 
 /// The calls of the concurrency mix, chosen by a per-session counter.

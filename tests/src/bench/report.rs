@@ -96,6 +96,10 @@ pub struct SizeReport {
     pub front_idle_rss_bytes: u64,
     pub tools: Vec<ToolRow>,
     pub concurrency: Concurrency,
+    /// Where the time of each call after idleness goes.
+    pub idle_breakdown: Vec<super::stages::Breakdown>,
+    /// The goals for this size, and whether this run met them.
+    pub targets: Vec<super::targets::Target>,
 }
 
 /// The whole run.
@@ -231,6 +235,7 @@ impl SizeReport {
                 t.overhead_p50_ms
             );
         }
+        super::stages::write_table(out, &self.idle_breakdown);
         let k = &self.concurrency;
         let _ = writeln!(
             out,
@@ -254,6 +259,7 @@ impl SizeReport {
             mb(k.front_peak_rss_bytes),
             k.sessions
         );
+        super::targets::write_table(out, &self.targets);
     }
 }
 

@@ -8,7 +8,7 @@ fn all() -> Vec<Tool> {
         HelperClient::new("/nonexistent", Duration::from_secs(1)),
         Duration::ZERO,
     )
-    .tool_router
+    .tool_router()
     .list_all()
 }
 
