@@ -71,7 +71,10 @@ pub fn render(p: &Policy) -> String {
     }
     lifecycle_lines(p, &mut out);
     if p.plans_only {
-        let _ = writeln!(out, "changes: plans only (every change is judged, none is made)");
+        let _ = writeln!(
+            out,
+            "changes: plans only (every change is judged, none is made)"
+        );
     }
     let _ = writeln!(out, "limits: {}", limits(p));
     out
