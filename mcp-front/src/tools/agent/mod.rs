@@ -317,7 +317,7 @@ pub struct AgentExecArgs {
     /// Program and arguments, e.g. ["systemctl", "is-active", "nginx"]; no shell.
     #[schemars(length(min = 1, max = 64))]
     pub argv: Vec<String>,
-    /// Plan only: judged, and what would be sent shown; nothing is done.
+    /// Only show what would be sent; do nothing.
     pub dry_run: Option<bool>,
 }
 

@@ -79,7 +79,7 @@ pub struct ProxmoxApiArgs {
     #[serde(default)]
     #[schemars(schema_with = "scalar_object_schema")]
     pub data: Option<Map<String, Value>>,
-    /// Plan only: judged, and what would be sent shown; nothing is done.
+    /// Only show what would be sent; do nothing.
     pub dry_run: Option<bool>,
 }
 

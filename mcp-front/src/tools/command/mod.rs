@@ -99,7 +99,7 @@ pub struct ExecuteCommandArgs {
     /// refused.
     #[schemars(length(min = 1, max = 32768))]
     pub command: String,
-    /// Plan only: judged, and what would be sent shown; nothing is done.
+    /// Only show what would be sent; do nothing.
     pub dry_run: Option<bool>,
 }
 

@@ -92,7 +92,7 @@ pub struct GuestTemplateArgs {
     /// Longest wait in seconds; the task goes on after it.
     #[schemars(range(min = 1, max = 3600), extend("default" = 120))]
     pub timeout_secs: Option<u64>,
-    /// Plan only: judged, and what would be sent shown; nothing is done.
+    /// Only show what would be sent; do nothing.
     pub dry_run: Option<bool>,
 }
 
@@ -127,7 +127,7 @@ pub struct GuestConfigureArgs {
     /// Longest wait in seconds; the task goes on after it.
     #[schemars(range(min = 1, max = 3600), extend("default" = 120))]
     pub timeout_secs: Option<u64>,
-    /// Plan only: judged, and what would be sent shown; nothing is done.
+    /// Only show what would be sent; do nothing.
     pub dry_run: Option<bool>,
 }
 
@@ -187,7 +187,7 @@ pub struct DiskResizeArgs {
     /// Longest wait in seconds; the task goes on after it.
     #[schemars(range(min = 1, max = 3600), extend("default" = 120))]
     pub timeout_secs: Option<u64>,
-    /// Plan only: judged, and what would be sent shown; nothing is done.
+    /// Only show what would be sent; do nothing.
     pub dry_run: Option<bool>,
 }
 
@@ -224,7 +224,7 @@ pub struct GuestMigrateArgs {
     /// Longest wait in seconds; the task goes on after it.
     #[schemars(range(min = 1, max = 3600), extend("default" = 600))]
     pub timeout_secs: Option<u64>,
-    /// Plan only: judged, and what would be sent shown; nothing is done.
+    /// Only show what would be sent; do nothing.
     pub dry_run: Option<bool>,
 }
 
@@ -261,7 +261,7 @@ pub struct GuestDeleteArgs {
     /// Longest wait in seconds; the task goes on after it.
     #[schemars(range(min = 1, max = 3600), extend("default" = 120))]
     pub timeout_secs: Option<u64>,
-    /// Plan only: judged, and what would be sent shown; nothing is done.
+    /// Only show what would be sent; do nothing.
     pub dry_run: Option<bool>,
 }
 

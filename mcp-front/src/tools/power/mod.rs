@@ -89,7 +89,7 @@ pub struct VmActionArgs {
     /// Longest wait in seconds; the task goes on after it.
     #[schemars(range(min = 1, max = 3600), extend("default" = 120))]
     pub timeout_secs: Option<u64>,
-    /// Plan only: judged, and what would be sent shown; nothing is done.
+    /// Only show what would be sent; do nothing.
     pub dry_run: Option<bool>,
 }
 

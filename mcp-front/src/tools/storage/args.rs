@@ -93,7 +93,7 @@ pub struct BackupStartArgs {
     /// Longest wait in seconds; the task goes on after it.
     #[schemars(range(min = 1, max = 3600), extend("default" = 120))]
     pub timeout_secs: Option<u64>,
-    /// Plan only: judged, and what would be sent shown; nothing is done.
+    /// Only show what would be sent; do nothing.
     pub dry_run: Option<bool>,
 }
 
@@ -126,7 +126,7 @@ pub struct VolumeDeleteArgs {
     /// Longest wait in seconds; the task goes on after it.
     #[schemars(range(min = 1, max = 3600), extend("default" = 120))]
     pub timeout_secs: Option<u64>,
-    /// Plan only: judged, and what would be sent shown; nothing is done.
+    /// Only show what would be sent; do nothing.
     pub dry_run: Option<bool>,
 }
 
@@ -204,7 +204,7 @@ pub struct StorageDownloadArgs {
     /// Longest wait in seconds; the task goes on after it.
     #[schemars(range(min = 1, max = 3600), extend("default" = 600))]
     pub timeout_secs: Option<u64>,
-    /// Plan only: judged, and what would be sent shown; nothing is done.
+    /// Only show what would be sent; do nothing.
     pub dry_run: Option<bool>,
 }
 

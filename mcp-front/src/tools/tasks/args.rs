@@ -113,7 +113,7 @@ pub struct TaskCancelArgs {
     /// The running task's UPID.
     #[schemars(length(min = 1, max = 256))]
     pub upid: String,
-    /// Plan only: judged, and what would be sent shown; nothing is done.
+    /// Only show what would be sent; do nothing.
     pub dry_run: Option<bool>,
 }
 
