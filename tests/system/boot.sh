@@ -147,7 +147,8 @@ awk -v s="$score" 'BEGIN { exit !(s != "" && s <= 2.0) }' || fail "exposure $sco
 as_client=(nsenter -t "$init" -a env -i PATH=/usr/bin:/bin setpriv --reuid=claude-user
     --regid=claude-user --init-groups /usr/bin/mcp-front)
 guests() { python3 -c 'import json, sys; r = json.load(sys.stdin)["calls"][0]; assert not r["isError"], r
-print(" ".join(str(g["vmid"]) for g in r["structured"]["guests"]))'; }
+t = r["structured"]["guests"]; at = t["columns"].index("vmid")
+print(" ".join(str(row[at]) for row in t["rows"]))'; }
 out=$(python3 "$probe" --call list_vms '{"limit": 500}' -- "${as_client[@]}")
 grep -q '"list_vms"' <<<"$out" || fail "tools/list: $out"
 seen=$(guests <<<"$out")
