@@ -103,48 +103,7 @@ pub fn describe(e: &ErrorBody) -> String {
 /// Whether sending `request` twice has the same effect as sending it once, so a call
 /// whose connection broke after it was written may be sent again.
 pub fn is_resendable(request: &Request) -> bool {
-    match request {
-        Request::ListGuests(_)
-        | Request::GuestStatus(_)
-        | Request::NodeStatus(_)
-        | Request::TaskStatus(_)
-        | Request::SnapshotList(_)
-        | Request::GuestConfig(_)
-        | Request::ListTasks(_)
-        | Request::ClusterStatus(_)
-        | Request::ListStorage(_)
-        | Request::StorageContent(_)
-        | Request::ListBackups(_)
-        | Request::GuestMetrics(_)
-        | Request::GuestAgent(_)
-        | Request::TaskLog(_)
-        | Request::Describe(_)
-        | Request::Firewall(_)
-        | Request::ListPools(_)
-        | Request::HaResources(_)
-        | Request::NextVmid(_)
-        | Request::NodeNetworks(_) => true,
-        Request::Api(call) => call.method == pve_mcp_proto::ApiMethod::Get,
-        Request::GuestAction(_)
-        | Request::RunCommand(_)
-        | Request::SnapshotCreate(_)
-        | Request::SnapshotRollback(_)
-        | Request::SnapshotDelete(_)
-        | Request::BackupStart(_)
-        | Request::GuestCreate(_)
-        | Request::GuestClone(_)
-        | Request::GuestTemplate(_)
-        | Request::GuestConfigure(_)
-        | Request::DiskResize(_)
-        | Request::GuestMigrate(_)
-        | Request::GuestDelete(_)
-        | Request::BackupRestore(_)
-        | Request::VolumeDelete(_)
-        | Request::StorageDownload(_)
-        | Request::TaskCancel(_)
-        | Request::AgentExec(_)
-        | Request::DiskMove(_) => false,
-    }
+    !request.changes()
 }
 
 /// A cheap-to-clone handle on the (lazily opened) connection to the helper.

@@ -91,6 +91,54 @@ pub enum Request {
 }
 
 impl Request {
+    /// Whether the request changes something (a guest, a volume, a task, the node);
+    /// what `[changes] plans_only` turns into a plan, and what the front never sends
+    /// twice. Exhaustive on purpose: a new request must say.
+    pub fn changes(&self) -> bool {
+        match self {
+            Self::GuestAction(_)
+            | Self::BackupStart(_)
+            | Self::SnapshotCreate(_)
+            | Self::SnapshotRollback(_)
+            | Self::SnapshotDelete(_)
+            | Self::GuestCreate(_)
+            | Self::GuestClone(_)
+            | Self::GuestTemplate(_)
+            | Self::GuestConfigure(_)
+            | Self::DiskResize(_)
+            | Self::GuestMigrate(_)
+            | Self::GuestDelete(_)
+            | Self::BackupRestore(_)
+            | Self::VolumeDelete(_)
+            | Self::StorageDownload(_)
+            | Self::TaskCancel(_)
+            | Self::AgentExec(_)
+            | Self::DiskMove(_)
+            | Self::RunCommand(_) => true,
+            Self::Api(call) => call.method != crate::ApiMethod::Get,
+            Self::ListGuests(_)
+            | Self::GuestStatus(_)
+            | Self::TaskStatus(_)
+            | Self::NodeStatus(_)
+            | Self::Describe(_)
+            | Self::GuestConfig(_)
+            | Self::ListTasks(_)
+            | Self::ClusterStatus(_)
+            | Self::GuestAgent(_)
+            | Self::GuestMetrics(_)
+            | Self::ListStorage(_)
+            | Self::StorageContent(_)
+            | Self::ListBackups(_)
+            | Self::TaskLog(_)
+            | Self::SnapshotList(_)
+            | Self::Firewall(_)
+            | Self::ListPools(_)
+            | Self::HaResources(_)
+            | Self::NextVmid(_)
+            | Self::NodeNetworks(_) => false,
+        }
+    }
+
     /// Short name of the operation, for logs and errors.
     pub fn op(&self) -> &'static str {
         match self {

@@ -49,7 +49,7 @@ impl Service {
                 Err(ErrorBody::new(ErrorKind::RateLimited, refusal.to_string())),
             ),
             Ok(_permit) => {
-                let plan = plan || policy.plans_only && changes(&request);
+                let plan = plan || policy.plans_only && request.changes();
                 self.judge_and_run(&policy, request, plan).await
             }
         };
@@ -393,52 +393,5 @@ fn new_guest_vmid(request: &Request, effective: &Request) -> Option<pve_mcp_prot
             Request::Api(call) => crate::policy::raw_create_vmid(call),
             _ => None,
         },
-    }
-}
-
-/// Whether a request changes something (what `[changes] plans_only` turns into a
-/// plan). Exhaustive on purpose: a new request must say.
-fn changes(request: &Request) -> bool {
-    match request {
-        Request::GuestAction(_)
-        | Request::BackupStart(_)
-        | Request::SnapshotCreate(_)
-        | Request::SnapshotRollback(_)
-        | Request::SnapshotDelete(_)
-        | Request::GuestCreate(_)
-        | Request::GuestClone(_)
-        | Request::GuestTemplate(_)
-        | Request::GuestConfigure(_)
-        | Request::DiskResize(_)
-        | Request::GuestMigrate(_)
-        | Request::GuestDelete(_)
-        | Request::BackupRestore(_)
-        | Request::VolumeDelete(_)
-        | Request::StorageDownload(_)
-        | Request::TaskCancel(_)
-        | Request::AgentExec(_)
-        | Request::DiskMove(_)
-        | Request::RunCommand(_) => true,
-        Request::Api(call) => call.method != pve_mcp_proto::ApiMethod::Get,
-        Request::ListGuests(_)
-        | Request::GuestStatus(_)
-        | Request::TaskStatus(_)
-        | Request::NodeStatus(_)
-        | Request::Describe(_)
-        | Request::GuestConfig(_)
-        | Request::ListTasks(_)
-        | Request::ClusterStatus(_)
-        | Request::GuestAgent(_)
-        | Request::GuestMetrics(_)
-        | Request::ListStorage(_)
-        | Request::StorageContent(_)
-        | Request::ListBackups(_)
-        | Request::TaskLog(_)
-        | Request::SnapshotList(_)
-        | Request::Firewall(_)
-        | Request::ListPools(_)
-        | Request::HaResources(_)
-        | Request::NextVmid(_)
-        | Request::NodeNetworks(_) => false,
     }
 }
