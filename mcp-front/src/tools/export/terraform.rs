@@ -85,6 +85,11 @@ impl<'a> Config<'a> {
         Some(v)
     }
 
+    /// The value of `key` as a whole number, unless it is a secret or not a number.
+    fn take_u64(&mut self, key: &str) -> Option<u64> {
+        self.take(key).and_then(|v| v.parse().ok())
+    }
+
     /// Every key `prefix` + a number, in numeric order, with its number.
     fn numbered(&self, prefix: &str) -> Vec<(u32, &'a str)> {
         let mut keys: Vec<(u32, &'a str)> = self
@@ -233,11 +238,8 @@ fn vm(c: &mut Config<'_>, g: &Guest<'_>, out: &mut Section) {
     }
 
     let mut cpu = Section::default();
-    cpu.opt("cores", c.take("cores").and_then(|v| v.parse::<u64>().ok()));
-    cpu.opt(
-        "sockets",
-        c.take("sockets").and_then(|v| v.parse::<u64>().ok()),
-    );
+    cpu.opt("cores", c.take_u64("cores"));
+    cpu.opt("sockets", c.take_u64("sockets"));
     let model = c.take("cpu").map(Props::parse).unwrap_or_default();
     cpu.attr(
         "type",
@@ -250,34 +252,19 @@ fn vm(c: &mut Config<'_>, g: &Guest<'_>, out: &mut Section) {
     if let Some(flags) = model.get("flags") {
         cpu.attr("flags", list(flags.split(';').filter(|f| !f.is_empty())));
     }
-    cpu.opt(
-        "hotplugged",
-        c.take("vcpus").and_then(|v| v.parse::<u64>().ok()),
-    );
+    cpu.opt("hotplugged", c.take_u64("vcpus"));
     cpu.opt(
         "limit",
         c.take("cpulimit").and_then(|v| v.parse::<f64>().ok()),
     );
-    cpu.opt(
-        "units",
-        c.take("cpuunits").and_then(|v| v.parse::<u64>().ok()),
-    );
+    cpu.opt("units", c.take_u64("cpuunits"));
     cpu.opt("numa", c.take("numa").and_then(flag));
     out.block("cpu", cpu);
 
     let mut memory = Section::default();
-    memory.opt(
-        "dedicated",
-        c.take("memory").and_then(|v| v.parse::<u64>().ok()),
-    );
-    memory.opt(
-        "floating",
-        c.take("balloon").and_then(|v| v.parse::<u64>().ok()),
-    );
-    memory.opt(
-        "shared",
-        c.take("shares").and_then(|v| v.parse::<u64>().ok()),
-    );
+    memory.opt("dedicated", c.take_u64("memory"));
+    memory.opt("floating", c.take_u64("balloon"));
+    memory.opt("shared", c.take_u64("shares"));
     out.block("memory", memory);
 
     let mut os = Section::default();
@@ -493,24 +480,13 @@ fn container(c: &mut Config<'_>, g: &Guest<'_>, out: &mut Section) {
 
     let mut cpu = Section::default();
     cpu.opt("architecture", c.take("arch"));
-    cpu.opt("cores", c.take("cores").and_then(|v| v.parse::<u64>().ok()));
-    cpu.opt(
-        "units",
-        c.take("cpuunits").and_then(|v| v.parse::<u64>().ok()),
-    );
+    cpu.opt("cores", c.take_u64("cores"));
+    cpu.opt("units", c.take_u64("cpuunits"));
     out.block("cpu", cpu);
 
     let mut memory = Section::default();
-    memory.opt(
-        "dedicated",
-        c.take("memory").and_then(|v| v.parse::<u64>().ok()),
-    );
-    memory.attr(
-        "swap",
-        c.take("swap")
-            .and_then(|v| v.parse::<u64>().ok())
-            .unwrap_or(512),
-    );
+    memory.opt("dedicated", c.take_u64("memory"));
+    memory.attr("swap", c.take_u64("swap").unwrap_or(512));
     out.block("memory", memory);
 
     if let Some(p) = c.peek("rootfs").map(Props::parse)
@@ -594,10 +570,7 @@ fn container(c: &mut Config<'_>, g: &Guest<'_>, out: &mut Section) {
     let mut console = Section::default();
     console.opt("enabled", c.take("console").and_then(flag));
     console.opt("type", c.take("cmode"));
-    console.opt(
-        "tty_count",
-        c.take("tty").and_then(|v| v.parse::<u64>().ok()),
-    );
+    console.opt("tty_count", c.take_u64("tty"));
     out.block("console", console);
     startup(out, c.take("startup"));
 }
