@@ -15,6 +15,10 @@ use tokio::{
 
 /// Binds `path` with mode 0660 (and group `group`), replacing a stale socket file but
 /// never another kind of file.
+///
+/// The socket is bound, given its mode and group and made to listen under a temporary
+/// name beside `path`, then renamed into place: a client that finds `path` can connect
+/// at once, and never finds a socket that refuses it or has the wrong group.
 pub fn bind(path: &Path, group: Option<&str>) -> io::Result<UnixListener> {
     if let Ok(meta) = std::fs::symlink_metadata(path) {
         if !meta.file_type().is_socket() {
@@ -29,6 +33,33 @@ pub fn bind(path: &Path, group: Option<&str>) -> io::Result<UnixListener> {
         }
         std::fs::remove_file(path)?;
     }
+    let staged = staging_path(path);
+    if staged.as_os_str().len() >= SUN_PATH_MAX {
+        // No room for the longer name: bind in place, as the path allows.
+        return listen_at(path, group);
+    }
+    let _ = std::fs::remove_file(&staged);
+    let listener = listen_at(&staged, group).and_then(|l| {
+        std::fs::rename(&staged, path)?;
+        Ok(l)
+    });
+    if listener.is_err() {
+        let _ = std::fs::remove_file(&staged);
+    }
+    listener
+}
+
+/// The longest path a Unix socket address holds, with its terminating NUL.
+const SUN_PATH_MAX: usize = 108;
+
+/// The temporary name `path` is bound under: `.NAME.PID` in the same directory, so the
+/// rename stays on one file system.
+fn staging_path(path: &Path) -> std::path::PathBuf {
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    path.with_file_name(format!(".{name}.{}", std::process::id()))
+}
+
+fn listen_at(path: &Path, group: Option<&str>) -> io::Result<UnixListener> {
     let old = nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o117));
     let listener = UnixListener::bind(path);
     nix::sys::stat::umask(old);
@@ -135,6 +166,34 @@ mod tests {
 
     fn stamp(secs: u64, len: u64) -> Stamp {
         Some((SystemTime::UNIX_EPOCH + Duration::from_secs(secs), len, 7))
+    }
+
+    #[tokio::test]
+    async fn the_socket_appears_listening_with_its_mode_and_nothing_else_is_left() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("helper.sock");
+        let listener = bind(&path, None).unwrap();
+        let meta = std::fs::symlink_metadata(&path).unwrap();
+        assert!(meta.file_type().is_socket());
+        assert_eq!(meta.permissions().mode() & 0o777, 0o660);
+        let client = tokio::net::UnixStream::connect(&path).await.unwrap();
+        let (_accepted, _) = listener.accept().await.unwrap();
+        drop(client);
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["helper.sock"], "no staging file left behind");
+        // A second helper is refused; a stale socket is replaced; a file is never.
+        let err = bind(&path, None).unwrap_err().to_string();
+        assert!(err.contains("already listening"), "{err}");
+        drop(listener);
+        bind(&path, None).expect("a stale socket is replaced");
+        let file = dir.path().join("plain");
+        std::fs::write(&file, "keep").unwrap();
+        let err = bind(&file, None).unwrap_err().to_string();
+        assert!(err.contains("not a socket"), "{err}");
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), "keep");
     }
 
     #[test]
