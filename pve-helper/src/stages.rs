@@ -52,14 +52,15 @@ tokio::task_local! {
 }
 
 /// Runs `f` with a fresh record; returns its output and what the stages took.
-pub async fn measure<F: Future>(f: F) -> (F::Output, Stages) {
+///
+/// A plain function returning the scope's future, not an `async fn`: an `async fn`
+/// would keep `f` in its own state besides the scope's, doubling every call's task.
+pub fn measure<F: Future>(f: F) -> impl Future<Output = (F::Output, Stages)> {
     let cell = Cell::new(Stages::default());
-    CURRENT
-        .scope(cell, async {
-            let out = f.await;
-            (out, CURRENT.with(Cell::get))
-        })
-        .await
+    CURRENT.scope(cell, async move {
+        let out = f.await;
+        (out, CURRENT.with(Cell::get))
+    })
 }
 
 /// Adds `d` to `stage` of the current request's record (nothing outside [`measure`]).

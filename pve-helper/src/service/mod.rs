@@ -318,47 +318,50 @@ impl Service {
     }
 
     /// Executes a request the policy allowed. Exhaustive on purpose.
+    ///
+    /// Each kind's work is boxed, sized to that kind: unboxed, every call's task would
+    /// be as large as the largest kind's (about 160 KiB, allocated and copied per call).
     async fn execute(&self, policy: &Policy, request: Request) -> OpResult {
         match request {
-            Request::ListGuests(q) => guests::list(self, policy, &q).await,
-            Request::GuestStatus(g) => guests::status(self, g.vmid).await,
-            Request::GuestAction(a) => guests::action(self, a.vmid, a.action).await,
-            Request::TaskStatus(t) => guests::task(self, &t.upid).await,
-            Request::NodeStatus(q) => nodes::status(self, q.node.as_ref()).await,
+            Request::ListGuests(q) => Box::pin(guests::list(self, policy, &q)).await,
+            Request::GuestStatus(g) => Box::pin(guests::status(self, g.vmid)).await,
+            Request::GuestAction(a) => Box::pin(guests::action(self, a.vmid, a.action)).await,
+            Request::TaskStatus(t) => Box::pin(guests::task(self, &t.upid)).await,
+            Request::NodeStatus(q) => Box::pin(nodes::status(self, q.node.as_ref())).await,
             Request::Describe(_) => Ok(Payload::Capabilities(policy.capabilities())),
-            Request::GuestConfig(g) => config::read(self, policy, g.vmid).await,
-            Request::ListTasks(q) => tasks::list(self, policy, &q).await,
-            Request::ClusterStatus(_) => cluster::status(self, policy).await,
-            Request::GuestAgent(q) => agent::ask(self, &q).await,
-            Request::GuestMetrics(q) => metrics::summary(self, &q).await,
-            Request::ListStorage(q) => storage::list(self, q.node.as_ref()).await,
-            Request::StorageContent(q) => storage::content(self, policy, &q).await,
-            Request::BackupStart(b) => storage::backup_start(self, &b).await,
-            Request::ListBackups(g) => storage::backups(self, policy, g.vmid).await,
-            Request::TaskLog(t) => tasks::log(self, &t).await,
-            Request::SnapshotList(g) => snapshots::list(self, g.vmid).await,
-            Request::SnapshotCreate(c) => snapshots::create(self, &c).await,
-            Request::SnapshotRollback(t) => snapshots::rollback(self, &t).await,
-            Request::SnapshotDelete(t) => snapshots::delete(self, &t).await,
-            Request::Api(call) => api::call(self, policy, &call).await,
-            Request::GuestCreate(c) => lifecycle::create(self, policy, &c).await,
-            Request::GuestClone(c) => lifecycle::clone(self, policy, &c).await,
-            Request::GuestTemplate(g) => lifecycle::template(self, g.vmid).await,
-            Request::GuestConfigure(c) => lifecycle::configure(self, policy, &c).await,
-            Request::DiskResize(r) => lifecycle::resize(self, policy, &r).await,
-            Request::GuestMigrate(m) => lifecycle::migrate(self, &m).await,
-            Request::GuestDelete(d) => lifecycle::delete(self, &d).await,
-            Request::BackupRestore(r) => lifecycle::restore(self, policy, &r).await,
-            Request::VolumeDelete(v) => lifecycle::volume_delete(self, &v).await,
-            Request::StorageDownload(s) => lifecycle::download(self, &s).await,
-            Request::TaskCancel(t) => lifecycle::cancel(self, &t).await,
-            Request::AgentExec(a) => lifecycle::agent_exec(self, policy, &a).await,
-            Request::Firewall(q) => lifecycle::firewall(self, &q).await,
-            Request::ListPools(q) => lifecycle::pools(self, policy, &q).await,
-            Request::HaResources(_) => lifecycle::ha(self, policy).await,
-            Request::NextVmid(_) => lifecycle::next_vmid(self, policy).await,
-            Request::DiskMove(m) => disk_move::run(self, &m).await,
-            Request::NodeNetworks(q) => networks::list(self, policy, &q).await,
+            Request::GuestConfig(g) => Box::pin(config::read(self, policy, g.vmid)).await,
+            Request::ListTasks(q) => Box::pin(tasks::list(self, policy, &q)).await,
+            Request::ClusterStatus(_) => Box::pin(cluster::status(self, policy)).await,
+            Request::GuestAgent(q) => Box::pin(agent::ask(self, &q)).await,
+            Request::GuestMetrics(q) => Box::pin(metrics::summary(self, &q)).await,
+            Request::ListStorage(q) => Box::pin(storage::list(self, q.node.as_ref())).await,
+            Request::StorageContent(q) => Box::pin(storage::content(self, policy, &q)).await,
+            Request::BackupStart(b) => Box::pin(storage::backup_start(self, &b)).await,
+            Request::ListBackups(g) => Box::pin(storage::backups(self, policy, g.vmid)).await,
+            Request::TaskLog(t) => Box::pin(tasks::log(self, &t)).await,
+            Request::SnapshotList(g) => Box::pin(snapshots::list(self, g.vmid)).await,
+            Request::SnapshotCreate(c) => Box::pin(snapshots::create(self, &c)).await,
+            Request::SnapshotRollback(t) => Box::pin(snapshots::rollback(self, &t)).await,
+            Request::SnapshotDelete(t) => Box::pin(snapshots::delete(self, &t)).await,
+            Request::Api(call) => Box::pin(api::call(self, policy, &call)).await,
+            Request::GuestCreate(c) => Box::pin(lifecycle::create(self, policy, &c)).await,
+            Request::GuestClone(c) => Box::pin(lifecycle::clone(self, policy, &c)).await,
+            Request::GuestTemplate(g) => Box::pin(lifecycle::template(self, g.vmid)).await,
+            Request::GuestConfigure(c) => Box::pin(lifecycle::configure(self, policy, &c)).await,
+            Request::DiskResize(r) => Box::pin(lifecycle::resize(self, policy, &r)).await,
+            Request::GuestMigrate(m) => Box::pin(lifecycle::migrate(self, &m)).await,
+            Request::GuestDelete(d) => Box::pin(lifecycle::delete(self, &d)).await,
+            Request::BackupRestore(r) => Box::pin(lifecycle::restore(self, policy, &r)).await,
+            Request::VolumeDelete(v) => Box::pin(lifecycle::volume_delete(self, &v)).await,
+            Request::StorageDownload(s) => Box::pin(lifecycle::download(self, &s)).await,
+            Request::TaskCancel(t) => Box::pin(lifecycle::cancel(self, &t)).await,
+            Request::AgentExec(a) => Box::pin(lifecycle::agent_exec(self, policy, &a)).await,
+            Request::Firewall(q) => Box::pin(lifecycle::firewall(self, &q)).await,
+            Request::ListPools(q) => Box::pin(lifecycle::pools(self, policy, &q)).await,
+            Request::HaResources(_) => Box::pin(lifecycle::ha(self, policy)).await,
+            Request::NextVmid(_) => Box::pin(lifecycle::next_vmid(self, policy)).await,
+            Request::DiskMove(m) => Box::pin(disk_move::run(self, &m)).await,
+            Request::NodeNetworks(q) => Box::pin(networks::list(self, policy, &q)).await,
             Request::RunCommand(c) => {
                 let Some(rule) = policy.commands.allow.iter().find(|r| r.matches(&c.argv)) else {
                     return Err(ErrorBody::new(ErrorKind::Denied, "no command rule matches"));
@@ -369,7 +372,7 @@ impl Service {
                     .iter()
                     .filter_map(|k| std::env::var(k).ok().map(|v| (k.clone(), v)))
                     .collect();
-                let out = commands::run(rule, &c.argv, &env).await;
+                let out = Box::pin(commands::run(rule, &c.argv, &env)).await;
                 match out {
                     Ok(o) => Ok(Payload::Command(o)),
                     Err(e @ commands::RunError::Timeout { .. }) => {
@@ -393,5 +396,47 @@ fn new_guest_vmid(request: &Request, effective: &Request) -> Option<pve_mcp_prot
             Request::Api(call) => crate::policy::raw_create_vmid(call),
             _ => None,
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{audit::Auditor, config::PveConfig, pve::PveClient, secret::ApiToken};
+    use pve_mcp_proto::{GuestRef, VmId};
+    use std::path::Path;
+
+    /// Each call's task holds [`Service::handle`]'s future; every call allocates it, so
+    /// it stays small whichever request kind is largest.
+    #[test]
+    fn a_calls_future_is_small_whatever_the_largest_kind() {
+        let (policy, _) =
+            Policy::parse("[clients]\nusers = [0]\n", Path::new("policy.toml")).unwrap();
+        let cfg = PveConfig {
+            url: "https://127.0.0.1:1".into(),
+            token_file: None,
+            fingerprint: None,
+            ca_file: None,
+            insecure: true,
+            timeout_secs: 1,
+        };
+        let token = ApiToken::parse("mcp@pve!mcp=0b7e-11aa").unwrap();
+        let pve = PveClient::new(&cfg, &token).unwrap();
+        let service = Service::new(
+            policy,
+            "policy.toml".into(),
+            pve,
+            Auditor::open(None).unwrap(),
+        );
+        let peer = Peer {
+            uid: 0,
+            gid: 0,
+            pid: 1,
+        };
+        let request = Request::GuestStatus(GuestRef {
+            vmid: VmId::new(100).unwrap(),
+        });
+        let size = std::mem::size_of_val(&service.handle(&peer, request, false));
+        assert!(size <= 8 * 1024, "a call's future is {size} bytes");
     }
 }
