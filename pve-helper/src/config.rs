@@ -15,6 +15,10 @@ pub struct Config {
     pub socket_group: Option<String>,
     #[serde(default = "default_policy")]
     pub policy: PathBuf,
+    /// The clients directory: `LOGIN.toml` in it is that login user's own policy.
+    /// Default: `clients.d` beside `policy`.
+    #[serde(default)]
+    pub clients_dir: Option<PathBuf>,
     /// Also append each audit record as a JSON line to this file.
     #[serde(default)]
     pub audit_file: Option<PathBuf>,
@@ -117,6 +121,13 @@ impl Config {
             return Err(invalid("[pve] timeout_secs must be 1 to 600".into()));
         }
         Ok(cfg)
+    }
+
+    /// The clients directory: `clients_dir`, else `clients.d` beside the policy.
+    pub fn clients_dir(&self) -> PathBuf {
+        self.clients_dir
+            .clone()
+            .unwrap_or_else(|| crate::policies::default_dir(&self.policy))
     }
 
     /// Where the token is read from: the systemd credential if there is one, else

@@ -4,6 +4,11 @@
 pub const CONFIG_FILE: &str = "/etc/pve-mcp/helper.toml";
 /// The policy file.
 pub const POLICY_FILE: &str = "/etc/pve-mcp/policy.toml";
+/// The clients directory, beside the policy file unless `helper.toml` says
+/// `clients_dir`: `LOGIN.toml` in it is that login user's own policy.
+pub const CLIENTS_DIR_NAME: &str = "clients.d";
+/// The largest policy file of a client that is read.
+pub const MAX_CLIENT_POLICY: u64 = 1 << 20;
 /// The Unix socket mcp-front connects to.
 pub const SOCKET: &str = "/run/pve-mcp/helper.sock";
 /// Name of the token credential under `$CREDENTIALS_DIRECTORY` (systemd `LoadCredential=`).

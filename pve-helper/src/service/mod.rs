@@ -26,7 +26,7 @@ pub use state::Service;
 use crate::{
     audit::{self, Record},
     commands,
-    peer::Peer,
+    peer::Client,
     policy::{Decision, Facts, GuestFacts, Policy, config_vmids, decide, referenced_vmids},
     pve::PveError,
     stages::{self, Stage},
@@ -38,11 +38,46 @@ use std::time::Instant;
 impl Service {
     /// Admits (limits), judges, executes and audits one request; with `plan`, or for
     /// a change under `[changes] plans_only`, runs it as a plan ([`crate::pve::plan`]).
-    pub async fn handle(&self, peer: &Peer, request: Request, plan: bool) -> Response {
+    /// The policy is the client's as it is now: a reload between two requests of one
+    /// connection judges the second by the new one.
+    pub async fn handle(&self, client: &Client, request: Request, plan: bool) -> Response {
         let started = Instant::now();
-        let policy = self.policy();
         let described = audit::describe(&request);
-        let (verdict, rule, result) = match self.limiter.admit(peer.uid, policy.limits, started) {
+        let (verdict, rule, result) = match self.policy_for(client) {
+            // Its policy was removed since it connected: no longer a client.
+            None => (
+                "deny",
+                "clients".to_owned(),
+                Err(ErrorBody {
+                    kind: ErrorKind::Denied,
+                    message: not_a_client(client, &self.policies()),
+                    rule: Some("clients".to_owned()),
+                    upstream_status: None,
+                }),
+            ),
+            Some(policy) => self.admit_and_run(client, &policy, request, plan, started).await,
+        };
+        stages::timed_sync(Stage::Judge, || {
+            self.audit.record(&Record::new(
+                client, &described, verdict, &rule, &result, started,
+            ));
+        });
+        match result {
+            Ok(p) => Response::Ok(p),
+            Err(e) => Response::Err(e),
+        }
+    }
+
+    /// Admits the request under the client's limits, then judges and runs it.
+    async fn admit_and_run(
+        &self,
+        client: &Client,
+        policy: &Policy,
+        request: Request,
+        plan: bool,
+        started: Instant,
+    ) -> (&'static str, String, OpResult) {
+        match self.limiter.admit(client.peer.uid, policy.limits, started) {
             Err(refusal) => (
                 "limited",
                 "limits".to_owned(),
@@ -50,17 +85,8 @@ impl Service {
             ),
             Ok(_permit) => {
                 let plan = plan || policy.plans_only && request.changes();
-                self.judge_and_run(&policy, request, plan).await
+                self.judge_and_run(policy, request, plan).await
             }
-        };
-        stages::timed_sync(Stage::Judge, || {
-            self.audit.record(&Record::new(
-                peer, &described, verdict, &rule, &result, started,
-            ));
-        });
-        match result {
-            Ok(p) => Response::Ok(p),
-            Err(e) => Response::Err(e),
         }
     }
 
@@ -394,4 +420,20 @@ fn new_guest_vmid(request: &Request, effective: &Request) -> Option<pve_mcp_prot
             _ => None,
         },
     }
+}
+
+/// The refusal of a peer no policy names (at its connection, or since a reload).
+pub fn not_a_client(client: &Client, policies: &crate::policies::Policies) -> String {
+    let name = client
+        .name
+        .as_ref()
+        .map(|n| format!(" ({n})"))
+        .unwrap_or_default();
+    format!(
+        "uid {}{name} is not allowed to use the helper: no policy names it; the admin can \
+         add the user to [clients] users in {}, or give it a policy of its own in {}",
+        client.peer.uid,
+        policies.main.path.display(),
+        policies.dir.display()
+    )
 }
