@@ -13,7 +13,7 @@ mod status;
 
 pub use crate::pve::release::Release;
 pub use pin::{cert_fingerprint, set_fingerprint};
-pub use privs::{Requirements, required_privileges};
+pub use privs::{Requirements, required_by_all, required_privileges};
 pub use status::{StatusArgs, status};
 
 use crate::{config::Config, paths, policy::Policy};
@@ -70,6 +70,8 @@ pub enum SetupError {
     Config(#[from] crate::config::ConfigError),
     #[error("invalid policy:\n{0}")]
     Policy(#[from] crate::policy::PolicyError),
+    #[error("invalid policies:\n{}", .0.join("\n"))]
+    Policies(crate::policies::Notes),
     #[error(transparent)]
     Pveum(#[from] pveum::PveumError),
     #[error(transparent)]
@@ -95,21 +97,26 @@ pub fn setup(config_path: &Path, args: &SetupArgs) -> Result<(), SetupError> {
     let mode = if args.dry_run { " (dry run)" } else { "" };
     println!("pve-mcp setup{mode}");
     let config = Config::load(config_path)?;
-    let (policy, warnings) = Policy::load(&config.policy)?;
+    let (policies, warnings) =
+        crate::policies::Policies::load(&config.policy, &config.clients_dir())
+            .map_err(SetupError::Policies)?;
     for w in warnings {
         eprintln!("{w}");
     }
-    println!("policy {}: OK", config.policy.display());
+    for f in policies.files() {
+        println!("policy {}: OK", f.path.display());
+    }
+    let all = || policies.files().map(|f| f.policy.as_ref());
     let release = match node_release() {
         Ok(r) => r,
-        Err(why) if !needs_release(&policy) => {
+        Err(why) if !all().any(needs_release) => {
             println!("release: unknown ({why}); the policy needs no privilege that differs");
             Release::Pve9
         }
         Err(why) => return Err(SetupError::Release(why)),
     };
     println!("release: {release}");
-    let req = required_privileges(&policy, release);
+    let req = required_by_all(all(), release);
     print_requirements(&req);
 
     let mut restart = converge_proxmox(&config, args, &req)?;
