@@ -84,7 +84,10 @@ pub enum Command {
 
 pub fn main(cli: Cli) -> ExitCode {
     match cli.command.unwrap_or(Command::Serve { allow_root: false }) {
-        Command::Check { file: Some(file), client: None } => check(Some(file), &cli.config),
+        Command::Check {
+            file: Some(file),
+            client: None,
+        } => check(Some(file), &cli.config),
         Command::Check { file, client } => check_all(file, client.as_deref(), &cli.config),
         Command::Setup(args) => match crate::setup::setup(&cli.config, &args) {
             Ok(()) => ExitCode::SUCCESS,

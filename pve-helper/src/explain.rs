@@ -565,7 +565,7 @@ fn policy_under(
             };
             let note = (!own.is_empty()).then(|| {
                 format!(
-                    "policy:   {} (the main policy; {} have policies of their own: \
+                    "policy:   {} (the main policy; clients with a policy of their own: {}; \
                      explain under one with --client USER)\n",
                     path.display(),
                     own.join(", ")

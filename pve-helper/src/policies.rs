@@ -137,7 +137,10 @@ impl Policies {
     pub fn load(main: &Path, dir: &Path) -> Result<(Self, Notes), Notes> {
         let mut problems = Notes::new();
         let mut warnings = Notes::new();
-        let main = match read_main(main).map_err(|e| vec![e]).and_then(|text| parse(main, text, None)) {
+        let main = match read_main(main)
+            .map_err(|e| vec![e])
+            .and_then(|text| parse(main, text, None))
+        {
             Ok((file, w)) => {
                 warnings.extend(w);
                 Some(file)
@@ -296,11 +299,13 @@ impl Policies {
                         Some(old) => p.own.insert(login.clone(), old.clone()),
                         None => p.own.remove(&login),
                     };
-                    r.problems.push(format!("{message} (that file's change is not taken)"));
+                    r.problems
+                        .push(format!("{message} (that file's change is not taken)"));
                     undone = true;
                 } else if !Arc::ptr_eq(&p.main.policy, &self.main.policy) {
                     p.main = self.main.clone();
-                    r.problems.push(format!("{message} (that file's change is not taken)"));
+                    r.problems
+                        .push(format!("{message} (that file's change is not taken)"));
                     undone = true;
                 }
             }

@@ -111,13 +111,16 @@ fn reload(service: &Service, why: &str) {
     for w in &r.warnings {
         tracing::warn!("{w}");
     }
-    let changed: Vec<String> = r.changed.iter().map(|p| p.display().to_string()).collect();
-    if !changed.is_empty() || r.problems.is_empty() {
-        tracing::info!(why, changed = changed.join(", "), "policies reloaded");
-    }
     for p in &r.problems {
         tracing::error!("policy reload ({why}): {p}; that file's client keeps its old policy");
     }
+    let changed: Vec<String> = r.changed.iter().map(|p| p.display().to_string()).collect();
+    tracing::info!(
+        why,
+        changed = changed.join(", "),
+        refused = r.problems.len(),
+        "policies reloaded"
+    );
 }
 
 /// Waits for SIGTERM or SIGINT, reloading the policy on every SIGHUP and whenever the

@@ -47,7 +47,8 @@ pub fn scan(dir: &Path) -> Result<Vec<Found>, String> {
         .map_err(|e| format!("{shown}: cannot read the clients directory: {e}"))?;
     let mut names = Vec::new();
     for entry in entries {
-        let entry = entry.map_err(|e| format!("{shown}: cannot read the clients directory: {e}"))?;
+        let entry =
+            entry.map_err(|e| format!("{shown}: cannot read the clients directory: {e}"))?;
         names.push(entry.file_name());
     }
     names.sort();
@@ -56,12 +57,17 @@ pub fn scan(dir: &Path) -> Result<Vec<Found>, String> {
         .filter_map(|name| {
             let path = dir.join(&name);
             let Some(name) = name.to_str() else {
-                return name.to_string_lossy().ends_with(".toml").then(|| Found::Refused {
-                    login: None,
-                    problem: format!("{}: the file name is not UTF-8", path.display()),
-                });
+                return name
+                    .to_string_lossy()
+                    .ends_with(".toml")
+                    .then(|| Found::Refused {
+                        login: None,
+                        problem: format!("{}: the file name is not UTF-8", path.display()),
+                    });
             };
-            let stem = name.strip_suffix(".toml").filter(|_| !name.starts_with('.'))?;
+            let stem = name
+                .strip_suffix(".toml")
+                .filter(|_| !name.starts_with('.'))?;
             Some(read(stem, path))
         })
         .collect())
@@ -126,10 +132,7 @@ fn read_capped(file: File) -> Result<String, String> {
         .read_to_end(&mut bytes)
         .map_err(|e| format!("cannot read: {e}"))?;
     if bytes.len() as u64 > paths::MAX_CLIENT_POLICY {
-        return Err(format!(
-            "is larger than {} bytes",
-            paths::MAX_CLIENT_POLICY
-        ));
+        return Err(format!("is larger than {} bytes", paths::MAX_CLIENT_POLICY));
     }
     String::from_utf8(bytes).map_err(|_| "is not UTF-8 text".to_owned())
 }

@@ -55,7 +55,10 @@ impl Service {
                     upstream_status: None,
                 }),
             ),
-            Some(policy) => self.admit_and_run(client, &policy, request, plan, started).await,
+            Some(policy) => {
+                self.admit_and_run(client, &policy, request, plan, started)
+                    .await
+            }
         };
         stages::timed_sync(Stage::Judge, || {
             self.audit.record(&Record::new(

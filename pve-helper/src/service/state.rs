@@ -14,9 +14,7 @@ use crate::{
     pve::{PveClient, PveError, cache::ResourceCache},
 };
 use pve_mcp_proto::ErrorBody;
-use std::{
-    sync::{Arc, RwLock},
-};
+use std::sync::{Arc, RwLock};
 
 /// Everything a connection handler needs to serve requests.
 #[derive(Debug)]

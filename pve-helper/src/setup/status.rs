@@ -295,12 +295,7 @@ fn pin_matches_local(config: &Config, args: &StatusArgs) -> (Outcome, String) {
     }
 }
 
-fn remote_checks(
-    r: &mut Report,
-    config: &Config,
-    token: &ApiToken,
-    policies: Option<&Policies>,
-) {
+fn remote_checks(r: &mut Report, config: &Config, token: &ApiToken, policies: Option<&Policies>) {
     let rt = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -60,7 +60,10 @@ impl<'a> Ctx<'a> {
 
     /// The line and column (1-based, in characters) where `span` starts.
     pub(super) fn position(&self, span: Range<usize>) -> (usize, usize) {
-        let before = self.text.get(..span.start.min(self.text.len())).unwrap_or_default();
+        let before = self
+            .text
+            .get(..span.start.min(self.text.len()))
+            .unwrap_or_default();
         let line = before.matches('\n').count() + 1;
         let col = before
             .rfind('\n')
