@@ -37,3 +37,10 @@ pub const PVE_USER: &str = "mcp@pve";
 pub const PVE_ROLE: &str = "MCPHelper";
 /// The name of the privilege-separated API token of [`PVE_USER`].
 pub const PVE_TOKEN_NAME: &str = "mcp";
+/// The package's state directory; client accounts' homes are under it.
+pub const STATE_DIR: &str = "/var/lib/pve-mcp";
+/// What the package and `pve-helper setup` created on this host, one `user NAME` or
+/// `group NAME` a line, so that purge removes that and only that.
+pub const CREATED_RECORD: &str = "/var/lib/pve-mcp/created-by-package";
+/// The sshd drop-in `pve-helper setup` writes for clients other than [`CLIENT_USER`].
+pub const SSHD_CLIENTS_DROPIN: &str = "/etc/ssh/sshd_config.d/pve-mcp-clients.conf";

@@ -433,7 +433,7 @@ pub fn not_a_client(client: &Client, policies: &crate::policies::Policies) -> St
         .map(|n| format!(" ({n})"))
         .unwrap_or_default();
     format!(
-        "uid {}{name} is not allowed to use the helper: no policy names it; the admin can \
+        "uid {} is not allowed to use the helper: no policy names it{name}; the admin can \
          add the user to [clients] users in {}, or give it a policy of its own in {}",
         client.peer.uid,
         policies.main.path.display(),

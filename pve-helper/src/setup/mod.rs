@@ -4,6 +4,7 @@
 //! certificate in `helper.toml`, validates the policy and starts the service; it is
 //! idempotent, and `--dry-run` only shows. Status checks that all of it still holds.
 
+mod clients;
 mod keys;
 mod pin;
 mod privs;
@@ -52,6 +53,9 @@ pub struct SetupArgs {
     /// Append the SSH public keys in FILE to the client user's authorized_keys.
     #[arg(long, value_name = "FILE")]
     pub ssh_key: Option<PathBuf>,
+    /// The client whose authorized_keys --ssh-key fills: a login name a policy names.
+    #[arg(long, value_name = "LOGIN", default_value = paths::CLIENT_USER, requires = "ssh_key")]
+    pub client: String,
     /// Do not enable and (re)start the service.
     #[arg(long)]
     pub no_start: bool,
@@ -72,6 +76,10 @@ pub enum SetupError {
     Policy(#[from] crate::policy::PolicyError),
     #[error("invalid policies:\n{}", .0.join("\n"))]
     Policies(crate::policies::Notes),
+    #[error("client accounts: {0}")]
+    Account(String),
+    #[error("{0} is not a client: no policy names it; --client names a login user of the policies")]
+    NotAClient(String),
     #[error(transparent)]
     Pveum(#[from] pveum::PveumError),
     #[error(transparent)]
@@ -130,15 +138,19 @@ pub fn setup(config_path: &Path, args: &SetupArgs) -> Result<(), SetupError> {
     if !args.dry_run {
         Config::load(config_path)?;
     }
+    clients::converge(&policies, args.dry_run)?;
     if let Some(keyfile) = &args.ssh_key {
-        authorize_keys(keyfile, args.dry_run)?;
+        if policies.for_user(&args.client).is_none() {
+            return Err(SetupError::NotAClient(args.client.clone()));
+        }
+        authorize_keys(keyfile, &args.client, args.dry_run)?;
     }
     if args.no_start {
         println!("service: not started (--no-start)");
     } else {
         start_service(args.dry_run, restart)?;
     }
-    print_next_steps(args);
+    print_next_steps(args, &clients::logins(&policies));
     Ok(())
 }
 
@@ -223,16 +235,12 @@ fn converge_proxmox(
     Ok(new_token)
 }
 
-fn authorize_keys(keyfile: &Path, dry_run: bool) -> Result<(), SetupError> {
+fn authorize_keys(keyfile: &Path, client: &str, dry_run: bool) -> Result<(), SetupError> {
     let keys = keys::read_keys(keyfile)?;
     if dry_run {
-        println!(
-            "  would add {} key(s) for {}",
-            keys.len(),
-            paths::CLIENT_USER
-        );
+        println!("  would add {} key(s) for {client}", keys.len());
     } else {
-        let (file, added) = keys::authorize(paths::CLIENT_USER, &keys)?;
+        let (file, added) = keys::authorize(client, &keys)?;
         println!("ssh: {added} new key(s) in {}", file.display());
     }
     Ok(())
@@ -369,7 +377,7 @@ fn start_service(dry_run: bool, restart: bool) -> Result<(), SetupError> {
     Ok(())
 }
 
-fn print_next_steps(args: &SetupArgs) {
+fn print_next_steps(args: &SetupArgs, logins: &[String]) {
     let host = args.host.clone().unwrap_or_else(|| {
         std::fs::read_to_string("/proc/sys/kernel/hostname")
             .map(|h| h.trim().to_owned())
@@ -393,6 +401,10 @@ fn print_next_steps(args: &SetupArgs) {
     }
     println!("  {}. On the workstation running Claude Code:", next());
     println!("       claude mcp add proxmox -- ssh {user}@{host}");
+    for other in logins.iter().filter(|l| *l != user) {
+        println!("     and for {other} (keys: pve-helper setup --ssh-key FILE --client {other}):");
+        println!("       claude mcp add proxmox -- ssh {other}@{host}");
+    }
     println!("  {}. Check everything: pve-helper status", next());
 }
 
