@@ -106,21 +106,28 @@ fn file_stamp(service: &Service) -> Stamp {
     Some(out)
 }
 
+/// Reloads every policy file and logs one line of what happened: which files' changes
+/// are in force, or which were refused and why (their clients keep the old policy).
 fn reload(service: &Service, why: &str) {
     let r = service.reload();
     for w in &r.warnings {
         tracing::warn!("{w}");
     }
-    for p in &r.problems {
-        tracing::error!("policy reload ({why}): {p}; that file's client keeps its old policy");
-    }
     let changed: Vec<String> = r.changed.iter().map(|p| p.display().to_string()).collect();
-    tracing::info!(
-        why,
-        changed = changed.join(", "),
-        refused = r.problems.len(),
-        "policies reloaded"
-    );
+    if r.problems.is_empty() {
+        tracing::info!(why, changed = changed.join(", "), "policy reloaded");
+    } else {
+        let taken = if changed.is_empty() {
+            "none".to_owned()
+        } else {
+            changed.join(", ")
+        };
+        tracing::error!(
+            "policy reload ({why}) failed, keeping the old policy of each file below; the \
+             other changes are taken (taken: {taken}):\n{}",
+            r.problems.join("\n")
+        );
+    }
 }
 
 /// Waits for SIGTERM or SIGINT, reloading the policy on every SIGHUP and whenever the

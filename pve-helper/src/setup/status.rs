@@ -77,7 +77,7 @@ pub fn status(config_path: &Path, args: &StatusArgs) -> bool {
     r.line(Outcome::Ok, "config", &config_path.display().to_string());
     let (o, t) = socket(&config);
     r.line(o, "socket", &t);
-    let (o, t) = sshd();
+    let (o, t) = sshd(paths::CLIENT_USER);
     r.line(o, "sshd", &t);
     let token_path = config
         .pve
@@ -108,9 +108,37 @@ pub fn status(config_path: &Path, args: &StatusArgs) -> bool {
         None => r.line(Outcome::Skip, "proxmox", "no usable token"),
     }
     if let Some((p, warnings)) = &policies {
+        client_accounts(&mut r, p);
         show_policies(&mut r, p, *warnings, args.client.as_deref());
     }
     !r.failed
+}
+
+/// Whether each other client the policies name has an account that sshd confines.
+fn client_accounts(r: &mut Report, p: &Policies) {
+    let logins = super::clients::logins(p);
+    for login in logins.iter().filter(|l| *l != paths::CLIENT_USER) {
+        let home = nix::unistd::User::from_name(login)
+            .ok()
+            .flatten()
+            .map(|u| u.dir);
+        match home {
+            None => r.line(
+                Outcome::Warn,
+                "sshd",
+                &format!("{login}: no such account yet; pve-helper setup creates it"),
+            ),
+            Some(h) if !h.starts_with(paths::STATE_DIR) => r.line(
+                Outcome::Warn,
+                "sshd",
+                &format!("{login}: an account of your own, not confined by pve-mcp"),
+            ),
+            Some(_) => {
+                let (o, t) = sshd(login);
+                r.line(o, "sshd", &t);
+            }
+        }
+    }
 }
 
 /// One line and the summary of each policy file, or of the one serving `client`.
@@ -172,8 +200,7 @@ fn service() -> (Outcome, String) {
 }
 
 /// Whether sshd, as configured now, confines the client user to mcp-front.
-fn sshd() -> (Outcome, String) {
-    let user = paths::CLIENT_USER;
+fn sshd(user: &str) -> (Outcome, String) {
     let spec = format!("user={user},host=localhost,addr=127.0.0.1");
     let out = match Command::new("sshd").args(["-T", "-C", &spec]).output() {
         Err(e) => return (Outcome::Skip, format!("cannot run sshd -T: {e}")),
@@ -190,7 +217,7 @@ fn sshd() -> (Outcome, String) {
     if out.lines().any(|l| l.trim() == force) && out.lines().any(|l| l.trim() == "permittty no") {
         (
             Outcome::Ok,
-            format!("{user} gets mcp-front only (sshd_config.d/pve-mcp.conf)"),
+            format!("{user} gets mcp-front only (sshd_config.d/pve-mcp*.conf)"),
         )
     } else {
         (

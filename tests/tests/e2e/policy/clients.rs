@@ -88,11 +88,12 @@ fn strings(v: &Value) -> Vec<&str> {
         .unwrap_or_default()
 }
 
-/// Waits until the helper's log says a reload happened `n` times in all.
+/// Waits until the helper's log says a reload happened `n` times in all (one line
+/// each, `policy reloaded` or `policy reload (SIGHUP) failed`).
 async fn reloads(stack: &Stack, n: usize) {
     for _ in 0..200 {
         let log = stack.helper_log();
-        if log.matches("policies reloaded").count() >= n {
+        if log.matches("policy reload").count() >= n {
             return;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
