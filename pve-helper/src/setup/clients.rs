@@ -1,5 +1,5 @@
-//! The login users of the clients: each user a policy names by login name gets an
-//! account like the package's `claude-user` (home under the state directory, `/bin/sh`
+//! The login users of the clients: each user a policy names by login name (but the
+//! package's own `claude-user`) gets an account like `claude-user` (home under the state directory, `/bin/sh`
 //! for sshd's ForceCommand, password `*`: keys only), membership of the socket's
 //! group, an empty `authorized_keys`, and a Match block in the sshd drop-in
 //! `pve-mcp-clients.conf` that confines it to mcp-front. An account that already
@@ -131,10 +131,14 @@ fn record(line: &str) -> Result<(), SetupError> {
     Ok(())
 }
 
-/// Creates, groups and confines the client accounts; returns whether sshd's
-/// configuration changed (and sshd was reloaded).
+/// Creates, groups and confines the client accounts other than the package's own
+/// `claude-user`, and reloads sshd if its drop-in changed.
 pub fn converge(p: &Policies, dry_run: bool) -> Result<(), SetupError> {
-    let logins = logins(p);
+    // claude-user is the package's: its postinst makes it, pve-mcp.conf confines it.
+    let logins: Vec<String> = logins(p)
+        .into_iter()
+        .filter(|l| l != paths::CLIENT_USER)
+        .collect();
     let plan = plan(&logins, home_of);
     let would = if dry_run { "would create" } else { "created" };
     for login in &plan.create {
