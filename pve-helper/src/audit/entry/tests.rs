@@ -117,6 +117,11 @@ fn reads_back_what_the_helper_writes_to_its_file_and_its_log() {
             (f.uid, f.pid, f.upstream_status),
             (l.uid, l.pid, l.upstream_status)
         );
+        // The client whose policy judged it, as the helper named it.
+        assert_eq!(
+            (f.client.as_deref(), l.client.as_deref()),
+            (Some("ci-bot"), Some("ci-bot"))
+        );
         assert!((f.time - l.time).num_seconds().abs() < 5);
     }
     let allowed = &from_file[0];
