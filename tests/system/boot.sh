@@ -135,9 +135,11 @@ say "ok: a second setup changes nothing"
     || fail "ci-bot: $(ct getent passwd ci-bot)"
 ct id -nG ci-bot | tr ' ' '\n' | grep -qx pve-mcp-clients || fail "ci-bot is not in pve-mcp-clients"
 [ "$(ct getent shadow ci-bot | cut -d: -f2)" = '*' ] || fail "ci-bot's password field is not *"
-ct sshd -T -C user=ci-bot,host=localhost,addr=127.0.0.1 | grep -qix 'forcecommand /usr/bin/mcp-front' \
-    || fail "sshd does not confine ci-bot"
-ct sshd -T -C user=ci-bot,host=localhost,addr=127.0.0.1 | grep -qix 'permittty no' || fail "ci-bot gets a tty"
+ci_sshd=$(ct sshd -T -C user=ci-bot,host=localhost,addr=127.0.0.1)
+for kv in "forcecommand /usr/bin/mcp-front" "permittty no" "disableforwarding yes" \
+    "authenticationmethods publickey"; do
+    grep -qix "$kv" <<<"$ci_sshd" || fail "sshd does not give ci-bot: $kv"
+done
 ct pve-helper setup --pve-cert /root/pveproxy-ssl.pem --no-start --ssh-key /root/ci.pub --client ci-bot \
     >"$work/setup3.log" 2>&1 || { cat "$work/setup3.log"; fail "setup --ssh-key --client ci-bot"; }
 ct grep -q "ci@runner" /var/lib/pve-mcp/ci-bot/.ssh/authorized_keys || fail "ci-bot's key is not in"
