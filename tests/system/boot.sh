@@ -142,8 +142,9 @@ for kv in "forcecommand /usr/bin/mcp-front" "permittty no" "disableforwarding ye
 done
 ct pve-helper setup --pve-cert /root/pveproxy-ssl.pem --no-start --ssh-key /root/ci.pub --client ci-bot \
     >"$work/setup3.log" 2>&1 || { cat "$work/setup3.log"; fail "setup --ssh-key --client ci-bot"; }
-ct grep -q "ci@runner" /var/lib/pve-mcp/ci-bot/.ssh/authorized_keys || fail "ci-bot's key is not in"
-! ct grep -q "ci@runner" /var/lib/pve-mcp/claude-user/.ssh/authorized_keys || fail "ci-bot's key went to claude-user"
+ci_key=$(cut -d' ' -f2 "$work/ci-key.pub")
+ct grep -qF "$ci_key" /var/lib/pve-mcp/ci-bot/.ssh/authorized_keys || fail "ci-bot's key is not in"
+! ct grep -qF "$ci_key" /var/lib/pve-mcp/claude-user/.ssh/authorized_keys || fail "ci-bot's key went to claude-user"
 say "ok: setup created ci-bot (keys only, in pve-mcp-clients), confined it in sshd, added its key"
 
 # The service: its user, capabilities, sandbox, socket.
