@@ -11,7 +11,7 @@ pub mod filter;
 pub mod source;
 pub mod table;
 
-use crate::peer::Peer;
+use crate::peer::{Client, Peer};
 use pve_mcp_proto::{ErrorBody, MoveTarget, Payload, Request};
 use serde::Serialize;
 use std::{
@@ -298,6 +298,9 @@ pub struct Record<'a> {
     pub time: String,
     pub peer_uid: u32,
     pub peer_pid: i32,
+    /// The peer's login name: whose policy judged the request.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client: Option<&'a str>,
     pub request: &'a str,
     /// `allow`, `deny`, `not_found`, `confirm`, `limited` or `error` (facts unavailable).
     pub decision: &'a str,
@@ -313,7 +316,7 @@ pub struct Record<'a> {
 
 impl<'a> Record<'a> {
     pub fn new(
-        peer: &Peer,
+        client: &'a Client,
         request: &'a str,
         decision: &'a str,
         rule: &'a str,
@@ -327,8 +330,9 @@ impl<'a> Record<'a> {
         };
         Self {
             time: humantime::format_rfc3339_millis(SystemTime::now()).to_string(),
-            peer_uid: peer.uid,
-            peer_pid: peer.pid,
+            peer_uid: client.peer.uid,
+            peer_pid: client.peer.pid,
+            client: client.name.as_deref(),
             request,
             decision,
             rule,
@@ -368,6 +372,7 @@ impl Auditor {
             target: "pve_mcp::audit",
             peer_uid = r.peer_uid,
             peer_pid = r.peer_pid,
+            client = r.client,
             request = r.request,
             decision = r.decision,
             rule = r.rule,

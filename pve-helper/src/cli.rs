@@ -52,6 +52,10 @@ pub enum Command {
         /// Also check this local user (name or uid) against [clients].
         #[arg(long = "as", value_name = "USER")]
         as_user: Option<String>,
+        /// Explain under the policy that serves this local user (name or uid): its own
+        /// file in the clients directory, else the main policy if it names the user.
+        #[arg(long, value_name = "USER", conflicts_with_all = ["policy", "as_user"])]
+        client: Option<String>,
         /// A guest's attributes, 'VMID node=N type=qemu|lxc pool=P tags=a,b' (repeatable).
         #[arg(long, value_name = "SPEC")]
         guest: Vec<String>,
@@ -60,9 +64,14 @@ pub enum Command {
         live: bool,
     },
     /// Validate a policy file and print a summary; exit 1 with FILE:LINE:COL errors.
+    /// Without FILE: the configured policy and every client's own policy in the
+    /// clients directory, and that no user is named by two of them.
     Check {
-        /// The policy file (default: the one named in the configuration).
+        /// The policy file alone (default: every policy of the configuration).
         file: Option<PathBuf>,
+        /// Print only the policy that serves this local user (name or uid).
+        #[arg(long, value_name = "USER")]
+        client: Option<String>,
     },
     /// Set up this Proxmox VE node (as root): Proxmox user, role, ACL and token,
     /// certificate pin, service. Idempotent; --dry-run shows the steps.
@@ -75,7 +84,11 @@ pub enum Command {
 
 pub fn main(cli: Cli) -> ExitCode {
     match cli.command.unwrap_or(Command::Serve { allow_root: false }) {
-        Command::Check { file } => check(file, &cli.config),
+        Command::Check {
+            file: Some(file),
+            client: None,
+        } => check(Some(file), &cli.config),
+        Command::Check { file, client } => check_all(file, client.as_deref(), &cli.config),
         Command::Setup(args) => match crate::setup::setup(&cli.config, &args) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
@@ -95,13 +108,20 @@ pub fn main(cli: Cli) -> ExitCode {
             request,
             policy,
             as_user,
+            client,
             guest,
             live,
         } => {
+            let explicit = policy.is_some();
             let policy = policy_file(policy, &cli.config);
+            let under = match &client {
+                Some(user) => crate::explain::Under::Client(user),
+                None => crate::explain::Under::File(&policy),
+            };
             crate::explain::run(
                 &cli.config,
-                &policy,
+                under,
+                explicit,
                 &request,
                 as_user.as_deref(),
                 &guest,
@@ -156,6 +176,61 @@ fn check(file: Option<PathBuf>, config: &Path) -> ExitCode {
     }
 }
 
+/// Checks the main policy (`file`, else the configuration's) and every client's own
+/// policy; prints each file's summary, or only the one serving `client`.
+fn check_all(file: Option<PathBuf>, client: Option<&str>, config: &Path) -> ExitCode {
+    let cfg = Config::load(config).ok();
+    let main = file.unwrap_or_else(|| policy_file(None, config));
+    let dir = match &cfg {
+        Some(c) if c.policy == main => c.clients_dir(),
+        _ => crate::policies::default_dir(&main),
+    };
+    let checked = crate::policies::check(&main, &dir);
+    let mut errors = 0;
+    for f in &checked.files {
+        match &f.result {
+            Ok((_, warnings)) => warnings.iter().for_each(|w| eprintln!("{w}")),
+            Err(problems) => {
+                errors += problems.len();
+                problems.iter().for_each(|p| eprintln!("{p}"));
+            }
+        }
+    }
+    for p in &checked.across {
+        errors += 1;
+        eprintln!("{p}");
+    }
+    let files = checked.files.len();
+    let Some(policies) = checked.into_policies(&dir).filter(|_| errors == 0) else {
+        eprintln!("{errors} error(s) in {files} policy file(s)");
+        return ExitCode::FAILURE;
+    };
+    match client {
+        Some(user) => match policies.for_user(user) {
+            Some(f) => print!(
+                "{user} is served by {}: OK\n{}",
+                f.path.display(),
+                f.policy.summary()
+            ),
+            None => {
+                eprintln!(
+                    "{user} is not a client: no policy names it (not in [clients] users of {}, \
+                     and no {user}.toml in {})",
+                    policies.main.path.display(),
+                    dir.display()
+                );
+                return ExitCode::FAILURE;
+            }
+        },
+        None => {
+            for f in policies.files() {
+                print!("{}: OK\n{}", f.path.display(), f.policy.summary());
+            }
+        }
+    }
+    ExitCode::SUCCESS
+}
+
 #[derive(Debug, thiserror::Error)]
 enum ServeError {
     #[error(transparent)]
@@ -164,8 +239,8 @@ enum ServeError {
     Config(#[from] crate::config::ConfigError),
     #[error(transparent)]
     Token(#[from] crate::secret::TokenError),
-    #[error("invalid policy:\n{0}")]
-    Policy(#[from] PolicyError),
+    #[error("invalid policy:\n{}", .0.join("\n"))]
+    Policy(crate::policies::Notes),
     #[error(transparent)]
     Client(#[from] crate::pve::ClientError),
     #[error("socket {path}: {source}")]
@@ -188,7 +263,9 @@ fn serve(config_path: &Path, allow_root: bool) -> Result<(), ServeError> {
     }
     let config = Config::load(config_path)?;
     let token = ApiToken::load(&config.token_path())?;
-    let (policy, warnings) = Policy::load(&config.policy)?;
+    let (policies, warnings) =
+        crate::policies::Policies::load(&config.policy, &config.clients_dir())
+            .map_err(ServeError::Policy)?;
     for w in warnings {
         tracing::warn!("{w}");
     }
@@ -222,7 +299,7 @@ fn serve(config_path: &Path, allow_root: bool) -> Result<(), ServeError> {
                     source,
                 }
             })?;
-        let service = Arc::new(Service::new(policy, config.policy.clone(), pve, audit));
+        let service = Arc::new(Service::new(policies, pve, audit));
         tracing::info!(socket = %config.socket.display(), "serving");
         tokio::select! {
             () = server::serve(listener, service.clone(), Limits::default()) => {}

@@ -15,6 +15,10 @@ pub struct Config {
     pub socket_group: Option<String>,
     #[serde(default = "default_policy")]
     pub policy: PathBuf,
+    /// The clients directory: `LOGIN.toml` in it is that login user's own policy.
+    /// Default: `clients.d` beside `policy`.
+    #[serde(default)]
+    pub clients_dir: Option<PathBuf>,
     /// Also append each audit record as a JSON line to this file.
     #[serde(default)]
     pub audit_file: Option<PathBuf>,
@@ -113,10 +117,24 @@ impl Config {
                 "[pve] needs exactly one of fingerprint, ca_file or insecure = true".into(),
             ));
         }
+        if cfg.policy.parent() == Some(cfg.clients_dir().as_path()) {
+            return Err(invalid(format!(
+                "clients_dir {:?} holds the policy file itself: give the clients' policies a \
+                 directory of their own",
+                cfg.clients_dir()
+            )));
+        }
         if !(1..=600).contains(&cfg.pve.timeout_secs) {
             return Err(invalid("[pve] timeout_secs must be 1 to 600".into()));
         }
         Ok(cfg)
+    }
+
+    /// The clients directory: `clients_dir`, else `clients.d` beside the policy.
+    pub fn clients_dir(&self) -> PathBuf {
+        self.clients_dir
+            .clone()
+            .unwrap_or_else(|| crate::policies::default_dir(&self.policy))
     }
 
     /// Where the token is read from: the systemd credential if there is one, else
@@ -151,6 +169,18 @@ mod tests {
         assert!(Config::parse(none, Path::new("h.toml")).is_err());
         let http = "[pve]\nurl = \"http://x\"\ninsecure = true\n";
         assert!(Config::parse(http, Path::new("h.toml")).is_err());
+        let beside = "policy = \"/etc/p/policy.toml\"\nclients_dir = \"/etc/p\"\n\
+                      [pve]\nurl = \"https://x\"\ninsecure = true\n";
+        let e = Config::parse(beside, Path::new("h.toml")).unwrap_err();
+        assert!(
+            e.to_string().contains("holds the policy file itself"),
+            "{e}"
+        );
+        let own = Config::parse(
+            &beside.replace("/etc/p\"", "/etc/p/c\""),
+            Path::new("h.toml"),
+        );
+        assert_eq!(own.unwrap().clients_dir(), PathBuf::from("/etc/p/c"));
         let typo = "[pve]\nurl = \"https://x\"\nfingerprnt = \"AB\"\n";
         let e = Config::parse(typo, Path::new("h.toml"))
             .unwrap_err()

@@ -516,23 +516,88 @@ pub fn explain_offline(
 }
 
 /// `pve-helper explain`: prints the explanation; exit 0 allowed, 1 refused, 2 bad input.
+/// Which policy a request is explained under.
+#[derive(Debug, Clone, Copy)]
+pub enum Under<'a> {
+    /// This policy file (`--policy`, or the configured main policy).
+    File(&'a std::path::Path),
+    /// The policy that serves this local user (`--client`), among the configured ones.
+    Client(&'a str),
+}
+
+/// The policy to explain under, and a line saying which it is when there is a choice.
+fn policy_under(
+    config: &std::path::Path,
+    under: Under<'_>,
+    explicit: bool,
+) -> Result<(Policy, Option<String>), String> {
+    let cfg = crate::config::Config::load(config).ok();
+    let main = crate::cli::policy_file(None, config);
+    let dir = cfg
+        .as_ref()
+        .map_or_else(|| crate::policies::default_dir(&main), |c| c.clients_dir());
+    match under {
+        Under::Client(user) => {
+            let (all, _) = crate::policies::Policies::load(&main, &dir)
+                .map_err(|problems| problems.join("\n"))?;
+            let file = all.for_user(user).ok_or_else(|| {
+                format!(
+                    "{user} is NOT a client: no policy names it ([clients] users in {}, or \
+                     {user}.toml in {})",
+                    main.display(),
+                    dir.display()
+                )
+            })?;
+            let note = format!("policy:   {} (serves {user})\n", file.path.display());
+            Ok((Policy::clone(&file.policy), Some(note)))
+        }
+        Under::File(path) => {
+            let (policy, _) = Policy::load(path).map_err(|e| e.to_string())?;
+            let own: Vec<String> = match crate::policies::scan(&dir) {
+                Ok(found) if !explicit => found
+                    .into_iter()
+                    .filter_map(|f| match f {
+                        crate::policies::Found::File { login, .. } => Some(login),
+                        crate::policies::Found::Refused { login, .. } => login,
+                    })
+                    .collect(),
+                _ => Vec::new(),
+            };
+            let note = (!own.is_empty()).then(|| {
+                format!(
+                    "policy:   {} (the main policy; clients with a policy of their own: {}; \
+                     explain under one with --client USER)\n",
+                    path.display(),
+                    own.join(", ")
+                )
+            });
+            Ok((policy, note))
+        }
+    }
+}
+
 pub fn run(
     config: &std::path::Path,
-    policy_file: &std::path::Path,
+    under: Under<'_>,
+    explicit: bool,
     request: &str,
     as_user: Option<&str>,
     guests: &[String],
     live: bool,
 ) -> std::process::ExitCode {
     let explained = || -> Result<bool, String> {
-        let (policy, _) = Policy::load(policy_file).map_err(|e| e.to_string())?;
+        let (policy, note) = policy_under(config, under, explicit)?;
         let request = parse_request(request)?;
         let stated = guests
             .iter()
             .map(|g| parse_guest(g))
             .collect::<Result<Vec<_>, _>>()?;
-        let mut out = String::new();
+        let mut out = note.unwrap_or_default();
         let mut client_ok = true;
+        let as_user = match under {
+            Under::Client(user) => Some(user),
+            Under::File(_) => as_user,
+        };
         if let Some(user) = as_user {
             let (ok, note) = client_note(&policy, user);
             out.push_str(&format!("client:   {note}\n"));

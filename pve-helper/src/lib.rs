@@ -15,6 +15,7 @@ pub mod explain;
 pub mod limits;
 pub mod paths;
 pub mod peer;
+pub mod policies;
 pub mod policy;
 pub mod privileges;
 pub mod pve;

@@ -4,6 +4,11 @@
 pub const CONFIG_FILE: &str = "/etc/pve-mcp/helper.toml";
 /// The policy file.
 pub const POLICY_FILE: &str = "/etc/pve-mcp/policy.toml";
+/// The clients directory, beside the policy file unless `helper.toml` says
+/// `clients_dir`: `LOGIN.toml` in it is that login user's own policy.
+pub const CLIENTS_DIR_NAME: &str = "clients.d";
+/// The largest policy file of a client that is read.
+pub const MAX_CLIENT_POLICY: u64 = 1 << 20;
 /// The Unix socket mcp-front connects to.
 pub const SOCKET: &str = "/run/pve-mcp/helper.sock";
 /// Name of the token credential under `$CREDENTIALS_DIRECTORY` (systemd `LoadCredential=`).
@@ -32,3 +37,10 @@ pub const PVE_USER: &str = "mcp@pve";
 pub const PVE_ROLE: &str = "MCPHelper";
 /// The name of the privilege-separated API token of [`PVE_USER`].
 pub const PVE_TOKEN_NAME: &str = "mcp";
+/// The package's state directory; client accounts' homes are under it.
+pub const STATE_DIR: &str = "/var/lib/pve-mcp";
+/// What the package and `pve-helper setup` created on this host, one `user NAME` or
+/// `group NAME` a line, so that purge removes that and only that.
+pub const CREATED_RECORD: &str = "/var/lib/pve-mcp/created-by-package";
+/// The sshd drop-in `pve-helper setup` writes for clients other than [`CLIENT_USER`].
+pub const SSHD_CLIENTS_DROPIN: &str = "/etc/ssh/sshd_config.d/pve-mcp-clients.conf";

@@ -1,6 +1,7 @@
 //! Who is on the other end of a connection: the uid, gid and pid the kernel reports
-//! for a Unix socket peer (SO_PEERCRED). Trusted as far as the kernel is; whether that
-//! uid may talk to the helper is the server's question, not this module's.
+//! for a Unix socket peer (SO_PEERCRED), and the login name of that uid. Trusted as
+//! far as the kernel and the user database are; whether that uid may talk to the
+//! helper, and under which policy, is the service's question, not this module's.
 
 use tokio::net::UnixStream;
 
@@ -21,5 +22,23 @@ impl Peer {
             gid: cred.gid(),
             pid: cred.pid().unwrap_or(0),
         })
+    }
+}
+
+/// A connected peer and its login name, looked up once per connection: what picks the
+/// policy that judges its requests, and what the audit trail names.
+#[derive(Debug, Clone)]
+pub struct Client {
+    pub peer: Peer,
+    /// The peer's login name, if its uid has one.
+    pub name: Option<String>,
+}
+
+impl Client {
+    pub fn of(peer: Peer) -> Self {
+        Self {
+            peer,
+            name: crate::policies::name_of(peer.uid),
+        }
     }
 }

@@ -2,7 +2,12 @@
 //! checked (SO_PEERCRED) before anything is read, frames are capped in size and time,
 //! and work is bounded per connection and overall.
 
-use crate::{audit, peer::Peer, policy::ClientSpec, service::Service, stages};
+use crate::{
+    audit,
+    peer::{Client, Peer},
+    service::{Service, not_a_client},
+    stages,
+};
 use pve_mcp_proto::*;
 use std::{
     sync::Arc,
@@ -83,20 +88,6 @@ async fn refuse(mut stream: UnixStream, kind: ErrorKind, message: String) {
     .await;
 }
 
-/// Whether `uid` is one of the policy's clients, by uid or by user name.
-fn is_client(clients: &[ClientSpec], uid: u32) -> bool {
-    let name = || {
-        nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(uid))
-            .ok()
-            .flatten()
-            .map(|u| u.name)
-    };
-    clients.iter().any(|c| match c {
-        ClientSpec::Uid(u) => *u == uid,
-        ClientSpec::Name(n) => name().as_deref() == Some(n.as_str()),
-    })
-}
-
 /// A frame for the connection's writer, encoded by whoever sent it (a reply by its
 /// call's task, so that calls encode their answers side by side).
 struct Outgoing {
@@ -124,17 +115,12 @@ async fn connection(
         tracing::warn!("connection without peer credentials refused");
         return;
     };
-    let policy = service.policy();
-    if !is_client(&policy.clients, peer.uid) {
-        let msg = format!(
-            "uid {} is not allowed to use the helper; the admin can add the user to [clients] users in {}",
-            peer.uid,
-            policy.source.display()
-        );
+    let client = Client::of(peer);
+    if service.policy_for(&client).is_none() {
+        let msg = not_a_client(&client, &service.policies());
         audit::connection_event(&peer, "peer refused", &msg);
         return refuse(stream, ErrorKind::Denied, msg).await;
     }
-    drop(policy);
     let (mut reader, mut writer) = stream.into_split();
     let hello = tokio::time::timeout(
         limits.handshake_timeout,
@@ -236,12 +222,13 @@ async fn connection(
         let Ok(slot) = per_conn.clone().acquire_owned().await else {
             break;
         };
-        let (service, work, tx) = (service.clone(), work.clone(), tx.clone());
+        let (service, work, tx, client) =
+            (service.clone(), work.clone(), tx.clone(), client.clone());
         calls.spawn(async move {
             let (op, started) = (request.op(), Instant::now());
             let (response, mut stages) = stages::measure(async {
                 match work.try_acquire_owned() {
-                    Ok(_global) => service.handle(&peer, request, plan).await,
+                    Ok(_global) => service.handle(&client, request, plan).await,
                     Err(_) => Response::Err(ErrorBody::new(
                         ErrorKind::RateLimited,
                         "the helper is at its limit of concurrent requests; retry in 1 s",

@@ -1,5 +1,6 @@
 //! Binding the listening socket with its mode and group, and the signals that reload
-//! the policy (SIGHUP) or stop the daemon (SIGTERM, SIGINT).
+//! the policies (SIGHUP, or a policy file that changed) or stop the daemon (SIGTERM,
+//! SIGINT).
 
 use crate::service::Service;
 use std::{
@@ -78,7 +79,9 @@ fn listen_at(path: &Path, group: Option<&str>) -> io::Result<UnixListener> {
 /// How often the policy file is checked for changes.
 const WATCH_INTERVAL: std::time::Duration = std::time::Duration::from_secs(2);
 
-type Stamp = Option<(std::time::SystemTime, u64, u64)>;
+/// What `stat` tells of the policy files: the main file's, then each of the clients
+/// directory's, by name; `None` while the main file is missing.
+type Stamp = Option<Vec<(std::ffi::OsString, std::time::SystemTime, u64, u64)>>;
 
 /// When a changed policy file is loaded: once it has stayed the same for a whole
 /// [`WATCH_INTERVAL`], so that a file an editor is still writing (truncated, half
@@ -92,8 +95,8 @@ struct Watch {
 impl Watch {
     fn new(loaded: Stamp) -> Self {
         Self {
+            seen: loaded.clone(),
             loaded,
-            seen: loaded,
         }
     }
 
@@ -112,17 +115,49 @@ impl Watch {
     }
 }
 
-/// The identity of the policy file's current content, as far as `stat` tells.
-fn file_stamp(path: &Path) -> Stamp {
+/// The identity of the policy files' current content, as far as `stat` tells: a
+/// file added to, changed in or removed from the clients directory changes it.
+fn file_stamp(service: &Service) -> Stamp {
     use std::os::unix::fs::MetadataExt;
-    let m = std::fs::metadata(path).ok()?;
-    Some((m.modified().ok()?, m.len(), m.ino()))
+    let stat = |path: &Path| {
+        let m = std::fs::symlink_metadata(path).ok()?;
+        Some((m.modified().ok()?, m.len(), m.ino()))
+    };
+    let policies = service.policies();
+    let (t, len, ino) = stat(&policies.main.path)?;
+    let mut out = vec![(std::ffi::OsString::new(), t, len, ino)];
+    if let Ok(entries) = std::fs::read_dir(&policies.dir) {
+        for e in entries.flatten() {
+            if let Some((t, len, ino)) = stat(&e.path()) {
+                out.push((e.file_name(), t, len, ino));
+            }
+        }
+    }
+    out.sort();
+    Some(out)
 }
 
+/// Reloads every policy file and logs one line of what happened: which files' changes
+/// are in force, or which were refused and why (their clients keep the old policy).
 fn reload(service: &Service, why: &str) {
-    match service.reload() {
-        Ok(warnings) => tracing::info!(warnings, why, "policy reloaded"),
-        Err(e) => tracing::error!("policy reload ({why}) failed, keeping the old policy:\n{e}"),
+    let r = service.reload();
+    for w in &r.warnings {
+        tracing::warn!("{w}");
+    }
+    let changed: Vec<String> = r.changed.iter().map(|p| p.display().to_string()).collect();
+    if r.problems.is_empty() {
+        tracing::info!(why, changed = changed.join(", "), "policy reloaded");
+    } else {
+        let taken = if changed.is_empty() {
+            "none".to_owned()
+        } else {
+            changed.join(", ")
+        };
+        tracing::error!(
+            "policy reload ({why}) failed, keeping the old policy of each file below; the \
+             other changes are taken (taken: {taken}):\n{}",
+            r.problems.join("\n")
+        );
     }
 }
 
@@ -140,15 +175,15 @@ pub async fn signals(service: Arc<Service>) {
     };
     let mut tick = tokio::time::interval(WATCH_INTERVAL);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut watch = Watch::new(file_stamp(service.policy_path()));
+    let mut watch = Watch::new(file_stamp(&service));
     loop {
         tokio::select! {
             _ = hup.recv() => {
-                watch = Watch::new(file_stamp(service.policy_path()));
+                watch = Watch::new(file_stamp(&service));
                 reload(&service, "SIGHUP");
             }
             _ = tick.tick() => {
-                if watch.observe(file_stamp(service.policy_path())) {
+                if watch.observe(file_stamp(&service)) {
                     reload(&service, "file changed");
                 }
             }
@@ -165,7 +200,12 @@ mod tests {
     use std::time::{Duration, SystemTime};
 
     fn stamp(secs: u64, len: u64) -> Stamp {
-        Some((SystemTime::UNIX_EPOCH + Duration::from_secs(secs), len, 7))
+        Some(vec![(
+            "".into(),
+            SystemTime::UNIX_EPOCH + Duration::from_secs(secs),
+            len,
+            7,
+        )])
     }
 
     #[tokio::test]

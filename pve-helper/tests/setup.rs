@@ -326,3 +326,48 @@ fn guest_agent_privileges_follow_the_nodes_release() {
         "{out}"
     );
 }
+
+/// A client with a policy of its own: the dry run says its account would be made and
+/// confined, and the role holds what both policies need. Nothing is made (a dry run).
+#[test]
+fn a_clients_own_policy_adds_its_account_and_its_privileges() {
+    let node = Node::new();
+    std::fs::create_dir(node.path("clients.d")).unwrap();
+    let ci = node.path("clients.d/ci-pve-mcp-test.toml");
+    std::fs::write(
+        &ci,
+        "[guests]\nallow = [\"200-299\"]\nactions = [\"start\"]\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&ci, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let out = node.setup(&["--dry-run"]);
+    assert!(out.contains("clients.d/ci-pve-mcp-test.toml: OK"), "{out}");
+    assert!(
+        out.contains("client ci-pve-mcp-test: would create (home /var/lib/pve-mcp/ci-pve-mcp-test"),
+        "{out}"
+    );
+    assert!(
+        out.contains("sshd: would write /etc/ssh/sshd_config.d/pve-mcp-clients.conf"),
+        "{out}"
+    );
+    assert!(
+        out.contains("privilege VM.PowerMgmt: power actions (start)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("claude mcp add proxmox -- ssh ci-pve-mcp-test@pve1.example.org"),
+        "{out}"
+    );
+    assert!(
+        no_such_user("ci-pve-mcp-test"),
+        "a dry run made the account"
+    );
+}
+
+/// Whether no local user has this name.
+fn no_such_user(name: &str) -> bool {
+    !std::fs::read_to_string("/etc/passwd")
+        .unwrap()
+        .lines()
+        .any(|l| l.starts_with(&format!("{name}:")))
+}

@@ -109,6 +109,8 @@ pub struct StackOptions {
     pub audit_file: bool,
     /// The helper's `PVE_MCP_LOG` (its log goes to `helper.log`).
     pub helper_log: String,
+    /// Clients' own policies, `(login, text)`, written to `clients.d/LOGIN.toml`.
+    pub client_policies: Vec<(String, String)>,
 }
 
 impl StackOptions {
@@ -120,6 +122,7 @@ impl StackOptions {
             helper_token: None,
             audit_file: false,
             helper_log: "info".to_owned(),
+            client_policies: Vec::new(),
         }
     }
 }
@@ -154,6 +157,13 @@ impl Stack {
             dir.path().join("policy.toml"),
             opts.policy.replace("{uid}", &uid.to_string()),
         )?;
+        std::fs::create_dir(dir.path().join("clients.d"))?;
+        for (login, text) in &opts.client_policies {
+            write_renamed(
+                &dir.path().join("clients.d").join(format!("{login}.toml")),
+                text,
+            )?;
+        }
         let fingerprint = opts
             .fingerprint
             .clone()
@@ -242,9 +252,28 @@ impl Stack {
         std::fs::rename(&new, self.dir.path().join("policy.toml"))
     }
 
+    /// Replaces (or, with `None`, removes) `login`'s own policy file in the clients
+    /// directory, at once as [`Stack::write_policy`] does.
+    pub fn write_client_policy(&self, login: &str, policy: Option<&str>) -> std::io::Result<()> {
+        let path = self
+            .dir
+            .path()
+            .join("clients.d")
+            .join(format!("{login}.toml"));
+        match policy {
+            Some(text) => write_renamed(&path, text),
+            None => std::fs::remove_file(path),
+        }
+    }
+
     /// Replaces the policy file ([`Stack::write_policy`]) and sends SIGHUP to the helper.
     pub fn reload_policy(&self, policy: &str) -> std::io::Result<()> {
         self.write_policy(policy)?;
+        self.hup()
+    }
+
+    /// Sends SIGHUP to the helper: it reloads every policy file.
+    pub fn hup(&self) -> std::io::Result<()> {
         let pid = self
             .helper_pid()
             .ok_or_else(|| std::io::Error::other("helper not running"))?;
@@ -292,6 +321,29 @@ impl Stack {
         cmd
     }
 
+    /// A command that runs `mcp-front` as the local user `user` (by `setpriv`, the
+    /// stack running as root), which may then reach the socket.
+    pub fn front_command_as(&self, user: &str) -> std::io::Result<tokio::process::Command> {
+        let (uid, gid) = account(user)?;
+        std::fs::set_permissions(self.dir.path(), std::fs::Permissions::from_mode(0o711))?;
+        std::fs::set_permissions(&self.socket, std::fs::Permissions::from_mode(0o666))?;
+        let mut cmd = tokio::process::Command::new("setpriv");
+        cmd.arg(format!("--reuid={uid}"))
+            .arg(format!("--regid={gid}"))
+            .arg("--clear-groups")
+            .arg(workspace_bin("mcp-front"))
+            .arg("--socket")
+            .arg(&self.socket)
+            .env("PVE_MCP_LOG", "warn");
+        Ok(cmd)
+    }
+
+    /// Starts `mcp-front` as `user` ([`Stack::front_command_as`]) with a client.
+    pub async fn client_as(&self, user: &str) -> anyhow::Result<crate::client::Client> {
+        let log = self.dir.path().join(format!("front-{user}.log"));
+        crate::client::Client::spawn(self.front_command_as(user)?, &log).await
+    }
+
     /// Starts `mcp-front` and connects an MCP client to it over stdio.
     pub async fn client(&self) -> anyhow::Result<crate::client::Client> {
         crate::client::Client::spawn(self.front_command(), &self.dir.path().join("front.log")).await
@@ -312,6 +364,28 @@ impl Drop for Stack {
     fn drop(&mut self) {
         self.stop_helper();
     }
+}
+
+/// The uid and gid of a local user, as `getent passwd` tells.
+pub fn account(user: &str) -> std::io::Result<(u32, u32)> {
+    let out = Command::new("getent").args(["passwd", user]).output()?;
+    let line = String::from_utf8_lossy(&out.stdout).into_owned();
+    let fields: Vec<&str> = line.trim().split(':').collect();
+    match (
+        fields.get(2).map(|f| f.parse()),
+        fields.get(3).map(|f| f.parse()),
+    ) {
+        (Some(Ok(uid)), Some(Ok(gid))) => Ok((uid, gid)),
+        _ => Err(std::io::Error::other(format!("no local user {user}"))),
+    }
+}
+
+/// Writes `text` to a new file renamed over `path`, mode 0644.
+fn write_renamed(path: &Path, text: &str) -> std::io::Result<()> {
+    let new = path.with_extension("toml.new");
+    std::fs::write(&new, text.replace("{uid}", &own_uid().to_string()))?;
+    std::fs::set_permissions(&new, std::fs::Permissions::from_mode(0o644))?;
+    std::fs::rename(&new, path)
 }
 
 /// The uid this process runs as (the owner of `/proc/self`).

@@ -5,7 +5,8 @@
 # pveum), the hardened service (user, capabilities, socket), `pve-helper status`,
 # `systemctl reload`, an MCP session as claude-user, and real OpenSSH: an MCP
 # session over `ssh claude-user@127.0.0.1`, while a shell, forwarding and a tty are
-# refused. Shuts the container down cleanly; leaves nothing running.
+# refused. A second client, ci-bot, has a policy of its own (clients.d/ci-bot.toml):
+# setup creates and confines its account, and it sees only its own guests. Shuts the container down cleanly; leaves nothing running.
 #   tests/system/boot.sh PACKAGE.deb PVE_SIM_BINARY
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -63,6 +64,12 @@ ssh_port=$(free_port)
 printf 'Port %s\nListenAddress 127.0.0.1\n' "$ssh_port" >"$root/etc/ssh/sshd_config.d/00-system-test.conf"
 ssh-keygen -q -t ed25519 -N '' -C assistant@workstation -f "$work/key"
 cp "$work/key.pub" "$root/root/assistant.pub"
+ssh-keygen -q -t ed25519 -N '' -C ci@runner -f "$work/ci-key"
+cp "$work/ci-key.pub" "$root/root/ci.pub"
+# The CI bot's own policy: guests 110-114, start and stop.
+install -d -m 0755 "$root/etc/pve-mcp/clients.d"
+printf '[guests]\nallow = ["110-114"]\nactions = ["start", "stop"]\n' >"$root/etc/pve-mcp/clients.d/ci-bot.toml"
+chmod 0644 "$root/etc/pve-mcp/clients.d/ci-bot.toml"
 
 # Boot.
 machine=pve-mcp-test-$$
@@ -123,6 +130,23 @@ ct pve-helper setup --pve-cert /root/pveproxy-ssl.pem --no-start >"$work/setup2.
 grep -q "already pins" "$work/setup2.log" || fail "the second setup changed the pin"
 say "ok: a second setup changes nothing"
 
+# The second client: setup made its account like claude-user's and confined it.
+[ "$(ct getent passwd ci-bot | cut -d: -f6,7)" = /var/lib/pve-mcp/ci-bot:/bin/sh ] \
+    || fail "ci-bot: $(ct getent passwd ci-bot)"
+ct id -nG ci-bot | tr ' ' '\n' | grep -qx pve-mcp-clients || fail "ci-bot is not in pve-mcp-clients"
+[ "$(ct getent shadow ci-bot | cut -d: -f2)" = '*' ] || fail "ci-bot's password field is not *"
+ci_sshd=$(ct sshd -T -C user=ci-bot,host=localhost,addr=127.0.0.1)
+for kv in "forcecommand /usr/bin/mcp-front" "permittty no" "disableforwarding yes" \
+    "authenticationmethods publickey"; do
+    grep -qix "$kv" <<<"$ci_sshd" || fail "sshd does not give ci-bot: $kv"
+done
+ct pve-helper setup --pve-cert /root/pveproxy-ssl.pem --no-start --ssh-key /root/ci.pub --client ci-bot \
+    >"$work/setup3.log" 2>&1 || { cat "$work/setup3.log"; fail "setup --ssh-key --client ci-bot"; }
+ci_key=$(cut -d' ' -f2 "$work/ci-key.pub")
+ct grep -qF "$ci_key" /var/lib/pve-mcp/ci-bot/.ssh/authorized_keys || fail "ci-bot's key is not in"
+! ct grep -qF "$ci_key" /var/lib/pve-mcp/claude-user/.ssh/authorized_keys || fail "ci-bot's key went to claude-user"
+say "ok: setup created ci-bot (keys only, in pve-mcp-clients), confined it in sshd, added its key"
+
 # The service: its user, capabilities, sandbox, socket.
 pid=$(ct systemctl show -P MainPID pve-mcp-helper.service)
 status=$(ct cat "/proc/$pid/status")
@@ -155,6 +179,13 @@ seen=$(guests <<<"$out")
 [ -n "$seen" ] || fail "list_vms found no guest tagged mcp"
 say "ok: MCP session as claude-user: tools $(python3 -c 'import json,sys; print(",".join(json.load(sys.stdin)["tools"]))' <<<"$out"); $(wc -w <<<"$seen") guests tagged mcp"
 
+# The CI bot, on the same socket, sees only its own policy's guests.
+as_ci=(nsenter -t "$init" -a env -i PATH=/usr/bin:/bin setpriv --reuid=ci-bot
+    --regid=ci-bot --init-groups /usr/bin/mcp-front)
+seen_ci=$(python3 "$probe" --call list_vms '{}' -- "${as_ci[@]}" | guests)
+[ "$seen_ci" = "110 111 112 113 114" ] || fail "ci-bot's list_vms shows: $seen_ci"
+say "ok: MCP session as ci-bot: its own guests $seen_ci"
+
 # systemctl reload re-reads the policy; a broken policy is refused and the old kept.
 since=$(ct date '+%Y-%m-%d %H:%M:%S')
 ct sed -i 's/^allow = \["tag:mcp"\]/allow = ["100-104"]/' /etc/pve-mcp/policy.toml
@@ -170,6 +201,9 @@ ct journalctl -u pve-mcp-helper --since "$since" --no-pager -o cat | grep -q 'po
 seen=$(python3 "$probe" --call list_vms '{}' -- "${as_client[@]}" | guests)
 [ "$seen" = "100 101 102 103 104" ] || fail "after reload, list_vms shows: $seen"
 say "ok: systemctl reload re-read the policy: guests now $seen"
+[ "$(python3 "$probe" --call list_vms '{}' -- "${as_ci[@]}" | guests)" = "110 111 112 113 114" ] \
+    || fail "the main policy's reload changed ci-bot's guests"
+say "ok: ci-bot's guests are still its own policy's"
 since=$(ct date '+%Y-%m-%d %H:%M:%S')
 ct cp /etc/pve-mcp/policy.toml /root/policy.good
 ct sh -c 'echo "[guests]" >> /etc/pve-mcp/policy.toml'
@@ -217,6 +251,14 @@ say "ok: ssh -R: remote forwarding refused"
     -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null claude-user@127.0.0.1 true 2>/dev/null \
     || fail "a login without key succeeded"
 say "ok: no login without the key"
+ci_ssh=(-F /dev/null -p "$ssh_port" -i "$work/ci-key" -o IdentitiesOnly=yes -o BatchMode=yes
+    -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o ConnectTimeout=10)
+out=$(python3 "$probe" --call list_vms '{}' -- ssh "${ci_ssh[@]}" ci-bot@127.0.0.1)
+[ "$(guests <<<"$out")" = "110 111 112 113 114" ] || fail "MCP over ssh as ci-bot: $out"
+out=$(ssh "${ci_ssh[@]}" ci-bot@127.0.0.1 'id; echo SHELL-RAN' </dev/null 2>&1 || true)
+! grep -qE 'uid=|SHELL-RAN' <<<"$out" || fail "a command ran as ci-bot: $out"
+! ssh "${ssh_opts[@]}" ci-bot@127.0.0.1 true </dev/null 2>/dev/null || fail "claude-user's key logs in as ci-bot"
+say "ok: ssh ci-bot@127.0.0.1 with its own key: mcp-front under its own policy, no shell"
 
 # Reinstalling (an upgrade) on the running system restarts the helper and keeps sshd.
 old_pid=$(ct systemctl show -P MainPID pve-mcp-helper.service)
@@ -240,12 +282,15 @@ wait "$nspawn_pid" || rc=$?
 say "ok: container shut down cleanly"
 
 # Purge after a real life: the token setup stored and the logs directory go too.
+# The clients' policies are the admin's own files: removed by the admin first.
+rm -r "$root/etc/pve-mcp/clients.d"
 in_tree "$root" dpkg --purge pve-mcp >"$work/purge.log" 2>&1 || { cat "$work/purge.log"; fail "purge"; }
 for path in /etc/pve-mcp /var/lib/pve-mcp /var/log/pve-mcp /usr/sbin/pve-helper \
-    /etc/ssh/sshd_config.d/pve-mcp.conf /etc/systemd/system/multi-user.target.wants/pve-mcp-helper.service; do
+    /etc/ssh/sshd_config.d/pve-mcp.conf /etc/ssh/sshd_config.d/pve-mcp-clients.conf \
+    /etc/systemd/system/multi-user.target.wants/pve-mcp-helper.service; do
     [ ! -e "$root$path" ] || fail "purge left $path"
 done
-for account in pve-mcp claude-user; do
+for account in pve-mcp claude-user ci-bot; do
     ! in_tree "$root" getent passwd "$account" >/dev/null || fail "purge left user $account"
 done
 ! in_tree "$root" getent group pve-mcp-clients >/dev/null || fail "purge left group pve-mcp-clients"

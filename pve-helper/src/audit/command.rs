@@ -264,7 +264,7 @@ impl Reader {
                 None
             }
             Line::Record(e) => {
-                let client = self.out.users.name(e.uid);
+                let client = e.client.clone().or_else(|| self.out.users.name(e.uid));
                 self.filter
                     .admits(&e, client.as_deref())
                     .then_some((*e, client))

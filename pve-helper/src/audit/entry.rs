@@ -15,6 +15,9 @@ pub struct Entry {
     pub time: DateTime<Utc>,
     pub uid: Option<u32>,
     pub pid: Option<i32>,
+    /// The client's login name as the helper recorded it (records before there was one
+    /// have none).
+    pub client: Option<String>,
     /// The kind of request (`guest_status`, `api`, ...), or `connection` for a
     /// connection refused before any request.
     pub tool: String,
@@ -50,6 +53,8 @@ struct FileRecord {
     time: String,
     peer_uid: u32,
     peer_pid: i32,
+    #[serde(default)]
+    client: Option<String>,
     request: String,
     decision: String,
     rule: String,
@@ -100,6 +105,7 @@ fn file_record(v: Value) -> Line {
         time,
         uid: Some(r.peer_uid),
         pid: Some(r.peer_pid),
+        client: r.client,
         tool,
         detail,
         guest,
@@ -166,11 +172,13 @@ fn text_record(line: &str, at: usize, time: Option<DateTime<Utc>>) -> Line {
     let number = |k: &str| get(k).and_then(|v| v.parse::<u64>().ok());
     let uid = get("peer_uid").and_then(|v| v.parse().ok());
     let pid = get("peer_pid").and_then(|v| v.parse().ok());
+    let client = get("client").map(str::to_owned);
     if let Some(event) = get("event") {
         return Line::Record(Box::new(Entry {
             time,
             uid,
             pid,
+            client,
             tool: "connection".into(),
             detail: get("detail").unwrap_or_default().to_owned(),
             guest: None,
@@ -195,6 +203,7 @@ fn text_record(line: &str, at: usize, time: Option<DateTime<Utc>>) -> Line {
         time,
         uid,
         pid,
+        client,
         tool,
         detail,
         guest: guest_of(request).or_else(|| upid.as_deref().and_then(upid_guest)),

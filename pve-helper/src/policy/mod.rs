@@ -36,7 +36,7 @@ pub use facts::{Facts, GuestAttrs, GuestFacts};
 pub use floor::{config_floor, floor_reason, inherited_floor};
 pub use lifecycle_rules::{AgentRules, Bounds, ConfigKeys, Create, Media, VolumePattern};
 pub use model::{ApiRule, ClientSpec, CommandRules, Grant, Limits, Operation, Policy, Scope};
-pub use parse::{COMMAND_PATH, Diagnostic, Severity};
+pub use parse::{COMMAND_PATH, Diagnostic, Severity, client_positions, is_login_name};
 pub use pattern::{ArgPattern, CommandRule, PathPattern, is_plain_arg};
 pub use refs::task_guest;
 pub use selector::{Selector, Term};
@@ -77,7 +77,17 @@ impl Policy {
     /// Validates policy text; `path` is only used in messages. On success, returns the
     /// warnings too.
     pub fn parse(text: &str, path: &Path) -> Result<(Self, Vec<Diagnostic>), PolicyError> {
-        parse::parse(text, path).map_err(PolicyError::Invalid)
+        parse::parse(text, path, None).map_err(PolicyError::Invalid)
+    }
+
+    /// Validates the text of `login`'s own policy (`clients.d/LOGIN.toml`): its
+    /// `[clients]` may be left out and names no one but `login`.
+    pub fn parse_own(
+        text: &str,
+        path: &Path,
+        login: &str,
+    ) -> Result<(Self, Vec<Diagnostic>), PolicyError> {
+        parse::parse(text, path, Some(login)).map_err(PolicyError::Invalid)
     }
 
     /// A short human summary, as `pve-helper check` prints it.

@@ -26,7 +26,7 @@ pub use state::Service;
 use crate::{
     audit::{self, Record},
     commands,
-    peer::Peer,
+    peer::Client,
     policy::{Decision, Facts, GuestFacts, Policy, config_vmids, decide, referenced_vmids},
     pve::PveError,
     stages::{self, Stage},
@@ -38,11 +38,49 @@ use std::time::Instant;
 impl Service {
     /// Admits (limits), judges, executes and audits one request; with `plan`, or for
     /// a change under `[changes] plans_only`, runs it as a plan ([`crate::pve::plan`]).
-    pub async fn handle(&self, peer: &Peer, request: Request, plan: bool) -> Response {
+    /// The policy is the client's as it is now: a reload between two requests of one
+    /// connection judges the second by the new one.
+    pub async fn handle(&self, client: &Client, request: Request, plan: bool) -> Response {
         let started = Instant::now();
-        let policy = self.policy();
         let described = audit::describe(&request);
-        let (verdict, rule, result) = match self.limiter.admit(peer.uid, policy.limits, started) {
+        let (verdict, rule, result) = match self.policy_for(client) {
+            // Its policy was removed since it connected: no longer a client.
+            None => (
+                "deny",
+                "clients".to_owned(),
+                Err(ErrorBody {
+                    kind: ErrorKind::Denied,
+                    message: not_a_client(client, &self.policies()),
+                    rule: Some("clients".to_owned()),
+                    upstream_status: None,
+                }),
+            ),
+            Some(policy) => {
+                self.admit_and_run(client, &policy, request, plan, started)
+                    .await
+            }
+        };
+        stages::timed_sync(Stage::Judge, || {
+            self.audit.record(&Record::new(
+                client, &described, verdict, &rule, &result, started,
+            ));
+        });
+        match result {
+            Ok(p) => Response::Ok(p),
+            Err(e) => Response::Err(e),
+        }
+    }
+
+    /// Admits the request under the client's limits, then judges and runs it.
+    async fn admit_and_run(
+        &self,
+        client: &Client,
+        policy: &Policy,
+        request: Request,
+        plan: bool,
+        started: Instant,
+    ) -> (&'static str, String, OpResult) {
+        match self.limiter.admit(client.peer.uid, policy.limits, started) {
             Err(refusal) => (
                 "limited",
                 "limits".to_owned(),
@@ -50,17 +88,8 @@ impl Service {
             ),
             Ok(_permit) => {
                 let plan = plan || policy.plans_only && request.changes();
-                self.judge_and_run(&policy, request, plan).await
+                self.judge_and_run(policy, request, plan).await
             }
-        };
-        stages::timed_sync(Stage::Judge, || {
-            self.audit.record(&Record::new(
-                peer, &described, verdict, &rule, &result, started,
-            ));
-        });
-        match result {
-            Ok(p) => Response::Ok(p),
-            Err(e) => Response::Err(e),
         }
     }
 
@@ -399,19 +428,39 @@ fn new_guest_vmid(request: &Request, effective: &Request) -> Option<pve_mcp_prot
     }
 }
 
+/// The refusal of a peer no policy names (at its connection, or since a reload).
+pub fn not_a_client(client: &Client, policies: &crate::policies::Policies) -> String {
+    let name = client
+        .name
+        .as_ref()
+        .map(|n| format!(" ({n})"))
+        .unwrap_or_default();
+    format!(
+        "uid {} is not allowed to use the helper: no policy names it{name}; the admin can \
+         add the user to [clients] users in {}, or give it a policy of its own in {}",
+        client.peer.uid,
+        policies.main.path.display(),
+        policies.dir.display()
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{audit::Auditor, config::PveConfig, pve::PveClient, secret::ApiToken};
+    use crate::{
+        audit::Auditor, config::PveConfig, peer::Peer, policies::Policies, pve::PveClient,
+        secret::ApiToken,
+    };
     use pve_mcp_proto::{GuestRef, VmId};
-    use std::path::Path;
 
     /// Each call's task holds [`Service::handle`]'s future; every call allocates it, so
     /// it stays small whichever request kind is largest.
     #[test]
     fn a_calls_future_is_small_whatever_the_largest_kind() {
-        let (policy, _) =
-            Policy::parse("[clients]\nusers = [0]\n", Path::new("policy.toml")).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let main = dir.path().join("policy.toml");
+        std::fs::write(&main, "[clients]\nusers = [0]\n").unwrap();
+        let (policies, _) = Policies::load(&main, &dir.path().join("clients.d")).unwrap();
         let cfg = PveConfig {
             url: "https://127.0.0.1:1".into(),
             token_file: None,
@@ -422,21 +471,16 @@ mod tests {
         };
         let token = ApiToken::parse("mcp@pve!mcp=0b7e-11aa").unwrap();
         let pve = PveClient::new(&cfg, &token).unwrap();
-        let service = Service::new(
-            policy,
-            "policy.toml".into(),
-            pve,
-            Auditor::open(None).unwrap(),
-        );
-        let peer = Peer {
+        let service = Service::new(policies, pve, Auditor::open(None).unwrap());
+        let client = Client::of(Peer {
             uid: 0,
             gid: 0,
             pid: 1,
-        };
+        });
         let request = Request::GuestStatus(GuestRef {
             vmid: VmId::new(100).unwrap(),
         });
-        let size = std::mem::size_of_val(&service.handle(&peer, request, false));
+        let size = std::mem::size_of_val(&service.handle(&client, request, false));
         assert!(size <= 8 * 1024, "a call's future is {size} bytes");
     }
 }

@@ -1,4 +1,5 @@
-//! The service's shared state: the policy in force (reloaded whole, or not at all),
+//! The service's shared state: the policies in force (each file reloaded whole, or
+//! not at all; each client judged by its own),
 //! the Proxmox client and its resource cache, the per-client limiter, the auditor,
 //! the tasks this helper started lately and the cluster's release. Holds no request;
 //! the pipeline in `service` reads and updates it.
@@ -7,20 +8,18 @@ use super::outcome::upstream_error;
 use crate::{
     audit::Auditor,
     limits::Limiter,
-    policy::{Policy, PolicyError},
+    peer::Client,
+    policies::{Policies, PolicyFile, Reloaded},
+    policy::Policy,
     pve::{PveClient, PveError, cache::ResourceCache},
 };
 use pve_mcp_proto::ErrorBody;
-use std::{
-    path::PathBuf,
-    sync::{Arc, RwLock},
-};
+use std::sync::{Arc, RwLock};
 
 /// Everything a connection handler needs to serve requests.
 #[derive(Debug)]
 pub struct Service {
-    pub(super) policy: RwLock<Arc<Policy>>,
-    pub(super) policy_path: PathBuf,
+    pub(super) policies: RwLock<Arc<Policies>>,
     pub(super) pve: PveClient,
     pub(super) cache: ResourceCache,
     pub(super) limiter: Limiter,
@@ -36,10 +35,9 @@ pub struct Service {
 pub(super) const STARTED_TASKS: usize = 4096;
 
 impl Service {
-    pub fn new(policy: Policy, policy_path: PathBuf, pve: PveClient, audit: Auditor) -> Self {
+    pub fn new(policies: Policies, pve: PveClient, audit: Auditor) -> Self {
         Self {
-            policy: RwLock::new(Arc::new(policy)),
-            policy_path,
+            policies: RwLock::new(Arc::new(policies)),
             pve,
             cache: ResourceCache::default(),
             limiter: Limiter::default(),
@@ -69,30 +67,31 @@ impl Service {
             .copied()
     }
 
-    /// The policy file this service reloads.
-    pub fn policy_path(&self) -> &std::path::Path {
-        &self.policy_path
-    }
-
-    /// The policy in force now; a request keeps the one it started with.
-    pub fn policy(&self) -> Arc<Policy> {
-        match self.policy.read() {
+    /// The policies in force now.
+    pub fn policies(&self) -> Arc<Policies> {
+        match self.policies.read() {
             Ok(p) => p.clone(),
             Err(poisoned) => poisoned.into_inner().clone(),
         }
     }
 
-    /// Loads the policy file again; on any error the old policy stays in force.
-    pub fn reload(&self) -> Result<usize, PolicyError> {
-        let (policy, warnings) = Policy::load(&self.policy_path)?;
-        for w in &warnings {
-            tracing::warn!("{w}");
-        }
-        let new = Arc::new(policy);
-        match self.policy.write() {
+    /// The policy that judges `client` now, or `None` if no policy names it; a request
+    /// keeps the one it started with.
+    pub fn policy_for(&self, client: &Client) -> Option<Arc<Policy>> {
+        self.policies()
+            .for_client(client.peer.uid, client.name.as_deref())
+            .map(|f: &PolicyFile| f.policy.clone())
+    }
+
+    /// Loads every policy file again, each on its own: a file that does not load keeps
+    /// its old policy, the others are taken ([`Policies::reload`]).
+    pub fn reload(&self) -> Reloaded {
+        let reloaded = self.policies().reload();
+        let new = Arc::new(reloaded.policies.clone());
+        match self.policies.write() {
             Ok(mut p) => *p = new,
             Err(poisoned) => *poisoned.into_inner() = new,
         }
-        Ok(warnings.len())
+        reloaded
     }
 }

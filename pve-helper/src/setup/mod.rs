@@ -4,6 +4,7 @@
 //! certificate in `helper.toml`, validates the policy and starts the service; it is
 //! idempotent, and `--dry-run` only shows. Status checks that all of it still holds.
 
+mod clients;
 mod keys;
 mod pin;
 mod privs;
@@ -13,7 +14,7 @@ mod status;
 
 pub use crate::pve::release::Release;
 pub use pin::{cert_fingerprint, set_fingerprint};
-pub use privs::{Requirements, required_privileges};
+pub use privs::{Requirements, required_by_all, required_privileges};
 pub use status::{StatusArgs, status};
 
 use crate::{config::Config, paths, policy::Policy};
@@ -52,6 +53,9 @@ pub struct SetupArgs {
     /// Append the SSH public keys in FILE to the client user's authorized_keys.
     #[arg(long, value_name = "FILE")]
     pub ssh_key: Option<PathBuf>,
+    /// The client whose authorized_keys --ssh-key fills: a login name a policy names.
+    #[arg(long, value_name = "LOGIN", default_value = paths::CLIENT_USER, requires = "ssh_key")]
+    pub client: String,
     /// Do not enable and (re)start the service.
     #[arg(long)]
     pub no_start: bool,
@@ -70,6 +74,12 @@ pub enum SetupError {
     Config(#[from] crate::config::ConfigError),
     #[error("invalid policy:\n{0}")]
     Policy(#[from] crate::policy::PolicyError),
+    #[error("invalid policies:\n{}", .0.join("\n"))]
+    Policies(crate::policies::Notes),
+    #[error("client accounts: {0}")]
+    Account(String),
+    #[error("{0} is not a client: no policy names it; --client names a login user of the policies")]
+    NotAClient(String),
     #[error(transparent)]
     Pveum(#[from] pveum::PveumError),
     #[error(transparent)]
@@ -95,21 +105,26 @@ pub fn setup(config_path: &Path, args: &SetupArgs) -> Result<(), SetupError> {
     let mode = if args.dry_run { " (dry run)" } else { "" };
     println!("pve-mcp setup{mode}");
     let config = Config::load(config_path)?;
-    let (policy, warnings) = Policy::load(&config.policy)?;
+    let (policies, warnings) =
+        crate::policies::Policies::load(&config.policy, &config.clients_dir())
+            .map_err(SetupError::Policies)?;
     for w in warnings {
         eprintln!("{w}");
     }
-    println!("policy {}: OK", config.policy.display());
+    for f in policies.files() {
+        println!("policy {}: OK", f.path.display());
+    }
+    let all = || policies.files().map(|f| f.policy.as_ref());
     let release = match node_release() {
         Ok(r) => r,
-        Err(why) if !needs_release(&policy) => {
+        Err(why) if !all().any(needs_release) => {
             println!("release: unknown ({why}); the policy needs no privilege that differs");
             Release::Pve9
         }
         Err(why) => return Err(SetupError::Release(why)),
     };
     println!("release: {release}");
-    let req = required_privileges(&policy, release);
+    let req = required_by_all(all(), release);
     print_requirements(&req);
 
     let mut restart = converge_proxmox(&config, args, &req)?;
@@ -123,15 +138,19 @@ pub fn setup(config_path: &Path, args: &SetupArgs) -> Result<(), SetupError> {
     if !args.dry_run {
         Config::load(config_path)?;
     }
+    clients::converge(&policies, args.dry_run)?;
     if let Some(keyfile) = &args.ssh_key {
-        authorize_keys(keyfile, args.dry_run)?;
+        if policies.for_user(&args.client).is_none() {
+            return Err(SetupError::NotAClient(args.client.clone()));
+        }
+        authorize_keys(keyfile, &args.client, args.dry_run)?;
     }
     if args.no_start {
         println!("service: not started (--no-start)");
     } else {
         start_service(args.dry_run, restart)?;
     }
-    print_next_steps(args);
+    print_next_steps(args, &clients::logins(&policies));
     Ok(())
 }
 
@@ -216,16 +235,12 @@ fn converge_proxmox(
     Ok(new_token)
 }
 
-fn authorize_keys(keyfile: &Path, dry_run: bool) -> Result<(), SetupError> {
+fn authorize_keys(keyfile: &Path, client: &str, dry_run: bool) -> Result<(), SetupError> {
     let keys = keys::read_keys(keyfile)?;
     if dry_run {
-        println!(
-            "  would add {} key(s) for {}",
-            keys.len(),
-            paths::CLIENT_USER
-        );
+        println!("  would add {} key(s) for {client}", keys.len());
     } else {
-        let (file, added) = keys::authorize(paths::CLIENT_USER, &keys)?;
+        let (file, added) = keys::authorize(client, &keys)?;
         println!("ssh: {added} new key(s) in {}", file.display());
     }
     Ok(())
@@ -362,7 +377,7 @@ fn start_service(dry_run: bool, restart: bool) -> Result<(), SetupError> {
     Ok(())
 }
 
-fn print_next_steps(args: &SetupArgs) {
+fn print_next_steps(args: &SetupArgs, logins: &[String]) {
     let host = args.host.clone().unwrap_or_else(|| {
         std::fs::read_to_string("/proc/sys/kernel/hostname")
             .map(|h| h.trim().to_owned())
@@ -386,6 +401,10 @@ fn print_next_steps(args: &SetupArgs) {
     }
     println!("  {}. On the workstation running Claude Code:", next());
     println!("       claude mcp add proxmox -- ssh {user}@{host}");
+    for other in logins.iter().filter(|l| *l != user) {
+        println!("     and for {other} (keys: pve-helper setup --ssh-key FILE --client {other}):");
+        println!("       claude mcp add proxmox -- ssh {other}@{host}");
+    }
     println!("  {}. Check everything: pve-helper status", next());
 }
 

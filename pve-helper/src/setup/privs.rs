@@ -191,6 +191,27 @@ pub fn required_privileges(policy: &Policy, release: Release) -> Requirements {
     req
 }
 
+/// The privileges every policy of `policies` needs together: the token serves every
+/// client, so it holds the union, each privilege with every grant that needs it.
+pub fn required_by_all<'a>(
+    policies: impl IntoIterator<Item = &'a Policy>,
+    release: Release,
+) -> Requirements {
+    let mut all = Requirements::default();
+    for policy in policies {
+        let req = required_privileges(policy, release);
+        for (privilege, reasons) in req.privileges {
+            all.privileges.entry(privilege).or_default().extend(reasons);
+        }
+        for note in req.unmapped {
+            if !all.unmapped.contains(&note) {
+                all.unmapped.push(note);
+            }
+        }
+    }
+    all
+}
+
 /// The privileges Proxmox checks for one guest operation, and what they are for.
 fn operation_privileges(op: Operation, release: Release) -> (Vec<&'static str>, &'static str) {
     let (privileges, what): (&[&'static str], &'static str) = match op {

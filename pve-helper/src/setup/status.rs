@@ -7,7 +7,7 @@ use super::{pin, privs};
 use crate::{
     config::Config,
     paths,
-    policy::Policy,
+    policies::Policies,
     pve::{PveClient, release::Release, sanitize},
     secret::ApiToken,
 };
@@ -27,6 +27,10 @@ pub struct StatusArgs {
     /// Skip the systemd service check (e.g. when the helper runs by hand).
     #[arg(long)]
     pub no_service: bool,
+    /// Show only the policy that serves this local user (name or uid); by default
+    /// every policy file is shown, the main one first.
+    #[arg(long, value_name = "USER")]
+    pub client: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,7 +77,7 @@ pub fn status(config_path: &Path, args: &StatusArgs) -> bool {
     r.line(Outcome::Ok, "config", &config_path.display().to_string());
     let (o, t) = socket(&config);
     r.line(o, "socket", &t);
-    let (o, t) = sshd();
+    let (o, t) = sshd(paths::CLIENT_USER);
     r.line(o, "sshd", &t);
     let token_path = config
         .pve
@@ -92,38 +96,86 @@ pub fn status(config_path: &Path, args: &StatusArgs) -> bool {
     };
     let (o, t) = pin_matches_local(&config, args);
     r.line(o, "pin", &t);
-    let policy = match Policy::load(&config.policy) {
+    let policies = match Policies::load(&config.policy, &config.clients_dir()) {
         Ok((p, warnings)) => Some((p, warnings.len())),
-        Err(e) => {
-            r.line(
-                Outcome::Fail,
-                "policy",
-                &format!("{}:\n{e}", config.policy.display()),
-            );
+        Err(problems) => {
+            r.line(Outcome::Fail, "policy", &problems.join("\n"));
             None
         }
     };
     match &token {
-        Some(token) => remote_checks(&mut r, &config, token, policy.as_ref().map(|(p, _)| p)),
+        Some(token) => remote_checks(&mut r, &config, token, policies.as_ref().map(|(p, _)| p)),
         None => r.line(Outcome::Skip, "proxmox", "no usable token"),
     }
-    if let Some((p, warnings)) = &policy {
-        let o = if *warnings > 0 {
-            Outcome::Warn
-        } else {
-            Outcome::Ok
+    if let Some((p, warnings)) = &policies {
+        client_accounts(&mut r, p);
+        show_policies(&mut r, p, *warnings, args.client.as_deref());
+    }
+    !r.failed
+}
+
+/// Whether each other client the policies name has an account that sshd confines.
+fn client_accounts(r: &mut Report, p: &Policies) {
+    let logins = super::clients::logins(p);
+    for login in logins.iter().filter(|l| *l != paths::CLIENT_USER) {
+        let home = nix::unistd::User::from_name(login)
+            .ok()
+            .flatten()
+            .map(|u| u.dir);
+        match home {
+            None => r.line(
+                Outcome::Warn,
+                "sshd",
+                &format!("{login}: no such account yet; pve-helper setup creates it"),
+            ),
+            Some(h) if !h.starts_with(paths::STATE_DIR) => r.line(
+                Outcome::Warn,
+                "sshd",
+                &format!("{login}: an account of your own, not confined by pve-mcp"),
+            ),
+            Some(_) => {
+                let (o, t) = sshd(login);
+                r.line(o, "sshd", &t);
+            }
+        }
+    }
+}
+
+/// One line and the summary of each policy file, or of the one serving `client`.
+fn show_policies(r: &mut Report, p: &Policies, warnings: usize, client: Option<&str>) {
+    let o = if warnings > 0 {
+        Outcome::Warn
+    } else {
+        Outcome::Ok
+    };
+    let note = if warnings > 0 {
+        format!(" ({warnings} warning(s): pve-helper check)")
+    } else {
+        String::new()
+    };
+    let shown: Vec<_> = match client {
+        None => p.files().collect(),
+        Some(user) => match p.for_user(user) {
+            Some(f) => vec![f],
+            None => {
+                return r.line(
+                    Outcome::Fail,
+                    "policy",
+                    &format!("{user} is not a client: no policy names it"),
+                );
+            }
+        },
+    };
+    for f in shown {
+        let serves = match client {
+            Some(user) => format!(" (serves {user})"),
+            None => String::new(),
         };
-        let note = if *warnings > 0 {
-            format!(" ({warnings} warning(s): pve-helper check)")
-        } else {
-            String::new()
-        };
-        r.line(o, "policy", &format!("{}{note}", config.policy.display()));
-        for line in p.summary().lines() {
+        r.line(o, "policy", &format!("{}{serves}{note}", f.path.display()));
+        for line in f.policy.summary().lines() {
             println!("{:16}{line}", "");
         }
     }
-    !r.failed
 }
 
 fn service() -> (Outcome, String) {
@@ -148,8 +200,7 @@ fn service() -> (Outcome, String) {
 }
 
 /// Whether sshd, as configured now, confines the client user to mcp-front.
-fn sshd() -> (Outcome, String) {
-    let user = paths::CLIENT_USER;
+fn sshd(user: &str) -> (Outcome, String) {
     let spec = format!("user={user},host=localhost,addr=127.0.0.1");
     let out = match Command::new("sshd").args(["-T", "-C", &spec]).output() {
         Err(e) => return (Outcome::Skip, format!("cannot run sshd -T: {e}")),
@@ -166,7 +217,7 @@ fn sshd() -> (Outcome, String) {
     if out.lines().any(|l| l.trim() == force) && out.lines().any(|l| l.trim() == "permittty no") {
         (
             Outcome::Ok,
-            format!("{user} gets mcp-front only (sshd_config.d/pve-mcp.conf)"),
+            format!("{user} gets mcp-front only (sshd_config.d/pve-mcp*.conf)"),
         )
     } else {
         (
@@ -271,7 +322,7 @@ fn pin_matches_local(config: &Config, args: &StatusArgs) -> (Outcome, String) {
     }
 }
 
-fn remote_checks(r: &mut Report, config: &Config, token: &ApiToken, policy: Option<&Policy>) {
+fn remote_checks(r: &mut Report, config: &Config, token: &ApiToken, policies: Option<&Policies>) {
     let rt = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -313,14 +364,14 @@ fn remote_checks(r: &mut Report, config: &Config, token: &ApiToken, policy: Opti
             return r.line(Outcome::Skip, "privileges", "Proxmox is not reachable");
         }
     };
-    let (Some(policy), Some(release)) = (policy, release) else {
+    let (Some(policies), Some(release)) = (policies, release) else {
         return r.line(
             Outcome::Skip,
             "privileges",
             "the policy does not load, or the release is not known",
         );
     };
-    let needed = privs::required_privileges(policy, release);
+    let needed = privs::required_by_all(policies.files().map(|f| f.policy.as_ref()), release);
     type Perms = BTreeMap<String, BTreeMap<String, serde_json::Value>>;
     match rt.block_on(client.get::<Perms>("/access/permissions", &[])) {
         Ok(perms) => {

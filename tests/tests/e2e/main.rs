@@ -6,8 +6,8 @@
 //! - `tools`: each tool family, allowed and refused as the policy says.
 //! - `lifecycle`: creating, configuring and removing guests under the lab-builder
 //!   policy, its bounds and the fixed floor.
-//! - `policy`: reloads, rate limits and the audit trail, what the model is told it may
-//!   do, and text that a guest controls.
+//! - `policy`: reloads, rate limits and the audit trail, several clients each under its
+//!   own policy, what the model is told it may do, and text that a guest controls.
 //! - `adversarial`: a hostile assistant against a permissive-but-bounded policy.
 //! - `hardening`: hostile bytes on the socket, faults of Proxmox, load, secrets.
 //! - `clients`: third-party MCP clients (the Python SDK, the Inspector CLI).

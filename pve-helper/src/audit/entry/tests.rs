@@ -1,6 +1,6 @@
 use super::*;
 use crate::audit::{Auditor, Record};
-use crate::peer::Peer;
+use crate::peer::{Client, Peer};
 use pve_mcp_proto::{ErrorBody, ErrorKind, Payload};
 use std::sync::{Arc, Mutex};
 
@@ -48,11 +48,15 @@ fn written() -> (String, String) {
         gid: 1001,
         pid: 77,
     };
+    let client = Client {
+        peer,
+        name: Some("ci-bot".into()),
+    };
     let started = std::time::Instant::now();
     tracing::subscriber::with_default(subscriber, || {
         let ok: Result<Payload, ErrorBody> = Ok(Payload::Nodes(Vec::new()));
         auditor.record(&Record::new(
-            &peer,
+            &client,
             "guest_status vmid=101",
             "allow",
             "guests.allow \"100-199\"",
@@ -63,7 +67,7 @@ fn written() -> (String, String) {
         refused.upstream_status = Some(403);
         let refused: Result<Payload, ErrorBody> = Err(refused);
         auditor.record(&Record::new(
-            &peer,
+            &client,
             "api GET /nodes/pve1/lxc/205/config params=[]",
             "deny",
             "guests.actions",
@@ -112,6 +116,11 @@ fn reads_back_what_the_helper_writes_to_its_file_and_its_log() {
         assert_eq!(
             (f.uid, f.pid, f.upstream_status),
             (l.uid, l.pid, l.upstream_status)
+        );
+        // The client whose policy judged it, as the helper named it.
+        assert_eq!(
+            (f.client.as_deref(), l.client.as_deref()),
+            (Some("ci-bot"), Some("ci-bot"))
         );
         assert!((f.time - l.time).num_seconds().abs() < 5);
     }

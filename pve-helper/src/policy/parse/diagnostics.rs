@@ -58,13 +58,22 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    fn push(&mut self, severity: Severity, span: Range<usize>, message: impl Into<String>) {
-        let before = &self.text[..span.start.min(self.text.len())];
+    /// The line and column (1-based, in characters) where `span` starts.
+    pub(super) fn position(&self, span: Range<usize>) -> (usize, usize) {
+        let before = self
+            .text
+            .get(..span.start.min(self.text.len()))
+            .unwrap_or_default();
         let line = before.matches('\n').count() + 1;
         let col = before
             .rfind('\n')
             .map_or(before.chars().count(), |i| before[i + 1..].chars().count())
             + 1;
+        (line, col)
+    }
+
+    fn push(&mut self, severity: Severity, span: Range<usize>, message: impl Into<String>) {
+        let (line, col) = self.position(span);
         self.diags.push(Diagnostic {
             severity,
             file: self.file.to_owned(),

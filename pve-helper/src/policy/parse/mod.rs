@@ -85,8 +85,14 @@ struct RawLimits {
     concurrent: Option<Spanned<i64>>,
 }
 
-/// Parses policy text. `Err` holds every diagnostic (at least one error).
-pub fn parse(text: &str, file: &Path) -> Result<(Policy, Vec<Diagnostic>), Vec<Diagnostic>> {
+/// Parses policy text. `Err` holds every diagnostic (at least one error). `own` is
+/// the login name a client's own policy file (`clients.d/LOGIN.toml`) serves: its
+/// `[clients]` may be left out, and may name no one else.
+pub fn parse(
+    text: &str,
+    file: &Path,
+    own: Option<&str>,
+) -> Result<(Policy, Vec<Diagnostic>), Vec<Diagnostic>> {
     let mut cx = Ctx::new(text, file);
     let raw: RawPolicy = match toml::from_str(text) {
         Ok(r) => r,
@@ -95,7 +101,10 @@ pub fn parse(text: &str, file: &Path) -> Result<(Policy, Vec<Diagnostic>), Vec<D
             return Err(cx.diags);
         }
     };
-    let clients = clients(&mut cx, raw.clients);
+    let clients = match own {
+        None => clients(&mut cx, raw.clients),
+        Some(login) => own_client(&mut cx, raw.clients, login),
+    };
     let (guests, grants) = guests::guests_and_rules(&mut cx, raw.guests, raw.rule);
     let api = raw.api.map(|a| api(&mut cx, a)).unwrap_or_default();
     let commands = commands::commands(&mut cx, raw.commands, raw.command);
@@ -239,6 +248,70 @@ fn clients(cx: &mut Ctx, raw: Option<Spanned<RawClients>>) -> Vec<ClientSpec> {
         }
     }
     out
+}
+
+/// The `[clients]` of a client's own policy file: left out, or exactly its login.
+fn own_client(cx: &mut Ctx, raw: Option<Spanned<RawClients>>, login: &str) -> Vec<ClientSpec> {
+    let own = ClientSpec::Name(login.to_owned());
+    let Some(raw) = raw else {
+        return vec![own];
+    };
+    let span = raw.span();
+    let raw = raw.into_inner();
+    if raw.users.is_empty() {
+        cx.error(
+            span,
+            format!("[clients] users is empty; in {login}'s own policy leave [clients] out, or name {login:?}"),
+        );
+    }
+    for u in raw.users {
+        let span = u.span();
+        let named = match u.into_inner() {
+            RawUser::Uid(n) => format!("uid {n}"),
+            RawUser::Name(n) if n == login => continue,
+            RawUser::Name(n) => format!("{n:?}"),
+        };
+        cx.error(
+            span,
+            format!(
+                "{named} is not {login:?}: a file in the clients directory serves only the user it is named after"
+            ),
+        );
+    }
+    vec![own]
+}
+
+/// Where each `[clients] users` entry of policy text is, as (spec, line, column),
+/// for messages about a user that two policy files name. Entries that do not parse
+/// are left out (`parse` reports them).
+pub fn client_positions(text: &str) -> Vec<(ClientSpec, usize, usize)> {
+    #[derive(Deserialize)]
+    struct Clients {
+        clients: Option<RawClients>,
+    }
+    let Ok(raw) = toml::from_str::<Clients>(text) else {
+        return Vec::new();
+    };
+    let dummy = Path::new("");
+    let cx = Ctx::new(text, dummy);
+    raw.clients
+        .map(|c| c.users)
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|u| {
+            let (line, col) = cx.position(u.span());
+            let spec = match u.into_inner() {
+                RawUser::Uid(n) => ClientSpec::Uid(u32::try_from(n).ok()?),
+                RawUser::Name(n) => parse_user_name(&n)?,
+            };
+            Some((spec, line, col))
+        })
+        .collect()
+}
+
+/// Whether `name` is a login name a client may have (not a uid).
+pub fn is_login_name(name: &str) -> bool {
+    matches!(parse_user_name(name), Some(ClientSpec::Name(_)))
 }
 
 fn parse_user_name(name: &str) -> Option<ClientSpec> {

@@ -284,3 +284,24 @@ fn node_networks_needs_sys_audit() {
         assert!(r.unmapped.is_empty(), "{:?}", r.unmapped);
     }
 }
+
+#[test]
+fn the_token_holds_what_every_clients_policy_needs() {
+    let policy = |text: &str| Policy::parse(text, Path::new("p.toml")).unwrap().0;
+    let lab = policy(
+        "[clients]\nusers = [\"u\"]\n[guests]\nallow = [\"100-199\"]\nactions = [\"snapshot.create\"]\n",
+    );
+    let ci = policy(
+        "[clients]\nusers = [\"ci\"]\n[guests]\nallow = [\"200-299\"]\nactions = [\"start\"]\n",
+    );
+    let all = required_by_all([&lab, &ci], Release::Pve9);
+    assert_eq!(all.names(), ["VM.Audit", "VM.PowerMgmt", "VM.Snapshot"]);
+    assert!(
+        all.privileges["VM.Audit"].len() == 1,
+        "one reason, said once"
+    );
+    assert_eq!(
+        required_by_all([&lab], Release::Pve9),
+        required_privileges(&lab, Release::Pve9)
+    );
+}
