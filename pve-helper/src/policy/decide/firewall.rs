@@ -1,0 +1,118 @@
+//! `decide` for a change to a guest's firewall: `firewall.enable` for its `enable`
+//! option; `firewall.rules` and `[firewall]` for its rules. A change by position is
+//! judged on the rule it hits, as the facts hold the rules (their digest must be the
+//! one the change was made against), and on the result. Rules outside the bounds
+//! (an admin's) are never changed, moved or removed, and keep their precedence: a rule
+//! is added, changed or moved only below every one of them. Pure.
+
+use super::common::{denied, operation, permitted};
+use crate::policy::decision::{Decision, Rule};
+use crate::policy::facts::Facts;
+use crate::policy::firewall::{GuestRules, rule_fields};
+use crate::policy::model::Policy;
+use pve_mcp_proto::{FirewallChange, FirewallEdit};
+
+pub(super) fn edit(policy: &Policy, e: &FirewallEdit, facts: &Facts) -> Decision {
+    let d = operation(policy, e.vmid, e.operation(), e.confirmed, facts);
+    if !permitted(&d) || matches!(e.change, FirewallChange::Enable { .. }) {
+        return d;
+    }
+    let Some(current) = &facts.firewall else {
+        return refuse(format!(
+            "the firewall rules of guest {} could not be read, so no change is judged",
+            e.vmid
+        ));
+    };
+    if e.digest.is_none() && current.digest.is_some() {
+        return refuse(format!(
+            "give the digest of the firewall rules of guest {} as read (each rule of GET \
+             .../firewall/rules carries it), so that the change cannot hit another rule",
+            e.vmid
+        ));
+    }
+    if e.digest.as_ref().map(|d| d.as_str()) != current.digest.as_deref() {
+        return refuse(format!(
+            "the firewall rules of guest {} changed since they were read (digest); read them \
+             again",
+            e.vmid
+        ));
+    }
+    match rules_change(policy, &e.change, current) {
+        Ok(()) => d,
+        Err(why) => refuse(format!("guest {}: {why}", e.vmid)),
+    }
+}
+
+fn refuse(reason: String) -> Decision {
+    denied(Rule::Firewall, reason)
+}
+
+fn rules_change(
+    policy: &Policy,
+    change: &FirewallChange,
+    current: &GuestRules,
+) -> Result<(), String> {
+    let b = &policy.firewall;
+    let n = current.rules.len();
+    let src = policy.source.display();
+    let hit = |pos: u32| -> Result<usize, String> {
+        let i = usize::try_from(pos).unwrap_or(usize::MAX);
+        let rule = current
+            .rules
+            .get(i)
+            .ok_or_else(|| format!("there is no rule at position {pos} ({n} rules)"))?;
+        b.judge(rule).map_err(|why| {
+            format!(
+                "the rule at position {pos} is outside [firewall] in {src} ({why}), so it is \
+                 neither changed, moved nor deleted"
+            )
+        })?;
+        Ok(i)
+    };
+    let placed = |at: usize, except: Option<usize>| -> Result<(), String> {
+        let floor = current.floor(b, except);
+        if at < floor {
+            return Err(format!(
+                "position {at} is above a rule outside [firewall] in {src}; rules outside the \
+                 bounds keep their precedence: use position {floor} or below"
+            ));
+        }
+        Ok(())
+    };
+    match change {
+        FirewallChange::Add { rule, pos } => {
+            let rule = rule_fields(rule);
+            b.judge(&rule)
+                .map_err(|why| format!("the new rule is outside [firewall] in {src}: {why}"))?;
+            let at = pos.map_or(current.floor(b, None), |p| {
+                usize::try_from(p).unwrap_or(usize::MAX)
+            });
+            if at > n {
+                return Err(format!("position {at} is past the end ({n} rules)"));
+            }
+            placed(at, None)
+        }
+        FirewallChange::Update { pos, set, delete } => {
+            let i = hit(*pos)?;
+            placed(i, Some(i))?;
+            let mut after = current.rules[i].clone();
+            after.extend(rule_fields(set));
+            for key in delete {
+                after.remove(key.as_str());
+            }
+            b.judge(&after).map_err(|why| {
+                format!("the rule at position {pos} would be outside [firewall] in {src}: {why}")
+            })
+        }
+        FirewallChange::Delete { pos } => hit(*pos).map(drop),
+        FirewallChange::Move { pos, to } => {
+            let i = hit(*pos)?;
+            let to = usize::try_from(*to).unwrap_or(usize::MAX);
+            if to >= n {
+                return Err(format!("position {to} is past the end ({n} rules)"));
+            }
+            placed(to, Some(i))
+        }
+        FirewallChange::Enable { .. } => Ok(()),
+    }
+}

@@ -1,0 +1,208 @@
+//! Executing a guest firewall change the policy allowed, on the guest's own node:
+//! `PUT .../firewall/options` for `enable`; for rules, the calls pve-firewall takes
+//! (`POST .../rules`, `PUT` and `DELETE .../rules/{pos}`), each rule change sent with
+//! the digest of the list it was judged on, so that Proxmox refuses it if the list
+//! changed meanwhile. Answered with the guest's firewall as it then is.
+//!
+//! Proxmox adds every new rule at the top. A rule that goes lower is added disabled
+//! (inert), moved to its place, and only then enabled: it is never in force above
+//! a rule the bounds keep above it.
+
+use super::guests::{guest_path, lookup};
+use super::outcome::{OpResult, upstream_error};
+use super::state::Service;
+use crate::policy::Policy;
+use crate::policy::firewall::{GuestRules, RuleFields, rule_fields};
+use crate::pve::{PveError, plan};
+use pve_mcp_proto::{
+    ApiMethod, ErrorBody, ErrorKind, FirewallChange, FirewallEdit, FirewallQuery, VmId,
+};
+
+/// At most this many rules are read; a guest with more is refused as unreadable.
+const MAX_RULES: usize = 4096;
+
+type Form = Vec<(String, String)>;
+
+/// The guest's firewall rules, as Proxmox holds them, with their digest.
+pub async fn rules(svc: &Service, vmid: VmId) -> Result<GuestRules, PveError> {
+    let Ok(g) = lookup(svc, vmid).await else {
+        return Ok(GuestRules::default());
+    };
+    read(svc, &format!("{}/firewall/rules", guest_path(&g))).await
+}
+
+async fn read(svc: &Service, path: &str) -> Result<GuestRules, PveError> {
+    let raw: Vec<serde_json::Map<String, serde_json::Value>> = svc.pve.get(path, &[]).await?;
+    if raw.len() > MAX_RULES {
+        return Err(PveError::Decode(format!(
+            "more than {MAX_RULES} firewall rules"
+        )));
+    }
+    let mut out = GuestRules::default();
+    for r in raw {
+        let mut fields = RuleFields::new();
+        for (k, v) in r {
+            let v = match v {
+                serde_json::Value::String(s) => s,
+                other => other.to_string(),
+            };
+            if k == "digest" {
+                out.digest = Some(v);
+            } else if k != "pos" {
+                fields.insert(k, v);
+            }
+        }
+        out.rules.push(fields);
+    }
+    Ok(out)
+}
+
+fn stale(vmid: VmId) -> ErrorBody {
+    ErrorBody::new(
+        ErrorKind::Invalid,
+        format!(
+            "the firewall rules of guest {vmid} changed while the change was made; read them \
+             again"
+        ),
+    )
+}
+
+pub async fn run(svc: &Service, policy: &Policy, e: &FirewallEdit) -> OpResult {
+    let g = lookup(svc, e.vmid).await?;
+    let base = format!("{}/firewall", guest_path(&g));
+    let send = |method, path: String, form: Form| async move {
+        svc.pve
+            .call_form(method, &path, &form)
+            .await
+            .map_err(upstream_error)
+    };
+    let rules_path = format!("{base}/rules");
+    if let FirewallChange::Enable { enable } = e.change {
+        let form = vec![("enable".to_owned(), u8::from(enable).to_string())];
+        send(ApiMethod::Put, format!("{base}/options"), form).await?;
+    } else {
+        let now = read(svc, &rules_path).await.map_err(upstream_error)?;
+        let judged = e.digest.as_ref().map(|d| d.as_str().to_owned());
+        if now.digest != judged {
+            return Err(stale(e.vmid));
+        }
+        let digest = || judged.clone().map(|d| ("digest".to_owned(), d));
+        match &e.change {
+            FirewallChange::Delete { pos } => {
+                let form = digest().into_iter().collect();
+                send(ApiMethod::Delete, format!("{rules_path}/{pos}"), form).await?;
+            }
+            FirewallChange::Move { pos, to } => {
+                // pve-firewall puts the rule before the one at `moveto` as it was.
+                let moveto = if to > pos { to + 1 } else { *to };
+                let mut form: Form = vec![("moveto".to_owned(), moveto.to_string())];
+                form.extend(digest());
+                send(ApiMethod::Put, format!("{rules_path}/{pos}"), form).await?;
+            }
+            FirewallChange::Update { pos, set, delete } => {
+                let mut form: Form = set
+                    .pairs()
+                    .into_iter()
+                    .map(|(k, v)| (k.to_owned(), v))
+                    .collect();
+                if !delete.is_empty() {
+                    let d: Vec<&str> = delete.iter().map(|d| d.as_str()).collect();
+                    form.push(("delete".to_owned(), d.join(",")));
+                }
+                form.extend(digest());
+                send(ApiMethod::Put, format!("{rules_path}/{pos}"), form).await?;
+            }
+            FirewallChange::Add { rule, pos } => {
+                let at = pos.map_or(now.floor(&policy.firewall, None), |p| {
+                    usize::try_from(p).unwrap_or(usize::MAX)
+                });
+                add(
+                    svc,
+                    e.vmid,
+                    &rules_path,
+                    &rule_fields(rule),
+                    at,
+                    rule.enable == Some(true),
+                )
+                .await?;
+            }
+            FirewallChange::Enable { .. } => {}
+        }
+    }
+    super::lifecycle::firewall(
+        svc,
+        &FirewallQuery {
+            node: None,
+            vmid: Some(e.vmid),
+        },
+    )
+    .await
+}
+
+/// A new rule at position `at`: added at the top, and when `at` is lower, added
+/// disabled, moved down, then enabled if `enabled`. Each step checks that the list is
+/// the one expected (the new rule where it was put, the rest as judged).
+async fn add(
+    svc: &Service,
+    vmid: VmId,
+    path: &str,
+    rule: &RuleFields,
+    at: usize,
+    enabled: bool,
+) -> Result<(), ErrorBody> {
+    let call = |method, path: String, form: Form| async move {
+        svc.pve
+            .call_form(method, &path, &form)
+            .await
+            .map(drop)
+            .map_err(upstream_error)
+    };
+    let mut form: Form = rule.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    if at == 0 {
+        return call(ApiMethod::Post, path.to_owned(), form).await;
+    }
+    form.retain(|(k, _)| k != "enable");
+    form.push(("enable".to_owned(), "0".to_owned()));
+    call(ApiMethod::Post, path.to_owned(), form).await?;
+    let mut inert = rule.clone();
+    inert.insert("enable".into(), "0".into());
+    let d = digest_if_at(svc, vmid, path, 0, &inert).await?;
+    let mut form: Form = vec![("moveto".to_owned(), (at + 1).to_string())];
+    form.extend(d.map(|d| ("digest".to_owned(), d)));
+    call(ApiMethod::Put, format!("{path}/0"), form).await?;
+    if enabled {
+        let d = digest_if_at(svc, vmid, path, at, &inert).await?;
+        let mut form: Form = vec![("enable".to_owned(), "1".to_owned())];
+        form.extend(d.map(|d| ("digest".to_owned(), d)));
+        call(ApiMethod::Put, format!("{path}/{at}"), form).await?;
+    }
+    Ok(())
+}
+
+/// The rules' digest once `want` is at position `at` (none in a plan, whose writes
+/// were not made).
+async fn digest_if_at(
+    svc: &Service,
+    vmid: VmId,
+    path: &str,
+    at: usize,
+    want: &RuleFields,
+) -> Result<Option<String>, ErrorBody> {
+    if plan::active() {
+        return Ok(None);
+    }
+    let now = read(svc, path).await.map_err(upstream_error)?;
+    match now.rules.get(at) {
+        Some(r) if same(r, want) => Ok(now.digest),
+        _ => Err(stale(vmid)),
+    }
+}
+
+/// Whether a rule Proxmox reports is the one sent (the fields sent, as sent; Proxmox
+/// adds `ipversion`, and spells a macro its own way).
+fn same(reported: &RuleFields, sent: &RuleFields) -> bool {
+    sent.iter().all(|(k, v)| match reported.get(k) {
+        Some(r) if k == "macro" => r.eq_ignore_ascii_case(v),
+        r => r == Some(v),
+    })
+}
