@@ -74,6 +74,8 @@ pub struct FirewallBounds {
     pub macros: Vec<String>,
     /// Interfaces (`net0`) a rule may name; empty: rules name none.
     pub ifaces: Vec<String>,
+    /// The section in the policy's words, one `key: values` line per entry set.
+    pub summary: Vec<String>,
 }
 
 /// Fields Proxmox reports but no client writes: not judged.

@@ -239,5 +239,6 @@ pub fn capabilities(p: &Policy) -> Capabilities {
             .map(|(part, _)| (*part).to_owned())
             .collect(),
         node_networks: get_allowed(p, "/nodes/x/network"),
+        firewall_bounds: p.firewall.summary.clone(),
     }
 }

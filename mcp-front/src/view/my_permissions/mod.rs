@@ -150,6 +150,8 @@ impl MyPermissions {
             plans_only,
             // Named in `tools` when allowed.
             node_networks: _,
+            // In the note of firewall_edit.
+            firewall_bounds: _,
         } = caps;
         Self {
             guests,

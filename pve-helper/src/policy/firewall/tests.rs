@@ -13,6 +13,7 @@ fn bounds() -> FirewallBounds {
         dests: AddrSet::parse(["192.168.1.0/24"]).unwrap(),
         macros: s(&["SSH"]),
         ifaces: s(&["net0"]),
+        summary: Vec::new(),
     }
 }
 

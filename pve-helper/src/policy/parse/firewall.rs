@@ -77,7 +77,27 @@ fn set<T: Default>(
 }
 
 pub(super) fn firewall(cx: &mut Ctx, raw: RawFirewall) -> FirewallBounds {
+    let summary = [
+        ("directions", &raw.directions),
+        ("actions", &raw.actions),
+        ("groups", &raw.groups),
+        ("protocols", &raw.protocols),
+        ("dports", &raw.dports),
+        ("sports", &raw.sports),
+        ("sources", &raw.sources),
+        ("dests", &raw.dests),
+        ("macros", &raw.macros),
+        ("ifaces", &raw.ifaces),
+    ]
+    .into_iter()
+    .filter(|(_, v)| !v.is_empty())
+    .map(|(k, v)| {
+        let items: Vec<&str> = v.iter().map(|s| s.get_ref().as_str()).collect();
+        format!("{k}: {}", items.join(", "))
+    })
+    .collect();
     FirewallBounds {
+        summary,
         directions: words(
             cx,
             raw.directions,
