@@ -14,7 +14,6 @@ use pve_mcp_proto::{FirewallChange, FirewallEdit, FwFields, FwValue, Operation a
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-/// What to do.
 #[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum EditOp {
@@ -26,49 +25,49 @@ pub enum EditOp {
     Disable,
 }
 
-/// A rule's fields, as `firewall` shows them.
-#[derive(Debug, Default, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RuleArgs {
-    /// `in` or `out`, or `group`.
-    #[serde(rename = "type")]
-    pub rule_type: Option<String>,
-    /// ACCEPT, DROP, REJECT, or a security group.
-    pub action: Option<String>,
-    pub enable: Option<bool>,
-    pub source: Option<String>,
-    pub dest: Option<String>,
-    pub proto: Option<String>,
-    pub dport: Option<String>,
-    pub sport: Option<String>,
-    #[serde(rename = "macro")]
-    pub macro_name: Option<String>,
-    pub iface: Option<String>,
-    pub log: Option<String>,
-    pub comment: Option<String>,
-}
+/// The fields a rule may have, by Proxmox's names (`enable` is a boolean).
+const FIELDS: &[&str] = &[
+    "type", "action", "enable", "source", "dest", "proto", "dport", "sport", "macro", "iface",
+    "log", "comment",
+];
 
-impl RuleArgs {
-    fn into_fields(self) -> Result<FwFields, ArgError> {
-        let f = |name: &str, v: Option<String>| {
-            v.map(|v| at(&format!("rule.{name}"), FwValue::parse(&v)))
-                .transpose()
-        };
-        Ok(FwFields {
-            rule_type: f("type", self.rule_type)?,
-            action: f("action", self.action)?,
-            enable: self.enable,
-            source: f("source", self.source)?,
-            dest: f("dest", self.dest)?,
-            proto: f("proto", self.proto)?,
-            dport: f("dport", self.dport)?,
-            sport: f("sport", self.sport)?,
-            macro_name: f("macro", self.macro_name)?,
-            iface: f("iface", self.iface)?,
-            log: f("log", self.log)?,
-            comment: f("comment", self.comment)?,
-        })
+/// A rule's fields from the model's object: each a known field with a string value
+/// (`enable` a boolean).
+fn rule_fields(rule: serde_json::Map<String, serde_json::Value>) -> Result<FwFields, ArgError> {
+    let mut f = FwFields::default();
+    for (k, v) in rule {
+        if !FIELDS.contains(&k.as_str()) {
+            return Err(ArgError(format!(
+                "rule.{k}: unknown field; a rule has {}",
+                FIELDS.join(", ")
+            )));
+        }
+        if k == "enable" {
+            f.enable = Some(
+                v.as_bool()
+                    .ok_or_else(|| ArgError("rule.enable: true or false".into()))?,
+            );
+            continue;
+        }
+        let text = v
+            .as_str()
+            .ok_or_else(|| ArgError(format!("rule.{k}: a string")))?;
+        let value = Some(at(&format!("rule.{k}"), FwValue::parse(text))?);
+        match k.as_str() {
+            "type" => f.rule_type = value,
+            "action" => f.action = value,
+            "source" => f.source = value,
+            "dest" => f.dest = value,
+            "proto" => f.proto = value,
+            "dport" => f.dport = value,
+            "sport" => f.sport = value,
+            "macro" => f.macro_name = value,
+            "iface" => f.iface = value,
+            "log" => f.log = value,
+            _ => f.comment = value,
+        }
     }
+    Ok(f)
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -77,17 +76,11 @@ pub struct FirewallEditArgs {
     #[schemars(range(min = 100, max = 999_999_999))]
     pub vmid: u64,
     pub op: EditOp,
-    /// The rule's position (add: where; default below the rules outside the bounds).
-    #[schemars(range(min = 0, max = 65535))]
     pub pos: Option<u32>,
-    /// move: the rule's new position.
-    #[schemars(range(min = 0, max = 65535))]
     pub to: Option<u32>,
-    /// add: the rule; update: the fields to set.
-    pub rule: Option<RuleArgs>,
-    /// update: fields to remove.
+    /// Fields as `firewall` shows them.
+    pub rule: Option<serde_json::Map<String, serde_json::Value>>,
     pub delete: Option<Vec<String>>,
-    /// Only show what would be sent; do nothing.
     pub dry_run: Option<bool>,
 }
 
@@ -116,15 +109,12 @@ impl FirewallEditArgs {
         }
         let change = match self.op {
             EditOp::Add => FirewallChange::Add {
-                rule: self
-                    .rule
-                    .ok_or_else(|| ArgError("add needs rule".into()))?
-                    .into_fields()?,
+                rule: rule_fields(self.rule.ok_or_else(|| ArgError("add needs rule".into()))?)?,
                 pos: self.pos,
             },
             EditOp::Update => FirewallChange::Update {
                 pos: need_pos("update")?,
-                set: self.rule.unwrap_or_default().into_fields()?,
+                set: rule_fields(self.rule.unwrap_or_default())?,
                 delete: self
                     .delete
                     .unwrap_or_default()
@@ -171,13 +161,14 @@ pub const FIREWALL_EDIT: ToolSpec = ToolSpec {
     },
     note: |caps| {
         let mut note = String::new();
+        let rules = grant(caps, Op::FirewallRules);
         if granted_in_scope(caps, Op::FirewallRules) {
-            note.push_str(&grant(caps, Op::FirewallRules));
+            note.push_str(&rules);
             if caps.firewall_bounds.is_empty() {
                 note.push_str(" [firewall] sets no bounds: every rule is refused.");
             } else {
                 note.push_str(&format!(
-                    " Rules within [firewall]: {}; missing source/dest/dport mean all.",
+                    " Within [firewall]: {}.",
                     caps.firewall_bounds.join("; ")
                 ));
             }
@@ -185,8 +176,11 @@ pub const FIREWALL_EDIT: ToolSpec = ToolSpec {
             note.push_str("Rules may not be changed.");
         }
         if granted_in_scope(caps, Op::FirewallEnable) {
-            note.push(' ');
-            note.push_str(&grant(caps, Op::FirewallEnable));
+            // Said once when both are granted on the same guests.
+            let enable = grant(caps, Op::FirewallEnable);
+            let scope = rules.split_inclusive(". ").next().unwrap_or("");
+            let enable = enable.strip_prefix(scope).unwrap_or(&enable).trim_start();
+            note.push_str(&format!(" enable/disable: {enable}"));
         } else {
             note.push_str(" enable/disable is not allowed.");
         }

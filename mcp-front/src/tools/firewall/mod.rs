@@ -157,9 +157,9 @@ impl PveMcp {
         }
     }
 
-    /// Change a guest's firewall: op add (rule, optional pos), update (pos; rule's
-    /// fields to set, delete to remove), delete (pos), move (pos, to), enable, disable.
-    /// Positions as `firewall` shows them. Answers the rules after the change.
+    /// Change a guest's firewall: op add (rule, pos), update (pos, rule: fields to set,
+    /// delete: to remove), delete (pos), move (pos, to), enable, disable. New rules go
+    /// below the admin's. No source/dest/dport: all.
     #[tool(
         title = "Change a guest firewall",
         annotations(
