@@ -5,12 +5,13 @@
 //! (an admin's) are never changed, moved or removed, and keep their precedence: a rule
 //! is added, changed or moved only below every one of them. Pure.
 
-use super::common::{denied, operation, permitted};
+use super::common::{allowed, denied, operation, permitted};
+use crate::policy::config_file::GuestSettings;
 use crate::policy::decision::{Decision, Rule};
 use crate::policy::facts::Facts;
 use crate::policy::firewall::{GuestRules, rule_fields};
 use crate::policy::model::Policy;
-use pve_mcp_proto::{FirewallChange, FirewallEdit};
+use pve_mcp_proto::{FirewallChange, FirewallEdit, GuestConfigure, Operation};
 
 pub(super) fn edit(policy: &Policy, e: &FirewallEdit, facts: &Facts) -> Decision {
     let d = operation(policy, e.vmid, e.operation(), e.confirmed, facts);
@@ -115,4 +116,45 @@ fn rules_change(
         }
         FirewallChange::Enable { .. } => Ok(()),
     }
+}
+
+/// Whether a network device's value has its `firewall` flag on.
+fn nic_firewall(value: Option<&str>) -> bool {
+    value.is_some_and(|v| {
+        v.split(',').any(|o| {
+            o.strip_prefix("firewall=")
+                .is_some_and(|f| matches!(f, "1" | "true" | "yes" | "on"))
+        })
+    })
+}
+
+/// A configuration change that turns a network device's `firewall` flag on or off
+/// (`netN`, set anew) changes the guest's firewall as its `enable` option does: it needs
+/// `firewall.enable` too. `None` when it changes no flag, or the grant allows it.
+pub(super) fn nic_flags(
+    policy: &Policy,
+    c: &GuestConfigure,
+    before: &GuestSettings,
+    facts: &Facts,
+) -> Option<Decision> {
+    let is_nic = |k: &str| {
+        k.strip_prefix("net")
+            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+    };
+    let flips = c.set.iter().any(|(k, v)| {
+        is_nic(k.as_str())
+            && nic_firewall(before.get(k.as_str()).map(String::as_str))
+                != nic_firewall(Some(v.as_str()))
+    });
+    if !flips {
+        return None;
+    }
+    let d = operation(
+        policy,
+        c.vmid,
+        Operation::FirewallEnable,
+        c.confirmed,
+        facts,
+    );
+    (!allowed(&d)).then_some(d)
 }

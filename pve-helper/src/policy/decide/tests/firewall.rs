@@ -361,3 +361,48 @@ fn the_section_is_read_strictly() {
         assert!(Policy::parse(&text, Path::new("p.toml")).is_err(), "{bad}");
     }
 }
+
+#[test]
+fn a_nic_firewall_flag_needs_firewall_enable() {
+    let text = POLICY.replace(
+        "actions = [\"firewall.rules\"]",
+        "actions = [\"firewall.rules\", \"config.write\"]",
+    ) + "\n[config]\nkeys = [\"net*\"]\n\n[bounds]\nbridges = [\"vmbr0\", \"vmbr1\"]\n";
+    let p = Policy::parse(&text, Path::new("p.toml")).unwrap().0;
+    let mut f = standard();
+    let before = "virtio=BC:24:11:00:00:01,bridge=vmbr0,firewall=1";
+    for id in [9001, 9002] {
+        f.configs
+            .insert(vmid(id), super::settings(&[("net0", before)]));
+    }
+    let set = |id: u64, v: &str| {
+        let m = std::collections::BTreeMap::from([(
+            ConfigKey::parse("net0").unwrap(),
+            ConfigValue::parse(v).unwrap(),
+        )]);
+        Request::GuestConfigure(GuestConfigure {
+            vmid: vmid(id),
+            set: ConfigMap::try_from(m).unwrap(),
+            delete: vec![],
+            confirmed: false,
+        })
+    };
+    // The flag kept: config.write alone.
+    let keep = "virtio=BC:24:11:00:00:01,bridge=vmbr1,firewall=1";
+    assert!(allowed(&decide(&p, &set(9002, keep), &f)));
+    // The flag off: firewall.enable, which 9002 lacks and 9001 has with confirm.
+    let off = "virtio=BC:24:11:00:00:01,bridge=vmbr0";
+    assert!(denied_by(
+        &decide(&p, &set(9002, off), &f),
+        Rule::GuestsActions
+    ));
+    assert!(matches!(
+        decide(&p, &set(9001, off), &f),
+        Decision::Confirm { .. }
+    ));
+    let zero = "virtio=BC:24:11:00:00:01,bridge=vmbr0,firewall=0";
+    assert!(denied_by(
+        &decide(&p, &set(9002, zero), &f),
+        Rule::GuestsActions
+    ));
+}
