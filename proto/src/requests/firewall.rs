@@ -18,20 +18,21 @@ pub struct FirewallEdit {
     pub confirmed: bool,
 }
 
-/// What changes. Positions are Proxmox's (`pos`, from 0 at the top).
+/// What changes. Positions are Proxmox's (`pos`, from 0 at the top). A rule's fields
+/// are boxed: they are far larger than any other request's.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum FirewallChange {
     /// A new rule, at `pos` (default: right below the last rule outside the bounds).
     Add {
-        rule: FwFields,
+        rule: Box<FwFields>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pos: Option<u32>,
     },
     /// Set fields of the rule at `pos`, and remove those `delete` names.
     Update {
         pos: u32,
-        set: FwFields,
+        set: Box<FwFields>,
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         delete: Vec<FwValue>,
     },

@@ -109,12 +109,14 @@ impl FirewallEditArgs {
         }
         let change = match self.op {
             EditOp::Add => FirewallChange::Add {
-                rule: rule_fields(self.rule.ok_or_else(|| ArgError("add needs rule".into()))?)?,
+                rule: Box::new(rule_fields(
+                    self.rule.ok_or_else(|| ArgError("add needs rule".into()))?,
+                )?),
                 pos: self.pos,
             },
             EditOp::Update => FirewallChange::Update {
                 pos: need_pos("update")?,
-                set: rule_fields(self.rule.unwrap_or_default())?,
+                set: Box::new(rule_fields(self.rule.unwrap_or_default())?),
                 delete: self
                     .delete
                     .unwrap_or_default()

@@ -676,7 +676,7 @@ fn firewall(a: &Analysis) -> Result<Request, Decision> {
             ApiMethod::Post => {
                 only(a, &[RULE_FIELDS, &["pos", "digest"]].concat(), tool)?;
                 FirewallChange::Add {
-                    rule: rule()?,
+                    rule: Box::new(rule()?),
                     pos: Some(0),
                 }
             }
@@ -714,7 +714,7 @@ fn firewall(a: &Analysis) -> Result<Request, Decision> {
                             .unwrap_or_default();
                         FirewallChange::Update {
                             pos,
-                            set: rule()?,
+                            set: Box::new(rule()?),
                             delete,
                         }
                     }

@@ -132,7 +132,7 @@ async fn firewall_rules_change_within_bounds_below_the_admins() {
     )
     .await;
     assert!(
-        text(&r).starts_with(&format!("Done: add firewall rule")),
+        text(&r).starts_with("Done: add firewall rule"),
         "{}",
         text(&r)
     );

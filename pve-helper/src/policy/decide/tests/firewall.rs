@@ -139,7 +139,7 @@ fn rules_within_bounds_are_added_below_the_admins() {
             &edit(
                 9001,
                 FirewallChange::Add {
-                    rule: new_rule("443"),
+                    rule: Box::new(new_rule("443")),
                     pos,
                 },
             ),
@@ -152,7 +152,7 @@ fn rules_within_bounds_are_added_below_the_admins() {
             &edit(
                 9001,
                 FirewallChange::Add {
-                    rule: new_rule("443"),
+                    rule: Box::new(new_rule("443")),
                     pos,
                 },
             ),
@@ -164,7 +164,7 @@ fn rules_within_bounds_are_added_below_the_admins() {
         &edit(
             9001,
             FirewallChange::Add {
-                rule: new_rule("443"),
+                rule: Box::new(new_rule("443")),
                 pos: Some(5),
             },
         ),
@@ -177,7 +177,7 @@ fn rules_within_bounds_are_added_below_the_admins() {
         &edit(
             9001,
             FirewallChange::Add {
-                rule: new_rule("80"),
+                rule: Box::new(new_rule("80")),
                 pos: Some(0),
             },
         ),
@@ -206,7 +206,7 @@ fn a_new_rule_outside_the_bounds_is_refused() {
             "action" => r.action = value,
             _ => r.rule_type = value,
         }
-        let d = judge(&edit(9001, FirewallChange::Add { rule: r, pos: None }), &f);
+        let d = judge(&edit(9001, FirewallChange::Add { rule: Box::new(r), pos: None }), &f);
         assert!(denied_by(&d, Rule::Firewall), "{k}={v:?}: {d:?}");
     }
 }
@@ -219,10 +219,10 @@ fn changes_by_position_are_judged_on_the_rule_they_hit() {
         FirewallChange::Delete { pos: 1 },
         FirewallChange::Update {
             pos: 1,
-            set: FwFields {
+            set: Box::new(FwFields {
                 enable: Some(false),
                 ..FwFields::default()
-            },
+            }),
             delete: vec![],
         },
         FirewallChange::Move { pos: 1, to: 3 },
@@ -236,10 +236,10 @@ fn changes_by_position_are_judged_on_the_rule_they_hit() {
         FirewallChange::Delete { pos: 0 },
         FirewallChange::Update {
             pos: 2,
-            set: FwFields {
+            set: Box::new(FwFields {
                 dport: Some(fw("80")),
                 ..FwFields::default()
-            },
+            }),
             delete: vec![],
         },
         FirewallChange::Move { pos: 3, to: 2 },
@@ -250,7 +250,7 @@ fn changes_by_position_are_judged_on_the_rule_they_hit() {
     // The result must be within the bounds too.
     let widen = FirewallChange::Update {
         pos: 2,
-        set: FwFields::default(),
+        set: Box::default(),
         delete: vec![fw("source")],
     };
     assert!(denied_by(&judge(&edit(9001, widen), &f), Rule::Firewall));
@@ -265,10 +265,10 @@ fn changes_by_position_are_judged_on_the_rule_they_hit() {
 fn rules_outside_the_bounds_keep_their_precedence() {
     let f = standard();
     // Ours at 0 sits above the admin's rule: it may be deleted, not changed or moved.
-    let set = FwFields {
+    let set = Box::new(FwFields {
         dport: Some(fw("443")),
         ..FwFields::default()
-    };
+    });
     let d = judge(
         &edit(
             9001,
