@@ -206,7 +206,16 @@ fn a_new_rule_outside_the_bounds_is_refused() {
             "action" => r.action = value,
             _ => r.rule_type = value,
         }
-        let d = judge(&edit(9001, FirewallChange::Add { rule: Box::new(r), pos: None }), &f);
+        let d = judge(
+            &edit(
+                9001,
+                FirewallChange::Add {
+                    rule: Box::new(r),
+                    pos: None,
+                },
+            ),
+            &f,
+        );
         assert!(denied_by(&d, Rule::Firewall), "{k}={v:?}: {d:?}");
     }
 }
