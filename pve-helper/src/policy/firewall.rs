@@ -36,6 +36,29 @@ pub struct GuestRules {
 }
 
 impl GuestRules {
+    /// The rules of `GET .../firewall/rules` (each with `pos` and the list's `digest`),
+    /// values as text; an entry of another shape is kept as text too, and so falls
+    /// outside every bound.
+    pub fn from_listing(raw: Vec<serde_json::Map<String, serde_json::Value>>) -> Self {
+        let mut out = Self::default();
+        for r in raw {
+            let mut fields = RuleFields::new();
+            for (k, v) in r {
+                let v = match v {
+                    serde_json::Value::String(s) => s,
+                    other => other.to_string(),
+                };
+                if k == "digest" {
+                    out.digest = Some(v);
+                } else if k != "pos" {
+                    fields.insert(k, v);
+                }
+            }
+            out.rules.push(fields);
+        }
+        out
+    }
+
     /// The first position below every rule outside `bounds`, leaving out the rule at
     /// `except`: rules outside the bounds keep their precedence over every rule a
     /// client places, so a rule it adds or moves goes no higher.

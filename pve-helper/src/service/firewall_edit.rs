@@ -38,23 +38,7 @@ async fn read(svc: &Service, path: &str) -> Result<GuestRules, PveError> {
             "more than {MAX_RULES} firewall rules"
         )));
     }
-    let mut out = GuestRules::default();
-    for r in raw {
-        let mut fields = RuleFields::new();
-        for (k, v) in r {
-            let v = match v {
-                serde_json::Value::String(s) => s,
-                other => other.to_string(),
-            };
-            if k == "digest" {
-                out.digest = Some(v);
-            } else if k != "pos" {
-                fields.insert(k, v);
-            }
-        }
-        out.rules.push(fields);
-    }
-    Ok(out)
+    Ok(GuestRules::from_listing(raw))
 }
 
 fn stale(vmid: VmId) -> ErrorBody {
