@@ -31,6 +31,13 @@ const FIELDS: &[&str] = &[
     "log", "comment",
 ];
 
+/// A new rule, in force unless the model said otherwise (Proxmox's own default is
+/// disabled).
+fn enabled(mut f: FwFields) -> FwFields {
+    f.enable.get_or_insert(true);
+    f
+}
+
 /// A rule's fields from the model's object: each a known field with a string value
 /// (`enable` a boolean).
 fn rule_fields(rule: serde_json::Map<String, serde_json::Value>) -> Result<FwFields, ArgError> {
@@ -109,9 +116,9 @@ impl FirewallEditArgs {
         }
         let change = match self.op {
             EditOp::Add => FirewallChange::Add {
-                rule: Box::new(rule_fields(
+                rule: Box::new(enabled(rule_fields(
                     self.rule.ok_or_else(|| ArgError("add needs rule".into()))?,
-                )?),
+                )?)),
                 pos: self.pos,
             },
             EditOp::Update => FirewallChange::Update {
@@ -207,7 +214,7 @@ mod tests {
         assert_eq!(p.request.name().as_str(), "firewall.rules");
         assert_eq!(
             p.request.phrase(),
-            "add firewall rule \"type=in action=ACCEPT proto=tcp dport=443\" to guest 101"
+            "add firewall rule \"type=in action=ACCEPT proto=tcp dport=443 enable=1\" to guest 101"
         );
         let p = plan(json!({"vmid": 101, "op": "move", "pos": 3, "to": 1})).unwrap();
         assert_eq!(

@@ -11,7 +11,7 @@ pub(crate) mod edit;
 
 use crate::{
     change::{action, plan::plan_operation},
-    policy::grants::in_scope,
+    policy::grants::{granted_in_scope, in_scope},
     render::{
         self,
         untrusted::{self, own_json, own_line},
@@ -24,7 +24,7 @@ use crate::{
     },
 };
 use edit::FirewallEditArgs;
-use pve_mcp_proto::{Capabilities, FirewallQuery, Payload, Request};
+use pve_mcp_proto::{Capabilities, FirewallQuery, Operation, Payload, Request};
 use rmcp::{
     RoleServer,
     handler::server::{
@@ -302,6 +302,8 @@ pub const FIREWALL: ToolSpec = ToolSpec {
         caps.firewall_cluster
             || caps.firewall_node
             || (in_scope(caps) && guest_firewall_readable(caps))
+            || granted_in_scope(caps, Operation::FirewallRules)
+            || granted_in_scope(caps, Operation::FirewallEnable)
     },
     note: |caps| {
         let mut scopes = Vec::new();
@@ -311,7 +313,7 @@ pub const FIREWALL: ToolSpec = ToolSpec {
         if caps.firewall_node {
             scopes.push("each node's");
         }
-        scopes.push("a guest's where the raw API patterns allow reading it");
+        scopes.push("a guest's where [api] or a firewall.* grant allows");
         Some(format!(
             "Readable under the current policy: {}.",
             scopes.join(", ")

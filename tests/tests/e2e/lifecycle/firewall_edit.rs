@@ -108,6 +108,14 @@ async fn firewall_rules_change_within_bounds_below_the_admins() {
     let (before, _) = rules(&api, &g).await;
     let n = before.len();
     assert!(n >= 1, "{before:?}");
+    // The grant lets the model read the positions it names, without [api] patterns.
+    let r = ok(&client, "firewall", json!({"vmid": id})).await;
+    assert_eq!(
+        r["structuredContent"]["rules"].as_array().map(Vec::len),
+        Some(n),
+        "{r}"
+    );
+    not_found(&client, "firewall", json!({"vmid": hidden_guest().vmid})).await;
 
     // A plan: added disabled at the top, moved below the admin's rules, enabled.
     let r = ok(

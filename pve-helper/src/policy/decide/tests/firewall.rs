@@ -415,3 +415,24 @@ fn a_nic_firewall_flag_needs_firewall_enable() {
         Rule::GuestsActions
     ));
 }
+
+#[test]
+fn a_firewall_grant_lets_the_guests_firewall_be_read() {
+    let f = standard();
+    let read = |id: u64| {
+        Request::Firewall(FirewallQuery {
+            node: None,
+            vmid: Some(vmid(id)),
+        })
+    };
+    assert!(allowed(&judge(&read(9001), &f)));
+    assert!(matches!(judge(&read(400), &f), Decision::NotFound { .. }));
+    // Without the grant, and without [api] patterns: refused.
+    let p = Policy::parse(
+        &POLICY.replace("\"firewall.rules\"", "\"start\""),
+        Path::new("p.toml"),
+    )
+    .unwrap()
+    .0;
+    assert!(!allowed(&decide(&p, &read(9002), &f)));
+}
