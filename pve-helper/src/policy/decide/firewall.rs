@@ -122,8 +122,12 @@ fn rules_change(
 fn nic_firewall(value: Option<&str>) -> bool {
     value.is_some_and(|v| {
         v.split(',').any(|o| {
-            o.strip_prefix("firewall=")
-                .is_some_and(|f| matches!(f, "1" | "true" | "yes" | "on"))
+            // As PVE reads a boolean: 1, on, yes or true, in any case.
+            o.strip_prefix("firewall=").is_some_and(|f| {
+                ["1", "on", "yes", "true"]
+                    .iter()
+                    .any(|t| f.eq_ignore_ascii_case(t))
+            })
         })
     })
 }

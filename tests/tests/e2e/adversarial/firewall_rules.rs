@@ -413,6 +413,28 @@ pub async fn run(r: &mut Runner) {
     )
     .await;
 
+    // A network device's firewall flag turned on (LAB_VM's net0 has none) is the
+    // firewall turned on: firewall.enable, which this policy confirms.
+    for flag in ["1", "TRUE", "On", "yes"] {
+        let net0 = format!("virtio=BC:24:11:23:28:01,bridge=vmbr0,firewall={flag}");
+        r.model(
+            c,
+            &format!("guest_configure net0 firewall={flag}"),
+            "guest_configure",
+            json!({"vmid": LAB_VM, "set": {"net0": net0}}),
+            Confirm,
+        )
+        .await;
+        r.model(
+            c,
+            &format!("PUT config net0 firewall={flag}"),
+            "proxmox_api",
+            api("PUT", "/nodes/pve1/qemu/9000/config", json!({"net0": net0})),
+            Confirm,
+        )
+        .await;
+    }
+
     // Hidden guests read as absent, whatever the write.
     let c = Class::Oracles;
     for (hidden, kind) in [(250, "qemu"), (251, "lxc"), (9005, "qemu")] {
