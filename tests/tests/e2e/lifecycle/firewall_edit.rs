@@ -396,3 +396,29 @@ async fn setup_grants_what_a_firewall_change_needs() {
     let why = text(&r);
     assert!(is_error(&r) && why.contains("VM.Config.Network"), "{why}");
 }
+
+/// Under `[changes] plans_only`, a firewall change is a plan: nothing reaches Proxmox.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plans_only_makes_a_firewall_change_a_plan() {
+    let stack = stack_with(
+        &format!("{}\n[changes]\nplans_only = true\n", policy()),
+        None,
+    );
+    let client = stack.client().await.unwrap();
+    let api = Api::new(&stack.sim);
+    let g = fw_guest();
+    let (before, _) = rules(&api, &g).await;
+    let r = ok(
+        &client,
+        "firewall_edit",
+        json!({"vmid": g.vmid, "op": "add", "rule": web("443")}),
+    )
+    .await;
+    let t = text(&r);
+    assert!(
+        t.starts_with("Plan only, nothing done: add firewall rule")
+            && t.contains(&format!("1. POST {}", rules_path(&g))),
+        "{t}"
+    );
+    assert_eq!(rules(&api, &g).await.0, before);
+}
