@@ -100,15 +100,13 @@ pub async fn run(svc: &Service, policy: &Policy, e: &FirewallEdit) -> OpResult {
                 let at = pos.map_or(now.floor(&policy.firewall, None), |p| {
                     usize::try_from(p).unwrap_or(usize::MAX)
                 });
-                add(
-                    svc,
-                    e.vmid,
-                    &rules_path,
-                    &rule_fields(rule),
-                    at,
-                    rule.enable == Some(true),
-                )
-                .await?;
+                let new = rule_fields(rule);
+                let placed = Placed {
+                    path: &rules_path,
+                    vmid: e.vmid,
+                    judged: &now.rules,
+                };
+                add(svc, &placed, &new, at, rule.enable == Some(true)).await?;
             }
             FirewallChange::Enable { .. } => {}
         }
@@ -123,13 +121,21 @@ pub async fn run(svc: &Service, policy: &Policy, e: &FirewallEdit) -> OpResult {
     .await
 }
 
+/// Where a new rule goes: the guest's rules, as judged.
+struct Placed<'a> {
+    path: &'a str,
+    vmid: VmId,
+    judged: &'a [RuleFields],
+}
+
 /// A new rule at position `at`: added at the top, and when `at` is lower, added
 /// disabled, moved down, then enabled if `enabled`. Each step checks that the list is
-/// the one expected (the new rule where it was put, the rest as judged).
+/// the one judged with the new rule where it was put, so that a rule an admin added
+/// meanwhile is never jumped over; a step that finds otherwise stops, and says where
+/// the new rule was left (disabled, so inert).
 async fn add(
     svc: &Service,
-    vmid: VmId,
-    path: &str,
+    p: &Placed<'_>,
     rule: &RuleFields,
     at: usize,
     enabled: bool,
@@ -143,42 +149,59 @@ async fn add(
     };
     let mut form: Form = rule.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
     if at == 0 {
-        return call(ApiMethod::Post, path.to_owned(), form).await;
+        return call(ApiMethod::Post, p.path.to_owned(), form).await;
     }
     form.retain(|(k, _)| k != "enable");
     form.push(("enable".to_owned(), "0".to_owned()));
-    call(ApiMethod::Post, path.to_owned(), form).await?;
+    call(ApiMethod::Post, p.path.to_owned(), form).await?;
     let mut inert = rule.clone();
     inert.insert("enable".into(), "0".into());
-    let d = digest_if_at(svc, vmid, path, 0, &inert).await?;
+    let left = |at: usize, e: ErrorBody| ErrorBody {
+        message: format!(
+            "{} The new rule was left disabled at position {at}: delete it, or read the \
+             rules and move it.",
+            e.message
+        ),
+        ..e
+    };
+    let d = digest_if_at(svc, p, 0, &inert)
+        .await
+        .map_err(|e| left(0, e))?;
     let mut form: Form = vec![("moveto".to_owned(), (at + 1).to_string())];
     form.extend(d.map(|d| ("digest".to_owned(), d)));
-    call(ApiMethod::Put, format!("{path}/0"), form).await?;
+    call(ApiMethod::Put, format!("{}/0", p.path), form)
+        .await
+        .map_err(|e| left(0, e))?;
     if enabled {
-        let d = digest_if_at(svc, vmid, path, at, &inert).await?;
+        let d = digest_if_at(svc, p, at, &inert)
+            .await
+            .map_err(|e| left(at, e))?;
         let mut form: Form = vec![("enable".to_owned(), "1".to_owned())];
         form.extend(d.map(|d| ("digest".to_owned(), d)));
-        call(ApiMethod::Put, format!("{path}/{at}"), form).await?;
+        call(ApiMethod::Put, format!("{}/{at}", p.path), form)
+            .await
+            .map_err(|e| left(at, e))?;
     }
     Ok(())
 }
 
-/// The rules' digest once `want` is at position `at` (none in a plan, whose writes
-/// were not made).
+/// The rules' digest once `want` is at position `at` and the others are the rules
+/// judged, in their order (none in a plan, whose writes were not made).
 async fn digest_if_at(
     svc: &Service,
-    vmid: VmId,
-    path: &str,
+    p: &Placed<'_>,
     at: usize,
     want: &RuleFields,
 ) -> Result<Option<String>, ErrorBody> {
     if plan::active() {
         return Ok(None);
     }
-    let now = read(svc, path).await.map_err(upstream_error)?;
-    match now.rules.get(at) {
-        Some(r) if same(r, want) => Ok(now.digest),
-        _ => Err(stale(vmid)),
+    let now = read(svc, p.path).await.map_err(upstream_error)?;
+    let mut others = now.rules.clone();
+    let here = (at < others.len()).then(|| others.remove(at));
+    match here {
+        Some(r) if same(&r, want) && others == p.judged => Ok(now.digest),
+        _ => Err(stale(p.vmid)),
     }
 }
 
