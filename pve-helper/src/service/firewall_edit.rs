@@ -4,9 +4,10 @@
 //! the digest of the list it was judged on, so that Proxmox refuses it if the list
 //! changed meanwhile. Answered with the guest's firewall as it then is.
 //!
-//! Proxmox adds every new rule at the top. A rule that goes lower is added disabled
-//! (inert), moved to its place, and only then enabled: it is never in force above
-//! a rule the bounds keep above it.
+//! Proxmox adds every new rule at the top. A new rule is added disabled (inert),
+//! moved to its place, and only then enabled, each step checking that the other rules
+//! are still the ones judged: it is never in force above a rule the bounds keep above
+//! it, even one an admin adds meanwhile.
 
 use super::guests::{guest_path, lookup};
 use super::outcome::{OpResult, upstream_error};
@@ -128,8 +129,8 @@ struct Placed<'a> {
     judged: &'a [RuleFields],
 }
 
-/// A new rule at position `at`: added at the top, and when `at` is lower, added
-/// disabled, moved down, then enabled if `enabled`. Each step checks that the list is
+/// A new rule at position `at`: added disabled at the top (where Proxmox puts it),
+/// moved down when `at` is lower, then enabled if `enabled`. Each step checks that the list is
 /// the one judged with the new rule where it was put, so that a rule an admin added
 /// meanwhile is never jumped over; a step that finds otherwise stops, and says where
 /// the new rule was left (disabled, so inert).
@@ -148,9 +149,6 @@ async fn add(
             .map_err(upstream_error)
     };
     let mut form: Form = rule.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-    if at == 0 {
-        return call(ApiMethod::Post, p.path.to_owned(), form).await;
-    }
     form.retain(|(k, _)| k != "enable");
     form.push(("enable".to_owned(), "0".to_owned()));
     call(ApiMethod::Post, p.path.to_owned(), form).await?;
@@ -164,14 +162,16 @@ async fn add(
         ),
         ..e
     };
-    let d = digest_if_at(svc, p, 0, &inert)
-        .await
-        .map_err(|e| left(0, e))?;
-    let mut form: Form = vec![("moveto".to_owned(), (at + 1).to_string())];
-    form.extend(d.map(|d| ("digest".to_owned(), d)));
-    call(ApiMethod::Put, format!("{}/0", p.path), form)
-        .await
-        .map_err(|e| left(0, e))?;
+    if at > 0 {
+        let d = digest_if_at(svc, p, 0, &inert)
+            .await
+            .map_err(|e| left(0, e))?;
+        let mut form: Form = vec![("moveto".to_owned(), (at + 1).to_string())];
+        form.extend(d.map(|d| ("digest".to_owned(), d)));
+        call(ApiMethod::Put, format!("{}/0", p.path), form)
+            .await
+            .map_err(|e| left(0, e))?;
+    }
     if enabled {
         let d = digest_if_at(svc, p, at, &inert)
             .await
