@@ -213,7 +213,7 @@ fn tool_of(kind: Typed) -> &'static str {
 
 type Conversion = Result<Option<Equivalent>, Decision>;
 
-fn bad(a: &Analysis, why: String) -> Decision {
+pub(super) fn bad(a: &Analysis, why: String) -> Decision {
     denied(
         Rule::ApiParams,
         format!("{} {}: {why}", a.endpoint.method, a.endpoint.template),
@@ -221,7 +221,7 @@ fn bad(a: &Analysis, why: String) -> Decision {
 }
 
 /// Parameters a conversion reads or lets through; any other is refused.
-fn only(a: &Analysis, allowed: &[&str], tool: &str) -> Result<(), Decision> {
+pub(super) fn only(a: &Analysis, allowed: &[&str], tool: &str) -> Result<(), Decision> {
     match a
         .params
         .keys()
@@ -235,7 +235,7 @@ fn only(a: &Analysis, allowed: &[&str], tool: &str) -> Result<(), Decision> {
     }
 }
 
-fn path_vmid(a: &Analysis) -> Result<VmId, Decision> {
+pub(super) fn path_vmid(a: &Analysis) -> Result<VmId, Decision> {
     a.param("vmid")
         .and_then(|v| refs::vmid(v).ok())
         .ok_or_else(|| bad(a, "the path names no guest".into()))
@@ -245,7 +245,7 @@ fn flag(a: &Analysis, name: &str) -> bool {
     a.param(name) == Some("1")
 }
 
-fn parsed<T>(a: &Analysis, r: Result<T, InvalidValue>) -> Result<T, Decision> {
+pub(super) fn parsed<T>(a: &Analysis, r: Result<T, InvalidValue>) -> Result<T, Decision> {
     r.map_err(|e| bad(a, e.0))
 }
 
@@ -407,7 +407,7 @@ pub fn equivalent(a: &Analysis) -> Conversion {
             )));
         }
         Typed::DiskMove => disk_move(a)?,
-        Typed::Firewall => firewall(a)?,
+        Typed::Firewall => super::firewall::raw(a)?,
     };
     Ok(Some(Equivalent::Request(req)))
 }
@@ -610,122 +610,6 @@ fn disk_move(a: &Analysis) -> Result<Request, Decision> {
         vmid: path_vmid(a)?,
         disk: parsed(a, DiskSlot::parse(a.param(disk).unwrap_or("")))?,
         to,
-        confirmed: false,
-    }))
-}
-
-/// The fields of a rule a guest firewall write gives.
-const RULE_FIELDS: &[&str] = &[
-    "type", "action", "enable", "source", "dest", "proto", "dport", "sport", "macro", "iface",
-    "log", "comment",
-];
-
-/// A guest firewall write as pve-firewall makes it: `POST .../rules` puts the rule at
-/// the top (whatever `pos` says); `PUT .../rules/{pos}` with a `moveto` other than
-/// `pos` only moves the rule (before the one at `moveto`, or last), and otherwise
-/// changes it; `DELETE .../rules/{pos}` removes it; `PUT .../options` may only set
-/// `enable`. The `digest` is the one the write was made against.
-fn firewall(a: &Analysis) -> Result<Request, Decision> {
-    let text = |name: &str| -> Result<Option<FwValue>, Decision> {
-        a.param(name)
-            .map(|v| parsed(a, FwValue::parse(v)))
-            .transpose()
-    };
-    let truth = |name: &str, v: &str| -> Result<bool, Decision> {
-        match v {
-            "1" | "true" | "yes" | "on" => Ok(true),
-            "0" | "false" | "no" | "off" => Ok(false),
-            _ => Err(bad(a, format!("{name} {v:?} must be 0 or 1"))),
-        }
-    };
-    let number = |name: &str| -> Result<u32, Decision> {
-        let v = a.param(name).unwrap_or("");
-        v.parse::<u32>()
-            .map_err(|_| bad(a, format!("{name} {v:?} is not a position")))
-    };
-    let tool = "firewall_edit";
-    let change = if a.endpoint.template.ends_with("/options") {
-        only(a, &["enable", "digest"], tool)?;
-        let Some(v) = a.param("enable") else {
-            return Err(bad(
-                a,
-                "only the enable option is judged; give enable".into(),
-            ));
-        };
-        FirewallChange::Enable {
-            enable: truth("enable", v)?,
-        }
-    } else {
-        let rule = || -> Result<FwFields, Decision> {
-            Ok(FwFields {
-                rule_type: text("type")?,
-                action: text("action")?,
-                enable: a.param("enable").map(|v| truth("enable", v)).transpose()?,
-                source: text("source")?,
-                dest: text("dest")?,
-                proto: text("proto")?,
-                dport: text("dport")?,
-                sport: text("sport")?,
-                macro_name: text("macro")?,
-                iface: text("iface")?,
-                log: text("log")?,
-                comment: text("comment")?,
-            })
-        };
-        match a.endpoint.method {
-            ApiMethod::Post => {
-                only(a, &[RULE_FIELDS, &["pos", "digest"]].concat(), tool)?;
-                FirewallChange::Add {
-                    rule: Box::new(rule()?),
-                    pos: Some(0),
-                }
-            }
-            ApiMethod::Delete => {
-                only(a, &["pos", "digest"], tool)?;
-                FirewallChange::Delete {
-                    pos: number("pos")?,
-                }
-            }
-            _ => {
-                let pos = number("pos")?;
-                match a.param("moveto").map(|_| number("moveto")).transpose()? {
-                    Some(moveto) if moveto != pos => {
-                        only(a, &["pos", "moveto", "digest"], tool)?;
-                        FirewallChange::Move {
-                            pos,
-                            to: if moveto > pos { moveto - 1 } else { moveto },
-                        }
-                    }
-                    _ => {
-                        only(
-                            a,
-                            &[RULE_FIELDS, &["pos", "moveto", "digest", "delete"]].concat(),
-                            tool,
-                        )?;
-                        let delete = a
-                            .param("delete")
-                            .map(|d| {
-                                d.split([',', ';', ' '])
-                                    .filter(|k| !k.is_empty())
-                                    .map(|k| parsed(a, FwValue::parse(k)))
-                                    .collect::<Result<Vec<_>, _>>()
-                            })
-                            .transpose()?
-                            .unwrap_or_default();
-                        FirewallChange::Update {
-                            pos,
-                            set: Box::new(rule()?),
-                            delete,
-                        }
-                    }
-                }
-            }
-        }
-    };
-    Ok(Request::FirewallEdit(FirewallEdit {
-        vmid: path_vmid(a)?,
-        change,
-        digest: text("digest")?,
         confirmed: false,
     }))
 }

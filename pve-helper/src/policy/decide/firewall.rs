@@ -3,15 +3,20 @@
 //! judged on the rule it hits, as the facts hold the rules (their digest must be the
 //! one the change was made against), and on the result. Rules outside the bounds
 //! (an admin's) are never changed, moved or removed, and keep their precedence: a rule
-//! is added, changed or moved only below every one of them. Pure.
+//! is added, changed or moved only below every one of them. A raw rule or options
+//! write is read here into the same request ([`raw`]). Pure.
 
+use super::api::{bad, only, parsed, path_vmid};
 use super::common::{allowed, denied, operation, permitted};
+use crate::policy::api_call::Analysis;
 use crate::policy::config_file::GuestSettings;
 use crate::policy::decision::{Decision, Rule};
 use crate::policy::facts::Facts;
 use crate::policy::firewall::{GuestRules, rule_fields};
 use crate::policy::model::Policy;
-use pve_mcp_proto::{FirewallChange, FirewallEdit, GuestConfigure, Operation};
+use pve_mcp_proto::{
+    ApiMethod, FirewallChange, FirewallEdit, FwFields, FwValue, GuestConfigure, Operation, Request,
+};
 
 pub(super) fn edit(policy: &Policy, e: &FirewallEdit, facts: &Facts) -> Decision {
     let d = operation(policy, e.vmid, e.operation(), e.confirmed, facts);
@@ -161,4 +166,120 @@ pub(super) fn nic_flags(
         facts,
     );
     (!allowed(&d)).then_some(d)
+}
+
+/// The fields of a rule a guest firewall write gives.
+const RULE_FIELDS: &[&str] = &[
+    "type", "action", "enable", "source", "dest", "proto", "dport", "sport", "macro", "iface",
+    "log", "comment",
+];
+
+/// A guest firewall write as pve-firewall makes it: `POST .../rules` puts the rule at
+/// the top (whatever `pos` says); `PUT .../rules/{pos}` with a `moveto` other than
+/// `pos` only moves the rule (before the one at `moveto`, or last), and otherwise
+/// changes it; `DELETE .../rules/{pos}` removes it; `PUT .../options` may only set
+/// `enable`. The `digest` is the one the write was made against.
+pub(super) fn raw(a: &Analysis) -> Result<Request, Decision> {
+    let text = |name: &str| -> Result<Option<FwValue>, Decision> {
+        a.param(name)
+            .map(|v| parsed(a, FwValue::parse(v)))
+            .transpose()
+    };
+    let truth = |name: &str, v: &str| -> Result<bool, Decision> {
+        match v {
+            "1" | "true" | "yes" | "on" => Ok(true),
+            "0" | "false" | "no" | "off" => Ok(false),
+            _ => Err(bad(a, format!("{name} {v:?} must be 0 or 1"))),
+        }
+    };
+    let number = |name: &str| -> Result<u32, Decision> {
+        let v = a.param(name).unwrap_or("");
+        v.parse::<u32>()
+            .map_err(|_| bad(a, format!("{name} {v:?} is not a position")))
+    };
+    let tool = "firewall_edit";
+    let change = if a.endpoint.template.ends_with("/options") {
+        only(a, &["enable", "digest"], tool)?;
+        let Some(v) = a.param("enable") else {
+            return Err(bad(
+                a,
+                "only the enable option is judged; give enable".into(),
+            ));
+        };
+        FirewallChange::Enable {
+            enable: truth("enable", v)?,
+        }
+    } else {
+        let rule = || -> Result<FwFields, Decision> {
+            Ok(FwFields {
+                rule_type: text("type")?,
+                action: text("action")?,
+                enable: a.param("enable").map(|v| truth("enable", v)).transpose()?,
+                source: text("source")?,
+                dest: text("dest")?,
+                proto: text("proto")?,
+                dport: text("dport")?,
+                sport: text("sport")?,
+                macro_name: text("macro")?,
+                iface: text("iface")?,
+                log: text("log")?,
+                comment: text("comment")?,
+            })
+        };
+        match a.endpoint.method {
+            ApiMethod::Post => {
+                only(a, &[RULE_FIELDS, &["pos", "digest"]].concat(), tool)?;
+                FirewallChange::Add {
+                    rule: Box::new(rule()?),
+                    pos: Some(0),
+                }
+            }
+            ApiMethod::Delete => {
+                only(a, &["pos", "digest"], tool)?;
+                FirewallChange::Delete {
+                    pos: number("pos")?,
+                }
+            }
+            _ => {
+                let pos = number("pos")?;
+                match a.param("moveto").map(|_| number("moveto")).transpose()? {
+                    Some(moveto) if moveto != pos => {
+                        only(a, &["pos", "moveto", "digest"], tool)?;
+                        FirewallChange::Move {
+                            pos,
+                            to: if moveto > pos { moveto - 1 } else { moveto },
+                        }
+                    }
+                    _ => {
+                        only(
+                            a,
+                            &[RULE_FIELDS, &["pos", "moveto", "digest", "delete"]].concat(),
+                            tool,
+                        )?;
+                        let delete = a
+                            .param("delete")
+                            .map(|d| {
+                                d.split([',', ';', ' '])
+                                    .filter(|k| !k.is_empty())
+                                    .map(|k| parsed(a, FwValue::parse(k)))
+                                    .collect::<Result<Vec<_>, _>>()
+                            })
+                            .transpose()?
+                            .unwrap_or_default();
+                        FirewallChange::Update {
+                            pos,
+                            set: Box::new(rule()?),
+                            delete,
+                        }
+                    }
+                }
+            }
+        }
+    };
+    Ok(Request::FirewallEdit(FirewallEdit {
+        vmid: path_vmid(a)?,
+        change,
+        digest: text("digest")?,
+        confirmed: false,
+    }))
 }
