@@ -554,7 +554,17 @@ pub fn run(
         }
         let decision = if live {
             let cfg = crate::config::Config::load(config).map_err(|e| e.to_string())?;
-            decide(&policy, &request, &live_facts(&cfg, &policy, &request)?)
+            let facts = live_facts(&cfg, &policy, &request)?;
+            // As the helper does: a typed firewall change is made against the rules as
+            // they are now.
+            let mut request = request.clone();
+            if let Request::FirewallEdit(e) = &mut request
+                && e.digest.is_none()
+                && let Some(d) = facts.firewall.as_ref().and_then(|f| f.digest.as_deref())
+            {
+                e.digest = FwValue::parse(d).ok();
+            }
+            decide(&policy, &request, &facts)
         } else {
             let (decision, notes) = explain_offline(&policy, &request, &stated);
             for n in notes {
