@@ -301,7 +301,8 @@ fn guest_write(method: ApiMethod, rest: &[&str]) -> Class {
         | (Put | Delete, ["{vmid}", "firewall", "rules", "{pos}"])
         | (Put, ["{vmid}", "firewall", "options"]) => T(Typed::Firewall),
         (_, ["{vmid}", "firewall", "aliases" | "ipset", ..]) => Refused(
-            "a guest's aliases and IP sets change what the names in its rules (and in              [firewall]) mean; an admin manages them in Proxmox",
+            "a guest's aliases and IP sets change what the names in its rules (and in \
+             [firewall]) mean; an admin manages them in Proxmox",
         ),
         (_, ["{vmid}", "firewall", ..]) => GuestLocal,
         (Post, ["{vmid}", "move_disk" | "move_volume"]) => T(Typed::DiskMove),
