@@ -12,7 +12,7 @@ pub mod source;
 pub mod table;
 
 use crate::peer::{Client, Peer};
-use pve_mcp_proto::{ErrorBody, MoveTarget, Payload, Request};
+use pve_mcp_proto::{ErrorBody, FirewallChange, MoveTarget, Payload, Request};
 use serde::Serialize;
 use std::{
     fmt::Write as _,
@@ -256,6 +256,36 @@ pub fn describe(request: &Request) -> String {
             Some(p) => write!(s, " pool={p}"),
             None => Ok(()),
         },
+        Request::FirewallEdit(e) => {
+            let rule = |f: &pve_mcp_proto::FwFields| {
+                f.pairs()
+                    .into_iter()
+                    .filter(|(k, _)| *k != "comment")
+                    .map(|(k, v)| format!(" {k}={v:?}"))
+                    .collect::<String>()
+            };
+            let change = match &e.change {
+                FirewallChange::Add { rule: r, pos } => format!(
+                    "add{}{}",
+                    pos.map(|p| format!(" pos={p}")).unwrap_or_default(),
+                    rule(r)
+                ),
+                FirewallChange::Update { pos, set, delete } => format!(
+                    "update pos={pos}{}{}",
+                    rule(set),
+                    if delete.is_empty() {
+                        String::new()
+                    } else {
+                        let d: Vec<&str> = delete.iter().map(|d| d.as_str()).collect();
+                        format!(" delete={:?}", d.join(","))
+                    }
+                ),
+                FirewallChange::Delete { pos } => format!("delete pos={pos}"),
+                FirewallChange::Move { pos, to } => format!("move pos={pos} to={to}"),
+                FirewallChange::Enable { enable } => format!("enable={enable}"),
+            };
+            write!(s, " vmid={} {change}{}", e.vmid, confirmed(e.confirmed))
+        }
         Request::DiskMove(m) => {
             let to = match &m.to {
                 MoveTarget::Storage {

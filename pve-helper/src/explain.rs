@@ -491,6 +491,20 @@ pub fn live_facts(
         );
         facts.snapshot_config = Some(settings(path)?);
     }
+    if let Request::FirewallEdit(e) = request
+        && let Some(g) = facts.guests.get(&e.vmid)
+    {
+        let path = format!(
+            "/nodes/{}/{}/{}/firewall/rules",
+            g.node,
+            g.guest_type.as_str(),
+            e.vmid
+        );
+        let raw: Vec<serde_json::Map<String, serde_json::Value>> = runtime
+            .block_on(pve.get(&path, &[]))
+            .map_err(|e| e.to_string())?;
+        facts.firewall = Some(crate::policy::firewall::GuestRules::from_listing(raw));
+    }
     // As offline: leftover volumes are not looked for.
     facts.vmid_free = new_guest_vmid(request).map(|v| !facts.guests.contains_key(&v));
     if let Request::BackupRestore(r) = request {
@@ -605,7 +619,17 @@ pub fn run(
         }
         let decision = if live {
             let cfg = crate::config::Config::load(config).map_err(|e| e.to_string())?;
-            decide(&policy, &request, &live_facts(&cfg, &policy, &request)?)
+            let facts = live_facts(&cfg, &policy, &request)?;
+            // As the helper does: a typed firewall change is made against the rules as
+            // they are now.
+            let mut request = request.clone();
+            if let Request::FirewallEdit(e) = &mut request
+                && e.digest.is_none()
+                && let Some(d) = facts.firewall.as_ref().and_then(|f| f.digest.as_deref())
+            {
+                e.digest = FwValue::parse(d).ok();
+            }
+            decide(&policy, &request, &facts)
         } else {
             let (decision, notes) = explain_offline(&policy, &request, &stated);
             for n in notes {

@@ -154,6 +154,7 @@ fn cancelled_before_start(request: &Operation) -> CallToolResult {
         | Operation::Migrate(_)
         | Operation::Delete(_) => "check the guest with vm_status",
         Operation::DiskMove(_) => "check the guest's disks with guest_config",
+        Operation::Firewall(_) => "check the guest's rules with firewall",
         Operation::SnapshotCreate(_)
         | Operation::SnapshotRollback(_)
         | Operation::SnapshotDelete(_) => "check the guest's snapshots with snapshot_list",

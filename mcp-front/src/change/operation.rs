@@ -10,9 +10,10 @@
 use crate::policy::action::PolicyAction;
 use pve_mcp_proto as proto;
 use pve_mcp_proto::{
-    AgentExec, BackupRequest, BackupRestore, DiskMove, DiskResize, GuestActionRequest, GuestClone,
-    GuestConfigure, GuestCreate, GuestDelete, GuestMigrate, GuestType, Request, SnapshotCreate,
-    SnapshotName, SnapshotTarget, StorageDownload, TaskCancel, VmId, VolumeDelete,
+    AgentExec, BackupRequest, BackupRestore, DiskMove, DiskResize, FirewallChange, FirewallEdit,
+    GuestActionRequest, GuestClone, GuestConfigure, GuestCreate, GuestDelete, GuestMigrate,
+    GuestType, Request, SnapshotCreate, SnapshotName, SnapshotTarget, StorageDownload, TaskCancel,
+    VmId, VolumeDelete,
 };
 use std::time::Duration;
 
@@ -37,6 +38,7 @@ pub enum Operation {
     TaskCancel(TaskCancel),
     AgentExec(AgentExec),
     DiskMove(DiskMove),
+    Firewall(FirewallEdit),
 }
 
 impl Operation {
@@ -59,6 +61,7 @@ impl Operation {
             Self::TaskCancel(t) => t.upid.vmid(),
             Self::AgentExec(a) => Some(a.vmid),
             Self::DiskMove(m) => Some(m.vmid),
+            Self::Firewall(e) => Some(e.vmid),
             Self::Create(_) | Self::Download(_) => None,
         }
     }
@@ -88,6 +91,7 @@ impl Operation {
             Self::AgentExec(_) => proto::Operation::AgentExec,
             Self::DiskMove(m) if m.deletes_source() => proto::Operation::DiskMoveDelete,
             Self::DiskMove(_) => proto::Operation::DiskMove,
+            Self::Firewall(e) => e.operation(),
         };
         PolicyAction::Guest(guest)
     }
@@ -122,6 +126,7 @@ impl Operation {
             Self::TaskCancel(_) => "task_cancel",
             Self::AgentExec(_) => "agent_exec",
             Self::DiskMove(_) => "disk_move",
+            Self::Firewall(_) => "firewall_edit",
         }
     }
 
@@ -144,6 +149,7 @@ impl Operation {
             Self::TaskCancel(t) => Some(t.confirmed),
             Self::AgentExec(a) => Some(a.confirmed),
             Self::DiskMove(m) => Some(m.confirmed),
+            Self::Firewall(e) => Some(e.confirmed),
             Self::Create(_) | Self::Download(_) => None,
         }
     }
@@ -165,6 +171,7 @@ impl Operation {
             Self::TaskCancel(t) => Some(&mut t.confirmed),
             Self::AgentExec(a) => Some(&mut a.confirmed),
             Self::DiskMove(m) => Some(&mut m.confirmed),
+            Self::Firewall(e) => Some(&mut e.confirmed),
             Self::Create(_) | Self::Download(_) => None,
         }
     }
@@ -212,6 +219,7 @@ impl Operation {
             Self::TaskCancel(t) => Request::TaskCancel(t),
             Self::AgentExec(a) => Request::AgentExec(a),
             Self::DiskMove(m) => Request::DiskMove(m),
+            Self::Firewall(e) => Request::FirewallEdit(e),
         }
     }
 
@@ -301,7 +309,40 @@ impl Operation {
             },
             Self::AgentExec(a) => format!("run `{}` in {guest} through its guest agent", a.argv),
             Self::DiskMove(m) => move_phrase(m, guest),
+            Self::Firewall(e) => firewall_phrase(e, guest),
         }
+    }
+}
+
+fn firewall_phrase(e: &FirewallEdit, guest: &str) -> String {
+    let rule = |f: &proto::FwFields| {
+        f.pairs()
+            .into_iter()
+            .filter(|(k, _)| *k != "comment")
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    match &e.change {
+        FirewallChange::Add { rule: r, pos } => format!(
+            "add firewall rule \"{}\" to {guest}{}",
+            rule(r),
+            pos.map(|p| format!(" at position {p}")).unwrap_or_default()
+        ),
+        FirewallChange::Update { pos, set, delete } => {
+            let mut what = rule(set);
+            if !delete.is_empty() {
+                let d: Vec<&str> = delete.iter().map(|d| d.as_str()).collect();
+                what = format!("{what} without {}", d.join(",")).trim().to_owned();
+            }
+            format!("change firewall rule {pos} of {guest} to \"{what}\"")
+        }
+        FirewallChange::Delete { pos } => format!("delete firewall rule {pos} of {guest}"),
+        FirewallChange::Move { pos, to } => {
+            format!("move firewall rule {pos} of {guest} to position {to}")
+        }
+        FirewallChange::Enable { enable: true } => format!("turn on the firewall of {guest}"),
+        FirewallChange::Enable { enable: false } => format!("turn off the firewall of {guest}"),
     }
 }
 

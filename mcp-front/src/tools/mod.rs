@@ -66,6 +66,7 @@ pub const TOOLS: &[ToolSpec] = &[
     storage::VOLUME_DELETE,
     tasks::TASK_CANCEL,
     agent::AGENT_EXEC,
+    firewall::edit::FIREWALL_EDIT,
     guests::LIST_VMS,
     guests::VM_STATUS,
     power::VM_ACTION,

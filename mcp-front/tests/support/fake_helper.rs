@@ -390,6 +390,7 @@ fn answer(seen: &Seen, request: &Request) -> Act {
         | Request::ListPools(_)
         | Request::HaResources(_)
         | Request::DiskMove(_)
+        | Request::FirewallEdit(_)
         | Request::NodeNetworks(_) => Act::Reply(Response::Err(ErrorBody::new(
             ErrorKind::Invalid,
             format!("the fake helper does not simulate {}", request.op()),

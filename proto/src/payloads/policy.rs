@@ -104,6 +104,10 @@ pub struct Capabilities {
     /// Whether `node_networks` is allowed (`GET /nodes/*/network`).
     #[serde(default)]
     pub node_networks: bool,
+    /// The bounds of guest firewall rules (`[firewall]`), one `key: values` line per
+    /// entry set.
+    #[serde(default)]
+    pub firewall_bounds: Vec<String>,
 }
 
 /// The parts of `cluster_health`, each with the read it makes (`{node}`: once per node).

@@ -88,6 +88,9 @@ pub enum Request {
     DiskMove(DiskMove),
     /// A node's network interfaces, optionally of one kind.
     NodeNetworks(NetworkQuery),
+    /// Add, change, move or delete a guest's firewall rule (`firewall.rules`), or turn
+    /// its firewall on or off (`firewall.enable`).
+    FirewallEdit(FirewallEdit),
 }
 
 impl Request {
@@ -114,6 +117,7 @@ impl Request {
             | Self::TaskCancel(_)
             | Self::AgentExec(_)
             | Self::DiskMove(_)
+            | Self::FirewallEdit(_)
             | Self::RunCommand(_) => true,
             Self::Api(call) => call.method != crate::ApiMethod::Get,
             Self::ListGuests(_)
@@ -182,16 +186,19 @@ impl Request {
             Self::NextVmid(_) => "next_vmid",
             Self::DiskMove(_) => "disk_move",
             Self::NodeNetworks(_) => "node_networks",
+            Self::FirewallEdit(_) => "firewall_edit",
         }
     }
 }
 
 mod api;
 mod change;
+mod firewall;
 mod lifecycle;
 mod read;
 
 pub use api::*;
 pub use change::*;
+pub use firewall::*;
 pub use lifecycle::*;
 pub use read::*;

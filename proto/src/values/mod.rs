@@ -111,6 +111,7 @@ macro_rules! bounded_number {
 
 mod api;
 mod config;
+mod firewall;
 mod guest;
 mod lock;
 mod network;
@@ -123,6 +124,7 @@ mod tests;
 
 pub use api::*;
 pub use config::*;
+pub use firewall::*;
 pub use guest::*;
 pub use lock::*;
 pub use network::*;

@@ -51,11 +51,15 @@ pub enum Operation {
     DiskMove,
     /// Move a disk to another storage and delete the source volume.
     DiskMoveDelete,
+    /// Add, change, move and delete the guest's firewall rules within `[firewall]`.
+    FirewallRules,
+    /// Turn the guest's firewall on or off (its `enable` option).
+    FirewallEnable,
 }
 
 impl Operation {
     /// Every operation besides the power actions.
-    pub const OTHERS: [Operation; 21] = [
+    pub const OTHERS: [Operation; 23] = [
         Self::SnapshotList,
         Self::SnapshotCreate,
         Self::SnapshotRollback,
@@ -77,6 +81,8 @@ impl Operation {
         Self::AgentExec,
         Self::DiskMove,
         Self::DiskMoveDelete,
+        Self::FirewallRules,
+        Self::FirewallEnable,
     ];
 
     /// The policy's name of the operation.
@@ -104,6 +110,8 @@ impl Operation {
             Self::AgentExec => "agent.exec",
             Self::DiskMove => "disk.move",
             Self::DiskMoveDelete => "disk.move.delete",
+            Self::FirewallRules => "firewall.rules",
+            Self::FirewallEnable => "firewall.enable",
         }
     }
 
@@ -131,7 +139,9 @@ impl Operation {
             | Self::MetricsRead
             | Self::AgentRead
             | Self::BackupCreate
-            | Self::DiskMove => false,
+            | Self::DiskMove
+            | Self::FirewallRules
+            | Self::FirewallEnable => false,
         }
     }
 }
@@ -157,7 +167,8 @@ impl FromStr for Operation {
                  resume, snapshot.list, snapshot.create, snapshot.rollback, snapshot.delete, \
                  config.read, config.write, disk.resize, backup.list, backup.create, \
                  backup.restore, backup.delete, metrics.read, agent.read, agent.exec, clone, \
-                 template, migrate, delete, task.cancel, disk.move or disk.move.delete"
+                 template, migrate, delete, task.cancel, disk.move, disk.move.delete, \
+                 firewall.rules or firewall.enable"
                 ))
             })
     }

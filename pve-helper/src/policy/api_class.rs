@@ -82,6 +82,8 @@ pub enum Typed {
     AgentRead,
     CloudinitRegenerate,
     DiskMove,
+    /// A guest's firewall rules and its `enable` option.
+    Firewall,
 }
 
 const FREE_TEXT: &str = "its answer is free text that can name any guest, which pve-mcp cannot \
@@ -295,6 +297,13 @@ fn guest_write(method: ApiMethod, rest: &[&str]) -> Class {
         (Post, ["{vmid}", "template"]) => T(Typed::Template),
         (Put, ["{vmid}", "cloudinit"]) => T(Typed::CloudinitRegenerate),
         (Post, ["{vmid}", "agent"]) | (Post, ["{vmid}", "agent", _]) => T(Typed::AgentRead),
+        (Post, ["{vmid}", "firewall", "rules"])
+        | (Put | Delete, ["{vmid}", "firewall", "rules", "{pos}"])
+        | (Put, ["{vmid}", "firewall", "options"]) => T(Typed::Firewall),
+        (_, ["{vmid}", "firewall", "aliases" | "ipset", ..]) => Refused(
+            "a guest's aliases and IP sets change what the names in its rules (and in \
+             [firewall]) mean; an admin manages them in Proxmox",
+        ),
         (_, ["{vmid}", "firewall", ..]) => GuestLocal,
         (Post, ["{vmid}", "move_disk" | "move_volume"]) => T(Typed::DiskMove),
         (Put, ["{vmid}", "unlink"]) => Refused(

@@ -112,6 +112,8 @@ pub enum Rule {
     ApiSchema,
     /// Moving a disk to another storage or guest.
     DiskMove,
+    /// `[firewall]`: a guest firewall rule, its place, or the rules' digest.
+    Firewall,
 }
 
 impl fmt::Display for Rule {
@@ -178,6 +180,7 @@ impl fmt::Display for Rule {
             Self::ApiParams => "api.params",
             Self::ApiSchema => "api.schema",
             Self::DiskMove => "disk.move",
+            Self::Firewall => "firewall",
         };
         f.write_str(name)
     }

@@ -34,6 +34,8 @@ pub struct Facts {
     pub image_gib: Option<u64>,
     /// The cluster's release, whose API schema judges raw calls (PVE 9's if unknown).
     pub release: Option<crate::pve::release::Release>,
+    /// The firewall rules of the guest a firewall change names, as Proxmox holds them.
+    pub firewall: Option<super::firewall::GuestRules>,
 }
 
 /// The attributes of a guest that selectors look at.

@@ -12,6 +12,7 @@ mod config_file;
 mod decide;
 mod decision;
 mod facts;
+pub mod firewall;
 pub(crate) mod floor;
 mod lifecycle_rules;
 mod model;

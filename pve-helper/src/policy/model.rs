@@ -40,6 +40,8 @@ pub struct Policy {
     pub agent: AgentRules,
     /// Every change is answered as a plan and none is made (`[changes] plans_only`).
     pub plans_only: bool,
+    /// The guest firewall rules a client may write (`[firewall]`).
+    pub firewall: super::firewall::FirewallBounds,
 }
 
 /// A local user allowed to connect, by name or uid.

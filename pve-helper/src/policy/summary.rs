@@ -120,6 +120,9 @@ fn lifecycle_lines(p: &Policy, out: &mut String) {
     if !p.migrate_nodes.is_empty() {
         let _ = writeln!(out, "migrate to: {}", join(&p.migrate_nodes));
     }
+    if !p.firewall.summary.is_empty() {
+        let _ = writeln!(out, "firewall rules: {}", p.firewall.summary.join("; "));
+    }
     let m = &p.media;
     if !m.storages.is_empty() {
         let _ = writeln!(
@@ -239,5 +242,6 @@ pub fn capabilities(p: &Policy) -> Capabilities {
             .map(|(part, _)| (*part).to_owned())
             .collect(),
         node_networks: get_allowed(p, "/nodes/x/network"),
+        firewall_bounds: p.firewall.summary.clone(),
     }
 }

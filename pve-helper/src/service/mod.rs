@@ -8,6 +8,7 @@ mod api;
 mod cluster;
 mod config;
 mod disk_move;
+mod firewall_edit;
 mod guests;
 mod lifecycle;
 mod metrics;
@@ -104,6 +105,9 @@ impl Service {
             return ("error", "facts".to_owned(), Err(e));
         }
         self.choose_node(policy, &mut request).await;
+        if let Err(e) = self.pin_firewall(policy, &mut request).await {
+            return ("error", "facts".to_owned(), Err(upstream_error(e)));
+        }
         let facts = match stages::timed(Stage::Judge, self.facts(policy, &request)).await {
             Ok(f) => f,
             Err(e) => return ("error", "facts".to_owned(), Err(upstream_error(e))),
@@ -245,6 +249,32 @@ impl Service {
         Ok(())
     }
 
+    /// A firewall rule change made without the digest of the rules it was made
+    /// against is made against the rules as they are now: their digest is read (for a
+    /// guest in scope) and judged and sent with it, so that a change between the
+    /// judgment and the call is refused by Proxmox.
+    async fn pin_firewall(&self, policy: &Policy, request: &mut Request) -> Result<(), PveError> {
+        let Request::FirewallEdit(e) = request else {
+            return Ok(());
+        };
+        if e.digest.is_some() || matches!(e.change, pve_mcp_proto::FirewallChange::Enable { .. }) {
+            return Ok(());
+        }
+        let snap = self.cache.get(&self.pve).await?;
+        if snap
+            .get(e.vmid)
+            .is_some_and(|g| policy.guest_scope(g).is_some())
+        {
+            let now = firewall_edit::rules(self, e.vmid).await?;
+            e.digest = now
+                .digest
+                .map(|d| pve_mcp_proto::FwValue::parse(&d))
+                .transpose()
+                .map_err(|err| PveError::Decode(err.to_string()))?;
+        }
+        Ok(())
+    }
+
     /// `node_status` without a node, under a policy whose `[api]` does not let this
     /// client list every node (`GET /nodes`): the node this helper talks to (the
     /// `local` entry of `/cluster/status`), whose status is then judged as
@@ -309,6 +339,15 @@ impl Service {
         let effective = equivalent.as_ref().unwrap_or(request);
         if let Some(vmid) = new_guest_vmid(request, effective) {
             facts.vmid_free = Some(lifecycle::vmid_free(self, vmid).await?);
+        }
+        if let Request::FirewallEdit(e) = effective
+            && !matches!(e.change, pve_mcp_proto::FirewallChange::Enable { .. })
+            && facts
+                .guests
+                .get(&e.vmid)
+                .is_some_and(|g| policy.guest_scope(g).is_some())
+        {
+            facts.firewall = Some(firewall_edit::rules(self, e.vmid).await?);
         }
         if let Request::GuestMigrate(_) = effective {
             facts.shared_storages = Some(storage::shared_storages(self).await?);
@@ -390,6 +429,7 @@ impl Service {
             Request::HaResources(_) => Box::pin(lifecycle::ha(self, policy)).await,
             Request::NextVmid(_) => Box::pin(lifecycle::next_vmid(self, policy)).await,
             Request::DiskMove(m) => Box::pin(disk_move::run(self, &m)).await,
+            Request::FirewallEdit(e) => Box::pin(firewall_edit::run(self, policy, &e)).await,
             Request::NodeNetworks(q) => Box::pin(networks::list(self, policy, &q)).await,
             Request::RunCommand(c) => {
                 let Some(rule) = policy.commands.allow.iter().find(|r| r.matches(&c.argv)) else {

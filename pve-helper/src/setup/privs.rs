@@ -271,6 +271,10 @@ fn operation_privileges(op: Operation, release: Release) -> (Vec<&'static str>, 
             &["VM.Config.Disk", "Datastore.AllocateSpace"],
             "moving disks",
         ),
+        // pve-firewall's `rules_modify_permissions('vm')` and the guest options' PUT:
+        // `VM.Config.Network` on `/vms/{vmid}`.
+        Operation::FirewallRules => (&["VM.Config.Network"], "changing guest firewall rules"),
+        Operation::FirewallEnable => (&["VM.Config.Network"], "turning guest firewalls on or off"),
     };
     (privileges.to_vec(), what)
 }

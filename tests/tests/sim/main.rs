@@ -8,6 +8,7 @@ mod admin;
 mod api;
 mod binary;
 mod faults;
+mod firewall;
 mod lifecycle;
 mod locks;
 mod moves;

@@ -71,6 +71,7 @@ fn unknown_policy_lists_every_tool_with_flowing_text() {
             "disk_resize",
             "execute_command",
             "firewall",
+            "firewall_edit",
             "guest_agent",
             "guest_clone",
             "guest_config",

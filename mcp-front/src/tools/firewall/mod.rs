@@ -1,13 +1,17 @@
 //! `firewall`: the firewall rules and options of the cluster, a node or a guest, as
-//! Proxmox keeps them. Read-only: nothing here changes a rule.
+//! Proxmox keeps them; `firewall_edit` ([`edit`]): a guest's rules changed, or its
+//! firewall turned on or off, answered with the guest's firewall as it then is.
 //!
 //! Arguments are untrusted model output, validated here; the answer comes from
 //! the helper and is only rendered here (rule texts are Proxmox's, cut to length, and
 //! escaped through [`untrusted`]). A rule's comment is free text that whoever may edit
 //! the firewall wrote (for a guest's rules, its admin): quoted as data under the rule.
 
+pub(crate) mod edit;
+
 use crate::{
-    policy::grants::in_scope,
+    change::{action, plan::plan_operation},
+    policy::grants::{granted_in_scope, in_scope},
     render::{
         self,
         untrusted::{self, own_json, own_line},
@@ -19,10 +23,16 @@ use crate::{
         spec::ToolSpec,
     },
 };
-use pve_mcp_proto::{Capabilities, FirewallQuery, Payload, Request};
+use edit::FirewallEditArgs;
+use pve_mcp_proto::{Capabilities, FirewallQuery, Operation, Payload, Request};
 use rmcp::{
-    handler::server::{tool::schema_for_output, wrapper::Parameters},
-    model::CallToolResult,
+    RoleServer,
+    handler::server::{
+        tool::{InputResponses, RequestState, schema_for_output},
+        wrapper::Parameters,
+    },
+    model::{CallToolResponse, CallToolResult},
+    service::RequestContext,
     tool, tool_router,
 };
 use schemars::JsonSchema;
@@ -146,6 +156,45 @@ impl PveMcp {
             Err(result) => result,
         }
     }
+
+    /// Change a guest's firewall: op add (rule, pos), update (pos, rule: fields to set,
+    /// delete: to remove), delete (pos), move (pos, to), enable, disable. New rules go
+    /// below the admin's. No source/dest/dport: all.
+    #[tool(
+        title = "Change a guest firewall",
+        annotations(
+            read_only_hint = false,
+            destructive_hint = true,
+            idempotent_hint = false,
+            open_world_hint = false
+        ),
+        output_schema = schema_for_output::<Firewall>()
+    )]
+    async fn firewall_edit(
+        &self,
+        Parameters(args): Parameters<FirewallEditArgs>,
+        RequestState(state): RequestState,
+        InputResponses(responses): InputResponses,
+        ctx: RequestContext<RoleServer>,
+    ) -> CallToolResponse {
+        let mut plan = match args.into_plan() {
+            Ok(p) => p,
+            Err(e) => return invalid(e).into(),
+        };
+        if plan.dry_run {
+            return plan_operation(self.engine(), &plan.request).await.into();
+        }
+        let answered = action::answered(state, responses);
+        match action::send(self.engine(), &mut plan.request, answered, &ctx).await {
+            Ok(Payload::Firewall(f)) => {
+                let f = Firewall::from(f);
+                let text = format!("Done: {}.\n{}", plan.request.phrase(), render_firewall(&f));
+                structured(&f, text).into()
+            }
+            Ok(other) => unexpected("firewall_edit", &other).into(),
+            Err(response) => response,
+        }
+    }
 }
 
 /// An option's value as text: strings bare, anything else as JSON; escaped.
@@ -253,6 +302,8 @@ pub const FIREWALL: ToolSpec = ToolSpec {
         caps.firewall_cluster
             || caps.firewall_node
             || (in_scope(caps) && guest_firewall_readable(caps))
+            || granted_in_scope(caps, Operation::FirewallRules)
+            || granted_in_scope(caps, Operation::FirewallEnable)
     },
     note: |caps| {
         let mut scopes = Vec::new();
@@ -262,7 +313,7 @@ pub const FIREWALL: ToolSpec = ToolSpec {
         if caps.firewall_node {
             scopes.push("each node's");
         }
-        scopes.push("a guest's where the raw API patterns allow reading it");
+        scopes.push("a guest's where [api] or a firewall.* grant allows");
         Some(format!(
             "Readable under the current policy: {}.",
             scopes.join(", ")

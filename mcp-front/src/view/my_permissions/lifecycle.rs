@@ -68,6 +68,13 @@ pub(super) fn render(p: &MyPermissions, out: &mut String) {
             }
         );
     }
+    if !p.firewall_rules.is_empty() {
+        let _ = writeln!(
+            out,
+            "Guest firewall rules (firewall_edit) within [firewall]: {}.",
+            p.firewall_rules.join("; ")
+        );
+    }
     let firewall = match (p.firewall_cluster, p.firewall_node) {
         (true, true) => Some("the cluster's and each node's firewall (firewall)"),
         (true, false) => Some("the cluster's firewall (firewall)"),

@@ -101,6 +101,9 @@ pub struct MyPermissions {
     /// Whether `firewall` may read the cluster's, and each node's, firewall.
     pub firewall_cluster: bool,
     pub firewall_node: bool,
+    /// The guest firewall rules `firewall_edit` may write (`[firewall]`), one
+    /// `key: values` line each; empty: none.
+    pub firewall_rules: Vec<String>,
     /// Whether `list_pools` is allowed.
     pub pools: bool,
     /// Whether `ha_resources` is allowed.
@@ -150,6 +153,7 @@ impl MyPermissions {
             plans_only,
             // Named in `tools` when allowed.
             node_networks: _,
+            firewall_bounds,
         } = caps;
         Self {
             guests,
@@ -188,6 +192,7 @@ impl MyPermissions {
             agent_timeout_secs,
             firewall_cluster,
             firewall_node,
+            firewall_rules: firewall_bounds,
             pools,
             ha_resources,
             health,

@@ -47,6 +47,7 @@ fn renders_every_part_of_the_policy() {
         agent_timeout_secs: 0,
         firewall_cluster: true,
         firewall_node: false,
+        firewall_rules: vec!["directions: in".into(), "dports: 443".into()],
         pools: true,
         ha_resources: false,
         health: Vec::new(),
@@ -55,6 +56,7 @@ fn renders_every_part_of_the_policy() {
     };
     let text = render(&p);
     for want in [
+        "Guest firewall rules (firewall_edit) within [firewall]: directions: in; dports: 443.",
         "Guests in scope: 100-149 except 120 (any other",
         "Operations (rule \"lab\"): stop, snapshot.rollback on guests matching pool:lab; \
          the user confirms stop\n",

@@ -207,12 +207,13 @@ fn tool_of(kind: Typed) -> &'static str {
         Typed::TaskCancel => "task_cancel",
         Typed::AgentRead => "guest_agent",
         Typed::DiskMove => "disk_move",
+        Typed::Firewall => "firewall_edit",
     }
 }
 
 type Conversion = Result<Option<Equivalent>, Decision>;
 
-fn bad(a: &Analysis, why: String) -> Decision {
+pub(super) fn bad(a: &Analysis, why: String) -> Decision {
     denied(
         Rule::ApiParams,
         format!("{} {}: {why}", a.endpoint.method, a.endpoint.template),
@@ -220,7 +221,7 @@ fn bad(a: &Analysis, why: String) -> Decision {
 }
 
 /// Parameters a conversion reads or lets through; any other is refused.
-fn only(a: &Analysis, allowed: &[&str], tool: &str) -> Result<(), Decision> {
+pub(super) fn only(a: &Analysis, allowed: &[&str], tool: &str) -> Result<(), Decision> {
     match a
         .params
         .keys()
@@ -234,7 +235,7 @@ fn only(a: &Analysis, allowed: &[&str], tool: &str) -> Result<(), Decision> {
     }
 }
 
-fn path_vmid(a: &Analysis) -> Result<VmId, Decision> {
+pub(super) fn path_vmid(a: &Analysis) -> Result<VmId, Decision> {
     a.param("vmid")
         .and_then(|v| refs::vmid(v).ok())
         .ok_or_else(|| bad(a, "the path names no guest".into()))
@@ -244,7 +245,7 @@ fn flag(a: &Analysis, name: &str) -> bool {
     a.param(name) == Some("1")
 }
 
-fn parsed<T>(a: &Analysis, r: Result<T, InvalidValue>) -> Result<T, Decision> {
+pub(super) fn parsed<T>(a: &Analysis, r: Result<T, InvalidValue>) -> Result<T, Decision> {
     r.map_err(|e| bad(a, e.0))
 }
 
@@ -406,6 +407,7 @@ pub fn equivalent(a: &Analysis) -> Conversion {
             )));
         }
         Typed::DiskMove => disk_move(a)?,
+        Typed::Firewall => super::firewall::raw(a)?,
     };
     Ok(Some(Equivalent::Request(req)))
 }

@@ -370,6 +370,9 @@ pub(super) fn configure(policy: &Policy, c: &GuestConfigure, facts: &Facts) -> D
     {
         return d;
     }
+    if let Some(d) = super::firewall::nic_flags(policy, c, config, facts) {
+        return d;
+    }
     d
 }
 

@@ -12,6 +12,7 @@ mod common;
 mod copy;
 mod create;
 mod disk_move;
+mod firewall;
 mod lifecycle;
 mod media;
 mod reads;
@@ -85,6 +86,7 @@ pub fn referenced_vmids(policy: &Policy, request: &Request) -> Vec<VmId> {
         }
         Request::RunCommand(c) => commands::referenced(policy, c),
         Request::DiskMove(m) => std::iter::once(m.vmid).chain(m.target_guest()).collect(),
+        Request::FirewallEdit(e) => vec![e.vmid],
     }
 }
 
@@ -128,6 +130,7 @@ pub fn config_vmids(request: &Request) -> Vec<VmId> {
         | Request::StorageDownload(_)
         | Request::TaskCancel(_)
         | Request::AgentExec(_)
+        | Request::FirewallEdit(_)
         | Request::Firewall(_)
         | Request::ListPools(_)
         | Request::HaResources(_)
@@ -203,6 +206,7 @@ pub fn decide(policy: &Policy, request: &Request, facts: &Facts) -> Decision {
         Request::StorageDownload(s) => media::download(policy, s),
         Request::RunCommand(c) => commands::run(policy, c, facts),
         Request::DiskMove(m) => disk_move::disk_move(policy, m, facts),
+        Request::FirewallEdit(e) => firewall::edit(policy, e, facts),
         // A raw write that a typed tool also makes is judged as that tool's request.
         Request::Api(call) => api::decide(policy, call, facts, |r| decide(policy, r, facts)),
     }

@@ -3,10 +3,10 @@
 //! resources and firewalls. Each is judged as the GET (or GETs) the helper will make;
 //! a guest the read names must be in scope first.
 
-use super::common::{allowed, api_path_rule, first_out_of_scope, in_scope};
+use super::common::{allowed, api_path_rule, first_out_of_scope, in_scope, operation_on};
 use crate::policy::decision::Decision;
 use crate::policy::facts::Facts;
-use crate::policy::model::Policy;
+use crate::policy::model::{Operation, Policy};
 use pve_mcp_proto::{
     ApiMethod, ContentQuery, FirewallQuery, NetworkQuery, NodeQuery, PoolQuery, StorageQuery,
     TaskQuery,
@@ -91,6 +91,14 @@ pub(super) fn firewall(policy: &Policy, q: &FirewallQuery, facts: &Facts) -> Dec
             let (true, Some(g)) = (allowed(&d), facts.guests.get(&vmid)) else {
                 return d;
             };
+            // A guest whose firewall may be changed may be read: its rules' positions
+            // are what a change names.
+            for op in [Operation::FirewallRules, Operation::FirewallEnable] {
+                let may = operation_on(policy, g, op, true);
+                if allowed(&may) {
+                    return may;
+                }
+            }
             let base = format!(
                 "/nodes/{}/{}/{vmid}/firewall",
                 g.node,

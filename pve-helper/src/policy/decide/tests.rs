@@ -6,6 +6,7 @@ use pve_mcp_proto::*;
 use std::path::Path;
 
 mod disk_move;
+mod firewall;
 mod floor;
 
 /// The shipped lab-builder example.

@@ -5,6 +5,7 @@
 
 mod commands;
 mod diagnostics;
+mod firewall;
 mod guests;
 mod lifecycle_sections;
 
@@ -41,6 +42,7 @@ struct RawPolicy {
     storage: Option<lifecycle::RawMedia>,
     agent: Option<lifecycle::RawAgent>,
     changes: Option<RawChanges>,
+    firewall: Option<firewall::RawFirewall>,
 }
 
 #[derive(Deserialize)]
@@ -145,6 +147,10 @@ pub fn parse(
         .agent
         .map(|a| lifecycle::agent(&mut cx, a))
         .unwrap_or_default();
+    let firewall = raw
+        .firewall
+        .map(|f| firewall::firewall(&mut cx, f))
+        .unwrap_or_default();
     let granted = |op: Operation| grants.iter().any(|g| g.operations.contains(&op));
     for (op, missing, what) in [
         (
@@ -171,6 +177,12 @@ pub fn parse(
             Operation::DiskMove,
             bounds.storages.is_empty(),
             "[bounds] storages (where disks may go)",
+        ),
+        (
+            Operation::FirewallRules,
+            (firewall.directions.is_empty() || firewall.actions.is_empty())
+                && firewall.groups.is_empty(),
+            "[firewall] (which rules may be written)",
         ),
     ] {
         if missing && granted(op) {
@@ -202,6 +214,7 @@ pub fn parse(
         media,
         agent,
         plans_only: raw.changes.is_some_and(|c| c.plans_only),
+        firewall,
     };
     Ok((policy, cx.diags))
 }

@@ -66,6 +66,8 @@ pub fn check(c: &Cluster, r: &Route, params: &Params, user: &str) -> Result<(), 
             vol::volume_access(role, volume, None, Some("backup"))
         }
         Route::GuestFw(_, _, v, _) => role.check(&vms(v), &["VM.Audit"]),
+        // `rules_modify_permissions('vm')`, and the options' PUT.
+        Route::GuestFwWrite(_, _, v, _) => role.check(&vms(v), &["VM.Config.Network"]),
         Route::ClusterFw(_) | Route::NodeFw(..) | Route::HaResources | Route::HaGroups => {
             role.check("/", &["Sys.Audit"])
         }

@@ -4,6 +4,7 @@
 //! and privilege checks. Path segments are untrusted: they are matched, not parsed.
 
 use crate::sim::cluster::dataset::GuestKind;
+use crate::sim::guests::firewall_write::FwWrite;
 
 /// Which firewall endpoint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,6 +34,13 @@ pub enum Route {
     ClusterFw(Fw),
     NodeFw(String, Fw),
     GuestFw(String, GuestKind, String, Fw),
+    /// A write to a guest's rules or options.
+    GuestFwWrite(
+        String,
+        GuestKind,
+        String,
+        crate::sim::guests::firewall_write::FwWrite,
+    ),
     Pools,
     Pool(String),
     HaResources,
@@ -85,6 +93,18 @@ pub fn route(method: &str, s: &[&str]) -> Option<Route> {
         ("GET", ["nodes", n, "firewall", f]) => Route::NodeFw(o(n), fw_of(f)?),
         ("GET", ["nodes", n, k, v, "firewall", f]) => {
             Route::GuestFw(o(n), kind_of(k)?, o(v), fw_of(f)?)
+        }
+        ("POST", ["nodes", n, k, v, "firewall", "rules"]) => {
+            Route::GuestFwWrite(o(n), kind_of(k)?, o(v), FwWrite::Add)
+        }
+        ("PUT", ["nodes", n, k, v, "firewall", "rules", p]) => {
+            Route::GuestFwWrite(o(n), kind_of(k)?, o(v), FwWrite::Update(o(p)))
+        }
+        ("DELETE", ["nodes", n, k, v, "firewall", "rules", p]) => {
+            Route::GuestFwWrite(o(n), kind_of(k)?, o(v), FwWrite::Delete(o(p)))
+        }
+        ("PUT", ["nodes", n, k, v, "firewall", "options"]) => {
+            Route::GuestFwWrite(o(n), kind_of(k)?, o(v), FwWrite::Options)
         }
         ("GET", ["pools"]) => Route::Pools,
         ("GET", ["pools", id]) => Route::Pool(o(id)),

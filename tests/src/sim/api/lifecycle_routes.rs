@@ -79,7 +79,8 @@ fn path_vmid(r: &Route) -> Option<&str> {
         | Route::Destroy(_, _, v)
         | Route::Exec(_, v)
         | Route::ExecStatus(_, v)
-        | Route::GuestFw(_, _, v, _) => Some(v),
+        | Route::GuestFw(_, _, v, _)
+        | Route::GuestFwWrite(_, _, v, _) => Some(v),
         _ => None,
     }
 }

@@ -92,6 +92,7 @@ pub fn run(
             let result = write().agent_exec(node, vmid, &command, params.get("input-data"))?;
             Ok(Reply::data(&result))
         }
+        Route::GuestFwWrite(_, _, _, w) => Ok(Reply::data(&write().fw_write(vmid, w, params)?)),
         Route::ExecStatus(..) => {
             let pid = params
                 .get("pid")

@@ -234,6 +234,8 @@ pub struct Cluster {
     pub acl: Vec<crate::sim::access::acl::AclEntry>,
     /// The base volume each linked clone's volume derives from ([`crate::sim::storage::linked`]).
     pub linked: std::collections::BTreeMap<String, String>,
+    /// The guests' firewall files once written ([`crate::sim::guests::firewall_write`]).
+    pub fw_files: std::collections::BTreeMap<u32, crate::sim::guests::firewall_write::FwFile>,
 }
 
 impl Cluster {
@@ -274,6 +276,7 @@ impl Cluster {
             ha_rules: Vec::new(),
             acl: Vec::new(),
             linked: std::collections::BTreeMap::new(),
+            fw_files: std::collections::BTreeMap::new(),
         }
     }
 

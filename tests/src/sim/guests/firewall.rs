@@ -18,7 +18,7 @@ fn rule(fields: &[(&str, Value)]) -> Map<String, Value> {
 }
 
 /// SHA-1 over `key:value\n` of every rule's sorted fields, as pve-firewall digests lists.
-fn digest_of(items: &[Map<String, Value>]) -> String {
+pub(crate) fn digest_of(items: &[Map<String, Value>]) -> String {
     let mut text = Vec::new();
     for item in items {
         let mut keys: Vec<&String> = item.keys().collect();
@@ -150,7 +150,7 @@ pub fn node_options() -> Value {
 }
 
 /// The rules of a role's guests.
-fn role_rules(role: &str) -> Vec<Map<String, Value>> {
+pub(crate) fn role_rules(role: &str) -> Vec<Map<String, Value>> {
     let mut rules = vec![rule(&[
         ("type", json!("in")),
         ("action", json!("ACCEPT")),
@@ -199,27 +199,40 @@ fn role_rules(role: &str) -> Vec<Map<String, Value>> {
 
 /// `GET .../{vmid}/firewall/rules` (the file is cluster-wide: any node answers).
 pub fn guest_rules(c: &Cluster, vmid: u32) -> Value {
+    if let Some(f) = c.fw_files.get(&vmid) {
+        return list(f.rules.clone());
+    }
     match c.guest(vmid).and_then(|g| g.firewall) {
         Some(role) => list(role_rules(role)),
         None => json!([]),
     }
 }
 
+/// The options of a guest with a dataset firewall file.
+pub(crate) fn role_options() -> Map<String, Value> {
+    rule(&[
+        ("enable", json!(1)),
+        ("dhcp", json!(1)),
+        ("ipfilter", json!(0)),
+        ("macfilter", json!(1)),
+        ("ndp", json!(1)),
+        ("radv", json!(0)),
+        ("policy_in", json!("DROP")),
+        ("policy_out", json!("ACCEPT")),
+        ("log_level_in", json!("nolog")),
+        ("log_level_out", json!("nolog")),
+    ])
+}
+
 /// `GET .../{vmid}/firewall/options`.
 pub fn guest_options(c: &Cluster, vmid: u32) -> Value {
-    match c.guest(vmid).and_then(|g| g.firewall) {
-        Some(_) => options(&[
-            ("enable", json!(1)),
-            ("dhcp", json!(1)),
-            ("ipfilter", json!(0)),
-            ("macfilter", json!(1)),
-            ("ndp", json!(1)),
-            ("radv", json!(0)),
-            ("policy_in", json!("DROP")),
-            ("policy_out", json!("ACCEPT")),
-            ("log_level_in", json!("nolog")),
-            ("log_level_out", json!("nolog")),
-        ]),
-        None => options(&[]),
-    }
+    let m = match c.fw_files.get(&vmid) {
+        Some(f) => f.options.clone(),
+        None if c.guest(vmid).and_then(|g| g.firewall).is_some() => role_options(),
+        None => Map::new(),
+    };
+    let digest = digest_of(std::slice::from_ref(&m));
+    let mut m = m;
+    m.insert("digest".into(), json!(digest));
+    Value::Object(m)
 }

@@ -6,6 +6,7 @@ pub(crate) mod agent;
 pub(crate) mod agent_exec;
 pub(crate) mod config;
 pub(crate) mod firewall;
+pub(crate) mod firewall_write;
 pub(crate) mod lifecycle;
 pub(crate) mod locks;
 pub(crate) mod snapshots;

@@ -20,6 +20,7 @@ pub mod cluster_writes;
 pub mod confirm;
 pub mod disk_moves;
 pub mod downloads;
+pub mod firewall_rules;
 pub mod oracles;
 pub mod oracles_volumes;
 pub mod parsing;
@@ -56,6 +57,7 @@ async fn a_hostile_model_sees_and_does_nothing_beyond_the_policy() {
     reuse::run(&mut r).await;
     confirm::run(&mut r).await;
     disk_moves::run(&mut r).await;
+    firewall_rules::run(&mut r).await;
     assert!(
         r.world.stack.helper_pid().is_some(),
         "the helper is still running"

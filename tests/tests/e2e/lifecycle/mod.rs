@@ -7,6 +7,7 @@ mod bounds;
 mod configure;
 mod denied;
 mod disk_move;
+mod firewall_edit;
 mod floor;
 mod plans;
 mod privileges;

@@ -55,8 +55,8 @@ users = [{uid}]
 
 [guests]
 allow = ["pool:lab"]
-actions = ["start", "stop", "config.read", "config.write", "disk.resize", "clone", "template", "migrate", "delete", "backup.list", "backup.create", "backup.restore", "backup.delete", "task.cancel", "agent.exec", "disk.move", "disk.move.delete"]
-confirm = ["stop", "template", "delete", "backup.restore", "backup.delete", "disk.move.delete"]
+actions = ["start", "stop", "config.read", "config.write", "disk.resize", "clone", "template", "migrate", "delete", "backup.list", "backup.create", "backup.restore", "backup.delete", "task.cancel", "agent.exec", "disk.move", "disk.move.delete", "firewall.rules", "firewall.enable"]
+confirm = ["stop", "template", "delete", "backup.restore", "backup.delete", "disk.move.delete", "firewall.enable"]
 
 [create]
 types = ["qemu", "lxc"]
@@ -82,6 +82,14 @@ nodes = ["pve1", "pve2"]
 [backup]
 storages = ["local"]
 
+[firewall]
+directions = ["in"]
+actions = ["ACCEPT"]
+protocols = ["tcp"]
+dports = ["443"]
+sources = ["10.0.0.0/8"]
+dests = ["10.0.0.0/8"]
+
 [storage]
 storages = ["local"]
 download_from = ["https://cloud-images.ubuntu.com/"]
@@ -98,7 +106,7 @@ allow = ["GET /cluster/resources", "GET /pools", "GET /pools/*", "GET /cluster/f
 /// The lifecycle tools, with whether each only reads and whether it may destroy
 /// something (a guest, a backup, a volume, a configuration key, a task's work, or
 /// whatever a program in the guest does).
-const LIFECYCLE_HINTS: [(&str, bool, bool); 18] = [
+const LIFECYCLE_HINTS: [(&str, bool, bool); 19] = [
     ("guest_create", false, false),
     ("guest_clone", false, false),
     ("guest_template", false, true),
@@ -112,6 +120,7 @@ const LIFECYCLE_HINTS: [(&str, bool, bool); 18] = [
     ("storage_download", false, false),
     ("task_cancel", false, true),
     ("agent_exec", false, true),
+    ("firewall_edit", false, true),
     ("firewall", true, false),
     ("list_pools", true, false),
     ("ha_resources", true, false),
