@@ -3,12 +3,13 @@
 //! `NAME-list` (each item of `split_list`) and `NAME-opt` (only when set) variants. The
 //! formats are modelled where Proxmox defines them: pve-common ([`common`]), pve-storage
 //! ([`storage`]), qemu-server ([`qemu`]), pve-container ([`lxc`]), access control, HA and
-//! backup and replication jobs ([`cluster`]). A named
+//! backup and replication jobs ([`cluster`]), pve-firewall ([`firewall`]). A named
 //! format the simulator does not model passes and is reported (see
 //! [`super::check::Ctx::unknown_formats`]). Values are hostile.
 
 mod cluster;
 mod common;
+mod firewall;
 mod lxc;
 mod qemu;
 mod storage;
@@ -38,6 +39,7 @@ fn lookup(name: &str, version: PveVersion) -> Option<Registered> {
         .or_else(|| qemu::lookup(name, version))
         .or_else(|| lxc::lookup(name))
         .or_else(|| cluster::lookup(name))
+        .or_else(|| firewall::lookup(name))
 }
 
 /// A `die` text: the message and its newline.
