@@ -545,6 +545,28 @@ fn check_warns_about_disk_moves_without_storages_or_unconfirmed_deletes() {
     );
 }
 
+/// `check` warns when a guest's firewall may be turned off without the user asked,
+/// and says nothing once `confirm` marks it.
+#[test]
+fn check_warns_about_an_unconfirmed_firewall_switch() {
+    let warned = |confirm: &str| {
+        let text = format!(
+            "[clients]\nusers = [\"u\"]\n[guests]\nallow = [\"pool:lab\"]\n\
+             actions = [\"firewall.enable\"]\nconfirm = [{confirm}]\n"
+        );
+        let (_, warnings) = Policy::parse(&text, Path::new("p.toml")).unwrap();
+        warnings
+            .iter()
+            .map(ToString::to_string)
+            .filter(|w| w.contains("firewall.enable") && w.contains("without confirm"))
+            .collect::<Vec<_>>()
+    };
+    let unconfirmed = warned("");
+    assert_eq!(unconfirmed.len(), 1, "{unconfirmed:#?}");
+    assert!(unconfirmed[0].contains("p.toml:5:12:"), "{unconfirmed:#?}");
+    assert!(warned("\"firewall.enable\"").is_empty());
+}
+
 #[test]
 fn plans_only_is_read_and_a_typo_in_its_section_is_an_error() {
     let base = "[clients]\nusers = [\"a\"]\n";

@@ -164,15 +164,23 @@ fn operations(
         }
     }
     for (op, span) in spans {
-        if op.is_destructive() && !marked.contains(&op) {
-            cx.warn(
-                span,
-                format!(
-                    "{whose} grants {:?}, which can lose guest data, without confirm",
-                    op.as_str()
-                ),
-            );
+        if marked.contains(&op) {
+            continue;
         }
+        let risk = if op.is_destructive() {
+            "can lose guest data"
+        } else if op == Operation::FirewallEnable {
+            "can turn a guest's firewall off and open it to the network"
+        } else {
+            continue;
+        };
+        cx.warn(
+            span,
+            format!(
+                "{whose} grants {:?}, which {risk}, without confirm",
+                op.as_str()
+            ),
+        );
     }
     (ops, marked)
 }
