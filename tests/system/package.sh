@@ -62,6 +62,7 @@ while read -r path want; do expect_stat "$path" "$want"; done <<'LIST'
 /etc/pve-mcp root:pve-mcp 750
 /etc/pve-mcp/helper.toml root:pve-mcp 640
 /etc/pve-mcp/policy.toml root:pve-mcp 640
+/etc/pve-mcp/clients.d root:root 755
 /etc/ssh/sshd_config.d/pve-mcp.conf root:root 644
 /usr/lib/systemd/system/pve-mcp-helper.service root:root 644
 /var/lib/pve-mcp root:root 755
