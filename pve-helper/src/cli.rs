@@ -2,7 +2,7 @@
 //! the admin's `setup` and `status` (see [`crate::setup`]), `explain` and `audit`.
 
 use crate::{
-    config::Config,
+    config::{Config, policy_file},
     paths,
     policy::{Policy, PolicyError, Severity},
     privileges,
@@ -139,15 +139,6 @@ pub fn main(cli: Cli) -> ExitCode {
     }
 }
 
-/// The policy file: given, else the configuration's, else the default.
-pub fn policy_file(file: Option<PathBuf>, config: &Path) -> PathBuf {
-    file.unwrap_or_else(|| {
-        Config::load(config)
-            .map(|c| c.policy)
-            .unwrap_or_else(|_| PathBuf::from(paths::POLICY_FILE))
-    })
-}
-
 fn check(file: Option<PathBuf>, config: &Path) -> ExitCode {
     let file = policy_file(file, config);
     match Policy::load(&file) {
@@ -183,7 +174,7 @@ fn check_all(file: Option<PathBuf>, client: Option<&str>, config: &Path) -> Exit
     let main = file.unwrap_or_else(|| policy_file(None, config));
     let dir = match &cfg {
         Some(c) if c.policy == main => c.clients_dir(),
-        _ => crate::policies::default_dir(&main),
+        _ => crate::paths::default_clients_dir(&main),
     };
     let checked = crate::policies::check(&main, &dir);
     let mut errors = 0;

@@ -59,6 +59,15 @@ fn default_timeout() -> u64 {
     30
 }
 
+/// The policy file: given, else the configuration's, else the default.
+pub fn policy_file(file: Option<PathBuf>, config: &Path) -> PathBuf {
+    file.unwrap_or_else(|| {
+        Config::load(config)
+            .map(|c| c.policy)
+            .unwrap_or_else(|_| PathBuf::from(paths::POLICY_FILE))
+    })
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read {path}: {source}")]
@@ -134,7 +143,7 @@ impl Config {
     pub fn clients_dir(&self) -> PathBuf {
         self.clients_dir
             .clone()
-            .unwrap_or_else(|| crate::policies::default_dir(&self.policy))
+            .unwrap_or_else(|| crate::paths::default_clients_dir(&self.policy))
     }
 
     /// Where the token is read from: the systemd credential if there is one, else

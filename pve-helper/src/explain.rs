@@ -546,10 +546,11 @@ fn policy_under(
     explicit: bool,
 ) -> Result<(Policy, Option<String>), String> {
     let cfg = crate::config::Config::load(config).ok();
-    let main = crate::cli::policy_file(None, config);
-    let dir = cfg
-        .as_ref()
-        .map_or_else(|| crate::policies::default_dir(&main), |c| c.clients_dir());
+    let main = crate::config::policy_file(None, config);
+    let dir = cfg.as_ref().map_or_else(
+        || crate::paths::default_clients_dir(&main),
+        |c| c.clients_dir(),
+    );
     match under {
         Under::Client(user) => {
             let (all, _) = crate::policies::Policies::load(&main, &dir)

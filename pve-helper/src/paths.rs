@@ -7,6 +7,13 @@ pub const POLICY_FILE: &str = "/etc/pve-mcp/policy.toml";
 /// The clients directory, beside the policy file unless `helper.toml` says
 /// `clients_dir`: `LOGIN.toml` in it is that login user's own policy.
 pub const CLIENTS_DIR_NAME: &str = "clients.d";
+/// The clients directory of a policy file: [`CLIENTS_DIR_NAME`] beside it.
+pub fn default_clients_dir(policy: &std::path::Path) -> std::path::PathBuf {
+    policy
+        .parent()
+        .unwrap_or_else(|| std::path::Path::new("/"))
+        .join(CLIENTS_DIR_NAME)
+}
 /// The largest policy file of a client that is read.
 pub const MAX_CLIENT_POLICY: u64 = 1 << 20;
 /// The Unix socket mcp-front connects to.

@@ -388,11 +388,3 @@ impl Policies {
         std::iter::once(&self.main).chain(self.own.values())
     }
 }
-
-/// The clients directory of a policy file: `clients.d` beside it.
-pub fn default_dir(policy: &Path) -> PathBuf {
-    policy
-        .parent()
-        .unwrap_or_else(|| Path::new("/"))
-        .join(crate::paths::CLIENTS_DIR_NAME)
-}

@@ -7,6 +7,7 @@
 
 use super::common::{api_rule, denied, first_out_of_scope, operation};
 use super::create::raw_create;
+use super::raw_params::{bad, only, parsed, path_vmid};
 use super::tasks::node_task_names_no_guest;
 use crate::policy::api_call::{Analysis, Mention, analyze, analyze_on};
 use crate::policy::api_class::{Class, Typed};
@@ -213,40 +214,8 @@ fn tool_of(kind: Typed) -> &'static str {
 
 type Conversion = Result<Option<Equivalent>, Decision>;
 
-pub(super) fn bad(a: &Analysis, why: String) -> Decision {
-    denied(
-        Rule::ApiParams,
-        format!("{} {}: {why}", a.endpoint.method, a.endpoint.template),
-    )
-}
-
-/// Parameters a conversion reads or lets through; any other is refused.
-pub(super) fn only(a: &Analysis, allowed: &[&str], tool: &str) -> Result<(), Decision> {
-    match a
-        .params
-        .keys()
-        .find(|k| !allowed.contains(&k.as_str()) && !matches!(k.as_str(), "node" | "vmid"))
-    {
-        Some(k) => Err(bad(
-            a,
-            format!("parameter {k} is not judged through the raw API; use {tool}, or leave it out"),
-        )),
-        None => Ok(()),
-    }
-}
-
-pub(super) fn path_vmid(a: &Analysis) -> Result<VmId, Decision> {
-    a.param("vmid")
-        .and_then(|v| refs::vmid(v).ok())
-        .ok_or_else(|| bad(a, "the path names no guest".into()))
-}
-
 fn flag(a: &Analysis, name: &str) -> bool {
     a.param(name) == Some("1")
-}
-
-pub(super) fn parsed<T>(a: &Analysis, r: Result<T, InvalidValue>) -> Result<T, Decision> {
-    r.map_err(|e| bad(a, e.0))
 }
 
 /// The typed request (or operation) that judges the raw write `a`.

@@ -6,8 +6,8 @@
 //! is added, changed or moved only below every one of them. A raw rule or options
 //! write is read here into the same request ([`raw`]). Pure.
 
-use super::api::{bad, only, parsed, path_vmid};
 use super::common::{allowed, denied, operation, permitted};
+use super::raw_params::{bad, only, parsed, path_vmid};
 use crate::policy::api_call::Analysis;
 use crate::policy::config_file::GuestSettings;
 use crate::policy::decision::{Decision, Rule};

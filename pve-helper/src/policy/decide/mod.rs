@@ -15,6 +15,7 @@ mod disk_move;
 mod firewall;
 mod lifecycle;
 mod media;
+mod raw_params;
 mod reads;
 mod tasks;
 #[cfg(test)]
