@@ -378,8 +378,9 @@ pub mod policy {
 }
 
 /// The `/cluster/resources` decoder that works while the answer arrives: cut into
-/// chunks anywhere, any bytes decode to the same guests as the whole answer does, or
-/// fail both ways. The first byte chooses the chunk size.
+/// chunks anywhere, or read at the end in parts side by side, any bytes decode to the
+/// same guests as the whole answer does, or fail every way. The first byte chooses the
+/// chunk size and the number of parts.
 pub mod listing {
     use pve_helper::pve::{PveError, listing::ListingDecoder, resources::Snapshot};
 
@@ -389,7 +390,7 @@ pub mod listing {
         Some(
             s.guests
                 .iter()
-                .map(|g| format!("{g:?} {:?}", s.summary(g)))
+                .map(|g| format!("{g:?} {:?}", g.summary()))
                 .collect(),
         )
     }
@@ -408,5 +409,10 @@ pub mod listing {
             whole,
             "chunks of {size}"
         );
+        // Read at the end, in parts side by side split wherever `},{` is.
+        let pieces = usize::from(size % 8) + 2;
+        let mut d = ListingDecoder::default();
+        d.append(body);
+        assert_eq!(outcome(d.finish_in(pieces, 1).0), whole, "in {pieces} parts");
     }
 }

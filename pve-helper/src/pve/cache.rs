@@ -1,8 +1,8 @@
 //! The cluster resource cache: one `/cluster/resources` listing, fetched by one caller
 //! at a time (concurrent callers share it) and reused for at most [`TTL`]. What it
-//! holds is what [`ListingDecoder`] validated; this module only decides when to ask.
+//! holds is what [`ListingDecoder`](super::listing::ListingDecoder) validated; this module only decides when to ask.
 
-use super::listing::ListingDecoder;
+use super::listing::background::Background;
 use super::resources::Snapshot;
 use super::{PveClient, PveError};
 use crate::stages::{self, Stage};
@@ -15,9 +15,9 @@ pub const TTL: Duration = Duration::from_millis(1500);
 #[derive(Debug, Default)]
 pub struct ResourceCache {
     state: tokio::sync::Mutex<Option<Arc<Snapshot>>>,
-    /// A buffer for the next answer, when the last listing's could not be taken back:
-    /// writing a listing into memory just taken from the system cost a page fault
-    /// every 4 KiB (274 faults per 3,000-guest fetch, 148 with the buffer kept).
+    /// The memory the last answer's text took, for the next one: writing a listing
+    /// into memory just taken from the system cost a page fault every 4 KiB (274
+    /// faults per 3,000-guest fetch, 148 with the buffer kept).
     spare: std::sync::Mutex<String>,
 }
 
@@ -31,16 +31,20 @@ impl ResourceCache {
         if let Some(s) = state.as_ref().filter(|s| s.age() < TTL) {
             return Ok(s.clone());
         }
+        // Callers wait for the new listing: the old one is freed meanwhile.
+        if let Some(old) = state.take() {
+            drop_later(old);
+        }
         let started = Instant::now();
-        let buffer = match state.take() {
-            Some(old) => self.recycle(old),
-            None => std::mem::take(&mut *self.spare()),
-        };
-        let mut decoder = ListingDecoder::with_buffer(buffer);
+        let mut decoder = Background::start(std::mem::take(&mut *self.spare()));
         pve.get_chunks("/cluster/resources", &[("type", "vm")], &mut decoder)
             .await?;
         let received = started.elapsed();
-        let snap = Arc::new(stages::timed_sync(Stage::Decode, || decoder.finish())?);
+        let (snap, buffer) = stages::timed(Stage::Decode, decoder.finish()).await;
+        if buffer.capacity() <= SPARE_MAX {
+            *self.spare() = buffer;
+        }
+        let snap = Arc::new(snap?);
         tracing::debug!(
             guests = snap.guests.len(),
             receive_us = received.as_micros(),
@@ -55,30 +59,10 @@ impl ResourceCache {
         self.spare.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// The buffer of a listing no request holds any more (its guests are freed on a
-    /// blocking thread); a new one when a request still holds it.
-    fn recycle(&self, old: Arc<Snapshot>) -> String {
-        match Arc::try_unwrap(old) {
-            Ok(old) => {
-                let (buffer, guests) = old.into_parts();
-                drop_later(guests);
-                buffer
-            }
-            Err(shared) => {
-                drop_later(shared);
-                std::mem::take(&mut *self.spare())
-            }
-        }
-    }
-
     /// Forgets the listing, after an action changed a guest.
     pub async fn invalidate(&self) {
-        let old = self.state.lock().await.take();
-        if let Some(old) = old {
-            let buffer = self.recycle(old);
-            if buffer.capacity() <= SPARE_MAX {
-                *self.spare() = buffer;
-            }
+        if let Some(old) = self.state.lock().await.take() {
+            drop_later(old);
         }
     }
 }

@@ -63,13 +63,13 @@ struct Envelope<T> {
 pub trait BodySink {
     /// The answer's length, when Proxmox announced it (at most [`MAX_BODY`]).
     fn announced(&mut self, _len: usize) {}
-    fn chunk(&mut self, bytes: &[u8]);
+    fn chunk(&mut self, bytes: bytes::Bytes);
 }
 
 /// The whole answer, in memory.
 impl BodySink for Vec<u8> {
-    fn chunk(&mut self, bytes: &[u8]) {
-        self.extend_from_slice(bytes);
+    fn chunk(&mut self, bytes: bytes::Bytes) {
+        self.extend_from_slice(&bytes);
     }
 }
 
@@ -84,7 +84,7 @@ impl<S: BodySink> BodySink for TimedSink<'_, S> {
         self.sink.announced(len);
     }
 
-    fn chunk(&mut self, bytes: &[u8]) {
+    fn chunk(&mut self, bytes: bytes::Bytes) {
         let started = Instant::now();
         self.sink.chunk(bytes);
         self.busy += started.elapsed();
@@ -245,7 +245,7 @@ impl PveClient {
             if len > MAX_BODY {
                 return Err(too_large());
             }
-            sink.chunk(&chunk);
+            sink.chunk(chunk);
         }
         Ok(())
     }

@@ -1,15 +1,14 @@
 //! Reading a `/cluster/resources` answer while it arrives. The `data` array's entries
-//! are read and validated one by one as their bytes come in ([`entry`]: only what
-//! scope, filters and counts need is kept of each), so little is left to do when the
-//! last byte is in: on a 3,000-guest cluster most of the reading happens while
-//! Proxmox is still sending.
+//! are read and validated one by one ([`entry`]), as their bytes come in or, for what
+//! is left when the last byte is in, in parts side by side ([`ListingDecoder::finish`];
+//! [`background`] reads on a thread of its own while the answer arrives).
 //!
 //! An entry cut short by the end of the bytes so far is read again when more arrive.
 //! An answer of any other shape than `{"data":[{..},..]}` (other members, an entry that
 //! did not read, anything unexpected) is read whole at the end ([`decode_whole`]), as
-//! [`Snapshot::decode`] does. Both ways therefore accept the same answers and produce
-//! the same guests (one [`Interner`] validates each entry, and escapes its pool and
-//! tags, for both); a test and a fuzz target check it.
+//! [`Snapshot::decode`] does. All ways therefore accept the same answers and produce
+//! the same guests (one [`Interner`] validates each entry, and escapes its name, pool
+//! and tags, for all); tests and a fuzz target check it.
 //!
 //! Trust: the bytes are Proxmox's and unvalidated until [`entry`] has read them.
 
@@ -30,7 +29,14 @@ pub struct ListingDecoder {
     carry: Vec<u8>,
     /// Where the answer stopped being UTF-8 (it is then refused, as whole).
     not_utf8_at: Option<usize>,
-    /// Where decoding resumes in `text`.
+    read: Progress,
+}
+
+/// How far the entries of a text have been read, and what they gave: a reading needs
+/// the text only while it steps, so parts of one text can be read side by side.
+#[derive(Debug, Default)]
+struct Progress {
+    /// Where reading resumes in the text.
     pos: usize,
     phase: Phase,
     interner: Interner,
@@ -102,11 +108,13 @@ impl ListingDecoder {
     /// Takes the next bytes of the answer and decodes every entry they complete.
     pub fn feed(&mut self, chunk: &[u8]) {
         self.append(chunk);
-        while self.phase != Phase::Whole && self.step() {}
+        self.read.run(&self.text, usize::MAX);
     }
 
-    /// Appends the chunk's whole characters to `text`, keeping a cut one for later.
-    fn append(&mut self, mut chunk: &[u8]) {
+    /// Takes the next bytes of the answer without reading them yet ([`advance`] does).
+    ///
+    /// [`advance`]: ListingDecoder::advance
+    pub fn append(&mut self, mut chunk: &[u8]) {
         if self.not_utf8_at.is_some() {
             return;
         }
@@ -144,14 +152,150 @@ impl ListingDecoder {
         }
     }
 
+    /// Reads the entries of about the next `bytes` bytes taken so far; false when
+    /// nothing is left to read until more arrive.
+    pub fn advance(&mut self, bytes: usize) -> bool {
+        let until = self.read.pos.saturating_add(bytes);
+        let more = self.read.run(&self.text, until);
+        more && self.read.phase != Phase::Whole && self.read.pos < self.text.len()
+    }
+
+    /// The listing, once the whole answer has been taken; what is left to read is
+    /// read in as many parts side by side as the machine has processors (at most
+    /// [`MAX_PIECES`]) when each would be at least [`MIN_PIECE`] bytes.
+    pub fn finish(self) -> Result<Snapshot, PveError> {
+        self.finish_keeping().0
+    }
+
+    /// [`finish`], giving back the text's memory (emptied) for the next listing.
+    ///
+    /// [`finish`]: ListingDecoder::finish
+    pub fn finish_keeping(self) -> (Result<Snapshot, PveError>, String) {
+        let pieces = std::thread::available_parallelism().map_or(1, usize::from);
+        self.finish_in(pieces.min(MAX_PIECES), MIN_PIECE)
+    }
+
+    /// [`finish_keeping`], reading what is left in up to `pieces` parts of at least
+    /// `min_piece` bytes each.
+    ///
+    /// [`finish_keeping`]: ListingDecoder::finish_keeping
+    pub fn finish_in(
+        mut self,
+        pieces: usize,
+        min_piece: usize,
+    ) -> (Result<Snapshot, PveError>, String) {
+        let snapshot = self.snapshot(pieces, min_piece);
+        let mut text = self.text;
+        text.clear();
+        (snapshot, text)
+    }
+
+    fn snapshot(&mut self, pieces: usize, min_piece: usize) -> Result<Snapshot, PveError> {
+        // A character still cut at the end is invalid where it begins.
+        let cut = (!self.carry.is_empty()).then_some(self.text.len());
+        if let Some(at) = self.not_utf8_at.or(cut) {
+            return Err(PveError::Decode(format!(
+                "the answer is not UTF-8 (at byte {at})"
+            )));
+        }
+        self.read.rest(&self.text, pieces, min_piece);
+        let read = std::mem::take(&mut self.read);
+        if read.phase == (Phase::Tail { closed: true }) && read.pos == self.text.len() {
+            return Ok(Snapshot::new(read.guests));
+        }
+        decode_whole(&self.text)
+    }
+}
+
+/// Most parts a listing's rest is read in at once.
+pub const MAX_PIECES: usize = 4;
+/// Least a part read beside others is worth (in bytes: about 800 guests).
+pub const MIN_PIECE: usize = 256 * 1024;
+
+impl Progress {
+    /// Reads on while the text allows, up to `until` (the entry that begins before it
+    /// is read whole); false when the text ends before.
+    fn run(&mut self, text: &str, until: usize) -> bool {
+        while self.phase != Phase::Whole && self.pos < until {
+            if !self.step(text) {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// Reads the rest of a whole text, in up to `pieces` parts side by side.
+    ///
+    /// Each later part begins where an entry seems to (after `},`), read as if
+    /// it did. A part's reading is kept only when the reading before it, which is
+    /// exact, ends exactly there, between two entries: from there on, reading depends
+    /// on nothing but the text, so the part read alone is what reading straight through
+    /// would have given. A part that is not kept, and all after it, are read again in
+    /// order; a text that misleads the split (a name holding `},{`) costs time, never a
+    /// different listing. Returns how many parts were kept.
+    fn rest(&mut self, text: &str, pieces: usize, min_piece: usize) -> usize {
+        while self.phase == Phase::Head && self.step(text) {}
+        let starts = match self.phase {
+            Phase::BeforeEntry { .. } | Phase::AfterEntry => {
+                split_points(text, self.pos, pieces, min_piece)
+            }
+            _ => Vec::new(),
+        };
+        let Some(&first_end) = starts.first() else {
+            self.run(text, usize::MAX);
+            return 0;
+        };
+        let ends = starts.iter().skip(1).copied().chain([usize::MAX]);
+        let between = Phase::BeforeEntry { first: false };
+        let parts: Vec<Option<Progress>> = std::thread::scope(|scope| {
+            let running: Vec<_> = starts
+                .iter()
+                .zip(ends)
+                .map(|(&pos, end)| {
+                    let mut part = Progress {
+                        pos,
+                        phase: between,
+                        ..Progress::default()
+                    };
+                    std::thread::Builder::new()
+                        .name("listing-part".into())
+                        .spawn_scoped(scope, move || {
+                            part.run(text, end);
+                            part
+                        })
+                        .ok()
+                })
+                .collect();
+            self.run(text, first_end);
+            running
+                .into_iter()
+                .map(|part| part.and_then(|p| p.join().ok()))
+                .collect()
+        });
+        let mut kept = 0;
+        for (start, part) in starts.into_iter().zip(parts) {
+            match part {
+                Some(part) if self.pos == start && self.phase == between => {
+                    self.guests.extend(part.guests);
+                    self.pos = part.pos;
+                    self.phase = part.phase;
+                    kept += 1;
+                }
+                _ => break,
+            }
+        }
+        self.run(text, usize::MAX);
+        kept
+    }
+
     /// Advances by one token or entry; false when more bytes are needed.
-    fn step(&mut self) -> bool {
-        let Some(&b) = self.text.as_bytes().get(self.pos) else {
+    fn step(&mut self, text: &str) -> bool {
+        let Some(&b) = text.as_bytes().get(self.pos) else {
             return false;
         };
         match self.phase {
             Phase::Head => {
-                let head = &self.text.as_bytes()[..self.text.len().min(HEAD_MAX)];
+                let head = &text.as_bytes()[..text.len().min(HEAD_MAX)];
                 match match_head(head) {
                     HeadMatch::Matched(len) => {
                         self.pos = len;
@@ -162,7 +306,7 @@ impl ListingDecoder {
                 }
             }
             _ if is_ws(b) => self.pos += 1,
-            Phase::BeforeEntry { .. } if b == b'{' => return self.entry(),
+            Phase::BeforeEntry { .. } if b == b'{' => return self.entry(text),
             Phase::BeforeEntry { first: true } | Phase::AfterEntry if b == b']' => {
                 self.pos += 1;
                 self.phase = Phase::Tail { closed: false };
@@ -183,10 +327,10 @@ impl ListingDecoder {
     }
 
     /// Reads the entry that begins at `pos`; false when its end has not arrived.
-    fn entry(&mut self) -> bool {
-        match entry::scope(&self.text, self.pos) {
-            Ok((scope, end)) => {
-                self.guests.extend(self.interner.guest(scope, self.pos));
+    fn entry(&mut self, text: &str) -> bool {
+        match entry::read(text, self.pos) {
+            Ok((entry, end)) => {
+                self.guests.extend(self.interner.guest(entry, self.pos));
                 self.pos = end;
                 self.phase = Phase::AfterEntry;
                 true
@@ -199,32 +343,35 @@ impl ListingDecoder {
             }
         }
     }
+}
 
-    /// The listing, once the whole answer has been fed.
-    pub fn finish(self) -> Result<Snapshot, PveError> {
-        // A character still cut at the end is invalid where it begins.
-        let cut = (!self.carry.is_empty()).then_some(self.text.len());
-        if let Some(at) = self.not_utf8_at.or(cut) {
-            return Err(PveError::Decode(format!(
-                "the answer is not UTF-8 (at byte {at})"
-            )));
+/// Where the later of up to `pieces` equal parts of `text[from..]` begin: each at the
+/// first `{` after a `},` past its share's start. None when a part would be shorter
+/// than `min_piece`.
+fn split_points(text: &str, from: usize, pieces: usize, min_piece: usize) -> Vec<usize> {
+    let left = text.len().saturating_sub(from);
+    let n = pieces.min(left / min_piece.max(1));
+    let finder = memchr::memmem::Finder::new(b"},{");
+    let mut starts: Vec<usize> = Vec::new();
+    for k in 1..n {
+        let share = from + left / n * k;
+        let after = starts.last().map_or(share, |&last| share.max(last + 1));
+        if let Some(i) = text.as_bytes().get(after..).and_then(|b| finder.find(b)) {
+            starts.push(after + i + 2);
         }
-        if self.phase == (Phase::Tail { closed: true }) && self.pos == self.text.len() {
-            return Ok(Snapshot::new(self.text, self.guests));
-        }
-        decode_whole(self.text)
     }
+    starts
 }
 
 /// Reads a whole answer: an object whose `data` member (once) is a list of entries
 /// (objects, each read by [`entry`]), other members any JSON value, whitespace around
 /// tokens.
-pub(super) fn decode_whole(text: String) -> Result<Snapshot, PveError> {
+pub(super) fn decode_whole(text: &str) -> Result<Snapshot, PveError> {
     let mut interner = Interner::default();
     let mut guests = Vec::new();
-    let read = document(&text, |scope, at| guests.extend(interner.guest(scope, at)));
+    let read = document(text, |entry, at| guests.extend(interner.guest(entry, at)));
     match read {
-        Ok(()) => Ok(Snapshot::new(text, guests)),
+        Ok(()) => Ok(Snapshot::new(guests)),
         Err(at) => Err(PveError::Decode(format!(
             "the guest listing is not a list of resources (at byte {at})"
         ))),
@@ -232,7 +379,7 @@ pub(super) fn decode_whole(text: String) -> Result<Snapshot, PveError> {
 }
 
 /// The answer's members and the `data` entries; `Err` says at which byte it failed.
-fn document<'a>(text: &'a str, mut each: impl FnMut(entry::Scope<'a>, usize)) -> Result<(), usize> {
+fn document<'a>(text: &'a str, mut each: impl FnMut(entry::Entry<'a>, usize)) -> Result<(), usize> {
     let mut r = Reader::new(text, 0);
     let data = members(&mut r, &mut each).map_err(|_| r.at())?;
     let rest = text.as_bytes().get(r.at()..).unwrap_or_default();
@@ -248,7 +395,7 @@ fn document<'a>(text: &'a str, mut each: impl FnMut(entry::Scope<'a>, usize)) ->
 /// `{` members `}`, with whitespace before; whether one was `data`.
 fn members<'a>(
     r: &mut Reader<'a>,
-    each: &mut impl FnMut(entry::Scope<'a>, usize),
+    each: &mut impl FnMut(entry::Entry<'a>, usize),
 ) -> Result<bool, Stop> {
     let mut data = false;
     r.ws()?;
@@ -280,7 +427,7 @@ fn members<'a>(
 /// `[` entries `]`, each an object.
 fn entries<'a>(
     r: &mut Reader<'a>,
-    each: &mut impl FnMut(entry::Scope<'a>, usize),
+    each: &mut impl FnMut(entry::Entry<'a>, usize),
 ) -> Result<(), Stop> {
     r.expect(b'[')?;
     r.ws()?;
@@ -292,8 +439,8 @@ fn entries<'a>(
             return Err(Stop::Invalid);
         }
         let start = r.at();
-        let (scope, end) = entry::scope(r.text(), start)?;
-        each(scope, start);
+        let (entry, end) = entry::read(r.text(), start)?;
+        each(entry, start);
         r.seek(end);
         r.ws()?;
         match r.bump()? {
@@ -310,10 +457,11 @@ impl BodySink for ListingDecoder {
             .reserve(len.min(MAX_BODY).saturating_sub(self.text.len()));
     }
 
-    fn chunk(&mut self, bytes: &[u8]) {
-        self.feed(bytes);
+    fn chunk(&mut self, bytes: bytes::Bytes) {
+        self.feed(&bytes);
     }
 }
 
+pub mod background;
 #[cfg(test)]
 mod tests;

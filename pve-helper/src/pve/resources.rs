@@ -1,16 +1,15 @@
 //! `/cluster/resources`: one call that tells where every guest lives (node, type, pool,
 //! tags) and how it runs. Read leniently (PVE mixes numbers, strings and 0/1 flags),
 //! validated into proto types, and sorted into a [`Snapshot`] (which `cache` keeps a
-//! moment) with the text it was read from: of every guest only what its scope, the
-//! filters and the counts need is read up front ([`entry::scope`]), the rest
-//! ([`entry::detail`]) for the guests an answer carries. Names, pools and tags are text
-//! Proxmox sends: given out with their control and hidden characters written escaped
+//! moment): of every guest, what its scope, the filters, the counts and its summary
+//! need, and nothing else (the listing's text is not kept). Names, pools and tags are
+//! text Proxmox sends: kept with their control and hidden characters written escaped
 //! ([`escape_value`]), so every answer that carries them carries them fit to show; a
 //! config lock is read as a [`GuestLock`] (an unknown one kept in its safe form, never
 //! a reason to drop the guest).
 
 use super::{PveError, client::escape_value};
-use entry::{Detail, Scope};
+use entry::Entry;
 use pve_mcp_proto::{GuestLock, GuestState, GuestSummary, GuestType, NodeName, VmId};
 use serde::Deserialize;
 use std::{
@@ -68,21 +67,57 @@ impl Num {
     }
 }
 
-/// A guest as the cache holds it: what its scope, the listing's filters and counts
-/// need, read for every guest, and where its entry is in the listing's text, whose
-/// details ([`Snapshot::summary`]) are read only for the guests an answer carries.
-/// Node, pool and tags, which thousands of guests share, are shared strings: a listing
-/// costs no allocation per guest.
+/// A guest as the cache holds it. Node, pool and tags, which thousands of guests
+/// share, are shared strings.
 #[derive(Debug, Clone)]
 pub struct Guest {
     pub vmid: VmId,
     pub guest_type: GuestType,
     pub status: GuestState,
+    pub template: bool,
     pub node: Arc<NodeName>,
     pub pool: Option<Arc<str>>,
     pub tags: Arc<[String]>,
-    /// Where the guest's entry begins in [`Snapshot`]'s text.
-    entry: u32,
+    /// With its control and hidden characters written escaped.
+    pub name: Box<str>,
+    pub lock: Option<Box<GuestLock>>,
+    figures: Figures,
+    /// Where the guest's entry begins in the listing's text: of a guest listed twice,
+    /// the first is kept.
+    at: u32,
+}
+
+/// How a guest runs, as the listing says.
+#[derive(Debug, Clone, Copy)]
+struct Figures {
+    cpu: f64,
+    maxcpu: f64,
+    mem: u64,
+    maxmem: u64,
+    uptime: u64,
+}
+
+impl Guest {
+    /// The guest as the wire carries it.
+    pub fn summary(&self) -> GuestSummary {
+        let f = self.figures;
+        GuestSummary {
+            vmid: self.vmid,
+            name: self.name.to_string(),
+            guest_type: self.guest_type,
+            node: NodeName::clone(&self.node),
+            status: self.status,
+            pool: self.pool.as_deref().map(str::to_owned),
+            tags: self.tags.to_vec(),
+            template: self.template,
+            lock: self.lock.as_deref().cloned(),
+            cpu: f.cpu,
+            maxcpu: f.maxcpu,
+            mem: f.mem,
+            maxmem: f.maxmem,
+            uptime: f.uptime,
+        }
+    }
 }
 
 /// Splits PVE's tag list (`a;b`, older releases also `,` or space), each tag with its
@@ -158,56 +193,67 @@ impl Interner {
         self.tags.get_or(raw, |raw| split_tags(Some(raw)).into())
     }
 
-    /// Validates one resource entry, which begins at `entry` in the listing's text;
+    /// Validates one resource entry, which begins at `at` in the listing's text;
     /// `None` for non-guests and entries that fail validation (never trusted).
-    pub(super) fn guest(&mut self, r: Scope<'_>, entry: usize) -> Option<Guest> {
-        let guest_type = match r.kind.as_deref()? {
+    pub(super) fn guest(&mut self, e: Entry<'_>, at: usize) -> Option<Guest> {
+        let guest_type = match &*e.kind {
             "qemu" => GuestType::Qemu,
             "lxc" => GuestType::Lxc,
             _ => return None,
         };
-        let vmid = VmId::new(r.vmid?.u64()).ok()?;
-        let node = self.node(r.node.as_deref()?)?;
+        let vmid = VmId::new(e.vmid?.u64()).ok()?;
+        let node = self.node(e.node.as_deref()?)?;
+        let num = |n: Option<Num>| n.unwrap_or_default();
         Some(Guest {
             vmid,
             guest_type,
-            status: GuestState::from_pve(r.status.as_deref().unwrap_or(""), None),
+            status: GuestState::from_pve(e.status.as_deref().unwrap_or(""), None),
+            template: e.template.is_some_and(|t| t.0 != 0.0),
             node,
-            pool: r
+            pool: e
                 .pool
                 .as_deref()
                 .filter(|p| !p.is_empty())
                 .map(|p| self.pool(p)),
-            tags: self.tags(r.tags.as_deref().unwrap_or("")),
-            entry: u32::try_from(entry).ok()?,
+            tags: self.tags(e.tags.as_deref().unwrap_or("")),
+            name: escape_value(e.name.as_deref().unwrap_or("")).into(),
+            lock: e
+                .lock
+                .as_deref()
+                .and_then(GuestLock::from_pve)
+                .map(Box::new),
+            figures: Figures {
+                cpu: num(e.cpu).0,
+                maxcpu: num(e.maxcpu).0,
+                mem: num(e.mem).u64(),
+                maxmem: num(e.maxmem).u64(),
+                uptime: num(e.uptime).u64(),
+            },
+            at: u32::try_from(at).ok()?,
         })
     }
 }
 
-/// All guests of the cluster at one moment, sorted by vmid, and the listing they were
-/// read from.
+/// All guests of the cluster at one moment, sorted by vmid.
 #[derive(Debug)]
 pub struct Snapshot {
     pub guests: Vec<Guest>,
-    /// The listing's text, as Proxmox sent it (validated whole).
-    pub(super) text: String,
     fetched: Instant,
 }
 
 impl Snapshot {
-    /// The guests read from `text` (each [`Guest`] pointing into it).
-    pub(super) fn new(text: String, guests: Vec<Guest>) -> Self {
+    /// The guests read from one listing, in the order of its text.
+    pub(super) fn new(guests: Vec<Guest>) -> Self {
         let mut guests = guests;
         if !guests.is_sorted_by_key(|g| g.vmid) {
-            // Of guests listed twice, the first is kept: entries come in the order of
-            // the text, so ordering by where they begin keeps that order, and the sort
-            // needs no buffer of its own (a stable sort's is as large as the list).
-            guests.sort_unstable_by_key(|g| (g.vmid, g.entry));
+            // Of guests listed twice, the first is kept: ordering by where they begin
+            // in the text keeps that order, and the sort needs no buffer of its own (a
+            // stable sort's is as large as the list).
+            guests.sort_unstable_by_key(|g| (g.vmid, g.at));
         }
         guests.dedup_by_key(|g| g.vmid);
         Self {
             guests,
-            text,
             fetched: Instant::now(),
         }
     }
@@ -220,7 +266,7 @@ impl Snapshot {
                 e.valid_up_to()
             ))
         })?;
-        super::listing::decode_whole(text.to_owned())
+        super::listing::decode_whole(text)
     }
 
     /// How long ago the listing was fetched (made).
@@ -233,45 +279,6 @@ impl Snapshot {
             .binary_search_by_key(&vmid, |g| g.vmid)
             .ok()
             .map(|i| &self.guests[i])
-    }
-
-    /// The rest of a guest of this listing, read from its entry.
-    fn detail(&self, g: &Guest) -> Detail<'_> {
-        // The entry was read whole when the listing was; it reads the same again.
-        entry::detail(&self.text, g.entry as usize).unwrap_or_default()
-    }
-
-    /// A guest's name, with its control and hidden characters written escaped.
-    pub fn name(&self, g: &Guest) -> String {
-        escape_value(self.detail(g).name.as_deref().unwrap_or("")).into_owned()
-    }
-
-    /// A guest of this listing as the wire carries it.
-    pub fn summary(&self, g: &Guest) -> GuestSummary {
-        let d = self.detail(g);
-        GuestSummary {
-            vmid: g.vmid,
-            name: escape_value(d.name.as_deref().unwrap_or("")).into_owned(),
-            guest_type: g.guest_type,
-            node: NodeName::clone(&g.node),
-            status: g.status,
-            pool: g.pool.as_deref().map(str::to_owned),
-            tags: g.tags.to_vec(),
-            template: d.template.is_some_and(|t| t.0 != 0.0),
-            lock: d.lock.as_deref().and_then(GuestLock::from_pve),
-            cpu: d.cpu.0,
-            maxcpu: d.maxcpu.0,
-            mem: d.mem.u64(),
-            maxmem: d.maxmem.u64(),
-            uptime: d.uptime.u64(),
-        }
-    }
-
-    /// The listing's text, emptied, for the next one; and its guests.
-    pub fn into_parts(self) -> (String, Vec<Guest>) {
-        let mut text = self.text;
-        text.clear();
-        (text, self.guests)
     }
 }
 
@@ -295,18 +302,18 @@ mod tests {
         let vmids: Vec<u32> = snap.guests.iter().map(|g| g.vmid.get()).collect();
         assert_eq!(vmids, [101, 103, 200]);
         let web = snap.get(VmId::new(101).unwrap()).unwrap();
-        assert_eq!(snap.summary(web).tags, vec!["mcp", "web"]);
-        assert_eq!(snap.summary(web).status, GuestState::Running);
-        assert_eq!(snap.summary(web).mem, 1 << 30);
+        assert_eq!(web.summary().tags, vec!["mcp", "web"]);
+        assert_eq!(web.summary().status, GuestState::Running);
+        assert_eq!(web.summary().mem, 1 << 30);
         assert_eq!(web.pool.as_deref(), Some("lab"));
         let db = snap.get(VmId::new(103).unwrap()).unwrap();
-        assert_eq!(snap.name(db), "db \"1\"");
+        assert_eq!(&*db.name, "db \"1\"");
         assert_eq!(db.pool, None, "an empty pool is no pool");
         // Shared, not copied, between guests.
         assert!(Arc::ptr_eq(&web.tags, &db.tags));
         assert!(Arc::ptr_eq(&web.node, &db.node));
         let ct = snap.get(VmId::new(200).unwrap()).unwrap();
-        assert!(snap.summary(ct).template);
+        assert!(ct.summary().template);
         assert_eq!(ct.guest_type, GuestType::Lxc);
         assert!(ct.tags.is_empty());
         assert_eq!(ct.node.as_str(), "pve2");
@@ -326,19 +333,19 @@ mod tests {
         )
         .unwrap();
         let web = snap.get(VmId::new(101).unwrap()).unwrap();
-        assert_eq!(snap.name(web), "web\\u{202E}exe.txt\\u{0007}");
+        assert_eq!(&*web.name, "web\\u{202E}exe.txt\\u{0007}");
         assert_eq!(web.pool.as_deref(), Some("lab\\u{200B}"));
         assert_eq!(&web.tags[..], ["mcp", "w\\u{2066}eb", "\\u{E0041}"]);
-        let summary = snap.summary(web);
+        let summary = web.summary();
         assert_eq!(summary.tags, ["mcp", "w\\u{2066}eb", "\\u{E0041}"]);
         assert_eq!(web.pool.as_deref(), Some("lab\\u{200B}"));
         let other = snap.get(VmId::new(102).unwrap()).unwrap();
-        assert_eq!(snap.name(other), "Grüße");
+        assert_eq!(&*other.name, "Grüße");
         assert!(Arc::ptr_eq(&web.tags, &other.tags));
         // Nothing trimmed: a pool that is not `lab` does not become `lab`.
         let spaced = snap.get(VmId::new(103).unwrap()).unwrap();
         assert_eq!(
-            (snap.name(spaced).as_str(), spaced.pool.as_deref()),
+            (&*spaced.name, spaced.pool.as_deref()),
             (" lab", Some(" lab"))
         );
     }
@@ -359,7 +366,7 @@ mod tests {
         .unwrap();
         let lock = |v: u64| {
             let g = snap.get(VmId::new(v).unwrap()).unwrap();
-            snap.summary(g).lock
+            g.summary().lock
         };
         assert_eq!(lock(100), Some(GuestLock::Backup));
         assert_eq!(lock(101), Some(GuestLock::SnapshotDelete));
@@ -389,7 +396,7 @@ mod tests {
         let got: Vec<(u32, String)> = snap
             .guests
             .iter()
-            .map(|g| (g.vmid.get(), snap.name(g)))
+            .map(|g| (g.vmid.get(), g.name.to_string()))
             .collect();
         assert_eq!(
             got,

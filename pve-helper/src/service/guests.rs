@@ -14,8 +14,8 @@ use serde::Deserialize;
 pub async fn list(svc: &Service, policy: &Policy, q: &ListGuests) -> OpResult {
     let snap = svc.cache.get(&svc.pve).await.map_err(upstream_error)?;
     let (total, counts, page) = stages::timed_sync(Stage::Judge, || select(policy, &snap, q));
-    let guests = stages::timed_sync(Stage::Decode, || {
-        page.into_iter().map(|g| snap.summary(g)).collect()
+    let guests = stages::timed_sync(Stage::Render, || {
+        page.into_iter().map(Guest::summary).collect()
     });
     Ok(Payload::Guests(GuestPage {
         total,
@@ -44,7 +44,7 @@ fn select<'s>(
             && q.tag
                 .as_ref()
                 .is_none_or(|t| g.tags.iter().any(|x| x.eq_ignore_ascii_case(t.as_str())))
-            && q.name.as_ref().is_none_or(|n| n.matches(&snap.name(g)));
+            && q.name.as_ref().is_none_or(|n| n.matches(&g.name));
         if !keep {
             continue;
         }
@@ -107,7 +107,7 @@ pub(super) fn guest_path(g: &GuestSummary) -> String {
 
 pub(super) async fn lookup(svc: &Service, vmid: VmId) -> Result<GuestSummary, ErrorBody> {
     let snap = svc.cache.get(&svc.pve).await.map_err(upstream_error)?;
-    snap.get(vmid).map(|g| snap.summary(g)).ok_or_else(|| {
+    snap.get(vmid).map(Guest::summary).ok_or_else(|| {
         ErrorBody::new(
             ErrorKind::NotFound,
             format!("guest {vmid} does not exist or is not visible to this client"),

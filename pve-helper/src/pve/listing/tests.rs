@@ -6,13 +6,7 @@ fn outcome(r: Result<Snapshot, PveError>) -> Result<Vec<String>, ()> {
     r.map(|s| {
         s.guests
             .iter()
-            .map(|g| {
-                let d = s.summary(g);
-                format!(
-                    "{} {:?} {} {:?} {:?} {:?} {:?} {:?}",
-                    g.vmid, d.name, g.node, g.tags, d.lock, g.status, g.pool, d
-                )
-            })
+            .map(|g| format!("{:?}", g.summary()))
             .collect()
     })
     .map_err(drop)
@@ -27,14 +21,27 @@ fn streamed(body: &[u8], size: usize) -> Result<Snapshot, PveError> {
     d.finish()
 }
 
-/// Every way of cutting `body` into chunks decodes as the whole body does.
+/// Every way of cutting `body` into chunks, or into parts read side by side, decodes
+/// as the whole body does.
 fn agrees(body: &str) -> Result<Vec<String>, ()> {
     let whole = outcome(Snapshot::decode(body.as_bytes()));
     for size in [1, 2, 3, 7, 16, 64, body.len()] {
         let got = outcome(streamed(body.as_bytes(), size));
         assert_eq!(got, whole, "chunks of {size}: {body}");
     }
+    for pieces in [2, 3, 4, 9] {
+        let mut d = ListingDecoder::default();
+        d.append(body.as_bytes());
+        let got = outcome(d.finish_in(pieces, 1).0);
+        assert_eq!(got, whole, "in {pieces} parts: {body}");
+    }
     whole
+}
+
+/// How many parts beside the first were read side by side and kept.
+fn parts_kept(body: &str, pieces: usize) -> usize {
+    let mut p = Progress::default();
+    p.rest(body, pieces, 1)
 }
 
 const A: &str =
@@ -47,12 +54,12 @@ fn the_usual_shape_is_decoded_entry_by_entry() {
     let mut d = ListingDecoder::default();
     d.feed(&body.as_bytes()[..body.len() / 2 + 10]);
     assert_eq!(
-        d.guests.len(),
+        d.read.guests.len(),
         1,
         "the first entry is decoded before the rest arrives"
     );
     d.feed(&body.as_bytes()[body.len() / 2 + 10..]);
-    assert_eq!(d.phase, Phase::Tail { closed: true });
+    assert_eq!(d.read.phase, Phase::Tail { closed: true });
     let guests = agrees(&body).unwrap();
     assert_eq!(guests.len(), 2);
     assert!(guests[0].contains("lock: Some(Backup)"), "{guests:?}");
@@ -134,7 +141,64 @@ fn a_name_cannot_forge_an_entry() {
     let body = format!(r#"{{"data":[{forged}]}}"#);
     let guests = agrees(&body).unwrap();
     assert_eq!(guests.len(), 1, "{guests:?}");
-    assert!(guests[0].starts_with("101 "), "{guests:?}");
+    assert!(
+        guests[0].starts_with("GuestSummary { vmid: VmId(101)"),
+        "{guests:?}"
+    );
+}
+
+#[test]
+fn parts_read_side_by_side_are_kept_only_where_an_entry_begins() {
+    let entry = |v: u32| format!(r#"{{"type":"qemu","vmid":{v},"node":"pve1","name":"n{v}"}}"#);
+    let body = format!(
+        "{{\"data\":[{}]}}",
+        (100..140).map(entry).collect::<Vec<_>>().join(",")
+    );
+    assert_eq!(agrees(&body).unwrap().len(), 40);
+    assert_eq!(parts_kept(&body, 4), 3, "every split lands between entries");
+    // What a split looks for, inside an entry: the part begun there reads an entry of
+    // its own (guest 666), but the exact reading before it does not end there, so the
+    // part is read again in order.
+    let long = format!(
+        r#"{{"type":"qemu","vmid":101,"node":"pve1","name":"{}","odd":[{{}},{{"type":"qemu","vmid":666,"node":"pve1"}}]}}"#,
+        "x".repeat(300)
+    );
+    let body = format!(
+        r#"{{"data":[{long},{{"type":"qemu","vmid":102,"node":"pve1","name":"}},{{\"type\":\"qemu\""}}]}}"#
+    );
+    let guests = agrees(&body).unwrap();
+    assert_eq!(guests.len(), 2);
+    assert!(!guests.iter().any(|g| g.contains("666")), "{guests:?}");
+    assert_eq!(parts_kept(&body, 2), 0, "the split began inside an entry");
+}
+
+#[tokio::test]
+async fn a_listing_read_on_its_own_thread_is_the_same() {
+    use bytes::Bytes;
+    let entry = |v: u32| format!(r#"{{"type":"lxc","vmid":{v},"node":"pve2","tags":"a;b"}}"#);
+    let good = format!(
+        "{{\"data\":[{}]}}",
+        (100..2100).map(entry).collect::<Vec<_>>().join(",")
+    );
+    let bodies = [
+        good.clone(),
+        format!("{good} x"),
+        r#"{"total":0,"data":[]}"#.into(),
+    ];
+    for body in &bodies {
+        let mut b = background::Background::start(String::with_capacity(64));
+        b.announced(body.len());
+        for chunk in body.as_bytes().chunks(1000) {
+            b.chunk(Bytes::copy_from_slice(chunk));
+        }
+        let (snap, spare) = b.finish().await;
+        assert_eq!(outcome(snap), outcome(Snapshot::decode(body.as_bytes())));
+        assert!(spare.is_empty(), "the text's memory comes back emptied");
+    }
+    assert_eq!(
+        outcome(Snapshot::decode(good.as_bytes())).unwrap().len(),
+        2000
+    );
 }
 
 #[test]
@@ -144,12 +208,10 @@ fn a_reused_buffer_starts_empty() {
     for body in ["{\"data\":[{\"vmid\":", good.as_str(), good.as_str()] {
         let mut d = ListingDecoder::with_buffer(std::mem::take(&mut spare));
         d.feed(body.as_bytes());
-        let got = outcome(d.finish().map(|snap| {
-            let got = Snapshot::new(snap.text.clone(), snap.guests.clone());
-            (spare, _) = snap.into_parts();
-            assert!(spare.is_empty() && spare.capacity() >= body.len());
-            got
-        }));
+        let (snap, text) = d.finish_keeping();
+        spare = text;
+        assert!(spare.is_empty() && spare.capacity() >= body.len());
+        let got = outcome(snap);
         assert_eq!(got, outcome(Snapshot::decode(body.as_bytes())), "{body}");
     }
 }
@@ -205,9 +267,17 @@ mod timing {
             }
             d.finish().unwrap()
         });
+        let at_end = median(&|| {
+            let mut d = ListingDecoder::default();
+            BodySink::announced(&mut d, body.len());
+            for chunk in body.as_bytes().chunks(16 * 1024) {
+                d.append(chunk);
+            }
+            d.finish().unwrap()
+        });
         println!(
             "decode + snapshot of 3000 guests ({} KiB): median {whole:?} whole, \
-             {streamed:?} in 16 KiB chunks",
+             {streamed:?} in 16 KiB chunks, {at_end:?} read at the end in parts side by side",
             body.len() / 1024
         );
     }

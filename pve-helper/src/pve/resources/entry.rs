@@ -1,17 +1,14 @@
-//! Reading one entry of a `/cluster/resources` answer straight from its text: for every
-//! guest, only what its scope, the listing's filters and its counts need ([`scope`]:
-//! serde_json reads the entry, keeping borrowed text and nothing else); the rest
-//! ([`detail`]: name, lock, figures) only for the guests an answer carries, by a reader
-//! of our own over the same text ([`Reader`], which the listing's whole reading also
-//! uses for the answer around the entries).
+//! Reading one entry of a `/cluster/resources` answer straight from its text: serde_json
+//! reads the members a guest's scope, the listing's filters and counts, and its summary
+//! need ([`read`]: borrowed text, decoded only when it holds escapes), and checks the
+//! others are JSON. The text around the entries, which only the reading of an answer of
+//! an unusual shape looks at, is read by [`Reader`].
 //!
-//! Both readings refuse the same entries but in corner cases the details' reader alone
-//! refuses (nesting beyond [`MAX_DEPTH`], a member we do not keep named twice): such a
-//! guest is listed without its details. What they accept: a JSON object; `type` a
-//! string; `node`, `status`, `pool`, `tags`, `name`, `lock` strings or null; `vmid`,
-//! `template`, `cpu`, `maxcpu`, `mem`, `maxmem`, `uptime` numbers, numeric strings,
-//! booleans or null ([`Num`]); any other member any JSON value. Anything else is
-//! refused, and with it the whole listing.
+//! What an entry may be: a JSON object; `type` a string; `node`, `status`, `pool`,
+//! `tags`, `name`, `lock` strings or null; `vmid`, `template`, `cpu`, `maxcpu`, `mem`,
+//! `maxmem`, `uptime` numbers, numeric strings, booleans or null ([`Num`]); no member of
+//! these twice; any other member any JSON value. Anything else is refused, and with it
+//! the whole listing.
 //!
 //! Trust: the text is Proxmox's, unvalidated until read here. Strings holding an
 //! escape are decoded by serde_json; numbers that could overflow are parsed to make
@@ -33,124 +30,35 @@ pub enum Stop {
     Invalid,
 }
 
-/// What a guest's scope, the filters and the counts need.
-#[derive(Debug, Default)]
-pub struct Scope<'a> {
-    pub kind: Option<Cow<'a, str>>,
+/// What an entry says of a guest: everything a listing keeps of it.
+#[derive(Debug, Default, Deserialize)]
+pub struct Entry<'a> {
+    #[serde(rename = "type", borrow)]
+    pub kind: Cow<'a, str>,
     pub vmid: Option<Num>,
+    #[serde(borrow)]
     pub node: Option<Cow<'a, str>>,
+    #[serde(borrow)]
     pub status: Option<Cow<'a, str>>,
+    #[serde(borrow)]
     pub pool: Option<Cow<'a, str>>,
+    #[serde(borrow)]
     pub tags: Option<Cow<'a, str>>,
-}
-
-/// The rest of a guest, for the guests an answer carries.
-#[derive(Debug, Default)]
-pub struct Detail<'a> {
+    #[serde(borrow)]
     pub name: Option<Cow<'a, str>>,
+    #[serde(borrow)]
     pub lock: Option<Cow<'a, str>>,
     pub template: Option<Num>,
-    pub cpu: Num,
-    pub maxcpu: Num,
-    pub mem: Num,
-    pub maxmem: Num,
-    pub uptime: Num,
+    pub cpu: Option<Num>,
+    pub maxcpu: Option<Num>,
+    pub mem: Option<Num>,
+    pub maxmem: Option<Num>,
+    pub uptime: Option<Num>,
 }
 
-/// The members we know, each allowed once.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Key {
-    Type,
-    Vmid,
-    Node,
-    Status,
-    Pool,
-    Tags,
-    Name,
-    Lock,
-    Template,
-    Cpu,
-    Maxcpu,
-    Mem,
-    Maxmem,
-    Uptime,
-}
-
-impl Key {
-    fn of(name: &[u8]) -> Option<Key> {
-        // Most names are of members we skip: tell them apart by length and first byte
-        // before comparing.
-        let maybe = matches!(
-            (name.len(), name.first()),
-            (3, Some(b'c' | b'm'))
-                | (4, Some(b't' | b'v' | b'n' | b'p' | b'l'))
-                | (6, Some(b's' | b'm' | b'u'))
-                | (8, Some(b't'))
-        );
-        if !maybe {
-            return None;
-        }
-        Some(match name {
-            b"type" => Key::Type,
-            b"vmid" => Key::Vmid,
-            b"node" => Key::Node,
-            b"status" => Key::Status,
-            b"pool" => Key::Pool,
-            b"tags" => Key::Tags,
-            b"name" => Key::Name,
-            b"lock" => Key::Lock,
-            b"template" => Key::Template,
-            b"cpu" => Key::Cpu,
-            b"maxcpu" => Key::Maxcpu,
-            b"mem" => Key::Mem,
-            b"maxmem" => Key::Maxmem,
-            b"uptime" => Key::Uptime,
-            _ => return None,
-        })
-    }
-
-    fn is_text(self) -> bool {
-        matches!(
-            self,
-            Key::Type | Key::Node | Key::Status | Key::Pool | Key::Tags | Key::Name | Key::Lock
-        )
-    }
-}
-
-/// Every member of an entry we know, as serde_json reads them: borrowed text (decoded
-/// only when it holds escapes), numbers as [`Num`], any other member skipped (still
-/// checked to be JSON). Reading the details' members too (without keeping them) keeps
-/// their types and the rule of no member twice the same for both readings.
-#[derive(Debug, Deserialize)]
-#[allow(dead_code)]
-struct Fields<'a> {
-    #[serde(rename = "type", borrow)]
-    kind: Cow<'a, str>,
-    vmid: Option<Num>,
-    #[serde(borrow)]
-    node: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    status: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    pool: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    tags: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    name: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    lock: Option<Cow<'a, str>>,
-    template: Option<Num>,
-    cpu: Option<Num>,
-    maxcpu: Option<Num>,
-    mem: Option<Num>,
-    maxmem: Option<Num>,
-    uptime: Option<Num>,
-}
-
-/// Reads the entry that starts at `start` (its `{`) for its scope; returns it and where
-/// the entry ends. Read by serde_json, which is faster at this than [`read`]: every
-/// guest passes here, and only the guests an answer carries pass [`detail`].
-pub fn scope(text: &str, start: usize) -> Result<(Scope<'_>, usize), Stop> {
+/// Reads the entry that starts at `start` (its `{`); returns it and where the entry
+/// ends.
+pub fn read(text: &str, start: usize) -> Result<(Entry<'_>, usize), Stop> {
     let rest = text.get(start..).ok_or(Stop::Invalid)?;
     // An object: serde would read a struct from a list too.
     if !rest.starts_with('{') {
@@ -160,83 +68,11 @@ pub fn scope(text: &str, start: usize) -> Result<(Scope<'_>, usize), Stop> {
             Stop::Invalid
         });
     }
-    let mut stream = serde_json::Deserializer::from_str(rest).into_iter::<Fields<'_>>();
+    let mut stream = serde_json::Deserializer::from_str(rest).into_iter::<Entry<'_>>();
     match stream.next() {
-        Some(Ok(f)) => Ok((
-            Scope {
-                kind: Some(f.kind),
-                vmid: f.vmid,
-                node: f.node,
-                status: f.status,
-                pool: f.pool,
-                tags: f.tags,
-            },
-            start + stream.byte_offset(),
-        )),
+        Some(Ok(entry)) => Ok((entry, start + stream.byte_offset())),
         Some(Err(e)) if e.is_eof() => Err(Stop::Incomplete),
         Some(Err(_)) | None => Err(Stop::Invalid),
-    }
-}
-
-/// Reads the entry that starts at `start` for its details.
-pub fn detail(text: &str, start: usize) -> Result<Detail<'_>, Stop> {
-    let mut d = Detail::default();
-    read(text, start, |key, value| match key {
-        Key::Name => d.name = value.text(),
-        Key::Lock => d.lock = value.text(),
-        Key::Template => d.template = value.num(),
-        Key::Cpu => d.cpu = value.num().unwrap_or_default(),
-        Key::Maxcpu => d.maxcpu = value.num().unwrap_or_default(),
-        Key::Mem => d.mem = value.num().unwrap_or_default(),
-        Key::Maxmem => d.maxmem = value.num().unwrap_or_default(),
-        Key::Uptime => d.uptime = value.num().unwrap_or_default(),
-        _ => {}
-    })?;
-    Ok(d)
-}
-
-/// A value of a member we know, read lazily: what is not asked for is only validated.
-#[derive(Debug)]
-struct Value<'a> {
-    text: &'a str,
-    token: Token,
-}
-
-#[derive(Debug, Clone, Copy)]
-enum Token {
-    Null,
-    Bool(bool),
-    /// A number's text, from..to.
-    Number(usize, usize),
-    /// A string's contents (quotes excluded), from..to, and whether it holds escapes.
-    Str(usize, usize, bool),
-}
-
-impl<'a> Value<'a> {
-    /// A string (or null): borrowed, or decoded when it holds escapes.
-    fn text(&self) -> Option<Cow<'a, str>> {
-        match self.token {
-            Token::Str(from, to, false) => self.text.get(from..to).map(Cow::Borrowed),
-            Token::Str(from, to, true) => unescape(self.text, from, to).map(Cow::Owned),
-            _ => None,
-        }
-    }
-
-    /// A [`Num`] (`None` for null), as serde read one.
-    fn num(&self) -> Option<Num> {
-        match self.token {
-            Token::Null => None,
-            Token::Bool(b) => Some(Num(if b { 1.0 } else { 0.0 })),
-            Token::Number(from, to) => Some(Num(self
-                .text
-                .get(from..to)
-                .and_then(|n| n.parse().ok())
-                .unwrap_or(0.0))),
-            Token::Str(..) => Some(Num(self
-                .text()
-                .and_then(|s| s.trim().parse().ok())
-                .unwrap_or(0.0))),
-        }
     }
 }
 
@@ -247,49 +83,8 @@ fn unescape(text: &str, from: usize, to: usize) -> Option<String> {
     serde_json::from_str::<String>(quoted).ok()
 }
 
-/// Reads the object at `start`, handing each member we know to `visit`; returns where
-/// it ends.
-fn read<'a>(
-    text: &'a str,
-    start: usize,
-    mut visit: impl FnMut(Key, Value<'a>),
-) -> Result<usize, Stop> {
-    let mut r = Reader::new(text, start);
-    r.expect(b'{')?;
-    r.ws()?;
-    if r.peek()? == b'}' {
-        r.i += 1;
-        return Ok(r.i);
-    }
-    let mut seen = 0u32;
-    loop {
-        let key = r.key()?;
-        r.ws()?;
-        r.expect(b':')?;
-        r.ws()?;
-        match key {
-            Some(key) => {
-                let bit = 1 << key as u32;
-                if seen & bit != 0 {
-                    return Err(Stop::Invalid);
-                }
-                seen |= bit;
-                let token = r.known_value(key)?;
-                visit(key, Value { text, token });
-            }
-            None => r.skip_value()?,
-        }
-        r.ws()?;
-        match r.bump()? {
-            b',' => r.ws()?,
-            b'}' => return Ok(r.i),
-            _ => return Err(Stop::Invalid),
-        }
-    }
-}
-
-/// A position in a JSON text, and the steps of reading it: what [`read`] and the
-/// listing's whole reading share.
+/// A position in a JSON text, and the steps of reading it: the reading of a whole
+/// answer, around its entries.
 #[derive(Debug)]
 pub struct Reader<'a> {
     text: &'a str,
@@ -377,15 +172,6 @@ impl<'a> Reader<'a> {
         Ok((from, to, escaped))
     }
 
-    /// A member's name: the key it is, if we know it.
-    fn key(&mut self) -> Result<Option<Key>, Stop> {
-        let (from, to, escaped) = self.string()?;
-        Ok(match escaped {
-            false => self.b.get(from..to).and_then(Key::of),
-            true => unescape(self.text, from, to).and_then(|name| Key::of(name.as_bytes())),
-        })
-    }
-
     /// A number: its text from..to. Refused when it does not fit an `f64`.
     fn number(&mut self) -> Result<(usize, usize), Stop> {
         let from = self.i;
@@ -448,41 +234,6 @@ impl<'a> Reader<'a> {
             }
         }
         Ok(())
-    }
-
-    /// The value of a member we know, of the type that member takes.
-    fn known_value(&mut self, key: Key) -> Result<Token, Stop> {
-        let token = match self.peek()? {
-            b'"' => {
-                let (from, to, escaped) = self.string()?;
-                Token::Str(from, to, escaped)
-            }
-            b'n' => {
-                self.literal(b"null")?;
-                Token::Null
-            }
-            b't' => {
-                self.literal(b"true")?;
-                Token::Bool(true)
-            }
-            b'f' => {
-                self.literal(b"false")?;
-                Token::Bool(false)
-            }
-            b'-' | b'0'..=b'9' => {
-                let (from, to) = self.number()?;
-                Token::Number(from, to)
-            }
-            _ => return Err(Stop::Invalid),
-        };
-        let fits = match (key.is_text(), token) {
-            // `type` is a string; the other text members may also be null.
-            (true, Token::Str(..)) => true,
-            (true, Token::Null) => key != Key::Type,
-            (true, _) => false,
-            (false, _) => true,
-        };
-        if fits { Ok(token) } else { Err(Stop::Invalid) }
     }
 
     /// Any JSON value, nested at most [`MAX_DEPTH`] deep.

@@ -1,0 +1,144 @@
+//! Reading a listing on a thread of its own while it arrives: the runtime's thread only
+//! receives the answer and hands each chunk over, so receiving and reading go on side by
+//! side, and the helper keeps serving other requests while a large listing is read.
+//! What is left to read when the last byte is in is read in parts side by side
+//! ([`ListingDecoder::finish`]).
+//!
+//! The thread copies each chunk into the listing's text as soon as it is handed over
+//! (reading entries in between, a little at a time), so the chunks waiting for it stay
+//! few. It stops when the answer is complete or when the fetch is given up (its
+//! channel closes). Without a thread (one could not be started), the chunks are read
+//! as they come, on the caller's thread.
+
+use super::ListingDecoder;
+use crate::pve::{BodySink, PveError, resources::Snapshot};
+use bytes::Bytes;
+use std::sync::mpsc;
+
+/// How much text the thread reads between looking for new chunks.
+const STEP: usize = 64 * 1024;
+
+/// The listing, and the memory its text took, emptied for the next one.
+type Finished = (Result<Snapshot, PveError>, String);
+
+/// What the receiving side hands the reading thread.
+enum Msg {
+    Announced(usize),
+    Chunk(Bytes),
+    /// The last byte is in.
+    End,
+}
+
+/// A listing read on its own thread while it arrives; a [`BodySink`].
+#[derive(Debug)]
+pub struct Background(Reading);
+
+#[derive(Debug)]
+enum Reading {
+    Thread {
+        chunks: mpsc::Sender<Msg>,
+        done: tokio::sync::oneshot::Receiver<Finished>,
+    },
+    /// No thread could be started: read here.
+    Here(Box<ListingDecoder>),
+}
+
+impl std::fmt::Debug for Msg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Msg::Announced(n) => write!(f, "Announced({n})"),
+            Msg::Chunk(b) => write!(f, "Chunk({} bytes)", b.len()),
+            Msg::End => f.write_str("End"),
+        }
+    }
+}
+
+impl Background {
+    /// Starts the reading thread, writing the answer into `buffer` (emptied first).
+    pub fn start(buffer: String) -> Self {
+        let (chunks, rx) = mpsc::channel();
+        let (tx, done) = tokio::sync::oneshot::channel();
+        let decoder = ListingDecoder::with_buffer(buffer);
+        // The decoder goes to the thread inside the closure: if the thread cannot be
+        // started, the closure (and the buffer) is dropped, and reading happens here.
+        let started = std::thread::Builder::new()
+            .name("listing".into())
+            .spawn(move || read(rx, decoder, tx));
+        match started {
+            Ok(_) => Self(Reading::Thread { chunks, done }),
+            Err(e) => {
+                tracing::warn!("reading the guest listing on this thread: no thread for it ({e})");
+                Self(Reading::Here(Box::default()))
+            }
+        }
+    }
+
+    /// The listing, once the whole answer has been handed over, and the memory its
+    /// text took, emptied, for the next one.
+    pub async fn finish(self) -> Finished {
+        match self.0 {
+            Reading::Here(decoder) => decoder.finish_keeping(),
+            Reading::Thread { chunks, done } => {
+                // A closed channel: the thread is gone, and `done` says so below.
+                let _ = chunks.send(Msg::End);
+                done.await.unwrap_or_else(|_| {
+                    let stopped = "the guest listing's reading stopped before its end";
+                    (Err(PveError::Decode(stopped.into())), String::new())
+                })
+            }
+        }
+    }
+}
+
+impl BodySink for Background {
+    fn announced(&mut self, len: usize) {
+        match &mut self.0 {
+            Reading::Thread { chunks, .. } => drop(chunks.send(Msg::Announced(len))),
+            Reading::Here(decoder) => decoder.announced(len),
+        }
+    }
+
+    fn chunk(&mut self, bytes: Bytes) {
+        match &mut self.0 {
+            Reading::Thread { chunks, .. } => drop(chunks.send(Msg::Chunk(bytes))),
+            Reading::Here(decoder) => decoder.feed(&bytes),
+        }
+    }
+}
+
+/// The reading thread: takes every chunk waiting, reads a step, and again; finishes at
+/// [`Msg::End`], and gives up when the receiving side did (the channel closed).
+fn read(
+    chunks: mpsc::Receiver<Msg>,
+    mut decoder: ListingDecoder,
+    done: tokio::sync::oneshot::Sender<Finished>,
+) {
+    // Whether text taken is still unread.
+    let mut unread = false;
+    loop {
+        let msg = match unread {
+            true => match chunks.try_recv() {
+                Ok(msg) => Some(msg),
+                Err(mpsc::TryRecvError::Empty) => None,
+                Err(mpsc::TryRecvError::Disconnected) => return,
+            },
+            false => match chunks.recv() {
+                Ok(msg) => Some(msg),
+                Err(mpsc::RecvError) => return,
+            },
+        };
+        match msg {
+            Some(Msg::Announced(len)) => decoder.announced(len),
+            Some(Msg::Chunk(bytes)) => {
+                decoder.append(&bytes);
+                unread = true;
+            }
+            Some(Msg::End) => {
+                // The receiving side may have given up meanwhile: nothing to tell.
+                let _ = done.send(decoder.finish_keeping());
+                return;
+            }
+            None => unread = decoder.advance(STEP),
+        }
+    }
+}
