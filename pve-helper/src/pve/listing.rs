@@ -198,7 +198,15 @@ impl ListingDecoder {
                 "the answer is not UTF-8 (at byte {at})"
             )));
         }
-        self.read.rest(&self.text, pieces, min_piece);
+        let (read_before, started) = (self.read.pos, std::time::Instant::now());
+        let kept = self.read.rest(&self.text, pieces, min_piece);
+        tracing::debug!(
+            bytes = self.text.len(),
+            read_before,
+            parts = kept + 1,
+            rest_us = started.elapsed().as_micros(),
+            "guest listing read"
+        );
         let read = std::mem::take(&mut self.read);
         if read.phase == (Phase::Tail { closed: true }) && read.pos == self.text.len() {
             return Ok(Snapshot::new(read.guests));

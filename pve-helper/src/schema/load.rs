@@ -1,36 +1,70 @@
 //! Reads the shipped schema: gunzip, then the API viewer's tree (`paths` → method →
-//! `parameters.properties`) into [`Endpoint`]s. Property-string formats repeated
-//! across endpoints are shared, so the whole schema stays small in memory.
+//! `parameters.properties`) into [`Endpoint`]s. Each parameter is read from its text
+//! (borrowed, never built into a JSON tree: reading the schema takes a fraction of the
+//! memory), the members we use typed and the rest skipped. Property-string formats
+//! repeated across endpoints are read once and shared, so the whole schema stays small
+//! in memory.
 
 use super::params::{Format, Named, Param, Params, Props, Ty};
 use super::{Endpoint, Schema};
 use pve_mcp_proto::ApiMethod;
 use serde::Deserialize;
-use serde_json::Value;
+use serde::de::{DeserializeSeed, Deserializer, Error as _, IgnoredAny, MapAccess, Visitor};
+use serde_json::value::RawValue;
 use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
 use std::sync::Arc;
 
 #[derive(Deserialize)]
-struct RawSchema {
-    paths: BTreeMap<String, BTreeMap<String, RawMethod>>,
-}
-
-#[derive(Deserialize)]
-struct RawMethod {
-    #[serde(default)]
-    parameters: RawParameters,
+struct RawMethod<'a> {
+    #[serde(default, borrow)]
+    parameters: RawParameters<'a>,
 }
 
 #[derive(Deserialize, Default)]
-struct RawParameters {
-    #[serde(default)]
-    properties: BTreeMap<String, Value>,
+struct RawParameters<'a> {
+    #[serde(default, borrow)]
+    properties: BTreeMap<String, &'a RawValue>,
 }
 
-/// Interns property-string formats by their JSON text.
+/// The members of a parameter's description we use, each any JSON value (one of
+/// another type than we use is read as absent, as a JSON tree's accessors would).
+#[derive(Deserialize, Default)]
+struct RawParam<'a> {
+    #[serde(rename = "type", default, borrow)]
+    ty: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    items: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    format: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    optional: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    alias: Option<&'a RawValue>,
+    #[serde(rename = "keyAlias", default, borrow)]
+    key_alias: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    default_key: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    requires: Option<&'a RawValue>,
+}
+
+/// A string value, or `None` for any other.
+fn text(v: Option<&RawValue>) -> Option<String> {
+    v.and_then(|v| serde_json::from_str(v.get()).ok())
+}
+
+/// `1` or `true`.
+fn flag(v: Option<&RawValue>) -> bool {
+    v.is_some_and(|v| matches!(v.get(), "1" | "true"))
+}
+
+/// Interns parameters and property-string formats by their JSON text.
 #[derive(Default)]
-struct Interner(HashMap<String, Arc<Props>>);
+struct Interner<'a> {
+    params: HashMap<&'a str, Arc<Param>>,
+    formats: HashMap<&'a str, Arc<Props>>,
+}
 
 pub(super) fn parse_gz(gz: &[u8]) -> Result<Schema, String> {
     let mut text = String::new();
@@ -41,78 +75,172 @@ pub(super) fn parse_gz(gz: &[u8]) -> Result<Schema, String> {
 }
 
 pub(super) fn parse(text: &str) -> Result<Schema, String> {
-    let raw: RawSchema = serde_json::from_str(text).map_err(|e| format!("JSON: {e}"))?;
     let mut schema = Schema::default();
     let mut interner = Interner::default();
-    for (template, methods) in raw.paths {
-        for (method, m) in methods {
-            let method: ApiMethod = method.parse().map_err(|e| format!("{template}: {e}"))?;
-            let mut params = Params::default();
-            for (name, spec) in &m.parameters.properties {
-                let param = interner.param(spec);
-                match name.strip_suffix("[n]") {
-                    Some(prefix) => params.numbered.push((prefix.to_owned(), param)),
-                    None => {
-                        params.exact.insert(name.clone(), param);
-                    }
-                }
-            }
-            schema.insert(Endpoint {
-                method,
-                template: template.clone(),
-                params,
-            });
-        }
+    let mut de = serde_json::Deserializer::from_str(text);
+    Document {
+        schema: &mut schema,
+        interner: &mut interner,
     }
+    .deserialize(&mut de)
+    .and_then(|()| de.end())
+    .map_err(|e| format!("JSON: {e}"))?;
     Ok(schema)
 }
 
-impl Interner {
-    fn param(&mut self, spec: &Value) -> Param {
-        let get = |k: &str| spec.get(k);
-        let flag =
-            |k: &str| get(k).is_some_and(|v| v.as_i64() == Some(1) || v.as_bool() == Some(true));
-        let ty = match get("type").and_then(Value::as_str) {
+/// The schema's document, read into [`Endpoint`]s path by path as it is read (no tree
+/// of the whole is built first): its `paths`, each a map of methods.
+struct Document<'s, 'a> {
+    schema: &'s mut Schema,
+    interner: &'s mut Interner<'a>,
+}
+
+impl<'de> DeserializeSeed<'de> for Document<'_, 'de> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Document<'_, 'de> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("the API viewer's schema: an object with paths")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let mut paths = false;
+        while let Some(key) = map.next_key::<String>()? {
+            if key != "paths" {
+                map.next_value::<IgnoredAny>()?;
+                continue;
+            }
+            paths = true;
+            map.next_value_seed(Paths {
+                schema: &mut *self.schema,
+                interner: &mut *self.interner,
+            })?;
+        }
+        match paths {
+            true => Ok(()),
+            false => Err(A::Error::missing_field("paths")),
+        }
+    }
+}
+
+/// `paths`: each path's methods, made endpoints before the next path is read.
+struct Paths<'s, 'a> {
+    schema: &'s mut Schema,
+    interner: &'s mut Interner<'a>,
+}
+
+impl<'de> DeserializeSeed<'de> for Paths<'_, 'de> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Paths<'_, 'de> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a map of paths to methods")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(template) = map.next_key::<String>()? {
+            let methods: BTreeMap<String, RawMethod<'de>> = map.next_value()?;
+            for (method, m) in methods {
+                let method: ApiMethod = method
+                    .parse()
+                    .map_err(|e| A::Error::custom(format!("{template}: {e}")))?;
+                let mut params = Params::default();
+                for (name, spec) in m.parameters.properties {
+                    let param = self
+                        .interner
+                        .shared(spec)
+                        .map_err(|e| A::Error::custom(format!("{template}: {e}")))?;
+                    match name.strip_suffix("[n]") {
+                        Some(prefix) => params.numbered.push((prefix.to_owned(), param)),
+                        None => {
+                            params.exact.insert(name, param);
+                        }
+                    }
+                }
+                self.schema.insert(Endpoint {
+                    method,
+                    template: template.clone(),
+                    params,
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'a> Interner<'a> {
+    /// An endpoint's parameter, one for every endpoint that describes it alike.
+    fn shared(&mut self, spec: &'a RawValue) -> Result<Arc<Param>, serde_json::Error> {
+        if let Some(p) = self.params.get(spec.get()) {
+            return Ok(p.clone());
+        }
+        let p = Arc::new(self.param(spec)?);
+        self.params.insert(spec.get(), p.clone());
+        Ok(p)
+    }
+
+    fn param(&mut self, spec: &'a RawValue) -> Result<Param, serde_json::Error> {
+        let raw: RawParam<'a> = match spec.get().starts_with('{') {
+            true => serde_json::from_str(spec.get())?,
+            false => RawParam::default(),
+        };
+        let ty = match text(raw.ty).as_deref() {
             Some("string") => Ty::String,
             Some("integer") => Ty::Integer,
             Some("number") => Ty::Number,
             Some("boolean") => Ty::Boolean,
-            Some("array") => match get("items") {
-                Some(items) => Ty::Array(Box::new(self.param(items))),
+            Some("array") => match raw.items {
+                Some(items) => Ty::Array(Box::new(self.param(items)?)),
                 None => Ty::Array(Box::new(Param::plain(Ty::String))),
             },
             _ => Ty::Other,
         };
-        let format = match get("format") {
-            Some(Value::String(name)) => Format::Named(Named::from_name(name)),
-            Some(f @ Value::Object(keys)) => {
-                let key = f.to_string();
-                let props = match self.0.get(&key) {
-                    Some(p) => p.clone(),
-                    None => {
-                        let props = Arc::new(Props {
-                            keys: keys
-                                .iter()
-                                .map(|(k, v)| (k.clone(), self.param(v)))
-                                .collect(),
-                        });
-                        self.0.insert(key, props.clone());
-                        props
-                    }
-                };
-                Format::Props(props)
+        let format = match raw.format {
+            Some(f) if f.get().starts_with('"') => {
+                text(Some(f)).map_or(Format::None, |name| Format::Named(Named::from_name(&name)))
             }
+            Some(f) if f.get().starts_with('{') => Format::Props(self.props(f)?),
             _ => Format::None,
         };
-        Param {
+        Ok(Param {
             ty,
             format,
-            optional: flag("optional"),
-            alias: get("alias").and_then(Value::as_str).map(str::to_owned),
-            key_alias: get("keyAlias").and_then(Value::as_str).map(str::to_owned),
-            default_key: flag("default_key"),
-            requires: get("requires").and_then(Value::as_str).map(str::to_owned),
+            optional: flag(raw.optional),
+            alias: text(raw.alias),
+            key_alias: text(raw.key_alias),
+            default_key: flag(raw.default_key),
+            requires: text(raw.requires),
+        })
+    }
+
+    /// A property string's keys, read once for every endpoint that uses them.
+    fn props(&mut self, format: &'a RawValue) -> Result<Arc<Props>, serde_json::Error> {
+        if let Some(props) = self.formats.get(format.get()) {
+            return Ok(props.clone());
         }
+        let keys: BTreeMap<String, &'a RawValue> = serde_json::from_str(format.get())?;
+        let props = Arc::new(Props {
+            keys: keys
+                .into_iter()
+                .map(|(k, v)| Ok((k, self.param(v)?)))
+                .collect::<Result<_, serde_json::Error>>()?,
+        });
+        self.formats.insert(format.get(), props.clone());
+        Ok(props)
     }
 }
 

@@ -196,12 +196,12 @@ impl Props {
 }
 
 /// The first parameter given without the one it `requires`, as Proxmox refuses it.
-pub fn missing_required(
-    specs: &BTreeMap<String, Param>,
+pub fn missing_required<P: std::borrow::Borrow<Param>>(
+    specs: &BTreeMap<String, P>,
     given: impl Fn(&str) -> bool,
 ) -> Result<(), String> {
     for (key, spec) in specs {
-        if let Some(required) = &spec.requires
+        if let Some(required) = &spec.borrow().requires
             && given(key)
             && !given(required)
         {
@@ -211,12 +211,13 @@ pub fn missing_required(
     Ok(())
 }
 
-/// The parameters of one endpoint: exact names and numbered families (`net[n]`).
+/// The parameters of one endpoint: exact names and numbered families (`net[n]`). A
+/// parameter described alike by many endpoints (`node`, `vmid`) is one, shared.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Params {
-    pub exact: BTreeMap<String, Param>,
+    pub exact: BTreeMap<String, Arc<Param>>,
     /// `(prefix, spec)` for `prefix[n]`.
-    pub numbered: Vec<(String, Param)>,
+    pub numbered: Vec<(String, Arc<Param>)>,
 }
 
 impl Params {
@@ -230,7 +231,7 @@ impl Params {
         self.numbered.iter().find_map(|(prefix, p)| {
             let n = name.strip_prefix(prefix.as_str())?;
             let n = canonical_u64(n)?;
-            (n <= numbered_max(prefix)).then_some(p)
+            (n <= numbered_max(prefix)).then_some(&**p)
         })
     }
 }
@@ -385,7 +386,7 @@ mod tests {
             default_key: false,
             requires: None,
         };
-        params.numbered.push(("scsi".into(), p));
+        params.numbered.push(("scsi".into(), Arc::new(p)));
         assert!(params.get("scsi0").is_some());
         assert!(params.get("scsi30").is_some());
         for bad in ["scsi31", "scsi05", "scsi", "SCSI5", "scsi+5", "scsi5 "] {
