@@ -127,6 +127,17 @@ impl StackOptions {
     }
 }
 
+/// The environment the package's systemd unit gives the helper (its `Environment=`
+/// lines), which the stack's helper runs with too.
+pub fn unit_environment() -> Vec<(String, String)> {
+    include_str!("../../debian/pve-mcp-helper.service")
+        .lines()
+        .filter_map(|l| l.strip_prefix("Environment="))
+        .filter_map(|kv| kv.split_once('='))
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect()
+}
+
 /// The simulator plus a running helper. Everything stops when it is dropped.
 #[derive(Debug)]
 pub struct Stack {
@@ -202,6 +213,7 @@ impl Stack {
             .arg("--config")
             .arg(self.dir.path().join("helper.toml"))
             .args(["serve", "--allow-root"])
+            .envs(unit_environment())
             .env("PVE_MCP_LOG", &self.helper_log)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -392,4 +404,17 @@ fn write_renamed(path: &Path, text: &str) -> std::io::Result<()> {
 fn own_uid() -> u32 {
     use std::os::unix::fs::MetadataExt;
     std::fs::metadata("/proc/self").map_or(u32::MAX, |m| m.uid())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_helper_runs_with_its_units_environment() {
+        let env = super::unit_environment();
+        assert!(
+            env.iter()
+                .any(|(k, v)| k == "GLIBC_TUNABLES" && v.contains("mmap_threshold")),
+            "{env:?}"
+        );
+    }
 }

@@ -219,6 +219,9 @@ impl ListingDecoder {
 pub const MAX_PIECES: usize = 4;
 /// Least a part read beside others is worth (in bytes: about 800 guests).
 pub const MIN_PIECE: usize = 256 * 1024;
+/// About how long an entry is, before any is read (Proxmox VE 8 and 9: 300 to 400
+/// bytes).
+const ENTRY_LEN: usize = 300;
 
 impl Progress {
     /// Reads on while the text allows, up to `until` (the entry that begins before it
@@ -255,14 +258,22 @@ impl Progress {
         };
         let ends = starts.iter().skip(1).copied().chain([usize::MAX]);
         let between = Phase::BeforeEntry { first: false };
+        // Each part's guests in a list of about the right size from the start (the
+        // entries read so far tell how long one is): no list grows by copying.
+        let entry_len = match self.guests.len() {
+            0..16 => ENTRY_LEN,
+            n => (self.pos / n).max(1),
+        };
         let parts: Vec<Option<Progress>> = std::thread::scope(|scope| {
             let running: Vec<_> = starts
                 .iter()
                 .zip(ends)
                 .map(|(&pos, end)| {
+                    let expected = (end.min(text.len()) - pos) / entry_len;
                     let mut part = Progress {
                         pos,
                         phase: between,
+                        guests: Vec::with_capacity(expected + expected / 8 + 16),
                         ..Progress::default()
                     };
                     std::thread::Builder::new()
@@ -281,6 +292,8 @@ impl Progress {
                 .collect()
         });
         let mut kept = 0;
+        let more: usize = parts.iter().flatten().map(|p| p.guests.len()).sum();
+        self.guests.reserve_exact(more);
         for (start, part) in starts.into_iter().zip(parts) {
             match part {
                 Some(part) if self.pos == start && self.phase == between => {
@@ -461,8 +474,11 @@ fn entries<'a>(
 
 impl BodySink for ListingDecoder {
     fn announced(&mut self, len: usize) {
-        self.text
-            .reserve(len.min(MAX_BODY).saturating_sub(self.text.len()));
+        let len = len.min(MAX_BODY);
+        self.text.reserve(len.saturating_sub(self.text.len()));
+        // The guests' list at about its size (fitted once read): it does not grow by
+        // copying itself.
+        self.read.guests.reserve(len / ENTRY_LEN);
     }
 
     fn chunk(&mut self, bytes: bytes::Bytes) {

@@ -252,6 +252,7 @@ impl Snapshot {
             guests.sort_unstable_by_key(|g| (g.vmid, g.at));
         }
         guests.dedup_by_key(|g| g.vmid);
+        guests.shrink_to_fit();
         Self {
             guests,
             fetched: Instant::now(),
