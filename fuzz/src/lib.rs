@@ -382,7 +382,11 @@ pub mod policy {
 /// same guests as the whole answer does, or fail every way. The first byte chooses the
 /// chunk size and the number of parts.
 pub mod listing {
-    use pve_helper::pve::{PveError, listing::ListingDecoder, resources::Snapshot};
+    use pve_helper::pve::{
+        PveError,
+        listing::{ListingDecoder, decode},
+        resources::Snapshot,
+    };
 
     /// Each guest, with the details an answer would carry of it.
     fn outcome(r: Result<Snapshot, PveError>) -> Option<Vec<String>> {
@@ -399,7 +403,7 @@ pub mod listing {
         let Some((&size, body)) = data.split_first() else {
             return;
         };
-        let whole = outcome(Snapshot::decode(body));
+        let whole = outcome(decode(body));
         let mut d = ListingDecoder::default();
         for chunk in body.chunks(usize::from(size).max(1)) {
             d.feed(chunk);

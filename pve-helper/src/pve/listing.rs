@@ -6,7 +6,7 @@
 //! An entry cut short by the end of the bytes so far is read again when more arrive.
 //! An answer of any other shape than `{"data":[{..},..]}` (other members, an entry that
 //! did not read, anything unexpected) is read whole at the end ([`decode_whole`]), as
-//! [`Snapshot::decode`] does. All ways therefore accept the same answers and produce
+//! [`decode`] does. All ways therefore accept the same answers and produce
 //! the same guests (one [`Interner`] validates each entry, and escapes its name, pool
 //! and tags, for all); tests and a fuzz target check it.
 //!
@@ -384,10 +384,21 @@ fn split_points(text: &str, from: usize, pieces: usize, min_piece: usize) -> Vec
     starts
 }
 
+/// Decodes a `/cluster/resources?type=vm` answer (`{"data": [...]}`) whole.
+pub fn decode(body: &[u8]) -> Result<Snapshot, PveError> {
+    let text = std::str::from_utf8(body).map_err(|e| {
+        PveError::Decode(format!(
+            "the answer is not UTF-8 (at byte {})",
+            e.valid_up_to()
+        ))
+    })?;
+    decode_whole(text)
+}
+
 /// Reads a whole answer: an object whose `data` member (once) is a list of entries
 /// (objects, each read by [`entry`]), other members any JSON value, whitespace around
 /// tokens.
-pub(super) fn decode_whole(text: &str) -> Result<Snapshot, PveError> {
+fn decode_whole(text: &str) -> Result<Snapshot, PveError> {
     let mut interner = Interner::default();
     let mut guests = Vec::new();
     let read = document(text, |entry, at| guests.extend(interner.guest(entry, at)));

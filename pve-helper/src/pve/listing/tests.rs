@@ -24,7 +24,7 @@ fn streamed(body: &[u8], size: usize) -> Result<Snapshot, PveError> {
 /// Every way of cutting `body` into chunks, or into parts read side by side, decodes
 /// as the whole body does.
 fn agrees(body: &str) -> Result<Vec<String>, ()> {
-    let whole = outcome(Snapshot::decode(body.as_bytes()));
+    let whole = outcome(decode(body.as_bytes()));
     for size in [1, 2, 3, 7, 16, 64, body.len()] {
         let got = outcome(streamed(body.as_bytes(), size));
         assert_eq!(got, whole, "chunks of {size}: {body}");
@@ -130,7 +130,7 @@ fn characters_cut_between_chunks_are_kept_whole() {
     for size in [1, 3, 100] {
         assert!(streamed(&cut, size).is_err());
     }
-    assert!(Snapshot::decode(&cut).is_err());
+    assert!(decode(&cut).is_err());
 }
 
 #[test]
@@ -192,13 +192,10 @@ async fn a_listing_read_on_its_own_thread_is_the_same() {
             b.chunk(Bytes::copy_from_slice(chunk));
         }
         let (snap, spare) = b.finish().await;
-        assert_eq!(outcome(snap), outcome(Snapshot::decode(body.as_bytes())));
+        assert_eq!(outcome(snap), outcome(decode(body.as_bytes())));
         assert!(spare.is_empty(), "the text's memory comes back emptied");
     }
-    assert_eq!(
-        outcome(Snapshot::decode(good.as_bytes())).unwrap().len(),
-        2000
-    );
+    assert_eq!(outcome(decode(good.as_bytes())).unwrap().len(), 2000);
 }
 
 #[test]
@@ -212,7 +209,7 @@ fn a_reused_buffer_starts_empty() {
         spare = text;
         assert!(spare.is_empty() && spare.capacity() >= body.len());
         let got = outcome(snap);
-        assert_eq!(got, outcome(Snapshot::decode(body.as_bytes())), "{body}");
+        assert_eq!(got, outcome(decode(body.as_bytes())), "{body}");
     }
 }
 
@@ -257,7 +254,7 @@ mod timing {
             for chunk in body.as_bytes().chunks(16 * 1024) {
                 whole.extend_from_slice(chunk);
             }
-            Snapshot::decode(&whole).unwrap()
+            decode(&whole).unwrap()
         });
         let streamed = median(&|| {
             let mut d = ListingDecoder::default();

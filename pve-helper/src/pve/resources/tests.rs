@@ -1,0 +1,137 @@
+use super::*;
+use crate::pve::listing::decode;
+
+#[test]
+fn parses_pve_shapes_and_drops_invalid() {
+    let snap = decode(
+        br#"{"data":[
+        {"id":"qemu/101","type":"qemu","vmid":101,"name":"web","node":"pve1","status":"running",
+         "tags":"mcp;web","pool":"lab","template":0,"cpu":0.25,"maxcpu":2,"mem":1073741824,
+         "maxmem":2147483648,"uptime":3600,"hastate":"started","netin":{"odd":[1]}},
+        {"id":"lxc/200","type":"lxc","vmid":"200","node":"pve2","status":"stopped","template":1},
+        {"id":"node/pve1","type":"node","node":"pve1","status":"online"},
+        {"id":"qemu/5","type":"qemu","vmid":5,"node":"pve1"},
+        {"id":"qemu/102","type":"qemu","vmid":102,"node":"pve/1"},
+        {"id":"qemu/103","type":"qemu","vmid":103,"name":"db\u0020\"1\"","node":"pve1",
+         "tags":"mcp;web","pool":""}
+    ]}"#,
+    )
+    .unwrap();
+    let vmids: Vec<u32> = snap.guests.iter().map(|g| g.vmid.get()).collect();
+    assert_eq!(vmids, [101, 103, 200]);
+    let web = snap.get(VmId::new(101).unwrap()).unwrap();
+    assert_eq!(web.summary().tags, vec!["mcp", "web"]);
+    assert_eq!(web.summary().status, GuestState::Running);
+    assert_eq!(web.summary().mem, 1 << 30);
+    assert_eq!(web.pool.as_deref(), Some("lab"));
+    let db = snap.get(VmId::new(103).unwrap()).unwrap();
+    assert_eq!(&*db.name, "db \"1\"");
+    assert_eq!(db.pool, None, "an empty pool is no pool");
+    // Shared, not copied, between guests.
+    assert!(Arc::ptr_eq(&web.tags, &db.tags));
+    assert!(Arc::ptr_eq(&web.node, &db.node));
+    let ct = snap.get(VmId::new(200).unwrap()).unwrap();
+    assert!(ct.summary().template);
+    assert_eq!(ct.guest_type, GuestType::Lxc);
+    assert!(ct.tags.is_empty());
+    assert_eq!(ct.node.as_str(), "pve2");
+}
+
+#[test]
+fn names_pools_and_tags_carry_hidden_characters_escaped() {
+    let snap = decode(
+        r#"{"data":[
+        {"type":"qemu","vmid":101,"node":"pve1","name":"web\u202Eexe.txt\u0007",
+         "pool":"lab\u200B","tags":"mcp;w\u2066eb;\udb40\udc41"},
+        {"type":"qemu","vmid":102,"node":"pve1","name":"Grüße","pool":"lab\u200B",
+         "tags":"mcp;w\u2066eb;\udb40\udc41"},
+        {"type":"qemu","vmid":103,"node":"pve1","name":" lab","pool":" lab","tags":"lab"}
+    ]}"#
+        .as_bytes(),
+    )
+    .unwrap();
+    let web = snap.get(VmId::new(101).unwrap()).unwrap();
+    assert_eq!(&*web.name, "web\\u{202E}exe.txt\\u{0007}");
+    assert_eq!(web.pool.as_deref(), Some("lab\\u{200B}"));
+    assert_eq!(&web.tags[..], ["mcp", "w\\u{2066}eb", "\\u{E0041}"]);
+    let summary = web.summary();
+    assert_eq!(summary.tags, ["mcp", "w\\u{2066}eb", "\\u{E0041}"]);
+    assert_eq!(web.pool.as_deref(), Some("lab\\u{200B}"));
+    let other = snap.get(VmId::new(102).unwrap()).unwrap();
+    assert_eq!(&*other.name, "Grüße");
+    assert!(Arc::ptr_eq(&web.tags, &other.tags));
+    // Nothing trimmed: a pool that is not `lab` does not become `lab`.
+    let spaced = snap.get(VmId::new(103).unwrap()).unwrap();
+    assert_eq!(
+        (&*spaced.name, spaced.pool.as_deref()),
+        (" lab", Some(" lab"))
+    );
+}
+
+#[test]
+fn a_guests_lock_is_read_and_an_unknown_one_kept_safe() {
+    let snap = decode(
+        r#"{"data":[
+        {"type":"qemu","vmid":100,"node":"pve1","lock":"backup"},
+        {"type":"lxc","vmid":101,"node":"pve1","lock":"snapshot-delete"},
+        {"type":"qemu","vmid":102,"node":"pve1"},
+        {"type":"qemu","vmid":103,"node":"pve1","lock":""},
+        {"type":"qemu","vmid":104,"node":"pve1","lock":"frozen\u202E\n"},
+        {"type":"qemu","vmid":105,"node":"pve1","lock":null}
+    ]}"#
+        .as_bytes(),
+    )
+    .unwrap();
+    let lock = |v: u64| {
+        let g = snap.get(VmId::new(v).unwrap()).unwrap();
+        g.summary().lock
+    };
+    assert_eq!(lock(100), Some(GuestLock::Backup));
+    assert_eq!(lock(101), Some(GuestLock::SnapshotDelete));
+    assert_eq!((lock(102), lock(103), lock(105)), (None, None, None));
+    // Unknown: kept, escaped; the guest is listed all the same.
+    let odd = lock(104).unwrap();
+    assert!(matches!(odd, GuestLock::Other(_)), "{odd:?}");
+    assert_eq!(odd.as_str(), "frozen\\u{202E}");
+    assert_eq!(snap.guests.len(), 6);
+}
+
+#[test]
+fn guests_are_kept_by_vmid_and_the_first_of_a_duplicate_wins() {
+    let entry = |vmid: u32, name: &str| {
+        format!(r#"{{"type":"qemu","vmid":{vmid},"node":"pve1","name":"{name}"}}"#)
+    };
+    let ids = [1000, 101, 100_000, 99_999, 101, 200];
+    let body = format!(
+        r#"{{"data":[{}]}}"#,
+        ids.iter()
+            .enumerate()
+            .map(|(i, v)| entry(*v, &format!("n{i}")))
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    let snap = decode(body.as_bytes()).unwrap();
+    let got: Vec<(u32, String)> = snap
+        .guests
+        .iter()
+        .map(|g| (g.vmid.get(), g.name.to_string()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (101, "n1"),
+            (200, "n5"),
+            (1000, "n0"),
+            (99_999, "n3"),
+            (100_000, "n2")
+        ]
+        .map(|(v, n)| (v, n.to_owned()))
+    );
+}
+
+#[test]
+fn a_listing_that_is_not_a_list_is_an_error() {
+    for body in [&br#"{"data":{}}"#[..], br#"{"data":[1]}"#, b"[]", b"{"] {
+        assert!(decode(body).is_err(), "{body:?}");
+    }
+}
