@@ -79,12 +79,60 @@ pub struct Guest {
     pub pool: Option<Arc<str>>,
     pub tags: Arc<[String]>,
     /// With its control and hidden characters written escaped.
-    pub name: Box<str>,
+    pub name: Name,
     pub lock: Option<Box<GuestLock>>,
     figures: Figures,
     /// Where the guest's entry begins in the listing's text: of a guest listed twice,
     /// the first is kept.
     at: u32,
+}
+
+/// A guest's name: kept inline when it is short, as nearly all are (reading a listing
+/// then allocates nothing per name), on the heap otherwise.
+#[derive(Clone)]
+pub enum Name {
+    Short { len: u8, bytes: [u8; SHORT_NAME] },
+    Long(Box<str>),
+}
+
+/// The longest name kept inline: a [`Name`] is as large as a boxed one and a tag.
+const SHORT_NAME: usize = 22;
+
+impl Name {
+    pub fn new(name: &str) -> Self {
+        match u8::try_from(name.len()) {
+            Ok(len) if name.len() <= SHORT_NAME => {
+                let mut bytes = [0; SHORT_NAME];
+                bytes[..name.len()].copy_from_slice(name.as_bytes());
+                Self::Short { len, bytes }
+            }
+            _ => Self::Long(name.into()),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        match self {
+            // Copied from a `str` whole: always UTF-8.
+            Self::Short { len, bytes } => {
+                std::str::from_utf8(&bytes[..usize::from(*len)]).unwrap_or_default()
+            }
+            Self::Long(name) => name,
+        }
+    }
+}
+
+impl std::ops::Deref for Name {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl std::fmt::Debug for Name {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.as_str().fmt(f)
+    }
 }
 
 /// How a guest runs, as the listing says.
@@ -103,7 +151,7 @@ impl Guest {
         let f = self.figures;
         GuestSummary {
             vmid: self.vmid,
-            name: self.name.to_string(),
+            name: self.name.as_str().to_owned(),
             guest_type: self.guest_type,
             node: NodeName::clone(&self.node),
             status: self.status,
@@ -216,7 +264,7 @@ impl Interner {
                 .filter(|p| !p.is_empty())
                 .map(|p| self.pool(p)),
             tags: self.tags(e.tags.as_deref().unwrap_or("")),
-            name: escape_value(e.name.as_deref().unwrap_or("")).into(),
+            name: Name::new(&escape_value(e.name.as_deref().unwrap_or(""))),
             lock: e
                 .lock
                 .as_deref()

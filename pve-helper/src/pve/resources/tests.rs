@@ -69,6 +69,23 @@ fn names_pools_and_tags_carry_hidden_characters_escaped() {
 }
 
 #[test]
+fn short_names_are_kept_inline_and_long_ones_whole() {
+    for name in [
+        "",
+        "web-01",
+        "Grüße",
+        &"x".repeat(22),
+        &"é".repeat(11),
+        &"y".repeat(23),
+    ] {
+        let n = Name::new(name);
+        assert_eq!(n.as_str(), name);
+        assert_eq!(matches!(n, Name::Short { .. }), name.len() <= 22, "{name}");
+    }
+    assert_eq!(std::mem::size_of::<Name>(), 24);
+}
+
+#[test]
 fn a_guests_lock_is_read_and_an_unknown_one_kept_safe() {
     let snap = decode(
         r#"{"data":[
