@@ -1,6 +1,7 @@
 //! The cluster resource cache: one `/cluster/resources` listing, fetched by one caller
 //! at a time (concurrent callers share it) and reused for at most [`TTL`]. What it
-//! holds is what [`ListingDecoder`](super::listing::ListingDecoder) validated; this module only decides when to ask.
+//! holds is what [`ListingDecoder`](super::listing::ListingDecoder) validated; this
+//! module only decides when to ask.
 
 use super::listing::background::Background;
 use super::resources::Snapshot;

@@ -194,9 +194,7 @@ impl ListingDecoder {
         // A character still cut at the end is invalid where it begins.
         let cut = (!self.carry.is_empty()).then_some(self.text.len());
         if let Some(at) = self.not_utf8_at.or(cut) {
-            return Err(PveError::Decode(format!(
-                "the answer is not UTF-8 (at byte {at})"
-            )));
+            return Err(not_utf8(at));
         }
         let (read_before, started) = (self.read.pos, std::time::Instant::now());
         let kept = self.read.rest(&self.text, pieces, min_piece);
@@ -386,13 +384,12 @@ fn split_points(text: &str, from: usize, pieces: usize, min_piece: usize) -> Vec
 
 /// Decodes a `/cluster/resources?type=vm` answer (`{"data": [...]}`) whole.
 pub fn decode(body: &[u8]) -> Result<Snapshot, PveError> {
-    let text = std::str::from_utf8(body).map_err(|e| {
-        PveError::Decode(format!(
-            "the answer is not UTF-8 (at byte {})",
-            e.valid_up_to()
-        ))
-    })?;
+    let text = std::str::from_utf8(body).map_err(|e| not_utf8(e.valid_up_to()))?;
     decode_whole(text)
+}
+
+fn not_utf8(at: usize) -> PveError {
+    PveError::Decode(format!("the answer is not UTF-8 (at byte {at})"))
 }
 
 /// Reads a whole answer: an object whose `data` member (once) is a list of entries

@@ -1,19 +1,25 @@
 //! Reads the shipped schema: gunzip, then the API viewer's tree (`paths` → method →
-//! `parameters.properties`) into [`Endpoint`]s. Each parameter is read from its text
-//! (borrowed, never built into a JSON tree: reading the schema takes a fraction of the
-//! memory), the members we use typed and the rest skipped. Property-string formats
-//! repeated across endpoints are read once and shared, so the whole schema stays small
-//! in memory.
+//! `parameters.properties`) into [`Endpoint`]s, path by path. Each parameter is read
+//! from its text (borrowed, never built into a JSON tree: reading the schema takes a
+//! fraction of the memory), the members we use typed and the rest skipped. Parameters
+//! and property-string formats repeated across endpoints are read once and shared, so
+//! the whole schema stays small in memory.
 
 use super::params::{Format, Named, Param, Params, Props, Ty};
 use super::{Endpoint, Schema};
 use pve_mcp_proto::ApiMethod;
 use serde::Deserialize;
-use serde::de::{DeserializeSeed, Deserializer, Error as _, IgnoredAny, MapAccess, Visitor};
 use serde_json::value::RawValue;
 use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
 use std::sync::Arc;
+
+/// The schema's paths, each path's methods still as text.
+#[derive(Deserialize)]
+struct RawSchema<'a> {
+    #[serde(borrow)]
+    paths: BTreeMap<String, &'a RawValue>,
+}
 
 #[derive(Deserialize)]
 struct RawMethod<'a> {
@@ -75,111 +81,35 @@ pub(super) fn parse_gz(gz: &[u8]) -> Result<Schema, String> {
 }
 
 pub(super) fn parse(text: &str) -> Result<Schema, String> {
+    let raw: RawSchema = serde_json::from_str(text).map_err(|e| format!("JSON: {e}"))?;
     let mut schema = Schema::default();
     let mut interner = Interner::default();
-    let mut de = serde_json::Deserializer::from_str(text);
-    Document {
-        schema: &mut schema,
-        interner: &mut interner,
-    }
-    .deserialize(&mut de)
-    .and_then(|()| de.end())
-    .map_err(|e| format!("JSON: {e}"))?;
-    Ok(schema)
-}
-
-/// The schema's document, read into [`Endpoint`]s path by path as it is read (no tree
-/// of the whole is built first): its `paths`, each a map of methods.
-struct Document<'s, 'a> {
-    schema: &'s mut Schema,
-    interner: &'s mut Interner<'a>,
-}
-
-impl<'de> DeserializeSeed<'de> for Document<'_, 'de> {
-    type Value = ();
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_map(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Document<'_, 'de> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        f.write_str("the API viewer's schema: an object with paths")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let mut paths = false;
-        while let Some(key) = map.next_key::<String>()? {
-            if key != "paths" {
-                map.next_value::<IgnoredAny>()?;
-                continue;
-            }
-            paths = true;
-            map.next_value_seed(Paths {
-                schema: &mut *self.schema,
-                interner: &mut *self.interner,
-            })?;
-        }
-        match paths {
-            true => Ok(()),
-            false => Err(A::Error::missing_field("paths")),
-        }
-    }
-}
-
-/// `paths`: each path's methods, made endpoints before the next path is read.
-struct Paths<'s, 'a> {
-    schema: &'s mut Schema,
-    interner: &'s mut Interner<'a>,
-}
-
-impl<'de> DeserializeSeed<'de> for Paths<'_, 'de> {
-    type Value = ();
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_map(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Paths<'_, 'de> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        f.write_str("a map of paths to methods")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        while let Some(template) = map.next_key::<String>()? {
-            let methods: BTreeMap<String, RawMethod<'de>> = map.next_value()?;
-            for (method, m) in methods {
-                let method: ApiMethod = method
-                    .parse()
-                    .map_err(|e| A::Error::custom(format!("{template}: {e}")))?;
-                let mut params = Params::default();
-                for (name, spec) in m.parameters.properties {
-                    let param = self
-                        .interner
-                        .shared(spec)
-                        .map_err(|e| A::Error::custom(format!("{template}: {e}")))?;
-                    match name.strip_suffix("[n]") {
-                        Some(prefix) => params.numbered.push((prefix.to_owned(), param)),
-                        None => {
-                            params.exact.insert(name, param);
-                        }
+    for (template, methods) in raw.paths {
+        // One path's methods at a time: no tree of the whole is built.
+        let methods: BTreeMap<String, RawMethod> =
+            serde_json::from_str(methods.get()).map_err(|e| format!("{template}: {e}"))?;
+        for (method, m) in methods {
+            let method: ApiMethod = method.parse().map_err(|e| format!("{template}: {e}"))?;
+            let mut params = Params::default();
+            for (name, spec) in m.parameters.properties {
+                let param = interner
+                    .shared(spec)
+                    .map_err(|e| format!("{template}: {e}"))?;
+                match name.strip_suffix("[n]") {
+                    Some(prefix) => params.numbered.push((prefix.to_owned(), param)),
+                    None => {
+                        params.exact.insert(name, param);
                     }
                 }
-                self.schema.insert(Endpoint {
-                    method,
-                    template: template.clone(),
-                    params,
-                });
             }
+            schema.insert(Endpoint {
+                method,
+                template: template.clone(),
+                params,
+            });
         }
-        Ok(())
     }
+    Ok(schema)
 }
 
 impl<'a> Interner<'a> {
