@@ -315,6 +315,28 @@ impl Stack {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
+    /// The audit trail's records (`audit.jsonl`: [`StackOptions::audit_file`]), each
+    /// whose request line begins with `request`, in order.
+    pub fn audit_records(&self, request: &str) -> Vec<serde_json::Value> {
+        let text = std::fs::read_to_string(self.dir().join("audit.jsonl"))
+            .expect("the audit trail is written (StackOptions::audit_file)");
+        text.lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("a JSON record"))
+            .filter(|r| {
+                r["request"]
+                    .as_str()
+                    .is_some_and(|q| q.starts_with(request))
+            })
+            .collect()
+    }
+
+    /// The first audit record whose request line begins with `request`.
+    pub fn audit_record(&self, request: &str) -> serde_json::Value {
+        let mut records = self.audit_records(request);
+        assert!(!records.is_empty(), "no audit record of {request}");
+        records.swap_remove(0)
+    }
+
     pub fn helper_log_path(&self) -> PathBuf {
         self.dir.path().join("helper.log")
     }

@@ -215,16 +215,7 @@ async fn a_disk_moves_into_another_lab_guest_never_into_a_hidden_one() {
     );
     assert_eq!(disk(&stack, a.vmid, "scsi0"), None);
     // The audit trail has each decision, the hidden target's as not found.
-    let audit = std::fs::read_to_string(stack.dir().join("audit.jsonl")).unwrap();
-    let records: Vec<serde_json::Value> = audit
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .filter(|r: &serde_json::Value| {
-            r["request"]
-                .as_str()
-                .is_some_and(|q| q.starts_with("disk_move "))
-        })
-        .collect();
+    let records = stack.audit_records("disk_move ");
     let hidden_line = format!(
         "disk_move vmid={} disk=scsi0 target_vmid={} target_disk=scsi5",
         a.vmid, hidden.vmid

@@ -153,27 +153,12 @@ async fn each_client_sees_and_does_what_its_own_policy_says() {
     assert!(err, "{t}");
 
     // The audit trail names each client.
-    let audit = std::fs::read_to_string(stack.dir().join("audit.jsonl")).unwrap();
-    let records: Vec<Value> = audit
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
     let (bot_uid, _) = pve_mcp_tests::stack::account(BOT).unwrap();
-    let of = |request: &str| {
-        records
-            .iter()
-            .find(|r| {
-                r["request"]
-                    .as_str()
-                    .is_some_and(|q| q.starts_with(request))
-            })
-            .unwrap_or_else(|| panic!("no record of {request}: {audit}"))
-    };
-    let r = of("guest_action vmid=121 action=stop");
+    let r = stack.audit_record("guest_action vmid=121 action=stop");
     assert_eq!(r["client"], BOT);
     assert_eq!(r["peer_uid"], bot_uid);
     assert_eq!(r["rule"], "guests.actions");
-    let r = of("guest_action vmid=101 action=stop");
+    let r = stack.audit_record("guest_action vmid=101 action=stop");
     assert_eq!(r["client"], "root");
     assert_eq!(r["decision"], "allow");
 

@@ -8,7 +8,7 @@ use pve_mcp_tests::{
     sim::SimConfig,
     stack::{Stack, StackOptions},
 };
-use serde_json::{Value, json};
+use serde_json::json;
 use std::{
     collections::HashMap,
     io::Read,
@@ -364,22 +364,7 @@ async fn every_decision_is_audited_as_a_json_line() {
     for (tool, args) in calls {
         client.call(tool, args).await.unwrap();
     }
-    let text = std::fs::read_to_string(stack.dir().join("audit.jsonl")).unwrap();
-    let records: Vec<Value> = text
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
-    let find = |request: &str| {
-        records
-            .iter()
-            .find(|r| {
-                r["request"]
-                    .as_str()
-                    .is_some_and(|q| q.starts_with(request))
-            })
-            .unwrap_or_else(|| panic!("no record for {request} in {text}"))
-    };
-    let r = find("guest_status vmid=101");
+    let r = stack.audit_record("guest_status vmid=101");
     assert_eq!(
         (r["decision"].as_str(), r["outcome"].as_str()),
         (Some("allow"), Some("ok"))
@@ -389,16 +374,20 @@ async fn every_decision_is_audited_as_a_json_line() {
             && r["peer_uid"].is_u64()
             && r["duration_ms"].is_u64()
     );
-    assert_eq!(find("guest_status vmid=120")["decision"], "not_found");
-    let r = find("guest_action vmid=101 action=stop");
+    assert_eq!(
+        stack.audit_record("guest_status vmid=120")["decision"],
+        "not_found"
+    );
+    let r = stack.audit_record("guest_action vmid=101 action=stop");
     assert_eq!(
         (r["decision"].as_str(), r["rule"].as_str()),
         (Some("deny"), Some("guests.actions"))
     );
-    let r = find("guest_action vmid=103 action=start");
+    let r = stack.audit_record("guest_action vmid=103 action=start");
     assert!(r["upid"].as_str().unwrap().starts_with("UPID:"), "{r}");
-    let r = find("api POST /access/users params=[password]");
+    let r = stack.audit_record("api POST /access/users params=[password]");
     assert_eq!(r["rule"], "fixed floor");
+    let text = std::fs::read_to_string(stack.dir().join("audit.jsonl")).unwrap();
     assert!(
         !text.contains("hunter2"),
         "parameter values must not be audited"
