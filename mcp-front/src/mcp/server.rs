@@ -159,7 +159,7 @@ impl ServerHandler for PveMcp {
         context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, ErrorData> {
         let caps = self.permissions.for_listing().await;
-        let tools = catalog::tools(self.tool_router().list_all(), caps.as_deref());
+        let tools = catalog::tools(caps.as_deref());
         // 2026-07-28 clients cache by these hints: the list follows the policy, which
         // the admin may reload at any time, and is this client's own.
         let hints = context
@@ -254,6 +254,6 @@ impl ServerHandler for PveMcp {
     }
 
     fn get_tool(&self, name: &str) -> Option<Tool> {
-        self.tool_router().get(name).cloned()
+        catalog::tool(name)
     }
 }

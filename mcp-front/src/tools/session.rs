@@ -23,8 +23,9 @@ pub struct PveMcp {
 }
 
 impl PveMcp {
-    /// The tools, built when first needed: their schemas are most of the front's
-    /// start-up work (about a megabyte of JSON), and `initialize` needs none of them.
+    /// The tools, built when a call first needs them (`initialize` and `tools/list`
+    /// do not). A session's router holds no schema: the list is made ahead of time
+    /// (`mcp::catalog`).
     pub(crate) fn tool_router(&self) -> &ToolRouter<Self> {
         self.tools.get_or_init(crate::tools::router)
     }

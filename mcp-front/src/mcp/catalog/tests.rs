@@ -1,15 +1,41 @@
 use super::*;
-use crate::{helper::HelperClient, tools::session::PveMcp};
 use pve_mcp_proto::{GrantSummary, GuestAction, Operation};
-use std::time::Duration;
 
-fn all() -> Vec<Tool> {
-    PveMcp::new(
-        HelperClient::new("/nonexistent", Duration::from_secs(1)),
-        Duration::ZERO,
-    )
-    .tool_router()
-    .list_all()
+/// The committed list is what the router's tools describe. After changing a tool, its
+/// arguments or its answer, write it again with
+/// `PVE_MCP_WRITE_TOOLS=1 cargo test -p mcp-front --lib catalog::tests::listed`.
+#[test]
+fn listed_tools_are_the_routers() {
+    let made = text(&describe());
+    if std::env::var_os("PVE_MCP_WRITE_TOOLS").is_some() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/src/mcp/catalog/tools.json");
+        std::fs::write(path, &made).unwrap();
+    }
+    assert!(
+        made == LISTED,
+        "src/mcp/catalog/tools.json is not what the router's tools describe: write it again \
+         with `PVE_MCP_WRITE_TOOLS=1 cargo test -p mcp-front --lib catalog::tests::listed`"
+    );
+    // It reads back as it was written.
+    assert_eq!(text(&super::listed()), LISTED);
+}
+
+/// A session's router generates no schema: its tools have the bare one.
+#[test]
+fn a_sessions_router_describes_no_schema() {
+    for tool in crate::tools::router().list_all() {
+        let schemas = [Some(&tool.input_schema), tool.output_schema.as_ref()];
+        for schema in schemas.into_iter().flatten() {
+            let bare = schema["type"] == "object"
+                && schema
+                    .get("properties")
+                    .is_none_or(|p| p == &serde_json::json!({}))
+                && schema
+                    .keys()
+                    .all(|k| ["$schema", "type", "properties"].contains(&k.as_str()));
+            assert!(bare, "{}: {schema:?}", tool.name);
+        }
+    }
 }
 
 #[test]
@@ -57,7 +83,7 @@ const ADDITIVE: &[&str] = &[
 
 #[test]
 fn unknown_policy_lists_every_tool_with_flowing_text() {
-    let tools = tools(all(), None);
+    let tools = tools(None);
     let names: Vec<_> = tools.iter().map(|t| t.name.as_ref()).collect();
     assert_eq!(
         names,
@@ -143,7 +169,7 @@ fn tools_the_policy_leaves_nothing_to_do_for_are_hidden() {
         ..Capabilities::default()
     };
     let names = |caps: &Capabilities| -> Vec<String> {
-        tools(all(), Some(caps))
+        tools(Some(caps))
             .into_iter()
             .map(|t| t.name.into_owned())
             .collect()
@@ -172,7 +198,7 @@ fn tools_the_policy_leaves_nothing_to_do_for_are_hidden() {
     });
     operator.commands = vec!["uptime".into()];
     operator.command_timeout_secs = 900;
-    let listed = tools(all(), Some(&operator));
+    let listed = tools(Some(&operator));
     assert_eq!(listed.len(), 9);
     let command = listed.iter().find(|t| t.name == "execute_command").unwrap();
     let text = command.description.as_deref().unwrap();
@@ -197,7 +223,7 @@ fn tools_the_policy_leaves_nothing_to_do_for_are_hidden() {
         operations: vec![Operation::SnapshotList, Operation::SnapshotRollback],
         confirm: vec![Operation::SnapshotRollback],
     });
-    let listed = tools(all(), Some(&snapshots));
+    let listed = tools(Some(&snapshots));
     let listed_names: Vec<&str> = listed.iter().map(|t| t.name.as_ref()).collect();
     assert!(
         listed_names.contains(&"snapshot_list")
@@ -266,7 +292,7 @@ fn lab() -> Capabilities {
 }
 
 fn listed(caps: &Capabilities) -> Vec<Tool> {
-    tools(all(), Some(caps))
+    tools(Some(caps))
 }
 
 fn description<'a>(tools: &'a [Tool], name: &str) -> &'a str {

@@ -6,6 +6,7 @@
 //! Arguments are untrusted model output, validated here; the answer comes from
 //! the helper and is only rendered here: escaped, and quoted as the guest's words.
 
+use crate::mcp::described::{self, Parameters};
 use crate::{
     change::{action, operation::Operation, plan},
     policy::grants::{grant, granted_in_scope, or_none},
@@ -22,10 +23,7 @@ use pve_mcp_proto as proto;
 use pve_mcp_proto::{AgentCommand, AgentExec, AgentQuery, Argv, Payload, Request};
 use rmcp::{
     RoleServer,
-    handler::server::{
-        tool::{InputResponses, RequestState, schema_for_output},
-        wrapper::Parameters,
-    },
+    handler::server::tool::{InputResponses, RequestState},
     model::{CallToolResponse, CallToolResult},
     service::RequestContext,
     tool, tool_router,
@@ -76,7 +74,7 @@ impl PveMcp {
             idempotent_hint = true,
             open_world_hint = false
         ),
-        output_schema = schema_for_output::<AgentResult>()
+        output_schema = described::output::<AgentResult>()
     )]
     async fn guest_agent(&self, Parameters(args): Parameters<GuestAgentArgs>) -> CallToolResult {
         let request = match args.into_request() {
@@ -103,7 +101,7 @@ impl PveMcp {
             idempotent_hint = false,
             open_world_hint = false
         ),
-        output_schema = schema_for_output::<CommandResult>()
+        output_schema = described::output::<CommandResult>()
     )]
     async fn agent_exec(
         &self,

@@ -5,6 +5,7 @@
 //! are validated here by the proto newtypes; which calls pass is the helper's policy to
 //! judge. The answer's text is escaped when shown or serialized.
 
+use crate::mcp::described::{self, Parameters};
 use crate::{
     change::plan,
     policy::grants::some,
@@ -19,11 +20,7 @@ use crate::{
 use pve_mcp_proto::{
     ApiCall, ApiMethod, ApiParams, ApiPath, ParamName, ParamValue, Payload, Request,
 };
-use rmcp::{
-    handler::server::{tool::schema_for_output, wrapper::Parameters},
-    model::CallToolResult,
-    tool, tool_router,
-};
+use rmcp::{model::CallToolResult, tool, tool_router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -44,7 +41,7 @@ impl PveMcp {
             idempotent_hint = false,
             open_world_hint = false
         ),
-        output_schema = schema_for_output::<ApiAnswer>()
+        output_schema = described::output::<ApiAnswer>()
     )]
     async fn proxmox_api(&self, Parameters(args): Parameters<ProxmoxApiArgs>) -> CallToolResult {
         let dry_run = args.dry_run == Some(true);

@@ -5,6 +5,7 @@
 //! The node name is untrusted model output, validated here; answers come from the
 //! helper and are only rendered here, their text escaped.
 
+use crate::mcp::described::{self, Parameters};
 use crate::{
     render::{
         percent, table,
@@ -20,11 +21,7 @@ use crate::{
 };
 use pve_mcp_proto as proto;
 use pve_mcp_proto::{ClusterQuery, NodeQuery, Payload, Request};
-use rmcp::{
-    handler::server::{tool::schema_for_output, wrapper::Parameters},
-    model::CallToolResult,
-    tool, tool_router,
-};
+use rmcp::{model::CallToolResult, tool, tool_router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::fmt::Write;
@@ -139,7 +136,7 @@ impl PveMcp {
             idempotent_hint = true,
             open_world_hint = false
         ),
-        output_schema = schema_for_output::<Cluster>()
+        output_schema = described::output::<Cluster>()
     )]
     async fn cluster_status(&self, Parameters(NoArgs {}): Parameters<NoArgs>) -> CallToolResult {
         match forward(&self.helper, Request::ClusterStatus(ClusterQuery {})).await {
@@ -211,7 +208,7 @@ impl PveMcp {
             idempotent_hint = true,
             open_world_hint = false
         ),
-        output_schema = schema_for_output::<Nodes>()
+        output_schema = described::output::<Nodes>()
     )]
     async fn node_status(&self, Parameters(args): Parameters<NodeStatusArgs>) -> CallToolResult {
         let request = match args.into_request() {

@@ -6,6 +6,7 @@
 //! reason, never passed on; which commands run is the helper's policy to judge. The
 //! output is escaped and quoted as data.
 
+use crate::mcp::described::{self, Parameters};
 use crate::{
     change::{
         long_call::{self, LongRun},
@@ -25,13 +26,7 @@ use crate::{
 };
 use pve_mcp_proto as proto;
 use pve_mcp_proto::{Argv, Payload, Request, RunCommand};
-use rmcp::{
-    RoleServer,
-    handler::server::{tool::schema_for_output, wrapper::Parameters},
-    model::CallToolResult,
-    service::RequestContext,
-    tool, tool_router,
-};
+use rmcp::{RoleServer, model::CallToolResult, service::RequestContext, tool, tool_router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::fmt::Write;
@@ -50,7 +45,7 @@ impl PveMcp {
             idempotent_hint = false,
             open_world_hint = false
         ),
-        output_schema = schema_for_output::<CommandResult>()
+        output_schema = described::output::<CommandResult>()
     )]
     async fn execute_command(
         &self,

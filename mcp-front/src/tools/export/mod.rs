@@ -9,6 +9,7 @@
 pub(crate) mod props;
 pub(crate) mod terraform;
 
+use crate::mcp::described::{self, Parameters};
 use crate::{
     policy::grants::{grant, granted_in_scope},
     tools::{
@@ -19,11 +20,7 @@ use crate::{
     },
 };
 use pve_mcp_proto::{GuestState, Operation, Payload, Request};
-use rmcp::{
-    handler::server::{tool::schema_for_output, wrapper::Parameters},
-    model::CallToolResult,
-    tool, tool_router,
-};
+use rmcp::{model::CallToolResult, tool, tool_router};
 use schemars::JsonSchema;
 use serde::Serialize;
 
@@ -59,7 +56,7 @@ impl PveMcp {
             idempotent_hint = true,
             open_world_hint = false
         ),
-        output_schema = schema_for_output::<GuestExport>()
+        output_schema = described::output::<GuestExport>()
     )]
     async fn guest_export(&self, Parameters(args): Parameters<VmStatusArgs>) -> CallToolResult {
         let request = match args.into_request() {

@@ -9,6 +9,7 @@
 
 pub(crate) mod edit;
 
+use crate::mcp::described::{self, Parameters};
 use crate::{
     change::{action, plan::plan_operation},
     policy::grants::{granted_in_scope, in_scope},
@@ -27,10 +28,7 @@ use edit::FirewallEditArgs;
 use pve_mcp_proto::{Capabilities, FirewallQuery, Operation, Payload, Request};
 use rmcp::{
     RoleServer,
-    handler::server::{
-        tool::{InputResponses, RequestState, schema_for_output},
-        wrapper::Parameters,
-    },
+    handler::server::tool::{InputResponses, RequestState},
     model::{CallToolResponse, CallToolResult},
     service::RequestContext,
     tool, tool_router,
@@ -140,7 +138,7 @@ impl PveMcp {
             idempotent_hint = true,
             open_world_hint = false
         ),
-        output_schema = schema_for_output::<Firewall>()
+        output_schema = described::output::<Firewall>()
     )]
     async fn firewall(&self, Parameters(args): Parameters<FirewallArgs>) -> CallToolResult {
         let request = match args.into_request() {
@@ -168,7 +166,7 @@ impl PveMcp {
             idempotent_hint = false,
             open_world_hint = false
         ),
-        output_schema = schema_for_output::<Firewall>()
+        output_schema = described::output::<Firewall>()
     )]
     async fn firewall_edit(
         &self,

@@ -5,6 +5,7 @@
 //! the helper and is only rendered here. Values are text from Proxmox: escaped, and the
 //! description (free text an admin or tool wrote) quoted as data.
 
+use crate::mcp::described::{self, Parameters};
 use crate::{
     policy::grants::{grant, granted_in_scope},
     render::{
@@ -19,11 +20,7 @@ use crate::{
     },
 };
 use pve_mcp_proto::{Operation, Payload, Request};
-use rmcp::{
-    handler::server::{tool::schema_for_output, wrapper::Parameters},
-    model::CallToolResult,
-    tool, tool_router,
-};
+use rmcp::{model::CallToolResult, tool, tool_router};
 use schemars::JsonSchema;
 use serde::Serialize;
 use std::{collections::BTreeMap, fmt::Write};
@@ -86,7 +83,7 @@ impl PveMcp {
             idempotent_hint = true,
             open_world_hint = false
         ),
-        output_schema = schema_for_output::<GuestConfig>()
+        output_schema = described::output::<GuestConfig>()
     )]
     async fn guest_config(&self, Parameters(args): Parameters<VmStatusArgs>) -> CallToolResult {
         let request = match args.into_request() {

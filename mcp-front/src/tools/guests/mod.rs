@@ -5,6 +5,7 @@
 //! Arguments are untrusted model output, validated in [`args`]; answers come from the
 //! helper and are only rendered ([`output`]).
 
+use crate::mcp::described::{self, Parameters};
 use crate::{
     policy::grants::in_scope,
     tools::{
@@ -19,11 +20,7 @@ use crate::{
     },
 };
 use pve_mcp_proto::{Payload, Request};
-use rmcp::{
-    handler::server::{tool::schema_for_output, wrapper::Parameters},
-    model::CallToolResult,
-    tool, tool_router,
-};
+use rmcp::{model::CallToolResult, tool, tool_router};
 
 pub(crate) mod args;
 pub(crate) mod config;
@@ -43,7 +40,7 @@ impl PveMcp {
             idempotent_hint = true,
             open_world_hint = false
         ),
-        output_schema = schema_for_output::<GuestPage>()
+        output_schema = described::output::<GuestPage>()
     )]
     async fn list_vms(&self, Parameters(args): Parameters<ListVmsArgs>) -> CallToolResult {
         let request = match args.into_request() {
@@ -70,7 +67,7 @@ impl PveMcp {
             idempotent_hint = true,
             open_world_hint = false
         ),
-        output_schema = schema_for_output::<GuestDetail>()
+        output_schema = described::output::<GuestDetail>()
     )]
     async fn vm_status(&self, Parameters(args): Parameters<VmStatusArgs>) -> CallToolResult {
         let request = match args.into_request() {

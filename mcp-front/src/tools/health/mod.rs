@@ -10,6 +10,7 @@
 
 pub(crate) mod checks;
 
+use crate::mcp::described::{self, Parameters};
 use crate::{
     helper::HelperClient,
     tools::{
@@ -22,11 +23,7 @@ use checks::{Findings, Level};
 use pve_mcp_proto::{
     ApiCall, ApiMethod, ApiParams, ApiPath, Capabilities, HEALTH_PARTS, Payload, Request,
 };
-use rmcp::{
-    handler::server::{tool::schema_for_output, wrapper::Parameters},
-    model::CallToolResult,
-    tool, tool_router,
-};
+use rmcp::{model::CallToolResult, tool, tool_router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -269,7 +266,7 @@ impl PveMcp {
             idempotent_hint = true,
             open_world_hint = false
         ),
-        output_schema = schema_for_output::<HealthReport>()
+        output_schema = described::output::<HealthReport>()
     )]
     async fn cluster_health(&self, Parameters(args): Parameters<HealthArgs>) -> CallToolResult {
         let caps = self.permissions.current().await;

@@ -8,6 +8,7 @@
 //! text and the structured content carry no hidden character, and comments shown
 //! within their quotes on their item's line.
 
+use crate::mcp::described::{self, Parameters};
 use crate::{
     render::{
         self,
@@ -21,11 +22,7 @@ use crate::{
     },
 };
 use pve_mcp_proto::{HaQuery, NextVmidQuery, Payload, PoolName, PoolQuery, Request};
-use rmcp::{
-    handler::server::{tool::schema_for_output, wrapper::Parameters},
-    model::CallToolResult,
-    tool, tool_router,
-};
+use rmcp::{model::CallToolResult, tool, tool_router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::fmt::Write;
@@ -256,7 +253,7 @@ impl PveMcp {
             idempotent_hint = true,
             open_world_hint = false
         ),
-        output_schema = schema_for_output::<Pools>()
+        output_schema = described::output::<Pools>()
     )]
     async fn list_pools(&self, Parameters(args): Parameters<ListPoolsArgs>) -> CallToolResult {
         let request = match args.into_request() {
@@ -283,7 +280,7 @@ impl PveMcp {
             idempotent_hint = true,
             open_world_hint = false
         ),
-        output_schema = schema_for_output::<HaResources>()
+        output_schema = described::output::<HaResources>()
     )]
     async fn ha_resources(&self, Parameters(NoArgs {}): Parameters<NoArgs>) -> CallToolResult {
         match forward(&self.helper, Request::HaResources(HaQuery {})).await {
@@ -305,7 +302,7 @@ impl PveMcp {
             idempotent_hint = true,
             open_world_hint = false
         ),
-        output_schema = schema_for_output::<NextVmid>()
+        output_schema = described::output::<NextVmid>()
     )]
     async fn next_vmid(&self, Parameters(NoArgs {}): Parameters<NoArgs>) -> CallToolResult {
         match forward(&self.helper, Request::NextVmid(NextVmidQuery {})).await {

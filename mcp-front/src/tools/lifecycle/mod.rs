@@ -11,6 +11,7 @@ pub(crate) mod change;
 pub(crate) mod create;
 pub(crate) mod disk_move;
 
+use crate::mcp::described::{self, Parameters};
 use crate::{
     change::lifecycle::{self, ChangeResult},
     policy::grants::{bounds, config_keys, create_words, grant, granted_in_scope, or_none, some},
@@ -30,10 +31,7 @@ use crate::{
 use pve_mcp_proto::{Capabilities, Operation};
 use rmcp::{
     RoleServer,
-    handler::server::{
-        tool::{InputResponses, RequestState, schema_for_output},
-        wrapper::Parameters,
-    },
+    handler::server::tool::{InputResponses, RequestState},
     model::CallToolResponse,
     service::RequestContext,
     tool, tool_router,
@@ -53,7 +51,7 @@ impl PveMcp {
             idempotent_hint = false,
             open_world_hint = false
         ),
-        output_schema = schema_for_output::<ChangeResult>()
+        output_schema = described::output::<ChangeResult>()
     )]
     async fn guest_create(
         &self,
@@ -75,7 +73,7 @@ impl PveMcp {
             idempotent_hint = false,
             open_world_hint = false
         ),
-        output_schema = schema_for_output::<ChangeResult>()
+        output_schema = described::output::<ChangeResult>()
     )]
     async fn guest_clone(
         &self,
@@ -97,7 +95,7 @@ impl PveMcp {
             idempotent_hint = false,
             open_world_hint = false
         ),
-        output_schema = schema_for_output::<ChangeResult>()
+        output_schema = described::output::<ChangeResult>()
     )]
     async fn guest_template(
         &self,
@@ -120,7 +118,7 @@ impl PveMcp {
             idempotent_hint = false,
             open_world_hint = false
         ),
-        output_schema = schema_for_output::<ChangeResult>()
+        output_schema = described::output::<ChangeResult>()
     )]
     async fn guest_configure(
         &self,
@@ -142,7 +140,7 @@ impl PveMcp {
             idempotent_hint = false,
             open_world_hint = false
         ),
-        output_schema = schema_for_output::<ChangeResult>()
+        output_schema = described::output::<ChangeResult>()
     )]
     async fn disk_resize(
         &self,
@@ -165,7 +163,7 @@ impl PveMcp {
             idempotent_hint = false,
             open_world_hint = false
         ),
-        output_schema = schema_for_output::<ChangeResult>()
+        output_schema = described::output::<ChangeResult>()
     )]
     async fn disk_move(
         &self,
@@ -187,7 +185,7 @@ impl PveMcp {
             idempotent_hint = false,
             open_world_hint = false
         ),
-        output_schema = schema_for_output::<ChangeResult>()
+        output_schema = described::output::<ChangeResult>()
     )]
     async fn guest_migrate(
         &self,
@@ -209,7 +207,7 @@ impl PveMcp {
             idempotent_hint = false,
             open_world_hint = false
         ),
-        output_schema = schema_for_output::<ChangeResult>()
+        output_schema = described::output::<ChangeResult>()
     )]
     async fn guest_delete(
         &self,
@@ -231,7 +229,7 @@ impl PveMcp {
             idempotent_hint = false,
             open_world_hint = false
         ),
-        output_schema = schema_for_output::<ChangeResult>()
+        output_schema = described::output::<ChangeResult>()
     )]
     async fn backup_restore(
         &self,

@@ -4,6 +4,7 @@
 //! Arguments are untrusted model output, validated here; the answer comes from
 //! the helper and is only rendered here.
 
+use crate::mcp::described::{self, Parameters};
 use crate::{
     policy::grants::{grant, granted_in_scope},
     render,
@@ -15,11 +16,7 @@ use crate::{
     },
 };
 use pve_mcp_proto::{MetricsQuery, Operation, Payload, Request, Timeframe};
-use rmcp::{
-    handler::server::{tool::schema_for_output, wrapper::Parameters},
-    model::CallToolResult,
-    tool, tool_router,
-};
+use rmcp::{model::CallToolResult, tool, tool_router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -78,7 +75,7 @@ impl PveMcp {
             idempotent_hint = true,
             open_world_hint = false
         ),
-        output_schema = schema_for_output::<Metrics>()
+        output_schema = described::output::<Metrics>()
     )]
     async fn guest_metrics(
         &self,

@@ -6,6 +6,7 @@
 //! the helper and is only rendered here. Names and addresses are escaped, and the
 //! comments an admin wrote are quoted as data under the table.
 
+use crate::mcp::described::{self, Parameters};
 use crate::{
     render::{table, untrusted},
     tools::{
@@ -16,11 +17,7 @@ use crate::{
     },
 };
 use pve_mcp_proto::{NetworkQuery, NetworkType, Payload, Request};
-use rmcp::{
-    handler::server::{tool::schema_for_output, wrapper::Parameters},
-    model::CallToolResult,
-    tool, tool_router,
-};
+use rmcp::{model::CallToolResult, tool, tool_router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::fmt::Write;
@@ -116,7 +113,7 @@ impl PveMcp {
             idempotent_hint = true,
             open_world_hint = false
         ),
-        output_schema = schema_for_output::<Networks>()
+        output_schema = described::output::<Networks>()
     )]
     async fn node_networks(
         &self,

@@ -5,6 +5,7 @@
 //! Arguments are untrusted model output, validated here; which actions are allowed on
 //! which guests is the helper's to judge.
 
+use crate::mcp::described::{self, Parameters};
 use crate::{
     change::{
         action,
@@ -22,10 +23,7 @@ use pve_mcp_proto as proto;
 use pve_mcp_proto::{Capabilities, GuestAction, GuestActionRequest};
 use rmcp::{
     RoleServer,
-    handler::server::{
-        tool::{InputResponses, RequestState, schema_for_output},
-        wrapper::Parameters,
-    },
+    handler::server::tool::{InputResponses, RequestState},
     model::CallToolResponse,
     service::RequestContext,
     tool, tool_router,
@@ -47,7 +45,7 @@ impl PveMcp {
             idempotent_hint = false,
             open_world_hint = false
         ),
-        output_schema = schema_for_output::<ActionResult>()
+        output_schema = described::output::<ActionResult>()
     )]
     async fn vm_action(
         &self,

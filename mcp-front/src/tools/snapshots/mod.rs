@@ -5,6 +5,7 @@
 //! Arguments are untrusted model output, validated here; answers come from the
 //! helper and are only rendered here (names escaped, descriptions quoted as data).
 
+use crate::mcp::described::{self, Parameters};
 use crate::{
     change::{
         action,
@@ -30,10 +31,7 @@ use pve_mcp_proto::{
 };
 use rmcp::{
     RoleServer,
-    handler::server::{
-        tool::{InputResponses, RequestState, schema_for_output},
-        wrapper::Parameters,
-    },
+    handler::server::tool::{InputResponses, RequestState},
     model::{CallToolResponse, CallToolResult},
     service::RequestContext,
     tool, tool_router,
@@ -54,7 +52,7 @@ impl PveMcp {
             idempotent_hint = true,
             open_world_hint = false
         ),
-        output_schema = schema_for_output::<SnapshotList>()
+        output_schema = described::output::<SnapshotList>()
     )]
     async fn snapshot_list(&self, Parameters(args): Parameters<VmStatusArgs>) -> CallToolResult {
         let request = match args.into_request() {
@@ -80,7 +78,7 @@ impl PveMcp {
             idempotent_hint = false,
             open_world_hint = false
         ),
-        output_schema = schema_for_output::<ActionResult>()
+        output_schema = described::output::<ActionResult>()
     )]
     async fn snapshot_create(
         &self,
@@ -102,7 +100,7 @@ impl PveMcp {
             idempotent_hint = false,
             open_world_hint = false
         ),
-        output_schema = schema_for_output::<ActionResult>()
+        output_schema = described::output::<ActionResult>()
     )]
     async fn snapshot_rollback(
         &self,
@@ -124,7 +122,7 @@ impl PveMcp {
             idempotent_hint = false,
             open_world_hint = false
         ),
-        output_schema = schema_for_output::<ActionResult>()
+        output_schema = described::output::<ActionResult>()
     )]
     async fn snapshot_delete(
         &self,

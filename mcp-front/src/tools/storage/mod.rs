@@ -14,6 +14,7 @@ pub(crate) mod args;
 
 pub(crate) mod output;
 
+use crate::mcp::described::{self, Parameters};
 use crate::{
     change::{
         action,
@@ -37,10 +38,7 @@ use output::{Storage, Storages, Volumes, render_storages, render_volumes, volume
 use pve_mcp_proto::{Capabilities, Operation, Payload, Request};
 use rmcp::{
     RoleServer,
-    handler::server::{
-        tool::{InputResponses, RequestState, schema_for_output},
-        wrapper::Parameters,
-    },
+    handler::server::tool::{InputResponses, RequestState},
     model::{CallToolResponse, CallToolResult},
     service::RequestContext,
     tool, tool_router,
@@ -58,7 +56,7 @@ impl PveMcp {
             idempotent_hint = true,
             open_world_hint = false
         ),
-        output_schema = schema_for_output::<Storages>()
+        output_schema = described::output::<Storages>()
     )]
     async fn list_storage(&self, Parameters(args): Parameters<ListStorageArgs>) -> CallToolResult {
         let request = match args.into_request() {
@@ -99,7 +97,7 @@ impl PveMcp {
             idempotent_hint = true,
             open_world_hint = false
         ),
-        output_schema = schema_for_output::<Volumes>()
+        output_schema = described::output::<Volumes>()
     )]
     async fn storage_content(
         &self,
@@ -129,7 +127,7 @@ impl PveMcp {
             idempotent_hint = true,
             open_world_hint = false
         ),
-        output_schema = schema_for_output::<Volumes>()
+        output_schema = described::output::<Volumes>()
     )]
     async fn list_backups(&self, Parameters(args): Parameters<VmStatusArgs>) -> CallToolResult {
         let request = match args.into_request() {
@@ -159,7 +157,7 @@ impl PveMcp {
             idempotent_hint = false,
             open_world_hint = false
         ),
-        output_schema = schema_for_output::<ActionResult>()
+        output_schema = described::output::<ActionResult>()
     )]
     async fn backup_start(
         &self,
@@ -184,7 +182,7 @@ impl PveMcp {
             idempotent_hint = false,
             open_world_hint = false
         ),
-        output_schema = schema_for_output::<ChangeResult>()
+        output_schema = described::output::<ChangeResult>()
     )]
     async fn volume_delete(
         &self,
@@ -207,7 +205,7 @@ impl PveMcp {
             idempotent_hint = false,
             open_world_hint = true
         ),
-        output_schema = schema_for_output::<ChangeResult>()
+        output_schema = described::output::<ChangeResult>()
     )]
     async fn storage_download(
         &self,

@@ -10,6 +10,7 @@ pub(crate) mod args;
 
 pub(crate) mod output;
 
+use crate::mcp::described::{self, Parameters};
 use crate::{
     change::{
         action::{self, Waited, poll},
@@ -31,10 +32,7 @@ use output::{
 use pve_mcp_proto::{Operation, Payload, Request, TaskRef, TaskState};
 use rmcp::{
     RoleServer,
-    handler::server::{
-        tool::{InputResponses, RequestState, schema_for_output},
-        wrapper::Parameters,
-    },
+    handler::server::tool::{InputResponses, RequestState},
     model::{CallToolResponse, CallToolResult},
     service::RequestContext,
     tool, tool_router,
@@ -53,7 +51,7 @@ impl PveMcp {
             idempotent_hint = true,
             open_world_hint = false
         ),
-        output_schema = schema_for_output::<TaskList>()
+        output_schema = described::output::<TaskList>()
     )]
     async fn list_tasks(&self, Parameters(args): Parameters<ListTasksArgs>) -> CallToolResult {
         let request = match args.into_request() {
@@ -82,7 +80,7 @@ impl PveMcp {
             idempotent_hint = true,
             open_world_hint = false
         ),
-        output_schema = schema_for_output::<TaskLog>()
+        output_schema = described::output::<TaskLog>()
     )]
     async fn task_log(&self, Parameters(args): Parameters<TaskLogArgs>) -> CallToolResult {
         let request = match args.into_request() {
@@ -114,7 +112,7 @@ impl PveMcp {
             idempotent_hint = true,
             open_world_hint = false
         ),
-        output_schema = schema_for_output::<TaskStatus>()
+        output_schema = described::output::<TaskStatus>()
     )]
     async fn task_status(
         &self,
@@ -170,7 +168,7 @@ impl PveMcp {
             idempotent_hint = false,
             open_world_hint = false
         ),
-        output_schema = schema_for_output::<TaskStatus>()
+        output_schema = described::output::<TaskStatus>()
     )]
     async fn task_cancel(
         &self,

@@ -6,6 +6,7 @@
 //! connected client), fresh at each call; it is informational, the helper still judges
 //! every request.
 
+use crate::mcp::described::{self, Parameters};
 use crate::{
     policy::bounds::{Bounds, CreateRules},
     tools::{
@@ -17,7 +18,6 @@ use crate::{
 };
 use pve_mcp_proto::{Capabilities, Describe, Payload, Request};
 use rmcp::{
-    handler::server::{tool::schema_for_output, wrapper::Parameters},
     model::{CallToolResult, Resource},
     tool, tool_router,
 };
@@ -215,7 +215,7 @@ impl PveMcp {
             idempotent_hint = true,
             open_world_hint = false
         ),
-        output_schema = schema_for_output::<MyPermissions>()
+        output_schema = described::output::<MyPermissions>()
     )]
     async fn my_permissions(&self, Parameters(NoArgs {}): Parameters<NoArgs>) -> CallToolResult {
         match self.describe().await {
