@@ -37,23 +37,59 @@ pub struct Entry<'a> {
     pub kind: Cow<'a, str>,
     pub vmid: Option<Num>,
     #[serde(borrow)]
-    pub node: Option<Cow<'a, str>>,
+    pub node: Option<Text<'a>>,
     #[serde(borrow)]
-    pub status: Option<Cow<'a, str>>,
+    pub status: Option<Text<'a>>,
     #[serde(borrow)]
-    pub pool: Option<Cow<'a, str>>,
+    pub pool: Option<Text<'a>>,
     #[serde(borrow)]
-    pub tags: Option<Cow<'a, str>>,
+    pub tags: Option<Text<'a>>,
     #[serde(borrow)]
-    pub name: Option<Cow<'a, str>>,
+    pub name: Option<Text<'a>>,
     #[serde(borrow)]
-    pub lock: Option<Cow<'a, str>>,
+    pub lock: Option<Text<'a>>,
     pub template: Option<Num>,
     pub cpu: Option<Num>,
     pub maxcpu: Option<Num>,
     pub mem: Option<Num>,
     pub maxmem: Option<Num>,
     pub uptime: Option<Num>,
+}
+
+/// A string of the entry: borrowed from the text, decoded (owned) only when it holds
+/// escapes. (serde borrows a `Cow` field only when it is not inside an `Option`: an
+/// `Option<Cow<str>>` would copy every string.)
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Text<'a>(pub Cow<'a, str>);
+
+impl std::ops::Deref for Text<'_> {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Text<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E>(self, v: String) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Owned(v)))
+            }
+        }
+        d.deserialize_str(V)
+    }
 }
 
 /// Reads the entry that starts at `start` (its `{`); returns it and where the entry

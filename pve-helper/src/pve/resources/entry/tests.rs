@@ -102,12 +102,26 @@ fn an_entry_cut_short_waits_for_more() {
     assert!(scoped(whole).is_ok());
 }
 
+/// A string without escapes is read from the text, not copied.
+#[test]
+fn plain_strings_are_borrowed() {
+    let text = r#"{"type":"qemu","node":"pve1","status":"running","pool":"lab","tags":"a",
+        "name":"web","lock":"backup"}"#;
+    let (s, _) = scoped(text).unwrap();
+    let all = [&s.node, &s.status, &s.pool, &s.tags, &s.name, &s.lock];
+    for t in all {
+        assert!(matches!(t.as_ref().unwrap().0, Cow::Borrowed(_)), "{t:?}");
+    }
+    assert!(matches!(s.kind, Cow::Borrowed(_)));
+}
+
 #[test]
 fn escaped_names_and_values_are_decoded() {
     let text = r#"{"t\u0079pe":"qemu","node":"pve\u0031","tags":"a\u003bb","name":"\u202e"}"#;
     let (s, _) = scoped(text).unwrap();
     assert_eq!(&*s.kind, "qemu");
     assert_eq!(s.node.as_deref(), Some("pve1"));
+    assert!(matches!(s.node.as_ref().unwrap().0, Cow::Owned(_)));
     assert_eq!(s.tags.as_deref(), Some("a;b"));
     assert_eq!(s.name.as_deref(), Some("\u{202e}"));
 }
