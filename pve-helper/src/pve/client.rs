@@ -64,6 +64,11 @@ pub trait BodySink {
     /// The answer's length, when Proxmox announced it (at most [`MAX_BODY`]).
     fn announced(&mut self, _len: usize) {}
     fn chunk(&mut self, bytes: bytes::Bytes);
+    /// Done when the sink may take more: one that reads what it takes elsewhere has
+    /// the answer wait (and Proxmox with it) while it is far behind.
+    fn ready(&mut self) -> impl std::future::Future<Output = ()> + Send {
+        std::future::ready(())
+    }
 }
 
 /// The whole answer, in memory.
@@ -88,6 +93,16 @@ impl<S: BodySink> BodySink for TimedSink<'_, S> {
         let started = Instant::now();
         self.sink.chunk(bytes);
         self.busy += started.elapsed();
+    }
+
+    /// Waiting for the sink to read is decoding, too.
+    fn ready(&mut self) -> impl std::future::Future<Output = ()> + Send {
+        let started = Instant::now();
+        let (wait, busy) = (self.sink.ready(), &mut self.busy);
+        async move {
+            wait.await;
+            *busy += started.elapsed();
+        }
     }
 }
 
@@ -246,6 +261,7 @@ impl PveClient {
                 return Err(too_large());
             }
             sink.chunk(chunk);
+            sink.ready().await;
         }
         Ok(())
     }

@@ -4,11 +4,16 @@
 //! [`background`] reads on a thread of its own while the answer arrives).
 //!
 //! An entry cut short by the end of the bytes so far is read again when more arrive.
-//! An answer of any other shape than `{"data":[{..},..]}` (other members, an entry that
-//! did not read, anything unexpected) is read whole at the end ([`decode_whole`]), as
-//! [`decode`] does. All ways therefore accept the same answers and produce
-//! the same guests (one [`Interner`] validates each entry, and escapes its name, pool
-//! and tags, for all); tests and a fuzz target check it.
+//! The text read is let go of as reading goes on ([`ListingDecoder::let_go`]), so a
+//! listing read as it arrives holds about what is waiting to be read, not the whole
+//! answer. An answer of any other shape than `{"data":[{..},..]}` (other members
+//! before the data, an escaped key, a long head) is read whole at the end
+//! ([`decode_whole`]), as [`decode`] does; once text was let go of, only that shape can
+//! be in reading, and what may still follow it (other members after the data, or
+//! something wrong) is read from what is left ([`after_data`]). All ways therefore
+//! accept the same answers and produce the same guests (one [`Interner`] validates each
+//! entry, and escapes its name, pool and tags, for all); tests and a fuzz target check
+//! it.
 //!
 //! Trust: the bytes are Proxmox's and unvalidated until [`entry`] has read them.
 
@@ -21,21 +26,41 @@ use super::{BodySink, MAX_BODY, PveError};
 /// Incremental decoder of one listing; feed it the body's chunks, then [`finish`].
 ///
 /// [`finish`]: ListingDecoder::finish
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct ListingDecoder {
-    /// The answer so far, up to its last whole character.
+    /// The answer so far, up to its last whole character, less what was let go of
+    /// once read (`read.base` bytes).
     text: String,
     /// The first bytes of a character cut by the end of the last chunk.
     carry: Vec<u8>,
-    /// Where the answer stopped being UTF-8 (it is then refused, as whole).
+    /// Where (in the whole answer) it stopped being UTF-8: it is then refused, as whole.
     not_utf8_at: Option<usize>,
     read: Progress,
+    /// How much text read is worth letting go of ([`LET_GO`]).
+    let_go_at: usize,
 }
+
+impl Default for ListingDecoder {
+    fn default() -> Self {
+        Self {
+            text: String::new(),
+            carry: Vec::new(),
+            not_utf8_at: None,
+            read: Progress::default(),
+            let_go_at: LET_GO,
+        }
+    }
+}
+
+/// Least text read that is let go of at once (then at least half of what is held).
+pub const LET_GO: usize = 256 * 1024;
 
 /// How far the entries of a text have been read, and what they gave: a reading needs
 /// the text only while it steps, so parts of one text can be read side by side.
 #[derive(Debug, Default)]
 struct Progress {
+    /// How much of the answer came before the text (let go of once read).
+    base: usize,
     /// Where reading resumes in the text.
     pos: usize,
     phase: Phase,
@@ -54,6 +79,8 @@ enum Phase {
     AfterEntry,
     /// After `]`: whitespace, one `}`, whitespace.
     Tail { closed: bool },
+    /// After `],`: other members follow the data, read at the end ([`after_data`]).
+    Members,
     /// Not the usual shape, or an entry that did not decode: decoded whole at the end.
     Whole,
 }
@@ -105,10 +132,56 @@ impl ListingDecoder {
         }
     }
 
+    /// A decoder that lets go of text read once it is `at` bytes (not [`LET_GO`]), for
+    /// tests and fuzzing.
+    pub fn letting_go_at(at: usize) -> Self {
+        Self {
+            let_go_at: at,
+            ..Self::default()
+        }
+    }
+
     /// Takes the next bytes of the answer and decodes every entry they complete.
     pub fn feed(&mut self, chunk: &[u8]) {
         self.append(chunk);
         self.read.run(&self.text, usize::MAX);
+        self.let_go();
+    }
+
+    /// Lets go of the text read, between two entries, once it is at least `let_go_at`
+    /// bytes and at least half of what is held: what is left moves to the front, so
+    /// each byte moves at most once in all.
+    fn let_go(&mut self) {
+        let read = self.read.pos;
+        let between = matches!(
+            self.read.phase,
+            Phase::BeforeEntry { .. } | Phase::AfterEntry
+        );
+        if between && read >= self.let_go_at && read * 2 >= self.text.len() {
+            self.text.drain(..read);
+            self.read.base += read;
+            self.read.pos = 0;
+        }
+    }
+
+    /// Reads all that was taken, in up to `pieces` parts side by side of at least
+    /// `min_piece` bytes each, as [`finish`] reads what is left; then nothing is left
+    /// to read until more arrive.
+    ///
+    /// [`finish`]: ListingDecoder::finish
+    pub fn catch_up(&mut self, pieces: usize, min_piece: usize) {
+        self.read.rest(&self.text, pieces, min_piece);
+        self.let_go();
+    }
+
+    /// How much of the answer has been read.
+    pub fn read_so_far(&self) -> usize {
+        self.read.base + self.read.pos
+    }
+
+    /// How much of the answer has been taken.
+    pub fn taken(&self) -> usize {
+        self.read.base + self.text.len() + self.carry.len()
     }
 
     /// Takes the next bytes of the answer without reading them yet ([`advance`] does).
@@ -131,7 +204,7 @@ impl ListingDecoder {
                     self.carry.clear();
                 }
                 Err(e) if e.error_len().is_some() => {
-                    self.not_utf8_at = Some(self.text.len());
+                    self.not_utf8_at = Some(self.read.base + self.text.len());
                     return;
                 }
                 Err(_) => {}
@@ -146,7 +219,7 @@ impl ListingDecoder {
                     .push_str(std::str::from_utf8(done).unwrap_or_default());
                 match e.error_len() {
                     None => self.carry = rest.to_vec(),
-                    Some(_) => self.not_utf8_at = Some(self.text.len()),
+                    Some(_) => self.not_utf8_at = Some(self.read.base + self.text.len()),
                 }
             }
         }
@@ -157,7 +230,8 @@ impl ListingDecoder {
     pub fn advance(&mut self, bytes: usize) -> bool {
         let until = self.read.pos.saturating_add(bytes);
         let more = self.read.run(&self.text, until);
-        more && self.read.phase != Phase::Whole && self.read.pos < self.text.len()
+        self.let_go();
+        more && self.read.reading() && self.read.pos < self.text.len()
     }
 
     /// The listing, once the whole answer has been taken; what is left to read is
@@ -192,7 +266,7 @@ impl ListingDecoder {
 
     fn snapshot(&mut self, pieces: usize, min_piece: usize) -> Result<Snapshot, PveError> {
         // A character still cut at the end is invalid where it begins.
-        let cut = (!self.carry.is_empty()).then_some(self.text.len());
+        let cut = (!self.carry.is_empty()).then_some(self.read.base + self.text.len());
         if let Some(at) = self.not_utf8_at.or(cut) {
             return Err(not_utf8(at));
         }
@@ -209,7 +283,19 @@ impl ListingDecoder {
         if read.phase == (Phase::Tail { closed: true }) && read.pos == self.text.len() {
             return Ok(Snapshot::new(read.guests));
         }
-        decode_whole(&self.text)
+        if read.base == 0 {
+            return decode_whole(&self.text);
+        }
+        // Text was let go of, between entries after `{"data":[`: reading the whole
+        // answer would have read the same entries, so what is left decides.
+        let left = match read.phase {
+            Phase::Members => after_data(&self.text, read.pos),
+            _ => Err(read.pos),
+        };
+        match left {
+            Ok(()) => Ok(Snapshot::new(read.guests)),
+            Err(at) => Err(not_a_listing(read.base + at)),
+        }
     }
 }
 
@@ -225,7 +311,7 @@ impl Progress {
     /// Reads on while the text allows, up to `until` (the entry that begins before it
     /// is read whole); false when the text ends before.
     fn run(&mut self, text: &str, until: usize) -> bool {
-        while self.phase != Phase::Whole && self.pos < until {
+        while self.reading() && self.pos < until {
             if !self.step(text) {
                 return false;
             }
@@ -233,7 +319,8 @@ impl Progress {
         true
     }
 
-    /// Reads the rest of a whole text, in up to `pieces` parts side by side.
+    /// Reads what the text holds, in up to `pieces` parts side by side (the last stops
+    /// where the text does, and reading resumes there when more arrives).
     ///
     /// Each later part begins where an entry seems to (after `},`), read as if
     /// it did. A part's reading is kept only when the reading before it, which is
@@ -269,6 +356,7 @@ impl Progress {
                 .map(|(&pos, end)| {
                     let expected = (end.min(text.len()) - pos) / entry_len;
                     let mut part = Progress {
+                        base: self.base,
                         pos,
                         phase: between,
                         guests: Vec::with_capacity(expected + expected / 8 + 16),
@@ -307,6 +395,11 @@ impl Progress {
         kept
     }
 
+    /// Whether entries or the tokens around them are still read as they come.
+    fn reading(&self) -> bool {
+        !matches!(self.phase, Phase::Whole | Phase::Members)
+    }
+
     /// Advances by one token or entry; false when more bytes are needed.
     fn step(&mut self, text: &str) -> bool {
         let Some(&b) = text.as_bytes().get(self.pos) else {
@@ -338,7 +431,15 @@ impl Progress {
                 self.pos += 1;
                 self.phase = Phase::Tail { closed: true };
             }
-            Phase::BeforeEntry { .. } | Phase::AfterEntry | Phase::Tail { .. } | Phase::Whole => {
+            Phase::Tail { closed: false } if b == b',' => {
+                self.pos += 1;
+                self.phase = Phase::Members;
+            }
+            Phase::BeforeEntry { .. }
+            | Phase::AfterEntry
+            | Phase::Tail { .. }
+            | Phase::Members
+            | Phase::Whole => {
                 self.phase = Phase::Whole;
             }
         }
@@ -349,7 +450,8 @@ impl Progress {
     fn entry(&mut self, text: &str) -> bool {
         match entry::read(text, self.pos) {
             Ok((entry, end)) => {
-                self.guests.extend(self.interner.guest(entry, self.pos));
+                let at = self.base + self.pos;
+                self.guests.extend(self.interner.guest(entry, at));
                 self.pos = end;
                 self.phase = Phase::AfterEntry;
                 true
@@ -392,6 +494,39 @@ fn not_utf8(at: usize) -> PveError {
     PveError::Decode(format!("the answer is not UTF-8 (at byte {at})"))
 }
 
+fn not_a_listing(at: usize) -> PveError {
+    PveError::Decode(format!(
+        "the guest listing is not a list of resources (at byte {at})"
+    ))
+}
+
+/// What may follow the data after `],` (from `at`): other members, then `}` and
+/// whitespace, as [`decode_whole`] reads them (`data` again is refused). `Err` says at
+/// which byte it failed.
+fn after_data(text: &str, at: usize) -> Result<(), usize> {
+    let mut r = Reader::new(text, at);
+    let mut members = || loop {
+        r.ws()?;
+        if r.member_name()? == "data" {
+            return Err(Stop::Invalid);
+        }
+        r.skip_value()?;
+        r.ws()?;
+        match r.bump()? {
+            b',' => {}
+            b'}' => return Ok(()),
+            _ => return Err(Stop::Invalid),
+        }
+    };
+    let read = members();
+    let at = r.at();
+    let rest = text.as_bytes().get(at..).unwrap_or_default();
+    match read {
+        Ok(()) if rest.iter().all(|&b| is_ws(b)) => Ok(()),
+        _ => Err(at),
+    }
+}
+
 /// Reads a whole answer: an object whose `data` member (once) is a list of entries
 /// (objects, each read by [`entry`]), other members any JSON value, whitespace around
 /// tokens.
@@ -401,9 +536,7 @@ fn decode_whole(text: &str) -> Result<Snapshot, PveError> {
     let read = document(text, |entry, at| guests.extend(interner.guest(entry, at)));
     match read {
         Ok(()) => Ok(Snapshot::new(guests)),
-        Err(at) => Err(PveError::Decode(format!(
-            "the guest listing is not a list of resources (at byte {at})"
-        ))),
+        Err(at) => Err(not_a_listing(at)),
     }
 }
 

@@ -6,17 +6,59 @@
 //!
 //! The thread copies each chunk into the listing's text as soon as it is handed over
 //! (reading entries in between, a little at a time), so the chunks waiting for it stay
-//! few. It stops when the answer is complete or when the fetch is given up (its
-//! channel closes). Without a thread (one could not be started), the chunks are read
-//! as they come, on the caller's thread.
+//! few. The text it read is let go of as it goes, and the receiving side waits while
+//! more than [`WINDOW`] bytes are unread ([`BodySink::ready`]), so a large listing
+//! never sits whole in memory. It stops when the answer is complete or when the fetch
+//! is given up (its channel closes). Without a thread (one could not be started), the
+//! chunks are read as they come, on the caller's thread.
 
-use super::ListingDecoder;
+use super::{ListingDecoder, MAX_PIECES, MIN_PIECE};
 use crate::pve::{BodySink, PveError, resources::Snapshot};
 use bytes::Bytes;
-use std::sync::mpsc;
+use std::sync::{
+    Arc,
+    atomic::{AtomicBool, AtomicUsize, Ordering},
+    mpsc,
+};
 
 /// How much text the thread reads between looking for new chunks.
 const STEP: usize = 64 * 1024;
+
+/// How far the reading may be behind what was received before receiving waits.
+pub const WINDOW: usize = 1024 * 1024;
+
+/// How far the reading thread got, for the receiving side to wait on.
+#[derive(Debug, Default)]
+struct Backlog {
+    /// Bytes of the answer read, or all taken while the thread waits for more (then it
+    /// is not behind: an entry longer than the window must not stop the answer).
+    read: AtomicUsize,
+    /// The thread is gone: nothing to wait for.
+    stopped: AtomicBool,
+    moved: tokio::sync::Notify,
+}
+
+impl Backlog {
+    fn publish(&self, read: usize) {
+        self.read.store(read, Ordering::Release);
+        self.moved.notify_one();
+    }
+
+    fn caught_up(&self, handed: usize) -> bool {
+        self.stopped.load(Ordering::Acquire)
+            || handed.saturating_sub(self.read.load(Ordering::Acquire)) <= WINDOW
+    }
+}
+
+/// Tells the receiving side the thread is gone, however it ends.
+struct Stopped(Arc<Backlog>);
+
+impl Drop for Stopped {
+    fn drop(&mut self) {
+        self.0.stopped.store(true, Ordering::Release);
+        self.0.moved.notify_one();
+    }
+}
 
 /// The listing, and the memory its text took, emptied for the next one.
 type Finished = (Result<Snapshot, PveError>, String);
@@ -38,6 +80,9 @@ enum Reading {
     Thread {
         chunks: mpsc::Sender<Msg>,
         done: tokio::sync::oneshot::Receiver<Finished>,
+        backlog: Arc<Backlog>,
+        /// Bytes handed over.
+        handed: usize,
     },
     /// No thread could be started: read here.
     Here(Box<ListingDecoder>),
@@ -59,13 +104,20 @@ impl Background {
         let (chunks, rx) = mpsc::channel();
         let (tx, done) = tokio::sync::oneshot::channel();
         let decoder = ListingDecoder::with_buffer(buffer);
+        let backlog = Arc::new(Backlog::default());
+        let stopped = Stopped(backlog.clone());
         // The decoder goes to the thread inside the closure: if the thread cannot be
         // started, the closure (and the buffer) is dropped, and reading happens here.
         let started = std::thread::Builder::new()
             .name("listing".into())
-            .spawn(move || read(rx, decoder, tx));
+            .spawn(move || read(rx, decoder, tx, stopped));
         match started {
-            Ok(_) => Self(Reading::Thread { chunks, done }),
+            Ok(_) => Self(Reading::Thread {
+                chunks,
+                done,
+                backlog,
+                handed: 0,
+            }),
             Err(e) => {
                 tracing::warn!("reading the guest listing on this thread: no thread for it ({e})");
                 Self(Reading::Here(Box::default()))
@@ -78,7 +130,7 @@ impl Background {
     pub async fn finish(self) -> Finished {
         match self.0 {
             Reading::Here(decoder) => decoder.finish_keeping(),
-            Reading::Thread { chunks, done } => {
+            Reading::Thread { chunks, done, .. } => {
                 // A closed channel: the thread is gone, and `done` says so below.
                 let _ = chunks.send(Msg::End);
                 done.await.unwrap_or_else(|_| {
@@ -100,8 +152,33 @@ impl BodySink for Background {
 
     fn chunk(&mut self, bytes: Bytes) {
         match &mut self.0 {
-            Reading::Thread { chunks, .. } => drop(chunks.send(Msg::Chunk(bytes))),
+            Reading::Thread { chunks, handed, .. } => {
+                *handed += bytes.len();
+                drop(chunks.send(Msg::Chunk(bytes)));
+            }
             Reading::Here(decoder) => decoder.feed(&bytes),
+        }
+    }
+
+    /// Done once the thread has read all but [`WINDOW`] bytes of what it was handed.
+    fn ready(&mut self) -> impl std::future::Future<Output = ()> + Send {
+        let waiting = match &self.0 {
+            Reading::Thread {
+                backlog, handed, ..
+            } => Some((backlog.clone(), *handed)),
+            Reading::Here(_) => None,
+        };
+        async move {
+            let Some((backlog, handed)) = waiting else {
+                return;
+            };
+            loop {
+                let moved = backlog.moved.notified();
+                if backlog.caught_up(handed) {
+                    return;
+                }
+                moved.await;
+            }
         }
     }
 }
@@ -112,7 +189,10 @@ fn read(
     chunks: mpsc::Receiver<Msg>,
     mut decoder: ListingDecoder,
     done: tokio::sync::oneshot::Sender<Finished>,
+    stopped: Stopped,
 ) {
+    let backlog = &stopped.0;
+    let pieces = std::thread::available_parallelism().map_or(1, |n| n.get().min(MAX_PIECES));
     // Whether text taken is still unread.
     let mut unread = false;
     loop {
@@ -138,7 +218,23 @@ fn read(
                 let _ = done.send(decoder.finish_keeping());
                 return;
             }
-            None => unread = decoder.advance(STEP),
+            // Far behind (receiving waits, and Proxmox with it): what was taken is read
+            // in parts side by side, as the rest is at the end.
+            None if pieces > 1 && decoder.taken() - decoder.read_so_far() >= 2 * MIN_PIECE => {
+                decoder.catch_up(pieces, MIN_PIECE);
+                unread = false;
+                backlog.publish(decoder.taken());
+            }
+            None => {
+                unread = decoder.advance(STEP);
+                backlog.publish(match unread {
+                    true => decoder.read_so_far(),
+                    false => decoder.taken(),
+                });
+            }
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -21,19 +21,35 @@ fn streamed(body: &[u8], size: usize) -> Result<Snapshot, PveError> {
     d.finish()
 }
 
-/// Every way of cutting `body` into chunks, or into parts read side by side, decodes
-/// as the whole body does.
+/// Feeds `body` in chunks of `size` bytes, letting go of the text read at once.
+fn streamed_letting_go(body: &[u8], size: usize) -> Result<Snapshot, PveError> {
+    let mut d = ListingDecoder::letting_go_at(1);
+    for chunk in body.chunks(size.max(1)) {
+        d.feed(chunk);
+    }
+    d.finish()
+}
+
+/// Every way of cutting `body` into chunks (letting go of the text read or not), or
+/// into parts read side by side (from the start, or after its first half was read),
+/// decodes as the whole body does.
 fn agrees(body: &str) -> Result<Vec<String>, ()> {
     let whole = outcome(decode(body.as_bytes()));
     for size in [1, 2, 3, 7, 16, 64, body.len()] {
         let got = outcome(streamed(body.as_bytes(), size));
         assert_eq!(got, whole, "chunks of {size}: {body}");
+        let got = outcome(streamed_letting_go(body.as_bytes(), size));
+        assert_eq!(got, whole, "chunks of {size}, letting go: {body}");
     }
     for pieces in [2, 3, 4, 9] {
-        let mut d = ListingDecoder::default();
-        d.append(body.as_bytes());
-        let got = outcome(d.finish_in(pieces, 1).0);
-        assert_eq!(got, whole, "in {pieces} parts: {body}");
+        for read_first in [0, body.len() / 2] {
+            let (first, second) = body.as_bytes().split_at(read_first);
+            let mut d = ListingDecoder::letting_go_at(1);
+            d.feed(first);
+            d.append(second);
+            let got = outcome(d.finish_in(pieces, 1).0);
+            assert_eq!(got, whole, "in {pieces} parts after {read_first}: {body}");
+        }
     }
     whole
 }
@@ -66,6 +82,42 @@ fn the_usual_shape_is_decoded_entry_by_entry() {
     let spaced = format!(" \n{{ \"data\" :\t[ {A} ,\r\n{B} ] }} \n");
     assert_eq!(agrees(&spaced), agrees(&body));
     assert_eq!(agrees(r#"{"data":[]}"#), Ok(vec![]));
+}
+
+/// Read as it arrives, a listing holds about what is waiting to be read; guests keep
+/// their place in the whole answer (of a guest listed twice, the first is kept), and
+/// what follows the data is read from what is left.
+#[test]
+fn text_read_is_let_go_of() {
+    let entry = |vmid: u32, name: &str| {
+        format!(r#"{{"type":"qemu","vmid":{vmid},"node":"pve1","name":"{name}"}}"#)
+    };
+    let mut entries: Vec<String> = (200..400).map(|v| entry(v, "x")).collect();
+    entries.insert(0, entry(101, "first"));
+    entries.push(entry(101, "second"));
+    let tails = ["]}", r#"],"total":202} "#, r#"],"data":[]}"#, "],}", "]} x"];
+    for (i, tail) in tails.into_iter().enumerate() {
+        let body = format!("{{\"data\":[{}{tail}", entries.join(","));
+        let mut d = ListingDecoder::letting_go_at(1024);
+        let mut held = 0;
+        for chunk in body.as_bytes().chunks(100) {
+            d.feed(chunk);
+            held = held.max(d.text.len());
+        }
+        assert!(d.read.base > 0 && held < 2 * 1024 + 100, "held {held}");
+        assert_eq!(d.read_so_far() + d.text.len() - d.read.pos, body.len());
+        let got = outcome(d.finish());
+        assert_eq!(got, outcome(decode(body.as_bytes())), "{tail}");
+        assert_eq!(
+            got.is_ok(),
+            i < 2,
+            "only the first two are listings: {tail}"
+        );
+        if let Ok(guests) = got {
+            assert!(guests[0].contains("\"first\""), "{tail}: {}", guests[0]);
+            assert_eq!(guests.len(), 201, "{tail}");
+        }
+    }
 }
 
 #[test]
