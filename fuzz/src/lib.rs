@@ -379,12 +379,12 @@ pub mod policy {
 
 /// The `/cluster/resources` decoder that works while the answer arrives: cut into
 /// chunks anywhere, or read at the end in parts side by side, any bytes decode to the
-/// same guests as the whole answer does, or fail every way. The first byte chooses the
-/// chunk size and the number of parts.
+/// same guests as the whole answer does, or fail every way, whether the text read is
+/// let go of or not. The first byte chooses the chunk size and the number of parts.
 pub mod listing {
     use pve_helper::pve::{
         PveError,
-        listing::{ListingDecoder, decode},
+        listing::{LET_GO, ListingDecoder, decode},
         resources::Snapshot,
     };
 
@@ -404,19 +404,25 @@ pub mod listing {
             return;
         };
         let whole = outcome(decode(body));
-        let mut d = ListingDecoder::default();
-        for chunk in body.chunks(usize::from(size).max(1)) {
-            d.feed(chunk);
+        // As it arrives, the text read let go of at once or as the service does.
+        for let_go in [1, LET_GO] {
+            let mut d = ListingDecoder::letting_go_at(let_go);
+            for chunk in body.chunks(usize::from(size).max(1)) {
+                d.feed(chunk);
+            }
+            let got = outcome(d.finish());
+            assert_eq!(got, whole, "chunks of {size}, letting go at {let_go}");
         }
-        assert_eq!(
-            outcome(d.finish()),
-            whole,
-            "chunks of {size}"
-        );
-        // Read at the end, in parts side by side split wherever `},{` is.
+        // Read at the end, in parts side by side split wherever `},{` is: all of it,
+        // or what is left after the first half arrived and was read (and let go of).
         let pieces = usize::from(size % 8) + 2;
-        let mut d = ListingDecoder::default();
-        d.append(body);
-        assert_eq!(outcome(d.finish_in(pieces, 1).0), whole, "in {pieces} parts");
+        for read_first in [0, body.len() / 2] {
+            let (first, second) = body.split_at(read_first);
+            let mut d = ListingDecoder::letting_go_at(1);
+            d.feed(first);
+            d.append(second);
+            let got = outcome(d.finish_in(pieces, 1).0);
+            assert_eq!(got, whole, "in {pieces} parts after {read_first} bytes");
+        }
     }
 }
