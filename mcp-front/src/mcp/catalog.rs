@@ -58,7 +58,8 @@ fn reflow_object(schema: &Arc<JsonObject>) -> Arc<JsonObject> {
 /// Every tool the router serves as listed: its description and schemas reflowed, its
 /// schemas portable.
 pub fn describe() -> Vec<Tool> {
-    described::describe()
+    described::describing(|| tools::router().list_all())
+        .unwrap_or_default()
         .into_iter()
         .map(|mut tool| {
             let description = reflow(tool.description.as_deref().unwrap_or_default());

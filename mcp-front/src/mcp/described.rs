@@ -1,12 +1,12 @@
 //! The JSON Schemas of the tools' arguments and answers, generated only where the tool
-//! list is made ([`describe`]), never in a session.
+//! list is made ([`describing`]), never in a session.
 //!
 //! A session lists the tools from the list made ahead of time (`catalog`), and its
 //! router needs no schema to call a tool: generating every schema there cost each
 //! session about 2 MB (1.45 MB of heap and 0.9 MB of code run once). Tools therefore
 //! take their arguments as [`Parameters`] and name their answer's schema with
-//! [`output`]: both give the real schema on the thread [`describe`] builds the router
-//! on, and a bare object schema anywhere else.
+//! [`output`]: both give the real schema on the thread [`describing`] runs (where
+//! `catalog::describe` builds the router), and a bare object schema anywhere else.
 //!
 //! Nothing here is untrusted: the types are our own. Arguments are read by rmcp's own
 //! extractor, with its errors.
@@ -17,28 +17,26 @@ use rmcp::{
         tool::{ToolCallContext, schema_for_output},
         wrapper,
     },
-    model::{JsonObject, Tool},
+    model::JsonObject,
 };
 use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde::de::DeserializeOwned;
 use std::{any::Any, borrow::Cow, cell::Cell, sync::Arc};
 
 thread_local! {
-    /// Whether this thread is describing the tools: set only on [`describe`]'s own.
+    /// Whether this thread is describing the tools: set only on [`describing`]'s own.
     static DESCRIBING: Cell<bool> = const { Cell::new(false) };
 }
 
-/// Every tool the router serves, with its schemas, as rmcp describes it.
-///
-/// Built on a thread of its own: rmcp keeps the schemas it made in that thread's
-/// caches, which go with it.
-pub fn describe() -> Vec<Tool> {
-    std::thread::spawn(|| {
+/// Runs `f` on a thread of its own, where schemas are generated; `None` if it
+/// panicked. rmcp keeps the schemas it makes in that thread's caches, which go with it.
+pub fn describing<R: Send + 'static>(f: impl FnOnce() -> R + Send + 'static) -> Option<R> {
+    std::thread::spawn(move || {
         DESCRIBING.set(true);
-        crate::tools::router().list_all()
+        f()
     })
     .join()
-    .unwrap_or_default()
+    .ok()
 }
 
 /// A tool's arguments: rmcp's [`wrapper::Parameters`], with the schema only where the
