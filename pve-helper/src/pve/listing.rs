@@ -347,7 +347,7 @@ impl Progress {
         // entries read so far tell how long one is): no list grows by copying.
         let entry_len = match self.guests.len() {
             0..16 => ENTRY_LEN,
-            n => (self.pos / n).max(1),
+            n => ((self.base + self.pos) / n).max(1),
         };
         let parts: Vec<Option<Progress>> = std::thread::scope(|scope| {
             let running: Vec<_> = starts
