@@ -64,6 +64,11 @@ struct Progress {
     /// Where reading resumes in the text.
     pos: usize,
     phase: Phase,
+    /// The text holds the rest of the answer: an entry that does not read is refused.
+    /// Until then it is read again when more arrives, as one cut short is: serde_json
+    /// may refuse an entry cut at the end of the text that more text would complete
+    /// (a number cut after its `e`), and text read may have been let go of.
+    complete: bool,
     interner: Interner,
     guests: Vec<Guest>,
 }
@@ -170,7 +175,14 @@ impl ListingDecoder {
     ///
     /// [`finish`]: ListingDecoder::finish
     pub fn catch_up(&mut self, pieces: usize, min_piece: usize) {
-        self.read.rest(&self.text, pieces, min_piece);
+        // The next entry first: one that cannot be read yet leaves nothing to read in
+        // parts after it (they would be read again, each time more arrives, and
+        // dropped).
+        let at = self.read.pos;
+        self.read.run(&self.text, at + 1);
+        if self.read.pos > at {
+            self.read.rest(&self.text, pieces, min_piece);
+        }
         self.let_go();
     }
 
@@ -271,6 +283,7 @@ impl ListingDecoder {
             return Err(not_utf8(at));
         }
         let (read_before, started) = (self.read.pos, std::time::Instant::now());
+        self.read.complete = true;
         let kept = self.read.rest(&self.text, pieces, min_piece);
         tracing::debug!(
             bytes = self.text.len(),
@@ -359,6 +372,7 @@ impl Progress {
                         base: self.base,
                         pos,
                         phase: between,
+                        complete: self.complete,
                         guests: Vec::with_capacity(expected + expected / 8 + 16),
                         ..Progress::default()
                     };
@@ -457,6 +471,7 @@ impl Progress {
                 true
             }
             Err(Stop::Incomplete) => false,
+            Err(Stop::Invalid) if !self.complete => false,
             // The whole reading at the end says what is wrong with it.
             Err(Stop::Invalid) => {
                 self.phase = Phase::Whole;

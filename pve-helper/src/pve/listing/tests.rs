@@ -329,3 +329,18 @@ mod timing {
         );
     }
 }
+
+/// serde_json refuses some entries cut at the end of the text that more text would
+/// complete (a number cut after its `e`): while more may arrive, such an entry is read
+/// again, never taken as refused (once text was let go of, nothing could read it
+/// again at the end).
+#[test]
+fn an_entry_refused_while_cut_short_is_read_again() {
+    let entry = r#"{"type":"qemu","vmid":101,"node":"n","x":1e12}"#;
+    let cut = &entry[..entry.rfind('e').unwrap() + 1];
+    assert_eq!(entry::read(cut, 0).err(), Some(Stop::Invalid), "{cut}");
+    let body = format!("{{\"data\":[{entry},{entry}]}}");
+    assert_eq!(agrees(&body).map(|g| g.len()), Ok(1));
+    let odd = r#"{"data":[{"type":"0qemu","\\vmid":1e1124200}]}"#;
+    assert_eq!(agrees(odd), Ok(vec![]));
+}

@@ -50,8 +50,15 @@ async fn receiving_waits_for_the_reading_and_never_for_good() {
     // A shape read whole at the end (an escaped key): nothing is read meanwhile.
     let escaped = format!("{{\"d\\u0061ta\":[{}]}}", entries(60_000));
     assert_eq!(through_thread(&escaped).await, Ok(60_000));
-    // Refused after many windows were read and let go of.
-    let broken = format!("{{\"data\":[{},5]}}", entries(60_000));
-    let refused = through_thread(&broken).await.unwrap_err();
-    assert!(refused.contains("not a list of resources"), "{refused}");
+    // Refused after many windows were read and let go of: between entries, or an
+    // entry that does not read (waited for to the end, as one cut short is), with
+    // many windows after it.
+    let many = entries(60_000);
+    for broken in [
+        format!("{{\"data\":[{many},5]}}"),
+        format!("{{\"data\":[{many},{{\"type\":5}},{many}]}}"),
+    ] {
+        let refused = through_thread(&broken).await.unwrap_err();
+        assert!(refused.contains("not a list of resources"), "{refused}");
+    }
 }
