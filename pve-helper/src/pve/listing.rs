@@ -520,26 +520,11 @@ fn not_a_listing(at: usize) -> PveError {
 /// which byte it failed.
 fn after_data(text: &str, at: usize) -> Result<(), usize> {
     let mut r = Reader::new(text, at);
-    let mut members = || loop {
-        r.ws()?;
-        if r.member_name()? == "data" {
-            return Err(Stop::Invalid);
-        }
-        r.skip_value()?;
-        r.ws()?;
-        match r.bump()? {
-            b',' => {}
-            b'}' => return Ok(()),
-            _ => return Err(Stop::Invalid),
-        }
-    };
-    let read = members();
-    let at = r.at();
-    let rest = text.as_bytes().get(at..).unwrap_or_default();
-    match read {
-        Ok(()) if rest.iter().all(|&b| is_ws(b)) => Ok(()),
-        _ => Err(at),
-    }
+    let read = r
+        .ws()
+        .and_then(|()| more_members(&mut r, true, &mut |_, _| {}));
+    let data = read.map_err(|_| r.at())?;
+    ends(&r, data)
 }
 
 /// Reads a whole answer: an object whose `data` member (once) is a list of entries
@@ -559,6 +544,12 @@ fn decode_whole(text: &str) -> Result<Snapshot, PveError> {
 fn document<'a>(text: &'a str, mut each: impl FnMut(entry::Entry<'a>, usize)) -> Result<(), usize> {
     let mut r = Reader::new(text, 0);
     let data = members(&mut r, &mut each).map_err(|_| r.at())?;
+    ends(&r, data)
+}
+
+/// After the answer's last `}`: only whitespace, and there must have been a `data`.
+fn ends(r: &Reader<'_>, data: bool) -> Result<(), usize> {
+    let text = r.text();
     let rest = text.as_bytes().get(r.at()..).unwrap_or_default();
     if !rest.iter().all(|&b| is_ws(b)) {
         return Err(r.at());
@@ -574,14 +565,23 @@ fn members<'a>(
     r: &mut Reader<'a>,
     each: &mut impl FnMut(entry::Entry<'a>, usize),
 ) -> Result<bool, Stop> {
-    let mut data = false;
     r.ws()?;
     r.expect(b'{')?;
     r.ws()?;
     if r.peek()? == b'}' {
         r.expect(b'}')?;
-        return Ok(data);
+        return Ok(false);
     }
+    more_members(r, false, each)
+}
+
+/// Members up to and with the object's `}`, from the next member's name; `data`
+/// tells whether one was already read (then another is refused). Whether one was.
+fn more_members<'a>(
+    r: &mut Reader<'a>,
+    mut data: bool,
+    each: &mut impl FnMut(entry::Entry<'a>, usize),
+) -> Result<bool, Stop> {
     loop {
         let name = r.member_name()?;
         if name == "data" {
