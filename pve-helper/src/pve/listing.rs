@@ -169,21 +169,27 @@ impl ListingDecoder {
         }
     }
 
-    /// Reads all that was taken, in up to `pieces` parts side by side of at least
-    /// `min_piece` bytes each, as [`finish`] reads what is left; then nothing is left
-    /// to read until more arrive.
+    /// When at least two parts' worth ([`MIN_PIECE`]) is unread and there is more
+    /// than one processor: reads all that was taken in parts side by side, as
+    /// [`finish`] reads what is left, and says so (nothing is then left to read until
+    /// more arrive). Otherwise does nothing.
     ///
     /// [`finish`]: ListingDecoder::finish
-    pub fn catch_up(&mut self, pieces: usize, min_piece: usize) {
+    pub fn catch_up(&mut self) -> bool {
+        let pieces = pieces();
+        if pieces < 2 || self.taken() - self.read_so_far() < 2 * MIN_PIECE {
+            return false;
+        }
         // The next entry first: one that cannot be read yet leaves nothing to read in
         // parts after it (they would be read again, each time more arrives, and
         // dropped).
         let at = self.read.pos;
         self.read.run(&self.text, at + 1);
         if self.read.pos > at {
-            self.read.rest(&self.text, pieces, min_piece);
+            self.read.rest(&self.text, pieces, MIN_PIECE);
         }
         self.let_go();
+        true
     }
 
     /// How much of the answer has been read.
@@ -257,8 +263,7 @@ impl ListingDecoder {
     ///
     /// [`finish`]: ListingDecoder::finish
     pub fn finish_keeping(self) -> (Result<Snapshot, PveError>, String) {
-        let pieces = std::thread::available_parallelism().map_or(1, usize::from);
-        self.finish_in(pieces.min(MAX_PIECES), MIN_PIECE)
+        self.finish_in(pieces(), MIN_PIECE)
     }
 
     /// [`finish_keeping`], reading what is left in up to `pieces` parts of at least
@@ -316,6 +321,15 @@ impl ListingDecoder {
 pub const MAX_PIECES: usize = 4;
 /// Least a part read beside others is worth (in bytes: about 800 guests).
 pub const MIN_PIECE: usize = 256 * 1024;
+
+/// How many parts a listing is read in at once: one per processor, at most
+/// [`MAX_PIECES`]. Asked once (the standard library reads the kernel's and the cgroup's
+/// answers each time).
+fn pieces() -> usize {
+    static PIECES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *PIECES
+        .get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get().min(MAX_PIECES)))
+}
 /// About how long an entry is, before any is read (Proxmox VE 8 and 9: 300 to 400
 /// bytes).
 const ENTRY_LEN: usize = 300;

@@ -12,7 +12,7 @@
 //! is given up (its channel closes). Without a thread (one could not be started), the
 //! chunks are read as they come, on the caller's thread.
 
-use super::{ListingDecoder, MAX_PIECES, MIN_PIECE};
+use super::ListingDecoder;
 use crate::pve::{BodySink, PveError, resources::Snapshot};
 use bytes::Bytes;
 use std::sync::{
@@ -192,7 +192,6 @@ fn read(
     stopped: Stopped,
 ) {
     let backlog = &stopped.0;
-    let pieces = std::thread::available_parallelism().map_or(1, |n| n.get().min(MAX_PIECES));
     // Whether text taken is still unread.
     let mut unread = false;
     loop {
@@ -218,15 +217,10 @@ fn read(
                 let _ = done.send(decoder.finish_keeping());
                 return;
             }
-            // Far behind (receiving waits, and Proxmox with it): what was taken is read
-            // in parts side by side, as the rest is at the end.
-            None if pieces > 1 && decoder.taken() - decoder.read_so_far() >= 2 * MIN_PIECE => {
-                decoder.catch_up(pieces, MIN_PIECE);
-                unread = false;
-                backlog.publish(decoder.taken());
-            }
+            // Far behind (receiving waits, and Proxmox with it), what was taken is read
+            // in parts side by side, as the rest is at the end; else a step at a time.
             None => {
-                unread = decoder.advance(STEP);
+                unread = !decoder.catch_up() && decoder.advance(STEP);
                 backlog.publish(match unread {
                     true => decoder.read_so_far(),
                     false => decoder.taken(),
