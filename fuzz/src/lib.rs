@@ -385,7 +385,7 @@ pub mod listing {
     use pve_helper::pve::{
         PveError,
         listing::{LET_GO, ListingDecoder, decode},
-        resources::Snapshot,
+        resources::{Snapshot, entry},
     };
 
     /// Each guest, with the details an answer would carry of it.
@@ -399,10 +399,27 @@ pub mod listing {
         )
     }
 
+    /// Each entry the plain reading reads, at any `{` of the text, serde_json reads
+    /// the same, to the bit, ending at the same byte; the shape carried from one to
+    /// the next, as a listing carries it.
+    fn plain_reads_as_serde_json(body: &[u8]) {
+        let Ok(text) = std::str::from_utf8(body) else {
+            return;
+        };
+        let mut shape = entry::Shape::default();
+        for (at, _) in text.match_indices('{') {
+            if let Some(plain) = entry::plain::read(text, at, &mut shape) {
+                let any = entry::read_any(text, at);
+                assert_eq!(format!("{:?}", Ok::<_, entry::Stop>(plain)), format!("{any:?}"));
+            }
+        }
+    }
+
     pub fn check(data: &[u8]) {
         let Some((&size, body)) = data.split_first() else {
             return;
         };
+        plain_reads_as_serde_json(body);
         let whole = outcome(decode(body));
         // As it arrives, the text read let go of at once or as the service does.
         for let_go in [1, LET_GO] {

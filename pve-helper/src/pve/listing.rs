@@ -70,6 +70,8 @@ struct Progress {
     /// (a number cut after its `e`), and text read may have been let go of.
     complete: bool,
     interner: Interner,
+    /// What the entries read so far looked like ([`entry::Shape`]).
+    shape: entry::Shape,
     guests: Vec<Guest>,
 }
 
@@ -320,7 +322,7 @@ impl ListingDecoder {
 /// Most parts a listing's rest is read in at once.
 pub const MAX_PIECES: usize = 4;
 /// Least a part read beside others is worth (in bytes: about 800 guests).
-pub const MIN_PIECE: usize = 256 * 1024;
+pub const MIN_PIECE: usize = 128 * 1024;
 
 /// How many parts a listing is read in at once: one per processor, at most
 /// [`MAX_PIECES`]. Asked once (the standard library reads the kernel's and the cgroup's
@@ -476,7 +478,7 @@ impl Progress {
 
     /// Reads the entry that begins at `pos`; false when its end has not arrived.
     fn entry(&mut self, text: &str) -> bool {
-        match entry::read(text, self.pos) {
+        match entry::read(text, self.pos, &mut self.shape) {
             Ok((entry, end)) => {
                 let at = self.base + self.pos;
                 self.guests.extend(self.interner.guest(entry, at));
@@ -625,12 +627,13 @@ fn entries<'a>(
     if r.peek()? == b']' {
         return r.expect(b']');
     }
+    let mut shape = entry::Shape::default();
     loop {
         if r.peek()? != b'{' {
             return Err(Stop::Invalid);
         }
         let start = r.at();
-        let (entry, end) = entry::read(r.text(), start)?;
+        let (entry, end) = entry::read(r.text(), start, &mut shape)?;
         each(entry, start);
         r.seek(end);
         r.ws()?;

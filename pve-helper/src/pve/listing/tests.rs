@@ -338,7 +338,11 @@ mod timing {
 fn an_entry_refused_while_cut_short_is_read_again() {
     let entry = r#"{"type":"qemu","vmid":101,"node":"n","x":1e12}"#;
     let cut = &entry[..entry.rfind('e').unwrap() + 1];
-    assert_eq!(entry::read(cut, 0).err(), Some(Stop::Invalid), "{cut}");
+    assert_eq!(
+        entry::read(cut, 0, &mut entry::Shape::default()).err(),
+        Some(Stop::Invalid),
+        "{cut}"
+    );
     let body = format!("{{\"data\":[{entry},{entry}]}}");
     assert_eq!(agrees(&body).map(|g| g.len()), Ok(1));
     let odd = r#"{"data":[{"type":"0qemu","\\vmid":1e1124200}]}"#;

@@ -1,7 +1,9 @@
-//! Reading one entry of a `/cluster/resources` answer straight from its text: serde_json
-//! reads the members a guest's scope, the listing's filters and counts, and its summary
-//! need ([`read`]: borrowed text, decoded only when it holds escapes), and checks the
-//! others are JSON. The text around the entries, which only the reading of an answer of
+//! Reading one entry of a `/cluster/resources` answer straight from its text: the
+//! members a guest's scope, the listing's filters and counts, and its summary need
+//! ([`read`]: borrowed text, decoded only when it holds escapes), and a check that the
+//! others are JSON. An entry as Proxmox writes them is read in one pass of our own
+//! ([`plain`]); any other, and any the pass gives up on, by serde_json ([`read_any`]),
+//! which reads the plain ones the same way. The text around the entries, which only the reading of an answer of
 //! an unusual shape looks at, is read by [`Reader`].
 //!
 //! What an entry may be: a JSON object; `type` a string; `node`, `status`, `pool`,
@@ -15,6 +17,7 @@
 //! sure they do not.
 
 use super::Num;
+pub use plain::Shape;
 use serde::Deserialize;
 use std::borrow::Cow;
 
@@ -93,8 +96,22 @@ impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
 }
 
 /// Reads the entry that starts at `start` (its `{`); returns it and where the entry
-/// ends.
-pub fn read(text: &str, start: usize) -> Result<(Entry<'_>, usize), Stop> {
+/// ends. An entry written plainly, as Proxmox writes them, is read by [`plain`]
+/// (`shape`: what the entries before it looked like), any other by [`read_any`].
+pub fn read<'a>(
+    text: &'a str,
+    start: usize,
+    shape: &mut Shape,
+) -> Result<(Entry<'a>, usize), Stop> {
+    match plain::read(text, start, shape) {
+        Some(read) => Ok(read),
+        None => read_any(text, start),
+    }
+}
+
+/// Reads the entry that starts at `start` (its `{`) with serde_json, whatever its
+/// form: it and where it ends.
+pub fn read_any(text: &str, start: usize) -> Result<(Entry<'_>, usize), Stop> {
     let rest = text.get(start..).ok_or(Stop::Invalid)?;
     // An object: serde would read a struct from a list too.
     if !rest.starts_with('{') {
@@ -346,5 +363,6 @@ impl<'a> Reader<'a> {
     }
 }
 
+pub mod plain;
 #[cfg(test)]
 mod tests;

@@ -1,7 +1,17 @@
 use super::*;
 
+/// Reads the entry both ways: the plain reading, when it reads it, must agree with
+/// serde_json's.
 fn scoped(text: &str) -> Result<(Entry<'_>, usize), Stop> {
-    read(text, 0)
+    let any = read_any(text, 0);
+    if let Some(plain) = plain::read(text, 0, &mut Shape::default()) {
+        assert_eq!(
+            format!("{:?}", Ok::<_, Stop>(plain)),
+            format!("{any:?}"),
+            "{text}"
+        );
+    }
+    read(text, 0, &mut Shape::default())
 }
 
 #[test]
