@@ -146,6 +146,43 @@ fn guests_are_kept_by_vmid_and_the_first_of_a_duplicate_wins() {
     );
 }
 
+/// Many guests in a scrambled order, some listed more than once: sorted as a stable
+/// sort by vmid sorts them, so the first of each keeps its place.
+#[test]
+fn guests_in_any_order_are_sorted_as_a_stable_sort_would() {
+    let mut seed = 0x853c_49e6_748f_ea9b_u64;
+    let ids: Vec<u32> = (0..5_000)
+        .map(|_| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            100 + (seed % 3_000) as u32
+        })
+        .collect();
+    let body = format!(
+        r#"{{"data":[{}]}}"#,
+        ids.iter()
+            .enumerate()
+            .map(|(i, v)| format!(r#"{{"type":"lxc","vmid":{v},"node":"n","name":"g{i}"}}"#))
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    let mut want: Vec<(u32, String)> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, v)| (*v, format!("g{i}")))
+        .collect();
+    want.sort_by_key(|(v, _)| *v);
+    want.dedup_by_key(|(v, _)| *v);
+    let snap = decode(body.as_bytes()).unwrap();
+    let got: Vec<(u32, String)> = snap
+        .guests
+        .iter()
+        .map(|g| (g.vmid.get(), g.name.to_string()))
+        .collect();
+    assert_eq!(got, want);
+}
+
 #[test]
 fn a_listing_that_is_not_a_list_is_an_error() {
     for body in [&br#"{"data":{}}"#[..], br#"{"data":[1]}"#, b"[]", b"{"] {
