@@ -30,6 +30,9 @@ struct Known {
     field: Field,
 }
 
+/// The most names a [`Shape`] keeps (Proxmox's entries have about 25 members).
+const MAX_NAMES: usize = 64;
+
 /// The most bytes of `"name":` a [`Known`] holds.
 const PATTERN: usize = 16;
 
@@ -83,8 +86,8 @@ pub fn read<'a>(text: &'a str, start: usize, shape: &mut Shape) -> Option<(Entry
         return None;
     }
     let mut entry = Entry::default();
-    let mut kind = false;
-    // One bit per kept field seen: serde refuses a field twice.
+    // One bit per kept field seen: serde refuses a field twice, and an entry without
+    // `type`.
     let mut seen = 0u16;
     let mut i = start + 1;
     for k in 0.. {
@@ -96,7 +99,7 @@ pub fn read<'a>(text: &'a str, start: usize, shape: &mut Shape) -> Option<(Entry
                 if known.len > 0 {
                     if let Some(slot) = shape.names.get_mut(k) {
                         *slot = known;
-                    } else if shape.names.len() == k {
+                    } else if shape.names.len() == k && k < MAX_NAMES {
                         shape.names.push(known);
                     }
                 }
@@ -115,7 +118,6 @@ pub fn read<'a>(text: &'a str, start: usize, shape: &mut Shape) -> Option<(Entry
             Field::Kind => {
                 let (s, end) = string(b, i)?;
                 entry.kind = Cow::Borrowed(text.get(s..end)?);
-                kind = true;
                 end + 1
             }
             Field::Node => text_or_null(text, i, &mut entry.node)?,
@@ -135,7 +137,7 @@ pub fn read<'a>(text: &'a str, start: usize, shape: &mut Shape) -> Option<(Entry
         };
         match b.get(i)? {
             b',' => i += 1,
-            b'}' if kind => return Some((entry, i + 1)),
+            b'}' if seen & 1 << Field::Kind as u16 != 0 => return Some((entry, i + 1)),
             _ => return None,
         }
     }
