@@ -2,20 +2,21 @@
 //! escapes, members that are strings, numbers or literals. [`read`] reads such an entry
 //! in one pass, finding each member's name where the entry before had it ([`Shape`]),
 //! and gives up (`None`) at the first thing of any other kind, or at the end of the
-//! text: the entry is then read from its start by serde_json ([`super::read`]), which
-//! says what is wrong with it, if anything is.
+//! text: the entry is then read from its start by serde_json ([`super::read_any`]),
+//! which says what is wrong with it, if anything is.
 //!
 //! What it accepts, it reads as serde_json reads it: the same members, the same strings
 //! (borrowed), the same numbers to the bit ([`number`]), a member of an entry twice
-//! refused by giving up. A test and the `listing`
-//! fuzz target compare the two on every entry they read.
+//! refused by giving up. Tests and the `listing` fuzz target compare the two on every
+//! entry they read.
 
 use super::{Entry, Num, Text};
 use std::borrow::Cow;
 
-/// The member names of the last entry read, in order, each with its field: an entry
-/// of the same kind has them in the same places, and a name is then checked with one
-/// comparison instead of read and looked up.
+/// The member names of the entries read so far, by place (the last one seen at each
+/// place), each with its field: an entry of the same kind has them in the same
+/// places, and a name is then checked with one comparison instead of read and looked
+/// up.
 #[derive(Debug, Default)]
 pub struct Shape {
     names: Vec<Known>,
