@@ -392,8 +392,7 @@ pub mod listing {
     fn outcome(r: Result<Snapshot, PveError>) -> Option<Vec<String>> {
         let s = r.ok()?;
         Some(
-            s.guests
-                .iter()
+            s.iter()
                 .map(|g| format!("{g:?} {:?}", g.summary()))
                 .collect(),
         )

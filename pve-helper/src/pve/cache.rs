@@ -47,7 +47,7 @@ impl ResourceCache {
         }
         let snap = Arc::new(snap?);
         tracing::debug!(
-            guests = snap.guests.len(),
+            guests = snap.len(),
             receive_us = received.as_micros(),
             finish_us = (started.elapsed() - received).as_micros(),
             "guest listing fetched"

@@ -480,8 +480,7 @@ impl Progress {
     fn entry(&mut self, text: &str) -> bool {
         match entry::read(text, self.pos, &mut self.shape) {
             Ok((entry, end)) => {
-                let at = self.base + self.pos;
-                self.guests.extend(self.interner.guest(entry, at));
+                self.guests.extend(self.interner.guest(entry));
                 self.pos = end;
                 self.phase = Phase::AfterEntry;
                 true
@@ -538,7 +537,7 @@ fn after_data(text: &str, at: usize) -> Result<(), usize> {
     let mut r = Reader::new(text, at);
     let read = r
         .ws()
-        .and_then(|()| more_members(&mut r, true, &mut |_, _| {}));
+        .and_then(|()| more_members(&mut r, true, &mut |_| {}));
     let data = read.map_err(|_| r.at())?;
     ends(&r, data)
 }
@@ -549,7 +548,7 @@ fn after_data(text: &str, at: usize) -> Result<(), usize> {
 fn decode_whole(text: &str) -> Result<Snapshot, PveError> {
     let mut interner = Interner::default();
     let mut guests = Vec::new();
-    let read = document(text, |entry, at| guests.extend(interner.guest(entry, at)));
+    let read = document(text, |entry| guests.extend(interner.guest(entry)));
     match read {
         Ok(()) => Ok(Snapshot::new(guests)),
         Err(at) => Err(not_a_listing(at)),
@@ -557,7 +556,7 @@ fn decode_whole(text: &str) -> Result<Snapshot, PveError> {
 }
 
 /// The answer's members and the `data` entries; `Err` says at which byte it failed.
-fn document<'a>(text: &'a str, mut each: impl FnMut(entry::Entry<'a>, usize)) -> Result<(), usize> {
+fn document<'a>(text: &'a str, mut each: impl FnMut(entry::Entry<'a>)) -> Result<(), usize> {
     let mut r = Reader::new(text, 0);
     let data = members(&mut r, &mut each).map_err(|_| r.at())?;
     ends(&r, data)
@@ -577,10 +576,7 @@ fn ends(r: &Reader<'_>, data: bool) -> Result<(), usize> {
 }
 
 /// `{` members `}`, with whitespace before; whether one was `data`.
-fn members<'a>(
-    r: &mut Reader<'a>,
-    each: &mut impl FnMut(entry::Entry<'a>, usize),
-) -> Result<bool, Stop> {
+fn members<'a>(r: &mut Reader<'a>, each: &mut impl FnMut(entry::Entry<'a>)) -> Result<bool, Stop> {
     r.ws()?;
     r.expect(b'{')?;
     r.ws()?;
@@ -596,7 +592,7 @@ fn members<'a>(
 fn more_members<'a>(
     r: &mut Reader<'a>,
     mut data: bool,
-    each: &mut impl FnMut(entry::Entry<'a>, usize),
+    each: &mut impl FnMut(entry::Entry<'a>),
 ) -> Result<bool, Stop> {
     loop {
         let name = r.member_name()?;
@@ -618,10 +614,7 @@ fn more_members<'a>(
 }
 
 /// `[` entries `]`, each an object.
-fn entries<'a>(
-    r: &mut Reader<'a>,
-    each: &mut impl FnMut(entry::Entry<'a>, usize),
-) -> Result<(), Stop> {
+fn entries<'a>(r: &mut Reader<'a>, each: &mut impl FnMut(entry::Entry<'a>)) -> Result<(), Stop> {
     r.expect(b'[')?;
     r.ws()?;
     if r.peek()? == b']' {
@@ -632,9 +625,8 @@ fn entries<'a>(
         if r.peek()? != b'{' {
             return Err(Stop::Invalid);
         }
-        let start = r.at();
-        let (entry, end) = entry::read(r.text(), start, &mut shape)?;
-        each(entry, start);
+        let (entry, end) = entry::read(r.text(), r.at(), &mut shape)?;
+        each(entry);
         r.seek(end);
         r.ws()?;
         match r.bump()? {

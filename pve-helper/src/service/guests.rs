@@ -36,7 +36,7 @@ fn select<'s>(
     let mut total = 0u32;
     let mut page = Vec::new();
     let (offset, limit) = (q.offset as usize, q.limit.get() as usize);
-    for g in &snap.guests {
+    for g in snap.iter() {
         let keep = policy.guest_scope(g).is_some()
             && q.node.as_ref().is_none_or(|n| *g.node == *n)
             && q.status.is_none_or(|st| g.status == st)

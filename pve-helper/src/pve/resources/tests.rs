@@ -17,7 +17,7 @@ fn parses_pve_shapes_and_drops_invalid() {
     ]}"#,
     )
     .unwrap();
-    let vmids: Vec<u32> = snap.guests.iter().map(|g| g.vmid.get()).collect();
+    let vmids: Vec<u32> = snap.iter().map(|g| g.vmid.get()).collect();
     assert_eq!(vmids, [101, 103, 200]);
     let web = snap.get(VmId::new(101).unwrap()).unwrap();
     assert_eq!(web.summary().tags, vec!["mcp", "web"]);
@@ -110,7 +110,7 @@ fn a_guests_lock_is_read_and_an_unknown_one_kept_safe() {
     let odd = lock(104).unwrap();
     assert!(matches!(odd, GuestLock::Other(_)), "{odd:?}");
     assert_eq!(odd.as_str(), "frozen\\u{202E}");
-    assert_eq!(snap.guests.len(), 6);
+    assert_eq!(snap.len(), 6);
 }
 
 #[test]
@@ -129,7 +129,6 @@ fn guests_are_kept_by_vmid_and_the_first_of_a_duplicate_wins() {
     );
     let snap = decode(body.as_bytes()).unwrap();
     let got: Vec<(u32, String)> = snap
-        .guests
         .iter()
         .map(|g| (g.vmid.get(), g.name.to_string()))
         .collect();
@@ -176,11 +175,23 @@ fn guests_in_any_order_are_sorted_as_a_stable_sort_would() {
     want.dedup_by_key(|(v, _)| *v);
     let snap = decode(body.as_bytes()).unwrap();
     let got: Vec<(u32, String)> = snap
-        .guests
         .iter()
         .map(|g| (g.vmid.get(), g.name.to_string()))
         .collect();
     assert_eq!(got, want);
+    assert_eq!(snap.len(), want.len());
+    // Each guest is found by its vmid, the first of a guest listed twice; a vmid not
+    // listed is not found.
+    for (vmid, name) in &want {
+        let g = snap.get(VmId::new((*vmid).into()).unwrap()).unwrap();
+        assert_eq!(&*g.name, name.as_str());
+    }
+    for absent in (100..3_200).filter(|v| !ids.contains(v)) {
+        assert!(
+            snap.get(VmId::new(absent.into()).unwrap()).is_none(),
+            "{absent}"
+        );
+    }
 }
 
 #[test]

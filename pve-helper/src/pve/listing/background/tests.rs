@@ -25,7 +25,7 @@ async fn through_thread(body: &str) -> Result<usize, String> {
     b.finish()
         .await
         .0
-        .map(|s| s.guests.len())
+        .map(|s| s.len())
         .map_err(|e| e.to_string())
 }
 
