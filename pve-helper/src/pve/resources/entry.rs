@@ -3,8 +3,8 @@
 //! ([`read`]: borrowed text, decoded only when it holds escapes), and a check that the
 //! others are JSON. An entry as Proxmox writes them is read in one pass of our own
 //! ([`plain`]); any other, and any the pass gives up on, by serde_json ([`read_any`]),
-//! which reads the plain ones the same way. The text around the entries, which only the reading of an answer of
-//! an unusual shape looks at, is read by [`Reader`].
+//! which reads the plain ones the same way. The text around the entries, which only
+//! the reading of an answer of an unusual shape looks at, is read by [`Reader`].
 //!
 //! What an entry may be: a JSON object; `type` a string; `node`, `status`, `pool`,
 //! `tags`, `name`, `lock` strings or null; `vmid`, `template`, `cpu`, `maxcpu`, `mem`,

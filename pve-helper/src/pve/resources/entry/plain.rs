@@ -95,16 +95,16 @@ pub fn read<'a>(text: &'a str, start: usize, shape: &mut Shape) -> Option<(Entry
         let (field, at) = match shape.names.get(k).and_then(|n| n.at(b, i)) {
             Some(hit) => hit,
             None => {
-                let (known, at) = Known::read(b, i)?;
+                let (field, known, at) = Known::read(b, i)?;
                 // A name too long to keep leaves the shape as it was.
-                if known.len > 0 {
+                if let Some(known) = known {
                     if let Some(slot) = shape.names.get_mut(k) {
                         *slot = known;
                     } else if shape.names.len() == k && k < MAX_NAMES {
                         shape.names.push(known);
                     }
                 }
-                (known.field, at)
+                (field, at)
             }
         };
         i = at;
@@ -153,38 +153,27 @@ impl Known {
         (word & self.mask == self.pattern).then_some((self.field, i + self.len))
     }
 
-    /// Reads the name of the member at `i` (a plain string, then `:`): the name as a
-    /// [`Known`] (of length 0 when it is too long to keep) and where its value begins.
-    fn read(b: &[u8], i: usize) -> Option<(Self, usize)> {
-        if b.get(i) != Some(&b'"') {
+    /// Reads the name of the member at `i` (a plain string, then `:`): its field, the
+    /// name as a [`Known`] (`None` when it is too long to keep) and where its value
+    /// begins.
+    fn read(b: &[u8], i: usize) -> Option<(Field, Option<Self>, usize)> {
+        let (from, to) = string(b, i)?;
+        if b.get(to + 1) != Some(&b':') {
             return None;
         }
-        let end = string_end(b, i + 1)?;
-        if b.get(end + 1) != Some(&b':') {
-            return None;
-        }
-        let field = Field::of(&b[i + 1..end]);
-        let len = end + 2 - i;
-        let known = match b.get(i..i + len) {
-            Some(bytes) if len <= PATTERN => {
-                let mut word = [0u8; PATTERN];
-                word[..len].copy_from_slice(bytes);
-                let mask = u128::MAX >> (8 * (PATTERN - len));
-                Self {
-                    pattern: u128::from_le_bytes(word),
-                    mask,
-                    len,
-                    field,
-                }
-            }
-            _ => Self {
-                pattern: 0,
-                mask: 0,
-                len: 0,
+        let field = Field::of(&b[from..to]);
+        let len = to + 2 - i;
+        let known = b.get(i..i + len).filter(|_| len <= PATTERN).map(|bytes| {
+            let mut word = [0u8; PATTERN];
+            word[..len].copy_from_slice(bytes);
+            Self {
+                pattern: u128::from_le_bytes(word),
+                mask: u128::MAX >> (8 * (PATTERN - len)),
+                len,
                 field,
-            },
-        };
-        Some((known, i + len))
+            }
+        });
+        Some((field, known, i + len))
     }
 }
 
@@ -269,7 +258,9 @@ fn other(b: &[u8], i: usize) -> Option<usize> {
 }
 
 /// A number at `i` without an exponent, of any length, whose value is not needed:
-/// where it ends.
+/// where it ends. The same form as [`number`] takes, checked without adding up the
+/// digits (finding where digits end first is slower for the numbers [`number`] reads,
+/// which are short).
 fn skip_number(b: &[u8], mut i: usize) -> Option<usize> {
     i += usize::from(b.get(i) == Some(&b'-'));
     let first = i;
