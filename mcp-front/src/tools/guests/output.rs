@@ -14,7 +14,7 @@ use crate::render::{
 use pve_mcp_proto as proto;
 use schemars::JsonSchema;
 use serde::{Serialize, Serializer};
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::fmt::Write;
 
 #[derive(Debug, Clone, Copy, Serialize, JsonSchema)]
@@ -170,23 +170,32 @@ pub struct GuestPage {
     /// column only when a guest on the page holds a lock. `cpu` is in cores, `mem` and
     /// `maxmem` in bytes, `uptime` in seconds.
     #[serde(serialize_with = "guest_table")]
-    #[schemars(with = "GuestTable")]
+    #[schemars(with = "GuestTable<'static>")]
     pub guests: Vec<Guest>,
 }
 
 /// The guests of a page as one table (see [`GuestPage::guests`]); `cpu` is rounded to
-/// 4 decimals.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
-pub struct GuestTable {
+/// 4 decimals. Written straight from the guests: a tree of values of a 1,000-guest page
+/// took 0.7 MB of the front's memory.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct GuestTable<'a> {
     /// `vmid`, `name`, `type`, `node`, `status`, `pool`, `tags`, `template`, [`lock`,]
     /// `cpu`, `maxcpu`, `mem`, `maxmem`, `uptime`.
     pub columns: Vec<&'static str>,
     /// One array of values per guest, in the order of `columns`.
-    pub rows: Vec<Vec<Value>>,
+    #[schemars(with = "Vec<Vec<Value>>")]
+    pub rows: Rows<'a>,
 }
 
-impl GuestTable {
-    pub fn of(guests: &[Guest]) -> GuestTable {
+/// The rows of a [`GuestTable`].
+#[derive(Debug)]
+pub struct Rows<'a> {
+    guests: &'a [Guest],
+    lock_column: bool,
+}
+
+impl<'a> GuestTable<'a> {
+    pub fn of(guests: &'a [Guest]) -> Self {
         let lock_column = guests.iter().any(|g| g.lock.is_some());
         let mut columns = vec![
             "vmid", "name", "type", "node", "status", "pool", "tags", "template",
@@ -195,34 +204,53 @@ impl GuestTable {
             columns.push("lock");
         }
         columns.extend(["cpu", "maxcpu", "mem", "maxmem", "uptime"]);
-        let rows = guests
-            .iter()
-            .map(|g| {
-                let mut row = vec![
-                    json!(g.vmid),
-                    json!(g.name),
-                    json!(g.guest_type),
-                    json!(g.node),
-                    json!(g.status),
-                    json!(g.pool),
-                    json!(g.tags),
-                    json!(g.template),
-                ];
-                if lock_column {
-                    row.push(json!(g.lock));
-                }
-                let cpu = (g.cpu * 10_000.0).round() / 10_000.0;
-                row.extend([
-                    json!(cpu),
-                    json!(g.maxcpu),
-                    json!(g.mem),
-                    json!(g.maxmem),
-                    json!(g.uptime),
-                ]);
-                row
-            })
-            .collect();
-        GuestTable { columns, rows }
+        Self {
+            columns,
+            rows: Rows {
+                guests,
+                lock_column,
+            },
+        }
+    }
+}
+
+impl Serialize for Rows<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.guests.iter().map(|guest| Row {
+            guest,
+            lock_column: self.lock_column,
+        }))
+    }
+}
+
+/// One guest's row of a [`GuestTable`].
+struct Row<'a> {
+    guest: &'a Guest,
+    lock_column: bool,
+}
+
+impl Serialize for Row<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let g = self.guest;
+        let mut row = s.serialize_seq(Some(13 + usize::from(self.lock_column)))?;
+        row.serialize_element(&g.vmid)?;
+        row.serialize_element(&g.name)?;
+        row.serialize_element(&g.guest_type)?;
+        row.serialize_element(&g.node)?;
+        row.serialize_element(&g.status)?;
+        row.serialize_element(&g.pool)?;
+        row.serialize_element(&g.tags)?;
+        row.serialize_element(&g.template)?;
+        if self.lock_column {
+            row.serialize_element(&g.lock)?;
+        }
+        row.serialize_element(&((g.cpu * 10_000.0).round() / 10_000.0))?;
+        row.serialize_element(&g.maxcpu)?;
+        row.serialize_element(&g.mem)?;
+        row.serialize_element(&g.maxmem)?;
+        row.serialize_element(&g.uptime)?;
+        row.end()
     }
 }
 

@@ -1,7 +1,7 @@
 use super::*;
 use crate::tools::args::testing::parse;
 use crate::tools::guests::output::*;
-use serde_json::json;
+use serde_json::{Value, json};
 
 #[test]
 fn list_defaults_and_bounds() {
@@ -84,6 +84,50 @@ fn guest_page_is_a_compact_table() {
         "102   db      qemu  pve1  stopped  -    -/4.0G     -       prod,web"
     );
     assert!(lines[4].contains("offset=2"));
+}
+
+#[test]
+fn the_table_holds_every_field_of_every_guest_in_the_order_of_its_columns() {
+    let mut odd = guest(7, "a \"quoted\" name", true);
+    (odd.pool, odd.lock, odd.template) = (Some("prod".into()), Some("migrate".into()), true);
+    (odd.cpu, odd.maxcpu, odd.mem) = (0.123_456, 2.5, u64::MAX);
+    odd.guest_type = GuestType::Lxc;
+    odd.tags.clear();
+    let mut nan = guest(8, "", false);
+    nan.cpu = f64::NAN;
+    for guests in [
+        vec![guest(101, "web-01", true), nan.clone()],
+        vec![odd, nan],
+    ] {
+        let table = serde_json::to_value(GuestTable::of(&guests)).unwrap();
+        let lock = guests.iter().any(|g| g.lock.is_some());
+        let rows: Vec<Value> = guests
+            .iter()
+            .map(|g| {
+                let mut row = vec![
+                    json!(g.vmid),
+                    json!(g.name),
+                    json!(g.guest_type),
+                    json!(g.node),
+                    json!(g.status),
+                    json!(g.pool),
+                    json!(g.tags),
+                    json!(g.template),
+                ];
+                if lock {
+                    row.push(json!(g.lock));
+                }
+                let cpu = (g.cpu * 10_000.0).round() / 10_000.0;
+                row.extend([json!(cpu), json!(g.maxcpu), json!(g.mem)]);
+                row.extend([json!(g.maxmem), json!(g.uptime)]);
+                Value::Array(row)
+            })
+            .collect();
+        assert_eq!(table["rows"], Value::Array(rows));
+        let columns = table["columns"].as_array().unwrap();
+        assert_eq!(columns.len(), table["rows"][0].as_array().unwrap().len());
+        assert_eq!(columns.iter().any(|c| c == "lock"), lock);
+    }
 }
 
 #[test]
