@@ -194,6 +194,9 @@ fn read(
     let backlog = &stopped.0;
     // Whether text taken is still unread.
     let mut unread = false;
+    // Bytes of the chunks taken: of an answer that stopped being UTF-8, more than the
+    // decoder keeps (nothing after that byte), all of which it has read.
+    let mut taken = 0;
     loop {
         let msg = match unread {
             true => match chunks.try_recv() {
@@ -210,6 +213,7 @@ fn read(
             Some(Msg::Announced(len)) => decoder.announced(len),
             Some(Msg::Chunk(bytes)) => {
                 decoder.append(&bytes);
+                taken += bytes.len();
                 unread = true;
             }
             Some(Msg::End) => {
@@ -223,7 +227,7 @@ fn read(
                 unread = !decoder.catch_up() && decoder.advance(STEP);
                 backlog.publish(match unread {
                     true => decoder.read_so_far(),
-                    false => decoder.taken(),
+                    false => taken,
                 });
             }
         }

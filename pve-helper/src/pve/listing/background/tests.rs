@@ -5,10 +5,14 @@ use std::time::Duration;
 /// client does; the listing's guests, or that it failed. Gives up after 20 s: a
 /// receiving side that waits for a thread that will not read is a hang.
 async fn through_thread(body: &str) -> Result<usize, String> {
+    through_thread_bytes(body.as_bytes()).await
+}
+
+async fn through_thread_bytes(body: &[u8]) -> Result<usize, String> {
     let mut b = Background::start(String::new());
     b.announced(body.len());
     let handing = async {
-        for chunk in body.as_bytes().chunks(16 * 1024) {
+        for chunk in body.chunks(16 * 1024) {
             b.chunk(Bytes::copy_from_slice(chunk));
             b.ready().await;
             if let Reading::Thread {
@@ -61,4 +65,10 @@ async fn receiving_waits_for_the_reading_and_never_for_good() {
         let refused = through_thread(&broken).await.unwrap_err();
         assert!(refused.contains("not a list of resources"), "{refused}");
     }
+    // Not UTF-8 early in many windows: the rest is taken (and not kept), never waited
+    // for, and the answer refused where it stopped being UTF-8.
+    let mut bytes = format!("{{\"data\":[{}]}}", entries(60_000)).into_bytes();
+    bytes[100] = 0xff;
+    let refused = through_thread_bytes(&bytes).await.unwrap_err();
+    assert!(refused.contains("not UTF-8 (at byte 100)"), "{refused}");
 }
