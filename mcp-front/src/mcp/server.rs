@@ -159,7 +159,7 @@ impl ServerHandler for PveMcp {
         context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, ErrorData> {
         let caps = self.permissions.for_listing().await;
-        let tools = catalog::tools(caps.as_deref());
+        let tools = vec![catalog::stand_in(catalog::tools_json(caps.as_deref()))];
         // 2026-07-28 clients cache by these hints: the list follows the policy, which
         // the admin may reload at any time, and is this client's own.
         let hints = context

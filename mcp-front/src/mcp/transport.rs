@@ -8,7 +8,10 @@
 //! beyond that; every reply is one JSON line on stdout, written by a single task, so
 //! nothing but whole protocol messages ever reaches stdout.
 
-use crate::mcp::jsonrpc::{Phase, Verdict, classify, oversized_reply};
+use crate::mcp::{
+    catalog,
+    jsonrpc::{Phase, Verdict, classify, oversized_reply},
+};
 use crate::tools::reply::{STRUCTURED_JSON, structured_json};
 use rmcp::{
     model::{JsonRpcMessage, JsonRpcResponse, ServerResult},
@@ -16,7 +19,7 @@ use rmcp::{
     transport::Transport,
 };
 use serde_json::Value;
-use std::{io, time::Duration};
+use std::{borrow::Cow, io, time::Duration};
 use tokio::{
     io::{AsyncBufReadExt, AsyncWrite, AsyncWriteExt, BufReader},
     sync::{mpsc, oneshot},
@@ -171,8 +174,12 @@ fn to_line(value: &impl serde::Serialize) -> io::Result<Vec<u8>> {
 }
 
 /// One outgoing message as a line; a tool result's structured content that travels as
-/// JSON text ([`crate::tools::reply::structured`]) is written in place of its stand-in.
+/// JSON text ([`crate::tools::reply::structured`]), and a tool list that does
+/// ([`catalog::tools_json`]), are written in place of their stand-ins.
 fn message_line(mut item: TxJsonRpcMessage<RoleServer>) -> io::Result<Vec<u8>> {
+    if let Some(items) = take_listed_json(&mut item) {
+        return with_tools(item, &items);
+    }
     let Some(json) = take_structured_json(&mut item) else {
         return to_line(&item);
     };
@@ -207,6 +214,46 @@ fn take_structured_json(item: &mut TxJsonRpcMessage<RoleServer>) -> Option<Strin
         },
         _ => None,
     }
+}
+
+/// Takes the JSON text of a tool list out of its stand-in, leaving the list empty.
+fn take_listed_json(item: &mut TxJsonRpcMessage<RoleServer>) -> Option<String> {
+    let JsonRpcMessage::Response(JsonRpcResponse {
+        result: ServerResult::ListToolsResult(result),
+        ..
+    }) = item
+    else {
+        return None;
+    };
+    match result.tools.as_slice() {
+        [only] if only.name == catalog::LISTED_JSON => {}
+        _ => return None,
+    }
+    let stand_in = result.tools.pop()?;
+    stand_in.description.map(Cow::into_owned)
+}
+
+/// The message with `items` as its (emptied) tool list.
+fn with_tools(mut item: TxJsonRpcMessage<RoleServer>, items: &str) -> io::Result<Vec<u8>> {
+    let mut line = Vec::with_capacity(items.len() + 256);
+    serde_json::to_writer(&mut line, &item)?;
+    // `{..,"result":{..,"tools":[]}}`: the list is the result's last member, and the
+    // result the message's. Anything else gets the values.
+    let empty: &[u8] = b"\"tools\":[]}}";
+    if !line.ends_with(empty) {
+        if let JsonRpcMessage::Response(JsonRpcResponse {
+            result: ServerResult::ListToolsResult(result),
+            ..
+        }) = &mut item
+        {
+            result.tools = serde_json::from_str(&format!("[{items}]"))?;
+        }
+        return to_line(&item);
+    }
+    line.truncate(line.len() - 3);
+    line.extend_from_slice(items.as_bytes());
+    line.extend_from_slice(b"]}}\n");
+    Ok(line)
 }
 
 fn put_back(mut item: TxJsonRpcMessage<RoleServer>, json: &str) -> io::Result<Vec<u8>> {

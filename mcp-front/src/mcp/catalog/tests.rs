@@ -447,3 +447,65 @@ fn storage_task_and_agent_changes_follow_their_sections() {
             .ends_with("systemctl is-active *. Each may run for up to 600 s.")
     );
 }
+
+/// The tools to list under `caps` read as values, annotated, as `tools_json` must
+/// write them.
+fn by_values(caps: Option<&Capabilities>) -> Vec<Tool> {
+    let Some(caps) = caps else {
+        return super::listed();
+    };
+    super::listed()
+        .into_iter()
+        .filter(|t| tools::spec(&t.name).is_some_and(|s| s.is_listed(caps)))
+        .map(|mut tool| {
+            if let Some(note) = tools::spec(&tool.name).and_then(|s| s.note(caps)) {
+                let description = tool.description.take().unwrap_or_default();
+                tool.description = Some(Cow::Owned(format!("{description}\n\n{note}")));
+            }
+            tool
+        })
+        .collect()
+}
+
+#[test]
+fn the_listed_text_is_the_tools_as_values_would_be_written() {
+    let mut noted = lab();
+    noted.commands = vec!["uptime".into(), "df -h \"/\"\n*".into()];
+    noted.command_timeout_secs = 60;
+    let policies = [
+        None,
+        Some(Capabilities::default()),
+        Some(lab()),
+        Some(noted),
+    ];
+    let mut notes = 0;
+    for caps in &policies {
+        let json = tools_json(caps.as_ref());
+        let values = by_values(caps.as_ref());
+        let written: Vec<String> = values
+            .iter()
+            .map(|t| serde_json::to_string(t).unwrap())
+            .collect();
+        assert_eq!(json, written.join(","));
+        assert!(!json.contains('\n'), "one line: {json}");
+        notes += values
+            .iter()
+            .filter(|t| !LISTED.contains(&serde_json::to_string(t).unwrap()))
+            .count();
+    }
+    assert!(notes >= 10, "notes were written: {notes}");
+}
+
+#[test]
+fn a_note_goes_into_the_tools_own_description() {
+    let line = r#"{"name":"t","title":"say \"description\":","description":"a \"b\"\n","inputSchema":{"description":"x"}}"#;
+    assert_eq!(
+        with_note(line, "n \"o\"").unwrap(),
+        r#"{"name":"t","title":"say \"description\":","description":"a \"b\"\n\n\nn \"o\"","inputSchema":{"description":"x"}}"#
+    );
+    // Without a description of its own, nothing is taken for one.
+    assert_eq!(
+        with_note(r#"{"name":"t","inputSchema":{"description":"x"}}"#, "n"),
+        None
+    );
+}

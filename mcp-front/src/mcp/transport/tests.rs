@@ -91,3 +91,37 @@ fn other_messages_and_plain_structured_content_are_unchanged() {
         to_line(&error).unwrap()
     );
 }
+
+#[test]
+fn a_listed_tools_text_is_written_in_place_as_the_tools_would_be() {
+    use rmcp::model::{CacheScope, ListToolsResult, ResultType};
+    let response = |tools| {
+        let mut result = ListToolsResult::with_all_items(tools);
+        result.result_type = Some(ResultType::COMPLETE);
+        result.ttl_ms = Some(0);
+        result.cache_scope = Some(CacheScope::Private);
+        JsonRpcMessage::Response(JsonRpcResponse {
+            jsonrpc: JsonRpcVersion2_0,
+            id: NumberOrString::Number(3),
+            result: ServerResult::ListToolsResult(result),
+        })
+    };
+    let json = catalog::tools_json(None);
+    let tools = catalog::tools(None);
+    assert!(tools.len() > 40);
+    let line = message_line(response(vec![catalog::stand_in(json)])).unwrap();
+    assert_eq!(line, to_line(&response(tools)).unwrap());
+    assert!(!line[..line.len() - 1].contains(&b'\n'), "one line");
+    // An empty list, and a result of any other shape, get the values.
+    let line = message_line(response(vec![catalog::stand_in(String::new())])).unwrap();
+    assert_eq!(line, to_line(&response(vec![])).unwrap());
+    let plain = response(vec![rmcp::model::Tool::new(
+        "t",
+        "d",
+        rmcp::model::JsonObject::new(),
+    )]);
+    assert_eq!(
+        message_line(plain.clone()).unwrap(),
+        to_line(&plain).unwrap()
+    );
+}
