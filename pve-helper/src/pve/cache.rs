@@ -32,12 +32,18 @@ impl ResourceCache {
         if let Some(s) = state.as_ref().filter(|s| s.age() < TTL) {
             return Ok(s.clone());
         }
-        // Callers wait for the new listing: the old one is freed meanwhile.
-        if let Some(old) = state.take() {
-            drop_later(old);
-        }
+        // Callers wait for the new listing: the old one is freed meanwhile, its guests'
+        // memory reused for the new one's when no caller still holds it.
+        let guests = match state.take().map(Arc::try_unwrap) {
+            Some(Ok(old)) => old.into_guests(),
+            Some(Err(held)) => {
+                drop_later(held);
+                Vec::new()
+            }
+            None => Vec::new(),
+        };
         let started = Instant::now();
-        let mut decoder = Background::start(std::mem::take(&mut *self.spare()));
+        let mut decoder = Background::start(std::mem::take(&mut *self.spare()), guests);
         pve.get_chunks("/cluster/resources", &[("type", "vm")], &mut decoder)
             .await?;
         let received = started.elapsed();

@@ -130,11 +130,19 @@ fn match_head(b: &[u8]) -> HeadMatch {
 }
 
 impl ListingDecoder {
-    /// A decoder writing the answer into `buffer` (emptied first; its memory reused).
-    pub fn with_buffer(mut buffer: String) -> Self {
+    /// A decoder writing the answer into `buffer` and its guests into `guests` (both
+    /// emptied first, their memory reused: the guests of a listing before, let go of
+    /// here, while Proxmox prepares its answer, instead of taking their memory from the
+    /// system afresh, a page fault every 4 KiB: 940 per 30,000-guest listing).
+    pub fn with_buffers(mut buffer: String, mut guests: Vec<Guest>) -> Self {
         buffer.clear();
+        guests.clear();
         Self {
             text: buffer,
+            read: Progress {
+                guests,
+                ..Progress::default()
+            },
             ..Self::default()
         }
     }

@@ -312,6 +312,11 @@ impl Snapshot {
         }
     }
 
+    /// The guests, in the order of the listing's text, for their memory to be reused.
+    pub(super) fn into_guests(self) -> Vec<Guest> {
+        self.guests
+    }
+
     /// How long ago the listing was fetched (made).
     pub fn age(&self) -> Duration {
         self.fetched.elapsed()

@@ -13,7 +13,10 @@
 //! chunks are read as they come, on the caller's thread.
 
 use super::ListingDecoder;
-use crate::pve::{BodySink, PveError, resources::Snapshot};
+use crate::pve::{
+    BodySink, PveError,
+    resources::{Guest, Snapshot},
+};
 use bytes::Bytes;
 use std::sync::{
     Arc,
@@ -99,18 +102,26 @@ impl std::fmt::Debug for Msg {
 }
 
 impl Background {
-    /// Starts the reading thread, writing the answer into `buffer` (emptied first).
-    pub fn start(buffer: String) -> Self {
+    /// Starts the reading thread, writing the answer into `buffer` and its guests into
+    /// `guests` ([`ListingDecoder::with_buffers`], on that thread).
+    pub fn start(buffer: String, guests: Vec<Guest>) -> Self {
         let (chunks, rx) = mpsc::channel();
         let (tx, done) = tokio::sync::oneshot::channel();
-        let decoder = ListingDecoder::with_buffer(buffer);
         let backlog = Arc::new(Backlog::default());
         let stopped = Stopped(backlog.clone());
-        // The decoder goes to the thread inside the closure: if the thread cannot be
-        // started, the closure (and the buffer) is dropped, and reading happens here.
+        // The buffers go to the thread inside the closure, and the decoder is made there
+        // (the guests before let go of there): if the thread cannot be started, the
+        // closure (and the buffers) is dropped, and reading happens here.
         let started = std::thread::Builder::new()
             .name("listing".into())
-            .spawn(move || read(rx, decoder, tx, stopped));
+            .spawn(move || {
+                read(
+                    rx,
+                    ListingDecoder::with_buffers(buffer, guests),
+                    tx,
+                    stopped,
+                )
+            });
         match started {
             Ok(_) => Self(Reading::Thread {
                 chunks,

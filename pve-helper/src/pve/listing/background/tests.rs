@@ -9,7 +9,7 @@ async fn through_thread(body: &str) -> Result<usize, String> {
 }
 
 async fn through_thread_bytes(body: &[u8]) -> Result<usize, String> {
-    let mut b = Background::start(String::new());
+    let mut b = Background::start(String::new(), Vec::new());
     b.announced(body.len());
     let handing = async {
         for chunk in body.chunks(16 * 1024) {
