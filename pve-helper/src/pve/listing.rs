@@ -22,6 +22,8 @@ use super::resources::{
     entry::{self, Reader, Stop},
 };
 use super::{BodySink, MAX_BODY, PveError};
+use beside::Beside;
+use std::sync::{Arc, mpsc};
 
 /// Incremental decoder of one listing; feed it the body's chunks, then [`finish`].
 ///
@@ -38,6 +40,8 @@ pub struct ListingDecoder {
     read: Progress,
     /// How much text read is worth letting go of ([`LET_GO`]).
     let_go_at: usize,
+    /// The threads that read parts of the listing beside this one.
+    beside: Beside,
 }
 
 impl Default for ListingDecoder {
@@ -48,6 +52,7 @@ impl Default for ListingDecoder {
             not_utf8_at: None,
             read: Progress::default(),
             let_go_at: LET_GO,
+            beside: Beside::default(),
         }
     }
 }
@@ -133,7 +138,9 @@ impl ListingDecoder {
     /// A decoder writing the answer into `buffer` and its guests into `guests` (both
     /// emptied first, their memory reused: the guests of a listing before, let go of
     /// here, while Proxmox prepares its answer, instead of taking their memory from the
-    /// system afresh, a page fault every 4 KiB: 940 per 30,000-guest listing).
+    /// system afresh, a page fault every 4 KiB: 940 per 30,000-guest listing), with
+    /// the threads that will read parts of it beside this one started and kept
+    /// ([`Beside`]).
     pub fn with_buffers(mut buffer: String, mut guests: Vec<Guest>) -> Self {
         buffer.clear();
         guests.clear();
@@ -143,6 +150,7 @@ impl ListingDecoder {
                 guests,
                 ..Progress::default()
             },
+            beside: Beside::start(pieces() - 1),
             ..Self::default()
         }
     }
@@ -196,7 +204,8 @@ impl ListingDecoder {
         let at = self.read.pos;
         self.read.run(&self.text, at + 1);
         if self.read.pos > at {
-            self.read.rest(&self.text, pieces, MIN_PIECE);
+            self.read
+                .rest(&mut self.text, pieces, MIN_PIECE, &self.beside);
         }
         self.let_go();
         true
@@ -299,7 +308,9 @@ impl ListingDecoder {
         }
         let (read_before, started) = (self.read.pos, std::time::Instant::now());
         self.read.complete = true;
-        let kept = self.read.rest(&self.text, pieces, min_piece);
+        let kept = self
+            .read
+            .rest(&mut self.text, pieces, min_piece, &self.beside);
         tracing::debug!(
             bytes = self.text.len(),
             read_before,
@@ -366,7 +377,13 @@ impl Progress {
     /// would have given. A part that is not kept, and all after it, are read again in
     /// order; a text that misleads the split (a name holding `},{`) costs time, never a
     /// different listing. Returns how many parts were kept.
-    fn rest(&mut self, text: &str, pieces: usize, min_piece: usize) -> usize {
+    fn rest(
+        &mut self,
+        text: &mut String,
+        pieces: usize,
+        min_piece: usize,
+        beside: &Beside,
+    ) -> usize {
         while self.phase == Phase::Head && self.step(text) {}
         let starts = match self.phase {
             Phase::BeforeEntry { .. } | Phase::AfterEntry => {
@@ -386,35 +403,41 @@ impl Progress {
             0..16 => ENTRY_LEN,
             n => ((self.base + self.pos) / n).max(1),
         };
-        let parts: Vec<Option<Progress>> = std::thread::scope(|scope| {
-            let running: Vec<_> = starts
-                .iter()
-                .zip(ends)
-                .map(|(&pos, end)| {
-                    let expected = (end.min(text.len()) - pos) / entry_len;
-                    let mut part = Progress {
-                        base: self.base,
-                        pos,
-                        phase: between,
-                        complete: self.complete,
-                        guests: Vec::with_capacity(expected + expected / 8 + 16),
-                        ..Progress::default()
-                    };
-                    std::thread::Builder::new()
-                        .name("listing-part".into())
-                        .spawn_scoped(scope, move || {
-                            part.run(text, end);
-                            part
-                        })
-                        .ok()
-                })
-                .collect();
-            self.run(text, first_end);
-            running
-                .into_iter()
-                .map(|part| part.and_then(|p| p.join().ok()))
-                .collect()
-        });
+        // The text is shared with the parts' threads while they read, and taken back
+        // once each has handed its reading back (having let go of the text first).
+        let shared = Arc::new(std::mem::take(text));
+        let running: Vec<Option<mpsc::Receiver<Progress>>> = starts
+            .iter()
+            .zip(ends)
+            .enumerate()
+            .map(|(k, (&pos, end))| {
+                let expected = (end.min(shared.len()) - pos) / entry_len;
+                let mut part = Progress {
+                    base: self.base,
+                    pos,
+                    phase: between,
+                    complete: self.complete,
+                    guests: Vec::with_capacity(expected + expected / 8 + 16),
+                    ..Progress::default()
+                };
+                let (done, read) = mpsc::sync_channel(1);
+                let text = Arc::clone(&shared);
+                let job = Box::new(move || {
+                    part.run(&text, end);
+                    drop(text);
+                    let _ = done.send(part);
+                });
+                beside.run(k, job).then_some(read)
+            })
+            .collect();
+        self.run(&shared, first_end);
+        // A part whose thread is gone is not kept.
+        let parts: Vec<Option<Progress>> = running
+            .into_iter()
+            .map(|read| read.and_then(|r| r.recv().ok()))
+            .collect();
+        // Shared still only when a part's thread ended without handing its reading back.
+        *text = Arc::try_unwrap(shared).unwrap_or_else(|shared| String::clone(&shared));
         let mut kept = 0;
         let more: usize = parts.iter().flatten().map(|p| p.guests.len()).sum();
         self.guests.reserve_exact(more);
@@ -660,5 +683,6 @@ impl BodySink for ListingDecoder {
 }
 
 pub mod background;
+pub mod beside;
 #[cfg(test)]
 mod tests;

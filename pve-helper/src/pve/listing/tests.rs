@@ -52,7 +52,7 @@ fn agrees(body: &str) -> Result<Vec<String>, ()> {
 /// How many parts beside the first were read side by side and kept.
 fn parts_kept(body: &str, pieces: usize) -> usize {
     let mut p = Progress::default();
-    p.rest(body, pieces, 1)
+    p.rest(&mut body.to_owned(), pieces, 1, &Beside::default())
 }
 
 const A: &str =
@@ -219,6 +219,27 @@ fn parts_read_side_by_side_are_kept_only_where_an_entry_begins() {
     assert_eq!(parts_kept(&body, 2), 0, "the split began inside an entry");
 }
 
+#[test]
+fn parts_read_on_kept_threads_are_the_same() {
+    let entry = |v: u32| format!(r#"{{"type":"qemu","vmid":{v},"node":"pve1","name":"n{v}"}}"#);
+    let body = format!(
+        "{{\"data\":[{}]}}",
+        (100..500).map(entry).collect::<Vec<_>>().join(",")
+    );
+    let whole = outcome(decode(body.as_bytes()));
+    let beside = Beside::start(3);
+    // The same threads read the parts each time.
+    for pieces in [4, 4, 2, 9] {
+        let mut text = body.clone();
+        let mut p = Progress::default();
+        let kept = p.rest(&mut text, pieces, 1, &beside);
+        assert_eq!(kept, pieces - 1, "every split lands between entries");
+        assert_eq!(text, body, "the text is taken back whole");
+        assert_eq!(p.pos, body.len());
+        assert_eq!(outcome(Ok(Snapshot::new(p.guests))), whole);
+    }
+}
+
 #[tokio::test]
 async fn a_listing_read_on_its_own_thread_is_the_same() {
     use bytes::Bytes;
@@ -264,70 +285,7 @@ fn reused_buffers_start_empty() {
     }
 }
 
-mod timing {
-    use super::*;
-    use std::time::Instant;
-
-    /// Prints how long decoding a 3,000-guest listing takes; run with
-    /// `cargo test --release -p pve-helper --lib decode_timing -- --ignored --nocapture`.
-    #[test]
-    #[ignore = "timing report, not a test"]
-    fn decode_timing() {
-        let entry = |i: usize| {
-            format!(
-                r#"{{"id":"qemu/{v}","type":"qemu","vmid":{v},"name":"web-{i:03}","node":"pve{n}","status":"running","tags":"mcp;web","pool":"lab","template":0,"cpu":0.0123,"maxcpu":4,"mem":1073741824,"maxmem":4294967296,"disk":0,"maxdisk":34359738368,"uptime":86400,"netin":123456,"netout":654321,"diskread":1000,"diskwrite":2000,"hastate":"started"}}"#,
-                v = 100 + i,
-                n = i % 3 + 1
-            )
-        };
-        // In Proxmox's order: by id as a string (`qemu/1000` before `qemu/101`).
-        let mut entries: Vec<(String, String)> = (0..3000)
-            .map(|i| ((100 + i).to_string(), entry(i)))
-            .collect();
-        entries.sort();
-        let entries: Vec<String> = entries.into_iter().map(|(_, e)| e).collect();
-        let body = format!("{{\"data\":[{}]}}", entries.join(","));
-        let median = |decode: &dyn Fn() -> Snapshot| {
-            let mut times: Vec<_> = (0..50)
-                .map(|_| {
-                    let t = Instant::now();
-                    assert_eq!(decode().len(), 3000);
-                    t.elapsed()
-                })
-                .collect();
-            times.sort();
-            times[25]
-        };
-        // Both ways copy the answer out of 16 KiB chunks, as it arrives from the
-        // network, into memory of their own.
-        let whole = median(&|| {
-            let mut whole = Vec::with_capacity(body.len());
-            for chunk in body.as_bytes().chunks(16 * 1024) {
-                whole.extend_from_slice(chunk);
-            }
-            decode(&whole).unwrap()
-        });
-        // Read as the chunks come (`feed`), or taken first and read at the end.
-        let chunked = |read_as_they_come: bool| {
-            let mut d = ListingDecoder::default();
-            BodySink::announced(&mut d, body.len());
-            for chunk in body.as_bytes().chunks(16 * 1024) {
-                match read_as_they_come {
-                    true => d.feed(chunk),
-                    false => d.append(chunk),
-                }
-            }
-            d.finish().unwrap()
-        };
-        let streamed = median(&|| chunked(true));
-        let at_end = median(&|| chunked(false));
-        println!(
-            "decode + snapshot of 3000 guests ({} KiB): median {whole:?} whole, \
-             {streamed:?} in 16 KiB chunks, {at_end:?} read at the end in parts side by side",
-            body.len() / 1024
-        );
-    }
-}
+mod timing;
 
 /// serde_json refuses some entries cut at the end of the text that more text would
 /// complete (a number cut after its `e`): while more may arrive, such an entry is read
