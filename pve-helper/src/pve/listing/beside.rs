@@ -19,6 +19,9 @@ use std::sync::mpsc;
 /// A part's reading, to run on another thread.
 pub type Job = Box<dyn FnOnce() + Send>;
 
+/// The name of every thread that reads a part.
+const NAME: &str = "listing-part";
+
 /// Threads kept for reading parts of one listing; they end when it is dropped.
 #[derive(Default)]
 pub struct Beside {
@@ -38,7 +41,7 @@ impl Beside {
             .map_while(|_| {
                 let (jobs, queue) = mpsc::channel::<Job>();
                 std::thread::Builder::new()
-                    .name("listing-part".into())
+                    .name(NAME.into())
                     .spawn(move || queue.into_iter().for_each(|job| job()))
                     .ok()
                     .map(|_| jobs)
@@ -58,7 +61,7 @@ impl Beside {
             None => job,
         };
         std::thread::Builder::new()
-            .name("listing-part".into())
+            .name(NAME.into())
             .spawn(job)
             .is_ok()
     }
@@ -84,7 +87,7 @@ mod tests {
         let beside = Beside::start(2);
         assert_eq!(beside.kept.len(), 2);
         let first = ran_on(&beside, 1);
-        assert!(first.as_deref().is_some_and(|t| t.contains("listing-part")));
+        assert!(first.as_deref().is_some_and(|t| t.contains(NAME)));
         assert_eq!(ran_on(&beside, 1), first, "the same thread");
         assert_ne!(ran_on(&beside, 0), first);
     }

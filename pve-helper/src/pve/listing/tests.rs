@@ -194,13 +194,16 @@ fn a_name_cannot_forge_an_entry() {
     );
 }
 
+/// A listing of plain qemu guests, one for each of `vmids`.
+fn qemu_listing(vmids: std::ops::Range<u32>) -> String {
+    let entry = |v: u32| format!(r#"{{"type":"qemu","vmid":{v},"node":"pve1","name":"n{v}"}}"#);
+    let entries: Vec<String> = vmids.map(entry).collect();
+    format!("{{\"data\":[{}]}}", entries.join(","))
+}
+
 #[test]
 fn parts_read_side_by_side_are_kept_only_where_an_entry_begins() {
-    let entry = |v: u32| format!(r#"{{"type":"qemu","vmid":{v},"node":"pve1","name":"n{v}"}}"#);
-    let body = format!(
-        "{{\"data\":[{}]}}",
-        (100..140).map(entry).collect::<Vec<_>>().join(",")
-    );
+    let body = qemu_listing(100..140);
     assert_eq!(agrees(&body).unwrap().len(), 40);
     assert_eq!(parts_kept(&body, 4), 3, "every split lands between entries");
     // What a split looks for, inside an entry: the part begun there reads an entry of
@@ -221,11 +224,7 @@ fn parts_read_side_by_side_are_kept_only_where_an_entry_begins() {
 
 #[test]
 fn parts_read_on_kept_threads_are_the_same() {
-    let entry = |v: u32| format!(r#"{{"type":"qemu","vmid":{v},"node":"pve1","name":"n{v}"}}"#);
-    let body = format!(
-        "{{\"data\":[{}]}}",
-        (100..500).map(entry).collect::<Vec<_>>().join(",")
-    );
+    let body = qemu_listing(100..500);
     let whole = outcome(decode(body.as_bytes()));
     let beside = Beside::start(3);
     // The same threads read the parts each time.
