@@ -7,6 +7,13 @@
 //! threads (a decoder made for tests, or one that could not start them), each part gets
 //! a thread of its own, as before.
 //!
+//! They are not kept longer. Threads kept for the helper's whole life (the listing's
+//! reading thread too) read a 3,000-guest listing fetched after a pause 0.3 ms slower:
+//! its decoding took 1.15 to 1.24 ms on them, against 0.75 to 0.91 ms on threads made
+//! for it (medians of 20 calls per run; five runs on kept threads, six on threads made
+//! per listing, alternated). Handing the chunks over in 256 KiB batches, or reading
+//! only once the last byte is in, did not change that.
+//!
 //! A part's work owns what it reads (the text is shared, [`std::sync::Arc`]), so a
 //! kept thread needs no borrow of the reader's; the reader takes the text back once
 //! every part has handed its reading back.
