@@ -10,8 +10,8 @@
 //! They are not kept longer. Threads kept for the helper's whole life (the listing's
 //! reading thread too) read a 3,000-guest listing fetched after a pause 0.3 ms slower:
 //! its decoding took 1.15 to 1.24 ms on them, against 0.75 to 0.91 ms on threads made
-//! for it (medians of 20 calls per run; five runs on kept threads, six on threads made
-//! per listing, alternated). Handing the chunks over in 256 KiB batches, or reading
+//! for it (medians of 20 calls per run; four runs on kept threads, eight on threads
+//! made for the listing, alternated). Handing the chunks over in 256 KiB batches, or reading
 //! only once the last byte is in, did not change that.
 //!
 //! A part's work owns what it reads (the text is shared, [`std::sync::Arc`]), so a
