@@ -239,6 +239,45 @@ fn parts_read_on_kept_threads_are_the_same() {
     }
 }
 
+#[test]
+fn a_part_no_thread_has_begun_is_read_by_the_reader() {
+    let body = qemu_listing(100..500);
+    let whole = outcome(decode(body.as_bytes()));
+    let beside = Beside::start(1);
+    // The kept thread is busy until told otherwise: the part sent to it waits.
+    let (release, busy) = mpsc::channel::<()>();
+    assert!(beside.run(
+        0,
+        Box::new(move || {
+            let _ = busy.recv();
+        })
+    ));
+    let (tx, rx) = mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        let mut text = body.clone();
+        let mut p = Progress::default();
+        let kept = p.rest(&mut text, 2, 1, &beside);
+        let _ = tx.send((kept, text == body, p.pos == body.len(), p.guests));
+        beside
+    });
+    let (kept, text_back, at_end, guests) = rx
+        .recv_timeout(std::time::Duration::from_secs(20))
+        .expect("the reader waited for a thread that had not begun");
+    assert_eq!(kept, 1, "the part was read, and kept");
+    assert!(text_back && at_end);
+    assert_eq!(outcome(Ok(Snapshot::new(guests))), whole);
+    // Released, the thread finds the part taken and reads nothing.
+    drop(release);
+    let beside = reader.join().unwrap();
+    let again = qemu_listing(100..300);
+    let mut p = Progress::default();
+    assert_eq!(p.rest(&mut again.clone(), 2, 1, &beside), 1);
+    assert_eq!(
+        outcome(Ok(Snapshot::new(p.guests))),
+        outcome(decode(again.as_bytes()))
+    );
+}
+
 #[tokio::test]
 async fn a_listing_read_on_its_own_thread_is_the_same() {
     use bytes::Bytes;
