@@ -441,8 +441,7 @@ impl Progress {
             })
             .collect();
         self.run(&shared, first_end);
-        // A part no thread has begun yet is read here: a thread asleep on an idle
-        // processor took up to 0.7 ms to begin, longer than reading its part.
+        // A part no thread has begun yet is read here (see above: why not wait).
         let mine: Vec<Option<Progress>> = running
             .iter()
             .map(|(claim, end, _)| {

@@ -11,8 +11,8 @@
 //! reading thread too) read a 3,000-guest listing fetched after a pause 0.3 ms slower:
 //! its decoding took 1.15 to 1.24 ms on them, against 0.75 to 0.91 ms on threads made
 //! for it (medians of 20 calls per run; four runs on kept threads, eight on threads
-//! made for the listing, alternated). Handing the chunks over in 256 KiB batches, or reading
-//! only once the last byte is in, did not change that.
+//! made for the listing, alternated). Handing the chunks over in 256 KiB batches, or
+//! reading only once the last byte is in, did not change that.
 //!
 //! A part's work owns what it reads (the text is shared, [`std::sync::Arc`]), so a
 //! kept thread needs no borrow of the reader's; the reader takes the text back once
