@@ -121,7 +121,10 @@ async fn connection(
         audit::connection_event(&peer, "peer refused", &msg);
         return refuse(stream, ErrorKind::Denied, msg).await;
     }
-    let (mut reader, mut writer) = stream.into_split();
+    let (mut reader, mut writer) = match stream.into_std().and_then(stream::split) {
+        Ok(halves) => halves,
+        Err(e) => return tracing::warn!("cannot keep a connection: {e}"),
+    };
     let hello = tokio::time::timeout(
         limits.handshake_timeout,
         read_frame_timed::<FrontFrame, _>(

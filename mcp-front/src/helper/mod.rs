@@ -8,7 +8,7 @@
 use crate::render::untrusted;
 use pve_mcp_proto::{
     CallId, ErrorBody, FrameError, FrontFrame, HelperFrame, MAX_REQUEST_FRAME, MAX_RESPONSE_FRAME,
-    PROTO_VERSION, Request, Response, read_frame, write_frame,
+    PROTO_VERSION, Request, Response, read_frame, stream, write_frame,
 };
 use std::{
     collections::HashMap,
@@ -21,10 +21,7 @@ use std::{
     time::Duration,
 };
 use tokio::{
-    net::{
-        UnixStream,
-        unix::{OwnedReadHalf, OwnedWriteHalf},
-    },
+    net::UnixStream,
     sync::{Mutex, oneshot},
     task::JoinHandle,
     time::timeout,
@@ -149,7 +146,7 @@ impl Shared {
 
 #[derive(Debug)]
 struct Connection {
-    writer: Mutex<OwnedWriteHalf>,
+    writer: Mutex<stream::WriteHalf>,
     shared: Arc<Shared>,
     reader: JoinHandle<()>,
 }
@@ -366,7 +363,10 @@ impl Connection {
                 ));
             }
         }
-        let (read, write) = stream.into_split();
+        let (read, write) = stream
+            .into_std()
+            .and_then(stream::split)
+            .map_err(|e| unreachable(path, format!("cannot keep the connection: {e}")))?;
         let shared = Arc::new(Shared {
             pending: StdMutex::new(Some(HashMap::new())),
         });
@@ -419,7 +419,7 @@ impl Connection {
 }
 
 /// Reads frames until the connection ends, handing each reply to its caller.
-async fn read_loop(mut read: OwnedReadHalf, shared: Arc<Shared>) {
+async fn read_loop(mut read: stream::ReadHalf, shared: Arc<Shared>) {
     let error = loop {
         match read_frame::<HelperFrame, _>(&mut read, MAX_RESPONSE_FRAME).await {
             Ok(HelperFrame::Reply { id, response }) => {

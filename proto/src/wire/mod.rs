@@ -4,6 +4,7 @@
 mod conversation;
 mod frame;
 mod helper_frame;
+pub mod stream;
 #[cfg(test)]
 mod tests;
 
