@@ -289,6 +289,7 @@ fn notes() -> Vec<String> {
         "times in ms; p50/p95 are nearest-rank percentiles; n = timed samples",
         "KiB = size of the tool's JSON-RPC answer line; up/call = upstream HTTP requests seen by the simulator per tool call",
         "floor = direct keep-alive reqwest GET of the same upstream path (body read, not parsed); overhead = p50 - floor p50",
+        "on a processor per call: the time the front and the helper each ran during a warm row's timed calls (schedstat of all their threads), and how many times each was put on a processor, per call; a call through both takes at least two of each, and every one is a wake-up another process paid for",
         "cache hit rows: the helper serves /cluster/resources from its 1.5 s cache, so their overhead is negative when the listing is large; the (cold cache) rows wait 1.6 s before each call and pay the fetch",
         "(cold cache) floors: a direct /cluster/resources GET after the same 1.6 s idle (+ the guest status floor for vm_status, percentiles added)",
         "(idle) node_status: the same 1.6 s idle with nothing to fetch; its overhead is what waking the front and the helper costs, above the direct GET after idle",

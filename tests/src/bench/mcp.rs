@@ -203,3 +203,34 @@ pub fn peak_rss(pid: u32) -> anyhow::Result<u64> {
         .with_context(|| format!("no VmHWM for pid {pid}"))?;
     Ok(kb * 1024)
 }
+
+/// Time on a processor and context switches, summed over a process's threads.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OnCpu {
+    pub nanos: u64,
+    pub switches: u64,
+}
+
+impl OnCpu {
+    /// From `/proc/{pid}/task/*/schedstat` (time run, time waiting, times run).
+    pub fn of(pid: u32) -> anyhow::Result<OnCpu> {
+        let mut total = OnCpu::default();
+        for task in std::fs::read_dir(format!("/proc/{pid}/task"))? {
+            // A thread that ended between the listing and the read counts as nothing.
+            let Ok(line) = std::fs::read_to_string(task?.path().join("schedstat")) else {
+                continue;
+            };
+            let fields: Vec<u64> = line
+                .split_whitespace()
+                .map(str::parse)
+                .collect::<Result<_, _>>()
+                .with_context(|| format!("schedstat of pid {pid}: {line:?}"))?;
+            let [nanos, _, switches] = fields[..] else {
+                anyhow::bail!("schedstat of pid {pid} has {} fields", fields.len());
+            };
+            total.nanos += nanos;
+            total.switches += switches;
+        }
+        Ok(total)
+    }
+}

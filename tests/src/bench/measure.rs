@@ -6,8 +6,8 @@
 use super::{
     Options,
     floor::Floor,
-    mcp::{FrontCmd, Session, peak_rss},
-    report::{Concurrency, Summary, ToolRow},
+    mcp::{FrontCmd, OnCpu, Session, peak_rss},
+    report::{Concurrency, PerCall, Summary, ToolRow},
     stages::{self, Breakdown, LogTail},
 };
 use crate::{sim::SimHandle, stack::Stack};
@@ -78,6 +78,7 @@ fn row(case: &Case, latency: &[Duration], upstream: u64, floor: Summary, bytes: 
         overhead_p50_ms: latency.p50_ms - floor.p50_ms,
         latency,
         floor,
+        on_cpu: None,
     }
 }
 
@@ -97,7 +98,13 @@ pub fn tools(
             session.call(case.tool, &case.args)?;
         }
         stack.sim.reset_stats();
+        let pids = [
+            session.pid(),
+            stack.helper_pid().context("the helper is not running")?,
+        ];
+        let before = [OnCpu::of(pids[0])?, OnCpu::of(pids[1])?];
         let latency = sample(rounds, || session.call(case.tool, &case.args))?;
+        let after = [OnCpu::of(pids[0])?, OnCpu::of(pids[1])?];
         let upstream = stack.sim.stats().requests;
         let known = floors
             .iter()
@@ -115,10 +122,29 @@ pub fn tools(
             }
         };
         let bytes = session.last_answer_len();
-        rows.push(row(case, &latency, upstream, floor_summary, bytes));
+        let mut row = row(case, &latency, upstream, floor_summary, bytes);
+        row.on_cpu = Some(per_call(before, after, latency.len()));
+        rows.push(row);
     }
     session.close()?;
     Ok(rows)
+}
+
+/// The growth of the front's and the helper's [`OnCpu`] over `calls` calls, per call.
+fn per_call(before: [OnCpu; 2], after: [OnCpu; 2], calls: usize) -> PerCall {
+    let n = calls.max(1) as f64;
+    let [(front_us, front_switches), (helper_us, helper_switches)] = [0, 1].map(|i| {
+        (
+            after[i].nanos.saturating_sub(before[i].nanos) as f64 / n / 1e3,
+            after[i].switches.saturating_sub(before[i].switches) as f64 / n,
+        )
+    });
+    PerCall {
+        front_us,
+        front_switches,
+        helper_us,
+        helper_switches,
+    }
 }
 
 /// One call measured after [`CACHE_EXPIRY`] of idleness, and its floor: a direct GET

@@ -64,6 +64,18 @@ pub struct ToolRow {
     pub floor: Summary,
     /// `latency.p50_ms - floor.p50_ms`.
     pub overhead_p50_ms: f64,
+    /// The front's and the helper's time on a processor per call, with their context
+    /// switches per call (warm rows only).
+    pub on_cpu: Option<PerCall>,
+}
+
+/// What each of the two processes spent on one call, averaged over the timed calls.
+#[derive(Debug, Clone, Serialize)]
+pub struct PerCall {
+    pub front_us: f64,
+    pub front_switches: f64,
+    pub helper_us: f64,
+    pub helper_switches: f64,
 }
 
 /// Many concurrent sessions, each with its own `mcp-front`.
@@ -198,6 +210,25 @@ impl ContextCost {
 }
 
 impl SizeReport {
+    fn write_on_cpu(&self, out: &mut String) {
+        let _ = writeln!(
+            out,
+            "{:<34} {:>9} {:>9} | {:>9} {:>9}",
+            "on a processor per call (us)", "front", "switches", "helper", "switches"
+        );
+        for (call, c) in self
+            .tools
+            .iter()
+            .filter_map(|t| Some((&t.call, t.on_cpu.as_ref()?)))
+        {
+            let _ = writeln!(
+                out,
+                "{call:<34} {:>9.1} {:>9.2} | {:>9.1} {:>9.2}",
+                c.front_us, c.front_switches, c.helper_us, c.helper_switches
+            );
+        }
+    }
+
     fn write_table(&self, out: &mut String) {
         let c = &self.cold_start;
         let _ = writeln!(
@@ -235,6 +266,7 @@ impl SizeReport {
                 t.overhead_p50_ms
             );
         }
+        self.write_on_cpu(out);
         super::stages::write_table(out, &self.idle_breakdown);
         let k = &self.concurrency;
         let _ = writeln!(
