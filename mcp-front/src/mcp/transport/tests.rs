@@ -125,3 +125,68 @@ fn a_listed_tools_text_is_written_in_place_as_the_tools_would_be() {
         to_line(&plain).unwrap()
     );
 }
+
+/// Where the front's time goes on a 100-guest `list_vms` answer, in process: reading
+/// the helper's frame, rendering, writing the line. A report, not a check:
+/// `cargo test --release -p mcp-front --lib listing_timing -- --ignored --nocapture`.
+#[tokio::test]
+#[ignore = "a timing report"]
+async fn listing_timing() {
+    use crate::tools::guests::output::{GuestPage, guest_page};
+    use pve_mcp_proto::{HelperFrame, Payload, Response, encode_frame, read_frame};
+    use std::time::Instant;
+    let guests: Vec<Value> = (0..100u32)
+        .map(|i| {
+            serde_json::json!({
+                "vmid": 100 + i, "name": format!("web-{i:03}.example.org"),
+                "type": if i % 3 == 0 { "lxc" } else { "qemu" }, "node": format!("pve{}", i % 3 + 1),
+                "status": if i % 4 == 0 { "stopped" } else { "running" }, "pool": "prod",
+                "tags": ["web", "prod"], "template": false, "cpu": 0.0123 * f64::from(i),
+                "maxcpu": 4.0, "mem": 2_147_483_648u64 + 7_919_993 * u64::from(i),
+                "maxmem": 4_294_967_296u64, "uptime": 123_456 + i,
+            })
+        })
+        .collect();
+    let page = serde_json::json!({"total": 3000, "offset": 0, "limit": 100,
+        "counts": {"running": 2250, "stopped": 750, "other": 0, "qemu": 2000, "lxc": 1000},
+        "guests": guests});
+    let page: pve_mcp_proto::GuestPage = serde_json::from_value(page).unwrap();
+    let reply = HelperFrame::Reply {
+        id: 1,
+        response: Response::Ok(Payload::Guests(page)),
+    };
+    let frame = encode_frame(&reply, u32::MAX).unwrap();
+    let mut times = [const { Vec::new() }; 4];
+    for _ in 0..2000 {
+        let t0 = Instant::now();
+        let read: HelperFrame = read_frame(&mut frame.as_slice(), u32::MAX).await.unwrap();
+        let HelperFrame::Reply {
+            response: Response::Ok(Payload::Guests(page)),
+            ..
+        } = read
+        else {
+            panic!("not the page: {read:?}")
+        };
+        let t1 = Instant::now();
+        let page = GuestPage::from(page);
+        let text = guest_page(&page);
+        let t2 = Instant::now();
+        let result = structured(&page, text);
+        let t3 = Instant::now();
+        let line = message_line(tool_response(1, result)).unwrap();
+        let t4 = Instant::now();
+        assert!(line.len() > 10_000);
+        for (i, d) in [t1 - t0, t2 - t1, t3 - t2, t4 - t3].into_iter().enumerate() {
+            times[i].push(d);
+        }
+    }
+    let [read, text, structured, line] = times.map(|mut v| {
+        v.sort();
+        v[v.len() / 2]
+    });
+    eprintln!(
+        "a {} byte frame of 100 guests (medians of 2,000): read {read:?}, table {text:?}, \
+         structured content {structured:?}, answer line {line:?}",
+        frame.len()
+    );
+}
