@@ -8,9 +8,8 @@
 use crate::mcp::described::{self, Parameters};
 use crate::{
     render::{
-        percent, table,
+        Percent, Table, Uptime, UsedOf,
         untrusted::{self, own_line, own_lines},
-        uptime, used_of,
     },
     tools::{
         args::{ArgError, NoArgs, node},
@@ -333,18 +332,17 @@ pub fn render_nodes(n: &Nodes) -> String {
     let online = n.nodes.iter().filter(|n| n.status == "online").count();
     let mut out = format!("{} nodes ({online} online)\n", n.nodes.len());
     let header = ["NODE", "STATUS", "CPU", "MEM", "DISK", "UPTIME"];
-    let mut rows = vec![header.map(String::from).to_vec()];
-    rows.extend(n.nodes.iter().map(|n| {
-        vec![
-            n.node.clone(),
-            untrusted::line(&n.status).into_owned(),
-            percent(n.cpu, 1.0),
-            used_of(n.mem, n.maxmem),
-            used_of(n.disk, n.maxdisk),
-            uptime(n.uptime),
-        ]
-    }));
-    out.push_str(&table(&rows));
+    let mut table = Table::new(&header, n.nodes.len());
+    for n in &n.nodes {
+        table
+            .cell(&n.node)
+            .cell(untrusted::line(&n.status))
+            .cell(Percent(n.cpu, 1.0))
+            .cell(UsedOf(n.mem, n.maxmem))
+            .cell(UsedOf(n.disk, n.maxdisk))
+            .cell(Uptime(n.uptime));
+    }
+    table.write_to(&mut out);
     for node in &n.nodes {
         node_details(node, &mut out);
     }

@@ -7,15 +7,15 @@
 //! it. Text from Proxmox is escaped on the way in ([`untrusted`]).
 
 use crate::render::{
-    NAME_WIDTH, bytes, percent, table, truncate,
+    NAME_WIDTH, Percent, Table, Uptime, UsedOf, bytes, percent, truncate,
     untrusted::{self, own_line, own_lines},
-    uptime, used_of,
+    uptime,
 };
 use pve_mcp_proto as proto;
 use schemars::JsonSchema;
 use serde::{Serialize, Serializer};
 use serde_json::Value;
-use std::fmt::Write;
+use std::{borrow::Cow, fmt::Write};
 
 #[derive(Debug, Clone, Copy, Serialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
@@ -348,40 +348,45 @@ fn kind_word(t: GuestType) -> &'static str {
 }
 
 /// One row of the table; with `lock_column`, the guest's lock (or `-`) after its status.
-fn guest_row(g: &Guest, lock_column: bool) -> Vec<String> {
-    let mut name = untrusted::line(truncate(&g.name, NAME_WIDTH)).into_owned();
-    if truncate(&g.name, NAME_WIDTH).len() < g.name.len() {
-        name.push('~');
-    }
-    if g.template {
-        name.push_str(" (template)");
-    }
-    let running = g.uptime > 0 || g.mem > 0;
-    let mut row = vec![
-        g.vmid.to_string(),
-        name,
-        g.guest_type.as_str().into(),
-        g.node.clone(),
-        g.status.as_str().into(),
-    ];
+fn guest_row(t: &mut Table, g: &Guest, lock_column: bool) {
+    let shown = truncate(&g.name, NAME_WIDTH);
+    let cut = if shown.len() < g.name.len() { "~" } else { "" };
+    let template = if g.template { " (template)" } else { "" };
+    t.cell(g.vmid)
+        .cell(format_args!("{}{cut}{template}", untrusted::line(shown)))
+        .cell(g.guest_type.as_str())
+        .cell(&g.node)
+        .cell(g.status.as_str());
     if lock_column {
-        row.push(
+        t.cell(
             g.lock
                 .as_deref()
-                .map_or("-".into(), |l| untrusted::line(l).into_owned()),
+                .map_or(Cow::Borrowed("-"), untrusted::line),
         );
     }
-    row.extend([
-        if running {
-            percent(g.cpu, 1.0)
-        } else {
-            "-".into()
-        },
-        used_of(g.mem, g.maxmem),
-        uptime(g.uptime),
-        untrusted::line(&g.tags.join(",")).into_owned(),
-    ]);
-    row
+    if g.uptime > 0 || g.mem > 0 {
+        t.cell(Percent(g.cpu, 1.0));
+    } else {
+        t.cell("-");
+    }
+    t.cell(UsedOf(g.mem, g.maxmem))
+        .cell(Uptime(g.uptime))
+        .cell(Tags(&g.tags));
+}
+
+/// A guest's tags, comma-separated, each escaped.
+struct Tags<'a>(&'a [String]);
+
+impl std::fmt::Display for Tags<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (i, tag) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(",")?;
+            }
+            f.write_str(&untrusted::line(tag))?;
+        }
+        Ok(())
+    }
 }
 
 /// The `list_vms` page: a summary line, a table, and how to get the next page. The
@@ -412,9 +417,11 @@ pub fn guest_page(p: &GuestPage) -> String {
         header.push("LOCK");
     }
     header.extend(["CPU", "MEM", "UPTIME", "TAGS"]);
-    let mut rows = vec![header.into_iter().map(String::from).collect()];
-    rows.extend(p.guests.iter().map(|g| guest_row(g, locked > 0)));
-    out.push_str(&table(&rows));
+    let mut table = Table::new(&header, p.guests.len());
+    for g in &p.guests {
+        guest_row(&mut table, g, locked > 0);
+    }
+    table.write_to(&mut out);
     if locked > 0 {
         let _ = writeln!(
             out,

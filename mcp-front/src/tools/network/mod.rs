@@ -8,7 +8,7 @@
 
 use crate::mcp::described::{self, Parameters};
 use crate::{
-    render::{table, untrusted},
+    render::{Table, untrusted},
     tools::{
         args::{ArgError, node},
         reply::{forward, invalid, structured, unexpected},
@@ -205,8 +205,8 @@ pub fn render(n: &Networks) -> String {
         "PORTS",
         "GUESTS",
     ];
-    let mut rows = vec![header.map(String::from).to_vec()];
-    rows.extend(n.interfaces.iter().map(|i| {
+    let mut table = Table::new(&header, n.interfaces.len());
+    let rows = n.interfaces.iter().map(|i| {
         let address = [&i.cidr, &i.cidr6]
             .into_iter()
             .flatten()
@@ -245,8 +245,11 @@ pub fn render(n: &Networks) -> String {
                 None => "-".into(),
             },
         ]
-    }));
-    out.push_str(&table(&rows));
+    });
+    for cell in rows.flatten() {
+        table.cell(cell);
+    }
+    table.write_to(&mut out);
     let usable: Vec<String> = bridges
         .iter()
         .filter(|i| i.guests_may_use == Some(true))
