@@ -60,7 +60,13 @@ pub fn escape_char(c: char, out: &mut String) {
 
 fn escape_with(s: &str, keep: impl Fn(char) -> bool) -> Cow<'_, str> {
     let hidden = |c: char| is_hidden(c) && !keep(c);
-    let Some(first) = s.find(hidden) else {
+    // Of ASCII, only control characters are hidden: most text is found clean a byte at
+    // a time, and only what follows the first other byte is read character by character.
+    let plain = s
+        .bytes()
+        .position(|b| !b.is_ascii() || b.is_ascii_control())
+        .unwrap_or(s.len());
+    let Some(first) = s[plain..].find(hidden).map(|at| plain + at) else {
         return Cow::Borrowed(s);
     };
     let mut out = String::with_capacity(s.len() + 16);
@@ -255,6 +261,38 @@ mod tests {
                 .chars()
                 .any(|c| is_hidden(c) && c != '\n' && c != '\t')
         );
+    }
+
+    #[test]
+    fn escaping_agrees_with_looking_at_every_character() {
+        // Every sequence of up to four pieces: clean ASCII, kept and escaped ASCII
+        // controls, visible and hidden non-ASCII, in every order.
+        let pieces = [
+            "web", "-01", "\n", "\t", "\u{7F}", "\u{1B}", "é", "日本", "\u{202E}", "\u{200B}",
+        ];
+        let one_by_one = |s: &str, keep: fn(char) -> bool| {
+            let mut out = String::new();
+            for c in s.chars() {
+                if is_hidden(c) && !keep(c) {
+                    escape_char(c, &mut out);
+                } else {
+                    out.push(c);
+                }
+            }
+            out
+        };
+        let mut strings = vec![String::new()];
+        for _ in 0..4 {
+            let longer: Vec<String> = strings
+                .iter()
+                .flat_map(|s| pieces.iter().map(move |p| format!("{s}{p}")))
+                .collect();
+            strings.extend(longer);
+        }
+        for s in &strings {
+            assert_eq!(line(s), one_by_one(s, |_| false), "{s:?}");
+            assert_eq!(text(s), one_by_one(s, |c| c == '\n' || c == '\t'), "{s:?}");
+        }
     }
 
     #[test]
