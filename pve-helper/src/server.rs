@@ -123,7 +123,10 @@ async fn connection(
     }
     let (mut reader, mut writer) = match stream.into_std().and_then(stream::split) {
         Ok(halves) => halves,
-        Err(e) => return tracing::warn!("cannot keep a connection: {e}"),
+        Err(e) => {
+            tracing::warn!("cannot register a connection with the runtime: {e}");
+            return;
+        }
     };
     let hello = tokio::time::timeout(
         limits.handshake_timeout,

@@ -366,7 +366,7 @@ impl Connection {
         let (read, write) = stream
             .into_std()
             .and_then(stream::split)
-            .map_err(|e| unreachable(path, format!("cannot keep the connection: {e}")))?;
+            .map_err(|e| unreachable(path, format!("cannot register the connection: {e}")))?;
         let shared = Arc::new(Shared {
             pending: StdMutex::new(Some(HashMap::new())),
         });
