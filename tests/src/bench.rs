@@ -27,6 +27,10 @@
 //!   `vm_status`, the warm guest status floor: percentiles added), `--cold-cache` times.
 //!   `node_status {node} (idle)` is made after the same idleness, against a direct GET
 //!   of its path after it: what waking every process costs, with no listing to fetch.
+//! - **On one CPU** ([`one_cpu`]): the `node_status` and `vm_status` rows again, on a
+//!   stack of their own started after the benchmark pinned itself to its first
+//!   processor, so the simulator's threads, the helper and the front (which inherit
+//!   that) and the floor's client all share it. Skipped where only one was allowed.
 //! - **Concurrency**: the helper is restarted, the counters reset, then `--sessions`
 //!   fronts (one thread each) call a mix of `node_status`, `vm_status`, `list_vms {}` and
 //!   `list_vms {limit: 1000}` back to back for `--duration-secs`. Upstream connections
@@ -48,6 +52,7 @@ pub mod context;
 pub mod floor;
 pub mod mcp;
 pub mod measure;
+pub mod one_cpu;
 pub mod report;
 pub mod stages;
 pub mod targets;
@@ -138,15 +143,20 @@ fn cases(nodes: usize, guests: usize) -> Vec<Case> {
     ]
 }
 
-/// Measures one cluster size.
-fn run_size(opts: &Options, guests: usize) -> anyhow::Result<SizeReport> {
+/// The stack every measurement of one cluster size runs on.
+fn stack_options(opts: &Options, guests: usize) -> StackOptions {
     let mut stack_opts = StackOptions::new(POLICY);
     stack_opts.sim = SimConfig {
         nodes: opts.nodes,
         guests,
         ..SimConfig::default()
     };
-    let mut stack = Stack::start(stack_opts)?;
+    stack_opts
+}
+
+/// Measures one cluster size.
+fn run_size(opts: &Options, guests: usize) -> anyhow::Result<SizeReport> {
+    let mut stack = Stack::start(stack_options(opts, guests))?;
     let bin = workspace_bin("mcp-front");
     let socket = stack.socket.clone();
     let log = stack.dir().join("front.log");
@@ -170,6 +180,8 @@ fn run_size(opts: &Options, guests: usize) -> anyhow::Result<SizeReport> {
     let cases = cases(opts.nodes, guests);
     let floor = Floor::new(&stack.sim)?;
     let mut tools = measure::tools(&stack, &front, &floor, &cases, opts.rounds)?;
+    step("the status calls again, every process on one processor");
+    let one_cpu = one_cpu::rows(stack_options(opts, guests), &cases[..2], opts.rounds)?;
     let mut idle_breakdown = Vec::new();
     if opts.cold_cache > 0 {
         step("after 1.6 s idle (the listing cache expired)");
@@ -246,6 +258,7 @@ fn run_size(opts: &Options, guests: usize) -> anyhow::Result<SizeReport> {
         cold_start,
         front_idle_rss_bytes,
         tools,
+        one_cpu,
         concurrency,
         idle_breakdown,
         targets: Vec::new(),
@@ -291,6 +304,7 @@ fn notes() -> Vec<String> {
         "floor = direct keep-alive reqwest GET of the same upstream path (body read, not parsed); overhead = p50 - floor p50",
         "on a processor per call: the time the front and the helper each ran during a warm row's timed calls (schedstat of all their threads), and how many times each was put on a processor, per call; a call through both takes at least two of each, and every one is a wake-up another process paid for",
         "cache hit rows: the helper serves /cluster/resources from its 1.5 s cache, so their overhead is negative when the listing is large; the (cold cache) rows wait 1.6 s before each call and pay the fetch",
+        "on one CPU rows: the same warm calls and floors with the benchmark, the simulator, the helper and the front all on one processor; a wake-up then stays on it, where one that crosses to another processor costs more on virtual ones; the targets are judged on the rows above them",
         "(cold cache) floors: a direct /cluster/resources GET after the same 1.6 s idle (+ the guest status floor for vm_status, percentiles added)",
         "(idle) node_status: the same 1.6 s idle with nothing to fetch; its overhead is what waking the front and the helper costs, above the direct GET after idle",
         "where the time goes: the helper's stages and the front's times as they logged them for each call after idleness (one more log line per call for those calls only); other = the helper's time outside its stages, socket = the front's round trip less the helper's time, front = the tool handler less the round trip, stdio = the client's time less the tool handler",

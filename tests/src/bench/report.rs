@@ -107,6 +107,9 @@ pub struct SizeReport {
     /// The largest `VmHWM` of a fresh front right after it answered `initialize`.
     pub front_idle_rss_bytes: u64,
     pub tools: Vec<ToolRow>,
+    /// The warm status rows again with every process on one processor
+    /// ([`super::one_cpu`]); empty where only one was allowed.
+    pub one_cpu: Vec<ToolRow>,
     pub concurrency: Concurrency,
     /// Where the time of each call after idleness goes.
     pub idle_breakdown: Vec<super::stages::Breakdown>,
@@ -219,6 +222,7 @@ impl SizeReport {
         for (call, c) in self
             .tools
             .iter()
+            .chain(&self.one_cpu)
             .filter_map(|t| Some((&t.call, t.on_cpu.as_ref()?)))
         {
             let _ = writeln!(
@@ -250,7 +254,7 @@ impl SizeReport {
             "{:<34} {:>7} {:>8} {:>8} {:>5} {:>8} | {:>8} {:>8} {:>5} | {:>9}",
             "call (ms)", "KiB", "p50", "p95", "n", "up/call", "floor50", "floor95", "n", "overhead"
         );
-        for t in &self.tools {
+        for t in self.tools.iter().chain(&self.one_cpu) {
             let _ = writeln!(
                 out,
                 "{:<34} {:>7.1} {:>8.3} {:>8.3} {:>5} {:>8.3} | {:>8.3} {:>8.3} {:>5} | {:>+9.3}",
@@ -292,6 +296,21 @@ impl SizeReport {
             k.sessions
         );
         super::targets::write_table(out, &self.targets);
+        if !self.one_cpu.is_empty() {
+            let figures: Vec<String> = self
+                .one_cpu
+                .iter()
+                .map(|t| {
+                    let call = t.call.trim_end_matches(super::one_cpu::SUFFIX);
+                    format!("{call} {:+.3} ms", t.overhead_p50_ms)
+                })
+                .collect();
+            let _ = writeln!(
+                out,
+                "above their GET on one processor (not a target): {}",
+                figures.join(", ")
+            );
+        }
     }
 }
 

@@ -57,6 +57,28 @@ fn bench_runs_at_a_tiny_size_and_reports_json() {
         assert_eq!(tools[4]["upstream_per_call"], 1.0);
         assert_eq!(tools[5]["upstream_per_call"], 2.0);
         assert_eq!(tools[6]["upstream_per_call"], 1.0);
+        // The status rows again with every process on one processor, where this
+        // process may run on more than one.
+        let one_cpu = size["one_cpu"].as_array().unwrap();
+        let processors = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let expected: &[&str] = match processors {
+            1 => &[],
+            _ => &[
+                "node_status {node}, on one CPU",
+                "vm_status {vmid: 101}, on one CPU",
+            ],
+        };
+        let calls: Vec<&str> = one_cpu
+            .iter()
+            .map(|r| r["call"].as_str().unwrap())
+            .collect();
+        assert_eq!(calls, expected);
+        for row in one_cpu {
+            assert!(row["latency"]["n"].as_u64().unwrap() >= 1, "{row}");
+            assert!(row["floor"]["p50_ms"].as_f64().unwrap() > 0.0, "{row}");
+            assert_eq!(row["upstream_per_call"], 1.0, "{row}");
+            assert!(row["on_cpu"]["front_us"].as_f64().unwrap() > 0.0, "{row}");
+        }
         let c = &size["concurrency"];
         assert!(c["calls"].as_u64().unwrap() > 0);
         assert!(c["upstream_tls_handshakes"].as_u64().unwrap() >= 1);
