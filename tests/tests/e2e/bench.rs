@@ -76,8 +76,14 @@ fn bench_runs_at_a_tiny_size_and_reports_json() {
         for row in one_cpu {
             assert!(row["latency"]["n"].as_u64().unwrap() >= 1, "{row}");
             assert!(row["floor"]["p50_ms"].as_f64().unwrap() > 0.0, "{row}");
-            assert_eq!(row["upstream_per_call"], 1.0, "{row}");
             assert!(row["on_cpu"]["front_us"].as_f64().unwrap() > 0.0, "{row}");
+        }
+        // As for the warm rows: node_status one GET a call; vm_status one, and the
+        // listing again whenever its 1.5 s ran out during the timed calls.
+        if let [status, guest] = &one_cpu[..] {
+            assert_eq!(status["upstream_per_call"], 1.0, "{status}");
+            let per_call = guest["upstream_per_call"].as_f64().unwrap();
+            assert!((1.0..=2.0).contains(&per_call), "{guest}");
         }
         let c = &size["concurrency"];
         assert!(c["calls"].as_u64().unwrap() > 0);
