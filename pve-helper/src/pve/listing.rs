@@ -704,7 +704,7 @@ impl BodySink for ListingDecoder {
         self.text.reserve(len.saturating_sub(self.text.len()));
         // The guests' list at about its size (fitted once read): it does not grow by
         // copying itself.
-        self.read.guests.reserve(len / ENTRY_LEN);
+        self.read.guests.reserve_exact(len / ENTRY_LEN);
     }
 
     fn chunk(&mut self, bytes: bytes::Bytes) {

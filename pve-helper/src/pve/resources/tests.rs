@@ -145,12 +145,12 @@ fn guests_are_kept_by_vmid_and_the_first_of_a_duplicate_wins() {
     );
 }
 
-/// Many guests in a scrambled order, some listed more than once: sorted as a stable
-/// sort by vmid sorts them, so the first of each keeps its place.
+/// Many guests, some listed more than once, in each order a listing may have: sorted
+/// as a stable sort by vmid sorts them, so the first of each keeps its place.
 #[test]
 fn guests_in_any_order_are_sorted_as_a_stable_sort_would() {
     let mut seed = 0x853c_49e6_748f_ea9b_u64;
-    let ids: Vec<u32> = (0..5_000)
+    let scrambled: Vec<u32> = (0..5_000)
         .map(|_| {
             seed ^= seed << 13;
             seed ^= seed >> 7;
@@ -158,6 +158,23 @@ fn guests_in_any_order_are_sorted_as_a_stable_sort_would() {
             100 + (seed % 3_000) as u32
         })
         .collect();
+    // Proxmox's order: vmids sorted as text, of every length (duplicates kept).
+    let mut as_text = scrambled.clone();
+    as_text.extend([999_999_999, 100_000_000, 10_000, 100_000, 1_000_000]);
+    as_text.sort_by_key(|v| v.to_string());
+    let mut by_number = as_text.clone();
+    by_number.sort_unstable();
+    // As text but for one guest out of its place.
+    let mut almost = as_text.clone();
+    almost.swap(10, 20);
+    let mut reversed = as_text.clone();
+    reversed.reverse();
+    for ids in [scrambled, as_text, by_number, almost, reversed] {
+        sorted_as_a_stable_sort_would(&ids);
+    }
+}
+
+fn sorted_as_a_stable_sort_would(ids: &[u32]) {
     let body = format!(
         r#"{{"data":[{}]}}"#,
         ids.iter()
