@@ -31,6 +31,9 @@
 //!   stack of their own started after the benchmark pinned itself to its first
 //!   processor, so the simulator's threads, the helper and the front (which inherit
 //!   that) and the floor's client all share it. Skipped where only one was allowed.
+//! - **Wake-ups** ([`wakeup`]): what the machine itself takes to wake a thread, a
+//!   one-byte round trip between two threads over a Unix socket pair, with the two on
+//!   two processors and on one; measured once per run, before the sizes.
 //! - **Concurrency**: the helper is restarted, the counters reset, then `--sessions`
 //!   fronts (one thread each) call a mix of `node_status`, `vm_status`, `list_vms {}` and
 //!   `list_vms {limit: 1000}` back to back for `--duration-secs`. Upstream connections
@@ -56,6 +59,7 @@ pub mod one_cpu;
 pub mod report;
 pub mod stages;
 pub mod targets;
+pub mod wakeup;
 
 use crate::{
     sim::{self, SimConfig},
@@ -275,6 +279,8 @@ pub fn run(opts: &Options) -> anyhow::Result<Report> {
     );
     eprintln!("[context] tools/list with every tool granted, list_vms at 3,000 guests");
     let context = context::measure()?;
+    eprintln!("[machine] wake-ups between two threads");
+    let wakeups = wakeup::measure()?;
     let mut sizes = Vec::new();
     for &guests in &opts.guests {
         anyhow::ensure!(guests > 0, "a cluster size needs at least one guest");
@@ -292,6 +298,7 @@ pub fn run(opts: &Options) -> anyhow::Result<Report> {
         mcp_front_bytes: size("mcp-front"),
         pve_helper_bytes: size("pve-helper"),
         context,
+        wakeups,
         sizes,
         notes: notes(),
     })
@@ -305,6 +312,7 @@ fn notes() -> Vec<String> {
         "on a processor per call: the time the front and the helper each ran during a warm row's timed calls (schedstat of all their threads), and how many times each was put on a processor, per call; a call through both takes at least two of each, and every one is a wake-up another process paid for",
         "cache hit rows: the helper serves /cluster/resources from its 1.5 s cache, so their overhead is negative when the listing is large; the (cold cache) rows wait 1.6 s before each call and pay the fetch",
         "on one CPU rows: the same warm calls and floors with the benchmark, the simulator, the helper and the front all on one processor; a wake-up then stays on it, where one that crosses to another processor costs more on virtual ones; the targets are judged on the rows above them",
+        "wake-ups: two threads of the benchmark pass one byte back and forth over a Unix socket pair, each asleep in its read until the other writes (two wake-ups a round trip), on two processors and on one; the machine's cost, not pve-mcp's: a status call wakes a process four times more than its direct GET",
         "(cold cache) floors: a direct /cluster/resources GET after the same 1.6 s idle (+ the guest status floor for vm_status, percentiles added)",
         "(idle) node_status: the same 1.6 s idle with nothing to fetch; its overhead is what waking the front and the helper costs, above the direct GET after idle",
         "where the time goes: the helper's stages and the front's times as they logged them for each call after idleness (one more log line per call for those calls only); other = the helper's time outside its stages, socket = the front's round trip less the helper's time, front = the tool handler less the round trip, stdio = the client's time less the tool handler",

@@ -17,24 +17,36 @@ use nix::{
 pub const SUFFIX: &str = ", on one CPU";
 
 /// What the calling thread may run on before it was pinned, restored when dropped.
-struct Pinned {
+pub(super) struct Pinned {
     before: CpuSet,
+}
+
+/// The processors the calling thread may run on.
+pub(super) fn allowed() -> nix::Result<Vec<usize>> {
+    let set = sched_getaffinity(Pid::from_raw(0))?;
+    Ok((0..CpuSet::count())
+        .filter(|&cpu| set.is_set(cpu).unwrap_or(false))
+        .collect())
 }
 
 impl Pinned {
     /// Pins the calling thread, and with it every thread and process it starts from
     /// now on, to the first processor it may run on; `None` when it may run on one only.
     fn to_first() -> anyhow::Result<Option<Pinned>> {
+        match allowed()?[..] {
+            [first, _, ..] => Ok(Some(Pinned::to(first)?)),
+            _ => Ok(None),
+        }
+    }
+
+    /// Pins the calling thread (and what it starts from now on) to processor `cpu`.
+    pub(super) fn to(cpu: usize) -> nix::Result<Pinned> {
         let this = Pid::from_raw(0);
         let before = sched_getaffinity(this)?;
-        let mut allowed = (0..CpuSet::count()).filter(|&cpu| before.is_set(cpu).unwrap_or(false));
-        let (Some(first), Some(_)) = (allowed.next(), allowed.next()) else {
-            return Ok(None);
-        };
         let mut one = CpuSet::new();
-        one.set(first)?;
+        one.set(cpu)?;
         sched_setaffinity(this, &one)?;
-        Ok(Some(Pinned { before }))
+        Ok(Pinned { before })
     }
 }
 

@@ -126,6 +126,8 @@ pub struct Report {
     pub pve_helper_bytes: u64,
     /// What the tools and a listing cost a model's context.
     pub context: ContextCost,
+    /// What a wake-up costs on this machine; `None` where one processor is allowed.
+    pub wakeups: Option<super::wakeup::Wakeups>,
     pub sizes: Vec<SizeReport>,
     /// How to read the figures.
     pub notes: Vec<String>,
@@ -146,6 +148,13 @@ impl Report {
             mb(self.mcp_front_bytes),
             mb(self.pve_helper_bytes)
         );
+        if let Some(w) = &self.wakeups {
+            let _ = writeln!(
+                out,
+                "wake-ups on this machine (not pve-mcp): a one-byte round trip between two threads, p50 {:.3} ms across two processors, {:.3} ms on one (n={} each)",
+                w.across.p50_ms, w.same.p50_ms, w.across.n
+            );
+        }
         self.context.write_table(&mut out);
         for size in &self.sizes {
             size.write_table(&mut out);

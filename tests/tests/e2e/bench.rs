@@ -33,6 +33,18 @@ fn bench_runs_at_a_tiny_size_and_reports_json() {
     let report: Value = serde_json::from_slice(&out.stdout).expect("stdout is JSON");
     assert!(report["mcp_front_bytes"].as_u64().unwrap() > 0);
     assert!(report["pve_helper_bytes"].as_u64().unwrap() > 0);
+    // The machine's wake-ups, both kinds, where this process may run on two processors.
+    let processors = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let wakeups = &report["wakeups"];
+    match processors {
+        1 => assert!(wakeups.is_null(), "{wakeups}"),
+        _ => {
+            for kind in ["across", "same"] {
+                assert_eq!(wakeups[kind]["n"], 2000, "{wakeups}");
+                assert!(wakeups[kind]["p50_ms"].as_f64().unwrap() > 0.0, "{wakeups}");
+            }
+        }
+    }
     let sizes = report["sizes"].as_array().unwrap();
     assert_eq!(
         sizes
@@ -60,7 +72,6 @@ fn bench_runs_at_a_tiny_size_and_reports_json() {
         // The status rows again with every process on one processor, where this
         // process may run on more than one.
         let one_cpu = size["one_cpu"].as_array().unwrap();
-        let processors = std::thread::available_parallelism().map_or(1, |n| n.get());
         let expected: &[&str] = match processors {
             1 => &[],
             _ => &[
@@ -114,4 +125,7 @@ fn bench_runs_at_a_tiny_size_and_reports_json() {
     let text = String::from_utf8(table.stdout).unwrap();
     assert!(text.contains("== 10 guests on 3 nodes =="), "{text}");
     assert!(text.contains("list_vms {} (cache hit)"), "{text}");
+    if processors > 1 {
+        assert!(text.contains("wake-ups on this machine"), "{text}");
+    }
 }
