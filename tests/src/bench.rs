@@ -56,6 +56,7 @@ pub mod floor;
 pub mod mcp;
 pub mod measure;
 pub mod one_cpu;
+pub mod pin;
 pub mod report;
 pub mod stages;
 pub mod targets;

@@ -8,7 +8,7 @@
 //! processes.
 
 use super::{
-    one_cpu::{Pinned, allowed},
+    pin::{Pinned, allowed},
     report::Summary,
 };
 use serde::Serialize;
